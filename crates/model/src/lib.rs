@@ -1,0 +1,14 @@
+//! The Girok data model: records, fuzzy dates, vocabularies and typed changes.
+//!
+//! This crate is the root of the dependency graph: every other Girok crate
+//! depends on it, and it depends on no other Girok crate. It does no I/O.
+
+pub mod change;
+pub mod date;
+pub mod record;
+pub mod vocab;
+
+pub use change::{Change, Invalid};
+pub use date::{DateError, FuzzyDate, Precision};
+pub use record::*;
+pub use vocab::{Term, TermError, VocabKind, Vocabularies, Vocabulary};

@@ -1,1 +1,139 @@
+//! Storage: the journal and the state tables, behind the [`Store`] trait.
+//!
+//! The only way to change a store is [`Store::write`]: a batch of typed changes,
+//! each validated, appended to the journal and applied to the state tables in
+//! one transaction. A batch is all-or-nothing. State tables are a pure function
+//! of the journal, which [`Store::check`] proves by replaying it.
+//!
+//! SQLite ([`SqliteStore`]) is the embedded default; a PostgreSQL store will
+//! implement the same trait.
 
+mod apply;
+mod check;
+mod schema;
+mod sqlite;
+
+use girok_journal::{Entry, Hash};
+use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
+
+pub use apply::RecordMeta;
+pub use check::{CheckReport, Difference};
+pub use schema::SCHEMA_VERSION;
+pub use sqlite::{SqliteStore, SqliteWriter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    #[error("{message}")]
+    Conflict { id: RecordId, message: String },
+    #[error(
+        "{file_name} was already imported (as {first_name}, at journal entry {seq}, {time}); nothing was written"
+    )]
+    DuplicateImport {
+        file_name: String,
+        first_name: String,
+        seq: u64,
+        time: String,
+    },
+    #[error("{path} is not a Girok database ({reason}); it was not changed")]
+    NotGirok { path: String, reason: String },
+    #[error(
+        "{path} was written by a newer Girok (schema version {found}; this build knows up to {supported}); \
+         upgrade Girok to open it; the file was not changed"
+    )]
+    TooNew {
+        path: String,
+        found: i32,
+        supported: i32,
+    },
+    #[error("no Girok database at {path}; create one with `girok init`")]
+    Missing { path: String },
+    #[error("a Girok database already exists at {path}")]
+    Exists { path: String },
+    #[error("the database is damaged: {0}; run `girok check` for a full report")]
+    Corrupt(String),
+    #[error(transparent)]
+    Journal(#[from] girok_journal::JournalError),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A record with its registry data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub record: Record,
+    pub meta: RecordMeta,
+}
+
+/// A journal entry as stored, with its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalRow {
+    pub entry: Entry,
+    pub hash: Hash,
+}
+
+/// What one committed batch wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    /// First and last journal sequence numbers of the batch; `None` if it was empty.
+    pub first: Option<u64>,
+    pub last: Option<u64>,
+    pub changes: u64,
+}
+
+/// Groupings for counts over acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dimension {
+    ActType,
+    Agency,
+    Year,
+}
+
+/// Receives the changes of one batch inside its transaction.
+pub trait ChangeSink {
+    /// Validates, journals and applies one change; returns its sequence number.
+    fn apply(&mut self, change: Change) -> Result<u64, StoreError>;
+    /// The vocabularies as this batch sees them (shipped terms plus added ones).
+    fn vocabularies(&self) -> &Vocabularies;
+    /// The kind of a live record with this id, if there is one.
+    fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError>;
+}
+
+/// A Girok store. Every method but `write` only reads.
+pub trait Store {
+    /// Runs `work` in one transaction: either every change it applies is
+    /// committed, or (if it returns an error) none is.
+    fn write<T, E>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>;
+
+    fn vocabularies(&self) -> &Vocabularies;
+    fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError>;
+    /// Live records of one kind in id order, paginated.
+    fn list(&self, kind: RecordKind, offset: u64, limit: u64) -> Result<Vec<Stored>, StoreError>;
+    fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
+    /// Every live record, in an order in which each record's references come before it.
+    fn for_each_record(
+        &self,
+        visit: &mut dyn FnMut(Record) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// The journal entries about one record, oldest first.
+    fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError>;
+    /// The last journal sequence number and hash; `(0, GENESIS)` when empty.
+    fn head(&self) -> Result<(u64, Hash), StoreError>;
+    /// Counts of acts by one dimension, largest first; unknowns are a row of their own.
+    fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError>;
+    /// Replays the journal into a scratch store and compares; `progress(done, total)`.
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError>;
+}

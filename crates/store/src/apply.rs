@@ -1,0 +1,508 @@
+//! Applying one change to the state tables. Used by the write path and by the
+//! replay in `check`, so state is the same function of the journal in both.
+
+use girok_model::{
+    Change, ConsentScope, FuzzyDate, Invalid, Record, RecordId, RecordKind, Vocabularies,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+/// Who and when, from the journal entry being applied.
+pub(crate) struct Meta<'a> {
+    pub seq: u64,
+    pub time: &'a str,
+    pub actor: &'a str,
+}
+
+/// The registry row of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordMeta {
+    pub kind: RecordKind,
+    pub revision: u32,
+    pub created_seq: u64,
+    pub created_by: String,
+    pub updated_seq: u64,
+    pub updated_by: String,
+    pub deleted: bool,
+}
+
+/// Tables and columns that refer to a record of the given kind.
+const REFERRERS: &[(RecordKind, &str, &str)] = &[
+    (RecordKind::Person, "act", "victim"),
+    (RecordKind::Person, "involvement", "perpetrator"),
+    (RecordKind::Person, "relation", "person"),
+    (RecordKind::Person, "relation", "other"),
+    (RecordKind::Person, "source", "witness"),
+    (RecordKind::Source, "information", "source"),
+    (RecordKind::Source, "evidence", "source"),
+    (RecordKind::Event, "act", "event"),
+    (RecordKind::Event, "information", "event"),
+    (RecordKind::Act, "involvement", "act"),
+    (RecordKind::Act, "information", "act"),
+];
+
+pub(crate) fn record_meta(conn: &Connection, id: &str) -> Result<Option<RecordMeta>, StoreError> {
+    conn.prepare_cached(
+        "SELECT kind, revision, created_seq, created_by, updated_seq, updated_by, deleted \
+         FROM record WHERE id = ?1",
+    )?
+    .query_row([id], |row| {
+        let kind: String = row.get(0)?;
+        Ok(RecordMeta {
+            kind: RecordKind::parse(&kind).unwrap_or(RecordKind::Source),
+            revision: row.get(1)?,
+            created_seq: row.get(2)?,
+            created_by: row.get(3)?,
+            updated_seq: row.get(4)?,
+            updated_by: row.get(5)?,
+            deleted: row.get(6)?,
+        })
+    })
+    .optional()
+    .map_err(StoreError::from)
+}
+
+/// Applies a validated change. Checks what needs the database: that ids are
+/// new, references resolve, revisions match and consent is not silently widened.
+pub(crate) fn apply(
+    conn: &Connection,
+    vocabularies: &mut Vocabularies,
+    meta: &Meta,
+    change: &Change,
+) -> Result<(), StoreError> {
+    match change {
+        Change::Create { record } => {
+            let id = record.id();
+            if let Some(existing) = record_meta(conn, id.as_str())? {
+                return Err(StoreError::Conflict {
+                    id: id.clone(),
+                    message: if existing.deleted {
+                        format!(
+                            "id {id} belonged to a {} that was deleted; ids are never reused",
+                            existing.kind
+                        )
+                    } else {
+                        format!(
+                            "a {} with id {id} already exists (created at entry {})",
+                            existing.kind, existing.created_seq
+                        )
+                    },
+                });
+            }
+            check_references(conn, record)?;
+            conn.prepare_cached(
+                "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by) \
+                 VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4)",
+            )?
+            .execute(params![id.as_str(), record.kind().as_str(), meta.seq, meta.actor])?;
+            insert_state(conn, record)
+        }
+        Change::Update {
+            record,
+            base_revision,
+        } => {
+            let id = record.id();
+            let existing = current(conn, record.kind(), id, *base_revision)?;
+            check_references(conn, record)?;
+            if let Record::Source(source) = record {
+                let stored = load(conn, RecordKind::Source, id)?;
+                if let Some(Record::Source(before)) = stored {
+                    check_consent_change(id, before.consent, source.consent, false)?;
+                }
+            }
+            delete_state(conn, record.kind(), id)?;
+            insert_state(conn, record)?;
+            bump(conn, id, existing.revision, meta, false)
+        }
+        Change::Delete {
+            kind,
+            id,
+            base_revision,
+            ..
+        } => {
+            let existing = current(conn, *kind, id, *base_revision)?;
+            let referrers = referrers(conn, *kind, id)?;
+            if !referrers.is_empty() {
+                return Err(StoreError::Conflict {
+                    id: id.clone(),
+                    message: format!(
+                        "{kind} {id} cannot be deleted while other records refer to it: {}",
+                        referrers.join(", ")
+                    ),
+                });
+            }
+            delete_state(conn, *kind, id)?;
+            bump(conn, id, existing.revision, meta, true)
+        }
+        Change::SetConsent {
+            source,
+            scope,
+            widen,
+            ..
+        } => {
+            let existing = record_meta(conn, source.as_str())?
+                .filter(|m| m.kind == RecordKind::Source && !m.deleted)
+                .ok_or_else(|| {
+                    Invalid::field(Some(source), "source", format!("no source {source}"))
+                })?;
+            let Some(Record::Source(mut stored)) = load(conn, RecordKind::Source, source)? else {
+                return Err(StoreError::Corrupt(format!(
+                    "source {source} is registered but has no row"
+                )));
+            };
+            check_consent_change(source, stored.consent, Some(*scope), *widen)?;
+            stored.consent = Some(*scope);
+            let record = Record::Source(stored);
+            delete_state(conn, RecordKind::Source, source)?;
+            insert_state(conn, &record)?;
+            bump(conn, source, existing.revision, meta, false)
+        }
+        Change::AddTerm { vocabulary, term } => {
+            vocabularies
+                .add(*vocabulary, term.clone())
+                .map_err(|message| Invalid::field(None, "key", message))?;
+            conn.prepare_cached(
+                "INSERT INTO term (vocabulary, key, body, added_seq) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![
+                vocabulary.name(),
+                term.key,
+                to_json(term),
+                meta.seq
+            ])?;
+            Ok(())
+        }
+        Change::Import {
+            file_name,
+            sha256,
+            records,
+        } => {
+            if let Some((first_name, seq, time)) = conn
+                .prepare_cached("SELECT file_name, seq, time FROM import WHERE sha256 = ?1")?
+                .query_row([sha256], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, u64>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()?
+            {
+                return Err(StoreError::DuplicateImport {
+                    file_name: file_name.clone(),
+                    first_name,
+                    seq,
+                    time,
+                });
+            }
+            conn.prepare_cached("INSERT INTO import (sha256, file_name, records, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)")?
+                .execute(params![sha256, file_name, records, meta.seq, meta.time])?;
+            Ok(())
+        }
+    }
+}
+
+/// The registry row of a live record of `kind`, at `base_revision`.
+fn current(
+    conn: &Connection,
+    kind: RecordKind,
+    id: &RecordId,
+    base_revision: u32,
+) -> Result<RecordMeta, StoreError> {
+    let existing = record_meta(conn, id.as_str())?
+        .filter(|m| !m.deleted)
+        .ok_or_else(|| Invalid::field(Some(id), "id", format!("no {kind} {id}")))?;
+    if existing.kind != kind {
+        return Err(Invalid::field(
+            Some(id),
+            "id",
+            format!("{id} is a {}, not a {kind}", existing.kind),
+        )
+        .into());
+    }
+    if existing.revision != base_revision {
+        return Err(StoreError::Conflict {
+            id: id.clone(),
+            message: format!(
+                "{kind} {id} is at revision {} (changed by {} at entry {}), not {base_revision}; \
+                 reload it and apply the edit again",
+                existing.revision, existing.updated_by, existing.updated_seq
+            ),
+        });
+    }
+    Ok(existing)
+}
+
+fn bump(
+    conn: &Connection,
+    id: &RecordId,
+    revision: u32,
+    meta: &Meta,
+    deleted: bool,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE record SET revision = ?2, updated_seq = ?3, updated_by = ?4, deleted = ?5 WHERE id = ?1",
+    )?
+    .execute(params![id.as_str(), revision + 1, meta.seq, meta.actor, deleted])?;
+    Ok(())
+}
+
+fn check_consent_change(
+    id: &RecordId,
+    before: Option<ConsentScope>,
+    after: Option<ConsentScope>,
+    widen: bool,
+) -> Result<(), StoreError> {
+    let wider = match (before, after) {
+        (Some(before), Some(after)) => after > before,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    if wider && !widen {
+        return Err(Invalid::field(
+            Some(id),
+            "consent",
+            format!(
+                "consent may only narrow silently ({} to {}); widening needs `set-consent --widen` with a reason",
+                before.map_or("none", |c| c.as_str()),
+                after.map_or("none", |c| c.as_str())
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+fn check_references(conn: &Connection, record: &Record) -> Result<(), StoreError> {
+    for (field, target, kind) in record.references() {
+        match record_meta(conn, target.as_str())? {
+            Some(meta) if !meta.deleted && meta.kind == kind => {}
+            Some(meta) if !meta.deleted => {
+                return Err(Invalid::field(
+                    Some(record.id()),
+                    field,
+                    format!("{target} is a {}, but {field} must be a {kind}", meta.kind),
+                )
+                .into());
+            }
+            _ => {
+                return Err(Invalid::field(
+                    Some(record.id()),
+                    field,
+                    format!("refers to {kind} {target}, which does not exist"),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn referrers(
+    conn: &Connection,
+    kind: RecordKind,
+    id: &RecordId,
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for (target, table, column) in REFERRERS {
+        if *target != kind {
+            continue;
+        }
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT id FROM {table} WHERE {column} = ?1 LIMIT 5"
+        ))?;
+        let ids = statement.query_map([id.as_str()], |r| r.get::<_, String>(0))?;
+        for referrer in ids {
+            found.push(format!("{table} {} ({column})", referrer?));
+        }
+    }
+    Ok(found)
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    // Model types serialize infallibly (no maps with non-string keys, no floats).
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn dates(date: &FuzzyDate) -> (Option<String>, Option<String>, &'static str) {
+    (
+        date.start().map(|d| d.to_string()),
+        date.end().map(|d| d.to_string()),
+        date.precision().as_str(),
+    )
+}
+
+pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), StoreError> {
+    match record {
+        Record::Source(r) => {
+            let (start, end, _) = dates(&r.obtained);
+            conn.prepare_cached(
+                "INSERT INTO source (id, kind, title, obtained_start, obtained_end, organisation, consent, witness, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.kind.as_str(),
+                r.title,
+                start,
+                end,
+                r.organisation,
+                r.consent.map(|c| c.as_str()),
+                r.witness.as_ref().map(RecordId::as_str),
+                to_json(r)
+            ])?;
+        }
+        Record::Person(r) => {
+            let (start, end, _) = dates(&r.birth);
+            conn.prepare_cached(
+                "INSERT INTO person (id, sex, birth_start, birth_end, origin, protected, unit, unit_size, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.sex.as_str(),
+                start,
+                end,
+                r.origin,
+                r.protected,
+                r.unit.kind.as_str(),
+                r.unit.size,
+                to_json(r)
+            ])?;
+            let mut names = conn.prepare_cached(
+                "INSERT INTO person_name (person, position, text, script, system, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (position, name) in r.names.iter().enumerate() {
+                names.execute(params![
+                    r.id.as_str(),
+                    position,
+                    name.text,
+                    name.script.as_str(),
+                    name.system.as_str(),
+                    name.kind.as_str()
+                ])?;
+            }
+        }
+        Record::Event(r) => {
+            let (start, end, precision) = dates(&r.date);
+            conn.prepare_cached(
+                "INSERT INTO event (id, title, date_start, date_end, date_precision, place, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.title,
+                start,
+                end,
+                precision,
+                r.place,
+                to_json(r)
+            ])?;
+        }
+        Record::Act(r) => {
+            let (start, end, precision) = dates(&r.date);
+            conn.prepare_cached(
+                "INSERT INTO act (id, act_type, victim, event, date_start, date_end, date_precision, place, \
+                 victim_age, status, facility, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.act_type,
+                r.victim.as_str(),
+                r.event.as_ref().map(RecordId::as_str),
+                start,
+                end,
+                precision,
+                r.place,
+                r.victim_age,
+                r.status,
+                r.facility,
+                to_json(r)
+            ])?;
+        }
+        Record::Involvement(r) => {
+            conn.prepare_cached(
+                "INSERT INTO involvement (id, act, perpetrator, agency, degree, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.act.as_str(),
+                r.perpetrator.as_ref().map(RecordId::as_str),
+                r.agency,
+                r.degree.as_str(),
+                to_json(r)
+            ])?;
+        }
+        Record::Information(r) => {
+            conn.prepare_cached(
+                "INSERT INTO information (id, source, act, event, relation, reliability, knowledge, body) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                r.id.as_str(),
+                r.source.as_str(),
+                r.act.as_ref().map(RecordId::as_str),
+                r.event.as_ref().map(RecordId::as_str),
+                r.relation,
+                r.reliability.map(|v| v.as_str()),
+                r.knowledge.as_str(),
+                to_json(r)
+            ])?;
+        }
+        Record::Relation(r) => {
+            conn.prepare_cached(
+                "INSERT INTO relation (id, person, other, relation, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![r.id.as_str(), r.person.as_str(), r.other.as_str(), r.relation, to_json(r)])?;
+        }
+        Record::Evidence(r) => {
+            conn.prepare_cached(
+                "INSERT INTO evidence (id, source, sha256, file_name, size, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![r.id.as_str(), r.source.as_str(), r.sha256, r.file_name, r.size, to_json(r)])?;
+        }
+    }
+    Ok(())
+}
+
+fn delete_state(conn: &Connection, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
+        .execute([id.as_str()])?;
+    if kind == RecordKind::Person {
+        conn.prepare_cached("DELETE FROM person_name WHERE person = ?1")?
+            .execute([id.as_str()])?;
+    }
+    Ok(())
+}
+
+/// Decodes a stored body into a record of `kind`.
+pub(crate) fn decode(kind: RecordKind, id: &str, body: &str) -> Result<Record, StoreError> {
+    fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, serde_json::Error> {
+        serde_json::from_str(body)
+    }
+    let record = match kind {
+        RecordKind::Source => parse(body).map(Record::Source),
+        RecordKind::Person => parse(body).map(Record::Person),
+        RecordKind::Event => parse(body).map(Record::Event),
+        RecordKind::Act => parse(body).map(Record::Act),
+        RecordKind::Involvement => parse(body).map(Record::Involvement),
+        RecordKind::Information => parse(body).map(Record::Information),
+        RecordKind::Relation => parse(body).map(Record::Relation),
+        RecordKind::Evidence => parse(body).map(Record::Evidence),
+    };
+    record.map_err(|e| StoreError::Corrupt(format!("{kind} {id}: stored body cannot be read: {e}")))
+}
+
+pub(crate) fn load(
+    conn: &Connection,
+    kind: RecordKind,
+    id: &RecordId,
+) -> Result<Option<Record>, StoreError> {
+    let body: Option<String> = conn
+        .prepare_cached(&format!("SELECT body FROM {} WHERE id = ?1", kind.as_str()))?
+        .query_row([id.as_str()], |r| r.get(0))
+        .optional()?;
+    body.map(|body| decode(kind, id.as_str(), &body))
+        .transpose()
+}

@@ -1,0 +1,226 @@
+//! `check`: replay the journal into a scratch store and compare it with the
+//! state tables, verifying the hash chain on the way.
+
+use girok_journal::{ChainBreak, ChainVerifier, Hash};
+use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+use crate::StoreError;
+use crate::schema::STATE_TABLES;
+use crate::sqlite::{Durability, SqliteStore};
+
+/// At most this many differences are reported per table; the rest are counted.
+const MAX_REPORTED: usize = 20;
+
+/// Everything `check` found. Clean means: intact chain, every entry replays,
+/// and the replayed state equals the stored state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    pub entries: u64,
+    pub head: Hash,
+    pub chain_breaks: Vec<ChainBreak>,
+    /// Entries that the write path would refuse on replay, with the reason.
+    pub refused: Vec<(u64, String)>,
+    pub differences: Vec<Difference>,
+}
+
+impl CheckReport {
+    pub fn is_clean(&self) -> bool {
+        self.chain_breaks.is_empty() && self.refused.is_empty() && self.differences.is_empty()
+    }
+}
+
+/// One row where the state tables and the replayed journal disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub table: String,
+    pub key: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "table {}, row {}: {}", self.table, self.key, self.detail)
+    }
+}
+
+pub(crate) fn check(
+    store: &SqliteStore,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<CheckReport, StoreError> {
+    let scratch_dir = tempfile::tempdir().map_err(|source| StoreError::Io {
+        context: "cannot create a scratch directory for the replay".into(),
+        source,
+    })?;
+    let scratch_path = scratch_dir.path().join("replay.sqlite");
+    let mut scratch = SqliteStore::create_with(&scratch_path, Durability::Scratch)?;
+    let conn = store.connection();
+    conn.execute(
+        "ATTACH DATABASE ?1 AS replay",
+        [scratch_path.to_string_lossy()],
+    )?;
+    let result = replay_and_compare(conn, &mut scratch, progress);
+    conn.execute("DETACH DATABASE replay", [])?;
+    result
+}
+
+fn replay_and_compare(
+    conn: &Connection,
+    scratch: &mut SqliteStore,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<CheckReport, StoreError> {
+    // One read transaction: the journal and the state tables are read from the same snapshot.
+    let snapshot = conn.unchecked_transaction()?;
+    let total: u64 = snapshot.query_row("SELECT COALESCE(MAX(seq), 0) FROM journal", [], |r| {
+        r.get(0)
+    })?;
+    let mut report = CheckReport::default();
+    let mut verifier = ChainVerifier::default();
+    scratch.connection().execute_batch("BEGIN")?;
+    {
+        let mut statement =
+            snapshot.prepare("SELECT seq, bytes, hash FROM journal ORDER BY seq")?;
+        let mut rows = statement.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq: u64 = row.get(0)?;
+            let not_blob =
+                |e| StoreError::Corrupt(format!("journal entry {seq} is not stored as bytes: {e}"));
+            let bytes = row.get_ref(1)?.as_blob().map_err(not_blob)?;
+            let hash = row.get_ref(2)?.as_blob().map_err(not_blob)?;
+            let entry = match verifier.check(seq, bytes, hash) {
+                Ok(entry) => Some(entry),
+                Err(chain_break) => {
+                    let decodable = girok_journal::Entry::decode(seq, bytes).ok();
+                    report.chain_breaks.push(chain_break);
+                    decodable
+                }
+            };
+            match entry {
+                Some(entry) => {
+                    if let Err(error) = scratch.replay(&entry) {
+                        report.refused.push((seq, error.to_string()));
+                    }
+                }
+                None => report
+                    .refused
+                    .push((seq, "the entry cannot be decoded".into())),
+            }
+            if seq % 10_000 == 0 {
+                progress(seq, total);
+            }
+        }
+    }
+    scratch.connection().execute_batch("COMMIT")?;
+    report.entries = verifier.entries_checked();
+    report.head = verifier.head();
+    progress(total, total);
+    for (table, keys) in STATE_TABLES {
+        report
+            .differences
+            .extend(compare_table(&snapshot, table, keys)?);
+    }
+    snapshot.commit()?;
+    Ok(report)
+}
+
+fn compare_table(
+    conn: &Connection,
+    table: &str,
+    keys: &str,
+) -> Result<Vec<Difference>, StoreError> {
+    let sql = format!(
+        "SELECT {keys} FROM (SELECT * FROM main.{table} EXCEPT SELECT * FROM replay.{table}) \
+         UNION SELECT {keys} FROM (SELECT * FROM replay.{table} EXCEPT SELECT * FROM main.{table})"
+    );
+    let key_columns: Vec<&str> = keys.split(", ").collect();
+    let mut statement = conn.prepare(&sql)?;
+    let mut rows = statement.query([])?;
+    let mut differing: Vec<Vec<Value>> = Vec::new();
+    let mut more = 0usize;
+    while let Some(row) = rows.next()? {
+        if differing.len() == MAX_REPORTED {
+            more += 1;
+            continue;
+        }
+        differing.push(
+            (0..key_columns.len())
+                .map(|i| row.get(i))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    let condition = key_columns
+        .iter()
+        .map(|k| format!("{k} = ?"))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let mut differences = Vec::new();
+    for key in differing {
+        let stored = fetch(
+            conn,
+            &format!("SELECT * FROM main.{table} WHERE {condition}"),
+            &key,
+        )?;
+        let replayed = fetch(
+            conn,
+            &format!("SELECT * FROM replay.{table} WHERE {condition}"),
+            &key,
+        )?;
+        let detail = match (stored, replayed) {
+            (Some(_), None) => "is in the state tables but no journal entry creates it (written outside the journal)".to_string(),
+            (None, Some(_)) => "is missing from the state tables although the journal creates it".to_string(),
+            (Some(stored), Some(replayed)) => stored
+                .iter()
+                .zip(&replayed)
+                .filter(|(a, b)| a.1 != b.1)
+                .map(|((column, a), (_, b))| {
+                    format!("column {column} is {} but the journal says {}", show(a), show(b))
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            (None, None) => continue,
+        };
+        differences.push(Difference {
+            table: table.to_string(),
+            key: key.iter().map(show).collect::<Vec<_>>().join(", "),
+            detail,
+        });
+    }
+    if more > 0 {
+        differences.push(Difference {
+            table: table.to_string(),
+            key: "…".into(),
+            detail: format!("and {more} more differing rows"),
+        });
+    }
+    Ok(differences)
+}
+
+fn fetch(
+    conn: &Connection,
+    sql: &str,
+    key: &[Value],
+) -> Result<Option<Vec<(String, Value)>>, StoreError> {
+    let mut statement = conn.prepare(sql)?;
+    let names: Vec<String> = statement.column_names().map(|n| n.to_string()).collect();
+    let mut rows = statement.query(params_from_iter(key.iter()))?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let values = (0..names.len())
+        .map(|i| row.get::<_, Value>(i))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(names.into_iter().zip(values).collect()))
+}
+
+fn show(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Integer(i) => i.to_string(),
+        Value::Real(r) => r.to_string(),
+        Value::Text(t) if t.chars().count() > 80 => {
+            format!("'{}…'", t.chars().take(80).collect::<String>())
+        }
+        Value::Text(t) => format!("'{t}'"),
+        Value::Blob(b) => format!("{} bytes", b.len()),
+    }
+}

@@ -1,0 +1,179 @@
+//! The SQLite schema and its versioned migrations.
+//!
+//! A Girok database is marked by `PRAGMA application_id` and carries its schema
+//! version in `PRAGMA user_version`. Migrations only ever append to
+//! [`MIGRATIONS`]; a database newer than this build is refused, never touched.
+
+/// "Girk" in ASCII: marks a SQLite file as a Girok database.
+pub const APPLICATION_ID: i32 = 0x4769_726b;
+
+/// Migration `i` brings a database from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE journal (
+    seq     INTEGER PRIMARY KEY,
+    time    TEXT NOT NULL,
+    actor   TEXT NOT NULL,
+    subject TEXT,
+    bytes   BLOB NOT NULL,
+    hash    BLOB NOT NULL
+);
+CREATE INDEX journal_subject ON journal(subject) WHERE subject IS NOT NULL;
+
+-- Every id ever used, of any kind: revision and who created and last changed it.
+CREATE TABLE record (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    revision    INTEGER NOT NULL,
+    created_seq INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    updated_seq INTEGER NOT NULL,
+    updated_by  TEXT NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+
+CREATE TABLE source (
+    id             TEXT PRIMARY KEY,
+    kind           TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    obtained_start TEXT,
+    obtained_end   TEXT,
+    organisation   TEXT,
+    consent        TEXT,
+    witness        TEXT,
+    body           TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX source_witness ON source(witness) WHERE witness IS NOT NULL;
+
+CREATE TABLE person (
+    id          TEXT PRIMARY KEY,
+    sex         TEXT NOT NULL,
+    birth_start TEXT,
+    birth_end   TEXT,
+    origin      TEXT,
+    protected   INTEGER NOT NULL,
+    unit        TEXT NOT NULL,
+    unit_size   INTEGER,
+    body        TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE person_name (
+    person   TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text     TEXT NOT NULL,
+    script   TEXT NOT NULL,
+    system   TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    PRIMARY KEY (person, position)
+) WITHOUT ROWID;
+CREATE INDEX person_name_text ON person_name(text);
+
+CREATE TABLE event (
+    id             TEXT PRIMARY KEY,
+    title          TEXT NOT NULL,
+    date_start     TEXT,
+    date_end       TEXT,
+    date_precision TEXT NOT NULL,
+    place          TEXT,
+    body           TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE act (
+    id             TEXT PRIMARY KEY,
+    act_type       TEXT NOT NULL,
+    victim         TEXT NOT NULL,
+    event          TEXT,
+    date_start     TEXT,
+    date_end       TEXT,
+    date_precision TEXT NOT NULL,
+    place          TEXT,
+    victim_age     INTEGER,
+    status         TEXT,
+    facility       TEXT,
+    body           TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX act_victim ON act(victim);
+CREATE INDEX act_event ON act(event) WHERE event IS NOT NULL;
+
+CREATE TABLE involvement (
+    id          TEXT PRIMARY KEY,
+    act         TEXT NOT NULL,
+    perpetrator TEXT,
+    agency      TEXT,
+    degree      TEXT NOT NULL,
+    body        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX involvement_act ON involvement(act);
+CREATE INDEX involvement_perpetrator ON involvement(perpetrator) WHERE perpetrator IS NOT NULL;
+
+CREATE TABLE information (
+    id          TEXT PRIMARY KEY,
+    source      TEXT NOT NULL,
+    act         TEXT,
+    event       TEXT,
+    relation    TEXT,
+    reliability TEXT,
+    knowledge   TEXT NOT NULL,
+    body        TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX information_source ON information(source);
+CREATE INDEX information_act ON information(act) WHERE act IS NOT NULL;
+CREATE INDEX information_event ON information(event) WHERE event IS NOT NULL;
+
+CREATE TABLE relation (
+    id       TEXT PRIMARY KEY,
+    person   TEXT NOT NULL,
+    other    TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    body     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX relation_person ON relation(person);
+CREATE INDEX relation_other ON relation(other);
+
+CREATE TABLE evidence (
+    id        TEXT PRIMARY KEY,
+    source    TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    size      INTEGER NOT NULL,
+    body      TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX evidence_source ON evidence(source);
+
+-- Vocabulary terms added to this database (the shipped ones live in the binary).
+CREATE TABLE term (
+    vocabulary TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    added_seq  INTEGER NOT NULL,
+    PRIMARY KEY (vocabulary, key)
+) WITHOUT ROWID;
+
+-- Files imported, by content hash, so the same file is never imported twice.
+CREATE TABLE import (
+    sha256    TEXT PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    records   INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    time      TEXT NOT NULL
+) WITHOUT ROWID;
+"#];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
+
+/// Tables that are a pure function of the journal, with their key columns:
+/// what `check` compares after a replay.
+pub const STATE_TABLES: &[(&str, &str)] = &[
+    ("record", "id"),
+    ("source", "id"),
+    ("person", "id"),
+    ("person_name", "person, position"),
+    ("event", "id"),
+    ("act", "id"),
+    ("involvement", "id"),
+    ("information", "id"),
+    ("relation", "id"),
+    ("evidence", "id"),
+    ("term", "vocabulary, key"),
+    ("import", "sha256"),
+];

@@ -1,0 +1,427 @@
+//! The embedded SQLite store.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::Utc;
+use girok_journal::{Entry, GENESIS, Hash, leaf_hash};
+use girok_model::{Change, Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
+use rusqlite::{
+    Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+
+use crate::apply::{self, Meta};
+use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
+use crate::{ChangeSink, CheckReport, Committed, Dimension, JournalRow, Store, StoreError, Stored};
+
+/// How long a writer waits for another writer's transaction before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Kinds in an order where every record's references come before it.
+const DEPENDENCY_ORDER: [RecordKind; 8] = [
+    RecordKind::Person,
+    RecordKind::Source,
+    RecordKind::Event,
+    RecordKind::Act,
+    RecordKind::Involvement,
+    RecordKind::Information,
+    RecordKind::Relation,
+    RecordKind::Evidence,
+];
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+    vocabularies: Vocabularies,
+}
+
+/// How durable each commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// WAL with a sync at every commit: survives a kill and a power cut.
+    Full,
+    /// No rollback journal, no syncs: for throwaway replay targets only.
+    Scratch,
+}
+
+impl SqliteStore {
+    /// Creates a new, empty Girok database at `path`.
+    pub fn create(path: &Path) -> Result<SqliteStore, StoreError> {
+        Self::create_with(path, Durability::Full)
+    }
+
+    pub(crate) fn create_with(
+        path: &Path,
+        durability: Durability,
+    ) -> Result<SqliteStore, StoreError> {
+        if path.exists() {
+            return Err(StoreError::Exists {
+                path: path.display().to_string(),
+            });
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|source| StoreError::Io {
+                context: format!("cannot create {}", parent.display()),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
+        configure(&conn, durability)?;
+        let tx = conn.transaction()?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        migrate(&tx, 0)?;
+        tx.commit()?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            vocabularies: Vocabularies::default(),
+        })
+    }
+
+    /// Opens an existing Girok database, migrating an older schema.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
+        if !path.exists() {
+            return Err(StoreError::Missing { path: shown });
+        }
+        let not_girok = |reason: &str| StoreError::NotGirok {
+            path: shown.clone(),
+            reason: reason.to_string(),
+        };
+        let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let application_id: i32 =
+            match conn.pragma_query_value(None, "application_id", |r| r.get(0)) {
+                Ok(id) => id,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    return Err(not_girok("it is not a SQLite file"));
+                }
+                Err(e) => return Err(e.into()),
+            };
+        if application_id != APPLICATION_ID {
+            return Err(not_girok(&if application_id == 0 {
+                "it is a SQLite database that `girok init` did not create".to_string()
+            } else {
+                format!("it belongs to another application (id {application_id:#010x})")
+            }));
+        }
+        let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::TooNew {
+                path: shown,
+                found: version,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        configure(&conn, Durability::Full)?;
+        if version < SCHEMA_VERSION {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            migrate(&tx, version)?;
+            tx.commit()?;
+        }
+        let vocabularies = load_vocabularies(&conn)?;
+        Ok(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            vocabularies,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Applies a journal entry during replay, exactly as the write path did.
+    pub(crate) fn replay(&mut self, entry: &Entry) -> Result<(), StoreError> {
+        let meta = Meta {
+            seq: entry.seq,
+            time: &entry.time,
+            actor: &entry.actor,
+        };
+        entry.change.validate(&self.vocabularies)?;
+        apply::apply(&self.conn, &mut self.vocabularies, &meta, &entry.change)
+    }
+}
+
+fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    match durability {
+        Durability::Full => {
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+        }
+        Durability::Scratch => {
+            conn.pragma_update(None, "journal_mode", "OFF")?;
+            conn.pragma_update(None, "synchronous", "OFF")?;
+        }
+    }
+    // 64 MiB of page cache: imports and replays touch the same index pages often.
+    conn.pragma_update(None, "cache_size", -65_536)?;
+    Ok(())
+}
+
+fn migrate(tx: &Transaction, from: i32) -> Result<(), StoreError> {
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
+        tx.execute_batch(migration)?;
+        tx.pragma_update(None, "user_version", index as i32 + 1)?;
+    }
+    Ok(())
+}
+
+fn load_vocabularies(conn: &Connection) -> Result<Vocabularies, StoreError> {
+    let mut vocabularies = Vocabularies::default();
+    let mut statement =
+        conn.prepare("SELECT vocabulary, key, body FROM term ORDER BY added_seq")?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (vocabulary, key, body) = row?;
+        let corrupt =
+            || StoreError::Corrupt(format!("added term {vocabulary}/{key} cannot be read"));
+        let kind = VocabKind::from_name(&vocabulary).ok_or_else(corrupt)?;
+        let term: Term = serde_json::from_str(&body).map_err(|_| corrupt())?;
+        vocabularies.add(kind, term).map_err(|_| corrupt())?;
+    }
+    Ok(vocabularies)
+}
+
+fn head_of(conn: &Connection) -> Result<(u64, Hash), StoreError> {
+    let head: Option<(u64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM journal ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match head {
+        None => Ok((0, GENESIS)),
+        Some((seq, hash)) => Ok((
+            seq,
+            hash.try_into().map_err(|_| {
+                StoreError::Corrupt(format!("journal entry {seq} has a malformed hash"))
+            })?,
+        )),
+    }
+}
+
+/// The transaction of one batch.
+pub struct SqliteWriter<'a> {
+    tx: Transaction<'a>,
+    vocabularies: Vocabularies,
+    actor: &'a str,
+    seq: u64,
+    prev: Hash,
+    first: Option<u64>,
+    changes: u64,
+}
+
+impl ChangeSink for SqliteWriter<'_> {
+    fn apply(&mut self, change: Change) -> Result<u64, StoreError> {
+        change.validate(&self.vocabularies)?;
+        let seq = self.seq + 1;
+        let entry = Entry::new(seq, Utc::now(), self.actor, &self.prev, change)?;
+        let meta = Meta {
+            seq,
+            time: &entry.time,
+            actor: self.actor,
+        };
+        apply::apply(&self.tx, &mut self.vocabularies, &meta, &entry.change)?;
+        let bytes = entry.encode();
+        let hash = leaf_hash(&bytes);
+        self.tx
+            .prepare_cached("INSERT INTO journal (seq, time, actor, subject, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![
+                seq,
+                entry.time,
+                self.actor,
+                entry.change.subject().map(RecordId::as_str),
+                bytes,
+                hash.as_slice()
+            ])?;
+        self.seq = seq;
+        self.prev = hash;
+        self.first.get_or_insert(seq);
+        self.changes += 1;
+        Ok(seq)
+    }
+
+    fn vocabularies(&self) -> &Vocabularies {
+        &self.vocabularies
+    }
+
+    fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
+        Ok(apply::record_meta(&self.tx, id.as_str())?
+            .filter(|m| !m.deleted)
+            .map(|m| m.kind))
+    }
+}
+
+impl Store for SqliteStore {
+    fn write<T, E>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>,
+    {
+        // IMMEDIATE takes the write lock now, so the head read below cannot go stale.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let (seq, prev) = head_of(&tx)?;
+        let mut writer = SqliteWriter {
+            tx,
+            vocabularies: self.vocabularies.clone(),
+            actor,
+            seq,
+            prev,
+            first: None,
+            changes: 0,
+        };
+        let value = work(&mut writer)?;
+        let committed = Committed {
+            first: writer.first,
+            last: writer.first.map(|_| writer.seq),
+            changes: writer.changes,
+        };
+        writer.tx.commit().map_err(StoreError::from)?;
+        self.vocabularies = writer.vocabularies;
+        Ok((value, committed))
+    }
+
+    fn vocabularies(&self) -> &Vocabularies {
+        &self.vocabularies
+    }
+
+    fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError> {
+        let Some(meta) = apply::record_meta(&self.conn, id.as_str())?.filter(|m| !m.deleted) else {
+            return Ok(None);
+        };
+        let record = apply::load(&self.conn, meta.kind, id)?.ok_or_else(|| {
+            StoreError::Corrupt(format!("{} {id} is registered but has no row", meta.kind))
+        })?;
+        Ok(Some(Stored { record, meta }))
+    }
+
+    fn list(&self, kind: RecordKind, offset: u64, limit: u64) -> Result<Vec<Stored>, StoreError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT t.id, t.body, r.revision, r.created_seq, r.created_by, r.updated_seq, r.updated_by \
+             FROM {} t JOIN record r ON r.id = t.id ORDER BY t.id LIMIT ?1 OFFSET ?2",
+            kind.as_str()
+        ))?;
+        let rows = statement.query_map(params![limit, offset], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                crate::RecordMeta {
+                    kind,
+                    revision: r.get(2)?,
+                    created_seq: r.get(3)?,
+                    created_by: r.get(4)?,
+                    updated_seq: r.get(5)?,
+                    updated_by: r.get(6)?,
+                    deleted: false,
+                },
+            ))
+        })?;
+        rows.map(|row| {
+            let (id, body, meta) = row?;
+            Ok(Stored {
+                record: apply::decode(kind, &id, &body)?,
+                meta,
+            })
+        })
+        .collect()
+    }
+
+    fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            &format!("SELECT COUNT(*) FROM {}", kind.as_str()),
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn for_each_record(
+        &self,
+        visit: &mut dyn FnMut(Record) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for kind in DEPENDENCY_ORDER {
+            let mut statement = self.conn.prepare(&format!(
+                "SELECT id, body FROM {} ORDER BY id",
+                kind.as_str()
+            ))?;
+            let mut rows = statement.query([])?;
+            while let Some(row) = rows.next()? {
+                let id: String = row.get(0)?;
+                let body: String = row.get(1)?;
+                visit(apply::decode(kind, &id, &body)?)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT seq, bytes, hash FROM journal WHERE subject = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([id.as_str()], |r| {
+            Ok((
+                r.get::<_, u64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, bytes, hash) = row?;
+            Ok(JournalRow {
+                entry: Entry::decode(seq, &bytes)?,
+                hash: hash.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("journal entry {seq} has a malformed hash"))
+                })?,
+            })
+        })
+        .collect()
+    }
+
+    fn head(&self) -> Result<(u64, Hash), StoreError> {
+        head_of(&self.conn)
+    }
+
+    fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError> {
+        let sql = match by {
+            Dimension::ActType => {
+                "SELECT act_type, COUNT(*) FROM act GROUP BY 1 ORDER BY 2 DESC, 1"
+            }
+            // An act with several agencies counts once for each; one with none is `unknown`.
+            Dimension::Agency => {
+                "SELECT COALESCE(i.agency, 'unknown'), COUNT(DISTINCT a.id) FROM act a \
+                 LEFT JOIN involvement i ON i.act = a.id GROUP BY 1 ORDER BY 2 DESC, 1"
+            }
+            Dimension::Year => {
+                "SELECT CASE WHEN date_start IS NULL THEN 'unknown' \
+                 WHEN substr(date_start, 1, 4) = substr(date_end, 1, 4) THEN substr(date_start, 1, 4) \
+                 ELSE 'spans years' END, COUNT(*) FROM act GROUP BY 1 ORDER BY 1"
+            }
+        };
+        let mut statement = self.conn.prepare(sql)?;
+        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
+        crate::check::check(self, progress)
+    }
+}

@@ -44,9 +44,10 @@ impl fmt::Display for RecordId {
     }
 }
 
-/// Generates the `as_str` / `parse` / `ALL` boilerplate for closed keyword enums.
+/// Generates the `as_str` / `ko` / `parse` / `ALL` boilerplate for closed keyword enums,
+/// each variant with its keyword and its Korean label.
 macro_rules! keywords {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal / $korean:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum $name {
@@ -60,10 +61,18 @@ macro_rules! keywords {
                 match self { $($name::$variant => $text),+ }
             }
 
-            /// Parses the keyword, ignoring case and surrounding space.
+            /// The Korean label.
+            pub fn ko(self) -> &'static str {
+                match self { $($name::$variant => $korean),+ }
+            }
+
+            /// Parses the keyword or its Korean label, ignoring case and surrounding space.
             pub fn parse(text: &str) -> Option<$name> {
                 let text = text.trim().to_lowercase();
-                $name::ALL.iter().copied().find(|v| v.as_str() == text)
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == text || v.ko().to_lowercase() == text)
             }
 
             /// The accepted keywords, for error messages.
@@ -83,24 +92,24 @@ macro_rules! keywords {
 keywords!(
     /// The kinds of record, as named in ids, tables and messages.
     RecordKind {
-        Source = "source",
-        Person = "person",
-        Event = "event",
-        Act = "act",
-        Involvement = "involvement",
-        Information = "information",
-        Relation = "relation",
-        Evidence = "evidence",
+        Source = "source" / "출처",
+        Person = "person" / "인물",
+        Event = "event" / "사건",
+        Act = "act" / "행위",
+        Involvement = "involvement" / "가해 관여",
+        Information = "information" / "정보",
+        Relation = "relation" / "관계",
+        Evidence = "evidence" / "증거",
     }
 );
 
 keywords!(
     SourceKind {
-        Interview = "interview",
-        Document = "document",
-        Report = "report",
-        Media = "media",
-        Other = "other",
+        Interview = "interview" / "면담",
+        Document = "document" / "문서",
+        Report = "report" / "보고서",
+        Media = "media" / "언론",
+        Other = "other" / "기타",
     }
 );
 
@@ -108,88 +117,88 @@ keywords!(
     /// Who may see what a source says, narrowest first. Ordered: a later
     /// variant is wider than an earlier one.
     ConsentScope {
-        Internal = "internal",
-        Partners = "partners",
-        PublicAnonymised = "public-anonymised",
-        Public = "public",
+        Internal = "internal" / "내부",
+        Partners = "partners" / "협력기관",
+        PublicAnonymised = "public-anonymised" / "익명 공개",
+        Public = "public" / "공개",
     }
 );
 
 keywords!(
     Script {
-        Hangul = "hangul",
-        Latin = "latin",
-        Other = "other",
+        Hangul = "hangul" / "한글",
+        Latin = "latin" / "로마자",
+        Other = "other" / "기타 문자",
     }
 );
 
 keywords!(
     /// How a Latin-script name was romanized, where known.
     Romanization {
-        RevisedRomanization = "rr",
-        McCuneReischauer = "mr",
-        Dprk = "dprk",
-        Passport = "passport",
-        Unknown = "unknown",
+        RevisedRomanization = "rr" / "국어의 로마자 표기법",
+        McCuneReischauer = "mr" / "매큔-라이샤워",
+        Dprk = "dprk" / "북한식",
+        Passport = "passport" / "여권",
+        Unknown = "unknown" / "미상",
     }
 );
 
 keywords!(
     NameKind {
-        Legal = "legal",
-        Alias = "alias",
-        Nickname = "nickname",
+        Legal = "legal" / "본명",
+        Alias = "alias" / "가명",
+        Nickname = "nickname" / "별명",
     }
 );
 
 keywords!(
     Sex {
-        Female = "female",
-        Male = "male",
-        Other = "other",
-        Unknown = "unknown",
+        Female = "female" / "여성",
+        Male = "male" / "남성",
+        Other = "other" / "기타",
+        Unknown = "unknown" / "미상",
     }
 );
 
 keywords!(
     /// Whether a person record stands for one human, a family or a group.
     UnitKind {
-        Individual = "individual",
-        Family = "family",
-        Group = "group",
+        Individual = "individual" / "개인",
+        Family = "family" / "가족",
+        Group = "group" / "집단",
     }
 );
 
 keywords!(
     /// The perpetrator's part in an act.
     Degree {
-        Ordered = "ordered",
-        CarriedOut = "carried-out",
-        Complicit = "complicit",
-        Unknown = "unknown",
+        Ordered = "ordered" / "지시",
+        CarriedOut = "carried-out" / "실행",
+        Complicit = "complicit" / "공모",
+        Unknown = "unknown" / "미상",
     }
 );
 
 keywords!(
     /// Reliability of a source (Admiralty scale A-F).
     Reliability {
-        A = "a",
-        B = "b",
-        C = "c",
-        D = "d",
-        E = "e",
-        F = "f",
+        A = "a" / "A",
+        B = "b" / "B",
+        C = "c" / "C",
+        D = "d" / "D",
+        E = "e" / "E",
+        F = "f" / "F",
     }
 );
 
 keywords!(
     /// How the witness knows what they attest.
     Knowledge {
-        Saw = "saw",
-        HeardFromVictim = "heard-from-victim",
-        HeardFromOthers = "heard-from-others",
-        Document = "document",
-        Unknown = "unknown",
+        Saw = "saw" / "목격",
+        HeardFromVictim = "heard-from-victim" / "피해자에게 들음",
+        HeardFromOthers = "heard-from-others" / "타인에게 들음",
+        Document = "document" / "문서로 앎",
+        Unknown = "unknown" / "미상",
     }
 );
 
@@ -645,5 +654,10 @@ mod tests {
         );
         assert_eq!(Reliability::parse("B"), Some(Reliability::B));
         assert_eq!(Sex::parse("x"), None);
+        assert_eq!(Sex::parse("여성"), Some(Sex::Female));
+        assert_eq!(
+            ConsentScope::parse("익명 공개"),
+            Some(ConsentScope::PublicAnonymised)
+        );
     }
 }

@@ -1,0 +1,136 @@
+//! The model's own JSON: records tagged with `"type"`, as a JSON array
+//! (one record a line when Girok writes it) or as JSON Lines.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+
+use girok_model::{Change, Record};
+use girok_store::ChangeSink;
+use serde_json::value::RawValue;
+
+use crate::{ImportError, ImportSummary, RecordWriter};
+
+fn apply(file: &str, line: u64, text: &str, sink: &mut dyn ChangeSink) -> Result<(), ImportError> {
+    let record: Record = serde_json::from_str(text).map_err(|e| {
+        ImportError::at(
+            file,
+            line,
+            None,
+            format!(
+                "not a Girok record: {e} (at character {} of the record)",
+                e.column()
+            ),
+        )
+    })?;
+    sink.apply(Change::Create { record })
+        .map_err(|e| ImportError::refused(file, line, None, e))?;
+    Ok(())
+}
+
+pub(crate) fn import_lines(
+    path: &Path,
+    sink: &mut dyn ChangeSink,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    let file = path.display().to_string();
+    let reader = BufReader::with_capacity(1 << 20, crate::open(path)?);
+    let mut summary = ImportSummary::default();
+    for (index, line) in reader.lines().enumerate() {
+        let number = index as u64 + 1;
+        let text = line.map_err(|e| {
+            ImportError::at(
+                &file,
+                number,
+                None,
+                format!("cannot be read as UTF-8 text: {e}"),
+            )
+        })?;
+        if text.trim().is_empty() {
+            continue;
+        }
+        apply(&file, number, &text, sink)?;
+        summary.records += 1;
+        progress(text.len() as u64 + 1);
+    }
+    Ok(summary)
+}
+
+pub(crate) fn import_array(
+    path: &Path,
+    sink: &mut dyn ChangeSink,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    let file = path.display().to_string();
+    let mut text = String::new();
+    crate::open(path)?
+        .read_to_string(&mut text)
+        .map_err(|e| ImportError::File {
+            file: file.clone(),
+            message: format!("cannot be read as UTF-8 text: {e}"),
+        })?;
+    let items: Vec<&RawValue> = serde_json::from_str(&text).map_err(|e| {
+        ImportError::at(
+            &file,
+            e.line() as u64,
+            None,
+            format!("expected a JSON array of records: {e}"),
+        )
+    })?;
+    let mut summary = ImportSummary::default();
+    for item in items {
+        // Each item borrows from `text`, so its offset gives the line it starts on.
+        let offset = item.get().as_ptr() as usize - text.as_ptr() as usize;
+        let line = text.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
+        apply(&file, line, item.get(), sink)?;
+        summary.records += 1;
+        progress(item.get().len() as u64 + 1);
+    }
+    Ok(summary)
+}
+
+/// Writes records as a JSON array (one record a line) or as JSON Lines.
+pub(crate) struct JsonWriter<W: Write> {
+    out: W,
+    lines: bool,
+    count: u64,
+}
+
+impl<W: Write> JsonWriter<W> {
+    pub(crate) fn new(out: W, lines: bool) -> JsonWriter<W> {
+        JsonWriter {
+            out,
+            lines,
+            count: 0,
+        }
+    }
+}
+
+impl<W: Write> RecordWriter for JsonWriter<W> {
+    fn write(&mut self, record: &Record) -> std::io::Result<()> {
+        let separator: &[u8] = match (self.lines, self.count) {
+            (true, _) => b"",
+            (false, 0) => b"[\n",
+            (false, _) => b",\n",
+        };
+        self.out.write_all(separator)?;
+        serde_json::to_writer(&mut self.out, record).map_err(std::io::Error::other)?;
+        if self.lines {
+            self.out.write_all(b"\n")?;
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> std::io::Result<u64> {
+        if !self.lines {
+            self.out
+                .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
+        }
+        self.out.flush()?;
+        Ok(self.count)
+    }
+}

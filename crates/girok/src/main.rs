@@ -1,1 +1,567 @@
-fn main() {}
+//! `girok`: the command line. Parses arguments, opens the store, and turns
+//! every failure into a message for a person; all real work lives in the crates.
+
+mod cli;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::LazyLock;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use girok_interchange::{COLUMNS, Format, ImportError};
+use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Term, VocabKind};
+use girok_store::{CheckReport, SqliteStore, Store, StoreError};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use cli::{Cli, Command, Dimension, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
+
+/// The database file inside a data directory.
+const DATABASE_FILE: &str = "girok.sqlite";
+
+/// The CSV layout, for `girok import --help`.
+pub static CSV_HELP: LazyLock<String> = LazyLock::new(|| {
+    let mut help = String::from(
+        "CSV layout: one row per act as one source tells it. Headers may be English or Korean, in any order;\n\
+         values may be vocabulary keys or their English, Korean or romanized labels.\n\n",
+    );
+    for (_, en, ko, meaning) in COLUMNS {
+        help.push_str(&format!("  {en:<14} {ko:<10} {meaning}\n"));
+    }
+    help
+});
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("girok: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn database(data: &Path) -> PathBuf {
+    data.join(DATABASE_FILE)
+}
+
+fn actor(cli_actor: &Option<String>) -> String {
+    cli_actor
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "girok-cli".to_string())
+}
+
+fn open(data: &Path) -> Result<SqliteStore> {
+    Ok(SqliteStore::open(&database(data))?)
+}
+
+fn bar(length: u64, unit: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    let template = format!(
+        "{{spinner}} {{elapsed_precise}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{per_sec}}, eta {{eta}})"
+    );
+    bar.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let actor = actor(&cli.actor);
+    match cli.command {
+        Command::Init => {
+            let path = database(&cli.data);
+            SqliteStore::create(&path)?;
+            println!("Created an empty Girok database at {}", path.display());
+        }
+        Command::Demo { dir } => return demo(&dir, &actor),
+        Command::Import { files } => {
+            let mut store = open(&cli.data)?;
+            import(&mut store, &actor, &files)?;
+        }
+        Command::Export {
+            format,
+            out,
+            korean_headers,
+        } => {
+            let store = open(&cli.data)?;
+            let format = match format {
+                ExportFormat::Json => Format::Json,
+                ExportFormat::Jsonl => Format::JsonLines,
+                ExportFormat::Csv => Format::Csv,
+            };
+            let written = match &out {
+                Some(path) => {
+                    let file = File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    export(&store, format, BufWriter::new(file), korean_headers)?
+                }
+                None => export(&store, format, std::io::stdout().lock(), korean_headers)?,
+            };
+            if let Some(path) = out {
+                eprintln!(
+                    "Wrote {written} {} to {}",
+                    if format == Format::Csv {
+                        "rows"
+                    } else {
+                        "records"
+                    },
+                    path.display()
+                );
+            }
+        }
+        Command::List {
+            kind,
+            limit,
+            offset,
+        } => {
+            let store = open(&cli.data)?;
+            let kind = record_kind(kind);
+            let total = store.count(kind)?;
+            for stored in store.list(kind, offset, limit)? {
+                println!(
+                    "{:<28} r{:<3} {}",
+                    stored.record.id(),
+                    stored.meta.revision,
+                    stored.record.label()
+                );
+            }
+            println!(
+                "({} of {total} {kind} records, from {})",
+                store.list(kind, offset, limit)?.len(),
+                offset + 1
+            );
+        }
+        Command::Show { id } => {
+            let store = open(&cli.data)?;
+            let Some(stored) = store.get(&RecordId::new(&id))? else {
+                bail!("no record with id {id}; `girok list` shows what exists");
+            };
+            let meta = &stored.meta;
+            println!(
+                "{} {} (revision {})",
+                meta.kind,
+                stored.record.id(),
+                meta.revision
+            );
+            println!(
+                "created by {} at journal entry {}",
+                meta.created_by, meta.created_seq
+            );
+            println!(
+                "last changed by {} at journal entry {}",
+                meta.updated_by, meta.updated_seq
+            );
+            println!("{}", serde_json::to_string_pretty(&stored.record)?);
+        }
+        Command::History { id } => {
+            let store = open(&cli.data)?;
+            let rows = store.history(&RecordId::new(&id))?;
+            if rows.is_empty() {
+                bail!("the journal has no entry about {id}");
+            }
+            for row in rows {
+                let entry = &row.entry;
+                println!(
+                    "#{} {} {} {}",
+                    entry.seq,
+                    entry.time,
+                    entry.actor,
+                    entry.change.summary()
+                );
+                println!("    leaf hash {}", hex_prefix(&row.hash));
+            }
+        }
+        Command::Stats { by, format } => {
+            let store = open(&cli.data)?;
+            stats(&store, &by, format)?;
+        }
+        Command::Check => {
+            let store = open(&cli.data)?;
+            let report = check(&store)?;
+            return Ok(if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
+        Command::Synth {
+            testimonies,
+            seed,
+            out,
+            truth,
+        } => synth(testimonies, seed, &out, truth)?,
+        Command::SetConsent {
+            source,
+            scope,
+            widen,
+            reason,
+        } => {
+            let mut store = open(&cli.data)?;
+            let scope = match scope {
+                ScopeArg::Internal => ConsentScope::Internal,
+                ScopeArg::Partners => ConsentScope::Partners,
+                ScopeArg::PublicAnonymised => ConsentScope::PublicAnonymised,
+                ScopeArg::Public => ConsentScope::Public,
+            };
+            let change = Change::SetConsent {
+                source: RecordId::new(&source),
+                scope,
+                widen,
+                reason,
+            };
+            let (seq, _) = store.write(&actor, |sink| sink.apply(change))?;
+            println!("Consent of {source} is now {scope} (journal entry {seq})");
+        }
+        Command::Terms { vocabulary, action } => terms(&cli.data, &actor, vocabulary, action)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn hex_prefix(hash: &[u8]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn record_kind(kind: KindArg) -> RecordKind {
+    match kind {
+        KindArg::Sources => RecordKind::Source,
+        KindArg::Persons => RecordKind::Person,
+        KindArg::Events => RecordKind::Event,
+        KindArg::Acts => RecordKind::Act,
+        KindArg::Involvements => RecordKind::Involvement,
+        KindArg::Information => RecordKind::Information,
+        KindArg::Relations => RecordKind::Relation,
+        KindArg::Evidence => RecordKind::Evidence,
+    }
+}
+
+fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()> {
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = bar(total, "bytes");
+    let started = Instant::now();
+    let result = store.write(actor, |sink| {
+        let mut summaries = Vec::new();
+        for file in files {
+            summaries.push(girok_interchange::import(file, sink, &mut |bytes| {
+                bar.inc(bytes)
+            })?);
+        }
+        Ok::<_, ImportError>(summaries)
+    });
+    bar.finish_and_clear();
+    let (summaries, committed) = result?;
+    let records: u64 = summaries.iter().map(|s| s.records).sum();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "Imported {records} records from {} file(s) in {seconds:.1} s ({:.0} records/s); journal entries {}..{}",
+        files.len(),
+        records as f64 / seconds.max(1e-9),
+        committed.first.unwrap_or(0),
+        committed.last.unwrap_or(0)
+    );
+    Ok(())
+}
+
+fn export(
+    store: &SqliteStore,
+    format: Format,
+    out: impl Write,
+    korean_headers: bool,
+) -> Result<u64> {
+    let mut writer = girok_interchange::writer(format, out, korean_headers);
+    store.for_each_record(&mut |record: Record| {
+        writer.write(&record).map_err(|source| StoreError::Io {
+            context: "cannot write the export".into(),
+            source,
+        })
+    })?;
+    Ok(writer.finish().context("cannot write the export")?)
+}
+
+fn check(store: &SqliteStore) -> Result<CheckReport> {
+    let (entries, _) = store.head()?;
+    let bar = bar(entries, "entries");
+    let started = Instant::now();
+    let report = store.check(&mut |done, _| bar.set_position(done))?;
+    bar.finish_and_clear();
+    println!(
+        "Checked {} journal entries in {:.1} s; head {}",
+        report.entries,
+        started.elapsed().as_secs_f64(),
+        hex_prefix(&report.head)
+    );
+    for chain_break in &report.chain_breaks {
+        println!("CHAIN BROKEN: {chain_break}");
+    }
+    for (seq, reason) in &report.refused {
+        println!("REPLAY REFUSED entry {seq}: {reason}");
+    }
+    for difference in &report.differences {
+        println!("STATE DIFFERS: {difference}");
+    }
+    if report.is_clean() {
+        println!(
+            "OK: the hash chain is intact and replaying the journal gives exactly the stored state."
+        );
+    } else {
+        println!(
+            "FAILED: {} chain breaks, {} refused entries, {} state differences.",
+            report.chain_breaks.len(),
+            report.refused.len(),
+            report.differences.len()
+        );
+    }
+    Ok(report)
+}
+
+fn label(store: &SqliteStore, kind: Option<VocabKind>, key: &str) -> (String, String) {
+    match kind.and_then(|k| store.vocabularies().get(k).get(key)) {
+        Some(term) => (term.en.clone(), term.ko.clone()),
+        None => match key {
+            "unknown" => ("Unknown".into(), "미상".into()),
+            "spans years" => (
+                "Date spans more than one year".into(),
+                "여러 해에 걸침".into(),
+            ),
+            year if year.parse::<i32>().is_ok() => (year.to_string(), format!("{year}년")),
+            other => (other.to_string(), other.to_string()),
+        },
+    }
+}
+
+fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<()> {
+    let mut json = serde_json::Map::new();
+    if format == OutputFormat::Csv {
+        println!("dimension,key,en,ko,count,percent");
+    }
+    for dimension in by {
+        let (name, store_dimension, vocabulary) = match dimension {
+            Dimension::ActType => (
+                "act-type",
+                girok_store::Dimension::ActType,
+                Some(VocabKind::ActType),
+            ),
+            Dimension::Agency => (
+                "agency",
+                girok_store::Dimension::Agency,
+                Some(VocabKind::Agency),
+            ),
+            Dimension::Year => ("year", girok_store::Dimension::Year, None),
+        };
+        let counts = store.act_counts(store_dimension)?;
+        let total: u64 = store.count(RecordKind::Act)?;
+        let rows: Vec<(String, String, String, u64, f64)> = counts
+            .into_iter()
+            .map(|(key, count)| {
+                let (en, ko) = label(store, vocabulary, &key);
+                (
+                    key,
+                    en,
+                    ko,
+                    count,
+                    100.0 * count as f64 / total.max(1) as f64,
+                )
+            })
+            .collect();
+        match format {
+            OutputFormat::Table => {
+                println!(
+                    "Acts by {name} (n = {total}){}",
+                    if *dimension == Dimension::Agency {
+                        "; an act with several agencies counts for each"
+                    } else {
+                        ""
+                    }
+                );
+                for (_, en, ko, count, percent) in &rows {
+                    println!(
+                        "  {:<44} {count:>9} {percent:>6.1}%",
+                        format!("{en} / {ko}")
+                    );
+                }
+                println!();
+            }
+            OutputFormat::Csv => {
+                for (key, en, ko, count, percent) in &rows {
+                    println!("{name},{key},\"{en}\",\"{ko}\",{count},{percent:.2}");
+                }
+            }
+            OutputFormat::Json => {
+                let values = rows
+                    .iter()
+                    .map(|(key, en, ko, count, percent)| serde_json::json!({"key": key, "en": en, "ko": ko, "count": count, "percent": percent}))
+                    .collect();
+                json.insert(
+                    name.to_string(),
+                    serde_json::json!({"total": total, "rows": serde_json::Value::Array(values)}),
+                );
+            }
+        }
+    }
+    if format == OutputFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&json)?);
+    }
+    Ok(())
+}
+
+fn synth(testimonies: u64, seed: u64, out: &Path, truth: Option<PathBuf>) -> Result<()> {
+    let truth = truth.unwrap_or_else(|| out.with_extension("truth.tsv"));
+    let create = |path: &Path| -> Result<BufWriter<File>> {
+        Ok(BufWriter::with_capacity(
+            1 << 20,
+            File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+        ))
+    };
+    let (mut records, mut truth_out) = (create(out)?, create(&truth)?);
+    let bar = bar(testimonies, "testimonies");
+    let summary = girok_synth::generate(
+        girok_synth::Config { testimonies, seed },
+        &mut records,
+        &mut truth_out,
+        &mut |done| {
+            if done % 1000 == 0 {
+                bar.set_position(done)
+            }
+        },
+    )?;
+    bar.finish_and_clear();
+    records.flush()?;
+    truth_out.flush()?;
+    println!(
+        "Wrote {} records ({} sources, {} person records of {} people, {} acts) to {}; ground truth in {}",
+        summary.records,
+        summary.sources,
+        summary.persons,
+        summary.entities,
+        summary.acts,
+        out.display(),
+        truth.display()
+    );
+    Ok(())
+}
+
+fn terms(
+    data: &Path,
+    actor: &str,
+    vocabulary: Option<String>,
+    action: Option<TermsAction>,
+) -> Result<()> {
+    let kind_of = |name: &str| {
+        VocabKind::from_name(name).with_context(|| {
+            let names: Vec<&str> = VocabKind::ALL.iter().map(|k| k.name()).collect();
+            format!(
+                "no vocabulary '{name}'; the vocabularies are {}",
+                names.join(", ")
+            )
+        })
+    };
+    if let Some(TermsAction::Add {
+        vocabulary,
+        key,
+        en,
+        ko,
+        parent,
+        class,
+    }) = action
+    {
+        let mut store = open(data)?;
+        let term = Term {
+            key: key.clone(),
+            en,
+            ko,
+            parent,
+            class,
+            extra: Default::default(),
+        };
+        let change = Change::AddTerm {
+            vocabulary: kind_of(&vocabulary)?,
+            term,
+        };
+        let (seq, _) = store.write(actor, |sink| sink.apply(change))?;
+        println!("Added {key} to {vocabulary} (journal entry {seq})");
+        return Ok(());
+    }
+    // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
+    let store = SqliteStore::open(&database(data)).ok();
+    let defaults = girok_model::Vocabularies::default();
+    let vocabularies = store
+        .as_ref()
+        .map(|s| s.vocabularies())
+        .unwrap_or(&defaults);
+    let kinds = match vocabulary {
+        Some(name) => vec![kind_of(&name)?],
+        None => VocabKind::ALL.to_vec(),
+    };
+    for kind in kinds {
+        let set = vocabularies.get(kind);
+        println!(
+            "{kind} (version {}, {} terms)",
+            set.version,
+            set.terms().len()
+        );
+        for term in set.terms() {
+            let parent = term
+                .parent
+                .as_deref()
+                .map(|p| format!("  in {p}"))
+                .unwrap_or_default();
+            println!("  {:<28} {} / {}{parent}", term.key, term.en, term.ko);
+        }
+    }
+    Ok(())
+}
+
+fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
+    let path = database(dir);
+    let store = if path.exists() {
+        println!("Using the existing demo database at {}", path.display());
+        SqliteStore::open(&path)?
+    } else {
+        let mut store = SqliteStore::create(&path)?;
+        let file = dir.join("demo-un-2025.json");
+        std::fs::write(&file, girok_synth::DEMO_JSON)
+            .with_context(|| format!("cannot write {}", file.display()))?;
+        import(&mut store, actor, &[file])?;
+        store
+    };
+    println!();
+    stats(
+        &store,
+        &[Dimension::ActType, Dimension::Agency, Dimension::Year],
+        OutputFormat::Table,
+    )?;
+    println!(
+        "The same witness under three spellings, one record per source (linkage will join them):"
+    );
+    for id in ["p-un-kim", "p-media-kim", "p-ko-kim"] {
+        if let Some(stored) = store.get(&RecordId::new(id))? {
+            println!("  {id:<12} {}", stored.record.label());
+        }
+    }
+    println!();
+    let report = check(&store)?;
+    println!();
+    println!("Explore it with, for example:");
+    println!("  girok --data {} list persons", dir.display());
+    println!("  girok --data {} history a-un-kim-torture", dir.display());
+    println!(
+        "  girok --data {} export --format csv --korean-headers",
+        dir.display()
+    );
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

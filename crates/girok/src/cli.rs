@@ -1,0 +1,167 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "girok",
+    version,
+    about = "Girok (기록): tamper-evident documentation of human-rights violations from testimonies",
+    long_about = "Girok records testimonies and the persons, events and acts in them. Every change goes \
+                  through one journaled write path: validated, appended to a hash-chained journal and applied \
+                  to the state tables in one transaction."
+)]
+pub struct Cli {
+    /// Directory of the database (created by `girok init`).
+    #[arg(long, global = true, env = "GIROK_DATA", default_value = "girok-data")]
+    pub data: PathBuf,
+
+    /// Who is making the changes; recorded in the journal.
+    #[arg(long, global = true, env = "GIROK_ACTOR")]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty database in --data.
+    Init,
+    /// Create a demo database from the UN testimonies of 20 May 2025 and report on it.
+    Demo {
+        /// Where to put the demo database.
+        #[arg(long, default_value = "girok-demo")]
+        dir: PathBuf,
+    },
+    /// Import files (.csv, .json, .jsonl) in one transaction: all of them or nothing.
+    #[command(after_long_help = crate::CSV_HELP.as_str())]
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Export every record (json, jsonl) or one row per attested act (csv).
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+        /// Output file; standard output when absent.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Korean column headers in CSV.
+        #[arg(long)]
+        korean_headers: bool,
+    },
+    /// List records of one kind.
+    List {
+        #[arg(value_enum)]
+        kind: KindArg,
+        #[arg(long, default_value_t = 50)]
+        limit: u64,
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+    },
+    /// Show one record with its revision and authors.
+    Show { id: String },
+    /// The journal entries of one record, oldest first.
+    History { id: String },
+    /// Counts of acts by act type, agency and year.
+    Stats {
+        /// Dimensions, comma separated.
+        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Dimension::ActType, Dimension::Agency, Dimension::Year])]
+        by: Vec<Dimension>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Replay the journal into a scratch store and compare it with the state tables.
+    Check,
+    /// Generate realistic synthetic testimonies (JSON Lines) and their ground truth.
+    Synth {
+        #[arg(long)]
+        testimonies: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Records file (.jsonl).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Ground truth file (TSV: person record, hidden person); defaults to OUT with .truth.tsv.
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
+    /// Change the consent scope of a source. Narrowing is always allowed; widening needs --widen and a reason.
+    SetConsent {
+        source: String,
+        #[arg(value_enum)]
+        scope: ScopeArg,
+        #[arg(long)]
+        widen: bool,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List vocabularies and their terms, or add a term.
+    Terms {
+        /// A vocabulary name (act-types, agencies, places...); all when absent.
+        vocabulary: Option<String>,
+        #[command(subcommand)]
+        action: Option<TermsAction>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TermsAction {
+    /// Add a term to a vocabulary (journaled like any change).
+    Add {
+        vocabulary: String,
+        key: String,
+        #[arg(long)]
+        en: String,
+        #[arg(long)]
+        ko: String,
+        #[arg(long)]
+        parent: Option<String>,
+        #[arg(long)]
+        class: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Json,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dimension {
+    ActType,
+    Agency,
+    Year,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    Sources,
+    Persons,
+    Events,
+    Acts,
+    Involvements,
+    Information,
+    Relations,
+    Evidence,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    Internal,
+    Partners,
+    PublicAnonymised,
+    Public,
+}

@@ -1,0 +1,396 @@
+//! The command line as a user meets it: every class of bad input gets a clear
+//! message and changes nothing; kills and concurrent writers lose nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn girok(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("GIROK_ACTOR", "tester")
+        .output()
+        .expect("run girok")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let output = girok(data, args);
+    assert!(
+        output.status.success(),
+        "girok {args:?} failed:\n{}",
+        text(&output)
+    );
+    text(&output)
+}
+
+fn fails(data: &Path, args: &[&str]) -> String {
+    let output = girok(data, args);
+    assert!(
+        !output.status.success(),
+        "girok {args:?} should have failed:\n{}",
+        text(&output)
+    );
+    text(&output)
+}
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let fixture = Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        ok(&fixture.data(), &["init"]);
+        fixture
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).expect("write");
+        path.to_string_lossy().into_owned()
+    }
+
+    fn journal_length(&self) -> u64 {
+        let out = ok(&self.data(), &["check"]);
+        let words: Vec<&str> = out.split_whitespace().collect();
+        let at = words.iter().position(|w| *w == "Checked").expect("Checked");
+        words[at + 1].parse().expect("entry count")
+    }
+}
+
+const CSV_EN: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place,agency,relation\n\
+s1,Interview with a mother,internal,p1,김은주;Kim Eun-joo,여성,arrest,2020년 5월,Hoeryŏng,국가보위성,child\n\
+s1,,,p1,,,detention,summer 2020,회령,MSS;border guards,child\n\
+s1,,,p2,Pak Tong Gu,male,enforced-disappearance,c. 2019,Musan,,neighbour\n";
+
+const CSV_KO: &str = "출처ID,출처제목,동의범위,피해자ID,피해자이름,행위유형,행위일시,행위장소,가해기관\n\
+s2,증언 2,partners,p3,리영호,공개처형,covid-border-closure,혜산,보위부\n";
+
+#[test]
+fn the_demo_builds_a_database_that_checks_clean() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let output = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .args(["demo", "--dir"])
+        .arg(&demo)
+        .output()
+        .expect("demo");
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    assert!(
+        out.contains("Kim Eun-joo") && out.contains("Eunju Kim") && out.contains("김은주"),
+        "{out}"
+    );
+    assert!(out.contains("Public execution / 공개처형"), "{out}");
+    assert!(out.contains("OK: the hash chain is intact"), "{out}");
+    let persons = ok(&demo, &["list", "persons"]);
+    assert!(persons.contains("강규리"), "{persons}");
+}
+
+#[test]
+fn csv_with_english_or_korean_headers_imports_and_round_trips() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let english = fixture.file("en.csv", CSV_EN);
+    let korean = fixture.file("ko.csv", CSV_KO);
+    ok(&data, &["import", &english, &korean]);
+    let acts = ok(&data, &["list", "acts"]);
+    assert!(acts.contains("(4 of 4 act records"), "{acts}");
+    let stored = ok(&data, &["show", "p1"]);
+    assert!(
+        stored.contains("김은주") && stored.contains("Kim Eun-joo"),
+        "{stored}"
+    );
+    let involvements = ok(&data, &["list", "involvements"]);
+    assert!(
+        involvements.contains("border-guard") && involvements.contains("mss"),
+        "{involvements}"
+    );
+    let stats = ok(&data, &["stats", "--by", "agency", "--format", "csv"]);
+    assert!(
+        stats.contains("agency,mss,\"Ministry of State Security\",\"국가보위성\",3,75.00"),
+        "{stats}"
+    );
+
+    // JSON export re-imported into an empty database gives the same export.
+    let exported = fixture.dir.path().join("all.json");
+    ok(
+        &data,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            exported.to_str().expect("path"),
+        ],
+    );
+    let copy = fixture.dir.path().join("copy");
+    ok(&copy, &["init"]);
+    ok(&copy, &["import", exported.to_str().expect("path")]);
+    let again = fixture.dir.path().join("again.json");
+    ok(
+        &copy,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            again.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&exported).expect("read"),
+        std::fs::read_to_string(&again).expect("read")
+    );
+
+    // CSV export has one row per attestation and re-imports.
+    let csv = ok(&data, &["export", "--format", "csv", "--korean-headers"]);
+    assert!(csv.starts_with("출처ID,"), "{csv}");
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+}
+
+#[test]
+fn malformed_csv_names_file_and_line_and_writes_nothing() {
+    let fixture = Fixture::new();
+    let file = fixture.file("bad.csv", "source_id,source_title,consent,victim_id,act_type\ns1,T,internal,p1,arrest\ns1,T,internal\n");
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(
+        out.contains("bad.csv, line 3") && out.contains("not valid CSV"),
+        "{out}"
+    );
+    assert!(out.contains("nothing was imported"), "{out}");
+    assert_eq!(fixture.journal_length(), 0);
+}
+
+#[test]
+fn unknown_columns_and_missing_required_columns_are_named() {
+    let fixture = Fixture::new();
+    let file = fixture.file("cols.csv", "source_id,victim_id,act_typ\ns1,p1,arrest\n");
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(
+        out.contains("line 1, column act_typ: unknown column"),
+        "{out}"
+    );
+    let file = fixture.file("missing.csv", "source_id,victim_id\ns1,p1\n");
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(
+        out.contains("required column act_type (or 행위유형) is missing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_unknown_term_lists_close_terms_and_writes_nothing() {
+    let fixture = Fixture::new();
+    let file = fixture.file(
+        "term.csv",
+        &format!("{CSV_EN}s1,,,p9,X,,publc execution,2020,Musan,,\n"),
+    );
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(out.contains("term.csv, line 5, column act_type"), "{out}");
+    assert!(out.contains("did you mean public-execution"), "{out}");
+    assert_eq!(fixture.journal_length(), 0);
+}
+
+#[test]
+fn an_invalid_fuzzy_date_is_refused_with_the_accepted_forms() {
+    let fixture = Fixture::new();
+    let file = fixture.file("date.csv", "source_id,source_title,consent,victim_id,act_type,act_date\ns1,T,internal,p1,arrest,sometime in 2020\n");
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(
+        out.contains("date.csv, line 2, column act_date: 'sometime in 2020' is not a date"),
+        "{out}"
+    );
+    assert!(out.contains("spring 2021"), "{out}");
+    assert_eq!(fixture.journal_length(), 0);
+}
+
+#[test]
+fn a_dangling_reference_in_json_names_line_and_field() {
+    let fixture = Fixture::new();
+    let file = fixture.file(
+        "refs.jsonl",
+        "{\"type\":\"person\",\"id\":\"p1\"}\n{\"type\":\"act\",\"id\":\"a1\",\"act_type\":\"arrest\",\"victim\":\"p2\"}\n",
+    );
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(out.contains("refs.jsonl, line 2, column victim: record a1: refers to person p2, which does not exist"), "{out}");
+    assert_eq!(fixture.journal_length(), 0);
+}
+
+#[test]
+fn malformed_json_names_line_and_column() {
+    let fixture = Fixture::new();
+    let file = fixture.file(
+        "bad.json",
+        "[\n{\"type\":\"person\",\"id\":\"p1\"},\n{\"type\":\"person\" \"id\":\"p2\"}\n]\n",
+    );
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(out.contains("bad.json, line 3"), "{out}");
+    let file = fixture.file(
+        "field.jsonl",
+        "{\"type\":\"person\",\"id\":\"p1\",\"sex\":\"maybe\"}\n",
+    );
+    let out = fails(&fixture.data(), &["import", &file]);
+    assert!(
+        out.contains("field.jsonl, line 1") && out.contains("unknown variant `maybe`"),
+        "{out}"
+    );
+    assert_eq!(fixture.journal_length(), 0);
+}
+
+#[test]
+fn importing_the_same_file_twice_is_detected_and_not_doubled() {
+    let fixture = Fixture::new();
+    let file = fixture.file("once.csv", CSV_EN);
+    ok(&fixture.data(), &["import", &file]);
+    let before = fixture.journal_length();
+    let copy = fixture.file("renamed.csv", CSV_EN);
+    let out = fails(&fixture.data(), &["import", &copy]);
+    assert!(
+        out.contains("renamed.csv was already imported (as once.csv"),
+        "{out}"
+    );
+    assert_eq!(fixture.journal_length(), before);
+}
+
+#[test]
+fn files_that_are_not_girok_databases_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("girok.sqlite"),
+        b"not a database, just text that is long enough to read",
+    )
+    .expect("write");
+    let out = fails(dir.path(), &["list", "acts"]);
+    assert!(
+        out.contains("is not a Girok database (it is not a SQLite file)"),
+        "{out}"
+    );
+    let out = fails(&dir.path().join("nowhere"), &["list", "acts"]);
+    assert!(out.contains("girok init"), "{out}");
+}
+
+#[test]
+fn consent_cannot_widen_silently() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("c.csv", CSV_EN)]);
+    let out = fails(&data, &["set-consent", "s1", "public"]);
+    assert!(out.contains("--widen"), "{out}");
+    ok(
+        &data,
+        &[
+            "set-consent",
+            "s1",
+            "public",
+            "--widen",
+            "--reason",
+            "written consent of the family",
+        ],
+    );
+    let history = ok(&data, &["history", "s1"]);
+    assert!(
+        history.contains("widen consent of s1 to public: written consent of the family"),
+        "{history}"
+    );
+}
+
+fn synth(dir: &Path, name: &str, testimonies: &str, seed: &str) -> String {
+    let path = dir.join(name);
+    ok(
+        dir,
+        &[
+            "synth",
+            "--testimonies",
+            testimonies,
+            "--seed",
+            seed,
+            "--out",
+            path.to_str().expect("path"),
+        ],
+    );
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn a_killed_import_leaves_all_or_nothing_and_a_clean_check() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let file = synth(fixture.dir.path(), "big.jsonl", "30000", "5");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(&data)
+        .args(["import", &file])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(1500));
+    let still_running = child.try_wait().expect("status").is_none();
+    assert!(
+        still_running,
+        "the import ended before it could be killed; use a larger file"
+    );
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    let check = ok(&data, &["check"]);
+    assert!(check.contains("OK: the hash chain is intact"), "{check}");
+    // The import either committed whole or not at all.
+    let sources = ok(&data, &["list", "sources", "--limit", "0"]);
+    assert!(
+        sources.contains("(0 of 0 source records")
+            || sources.contains("(0 of 30000 source records"),
+        "{sources}"
+    );
+}
+
+fn many_rows(prefix: &str, rows: usize) -> String {
+    let mut csv = String::from("source_id,source_title,consent,victim_id,act_type,act_date\n");
+    for row in 0..rows {
+        csv.push_str(&format!(
+            "{prefix}s{},Interview,internal,{prefix}p{row},arrest,2020\n",
+            row / 10
+        ));
+    }
+    csv
+}
+
+#[test]
+fn concurrent_importers_lose_nothing() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let files: Vec<String> = ["a", "b", "c"]
+        .iter()
+        .map(|p| fixture.file(&format!("{p}.csv"), &many_rows(p, 2000)))
+        .collect();
+    let handles: Vec<_> = files
+        .into_iter()
+        .map(|file| {
+            let data = data.clone();
+            std::thread::spawn(move || girok(&data, &["import", &file]))
+        })
+        .collect();
+    for handle in handles {
+        let output = handle.join().expect("thread");
+        assert!(output.status.success(), "{}", text(&output));
+    }
+    let acts = ok(&data, &["list", "acts", "--limit", "0"]);
+    assert!(acts.contains("(0 of 6000 act records"), "{acts}");
+    assert!(ok(&data, &["check"]).contains("OK"));
+}

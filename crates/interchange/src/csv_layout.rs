@@ -385,7 +385,7 @@ impl Row<'_> {
             person.origin = self.term(Column::Origin, vocabularies, VocabKind::Place)?;
             changes.push((Column::VictimNames, create(Record::Person(person))));
         }
-        let line_id = |suffix: &str| RecordId::new(format!("{prefix}-L{}{suffix}", self.line));
+        let line_id = |suffix: &str| RecordId::new(format!("{prefix}-L{:08}{suffix}", self.line));
         let act_id = self.id(Column::ActId)?.unwrap_or_else(|| line_id(""));
         if !known.contains(&act_id) {
             let act_type_text = self.required(Column::ActType, "")?;

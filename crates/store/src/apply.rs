@@ -1,6 +1,7 @@
 //! Applying one change to the state tables. Used by the write path and by the
 //! replay in `check`, so state is the same function of the journal in both.
 
+use girok_journal::Entry;
 use girok_model::{
     Change, ConsentScope, FuzzyDate, Invalid, Record, RecordId, RecordKind, Vocabularies,
 };
@@ -92,8 +93,8 @@ pub(crate) fn apply(
             }
             check_references(conn, record)?;
             conn.prepare_cached(
-                "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by) \
-                 VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4)",
+                "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq) \
+                 VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4, ?3)",
             )?
             .execute(params![id.as_str(), record.kind().as_str(), meta.seq, meta.actor])?;
             insert_state(conn, record)
@@ -106,14 +107,11 @@ pub(crate) fn apply(
             let existing = current(conn, record.kind(), id, *base_revision)?;
             check_references(conn, record)?;
             if let Record::Source(source) = record {
-                let stored = load(conn, RecordKind::Source, id)?;
-                if let Some(Record::Source(before)) = stored {
-                    check_consent_change(id, before.consent, source.consent, false)?;
-                }
+                check_consent_change(id, stored_consent(conn, id)?, source.consent, false)?;
             }
             delete_state(conn, record.kind(), id)?;
             insert_state(conn, record)?;
-            bump(conn, id, existing.revision, meta, false)
+            bump(conn, id, existing.revision, meta, Bump::NewContent)
         }
         Change::Delete {
             kind,
@@ -133,7 +131,7 @@ pub(crate) fn apply(
                 });
             }
             delete_state(conn, *kind, id)?;
-            bump(conn, id, existing.revision, meta, true)
+            bump(conn, id, existing.revision, meta, Bump::Deleted)
         }
         Change::SetConsent {
             source,
@@ -146,31 +144,21 @@ pub(crate) fn apply(
                 .ok_or_else(|| {
                     Invalid::field(Some(source), "source", format!("no source {source}"))
                 })?;
-            let Some(Record::Source(mut stored)) = load(conn, RecordKind::Source, source)? else {
-                return Err(StoreError::Corrupt(format!(
-                    "source {source} is registered but has no row"
-                )));
-            };
-            check_consent_change(source, stored.consent, Some(*scope), *widen)?;
-            stored.consent = Some(*scope);
-            let record = Record::Source(stored);
-            delete_state(conn, RecordKind::Source, source)?;
-            insert_state(conn, &record)?;
-            bump(conn, source, existing.revision, meta, false)
+            check_consent_change(source, stored_consent(conn, source)?, Some(*scope), *widen)?;
+            conn.prepare_cached("UPDATE source SET consent = ?2 WHERE id = ?1")?
+                .execute(params![source.as_str(), scope.as_str()])?;
+            bump(conn, source, existing.revision, meta, Bump::SameContent)
         }
         Change::AddTerm { vocabulary, term } => {
             vocabularies
                 .add(*vocabulary, term.clone())
                 .map_err(|message| Invalid::field(None, "key", message))?;
+            let body =
+                serde_json::to_string(term).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             conn.prepare_cached(
                 "INSERT INTO term (vocabulary, key, body, added_seq) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![
-                vocabulary.name(),
-                term.key,
-                to_json(term),
-                meta.seq
-            ])?;
+            .execute(params![vocabulary.name(), term.key, body, meta.seq])?;
             Ok(())
         }
         Change::Import {
@@ -178,17 +166,11 @@ pub(crate) fn apply(
             sha256,
             records,
         } => {
-            if let Some((first_name, seq, time)) = conn
+            let first: Option<(String, u64, String)> = conn
                 .prepare_cached("SELECT file_name, seq, time FROM import WHERE sha256 = ?1")?
-                .query_row([sha256], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, u64>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
-                })
-                .optional()?
-            {
+                .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            if let Some((first_name, seq, time)) = first {
                 return Err(StoreError::DuplicateImport {
                     file_name: file_name.clone(),
                     first_name,
@@ -234,18 +216,46 @@ fn current(
     Ok(existing)
 }
 
+/// What a change did to a record besides raising its revision.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bump {
+    /// The change's entry holds the record's new content.
+    NewContent,
+    /// Content is unchanged; a column was set (consent).
+    SameContent,
+    Deleted,
+}
+
 fn bump(
     conn: &Connection,
     id: &RecordId,
     revision: u32,
     meta: &Meta,
-    deleted: bool,
+    bump: Bump,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "UPDATE record SET revision = ?2, updated_seq = ?3, updated_by = ?4, deleted = ?5 WHERE id = ?1",
+        "UPDATE record SET revision = ?2, updated_seq = ?3, updated_by = ?4, deleted = ?5, \
+         content_seq = CASE WHEN ?6 THEN ?3 ELSE content_seq END WHERE id = ?1",
     )?
-    .execute(params![id.as_str(), revision + 1, meta.seq, meta.actor, deleted])?;
+    .execute(params![
+        id.as_str(),
+        revision + 1,
+        meta.seq,
+        meta.actor,
+        bump == Bump::Deleted,
+        bump == Bump::NewContent
+    ])?;
     Ok(())
+}
+
+/// A source's current consent: the `consent` column is authoritative, since
+/// `set-consent` changes it without rewriting the record.
+fn stored_consent(conn: &Connection, id: &RecordId) -> Result<Option<ConsentScope>, StoreError> {
+    let consent: Option<Option<String>> = conn
+        .prepare_cached("SELECT consent FROM source WHERE id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
+        .optional()?;
+    Ok(consent.flatten().as_deref().and_then(ConsentScope::parse))
 }
 
 fn check_consent_change(
@@ -320,11 +330,6 @@ fn referrers(
     Ok(found)
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    // Model types serialize infallibly (no maps with non-string keys, no floats).
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 fn dates(date: &FuzzyDate) -> (Option<String>, Option<String>, &'static str) {
     (
         date.start().map(|d| d.to_string()),
@@ -338,8 +343,8 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
         Record::Source(r) => {
             let (start, end, _) = dates(&r.obtained);
             conn.prepare_cached(
-                "INSERT INTO source (id, kind, title, obtained_start, obtained_end, organisation, consent, witness, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO source (id, kind, title, obtained_start, obtained_end, organisation, consent, witness) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -349,15 +354,14 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
                 end,
                 r.organisation,
                 r.consent.map(|c| c.as_str()),
-                r.witness.as_ref().map(RecordId::as_str),
-                to_json(r)
+                r.witness.as_ref().map(RecordId::as_str)
             ])?;
         }
         Record::Person(r) => {
             let (start, end, _) = dates(&r.birth);
             conn.prepare_cached(
-                "INSERT INTO person (id, sex, birth_start, birth_end, origin, protected, unit, unit_size, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO person (id, sex, birth_start, birth_end, origin, protected, unit, unit_size) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -367,8 +371,7 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
                 r.origin,
                 r.protected,
                 r.unit.kind.as_str(),
-                r.unit.size,
-                to_json(r)
+                r.unit.size
             ])?;
             let mut names = conn.prepare_cached(
                 "INSERT INTO person_name (person, position, text, script, system, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -387,8 +390,8 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
         Record::Event(r) => {
             let (start, end, precision) = dates(&r.date);
             conn.prepare_cached(
-                "INSERT INTO event (id, title, date_start, date_end, date_precision, place, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO event (id, title, date_start, date_end, date_precision, place) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -396,15 +399,14 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
                 start,
                 end,
                 precision,
-                r.place,
-                to_json(r)
+                r.place
             ])?;
         }
         Record::Act(r) => {
             let (start, end, precision) = dates(&r.date);
             conn.prepare_cached(
                 "INSERT INTO act (id, act_type, victim, event, date_start, date_end, date_precision, place, \
-                 victim_age, status, facility, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 victim_age, status, facility) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -417,27 +419,25 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
                 r.place,
                 r.victim_age,
                 r.status,
-                r.facility,
-                to_json(r)
+                r.facility
             ])?;
         }
         Record::Involvement(r) => {
             conn.prepare_cached(
-                "INSERT INTO involvement (id, act, perpetrator, agency, degree, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO involvement (id, act, perpetrator, agency, degree) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
             .execute(params![
                 r.id.as_str(),
                 r.act.as_str(),
                 r.perpetrator.as_ref().map(RecordId::as_str),
                 r.agency,
-                r.degree.as_str(),
-                to_json(r)
+                r.degree.as_str()
             ])?;
         }
         Record::Information(r) => {
             conn.prepare_cached(
-                "INSERT INTO information (id, source, act, event, relation, reliability, knowledge, body) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO information (id, source, act, event, relation, reliability, knowledge) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 r.id.as_str(),
@@ -446,21 +446,25 @@ pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), Sto
                 r.event.as_ref().map(RecordId::as_str),
                 r.relation,
                 r.reliability.map(|v| v.as_str()),
-                r.knowledge.as_str(),
-                to_json(r)
+                r.knowledge.as_str()
             ])?;
         }
         Record::Relation(r) => {
             conn.prepare_cached(
-                "INSERT INTO relation (id, person, other, relation, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO relation (id, person, other, relation) VALUES (?1, ?2, ?3, ?4)",
             )?
-            .execute(params![r.id.as_str(), r.person.as_str(), r.other.as_str(), r.relation, to_json(r)])?;
+            .execute(params![
+                r.id.as_str(),
+                r.person.as_str(),
+                r.other.as_str(),
+                r.relation
+            ])?;
         }
         Record::Evidence(r) => {
             conn.prepare_cached(
-                "INSERT INTO evidence (id, source, sha256, file_name, size, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO evidence (id, source, sha256, file_name, size) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![r.id.as_str(), r.source.as_str(), r.sha256, r.file_name, r.size, to_json(r)])?;
+            .execute(params![r.id.as_str(), r.source.as_str(), r.sha256, r.file_name, r.size])?;
         }
     }
     Ok(())
@@ -476,33 +480,37 @@ fn delete_state(conn: &Connection, kind: RecordKind, id: &RecordId) -> Result<()
     Ok(())
 }
 
-/// Decodes a stored body into a record of `kind`.
-pub(crate) fn decode(kind: RecordKind, id: &str, body: &str) -> Result<Record, StoreError> {
-    fn parse<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, serde_json::Error> {
-        serde_json::from_str(body)
+/// The record content a journal entry holds, with the authoritative columns applied.
+pub(crate) fn decode(
+    conn: &Connection,
+    id: &str,
+    seq: u64,
+    bytes: &[u8],
+) -> Result<Record, StoreError> {
+    match Entry::decode(seq, bytes)?.change {
+        Change::Create { mut record } | Change::Update { mut record, .. }
+            if record.id().as_str() == id =>
+        {
+            if let Record::Source(source) = &mut record {
+                source.consent = stored_consent(conn, &source.id)?;
+            }
+            Ok(record)
+        }
+        _ => Err(StoreError::Corrupt(format!(
+            "{id}: journal entry {seq} does not hold its content"
+        ))),
     }
-    let record = match kind {
-        RecordKind::Source => parse(body).map(Record::Source),
-        RecordKind::Person => parse(body).map(Record::Person),
-        RecordKind::Event => parse(body).map(Record::Event),
-        RecordKind::Act => parse(body).map(Record::Act),
-        RecordKind::Involvement => parse(body).map(Record::Involvement),
-        RecordKind::Information => parse(body).map(Record::Information),
-        RecordKind::Relation => parse(body).map(Record::Relation),
-        RecordKind::Evidence => parse(body).map(Record::Evidence),
-    };
-    record.map_err(|e| StoreError::Corrupt(format!("{kind} {id}: stored body cannot be read: {e}")))
 }
 
-pub(crate) fn load(
-    conn: &Connection,
-    kind: RecordKind,
-    id: &RecordId,
-) -> Result<Option<Record>, StoreError> {
-    let body: Option<String> = conn
-        .prepare_cached(&format!("SELECT body FROM {} WHERE id = ?1", kind.as_str()))?
-        .query_row([id.as_str()], |r| r.get(0))
+/// The current content of a live record.
+pub(crate) fn load(conn: &Connection, id: &RecordId) -> Result<Option<Record>, StoreError> {
+    let row: Option<(u64, Vec<u8>)> = conn
+        .prepare_cached(
+            "SELECT j.seq, j.bytes FROM record r JOIN journal j ON j.seq = r.content_seq \
+             WHERE r.id = ?1 AND r.deleted = 0",
+        )?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    body.map(|body| decode(kind, id.as_str(), &body))
+    row.map(|(seq, bytes)| decode(conn, id.as_str(), seq, &bytes))
         .transpose()
 }

@@ -19,7 +19,9 @@ CREATE TABLE journal (
 );
 CREATE INDEX journal_subject ON journal(subject) WHERE subject IS NOT NULL;
 
--- Every id ever used, of any kind: revision and who created and last changed it.
+-- Every id ever used, of any kind: revision, who created and last changed it,
+-- and the journal entry that holds its current content (the journal is the only
+-- copy of record content; the tables below hold what queries need).
 CREATE TABLE record (
     id          TEXT PRIMARY KEY,
     kind        TEXT NOT NULL,
@@ -28,6 +30,7 @@ CREATE TABLE record (
     created_by  TEXT NOT NULL,
     updated_seq INTEGER NOT NULL,
     updated_by  TEXT NOT NULL,
+    content_seq INTEGER NOT NULL,
     deleted     INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
@@ -39,8 +42,7 @@ CREATE TABLE source (
     obtained_end   TEXT,
     organisation   TEXT,
     consent        TEXT,
-    witness        TEXT,
-    body           TEXT NOT NULL
+    witness        TEXT
 ) WITHOUT ROWID;
 CREATE INDEX source_witness ON source(witness) WHERE witness IS NOT NULL;
 
@@ -52,8 +54,7 @@ CREATE TABLE person (
     origin      TEXT,
     protected   INTEGER NOT NULL,
     unit        TEXT NOT NULL,
-    unit_size   INTEGER,
-    body        TEXT NOT NULL
+    unit_size   INTEGER
 ) WITHOUT ROWID;
 
 CREATE TABLE person_name (
@@ -73,8 +74,7 @@ CREATE TABLE event (
     date_start     TEXT,
     date_end       TEXT,
     date_precision TEXT NOT NULL,
-    place          TEXT,
-    body           TEXT NOT NULL
+    place          TEXT
 ) WITHOUT ROWID;
 
 CREATE TABLE act (
@@ -88,8 +88,7 @@ CREATE TABLE act (
     place          TEXT,
     victim_age     INTEGER,
     status         TEXT,
-    facility       TEXT,
-    body           TEXT NOT NULL
+    facility       TEXT
 ) WITHOUT ROWID;
 CREATE INDEX act_victim ON act(victim);
 CREATE INDEX act_event ON act(event) WHERE event IS NOT NULL;
@@ -99,8 +98,7 @@ CREATE TABLE involvement (
     act         TEXT NOT NULL,
     perpetrator TEXT,
     agency      TEXT,
-    degree      TEXT NOT NULL,
-    body        TEXT NOT NULL
+    degree      TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX involvement_act ON involvement(act);
 CREATE INDEX involvement_perpetrator ON involvement(perpetrator) WHERE perpetrator IS NOT NULL;
@@ -112,8 +110,7 @@ CREATE TABLE information (
     event       TEXT,
     relation    TEXT,
     reliability TEXT,
-    knowledge   TEXT NOT NULL,
-    body        TEXT NOT NULL
+    knowledge   TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX information_source ON information(source);
 CREATE INDEX information_act ON information(act) WHERE act IS NOT NULL;
@@ -123,8 +120,7 @@ CREATE TABLE relation (
     id       TEXT PRIMARY KEY,
     person   TEXT NOT NULL,
     other    TEXT NOT NULL,
-    relation TEXT NOT NULL,
-    body     TEXT NOT NULL
+    relation TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX relation_person ON relation(person);
 CREATE INDEX relation_other ON relation(other);
@@ -134,8 +130,7 @@ CREATE TABLE evidence (
     source    TEXT NOT NULL,
     sha256    TEXT NOT NULL,
     file_name TEXT NOT NULL,
-    size      INTEGER NOT NULL,
-    body      TEXT NOT NULL
+    size      INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX evidence_source ON evidence(source);
 

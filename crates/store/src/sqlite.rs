@@ -160,8 +160,8 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
             conn.pragma_update(None, "synchronous", "OFF")?;
         }
     }
-    // 64 MiB of page cache: imports and replays touch the same index pages often.
-    conn.pragma_update(None, "cache_size", -65_536)?;
+    // 256 MiB of page cache: a large import then rarely spills pages before it commits.
+    conn.pragma_update(None, "cache_size", -262_144)?;
     Ok(())
 }
 
@@ -309,37 +309,42 @@ impl Store for SqliteStore {
         let Some(meta) = apply::record_meta(&self.conn, id.as_str())?.filter(|m| !m.deleted) else {
             return Ok(None);
         };
-        let record = apply::load(&self.conn, meta.kind, id)?.ok_or_else(|| {
-            StoreError::Corrupt(format!("{} {id} is registered but has no row", meta.kind))
+        let record = apply::load(&self.conn, id)?.ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "{} {id} is registered but its content is missing",
+                meta.kind
+            ))
         })?;
         Ok(Some(Stored { record, meta }))
     }
 
     fn list(&self, kind: RecordKind, offset: u64, limit: u64) -> Result<Vec<Stored>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT t.id, t.body, r.revision, r.created_seq, r.created_by, r.updated_seq, r.updated_by \
-             FROM {} t JOIN record r ON r.id = t.id ORDER BY t.id LIMIT ?1 OFFSET ?2",
+            "SELECT t.id, j.seq, j.bytes, r.revision, r.created_seq, r.created_by, r.updated_seq, r.updated_by \
+             FROM {} t JOIN record r ON r.id = t.id JOIN journal j ON j.seq = r.content_seq \
+             ORDER BY t.id LIMIT ?1 OFFSET ?2",
             kind.as_str()
         ))?;
         let rows = statement.query_map(params![limit, offset], |r| {
             Ok((
                 r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
+                r.get::<_, u64>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
                 crate::RecordMeta {
                     kind,
-                    revision: r.get(2)?,
-                    created_seq: r.get(3)?,
-                    created_by: r.get(4)?,
-                    updated_seq: r.get(5)?,
-                    updated_by: r.get(6)?,
+                    revision: r.get(3)?,
+                    created_seq: r.get(4)?,
+                    created_by: r.get(5)?,
+                    updated_seq: r.get(6)?,
+                    updated_by: r.get(7)?,
                     deleted: false,
                 },
             ))
         })?;
         rows.map(|row| {
-            let (id, body, meta) = row?;
+            let (id, seq, bytes, meta) = row?;
             Ok(Stored {
-                record: apply::decode(kind, &id, &body)?,
+                record: apply::decode(&self.conn, &id, seq, &bytes)?,
                 meta,
             })
         })
@@ -360,14 +365,18 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         for kind in DEPENDENCY_ORDER {
             let mut statement = self.conn.prepare(&format!(
-                "SELECT id, body FROM {} ORDER BY id",
+                "SELECT t.id, j.seq, j.bytes FROM {} t JOIN record r ON r.id = t.id \
+                 JOIN journal j ON j.seq = r.content_seq ORDER BY t.id",
                 kind.as_str()
             ))?;
             let mut rows = statement.query([])?;
             while let Some(row) = rows.next()? {
                 let id: String = row.get(0)?;
-                let body: String = row.get(1)?;
-                visit(apply::decode(kind, &id, &body)?)?;
+                let bytes = row
+                    .get_ref(2)?
+                    .as_blob()
+                    .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: {e}")))?;
+                visit(apply::decode(&self.conn, &id, row.get(1)?, bytes)?)?;
             }
         }
         Ok(())

@@ -307,6 +307,8 @@ impl Writer<'_> {
     }
 }
 
+/// Ids are zero-padded so they sort in the order they are written.
+///
 /// Writes `config.testimonies` testimonies as JSON Lines records, and the
 /// ground truth as `person record id<TAB>hidden person id` lines.
 pub fn generate(
@@ -331,7 +333,7 @@ pub fn generate(
         let organisation = ORGANISATIONS[rng.random_range(0..ORGANISATIONS.len())];
         let interviewed = rng.random_range(2005..2026);
         let witness_entity = generator.new_entity(None);
-        let witness_id = RecordId::new(format!("w{t}"));
+        let witness_id = RecordId::new(format!("w{t:07}"));
         let name = generator.spelling(witness_entity);
         let entity = &generator.entities[witness_entity];
         let (sex, birth_year, origin) = (entity.sex, entity.birth_year, entity.origin);
@@ -345,7 +347,7 @@ pub fn generate(
             true,
         )?;
         let rng = &mut generator.rng;
-        let source_id = RecordId::new(format!("t{t}"));
+        let source_id = RecordId::new(format!("t{t:07}"));
         let consent = [
             ConsentScope::Internal,
             ConsentScope::Partners,
@@ -392,7 +394,7 @@ pub fn generate(
                 generator.reported.push(new);
                 (new, OTHERS[generator.rng.random_range(0..5)])
             };
-            let person_id = RecordId::new(format!("t{t}v{v}"));
+            let person_id = RecordId::new(format!("t{t:07}v{v}"));
             let name = generator.spelling(entity);
             let rng = &mut generator.rng;
             let Entity {
@@ -423,7 +425,7 @@ pub fn generate(
             let year = rng.random_range((birth_year + 12).max(1995)..=2025.max(birth_year + 13));
             let abroad = rng.random_bool(0.2);
             for (a, act_type) in chain.iter().enumerate() {
-                let act_id = RecordId::new(format!("t{t}v{v}a{a}"));
+                let act_id = RecordId::new(format!("t{t:07}v{v}a{a}"));
                 let place = if abroad && a == 0 {
                     FOREIGN_PLACES.choose(rng)
                 } else {
@@ -454,7 +456,7 @@ pub fn generate(
                         AGENCIES[rng.random_range(0..AGENCIES.len())]
                     };
                     out.record(Record::Involvement(Involvement {
-                        id: RecordId::new(format!("t{t}v{v}a{a}p")),
+                        id: RecordId::new(format!("t{t:07}v{v}a{a}p")),
                         act: act_id.clone(),
                         perpetrator: None,
                         agency: Some(agency.into()),
@@ -463,7 +465,7 @@ pub fn generate(
                     }))?;
                 }
                 out.record(Record::Information(Information {
-                    id: RecordId::new(format!("t{t}v{v}a{a}i")),
+                    id: RecordId::new(format!("t{t:07}v{v}a{a}i")),
                     source: source_id.clone(),
                     act: Some(act_id),
                     event: None,

@@ -136,10 +136,13 @@ pub fn passport_syllable(rr: &str) -> String {
         format!("{stem}young")
     } else if rr.contains("eo") && !rr.starts_with("eo") {
         rr.replacen("eo", "u", 1)
-    } else if rr.ends_with("ui") {
-        format!("{}ee", &rr[..rr.len() - 2])
-    } else if rr.ends_with('u') && !rr.ends_with("eu") && !rr.ends_with("yu") {
-        format!("{}oo", &rr[..rr.len() - 1])
+    } else if let Some(stem) = rr.strip_suffix("ui") {
+        format!("{stem}ee")
+    } else if let Some(stem) = rr
+        .strip_suffix('u')
+        .filter(|s| !s.ends_with('e') && !s.ends_with('y'))
+    {
+        format!("{stem}oo")
     } else {
         rr.to_string()
     }

@@ -70,6 +70,9 @@ impl SqliteStore {
         let tx = conn.transaction()?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         migrate(&tx, 0)?;
+        if durability == Durability::Scratch {
+            drop_secondary_indexes(&tx)?;
+        }
         tx.commit()?;
         Ok(SqliteStore {
             conn,
@@ -88,7 +91,11 @@ impl SqliteStore {
             path: shown.clone(),
             reason: reason.to_string(),
         };
-        let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            // A connection is used by one thread at a time, so SQLite's own mutexes only cost.
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         let application_id: i32 =
             match conn.pragma_query_value(None, "application_id", |r| r.get(0)) {
                 Ok(id) => id,
@@ -162,6 +169,19 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
     }
     // 256 MiB of page cache: a large import then rarely spills pages before it commits.
     conn.pragma_update(None, "cache_size", -262_144)?;
+    Ok(())
+}
+
+/// A replay target is written once and compared row by row; only primary keys
+/// (which the write path's lookups use) are worth maintaining.
+fn drop_secondary_indexes(tx: &Transaction) -> Result<(), StoreError> {
+    let names: Vec<String> = tx
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for name in names {
+        tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+    }
     Ok(())
 }
 

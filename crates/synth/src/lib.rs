@@ -279,31 +279,38 @@ impl Writer<'_> {
         self.records.write_all(b"\n")
     }
 
-    fn person(
-        &mut self,
-        id: RecordId,
-        entity: usize,
-        name: Name,
-        sex: Sex,
-        birth: FuzzyDate,
-        origin: Option<&str>,
-        protected: bool,
-    ) -> io::Result<()> {
-        writeln!(self.truth, "{id}\te{entity}")?;
-        self.record(Record::Person(Person {
+    /// Writes a person record and its line of ground truth.
+    fn person(&mut self, entity: usize, person: Person) -> io::Result<()> {
+        writeln!(self.truth, "{}\te{entity}", person.id)?;
+        self.record(Record::Person(person))
+    }
+}
+
+/// A person record with one name and the facts a source gave.
+struct Reported {
+    name: Name,
+    sex: Sex,
+    birth: FuzzyDate,
+    origin: Option<&'static str>,
+    protected: bool,
+}
+
+impl Reported {
+    fn into_person(self, id: RecordId) -> Person {
+        Person {
             id,
-            names: vec![name],
-            sex,
-            birth,
-            origin: origin.map(str::to_string),
-            protected,
+            names: vec![self.name],
+            sex: self.sex,
+            birth: self.birth,
+            origin: self.origin.map(str::to_string),
+            protected: self.protected,
             organisation: false,
             unit: CountingUnit::default(),
             description: String::new(),
             received_by: None,
             notes: String::new(),
             clarifications: BTreeMap::new(),
-        }))
+        }
     }
 }
 
@@ -337,15 +344,14 @@ pub fn generate(
         let name = generator.spelling(witness_entity);
         let entity = &generator.entities[witness_entity];
         let (sex, birth_year, origin) = (entity.sex, entity.birth_year, entity.origin);
-        out.person(
-            witness_id.clone(),
-            witness_entity,
+        let witness = Reported {
             name,
             sex,
-            FuzzyDate::year(birth_year),
-            Some(origin),
-            true,
-        )?;
+            birth: FuzzyDate::year(birth_year),
+            origin: Some(origin),
+            protected: true,
+        };
+        out.person(witness_entity, witness.into_person(witness_id.clone()))?;
         let rng = &mut generator.rng;
         let source_id = RecordId::new(format!("t{t:07}"));
         let consent = [
@@ -419,7 +425,14 @@ pub fn generate(
                 Sex::Unknown
             };
             let origin = rng.random_bool(0.7).then_some(origin);
-            out.person(person_id.clone(), entity, name, sex, birth, origin, false)?;
+            let victim = Reported {
+                name,
+                sex,
+                birth,
+                origin,
+                protected: false,
+            };
+            out.person(entity, victim.into_person(person_id.clone()))?;
             let rng = &mut generator.rng;
             let chain = CHAINS[rng.random_range(0..CHAINS.len())];
             let year = rng.random_range((birth_year + 12).max(1995)..=2025.max(birth_year + 13));

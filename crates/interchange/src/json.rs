@@ -4,7 +4,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
-use girok_model::{Change, Record};
+use girok_journal::PreparedChange;
+use girok_model::{Change, Record, Vocabularies};
 use girok_store::ChangeSink;
 use serde_json::value::RawValue;
 
@@ -27,32 +28,84 @@ fn apply(file: &str, line: u64, text: &str, sink: &mut dyn ChangeSink) -> Result
     Ok(())
 }
 
+/// Lines are parsed, validated and encoded on a second thread, in chunks, while
+/// this thread writes; the first error from either stops both.
 pub(crate) fn import_lines(
     path: &Path,
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
+    const CHUNK: usize = 512;
+    type Prepared = (u64, u64, Result<PreparedChange, ImportError>);
     let file = path.display().to_string();
     let reader = BufReader::with_capacity(1 << 20, crate::open(path)?);
+    let vocabularies = sink.vocabularies().clone();
     let mut summary = ImportSummary::default();
-    for (index, line) in reader.lines().enumerate() {
-        let number = index as u64 + 1;
-        let text = line.map_err(|e| {
-            ImportError::at(
-                &file,
-                number,
-                None,
-                format!("cannot be read as UTF-8 text: {e}"),
-            )
-        })?;
-        if text.trim().is_empty() {
-            continue;
+    std::thread::scope(|scope| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
+        let file = file.as_str();
+        scope.spawn(move || {
+            let mut chunk = Vec::with_capacity(CHUNK);
+            for (index, line) in reader.lines().enumerate() {
+                let number = index as u64 + 1;
+                let prepared = match line {
+                    Err(e) => Err(ImportError::at(
+                        file,
+                        number,
+                        None,
+                        format!("cannot be read as UTF-8 text: {e}"),
+                    )),
+                    Ok(text) if text.trim().is_empty() => continue,
+                    Ok(text) => prepare(file, number, &text, &vocabularies)
+                        .map(|p| (text.len() as u64 + 1, p)),
+                };
+                let failed = prepared.is_err();
+                chunk.push(match prepared {
+                    Ok((bytes, prepared)) => (number, bytes, Ok(prepared)),
+                    Err(error) => (number, 0, Err(error)),
+                });
+                if (chunk.len() == CHUNK || failed)
+                    && sender.send(std::mem::take(&mut chunk)).is_err()
+                {
+                    return;
+                }
+                if failed {
+                    return;
+                }
+            }
+            let _ = sender.send(chunk);
+        });
+        for chunk in receiver {
+            for (line, bytes, prepared) in chunk {
+                sink.apply_prepared(prepared?)
+                    .map_err(|e| ImportError::refused(file, line, None, e))?;
+                summary.records += 1;
+                progress(bytes);
+            }
         }
-        apply(&file, number, &text, sink)?;
-        summary.records += 1;
-        progress(text.len() as u64 + 1);
-    }
-    Ok(summary)
+        Ok(summary)
+    })
+}
+
+fn prepare(
+    file: &str,
+    line: u64,
+    text: &str,
+    vocabularies: &Vocabularies,
+) -> Result<PreparedChange, ImportError> {
+    let record: Record = serde_json::from_str(text).map_err(|e| {
+        ImportError::at(
+            file,
+            line,
+            None,
+            format!(
+                "not a Girok record: {e} (at character {} of the record)",
+                e.column()
+            ),
+        )
+    })?;
+    PreparedChange::new(Change::Create { record }, vocabularies)
+        .map_err(|e| ImportError::refused(file, line, None, e.into()))
 }
 
 pub(crate) fn import_array(

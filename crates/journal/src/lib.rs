@@ -9,7 +9,7 @@
 //! This crate is pure: it encodes, decodes and verifies; storing is the store's job.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use girok_model::Change;
+use girok_model::{Change, Invalid, Vocabularies};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -77,6 +77,48 @@ impl Entry {
 
 pub fn format_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// A change that has been validated and encoded, ready to be journaled.
+///
+/// Preparing is the part of the write path that needs no database, so callers
+/// can prepare on one thread while another writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedChange {
+    change: Change,
+    encoded: Vec<u8>,
+}
+
+impl PreparedChange {
+    pub fn new(change: Change, vocabularies: &Vocabularies) -> Result<PreparedChange, Invalid> {
+        change.validate(vocabularies)?;
+        // Serializing plain structs and enums into a Vec cannot fail.
+        let encoded = serde_json::to_vec(&change).unwrap_or_default();
+        Ok(PreparedChange { change, encoded })
+    }
+
+    pub fn change(&self) -> &Change {
+        &self.change
+    }
+
+    /// The canonical bytes of the entry that journals this change: exactly
+    /// what `Entry::encode` gives for the same fields.
+    pub fn entry_bytes(&self, seq: u64, time: &str, actor: &str, prev: &Hash) -> Vec<u8> {
+        let quoted = |text: &str| serde_json::to_string(text).unwrap_or_default();
+        let mut bytes = Vec::with_capacity(self.encoded.len() + 160);
+        bytes.extend_from_slice(b"{\"seq\":");
+        bytes.extend_from_slice(seq.to_string().as_bytes());
+        bytes.extend_from_slice(b",\"time\":");
+        bytes.extend_from_slice(quoted(time).as_bytes());
+        bytes.extend_from_slice(b",\"actor\":");
+        bytes.extend_from_slice(quoted(actor).as_bytes());
+        bytes.extend_from_slice(b",\"prev\":\"");
+        bytes.extend_from_slice(hex::encode(prev).as_bytes());
+        bytes.extend_from_slice(b"\",\"change\":");
+        bytes.extend_from_slice(&self.encoded);
+        bytes.push(b'}');
+        bytes
+    }
 }
 
 /// RFC 6962 leaf hash of an entry's canonical bytes.
@@ -172,7 +214,7 @@ impl ChainVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use girok_model::{RecordId, RecordKind};
+    use girok_model::{RecordId, RecordKind, Vocabularies};
 
     fn chain(n: u64) -> Vec<(u64, Vec<u8>, Hash)> {
         let mut prev = GENESIS;
@@ -284,6 +326,45 @@ mod tests {
             let entry = Entry::decode(seq, &bytes).expect("decode");
             assert_eq!(entry.encode(), bytes);
         }
+    }
+
+    #[test]
+    fn prepared_changes_encode_exactly_like_entries() {
+        let time = "2025-05-20T10:00:00.000001Z";
+        let prev = leaf_hash(b"previous");
+        for actor in ["tester", "김 \"documenter\" \\ 1", "tab\there"] {
+            let change = Change::Delete {
+                kind: RecordKind::Act,
+                id: RecordId::new("a-1"),
+                base_revision: 3,
+                reason: "entered twice: \"same\" 행위\n".into(),
+            };
+            let prepared =
+                PreparedChange::new(change.clone(), &Vocabularies::default()).expect("valid");
+            let entry = Entry {
+                seq: 42,
+                time: time.into(),
+                actor: actor.into(),
+                prev: hex::encode(prev),
+                change,
+            };
+            assert_eq!(
+                prepared.entry_bytes(42, time, actor, &prev),
+                entry.encode(),
+                "{actor}"
+            );
+        }
+    }
+
+    #[test]
+    fn preparing_validates() {
+        let change = Change::Delete {
+            kind: RecordKind::Act,
+            id: RecordId::new("bad id"),
+            base_revision: 1,
+            reason: "x".into(),
+        };
+        assert!(PreparedChange::new(change, &Vocabularies::default()).is_err());
     }
 
     #[test]

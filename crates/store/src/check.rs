@@ -1,13 +1,16 @@
 //! `check`: replay the journal into a scratch store and compare it with the
 //! state tables, verifying the hash chain on the way.
 
-use girok_journal::{ChainBreak, ChainVerifier, Hash};
+use girok_journal::{ChainBreak, ChainVerifier, Entry, Hash};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};
 
 use crate::StoreError;
 use crate::schema::STATE_TABLES;
 use crate::sqlite::{Durability, SqliteStore};
+
+/// Journal entries handed to the replay thread at a time.
+const CHUNK: usize = 1024;
 
 /// At most this many differences are reported per table; the rest are counted.
 const MAX_REPORTED: usize = 20;
@@ -80,41 +83,58 @@ fn replay_and_compare(
     let started = std::time::Instant::now();
     let mut report = CheckReport::default();
     let mut verifier = ChainVerifier::default();
-    scratch.connection().execute_batch("BEGIN")?;
-    {
+    // This thread reads, verifies and decodes the journal; a second one replays
+    // it into the scratch store, so hashing and decoding overlap the writing.
+    let refused = std::thread::scope(|scope| -> Result<Vec<(u64, String)>, StoreError> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Option<Entry>)>>(64);
+        let replayer = scope.spawn(move || -> Result<Vec<(u64, String)>, StoreError> {
+            let mut refused = Vec::new();
+            scratch.connection().execute_batch("BEGIN")?;
+            for (seq, entry) in receiver.into_iter().flatten() {
+                let outcome = match entry {
+                    Some(entry) => scratch.replay(&entry).map_err(|e| e.to_string()),
+                    None => Err("the entry cannot be decoded".to_string()),
+                };
+                if let Err(reason) = outcome {
+                    refused.push((seq, reason));
+                }
+            }
+            scratch.connection().execute_batch("COMMIT")?;
+            Ok(refused)
+        });
         let mut statement =
             snapshot.prepare("SELECT seq, bytes, hash FROM journal ORDER BY seq")?;
         let mut rows = statement.query([])?;
+        let mut chunk = Vec::with_capacity(CHUNK);
         while let Some(row) = rows.next()? {
             let seq: u64 = row.get(0)?;
             let not_blob =
                 |e| StoreError::Corrupt(format!("journal entry {seq} is not stored as bytes: {e}"));
             let bytes = row.get_ref(1)?.as_blob().map_err(not_blob)?;
             let hash = row.get_ref(2)?.as_blob().map_err(not_blob)?;
-            let entry = match verifier.check(seq, bytes, hash) {
-                Ok(entry) => Some(entry),
-                Err(chain_break) => {
-                    let decodable = girok_journal::Entry::decode(seq, bytes).ok();
-                    report.chain_breaks.push(chain_break);
-                    decodable
+            let entry = verifier.check(seq, bytes, hash).or_else(|chain_break| {
+                report.chain_breaks.push(chain_break);
+                Entry::decode(seq, bytes)
+            });
+            chunk.push((seq, entry.ok()));
+            if chunk.len() == CHUNK {
+                // A send fails only if the replayer stopped; its error is reported below.
+                if sender
+                    .send(std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK)))
+                    .is_err()
+                {
+                    break;
                 }
-            };
-            match entry {
-                Some(entry) => {
-                    if let Err(error) = scratch.replay(&entry) {
-                        report.refused.push((seq, error.to_string()));
-                    }
-                }
-                None => report
-                    .refused
-                    .push((seq, "the entry cannot be decoded".into())),
-            }
-            if seq.is_multiple_of(10_000) {
                 progress(seq, total);
             }
         }
-    }
-    scratch.connection().execute_batch("COMMIT")?;
+        let _ = sender.send(chunk);
+        drop(sender);
+        replayer
+            .join()
+            .map_err(|_| StoreError::Corrupt("the replay thread failed".into()))?
+    })?;
+    report.refused = refused;
     report.replay_seconds = started.elapsed().as_secs_f64();
     report.entries = verifier.entries_checked();
     report.head = verifier.head();

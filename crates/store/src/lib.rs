@@ -13,7 +13,7 @@ mod check;
 mod schema;
 mod sqlite;
 
-use girok_journal::{Entry, Hash};
+use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
 pub use apply::RecordMeta;
@@ -99,7 +99,14 @@ pub enum Dimension {
 /// Receives the changes of one batch inside its transaction.
 pub trait ChangeSink {
     /// Validates, journals and applies one change; returns its sequence number.
-    fn apply(&mut self, change: Change) -> Result<u64, StoreError>;
+    fn apply(&mut self, change: Change) -> Result<u64, StoreError> {
+        let prepared = PreparedChange::new(change, self.vocabularies())?;
+        self.apply_prepared(prepared)
+    }
+    /// Journals and applies a change prepared (validated and encoded) ahead of
+    /// time, possibly on another thread. Vocabulary terms are checked again
+    /// against this batch's vocabularies, so nothing unvalidated gets in.
+    fn apply_prepared(&mut self, prepared: PreparedChange) -> Result<u64, StoreError>;
     /// The vocabularies as this batch sees them (shipped terms plus added ones).
     fn vocabularies(&self) -> &Vocabularies;
     /// The kind of a live record with this id, if there is one.

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
-use girok_journal::{Entry, GENESIS, Hash, leaf_hash};
-use girok_model::{Change, Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
+use girok_journal::{Entry, GENESIS, Hash, JournalError, PreparedChange, format_time, leaf_hash};
+use girok_model::{Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -246,28 +246,22 @@ pub struct SqliteWriter<'a> {
 }
 
 impl ChangeSink for SqliteWriter<'_> {
-    fn apply(&mut self, change: Change) -> Result<u64, StoreError> {
+    fn apply_prepared(&mut self, prepared: PreparedChange) -> Result<u64, StoreError> {
+        let change = prepared.change();
         change.validate(&self.vocabularies)?;
         let seq = self.seq + 1;
-        let entry = Entry::new(seq, Utc::now(), self.actor, &self.prev, change)?;
+        let time = format_time(Utc::now());
         let meta = Meta {
             seq,
-            time: &entry.time,
+            time: &time,
             actor: self.actor,
         };
-        apply::apply(&self.tx, &mut self.vocabularies, &meta, &entry.change)?;
-        let bytes = entry.encode();
+        apply::apply(&self.tx, &mut self.vocabularies, &meta, change)?;
+        let bytes = prepared.entry_bytes(seq, &time, self.actor, &self.prev);
         let hash = leaf_hash(&bytes);
         self.tx
             .prepare_cached("INSERT INTO journal (seq, time, actor, subject, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-            .execute(params![
-                seq,
-                entry.time,
-                self.actor,
-                entry.change.subject().map(RecordId::as_str),
-                bytes,
-                hash.as_slice()
-            ])?;
+            .execute(params![seq, time, self.actor, change.subject().map(RecordId::as_str), bytes, hash.as_slice()])?;
         self.seq = seq;
         self.prev = hash;
         self.first.get_or_insert(seq);
@@ -295,6 +289,9 @@ impl Store for SqliteStore {
     where
         E: From<StoreError>,
     {
+        if actor.trim().is_empty() {
+            return Err(StoreError::from(JournalError::NoActor).into());
+        }
         // IMMEDIATE takes the write lock now, so the head read below cannot go stale.
         let tx = self
             .conn

@@ -333,7 +333,10 @@ impl Row<'_> {
                 .unwrap_or_default();
             changes.push((
                 Column::WitnessName,
-                create(Record::Person(new_person(witness.clone(), names, true))),
+                create(Record::Person(Person {
+                    protected: true,
+                    ..Person::new(witness.clone(), names)
+                })),
             ));
         }
         if !known.contains(&source_id) {
@@ -377,7 +380,7 @@ impl Row<'_> {
                         .collect()
                 })
                 .unwrap_or_default();
-            let mut person = new_person(victim_id.clone(), names, false);
+            let mut person = Person::new(victim_id.clone(), names);
             person.sex = self
                 .keyword(Column::Sex, parse_sex, Sex::expected())?
                 .unwrap_or(Sex::Unknown);
@@ -477,23 +480,6 @@ fn parse_sex(text: &str) -> Option<Sex> {
 
 fn create(record: Record) -> Change {
     Change::Create { record }
-}
-
-fn new_person(id: RecordId, names: Vec<Name>, protected: bool) -> Person {
-    Person {
-        id,
-        names,
-        sex: Sex::Unknown,
-        birth: FuzzyDate::UNKNOWN,
-        origin: None,
-        protected,
-        organisation: false,
-        unit: CountingUnit::default(),
-        description: String::new(),
-        received_by: None,
-        notes: String::new(),
-        clarifications: BTreeMap::new(),
-    }
 }
 
 /// Ids known to exist: created earlier in this file, or already in the store.

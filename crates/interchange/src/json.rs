@@ -11,23 +11,6 @@ use serde_json::value::RawValue;
 
 use crate::{ImportError, ImportSummary, RecordWriter};
 
-fn apply(file: &str, line: u64, text: &str, sink: &mut dyn ChangeSink) -> Result<(), ImportError> {
-    let record: Record = serde_json::from_str(text).map_err(|e| {
-        ImportError::at(
-            file,
-            line,
-            None,
-            format!(
-                "not a Girok record: {e} (at character {} of the record)",
-                e.column()
-            ),
-        )
-    })?;
-    sink.apply(Change::Create { record })
-        .map_err(|e| ImportError::refused(file, line, None, e))?;
-    Ok(())
-}
-
 /// Lines are parsed, validated and encoded on a second thread, in chunks, while
 /// this thread writes; the first error from either stops both.
 pub(crate) fn import_lines(
@@ -87,6 +70,7 @@ pub(crate) fn import_lines(
     })
 }
 
+/// Parses, validates and encodes the record on one line.
 fn prepare(
     file: &str,
     line: u64,
@@ -138,7 +122,9 @@ pub(crate) fn import_array(
             .filter(|&&b| b == b'\n')
             .count() as u64
             + 1;
-        apply(&file, line, item.get(), sink)?;
+        let prepared = prepare(&file, line, item.get(), sink.vocabularies())?;
+        sink.apply_prepared(prepared)
+            .map_err(|e| ImportError::refused(&file, line, None, e))?;
         summary.records += 1;
         progress(item.get().len() as u64 + 1);
     }

@@ -430,25 +430,13 @@ mod tests {
 
     #[test]
     fn a_name_in_the_wrong_script_is_refused() {
-        let person = Record::Person(Person {
-            id: RecordId::new("p1"),
-            names: vec![Name {
-                text: "김은주".into(),
-                script: Script::Latin,
-                system: Romanization::Unknown,
-                kind: NameKind::Legal,
-            }],
-            sex: Sex::Female,
-            birth: crate::FuzzyDate::UNKNOWN,
-            origin: None,
-            protected: false,
-            organisation: false,
-            unit: CountingUnit::default(),
-            description: String::new(),
-            received_by: None,
-            notes: String::new(),
-            clarifications: Default::default(),
-        });
+        let name = Name {
+            text: "김은주".into(),
+            script: Script::Latin,
+            system: Romanization::Unknown,
+            kind: NameKind::Legal,
+        };
+        let person = Record::Person(Person::new(RecordId::new("p1"), vec![name]));
         let error = Change::Create { record: person }
             .validate(&Vocabularies::default())
             .expect_err("wrong script");

@@ -360,6 +360,24 @@ fn unknown_sex() -> Sex {
 }
 
 impl Person {
+    /// A person with these names and nothing else known.
+    pub fn new(id: RecordId, names: Vec<Name>) -> Person {
+        Person {
+            id,
+            names,
+            sex: Sex::Unknown,
+            birth: FuzzyDate::UNKNOWN,
+            origin: None,
+            protected: false,
+            organisation: false,
+            unit: CountingUnit::default(),
+            description: String::new(),
+            received_by: None,
+            notes: String::new(),
+            clarifications: BTreeMap::new(),
+        }
+    }
+
     /// The name to show first: the first legal name, else any name, else the description.
     pub fn display_name(&self) -> String {
         self.names

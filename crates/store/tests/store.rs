@@ -6,18 +6,13 @@ use rusqlite::Connection;
 
 fn person(id: &str, name: &str) -> Record {
     Record::Person(Person {
-        id: RecordId::new(id),
-        names: vec![Name::detect(name, Romanization::Unknown)],
         sex: Sex::Female,
         birth: FuzzyDate::parse("c. 1980").expect("date"),
         origin: Some("hoeryong".into()),
-        protected: false,
-        organisation: false,
-        unit: CountingUnit::default(),
-        description: String::new(),
-        received_by: None,
-        notes: String::new(),
-        clarifications: Default::default(),
+        ..Person::new(
+            RecordId::new(id),
+            vec![Name::detect(name, Romanization::Unknown)],
+        )
     })
 }
 

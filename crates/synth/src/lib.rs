@@ -298,18 +298,11 @@ struct Reported {
 impl Reported {
     fn into_person(self, id: RecordId) -> Person {
         Person {
-            id,
-            names: vec![self.name],
             sex: self.sex,
             birth: self.birth,
             origin: self.origin.map(str::to_string),
             protected: self.protected,
-            organisation: false,
-            unit: CountingUnit::default(),
-            description: String::new(),
-            received_by: None,
-            notes: String::new(),
-            clarifications: BTreeMap::new(),
+            ..Person::new(id, vec![self.name])
         }
     }
 }

@@ -19,6 +19,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use cli::{Cli, Command, Dimension, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
 
+/// Imports larger than this use the store's bulk write.
+const BULK_IMPORT_BYTES: u64 = 32 << 20;
+
 /// The database file inside a data directory.
 const DATABASE_FILE: &str = "girok.sqlite";
 
@@ -250,7 +253,8 @@ fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()>
         .sum();
     let bar = bar(total, "bytes");
     let started = Instant::now();
-    let result = store.write(actor, |sink| {
+    // Large imports rebuild indexes once instead of maintaining them row by row.
+    let work = |sink: &mut dyn girok_store::ChangeSink| {
         let mut summaries = Vec::new();
         for file in files {
             summaries.push(girok_interchange::import(file, sink, &mut |bytes| {
@@ -258,7 +262,12 @@ fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()>
             })?);
         }
         Ok::<_, ImportError>(summaries)
-    });
+    };
+    let result = if total > BULK_IMPORT_BYTES {
+        store.write_bulk(actor, work)
+    } else {
+        store.write(actor, work)
+    };
     bar.finish_and_clear();
     let (summaries, committed) = result?;
     let records: u64 = summaries.iter().map(|s| s.records).sum();

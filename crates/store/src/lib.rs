@@ -125,6 +125,19 @@ pub trait Store {
     where
         E: From<StoreError>;
 
+    /// `write` for batches of many thousands of changes (imports): the store may
+    /// trade per-change index maintenance for a rebuild before the commit.
+    fn write_bulk<T, E>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>,
+    {
+        self.write(actor, work)
+    }
+
     fn vocabularies(&self) -> &Vocabularies;
     fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError>;
     /// Live records of one kind in id order, paginated.

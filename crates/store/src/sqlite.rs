@@ -71,6 +71,8 @@ impl SqliteStore {
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         migrate(&tx, 0)?;
         if durability == Durability::Scratch {
+            // A replay target is written once and compared row by row; only
+            // primary keys (which the write path's lookups use) are worth keeping.
             drop_secondary_indexes(&tx)?;
         }
         tx.commit()?;
@@ -139,6 +141,57 @@ impl SqliteStore {
         &self.path
     }
 
+    /// One transaction around `work`. In bulk mode the secondary indexes are
+    /// dropped inside the transaction and rebuilt before it commits: nothing in
+    /// the write path reads them, and building an index once from sorted data
+    /// is far cheaper than maintaining it row by row. Readers keep seeing the
+    /// committed database, indexes included, and a failure rolls it all back.
+    fn batch<T, E>(
+        &mut self,
+        actor: &str,
+        bulk: bool,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>,
+    {
+        if actor.trim().is_empty() {
+            return Err(StoreError::from(JournalError::NoActor).into());
+        }
+        // IMMEDIATE takes the write lock now, so the head read below cannot go stale.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let (seq, prev) = head_of(&tx)?;
+        let rebuild = if bulk {
+            drop_secondary_indexes(&tx)?
+        } else {
+            Vec::new()
+        };
+        let mut writer = SqliteWriter {
+            tx,
+            vocabularies: self.vocabularies.clone(),
+            actor,
+            seq,
+            prev,
+            first: None,
+            changes: 0,
+        };
+        let value = work(&mut writer)?;
+        for index in rebuild {
+            writer.tx.execute_batch(&index).map_err(StoreError::from)?;
+        }
+        let committed = Committed {
+            first: writer.first,
+            last: writer.first.map(|_| writer.seq),
+            changes: writer.changes,
+        };
+        writer.tx.commit().map_err(StoreError::from)?;
+        self.vocabularies = writer.vocabularies;
+        Ok((value, committed))
+    }
+
     pub(crate) fn connection(&self) -> &Connection {
         &self.conn
     }
@@ -172,17 +225,18 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
     Ok(())
 }
 
-/// A replay target is written once and compared row by row; only primary keys
-/// (which the write path's lookups use) are worth maintaining.
-fn drop_secondary_indexes(tx: &Transaction) -> Result<(), StoreError> {
-    let names: Vec<String> = tx
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")?
-        .query_map([], |r| r.get(0))?
+/// Drops every secondary index and returns the statements that recreate them.
+fn drop_secondary_indexes(tx: &Transaction) -> Result<Vec<String>, StoreError> {
+    let indexes: Vec<(String, String)> = tx
+        .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    for name in names {
+    let mut create = Vec::new();
+    for (name, sql) in indexes {
         tx.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+        create.push(sql);
     }
-    Ok(())
+    Ok(create)
 }
 
 fn migrate(tx: &Transaction, from: i32) -> Result<(), StoreError> {
@@ -289,33 +343,18 @@ impl Store for SqliteStore {
     where
         E: From<StoreError>,
     {
-        if actor.trim().is_empty() {
-            return Err(StoreError::from(JournalError::NoActor).into());
-        }
-        // IMMEDIATE takes the write lock now, so the head read below cannot go stale.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(StoreError::from)?;
-        let (seq, prev) = head_of(&tx)?;
-        let mut writer = SqliteWriter {
-            tx,
-            vocabularies: self.vocabularies.clone(),
-            actor,
-            seq,
-            prev,
-            first: None,
-            changes: 0,
-        };
-        let value = work(&mut writer)?;
-        let committed = Committed {
-            first: writer.first,
-            last: writer.first.map(|_| writer.seq),
-            changes: writer.changes,
-        };
-        writer.tx.commit().map_err(StoreError::from)?;
-        self.vocabularies = writer.vocabularies;
-        Ok((value, committed))
+        self.batch(actor, false, work)
+    }
+
+    fn write_bulk<T, E>(
+        &mut self,
+        actor: &str,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>,
+    {
+        self.batch(actor, true, work)
     }
 
     fn vocabularies(&self) -> &Vocabularies {

@@ -486,3 +486,40 @@ fn concurrent_writers_lose_no_change() {
     assert_eq!(journal_length(&store), 100);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
 }
+
+fn index_names(path: &Path) -> Vec<String> {
+    let conn = Connection::open(path).expect("open");
+    let mut statement = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name",
+        )
+        .expect("query");
+    statement
+        .query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("names")
+}
+
+#[test]
+fn bulk_writes_rebuild_every_index_and_a_failed_one_changes_nothing() {
+    let (_dir, path, mut store) = seeded();
+    let indexes = index_names(&path);
+    assert!(indexes.len() >= 10, "{indexes:?}");
+    store
+        .write_bulk("tester", |sink| {
+            sink.apply(create(person("p7", "Ri Sol Ju")))?;
+            sink.apply(create(act("a7", "p7", "arrest", "2021")))
+        })
+        .expect("bulk write");
+    assert_eq!(index_names(&path), indexes);
+    let before = journal_length(&store);
+    let failed = store.write_bulk("tester", |sink| {
+        sink.apply(create(person("p8", "Pak Tong Gu")))?;
+        sink.apply(create(act("a8", "nobody", "arrest", "2021")))
+    });
+    assert!(failed.is_err());
+    assert_eq!(index_names(&path), indexes);
+    assert_eq!(journal_length(&store), before);
+    assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
+}

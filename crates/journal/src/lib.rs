@@ -8,6 +8,8 @@
 //!
 //! This crate is pure: it encodes, decodes and verifies; storing is the store's job.
 
+pub mod merkle;
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use girok_model::{Change, Invalid, Vocabularies};
 use serde::{Deserialize, Serialize};

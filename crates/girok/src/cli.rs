@@ -76,6 +76,12 @@ pub enum Command {
     },
     /// Replay the journal into a scratch store and compare it with the state tables.
     Check,
+    /// The journal's Merkle tree: size and RFC 6962 root; with --entry, an inclusion proof.
+    Tree {
+        /// A journal sequence number whose inclusion to prove.
+        #[arg(long)]
+        entry: Option<u64>,
+    },
     /// Generate realistic synthetic testimonies (JSON Lines) and their ground truth.
     Synth {
         #[arg(long)]

@@ -38,6 +38,12 @@ pub static CSV_HELP: LazyLock<String> = LazyLock::new(|| {
 });
 
 fn main() -> ExitCode {
+    // Like other Unix tools, stop quietly when the reader of our output goes away
+    // (`girok export | head`) instead of failing on every later write.
+    // SAFETY: called before any other thread exists; SIG_DFL is always a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -194,6 +200,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::from(1)
             });
+        }
+        Command::Tree { entry } => {
+            let store = open(&cli.data)?;
+            let (size, root) = store.tree_head()?;
+            println!("tree size {size}\nroot {}", hex_prefix(&root));
+            if let Some(seq) = entry {
+                let started = Instant::now();
+                let proof = store.inclusion_proof(seq, size)?;
+                let elapsed = started.elapsed();
+                println!(
+                    "inclusion proof of entry {seq} ({} hashes, {:.3} ms):",
+                    proof.len(),
+                    elapsed.as_secs_f64() * 1e3
+                );
+                for hash in proof {
+                    println!("  {}", hex_prefix(&hash));
+                }
+            }
         }
         Command::Synth {
             testimonies,

@@ -12,6 +12,7 @@ mod apply;
 mod check;
 mod schema;
 mod sqlite;
+mod tree;
 
 use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
@@ -51,6 +52,8 @@ pub enum StoreError {
     Missing { path: String },
     #[error("a Girok database already exists at {path}")]
     Exists { path: String },
+    #[error("{0}")]
+    OutOfRange(String),
     #[error("the database is damaged: {0}; run `girok check` for a full report")]
     Corrupt(String),
     #[error(transparent)]
@@ -152,6 +155,12 @@ pub trait Store {
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError>;
     /// The last journal sequence number and hash; `(0, GENESIS)` when empty.
     fn head(&self) -> Result<(u64, Hash), StoreError>;
+    /// The size and RFC 6962 root of the journal's Merkle tree.
+    fn tree_head(&self) -> Result<(u64, Hash), StoreError>;
+    /// The audit path of journal entry `seq` in the tree of the first `size` entries.
+    fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, StoreError>;
+    /// Proof that the tree of `old_size` entries is a prefix of the tree of `new_size`.
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError>;
     /// Counts of acts by one dimension, largest first; unknowns are a row of their own.
     fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError>;
     /// Replays the journal into a scratch store and compares; `progress(done, total)`.

@@ -19,6 +19,15 @@ CREATE TABLE journal (
 );
 CREATE INDEX journal_subject ON journal(subject) WHERE subject IS NOT NULL;
 
+-- Perfect subtrees of the journal's RFC 6962 Merkle tree, 64 leaves and up
+-- (smaller ones are rehashed from the journal's leaf hashes).
+CREATE TABLE merkle (
+    level INTEGER NOT NULL,
+    idx   INTEGER NOT NULL,
+    hash  BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
 -- Every id ever used, of any kind: revision, who created and last changed it,
 -- and the journal entry that holds its current content (the journal is the only
 -- copy of record content; the tables below hold what queries need).

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::Utc;
+use girok_journal::merkle;
 use girok_journal::{Entry, GENESIS, Hash, JournalError, PreparedChange, format_time, leaf_hash};
 use girok_model::{Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
 use rusqlite::{
@@ -12,6 +13,7 @@ use rusqlite::{
 
 use crate::apply::{self, Meta};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
+use crate::tree::{StoredTree, TreeWriter};
 use crate::{ChangeSink, CheckReport, Committed, Dimension, JournalRow, Store, StoreError, Stored};
 
 /// How long a writer waits for another writer's transaction before giving up.
@@ -141,6 +143,16 @@ impl SqliteStore {
         &self.path
     }
 
+    fn check_tree_size(&self, size: u64) -> Result<(), StoreError> {
+        let (head, _) = head_of(&self.conn)?;
+        if size > head {
+            return Err(StoreError::OutOfRange(format!(
+                "the journal has {head} entries, not {size}"
+            )));
+        }
+        Ok(())
+    }
+
     /// One transaction around `work`. In bulk mode the secondary indexes are
     /// dropped inside the transaction and rebuilt before it commits: nothing in
     /// the write path reads them, and building an index once from sorted data
@@ -164,6 +176,7 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let (seq, prev) = head_of(&tx)?;
+        let tree = TreeWriter::resume(&tx, seq)?;
         let rebuild = if bulk {
             drop_secondary_indexes(&tx)?
         } else {
@@ -177,6 +190,7 @@ impl SqliteStore {
             prev,
             first: None,
             changes: 0,
+            tree,
         };
         let value = work(&mut writer)?;
         for index in rebuild {
@@ -297,6 +311,7 @@ pub struct SqliteWriter<'a> {
     prev: Hash,
     first: Option<u64>,
     changes: u64,
+    tree: TreeWriter,
 }
 
 impl ChangeSink for SqliteWriter<'_> {
@@ -316,6 +331,7 @@ impl ChangeSink for SqliteWriter<'_> {
         self.tx
             .prepare_cached("INSERT INTO journal (seq, time, actor, subject, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![seq, time, self.actor, change.subject().map(RecordId::as_str), bytes, hash.as_slice()])?;
+        self.tree.append(&self.tx, seq, hash)?;
         self.seq = seq;
         self.prev = hash;
         self.first.get_or_insert(seq);
@@ -463,6 +479,31 @@ impl Store for SqliteStore {
 
     fn head(&self) -> Result<(u64, Hash), StoreError> {
         head_of(&self.conn)
+    }
+
+    fn tree_head(&self) -> Result<(u64, Hash), StoreError> {
+        let (size, _) = head_of(&self.conn)?;
+        Ok((size, merkle::root(&StoredTree { conn: &self.conn }, size)?))
+    }
+
+    fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_tree_size(size)?;
+        if seq == 0 || seq > size {
+            return Err(StoreError::OutOfRange(format!(
+                "entry {seq} is not in a tree of {size} entries"
+            )));
+        }
+        merkle::inclusion_proof(&StoredTree { conn: &self.conn }, seq - 1, size)
+    }
+
+    fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError> {
+        self.check_tree_size(new_size)?;
+        if old_size > new_size {
+            return Err(StoreError::OutOfRange(format!(
+                "a tree of {old_size} entries cannot be a prefix of one of {new_size}"
+            )));
+        }
+        merkle::consistency_proof(&StoredTree { conn: &self.conn }, old_size, new_size)
     }
 
     fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError> {

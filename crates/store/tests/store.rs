@@ -523,3 +523,99 @@ fn bulk_writes_rebuild_every_index_and_a_failed_one_changes_nothing() {
     assert_eq!(journal_length(&store), before);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
 }
+
+fn journal_leaves(path: &Path) -> Vec<girok_journal::Hash> {
+    let conn = Connection::open(path).expect("open");
+    let mut statement = conn
+        .prepare("SELECT hash FROM journal ORDER BY seq")
+        .expect("query");
+    statement
+        .query_map([], |r| r.get::<_, Vec<u8>>(0))
+        .expect("rows")
+        .map(|h| h.expect("hash").try_into().expect("32 bytes"))
+        .collect()
+}
+
+#[test]
+fn the_stored_merkle_tree_matches_a_tree_built_from_the_leaves() {
+    use girok_journal::merkle::{MemoryTree, root, verify_consistency, verify_inclusion};
+    let (_dir, path, mut store) = new_store();
+    let mut heads = Vec::new();
+    // Batches of uneven sizes cross the 64-leaf boundaries at different offsets.
+    for (batch, size) in [1usize, 63, 2, 130, 64, 7].into_iter().enumerate() {
+        commit(
+            &mut store,
+            (0..size)
+                .map(|i| create(person(&format!("b{batch}-{i}"), "Kim Chol")))
+                .collect(),
+        )
+        .expect("batch");
+        heads.push(store.tree_head().expect("tree head"));
+    }
+    let leaves = journal_leaves(&path);
+    let mut reference = MemoryTree::default();
+    for leaf in &leaves {
+        reference.push(*leaf);
+    }
+    let (size, stored_root) = store.tree_head().expect("tree head");
+    assert_eq!(size, 267);
+    assert_eq!(stored_root, reference.root());
+    for (old_size, old_root) in &heads {
+        assert_eq!(
+            *old_root,
+            root(&reference, *old_size).expect("root"),
+            "root at {old_size}"
+        );
+        let proof = store
+            .consistency_proof(*old_size, size)
+            .expect("consistency");
+        assert!(
+            verify_consistency(*old_size, size, old_root, &stored_root, &proof),
+            "{old_size} -> {size}"
+        );
+    }
+    for seq in 1..=size {
+        let proof = store.inclusion_proof(seq, size).expect("inclusion");
+        assert!(
+            verify_inclusion(
+                &leaves[seq as usize - 1],
+                seq - 1,
+                size,
+                &proof,
+                &stored_root
+            ),
+            "entry {seq}"
+        );
+    }
+    assert!(matches!(
+        store.inclusion_proof(size + 1, size + 1),
+        Err(StoreError::OutOfRange(_))
+    ));
+}
+
+#[test]
+fn a_failed_batch_leaves_no_merkle_nodes_behind() {
+    let (_dir, _path, mut store) = new_store();
+    commit(
+        &mut store,
+        (0..60)
+            .map(|i| create(person(&format!("p{i}"), "Ri Su")))
+            .collect(),
+    )
+    .expect("batch");
+    let before = store.tree_head().expect("head");
+    let mut changes: Vec<Change> = (60..200)
+        .map(|i| create(person(&format!("p{i}"), "Ri Su")))
+        .collect();
+    changes.push(create(act("a1", "nobody", "arrest", "2020")));
+    assert!(commit(&mut store, changes).is_err());
+    assert_eq!(store.tree_head().expect("head"), before);
+    commit(
+        &mut store,
+        (60..130)
+            .map(|i| create(person(&format!("p{i}"), "Ri Su")))
+            .collect(),
+    )
+    .expect("batch");
+    assert_eq!(store.tree_head().expect("head").0, 130);
+}

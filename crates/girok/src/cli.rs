@@ -82,6 +82,19 @@ pub enum Command {
         #[arg(long)]
         entry: Option<u64>,
     },
+    /// Print the installation's public checkpoint key, for partners and courts.
+    Key,
+    /// Sign and keep a checkpoint of the journal's tree, and print it.
+    Checkpoint,
+    /// Verify everything: hash chain, replay, Merkle tree, every checkpoint; --against a checkpoint kept earlier.
+    Verify {
+        /// A checkpoint received earlier: the database must extend it.
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// The verifier key to check signatures with (default: this installation's).
+        #[arg(long)]
+        key: Option<String>,
+    },
     /// Generate realistic synthetic testimonies (JSON Lines) and their ground truth.
     Synth {
         #[arg(long)]

@@ -2,6 +2,7 @@
 //! every failure into a message for a person; all real work lives in the crates.
 
 mod cli;
+mod integrity;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -88,12 +89,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init => {
             let path = database(&cli.data);
             SqliteStore::create(&path)?;
+            let key = integrity::create_key(&cli.data)?;
             println!("Created an empty Girok database at {}", path.display());
+            println!("Checkpoint verifier key (give it to partners who keep checkpoints): {key}");
         }
         Command::Demo { dir } => return demo(&dir, &actor),
         Command::Import { files } => {
             let mut store = open(&cli.data)?;
             import(&mut store, &actor, &files)?;
+            announce_checkpoint(&mut store, &cli.data)?;
         }
         Command::Export {
             format,
@@ -201,6 +205,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
+        Command::Key => println!("{}", integrity::verifier(&cli.data)?),
+        Command::Checkpoint => {
+            let mut store = open(&cli.data)?;
+            print!("{}", integrity::checkpoint(&mut store, &cli.data)?);
+        }
+        Command::Verify { against, key } => {
+            let store = open(&cli.data)?;
+            let clean = integrity::verify(&store, &cli.data, against.as_deref(), key.as_deref())?;
+            return Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
+        }
         Command::Tree { entry } => {
             let store = open(&cli.data)?;
             let (size, root) = store.tree_head()?;
@@ -246,10 +264,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (seq, _) = store.write(&actor, |sink| sink.apply(change))?;
             println!("Consent of {source} is now {scope} (journal entry {seq})");
+            announce_checkpoint(&mut store, &cli.data)?;
         }
         Command::Terms { vocabulary, action } => terms(&cli.data, &actor, vocabulary, action)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every batch of changes ends with a signed checkpoint of the tree.
+fn announce_checkpoint(store: &mut SqliteStore, data: &Path) -> Result<()> {
+    let note = integrity::checkpoint(store, data)?;
+    let size = note.lines().nth(1).unwrap_or("?");
+    println!("Signed checkpoint of the journal at size {size} (girok checkpoint prints it)");
+    Ok(())
 }
 
 fn hex_prefix(hash: &[u8]) -> String {
@@ -322,7 +349,7 @@ fn export(
     writer.finish().context("cannot write the export")
 }
 
-fn check(store: &SqliteStore) -> Result<CheckReport> {
+pub(crate) fn check(store: &SqliteStore) -> Result<CheckReport> {
     let (entries, _) = store.head()?;
     let bar = bar(entries, "entries");
     let started = Instant::now();
@@ -525,6 +552,7 @@ fn terms(
         };
         let (seq, _) = store.write(actor, |sink| sink.apply(change))?;
         println!("Added {key} to {vocabulary} (journal entry {seq})");
+        announce_checkpoint(&mut store, data)?;
         return Ok(());
     }
     // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
@@ -564,10 +592,12 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
         SqliteStore::open(&path)?
     } else {
         let mut store = SqliteStore::create(&path)?;
+        integrity::create_key(dir)?;
         let file = dir.join("demo-un-2025.json");
         std::fs::write(&file, girok_synth::DEMO_JSON)
             .with_context(|| format!("cannot write {}", file.display()))?;
         import(&mut store, actor, &[file])?;
+        announce_checkpoint(&mut store, dir)?;
         store
     };
     println!();
@@ -585,16 +615,17 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
         }
     }
     println!();
-    let report = check(&store)?;
+    let clean = integrity::verify(&store, dir, None, None)?;
     println!();
     println!("Explore it with, for example:");
     println!("  girok --data {} list persons", dir.display());
     println!("  girok --data {} history a-un-kim-torture", dir.display());
+    println!("  girok --data {} key", dir.display());
     println!(
         "  girok --data {} export --format csv --korean-headers",
         dir.display()
     );
-    Ok(if report.is_clean() {
+    Ok(if clean {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

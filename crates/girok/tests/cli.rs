@@ -99,6 +99,10 @@ fn the_demo_builds_a_database_that_checks_clean() {
     );
     assert!(out.contains("Public execution / 공개처형"), "{out}");
     assert!(out.contains("OK: the hash chain is intact"), "{out}");
+    assert!(
+        out.contains("VERIFIED: journal, state, tree and checkpoints are consistent"),
+        "{out}"
+    );
     let persons = ok(&demo, &["list", "persons"]);
     assert!(persons.contains("강규리"), "{persons}");
 }
@@ -393,4 +397,88 @@ fn concurrent_importers_lose_nothing() {
     let acts = ok(&data, &["list", "acts", "--limit", "0"]);
     assert!(acts.contains("(0 of 6000 act records"), "{acts}");
     assert!(ok(&data, &["check"]).contains("OK"));
+}
+
+fn sql(data: &Path, statement: &str) {
+    rusqlite::Connection::open(data.join("girok.sqlite"))
+        .expect("open")
+        .execute_batch(statement)
+        .expect("sql");
+}
+
+#[test]
+fn a_database_rolled_back_after_a_checkpoint_was_handed_out_is_caught() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let early = fixture.file("early.checkpoint", &ok(&data, &["checkpoint"]));
+    let copy = fixture.dir.path().join("old-copy.sqlite");
+    std::fs::copy(data.join("girok.sqlite"), &copy).expect("copy");
+    ok(&data, &["import", &fixture.file("b.csv", CSV_KO)]);
+    let late = fixture.file("late.checkpoint", &ok(&data, &["checkpoint"]));
+    let out = ok(&data, &["verify", "--against", &early]);
+    assert!(
+        out.contains("OK: this database extends the checkpoint"),
+        "{out}"
+    );
+
+    std::fs::copy(&copy, data.join("girok.sqlite")).expect("roll back");
+    let out = fails(&data, &["verify", "--against", &late]);
+    assert!(
+        out.contains("ROLLED BACK") && out.contains("NOT VERIFIED"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_rewritten_history_does_not_extend_a_kept_checkpoint() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let kept = fixture.file("kept.checkpoint", &ok(&data, &["checkpoint"]));
+    // Someone rewrites an early entry and recomputes its stored hash.
+    sql(
+        &data,
+        "UPDATE journal SET hash = zeroblob(32) WHERE seq = 2",
+    );
+    let out = fails(&data, &["verify", "--against", &kept]);
+    assert!(out.contains("FORKED") || out.contains("TREE:"), "{out}");
+    assert!(out.contains("entry 2"), "{out}");
+}
+
+#[test]
+fn forged_checkpoints_are_named() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    // A stored checkpoint whose size was edited no longer verifies.
+    sql(
+        &data,
+        "UPDATE checkpoint SET note = replace(note, char(10) || size || char(10), char(10) || (size + 1) || char(10))",
+    );
+    let out = fails(&data, &["verify"]);
+    assert!(
+        out.contains("TREE: checkpoint at size") && out.contains("does not verify"),
+        "{out}"
+    );
+
+    // A checkpoint signed by another installation's key is refused.
+    let other = Fixture::new();
+    ok(&other.data(), &["import", &other.file("a.csv", CSV_EN)]);
+    let foreign = other.file("foreign.checkpoint", &ok(&other.data(), &["checkpoint"]));
+    let out = fails(&data, &["verify", "--against", &foreign]);
+    assert!(
+        out.contains("is not a valid checkpoint from this key"),
+        "{out}"
+    );
+    // With the other installation's public key it is a valid checkpoint, but of another log.
+    let their_key = ok(&other.data(), &["key"]);
+    let out = fails(
+        &data,
+        &["verify", "--against", &foreign, "--key", their_key.trim()],
+    );
+    assert!(
+        out.contains("TREE: checkpoint") || out.contains("FORKED"),
+        "{out}"
+    );
 }

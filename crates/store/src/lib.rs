@@ -21,6 +21,7 @@ pub use apply::RecordMeta;
 pub use check::{CheckReport, Difference};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteStore, SqliteWriter};
+pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -161,6 +162,15 @@ pub trait Store {
     fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>, StoreError>;
     /// Proof that the tree of `old_size` entries is a prefix of the tree of `new_size`.
     fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, StoreError>;
+    /// Keeps a signed checkpoint note of the tree at `size` (one per size).
+    fn add_checkpoint(&mut self, size: u64, root: &Hash, note: &str) -> Result<(), StoreError>;
+    /// The latest stored checkpoint: size and note.
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError>;
+    /// Rebuilds the Merkle tree from the leaves and checks stored nodes and checkpoints.
+    fn verify_tree(
+        &self,
+        verifier: &girok_journal::checkpoint::VerifierKey,
+    ) -> Result<TreeReport, StoreError>;
     /// Counts of acts by one dimension, largest first; unknowns are a row of their own.
     fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError>;
     /// Replays the journal into a scratch store and compares; `progress(done, total)`.

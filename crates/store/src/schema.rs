@@ -28,6 +28,15 @@ CREATE TABLE merkle (
     PRIMARY KEY (level, idx)
 ) WITHOUT ROWID;
 
+-- Signed checkpoints of the tree as handed out: append-only, outside the journal
+-- (they sign the journal, so they cannot be in it).
+CREATE TABLE checkpoint (
+    size  INTEGER PRIMARY KEY,
+    root  BLOB NOT NULL,
+    note  TEXT NOT NULL,
+    time  TEXT NOT NULL
+);
+
 -- Every id ever used, of any kind: revision, who created and last changed it,
 -- and the journal entry that holds its current content (the journal is the only
 -- copy of record content; the tables below hold what queries need).

@@ -14,7 +14,10 @@ use rusqlite::{
 use crate::apply::{self, Meta};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
-use crate::{ChangeSink, CheckReport, Committed, Dimension, JournalRow, Store, StoreError, Stored};
+use crate::{
+    ChangeSink, CheckReport, Committed, Dimension, JournalRow, Store, StoreError, Stored,
+    TreeReport,
+};
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -479,6 +482,35 @@ impl Store for SqliteStore {
 
     fn head(&self) -> Result<(u64, Hash), StoreError> {
         head_of(&self.conn)
+    }
+
+    fn add_checkpoint(&mut self, size: u64, root: &Hash, note: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO checkpoint (size, root, note, time) VALUES (?1, ?2, ?3, ?4)",
+            params![size, root.as_slice(), note, format_time(Utc::now())],
+        )?;
+        Ok(())
+    }
+
+    fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    fn verify_tree(
+        &self,
+        verifier: &girok_journal::checkpoint::VerifierKey,
+    ) -> Result<TreeReport, StoreError> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let report = crate::tree::verify(&snapshot, verifier)?;
+        snapshot.commit()?;
+        Ok(report)
     }
 
     fn tree_head(&self) -> Result<(u64, Hash), StoreError> {

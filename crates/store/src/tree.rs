@@ -6,7 +6,8 @@
 //! O(log n) lookups plus rehashing at most `2^STORED_LEVEL` leaf hashes.
 
 use girok_journal::Hash;
-use girok_journal::merkle::{MemoryTree, Subtrees, node_hash};
+use girok_journal::checkpoint::VerifierKey;
+use girok_journal::merkle::{self, MemoryTree, Subtrees, node_hash};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
@@ -123,4 +124,109 @@ impl TreeWriter {
             index /= 2;
         }
     }
+}
+
+/// What `verify` found in the tree and the checkpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TreeReport {
+    pub size: u64,
+    pub root: Hash,
+    pub checkpoints: u64,
+    pub problems: Vec<String>,
+}
+
+/// Rebuilds the tree from the journal's leaf hashes, compares every stored
+/// node, and checks every stored checkpoint: its signature, that its root is
+/// the rebuilt tree's root at its size, and consistency with the one before.
+pub(crate) fn verify(conn: &Connection, verifier: &VerifierKey) -> Result<TreeReport, StoreError> {
+    let mut rebuilt = MemoryTree::default();
+    let mut statement = conn.prepare("SELECT seq, hash FROM journal ORDER BY seq")?;
+    let mut rows = statement.query([])?;
+    let mut problems = Vec::new();
+    while let Some(row) = rows.next()? {
+        let seq: u64 = row.get(0)?;
+        let hash = to_hash(row.get(1)?, || format!("the hash of journal entry {seq}"))?;
+        if seq != rebuilt.size() + 1 {
+            problems.push(format!(
+                "journal entry {} is missing (found {seq})",
+                rebuilt.size() + 1
+            ));
+        }
+        rebuilt.push(hash);
+    }
+    let size = rebuilt.size();
+    let mut stored = 0u64;
+    let mut nodes = conn.prepare("SELECT level, idx, hash FROM merkle ORDER BY level, idx")?;
+    let mut rows = nodes.query([])?;
+    while let Some(row) = rows.next()? {
+        let (level, index): (u32, u64) = (row.get(0)?, row.get(1)?);
+        let hash = to_hash(row.get(2)?, || format!("Merkle node ({level}, {index})"))?;
+        stored += 1;
+        let expected = ((index + 1) << level <= size).then(|| {
+            rebuilt
+                .subtree(level, index)
+                .unwrap_or_else(|never| match never {})
+        });
+        if expected != Some(hash) {
+            problems.push(format!(
+                "Merkle node ({level}, {index}) does not match the journal's leaves"
+            ));
+        }
+    }
+    let expected_nodes: u64 = (STORED_LEVEL..64).map(|level| size >> level).sum();
+    if stored != expected_nodes {
+        problems.push(format!(
+            "{stored} Merkle nodes are stored where the journal needs {expected_nodes}"
+        ));
+    }
+    let mut checkpoints = 0u64;
+    let mut previous: Option<(u64, Hash)> = None;
+    let mut statement = conn.prepare("SELECT size, note FROM checkpoint ORDER BY size")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (stored_size, note) = row?;
+        checkpoints += 1;
+        let checkpoint = match verifier.verify(&note) {
+            Ok(checkpoint) => checkpoint,
+            Err(e) => {
+                problems.push(format!("checkpoint at size {stored_size}: {e}"));
+                continue;
+            }
+        };
+        if checkpoint.size != stored_size || checkpoint.size > size {
+            problems.push(format!(
+                "checkpoint at size {stored_size} claims size {} of a journal of {size}",
+                checkpoint.size
+            ));
+            continue;
+        }
+        let root = merkle::root(&rebuilt, checkpoint.size).unwrap_or_else(|never| match never {});
+        if checkpoint.root != root {
+            problems.push(format!(
+                "checkpoint at size {stored_size}: its root is not the journal's root at that size"
+            ));
+            continue;
+        }
+        if let Some((old_size, old_root)) = previous {
+            let proof = merkle::consistency_proof(&StoredTree { conn }, old_size, checkpoint.size)?;
+            if !merkle::verify_consistency(
+                old_size,
+                checkpoint.size,
+                &old_root,
+                &checkpoint.root,
+                &proof,
+            ) {
+                problems.push(format!(
+                    "checkpoints at sizes {old_size} and {stored_size} are not consistent"
+                ));
+            }
+        }
+        previous = Some((checkpoint.size, checkpoint.root));
+    }
+    Ok(TreeReport {
+        size,
+        root: rebuilt.root(),
+        checkpoints,
+        problems,
+    })
 }

@@ -82,6 +82,38 @@ pub enum Command {
         #[arg(long)]
         entry: Option<u64>,
     },
+    /// Store an evidence file for a source: read-only, by its SHA-256, with an intake custody event.
+    Attach {
+        source: String,
+        file: PathBuf,
+        /// When the file was captured (fuzzy date).
+        #[arg(long)]
+        captured_at: Option<String>,
+        /// Who captured or collected it.
+        #[arg(long)]
+        collector: Option<String>,
+        #[arg(long)]
+        media_type: Option<String>,
+        /// The file identifies people and needs protection.
+        #[arg(long)]
+        sensitive: bool,
+        /// Record id; default ev- followed by the start of the hash.
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// The chain of custody of an evidence file (by SHA-256).
+    Custody { sha256: String },
+    /// Copy an evidence file out to a recipient; the export is a custody event.
+    ExportEvidence {
+        sha256: String,
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Who receives the copy.
+        #[arg(long)]
+        recipient: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Print the installation's public checkpoint key, for partners and courts.
     Key,
     /// Sign and keep a checkpoint of the journal's tree, and print it.

@@ -8,10 +8,174 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
-use girok_store::{SqliteStore, Store};
+use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
+use girok_store::{EvidenceFiles, FileState, SqliteStore, Store, StoreError};
 
 /// The private checkpoint key inside a data directory.
 const KEY_FILE: &str = "girok.key";
+/// Evidence bytes inside a data directory.
+const EVIDENCE_DIR: &str = "evidence";
+
+fn evidence_files(data: &Path) -> EvidenceFiles {
+    EvidenceFiles::new(&data.join(EVIDENCE_DIR))
+}
+
+/// What `attach` is told about a file besides its bytes.
+pub struct Intake {
+    pub source: String,
+    pub captured: Option<String>,
+    pub collector: Option<String>,
+    pub media_type: Option<String>,
+    pub sensitive: bool,
+    pub id: Option<String>,
+}
+
+/// Stores the bytes, then journals the evidence record and its intake custody event.
+pub fn attach(
+    store: &mut SqliteStore,
+    data: &Path,
+    actor: &str,
+    file: &Path,
+    intake: Intake,
+) -> Result<(RecordId, String)> {
+    let captured = match &intake.captured {
+        Some(text) => FuzzyDate::parse(text).context("--captured-at")?,
+        None => FuzzyDate::UNKNOWN,
+    };
+    let files = evidence_files(data);
+    let (sha256, size, new) = files.put(file)?;
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let id = RecordId::new(intake.id.unwrap_or_else(|| format!("ev-{}", &sha256[..16])));
+    let evidence = Evidence {
+        id: id.clone(),
+        source: RecordId::new(&intake.source),
+        sha256: sha256.clone(),
+        file_name: file_name.clone(),
+        size,
+        media_type: intake.media_type,
+        captured: captured.clone(),
+        collector: intake.collector.clone(),
+        sensitive: intake.sensitive,
+    };
+    let note = format!(
+        "original name {file_name}, {size} bytes, captured {captured}, collector {}",
+        intake.collector.as_deref().unwrap_or("unknown")
+    );
+    let intake_event = Change::Custody {
+        evidence: id.clone(),
+        sha256: sha256.clone(),
+        action: CustodyAction::Intake,
+        recipient: None,
+        note,
+    };
+    let written = store.write(actor, |sink| {
+        sink.apply(Change::Create {
+            record: Record::Evidence(evidence),
+        })?;
+        sink.apply(intake_event)
+    });
+    if let Err(error) = written {
+        if new {
+            files.discard(&sha256);
+        }
+        return Err(error.into());
+    }
+    Ok((id, sha256))
+}
+
+/// The evidence record of a stored file.
+fn evidence_of(store: &SqliteStore, sha256: &str) -> Result<Evidence> {
+    let rows = store.custody(sha256)?;
+    let Some(Change::Custody { evidence, .. }) = rows.first().map(|row| &row.entry.change) else {
+        bail!("no evidence file with SHA-256 {sha256}");
+    };
+    match store.get(evidence)?.map(|stored| stored.record) {
+        Some(Record::Evidence(evidence)) => Ok(evidence),
+        _ => bail!("evidence record {evidence} of file {sha256} is gone"),
+    }
+}
+
+/// Copies a stored file out and journals the export.
+pub fn export_evidence(
+    store: &mut SqliteStore,
+    data: &Path,
+    actor: &str,
+    sha256: &str,
+    to: &Path,
+    recipient: String,
+    note: String,
+) -> Result<u64> {
+    let evidence = evidence_of(store, sha256)?;
+    let size = evidence_files(data).copy_out(sha256, to)?;
+    let event = Change::Custody {
+        evidence: evidence.id,
+        sha256: sha256.to_string(),
+        action: CustodyAction::Export,
+        recipient: Some(recipient),
+        note,
+    };
+    if let Err(error) = store.write(actor, |sink| sink.apply(event)) {
+        // An export that is not in the custody chain must not exist.
+        let _ = std::fs::remove_file(to);
+        return Err(error.into());
+    }
+    Ok(size)
+}
+
+/// Prints the chain of custody of a file.
+pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
+    let evidence = evidence_of(store, sha256)?;
+    println!(
+        "{} ({} bytes), evidence record {} of source {}",
+        evidence.file_name, evidence.size, evidence.id, evidence.source
+    );
+    for row in store.custody(sha256)? {
+        let entry = &row.entry;
+        if let Change::Custody {
+            action,
+            recipient,
+            note,
+            ..
+        } = &entry.change
+        {
+            let to = recipient
+                .as_ref()
+                .map(|r| format!(" to {r}"))
+                .unwrap_or_default();
+            println!(
+                "#{} {} {} {action}{to} {note}",
+                entry.seq, entry.time, entry.actor
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Re-hashes every evidence file the database names; returns the problems.
+fn check_evidence(store: &SqliteStore, data: &Path) -> Result<(u64, Vec<String>)> {
+    let files = evidence_files(data);
+    let mut problems = Vec::new();
+    let records = store.list(RecordKind::Evidence, 0, u64::MAX)?;
+    for stored in &records {
+        if let Record::Evidence(evidence) = &stored.record {
+            match files.check(&evidence.sha256)? {
+                FileState::Intact => {}
+                FileState::Missing => problems.push(format!(
+                    "evidence file {} ({}, record {}) is missing",
+                    evidence.sha256, evidence.file_name, evidence.id
+                )),
+                FileState::Altered(actual) => problems.push(format!(
+                    "evidence file {} ({}, record {}) was altered: its bytes now hash to {actual}",
+                    evidence.sha256, evidence.file_name, evidence.id
+                )),
+            }
+        }
+    }
+    Ok((records.len() as u64, problems))
+}
 
 fn key_path(data: &Path) -> PathBuf {
     data.join(KEY_FILE)
@@ -86,7 +250,12 @@ pub fn verify(
     for problem in &tree.problems {
         println!("TREE: {problem}");
     }
-    let mut clean = report.is_clean() && tree.problems.is_empty();
+    let (files, file_problems) = check_evidence(store, data)?;
+    println!("Re-hashed {files} evidence files");
+    for problem in &file_problems {
+        println!("EVIDENCE: {problem}");
+    }
+    let mut clean = report.is_clean() && tree.problems.is_empty() && file_problems.is_empty();
     if let Some(path) = against {
         let note = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;

@@ -205,6 +205,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             });
         }
+        Command::Attach {
+            source,
+            file,
+            captured_at,
+            collector,
+            media_type,
+            sensitive,
+            id,
+        } => {
+            let mut store = open(&cli.data)?;
+            let intake = integrity::Intake {
+                source,
+                captured: captured_at,
+                collector,
+                media_type,
+                sensitive,
+                id,
+            };
+            let (id, sha256) = integrity::attach(&mut store, &cli.data, &actor, &file, intake)?;
+            println!(
+                "Stored {} as evidence {id}, SHA-256 {sha256}",
+                file.display()
+            );
+            announce_checkpoint(&mut store, &cli.data)?;
+        }
+        Command::Custody { sha256 } => integrity::print_custody(&open(&cli.data)?, &sha256)?,
+        Command::ExportEvidence {
+            sha256,
+            out,
+            recipient,
+            note,
+        } => {
+            let mut store = open(&cli.data)?;
+            let size = integrity::export_evidence(
+                &mut store, &cli.data, &actor, &sha256, &out, recipient, note,
+            )?;
+            println!(
+                "Exported {size} bytes to {}; the export is in the chain of custody",
+                out.display()
+            );
+            announce_checkpoint(&mut store, &cli.data)?;
+        }
         Command::Key => println!("{}", integrity::verifier(&cli.data)?),
         Command::Checkpoint => {
             let mut store = open(&cli.data)?;

@@ -482,3 +482,90 @@ fn forged_checkpoints_are_named() {
         "{out}"
     );
 }
+
+#[test]
+fn evidence_files_keep_a_chain_of_custody_and_tampering_is_named() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let photo = fixture.file("photo.jpg", "the bytes of a photograph of a detention site");
+    let out = ok(
+        &data,
+        &[
+            "attach",
+            "s1",
+            &photo,
+            "--captured-at",
+            "2023-10",
+            "--collector",
+            "field officer 7",
+        ],
+    );
+    let sha256 = out
+        .split("SHA-256 ")
+        .nth(1)
+        .expect("hash")
+        .split_whitespace()
+        .next()
+        .expect("hash")
+        .to_string();
+    assert_eq!(sha256.len(), 64);
+    let again = fails(&data, &["attach", "s1", &photo]);
+    assert!(again.contains("already exists"), "{again}");
+
+    let copy = fixture.dir.path().join("for-the-court.jpg");
+    ok(
+        &data,
+        &[
+            "export-evidence",
+            &sha256,
+            "--out",
+            copy.to_str().expect("path"),
+            "--recipient",
+            "UN OHCHR Seoul",
+        ],
+    );
+    assert_eq!(
+        std::fs::read_to_string(&copy).expect("copy"),
+        "the bytes of a photograph of a detention site"
+    );
+    let custody = ok(&data, &["custody", &sha256]);
+    assert!(
+        custody.contains("intake original name photo.jpg")
+            && custody.contains("collector field officer 7"),
+        "{custody}"
+    );
+    assert!(custody.contains("export to UN OHCHR Seoul"), "{custody}");
+    assert!(ok(&data, &["verify"]).contains("Re-hashed 1 evidence files"));
+
+    let stored = data.join("evidence").join(&sha256[..2]).join(&sha256);
+    let mut permissions = std::fs::metadata(&stored).expect("stored").permissions();
+    assert!(permissions.readonly());
+    #[allow(clippy::permissions_set_readonly_false)]
+    permissions.set_readonly(false);
+    std::fs::set_permissions(&stored, permissions).expect("unprotect");
+    std::fs::write(&stored, "the bytes of a photograph of a detention sitE").expect("tamper");
+    let out = fails(&data, &["verify"]);
+    assert!(
+        out.contains(&format!("EVIDENCE: evidence file {sha256} (photo.jpg"))
+            && out.contains("was altered"),
+        "{out}"
+    );
+    assert!(
+        fails(
+            &data,
+            &[
+                "export-evidence",
+                &sha256,
+                "--out",
+                copy.to_str().expect("path"),
+                "--recipient",
+                "x"
+            ]
+        )
+        .contains("altered")
+    );
+    std::fs::remove_file(&stored).expect("remove");
+    let out = fails(&data, &["verify"]);
+    assert!(out.contains("is missing"), "{out}");
+}

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::record::{ConsentScope, Record, RecordId, RecordKind, Script, SourceKind, UnitKind};
+use crate::record::{
+    ConsentScope, CustodyAction, Record, RecordId, RecordKind, Script, SourceKind, UnitKind,
+};
 use crate::vocab::{Term, TermError, VocabKind, Vocabularies};
 
 /// The longest name, title or label Girok accepts; longer text is almost
@@ -44,6 +46,18 @@ pub enum Change {
         vocabulary: VocabKind,
         term: Term,
     },
+    /// One event in the chain of custody of an evidence file. The actor and
+    /// time are the journal entry's.
+    Custody {
+        evidence: RecordId,
+        sha256: String,
+        action: CustodyAction,
+        /// Who received it, for copies, exports and transfers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        recipient: Option<String>,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        note: String,
+    },
     /// Marks the start of an import, so the same file is never imported twice.
     Import {
         file_name: String,
@@ -59,6 +73,7 @@ impl Change {
             Change::Create { record } | Change::Update { record, .. } => Some(record.id()),
             Change::Delete { id, .. } => Some(id),
             Change::SetConsent { source, .. } => Some(source),
+            Change::Custody { evidence, .. } => Some(evidence),
             Change::AddTerm { .. } | Change::Import { .. } => None,
         }
     }
@@ -94,6 +109,24 @@ impl Change {
                 file_name, records, ..
             } => {
                 format!("import {records} records from {file_name}")
+            }
+            Change::Custody {
+                evidence,
+                sha256,
+                action,
+                recipient,
+                note,
+            } => {
+                let to = recipient
+                    .as_ref()
+                    .map(|r| format!(" to {r}"))
+                    .unwrap_or_default();
+                let note = if note.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {note}")
+                };
+                format!("{action} of evidence {evidence} ({sha256}){to}{note}")
             }
         }
     }
@@ -133,6 +166,27 @@ impl Change {
                 }
                 require_text(None, "en", &term.en)?;
                 require_text(None, "ko", &term.ko)
+            }
+            Change::Custody {
+                evidence,
+                sha256,
+                action,
+                recipient,
+                ..
+            } => {
+                check_id(None, "evidence", evidence)?;
+                check_sha256(Some(evidence), sha256)?;
+                if matches!(
+                    action,
+                    CustodyAction::Copy | CustodyAction::Export | CustodyAction::Transfer
+                ) {
+                    require_text(
+                        Some(evidence),
+                        "recipient",
+                        recipient.as_deref().unwrap_or_default(),
+                    )?;
+                }
+                Ok(())
             }
             Change::Import {
                 sha256, file_name, ..

@@ -202,6 +202,17 @@ keywords!(
     }
 );
 
+keywords!(
+    /// What happened to an evidence file: its chain of custody.
+    CustodyAction {
+        Intake = "intake" / "접수",
+        Access = "access" / "열람",
+        Copy = "copy" / "복사",
+        Export = "export" / "반출",
+        Transfer = "transfer" / "이관",
+    }
+);
+
 impl Script {
     /// The script a text is written in: Hangul if it has any Hangul, Latin if
     /// all its letters are Latin.

@@ -149,6 +149,39 @@ pub(crate) fn apply(
                 .execute(params![source.as_str(), scope.as_str()])?;
             bump(conn, source, existing.revision, meta, Bump::SameContent)
         }
+        Change::Custody {
+            evidence,
+            sha256,
+            action,
+            recipient,
+            note,
+        } => {
+            let stored: Option<String> = conn
+                .prepare_cached("SELECT sha256 FROM evidence WHERE id = ?1")?
+                .query_row([evidence.as_str()], |r| r.get(0))
+                .optional()?;
+            match stored {
+                None => Err(Invalid::field(
+                    Some(evidence),
+                    "evidence",
+                    format!("no evidence record {evidence}"),
+                )
+                .into()),
+                Some(stored) if stored != *sha256 => Err(Invalid::field(
+                    Some(evidence),
+                    "sha256",
+                    format!("evidence {evidence} is the file {stored}, not {sha256}"),
+                )
+                .into()),
+                Some(_) => {
+                    conn.prepare_cached(
+                        "INSERT INTO custody (seq, evidence, sha256, action, recipient, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )?
+                    .execute(params![meta.seq, evidence.as_str(), sha256, action.as_str(), recipient, note])?;
+                    Ok(())
+                }
+            }
+        }
         Change::AddTerm { vocabulary, term } => {
             vocabularies
                 .add(*vocabulary, term.clone())

@@ -10,6 +10,7 @@
 
 mod apply;
 mod check;
+mod files;
 mod schema;
 mod sqlite;
 mod tree;
@@ -19,6 +20,7 @@ use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
 pub use apply::RecordMeta;
 pub use check::{CheckReport, Difference};
+pub use files::{EvidenceFiles, FileState};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{SqliteStore, SqliteWriter};
 pub use tree::TreeReport;
@@ -156,6 +158,8 @@ pub trait Store {
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError>;
     /// The last journal sequence number and hash; `(0, GENESIS)` when empty.
     fn head(&self) -> Result<(u64, Hash), StoreError>;
+    /// The custody events of an evidence file, oldest first.
+    fn custody(&self, sha256: &str) -> Result<Vec<JournalRow>, StoreError>;
     /// The size and RFC 6962 root of the journal's Merkle tree.
     fn tree_head(&self) -> Result<(u64, Hash), StoreError>;
     /// The audit path of journal entry `seq` in the tree of the first `size` entries.

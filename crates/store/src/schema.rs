@@ -152,6 +152,17 @@ CREATE TABLE evidence (
 ) WITHOUT ROWID;
 CREATE INDEX evidence_source ON evidence(source);
 
+-- The chain of custody of evidence files, one row per custody change.
+CREATE TABLE custody (
+    seq       INTEGER PRIMARY KEY,
+    evidence  TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    action    TEXT NOT NULL,
+    recipient TEXT,
+    note      TEXT NOT NULL
+);
+CREATE INDEX custody_sha256 ON custody(sha256);
+
 -- Vocabulary terms added to this database (the shipped ones live in the binary).
 CREATE TABLE term (
     vocabulary TEXT NOT NULL,
@@ -187,6 +198,7 @@ pub const STATE_TABLES: &[(&str, &str)] = &[
     ("information", "id"),
     ("relation", "id"),
     ("evidence", "id"),
+    ("custody", "seq"),
     ("term", "vocabulary, key"),
     ("import", "sha256"),
 ];

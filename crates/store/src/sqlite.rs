@@ -146,6 +146,28 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Journal rows selected by a query with one text parameter, decoded.
+    fn journal_rows(&self, sql: &str, parameter: &str) -> Result<Vec<JournalRow>, StoreError> {
+        let mut statement = self.conn.prepare_cached(sql)?;
+        let rows = statement.query_map([parameter], |r| {
+            Ok((
+                r.get::<_, u64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })?;
+        rows.map(|row| {
+            let (seq, bytes, hash) = row?;
+            Ok(JournalRow {
+                entry: Entry::decode(seq, &bytes)?,
+                hash: hash.try_into().map_err(|_| {
+                    StoreError::Corrupt(format!("journal entry {seq} has a malformed hash"))
+                })?,
+            })
+        })
+        .collect()
+    }
+
     fn check_tree_size(&self, size: u64) -> Result<(), StoreError> {
         let (head, _) = head_of(&self.conn)?;
         if size > head {
@@ -400,22 +422,26 @@ impl Store for SqliteStore {
              ORDER BY t.id LIMIT ?1 OFFSET ?2",
             kind.as_str()
         ))?;
-        let rows = statement.query_map(params![limit, offset], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, u64>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-                crate::RecordMeta {
-                    kind,
-                    revision: r.get(3)?,
-                    created_seq: r.get(4)?,
-                    created_by: r.get(5)?,
-                    updated_seq: r.get(6)?,
-                    updated_by: r.get(7)?,
-                    deleted: false,
-                },
-            ))
-        })?;
+        // SQLite integers are signed: "no limit" (u64::MAX) becomes the largest one.
+        let rows = statement.query_map(
+            params![limit.min(i64::MAX as u64), offset.min(i64::MAX as u64)],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, u64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    crate::RecordMeta {
+                        kind,
+                        revision: r.get(3)?,
+                        created_seq: r.get(4)?,
+                        created_by: r.get(5)?,
+                        updated_seq: r.get(6)?,
+                        updated_by: r.get(7)?,
+                        deleted: false,
+                    },
+                ))
+            },
+        )?;
         rows.map(|row| {
             let (id, seq, bytes, meta) = row?;
             Ok(Stored {
@@ -457,27 +483,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    fn custody(&self, sha256: &str) -> Result<Vec<JournalRow>, StoreError> {
+        self.journal_rows(
+            "SELECT j.seq, j.bytes, j.hash FROM custody c JOIN journal j ON j.seq = c.seq WHERE c.sha256 = ?1 ORDER BY j.seq",
+            sha256,
+        )
+    }
+
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        self.journal_rows(
             "SELECT seq, bytes, hash FROM journal WHERE subject = ?1 ORDER BY seq",
-        )?;
-        let rows = statement.query_map([id.as_str()], |r| {
-            Ok((
-                r.get::<_, u64>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, Vec<u8>>(2)?,
-            ))
-        })?;
-        rows.map(|row| {
-            let (seq, bytes, hash) = row?;
-            Ok(JournalRow {
-                entry: Entry::decode(seq, &bytes)?,
-                hash: hash.try_into().map_err(|_| {
-                    StoreError::Corrupt(format!("journal entry {seq} has a malformed hash"))
-                })?,
-            })
-        })
-        .collect()
+            id.as_str(),
+        )
     }
 
     fn head(&self) -> Result<(u64, Hash), StoreError> {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
-use girok_store::{EvidenceFiles, FileState, SqliteStore, Store, StoreError};
+use girok_store::{EvidenceFiles, FileState, SqliteStore, Store};
 
 /// The private checkpoint key inside a data directory.
 const KEY_FILE: &str = "girok.key";

@@ -114,6 +114,23 @@ pub enum Command {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Write a proof bundle for a record: its journal entries with inclusion proofs, a signed
+    /// checkpoint, the verifier key and its evidence files' hashes (and bytes, with --with-files-for).
+    Prove {
+        record: String,
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Include the evidence bytes, copied to this recipient (a custody event).
+        #[arg(long)]
+        with_files_for: Option<String>,
+    },
+    /// Check a proof bundle with nothing but the bundle and a verifier key.
+    VerifyBundle {
+        dir: PathBuf,
+        /// The verifier key you trust (from `girok key`), not the one inside the bundle.
+        #[arg(long)]
+        key: String,
+    },
     /// Print the installation's public checkpoint key, for partners and courts.
     Key,
     /// Sign and keep a checkpoint of the journal's tree, and print it.

@@ -6,6 +6,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
@@ -215,8 +216,8 @@ pub fn verifier(data: &Path) -> Result<VerifierKey> {
     Ok(signer(data)?.verifier())
 }
 
-/// Signs and keeps a checkpoint of the current tree; returns the note.
-pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<String> {
+/// Signs and keeps a checkpoint of the current tree; returns its size and note.
+pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String)> {
     let signer = signer(data)?;
     let (size, root) = store.tree_head()?;
     let note = signer.sign(&Checkpoint {
@@ -225,7 +226,134 @@ pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<String> {
         root,
     });
     store.add_checkpoint(size, &root, &note)?;
-    Ok(note)
+    Ok((size, note))
+}
+
+/// Writes the proof bundle of a record into `out` (which must not exist yet).
+pub fn prove(
+    store: &mut SqliteStore,
+    data: &Path,
+    actor: &str,
+    id: &str,
+    out: &Path,
+    files_for: Option<String>,
+) -> Result<BundleSummary> {
+    let id = RecordId::new(id);
+    let Some(stored) = store.get(&id)? else {
+        bail!("no record with id {id}");
+    };
+    let evidence: Vec<Evidence> = match stored.record {
+        Record::Evidence(evidence) => vec![evidence],
+        Record::Source(_) => store
+            .list(RecordKind::Evidence, 0, u64::MAX)?
+            .into_iter()
+            .filter_map(|s| match s.record {
+                Record::Evidence(e) if e.source == id => Some(e),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    std::fs::create_dir(out)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
+    if let Some(recipient) = &files_for {
+        let files = evidence_files(data);
+        std::fs::create_dir(out.join("files"))?;
+        for file in &evidence {
+            files.copy_out(&file.sha256, &out.join("files").join(&file.sha256))?;
+        }
+        let copies: Vec<Change> = evidence
+            .iter()
+            .map(|e| Change::Custody {
+                evidence: e.id.clone(),
+                sha256: e.sha256.clone(),
+                action: CustodyAction::Copy,
+                recipient: Some(recipient.clone()),
+                note: format!("included in the proof bundle of {id}"),
+            })
+            .collect();
+        store.write(actor, |sink| {
+            copies
+                .into_iter()
+                .try_for_each(|c| sink.apply(c).map(|_| ()))
+        })?;
+    }
+    // The checkpoint comes after the copies, so the bundle proves them too.
+    let (size, note) = checkpoint(store, data)?;
+    let mut rows = store.history(&id)?;
+    for file in &evidence {
+        rows.extend(store.history(&file.id)?);
+    }
+    rows.sort_by_key(|row| row.entry.seq);
+    rows.dedup_by_key(|row| row.entry.seq);
+    let entries = rows
+        .iter()
+        .map(|row| {
+            let proof = store.inclusion_proof(row.entry.seq, size)?;
+            Ok(bundle::ProvenEntry::new(
+                row.entry.seq,
+                &row.entry.encode(),
+                &proof,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let listed = evidence
+        .iter()
+        .map(|e| bundle::EvidenceFile {
+            record: e.id.clone(),
+            sha256: e.sha256.clone(),
+            file_name: e.file_name.clone(),
+            size: e.size,
+            included: files_for.is_some(),
+        })
+        .collect();
+    let contents = Bundle {
+        format: bundle::FORMAT.to_string(),
+        record: id,
+        tree_size: size,
+        entries,
+        evidence: listed,
+    };
+    std::fs::write(out.join("checkpoint"), &note)?;
+    std::fs::write(out.join("key"), format!("{}\n", verifier(data)?))?;
+    std::fs::write(
+        out.join("bundle.json"),
+        serde_json::to_string_pretty(&contents)?,
+    )?;
+    Ok(BundleSummary {
+        entries: contents.entries.len(),
+        files: evidence.len(),
+        tree_size: size,
+    })
+}
+
+/// What `prove` wrote.
+pub struct BundleSummary {
+    pub entries: usize,
+    pub files: usize,
+    pub tree_size: u64,
+}
+
+/// `girok verify-bundle`: needs no database.
+pub fn verify_bundle(dir: &Path, key: &str) -> Result<bool> {
+    let key = VerifierKey::parse(key).context("--key is not a verifier key")?;
+    match bundle::verify(dir, &key) {
+        Ok(report) => {
+            println!(
+                "VERIFIED: {} journal entries about {} are in the tree of {} entries signed by {}; {} evidence files re-hashed",
+                report.entries,
+                report.record,
+                report.tree_size,
+                report.origin,
+                report.files_checked
+            );
+            Ok(true)
+        }
+        Err(error) => {
+            println!("NOT VERIFIED: {error}");
+            Ok(false)
+        }
+    }
 }
 
 /// `girok verify`: every check there is; returns whether all passed.

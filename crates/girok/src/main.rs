@@ -250,7 +250,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Key => println!("{}", integrity::verifier(&cli.data)?),
         Command::Checkpoint => {
             let mut store = open(&cli.data)?;
-            print!("{}", integrity::checkpoint(&mut store, &cli.data)?);
+            print!("{}", integrity::checkpoint(&mut store, &cli.data)?.1);
+        }
+        Command::Prove {
+            record,
+            out,
+            with_files_for,
+        } => {
+            let mut store = open(&cli.data)?;
+            let summary =
+                integrity::prove(&mut store, &cli.data, &actor, &record, &out, with_files_for)?;
+            println!(
+                "Wrote the proof bundle of {record} to {}: {} journal entries proven in the signed tree of {} entries, {} evidence files",
+                out.display(),
+                summary.entries,
+                summary.tree_size,
+                summary.files
+            );
+        }
+        Command::VerifyBundle { dir, key } => {
+            let clean = integrity::verify_bundle(&dir, &key)?;
+            return Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            });
         }
         Command::Verify { against, key } => {
             let store = open(&cli.data)?;
@@ -315,8 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Every batch of changes ends with a signed checkpoint of the tree.
 fn announce_checkpoint(store: &mut SqliteStore, data: &Path) -> Result<()> {
-    let note = integrity::checkpoint(store, data)?;
-    let size = note.lines().nth(1).unwrap_or("?");
+    let (size, _) = integrity::checkpoint(store, data)?;
     println!("Signed checkpoint of the journal at size {size} (girok checkpoint prints it)");
     Ok(())
 }

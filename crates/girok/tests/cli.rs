@@ -569,3 +569,99 @@ fn evidence_files_keep_a_chain_of_custody_and_tampering_is_named() {
     let out = fails(&data, &["verify"]);
     assert!(out.contains("is missing"), "{out}");
 }
+
+#[test]
+fn a_proof_bundle_verifies_without_the_database_and_tampering_is_named() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let video = fixture.file("testimony.mp4", "recorded testimony bytes");
+    ok(
+        &data,
+        &["attach", "s1", &video, "--collector", "documenter 3"],
+    );
+    let bundle = fixture.dir.path().join("bundle-s1");
+    let bundle_path = bundle.to_str().expect("path");
+    let out = ok(
+        &data,
+        &[
+            "prove",
+            "s1",
+            "--out",
+            bundle_path,
+            "--with-files-for",
+            "International Criminal Court",
+        ],
+    );
+    assert!(out.contains("1 evidence files"), "{out}");
+    let key = ok(&data, &["key"]);
+    let key = key.trim();
+
+    // The check needs no database: run it with an empty data directory.
+    let elsewhere = fixture.dir.path().join("no-database-here");
+    let out = ok(&elsewhere, &["verify-bundle", bundle_path, "--key", key]);
+    assert!(
+        out.contains("VERIFIED")
+            && out.contains("about s1")
+            && out.contains("1 evidence files re-hashed"),
+        "{out}"
+    );
+    let custody = ok(
+        &data,
+        &[
+            "custody",
+            &std::fs::read_dir(bundle.join("files"))
+                .expect("files")
+                .next()
+                .expect("file")
+                .expect("entry")
+                .file_name()
+                .to_string_lossy(),
+        ],
+    );
+    assert!(
+        custody.contains("copy to International Criminal Court"),
+        "{custody}"
+    );
+
+    // Another installation's key does not vouch for this bundle.
+    let other = Fixture::new();
+    let other_key = ok(&other.data(), &["key"]);
+    let out = fails(
+        &elsewhere,
+        &["verify-bundle", bundle_path, "--key", other_key.trim()],
+    );
+    assert!(
+        out.contains("NOT VERIFIED") && out.contains("no signature by key"),
+        "{out}"
+    );
+
+    // An altered evidence file is named.
+    let file = std::fs::read_dir(bundle.join("files"))
+        .expect("files")
+        .next()
+        .expect("file")
+        .expect("entry")
+        .path();
+    std::fs::write(&file, "recorded testimony bytez").expect("tamper");
+    let out = fails(&elsewhere, &["verify-bundle", bundle_path, "--key", key]);
+    assert!(out.contains("was altered"), "{out}");
+    std::fs::write(&file, "recorded testimony bytes").expect("restore");
+
+    // An altered journal entry is no longer in the signed tree.
+    let manifest = bundle.join("bundle.json");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    let first = text.find("\"bytes\": \"").expect("bytes") + 12;
+    let mut altered = text.clone();
+    altered.replace_range(
+        first..first + 1,
+        if &text[first..first + 1] == "A" {
+            "B"
+        } else {
+            "A"
+        },
+    );
+    std::fs::write(&manifest, altered).expect("tamper");
+    let out = fails(&elsewhere, &["verify-bundle", bundle_path, "--key", key]);
+    assert!(out.contains("is not in the signed tree"), "{out}");
+}

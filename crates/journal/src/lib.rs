@@ -8,6 +8,7 @@
 //!
 //! This crate is pure: it encodes, decodes and verifies; storing is the store's job.
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod merkle;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Import and check benchmark (issue 2): generates testimonies with `girok synth`,
-# imports them into a fresh database, runs `girok check`, and reports wall time,
+# Import, check and verify benchmark (issues 2 and 3): generates testimonies with `girok synth`,
+# imports them into a fresh database, runs `girok check` and `girok verify`, and reports wall time,
 # peak memory and database size. Side by side, `sha256sum` over the same input
 # bytes gives a floor for anything that must read and hash every byte.
 #
@@ -44,3 +44,19 @@ echo "database size: $(du -h "$data/girok.sqlite" | cut -f1) ($(stat -c %s "$dat
 
 echo "== girok check (full replay into a scratch store and comparison)"
 measure check "$girok" --data "$data" check
+
+echo "== girok verify (chain, replay and comparison, Merkle tree rebuilt from the leaves, checkpoints, evidence)"
+measure verify "$girok" --data "$data" verify
+echo "== sha256sum over the journal's entry bytes (the bytes verify hashes)"
+python3 - "$data/girok.sqlite" "$out/journal.bytes" <<'PY'
+import sqlite3, sys
+with open(sys.argv[2], "wb") as out:
+    for (chunk,) in sqlite3.connect(sys.argv[1]).execute("SELECT bytes FROM journal ORDER BY seq"):
+        out.write(chunk)
+PY
+echo "journal bytes: $(du -h "$out/journal.bytes" | cut -f1)"
+measure sha256sum-journal sha256sum "$out/journal.bytes"
+rm -f "$out/journal.bytes"
+
+echo "== one inclusion proof (girok tree --entry)"
+"$girok" --data "$data" tree --entry "$(( $(grep -c . "$records") / 2 ))" | sed -n 3p

@@ -665,3 +665,18 @@ fn a_proof_bundle_verifies_without_the_database_and_tampering_is_named() {
     let out = fails(&elsewhere, &["verify-bundle", bundle_path, "--key", key]);
     assert!(out.contains("is not in the signed tree"), "{out}");
 }
+
+#[test]
+fn a_truncated_journal_is_caught_by_its_own_checkpoints() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    ok(&data, &["import", &fixture.file("b.csv", CSV_KO)]);
+    // Cutting off the tail leaves a hash chain that is intact on its own.
+    sql(&data, "DELETE FROM journal WHERE seq > 5");
+    let out = fails(&data, &["verify"]);
+    assert!(
+        out.contains("TREE: checkpoint at size") && out.contains("of a journal of 5"),
+        "{out}"
+    );
+}

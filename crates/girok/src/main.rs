@@ -17,8 +17,12 @@ use girok_interchange::{COLUMNS, Format, ImportError};
 use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Term, VocabKind};
 use girok_store::{CheckReport, SqliteStore, Store, StoreError};
 use indicatif::{ProgressBar, ProgressStyle};
+use unicode_width::UnicodeWidthStr;
 
 use cli::{Cli, Command, Dimension, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
+
+/// Display width of the label column in `stats` tables.
+const LABEL_COLUMNS: usize = 52;
 
 /// Imports larger than this use the store's bulk write.
 const BULK_IMPORT_BYTES: u64 = 32 << 20;
@@ -512,10 +516,10 @@ fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<
                     }
                 );
                 for (_, en, ko, count, percent) in &rows {
-                    println!(
-                        "  {:<44} {count:>9} {percent:>6.1}%",
-                        format!("{en} / {ko}")
-                    );
+                    let label = format!("{en} / {ko}");
+                    // Hangul takes two terminal columns a character: pad by display width.
+                    let padding = " ".repeat(LABEL_COLUMNS.saturating_sub(label.width()));
+                    println!("  {label}{padding} {count:>9} {percent:>6.1}%");
                 }
                 println!();
             }

@@ -474,6 +474,13 @@ mod tests {
             );
         }
         assert_eq!(places.resolve("중국").map(|t| t.key.as_str()), Ok("china"));
+        for spelling in ["라남구역", "라남", "Nanam", "Ranam-guyŏk"] {
+            assert_eq!(
+                places.resolve(spelling).map(|t| t.key.as_str()),
+                Ok("chongjin-ranam"),
+                "{spelling}"
+            );
+        }
         let north_hamgyong = places.get("north-hamgyong").expect("province");
         assert_eq!(north_hamgyong.class.as_deref(), Some("province"));
         for key in ["musan", "onsong", "hyesan", "hoeryong"] {

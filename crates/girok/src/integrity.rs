@@ -2,7 +2,7 @@
 
 use std::fs::OpenOptions;
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -182,8 +182,11 @@ fn key_path(data: &Path) -> PathBuf {
     data.join(KEY_FILE)
 }
 
-/// Creates the installation's checkpoint key, readable by its owner only.
+/// Creates the installation's checkpoint key, readable by its owner only,
+/// and closes the data directory (database, key, evidence) to everyone else.
 pub fn create_key(data: &Path) -> Result<VerifierKey> {
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict access to {}", data.display()))?;
     let mut id = [0u8; 8];
     getrandom::fill(&mut id).map_err(|e| anyhow::anyhow!("cannot draw random bytes: {e}"))?;
     let signer = SignerKey::generate(&format!("girok/{}", hex::encode(id)))?;

@@ -170,6 +170,26 @@ fn csv_with_english_or_korean_headers_imports_and_round_trips() {
 }
 
 #[test]
+fn the_data_directory_and_the_key_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixture = Fixture::new();
+    let mode = |path: &Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&fixture.data()), 0o700);
+    assert_eq!(mode(&fixture.data().join("girok.key")), 0o600);
+    let key = ok(&fixture.data(), &["key"]);
+    assert!(
+        key.starts_with("girok/") && !key.contains("PRIVATE"),
+        "{key}"
+    );
+}
+
+#[test]
 fn malformed_csv_names_file_and_line_and_writes_nothing() {
     let fixture = Fixture::new();
     let file = fixture.file("bad.csv", "source_id,source_title,consent,victim_id,act_type\ns1,T,internal,p1,arrest\ns1,T,internal\n");

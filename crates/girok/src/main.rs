@@ -21,6 +21,9 @@ use unicode_width::UnicodeWidthStr;
 
 use cli::{Cli, Command, Dimension, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
 
+/// How many referring records `show` lists per referring field.
+const REFERRERS_SHOWN: u32 = 20;
+
 /// Display width of the label column in `stats` tables.
 const LABEL_COLUMNS: usize = 52;
 
@@ -177,6 +180,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 meta.updated_by, meta.updated_seq
             );
             println!("{}", serde_json::to_string_pretty(&stored.record)?);
+            let referrers = store.referrers(stored.record.id(), REFERRERS_SHOWN)?;
+            if !referrers.is_empty() {
+                println!("referred to by (at most {REFERRERS_SHOWN} per field):");
+                for referrer in referrers {
+                    println!("  {referrer}");
+                }
+            }
         }
         Command::History { id } => {
             let store = open(&cli.data)?;

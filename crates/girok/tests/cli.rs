@@ -121,6 +121,10 @@ fn csv_with_english_or_korean_headers_imports_and_round_trips() {
         stored.contains("김은주") && stored.contains("Kim Eun-joo"),
         "{stored}"
     );
+    assert!(
+        stored.contains("referred to by") && stored.contains("(victim)"),
+        "{stored}"
+    );
     let involvements = ok(&data, &["list", "involvements"]);
     assert!(
         involvements.contains("border-guard") && involvements.contains("mss"),

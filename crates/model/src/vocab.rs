@@ -444,6 +444,21 @@ mod tests {
     }
 
     #[test]
+    fn no_released_term_key_ever_disappears() {
+        for line in include_str!("../vocab/released-keys.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+        {
+            let (vocabulary, key) = line.split_once('\t').expect("vocabulary<TAB>key");
+            let kind = VocabKind::from_name(vocabulary).expect("known vocabulary");
+            assert!(
+                builtin(kind).get(key).is_some(),
+                "{vocabulary}/{key} was released and must stay"
+            );
+        }
+    }
+
+    #[test]
     fn act_types_point_to_violation_categories() {
         let categories = builtin(VocabKind::ViolationCategory);
         for term in builtin(VocabKind::ActType).terms() {

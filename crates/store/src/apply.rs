@@ -120,13 +120,17 @@ pub(crate) fn apply(
             ..
         } => {
             let existing = current(conn, *kind, id, *base_revision)?;
-            let referrers = referrers(conn, *kind, id)?;
+            let referrers = referrers(conn, *kind, id, 5)?;
             if !referrers.is_empty() {
                 return Err(StoreError::Conflict {
                     id: id.clone(),
                     message: format!(
                         "{kind} {id} cannot be deleted while other records refer to it: {}",
-                        referrers.join(", ")
+                        referrers
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             }
@@ -342,22 +346,42 @@ fn check_references(conn: &Connection, record: &Record) -> Result<(), StoreError
     Ok(())
 }
 
-fn referrers(
+/// A record that refers to another: its table (kind), the referring column, its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referrer {
+    pub kind: &'static str,
+    pub field: &'static str,
+    pub id: RecordId,
+}
+
+impl std::fmt::Display for Referrer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({})", self.kind, self.id, self.field)
+    }
+}
+
+/// Up to `limit` records of each referring table and column that refer to `id`.
+pub(crate) fn referrers(
     conn: &Connection,
     kind: RecordKind,
     id: &RecordId,
-) -> Result<Vec<String>, StoreError> {
+    limit: u32,
+) -> Result<Vec<Referrer>, StoreError> {
     let mut found = Vec::new();
     for (target, table, column) in REFERRERS {
         if *target != kind {
             continue;
         }
         let mut statement = conn.prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE {column} = ?1 LIMIT 5"
+            "SELECT id FROM {table} WHERE {column} = ?1 ORDER BY id LIMIT ?2"
         ))?;
-        let ids = statement.query_map([id.as_str()], |r| r.get::<_, String>(0))?;
+        let ids = statement.query_map(params![id.as_str(), limit], |r| r.get::<_, String>(0))?;
         for referrer in ids {
-            found.push(format!("{table} {} ({column})", referrer?));
+            found.push(Referrer {
+                kind: table,
+                field: column,
+                id: RecordId::new(referrer?),
+            });
         }
     }
     Ok(found)

@@ -18,7 +18,7 @@ mod tree;
 use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
-pub use apply::RecordMeta;
+pub use apply::{RecordMeta, Referrer};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
 pub use schema::SCHEMA_VERSION;
@@ -154,6 +154,8 @@ pub trait Store {
         &self,
         visit: &mut dyn FnMut(Record) -> Result<(), StoreError>,
     ) -> Result<(), StoreError>;
+    /// Records that refer to this one (at most `limit` per referring field).
+    fn referrers(&self, id: &RecordId, limit: u32) -> Result<Vec<Referrer>, StoreError>;
     /// The journal entries about one record, oldest first.
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError>;
     /// The last journal sequence number and hash; `(0, GENESIS)` when empty.

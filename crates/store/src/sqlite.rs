@@ -490,6 +490,13 @@ impl Store for SqliteStore {
         )
     }
 
+    fn referrers(&self, id: &RecordId, limit: u32) -> Result<Vec<crate::Referrer>, StoreError> {
+        match apply::record_meta(&self.conn, id.as_str())?.filter(|m| !m.deleted) {
+            Some(meta) => apply::referrers(&self.conn, meta.kind, id, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError> {
         self.journal_rows(
             "SELECT seq, bytes, hash FROM journal WHERE subject = ?1 ORDER BY seq",

@@ -168,7 +168,10 @@ mod tests {
                 .permissions()
                 .readonly()
         );
-        assert_eq!(files.put(&original).expect("again").2, false);
+        assert!(
+            !files.put(&original).expect("again").2,
+            "the same bytes are stored once"
+        );
         assert_eq!(files.check(&sha256).expect("check"), FileState::Intact);
 
         let copy = dir.path().join("copy.jpg");

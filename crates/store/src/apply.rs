@@ -75,29 +75,39 @@ pub(crate) fn apply(
     match change {
         Change::Create { record } => {
             let id = record.id();
-            if let Some(existing) = record_meta(conn, id.as_str())? {
-                return Err(StoreError::Conflict {
-                    id: id.clone(),
-                    message: if existing.deleted {
-                        format!(
-                            "id {id} belonged to a {} that was deleted; ids are never reused",
-                            existing.kind
-                        )
-                    } else {
-                        format!(
-                            "a {} with id {id} already exists (created at entry {})",
-                            existing.kind, existing.created_seq
-                        )
-                    },
-                });
-            }
             check_references(conn, record)?;
-            conn.prepare_cached(
-                "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq) \
-                 VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4, ?3)",
-            )?
-            .execute(params![id.as_str(), record.kind().as_str(), meta.seq, meta.actor])?;
-            insert_state(conn, record)
+            // The primary key refuses a taken id; the lookup only words the refusal.
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq) \
+                     VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4, ?3)",
+                )?
+                .execute(params![id.as_str(), record.kind().as_str(), meta.seq, meta.actor]);
+            match inserted {
+                Ok(_) => insert_state(conn, record),
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+                {
+                    let existing = record_meta(conn, id.as_str())?.ok_or_else(|| {
+                        StoreError::Corrupt(format!("id {id} is both taken and absent"))
+                    })?;
+                    Err(StoreError::Conflict {
+                        id: id.clone(),
+                        message: if existing.deleted {
+                            format!(
+                                "id {id} belonged to a {} that was deleted; ids are never reused",
+                                existing.kind
+                            )
+                        } else {
+                            format!(
+                                "a {} with id {id} already exists (created at entry {})",
+                                existing.kind, existing.created_seq
+                            )
+                        },
+                    })
+                }
+                Err(other) => Err(other.into()),
+            }
         }
         Change::Update {
             record,
@@ -321,19 +331,29 @@ fn check_consent_change(
     Ok(())
 }
 
+/// The kind of a live record, with no other registry data: the lookup every
+/// reference check and CSV row makes, so it allocates nothing it does not need.
+pub(crate) fn live_kind(conn: &Connection, id: &str) -> Result<Option<RecordKind>, StoreError> {
+    let kind: Option<String> = conn
+        .prepare_cached("SELECT kind FROM record WHERE id = ?1 AND deleted = 0")?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(kind.as_deref().and_then(RecordKind::parse))
+}
+
 fn check_references(conn: &Connection, record: &Record) -> Result<(), StoreError> {
     for (field, target, kind) in record.references() {
-        match record_meta(conn, target.as_str())? {
-            Some(meta) if !meta.deleted && meta.kind == kind => {}
-            Some(meta) if !meta.deleted => {
+        match live_kind(conn, target.as_str())? {
+            Some(found) if found == kind => {}
+            Some(found) => {
                 return Err(Invalid::field(
                     Some(record.id()),
                     field,
-                    format!("{target} is a {}, but {field} must be a {kind}", meta.kind),
+                    format!("{target} is a {found}, but {field} must be a {kind}"),
                 )
                 .into());
             }
-            _ => {
+            None => {
                 return Err(Invalid::field(
                     Some(record.id()),
                     field,

@@ -369,9 +369,7 @@ impl ChangeSink for SqliteWriter<'_> {
     }
 
     fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
-        Ok(apply::record_meta(&self.tx, id.as_str())?
-            .filter(|m| !m.deleted)
-            .map(|m| m.kind))
+        apply::live_kind(&self.tx, id.as_str())
     }
 }
 

@@ -10,7 +10,7 @@ use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
-use girok_store::{EvidenceFiles, FileState, SqliteStore, Store};
+use girok_store::{EvidenceFiles, FileState, JournalRow, SqliteStore, Store};
 
 /// The private checkpoint key inside a data directory.
 const KEY_FILE: &str = "girok.key";
@@ -88,9 +88,9 @@ pub fn attach(
 }
 
 /// The evidence record of a stored file.
-fn evidence_of(store: &SqliteStore, sha256: &str) -> Result<Evidence> {
-    let rows = store.custody(sha256)?;
-    let Some(Change::Custody { evidence, .. }) = rows.first().map(|row| &row.entry.change) else {
+fn evidence_of(store: &SqliteStore, sha256: &str, custody: &[JournalRow]) -> Result<Evidence> {
+    let Some(Change::Custody { evidence, .. }) = custody.first().map(|row| &row.entry.change)
+    else {
         bail!("no evidence file with SHA-256 {sha256}");
     };
     match store.get(evidence)?.map(|stored| stored.record) {
@@ -109,7 +109,7 @@ pub fn export_evidence(
     recipient: String,
     note: String,
 ) -> Result<u64> {
-    let evidence = evidence_of(store, sha256)?;
+    let evidence = evidence_of(store, sha256, &store.custody(sha256)?)?;
     let size = evidence_files(data).copy_out(sha256, to)?;
     let event = Change::Custody {
         evidence: evidence.id,
@@ -128,12 +128,13 @@ pub fn export_evidence(
 
 /// Prints the chain of custody of a file.
 pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
-    let evidence = evidence_of(store, sha256)?;
+    let custody = store.custody(sha256)?;
+    let evidence = evidence_of(store, sha256, &custody)?;
     println!(
         "{} ({} bytes), evidence record {} of source {}",
         evidence.file_name, evidence.size, evidence.id, evidence.source
     );
-    for row in store.custody(sha256)? {
+    for row in &custody {
         let entry = &row.entry;
         if let Change::Custody {
             action,
@@ -247,14 +248,21 @@ pub fn prove(
     };
     let evidence: Vec<Evidence> = match stored.record {
         Record::Evidence(evidence) => vec![evidence],
-        Record::Source(_) => store
-            .list(RecordKind::Evidence, 0, u64::MAX)?
-            .into_iter()
-            .filter_map(|s| match s.record {
-                Record::Evidence(e) if e.source == id => Some(e),
-                _ => None,
-            })
-            .collect(),
+        // A source's evidence records refer to it; the store finds them by index.
+        Record::Source(_) => {
+            let mut found = Vec::new();
+            for referrer in store
+                .referrers(&id, u32::MAX)?
+                .into_iter()
+                .filter(|r| r.kind == "evidence")
+            {
+                if let Some(Record::Evidence(evidence)) = store.get(&referrer.id)?.map(|s| s.record)
+                {
+                    found.push(evidence);
+                }
+            }
+            found
+        }
         _ => Vec::new(),
     };
     std::fs::create_dir(out)

@@ -145,7 +145,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&cli.data)?;
             let kind = record_kind(kind);
             let total = store.count(kind)?;
-            for stored in store.list(kind, offset, limit)? {
+            let page = store.list(kind, offset, limit)?;
+            for stored in &page {
                 println!(
                     "{:<28} r{:<3} {}",
                     stored.record.id(),
@@ -155,7 +156,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!(
                 "({} of {total} {kind} records, from {})",
-                store.list(kind, offset, limit)?.len(),
+                page.len(),
                 offset + 1
             );
         }
@@ -486,6 +487,7 @@ fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<
     if format == OutputFormat::Csv {
         println!("dimension,key,en,ko,count,percent");
     }
+    let total: u64 = store.count(RecordKind::Act)?;
     for dimension in by {
         let (name, store_dimension, vocabulary) = match dimension {
             Dimension::ActType => (
@@ -501,7 +503,6 @@ fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<
             Dimension::Year => ("year", girok_store::Dimension::Year, None),
         };
         let counts = store.act_counts(store_dimension)?;
-        let total: u64 = store.count(RecordKind::Act)?;
         let rows: Vec<(String, String, String, u64, f64)> = counts
             .into_iter()
             .map(|(key, count)| {

@@ -6,10 +6,16 @@
 
 use std::sync::OnceLock;
 
+mod name;
+mod spelling;
+
+pub use name::{NameError, NameKey, ParsedName, Reading, parse_name};
+pub use spelling::{fold, spellings_of, table as spelling_table};
+
 const SYLLABLE_BASE: u32 = 0xAC00;
 const SYLLABLE_LAST: u32 = 0xD7A3;
-const VOWELS: u32 = 21;
-const FINALS: u32 = 28;
+pub(crate) const VOWELS: u32 = 21;
+pub(crate) const FINALS: u32 = 28;
 
 /// A Hangul syllable split into its initial, vowel and final (0 = none) indices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

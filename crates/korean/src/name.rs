@@ -1,0 +1,779 @@
+//! Personal names: any spelling into candidate Hangul readings, and the
+//! comparison key under which the spellings of one name collapse.
+//!
+//! "Kim Eun-joo", "Eunju Kim", "KIM Ŭn-ju" and "김은주" all parse to readings
+//! whose keys are equal; "김은자" does not. A reading keeps every syllable a
+//! spelling may stand for, so nothing is decided that the text did not say.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::OnceLock;
+
+use crate::spelling::{fold, table};
+use crate::{Syllable, surnames};
+
+/// Longer input is not a personal name (a pasted paragraph, an attack).
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longer runs of letters without a break are not one Korean name part.
+const MAX_RUN_LETTERS: usize = 40;
+const MAX_SYLLABLES: usize = 12;
+const MAX_SEGMENTATIONS: usize = 8;
+const MAX_READINGS: usize = 8;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("the name is empty or has no letters")]
+    Empty,
+    #[error("the name is {chars} characters long; a personal name has at most {MAX_NAME_CHARS}")]
+    TooLong { chars: usize },
+    #[error("'{part}' cannot be read as a Korean name: {why}")]
+    NotKorean { part: String, why: &'static str },
+}
+
+/// The syllables one position of a name may be, sorted.
+pub type Candidates = Box<[char]>;
+
+/// One way to read a name: which part is the surname, and the candidate
+/// syllables of each part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reading {
+    /// Index of the surname class in [`surnames`], when the surname is in the table.
+    pub surname_class: Option<u16>,
+    pub surname: Vec<Candidates>,
+    pub given: Vec<Candidates>,
+}
+
+/// All readings of a name, the most likely first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedName {
+    pub readings: Vec<Reading>,
+}
+
+/// The comparison key: the surname class and a coarse class of each given
+/// syllable (consonants without aspiration or tension, ㅓ/ㅗ/ㅜ/ㅡ together,
+/// ㅐ/ㅔ together...), which is what survives every romanization system.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NameKey {
+    surname: Surname,
+    given: Vec<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Surname {
+    Class(u16),
+    /// A surname outside the table, by the coarse classes of its syllables.
+    Other(Vec<u16>),
+}
+
+/// Parses a name written in Hangul or in any romanization, in either order.
+pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
+    let chars = text.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(NameError::TooLong { chars });
+    }
+    // "Kim, Eun-ju": a comma puts the surname first explicitly.
+    let (surname_text, given_text) = match text.split_once(',') {
+        Some((surname, given)) => (Some(surname), given),
+        None => (None, text),
+    };
+    let given_groups = groups(given_text)?;
+    let readings = match surname_text {
+        Some(surname_text) => {
+            let surname_groups = groups(surname_text)?;
+            if surname_groups.is_empty() {
+                return Err(NameError::Empty);
+            }
+            readings_with_surname(&surname_groups, &given_groups)
+        }
+        None => readings_in_either_order(&given_groups),
+    };
+    let mut readings: Vec<Reading> = readings.into_iter().fold(Vec::new(), |mut kept, r| {
+        if !kept.contains(&r) {
+            kept.push(r);
+        }
+        kept
+    });
+    readings.truncate(MAX_READINGS);
+    if readings.is_empty() {
+        return Err(NameError::Empty);
+    }
+    Ok(ParsedName { readings })
+}
+
+/// A run of name text between spaces: its folded letters and the syllable
+/// sequences it may be.
+struct Group {
+    letters: String,
+    sequences: Vec<Vec<Candidates>>,
+}
+
+fn groups(text: &str) -> Result<Vec<Group>, NameError> {
+    let folded = fold(text);
+    let mut groups = Vec::new();
+    for word in folded.split(|c: char| !(c.is_alphabetic() || c == '-')) {
+        let letters: String = word.chars().filter(|c| *c != '-').collect();
+        if letters.is_empty() {
+            continue;
+        }
+        let sequences = match word_sequences(word) {
+            Ok(sequences) => sequences,
+            // "Park", "Rhee": surname spellings that are not syllable spellings.
+            Err(error) => match surname_spellings().get(&letters) {
+                Some(classes) => classes.iter().map(|&c| class_syllables(c)).collect(),
+                None => return Err(error),
+            },
+        };
+        if sequences.iter().all(|s| s.len() > MAX_SYLLABLES) {
+            return Err(NameError::NotKorean {
+                part: word.to_string(),
+                why: "too many syllables for a name",
+            });
+        }
+        groups.push(Group { letters, sequences });
+    }
+    if groups.is_empty() {
+        return Err(NameError::Empty);
+    }
+    Ok(groups)
+}
+
+fn word_sequences(word: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
+    let mut sequences: Vec<Vec<Candidates>> = vec![Vec::new()];
+    for part in word.split('-').filter(|p| !p.is_empty()) {
+        sequences = cross(&sequences, &part_sequences(part)?);
+    }
+    Ok(sequences)
+}
+
+/// The syllable sequences one hyphen-free part may be: Hangul as written,
+/// romanized letters by every way of splitting them into syllables.
+fn part_sequences(part: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
+    let mut sequences: Vec<Vec<Candidates>> = vec![Vec::new()];
+    let mut latin = String::new();
+    for c in part.chars() {
+        if Syllable::decompose(c).is_some() {
+            if !latin.is_empty() {
+                sequences = cross(&sequences, &segmentations(&latin)?);
+                latin.clear();
+            }
+            for sequence in &mut sequences {
+                sequence.push(Box::new([c]));
+            }
+        } else if c.is_ascii_lowercase() {
+            latin.push(c);
+        } else {
+            return Err(NameError::NotKorean {
+                part: part.to_string(),
+                why: "it has letters that are neither Hangul nor Latin",
+            });
+        }
+    }
+    if !latin.is_empty() {
+        sequences = cross(&sequences, &segmentations(&latin)?);
+    }
+    Ok(sequences)
+}
+
+fn cross(heads: &[Vec<Candidates>], tails: &[Vec<Candidates>]) -> Vec<Vec<Candidates>> {
+    let mut out = Vec::new();
+    for head in heads {
+        for tail in tails {
+            if out.len() == MAX_SEGMENTATIONS {
+                return out;
+            }
+            let mut joined = head.clone();
+            joined.extend(tail.iter().cloned());
+            out.push(joined);
+        }
+    }
+    out
+}
+
+/// Every way to split romanized letters into syllable spellings, the most
+/// natural first (consonants start the next syllable: "gyuri" is gyu-ri).
+fn segmentations(letters: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
+    let not_korean = |why| NameError::NotKorean {
+        part: letters.to_string(),
+        why,
+    };
+    if letters.len() > MAX_RUN_LETTERS {
+        return Err(not_korean("too long for one part of a name"));
+    }
+    let table = table();
+    let bytes = letters.len();
+    // completes[i]: the letters from i on split into syllables somehow.
+    let mut completes = vec![false; bytes + 1];
+    completes[bytes] = true;
+    for start in (0..bytes).rev() {
+        completes[start] = (start + 1..=bytes.min(start + table.longest()))
+            .any(|end| completes[end] && !table.syllables(&letters[start..end]).is_empty());
+    }
+    if !completes[0] {
+        return Err(not_korean("the letters do not split into Korean syllables"));
+    }
+    let mut found = Vec::new();
+    let mut path = Vec::new();
+    split_from(letters, 0, &completes, &mut path, &mut found);
+    found.sort_by_key(|splits: &Vec<(usize, usize)>| {
+        let vowel_starts = splits
+            .iter()
+            .filter(|&&(start, _)| {
+                matches!(letters.as_bytes()[start], b'a' | b'e' | b'i' | b'o' | b'u')
+            })
+            .count();
+        (vowel_starts, splits.len())
+    });
+    Ok(found
+        .into_iter()
+        .map(|splits| {
+            splits
+                .into_iter()
+                .map(|(start, end)| table.syllables(&letters[start..end]).into())
+                .collect()
+        })
+        .collect())
+}
+
+fn split_from(
+    letters: &str,
+    start: usize,
+    completes: &[bool],
+    path: &mut Vec<(usize, usize)>,
+    found: &mut Vec<Vec<(usize, usize)>>,
+) {
+    if found.len() == MAX_SEGMENTATIONS {
+        return;
+    }
+    if start == letters.len() {
+        found.push(path.clone());
+        return;
+    }
+    let table = table();
+    for end in start + 1..=letters.len().min(start + table.longest()) {
+        if completes[end] && !table.syllables(&letters[start..end]).is_empty() {
+            path.push((start, end));
+            split_from(letters, end, completes, path, found);
+            path.pop();
+        }
+    }
+}
+
+/// Surname spellings that are not read syllable by syllable ("Park", "Rhee",
+/// "Choi"), folded, to the classes they belong to.
+fn surname_spellings() -> &'static HashMap<String, Vec<u16>> {
+    static SPELLINGS: OnceLock<HashMap<String, Vec<u16>>> = OnceLock::new();
+    SPELLINGS.get_or_init(|| {
+        let mut spellings: HashMap<String, Vec<u16>> = HashMap::new();
+        for (index, surname) in surnames().iter().enumerate() {
+            let written = [&surname.rr, &surname.mr, &surname.dprk]
+                .into_iter()
+                .chain(&surname.variants);
+            for spelling in written {
+                let folded: String = fold(spelling).chars().filter(|c| *c != '-').collect();
+                let classes = spellings.entry(folded).or_default();
+                if !classes.contains(&(index as u16)) {
+                    classes.push(index as u16);
+                }
+            }
+        }
+        spellings
+    })
+}
+
+/// The surname readings of a group: one per surname class it may be, or
+/// none when it is no known surname.
+fn surname_readings(group: &Group) -> Vec<(Option<u16>, Vec<Candidates>)> {
+    let mut found: Vec<(Option<u16>, Vec<Candidates>)> = Vec::new();
+    let mut add = |class: u16, syllables: Vec<Candidates>| {
+        if !found.iter().any(|(c, _)| *c == Some(class)) {
+            found.push((Some(class), syllables));
+        }
+    };
+    for sequence in &group.sequences {
+        for class in classes_of(sequence) {
+            add(class, sequence.clone());
+        }
+    }
+    if let Some(classes) = surname_spellings().get(&group.letters) {
+        for &class in classes {
+            add(class, class_syllables(class));
+        }
+    }
+    found
+}
+
+/// The surname classes a syllable sequence may be.
+fn classes_of(sequence: &[Candidates]) -> Vec<u16> {
+    surnames()
+        .iter()
+        .enumerate()
+        .filter(|(_, surname)| {
+            surname.hangul.iter().any(|hangul| {
+                hangul.chars().count() == sequence.len()
+                    && hangul.chars().zip(sequence).all(|(c, cs)| cs.contains(&c))
+            })
+        })
+        .map(|(index, _)| index as u16)
+        .collect()
+}
+
+/// The Hangul of a surname class, position by position.
+fn class_syllables(class: u16) -> Vec<Candidates> {
+    let forms = &surnames()[class as usize].hangul;
+    let length = forms.first().map(|f| f.chars().count()).unwrap_or(0);
+    (0..length)
+        .map(|i| {
+            let mut at: Vec<char> = forms.iter().filter_map(|f| f.chars().nth(i)).collect();
+            at.sort_unstable();
+            at.dedup();
+            at.into()
+        })
+        .collect()
+}
+
+fn readings_with_surname(surname_groups: &[Group], given_groups: &[Group]) -> Vec<Reading> {
+    let surname_letters: String = surname_groups.iter().map(|g| g.letters.as_str()).collect();
+    let surname_sequences = surname_groups
+        .iter()
+        .fold(vec![Vec::new()], |acc, g| cross(&acc, &g.sequences));
+    let joined = Group {
+        letters: surname_letters,
+        sequences: surname_sequences,
+    };
+    let mut readings = Vec::new();
+    for given in given_sequences(given_groups.iter()) {
+        push_readings(&mut readings, &joined, given);
+    }
+    readings
+}
+
+/// A name with no comma: the surname is the first or the last group, or
+/// the first syllables of a single group ("김은주", "Kimeunju").
+fn readings_in_either_order(groups: &[Group]) -> Vec<Reading> {
+    let mut readings = Vec::new();
+    if let [only] = groups {
+        for sequence in &only.sequences {
+            let two_syllable_surname =
+                sequence.len() >= 3 && !classes_of(&sequence[..2]).is_empty();
+            let split = if two_syllable_surname { 2 } else { 1 }.min(sequence.len());
+            let surname = Group {
+                letters: String::new(),
+                sequences: vec![sequence[..split].to_vec()],
+            };
+            push_readings(&mut readings, &surname, sequence[split..].to_vec());
+        }
+        return readings;
+    }
+    let first = &groups[0];
+    let last = &groups[groups.len() - 1];
+    let first_is_surname = !surname_readings(first).is_empty();
+    let last_is_surname = !surname_readings(last).is_empty();
+    if first_is_surname || !last_is_surname {
+        for given in given_sequences(groups[1..].iter()) {
+            push_readings(&mut readings, first, given);
+        }
+    }
+    if last_is_surname {
+        for given in given_sequences(groups[..groups.len() - 1].iter()) {
+            push_readings(&mut readings, last, given);
+        }
+    }
+    readings
+}
+
+fn given_sequences<'a>(groups: impl Iterator<Item = &'a Group>) -> Vec<Vec<Candidates>> {
+    groups.fold(vec![Vec::new()], |acc, g| cross(&acc, &g.sequences))
+}
+
+fn push_readings(readings: &mut Vec<Reading>, surname: &Group, given: Vec<Candidates>) {
+    let known = surname_readings(surname);
+    if known.is_empty() {
+        for sequence in &surname.sequences {
+            readings.push(Reading {
+                surname_class: None,
+                surname: sequence.clone(),
+                given: given.clone(),
+            });
+        }
+    }
+    for (class, syllables) in known {
+        readings.push(Reading {
+            surname_class: class,
+            surname: syllables,
+            given: given.clone(),
+        });
+    }
+}
+
+/// The coarse class of a syllable: what no romanization system changes.
+pub fn coarse_class(c: char) -> Option<u16> {
+    // ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ
+    const INITIAL: [u16; 19] = [1, 1, 2, 3, 3, 4, 5, 6, 6, 7, 7, 0, 8, 8, 8, 1, 3, 6, 9];
+    // ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ
+    const VOWEL: [u16; 21] = [
+        0, 1, 2, 3, 4, 1, 5, 3, 4, 6, 7, 7, 5, 4, 8, 7, 9, 5, 4, 10, 10,
+    ];
+    // none ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ
+    const FINAL: [u16; 28] = [
+        0, 1, 1, 1, 2, 2, 2, 3, 4, 1, 5, 4, 4, 4, 6, 4, 5, 6, 6, 3, 3, 7, 3, 3, 1, 3, 6, 3,
+    ];
+    let s = Syllable::decompose(c)?;
+    Some(
+        INITIAL[s.initial as usize] * 100 + VOWEL[s.vowel as usize] * 10 + FINAL[s.final_ as usize],
+    )
+}
+
+/// The smallest coarse class among candidates (all candidates of one
+/// spelling share a class; a test holds this).
+fn class_of_candidates(candidates: &Candidates) -> u16 {
+    candidates
+        .iter()
+        .filter_map(|&c| coarse_class(c))
+        .min()
+        .unwrap_or(u16::MAX)
+}
+
+impl Reading {
+    pub fn key(&self) -> NameKey {
+        NameKey {
+            surname: match self.surname_class {
+                Some(class) => Surname::Class(class),
+                None => Surname::Other(self.surname.iter().map(class_of_candidates).collect()),
+            },
+            given: self.given.iter().map(class_of_candidates).collect(),
+        }
+    }
+
+    /// How alike the Hangul of two readings is, 0 to 1: each position scores
+    /// 1 when the candidates share a syllable, else the share of jamo
+    /// (initial, vowel, final) the closest candidates have in common.
+    pub fn jamo_similarity(&self, other: &Reading) -> f32 {
+        let surname = if self.surname_class.is_some() && self.surname_class == other.surname_class {
+            1.0
+        } else {
+            positions_similarity(&self.surname, &other.surname)
+        };
+        let given = positions_similarity(&self.given, &other.given);
+        (surname + 2.0 * given) / 3.0
+    }
+}
+
+fn positions_similarity(a: &[Candidates], b: &[Candidates]) -> f32 {
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 1.0;
+    }
+    let total: f32 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| syllable_similarity(x, y))
+        .sum();
+    total / longest as f32
+}
+
+fn syllable_similarity(a: &Candidates, b: &Candidates) -> f32 {
+    let mut best = 0u8;
+    for &x in a.iter() {
+        for &y in b.iter() {
+            if x == y {
+                return 1.0;
+            }
+            if let (Some(x), Some(y)) = (Syllable::decompose(x), Syllable::decompose(y)) {
+                let shared = u8::from(x.initial == y.initial)
+                    + u8::from(x.vowel == y.vowel)
+                    + u8::from(x.final_ == y.final_);
+                best = best.max(shared);
+            }
+        }
+    }
+    f32::from(best) / 3.0
+}
+
+impl ParsedName {
+    /// The comparison keys of all readings, without repeats.
+    pub fn keys(&self) -> Vec<NameKey> {
+        let mut keys: Vec<NameKey> = self.readings.iter().map(Reading::key).collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    /// Whether some reading of each name could be the same Hangul name.
+    pub fn shares_reading(&self, other: &ParsedName) -> bool {
+        self.readings.iter().any(|a| {
+            other.readings.iter().any(|b| {
+                same_surname(a, b)
+                    && a.given.len() == b.given.len()
+                    && a.given
+                        .iter()
+                        .zip(&b.given)
+                        .all(|(x, y)| x.iter().any(|c| y.contains(c)))
+            })
+        })
+    }
+
+    /// The best jamo similarity over all pairs of readings.
+    pub fn jamo_similarity(&self, other: &ParsedName) -> f32 {
+        self.readings
+            .iter()
+            .flat_map(|a| other.readings.iter().map(move |b| a.jamo_similarity(b)))
+            .fold(0.0, f32::max)
+    }
+}
+
+fn same_surname(a: &Reading, b: &Reading) -> bool {
+    match (a.surname_class, b.surname_class) {
+        (Some(x), Some(y)) => x == y,
+        _ => {
+            a.surname.len() == b.surname.len()
+                && a.surname
+                    .iter()
+                    .zip(&b.surname)
+                    .all(|(x, y)| x.iter().any(|c| y.contains(c)))
+        }
+    }
+}
+
+impl NameKey {
+    /// A stable 64-bit hash for blocking (the same on every machine and run).
+    pub fn hash64(&self) -> u64 {
+        let mut hash = Fnv::default();
+        match &self.surname {
+            Surname::Class(class) => hash.write(u64::from(*class)),
+            Surname::Other(classes) => {
+                hash.write(0xFFFF_0000);
+                classes.iter().for_each(|c| hash.write(u64::from(*c)));
+            }
+        }
+        hash.write(0xFFFF_FFFF);
+        self.given.iter().for_each(|c| hash.write(u64::from(*c)));
+        hash.0
+    }
+
+    /// The surname part of the key, hashed.
+    pub fn surname_hash(&self) -> u64 {
+        NameKey {
+            surname: self.surname.clone(),
+            given: Vec::new(),
+        }
+        .hash64()
+    }
+
+    /// The coarse classes of the given name's syllables.
+    pub fn given(&self) -> &[u16] {
+        &self.given
+    }
+}
+
+/// FNV-1a over 64-bit words: stable across runs, unlike the standard hasher.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn write(&mut self, word: u64) {
+        for byte in word.to_le_bytes() {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+impl fmt::Display for NameKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.surname {
+            Surname::Class(class) => {
+                let surname = &surnames()[*class as usize];
+                let shown = surname.variants.first().unwrap_or(&surname.rr);
+                write!(f, "{}", shown.to_lowercase())?;
+            }
+            Surname::Other(classes) => write_classes(f, classes)?,
+        }
+        f.write_str(":")?;
+        write_classes(f, &self.given)
+    }
+}
+
+fn write_classes(f: &mut fmt::Formatter<'_>, classes: &[u16]) -> fmt::Result {
+    const INITIAL: [&str; 10] = ["", "k", "n", "t", "r", "m", "p", "s", "j", "h"];
+    const VOWEL: [&str; 11] = ["a", "e", "ya", "ye", "o", "yo", "wa", "we", "wo", "wi", "i"];
+    const FINAL: [&str; 8] = ["", "k", "n", "t", "l", "m", "p", "ng"];
+    for (i, class) in classes.iter().enumerate() {
+        if i > 0 {
+            f.write_str("-")?;
+        }
+        let (initial, vowel, final_) = (class / 100, class / 10 % 10, class % 10);
+        match (
+            INITIAL.get(initial as usize),
+            VOWEL.get(vowel as usize),
+            FINAL.get(final_ as usize),
+        ) {
+            (Some(i), Some(v), Some(fin)) => write!(f, "{i}{v}{fin}")?,
+            _ => f.write_str("?")?,
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{System, all_syllables, passport_syllable, romanize_syllable, spellings_of};
+
+    fn key(text: &str) -> Vec<NameKey> {
+        parse_name(text).expect(text).keys()
+    }
+
+    fn same(a: &str, b: &str) -> bool {
+        let (a, b) = (key(a), key(b));
+        a.iter().any(|k| b.contains(k))
+    }
+
+    #[test]
+    fn spellings_of_one_name_collapse_to_one_key() {
+        for group in [
+            &[
+                "김은주",
+                "Kim Eun-joo",
+                "Eunju Kim",
+                "Kim Eun-ju",
+                "KIM Ŭn-ju",
+                "Kim Un Ju",
+                "Kim, Eunjoo",
+            ][..],
+            &[
+                "강규리",
+                "Kang Gyuri",
+                "Gyuri Kang",
+                "Kang Kyu-ri",
+                "Gang Gyu-ri",
+            ],
+            &["정선", "Sean Chung", "Jeong Seon", "Jung Sun", "Chŏng Sŏn"],
+            &[
+                "박동구",
+                "Pak Tong Gu",
+                "Park Dong-gu",
+                "Bak Donggu",
+                "Park Dong-koo",
+            ],
+            &[
+                "이영희",
+                "Lee Young-hee",
+                "Ri Yong Hui",
+                "Yi Yŏng-hŭi",
+                "Rhee Yeonghui",
+            ],
+            &["최철호", "Choi Chul-ho", "Ch'oe Ch'ŏl-ho", "Choe Chol Ho"],
+        ] {
+            for pair in group.windows(2) {
+                assert!(
+                    same(pair[0], pair[1]),
+                    "{} / {}: {:?} {:?}",
+                    pair[0],
+                    pair[1],
+                    key(pair[0]),
+                    key(pair[1])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn different_names_stay_apart() {
+        for (a, b) in [
+            ("김은주", "김은자"),
+            ("김영수", "김영숙"),
+            ("강규리", "강규린"),
+            ("박동구", "박동주"),
+            ("Kim Eun-ju", "Lee Eun-ju"),
+            ("Kim Min-jun", "Kim Jun-min"),
+            ("이영희", "이영"),
+        ] {
+            assert!(!same(a, b), "{a} / {b}");
+        }
+    }
+
+    /// Romanizing any syllable as a name part, then parsing it, gives back
+    /// candidates that contain the syllable: for every system.
+    #[test]
+    fn every_syllable_survives_romanizing_and_parsing() {
+        for c in all_syllables() {
+            let mut spelled: Vec<String> = [
+                System::Revised,
+                System::McCuneReischauer,
+                System::McCuneReischauerPlain,
+                System::Dprk,
+            ]
+            .iter()
+            .filter_map(|&system| romanize_syllable(c, system))
+            .collect();
+            spelled.push(passport_syllable(&spelled[0]));
+            for text in spelled {
+                let name = parse_name(&format!("Kim {text}")).expect("parses");
+                assert!(
+                    name.readings
+                        .iter()
+                        .any(|r| r.given.len() == 1 && r.given[0].contains(&c)),
+                    "{c} as {text}: {name:?}"
+                );
+            }
+        }
+    }
+
+    /// The key is well defined: every syllable a spelling may stand for has
+    /// the same coarse class.
+    #[test]
+    fn every_spelling_stands_for_one_coarse_class() {
+        let table = crate::spelling_table();
+        for c in all_syllables() {
+            let class = coarse_class(c);
+            for spelling in spellings_of(c) {
+                for &other in table.syllables(&spelling) {
+                    assert_eq!(coarse_class(other), class, "{spelling}: {c} {other}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ambiguity_is_kept_as_candidates() {
+        let name = parse_name("Song Min").expect("parses");
+        let surnames: Vec<Option<u16>> = name.readings.iter().map(|r| r.surname_class).collect();
+        assert!(surnames.len() >= 2, "송 and 성: {surnames:?}");
+        let gyuri = parse_name("Kang Gyuri").expect("parses");
+        assert_eq!(gyuri.readings[0].given.len(), 2, "gyu-ri before gyur-i");
+    }
+
+    #[test]
+    fn bad_input_is_a_clear_error_never_a_panic() {
+        assert_eq!(parse_name(""), Err(NameError::Empty));
+        assert_eq!(parse_name(" -- ,, ."), Err(NameError::Empty));
+        assert!(matches!(
+            parse_name(&"a".repeat(500)),
+            Err(NameError::TooLong { chars: 500 })
+        ));
+        assert!(matches!(
+            parse_name("Zhang Xqw"),
+            Err(NameError::NotKorean { .. })
+        ));
+        assert!(matches!(
+            parse_name("Иван Петров"),
+            Err(NameError::NotKorean { .. })
+        ));
+        assert!(parse_name(&"ab".repeat(90)).is_err());
+        assert!(parse_name("김 Eun-ju").is_ok(), "mixed scripts");
+        assert!(
+            parse_name("金恩珠").is_err(),
+            "Chinese characters are not read"
+        );
+    }
+
+    #[test]
+    fn keys_print_for_reviewers() {
+        assert_eq!(key("김은주")[0].to_string(), "kim:on-jo");
+    }
+}

@@ -471,7 +471,9 @@ fn positions_similarity(a: &[Candidates], b: &[Candidates]) -> f32 {
     total / longest as f32
 }
 
-fn syllable_similarity(a: &Candidates, b: &Candidates) -> f32 {
+/// How alike two candidate sets are: 1 when they share a syllable, else the
+/// share of jamo the closest pair has in common.
+pub fn syllable_similarity(a: &[char], b: &[char]) -> f32 {
     let mut best = 0u8;
     for &x in a.iter() {
         for &y in b.iter() {

@@ -158,6 +158,16 @@ impl Generator {
         self.entities.len() - 1
     }
 
+    /// Someone already reported, the recently reported more likely.
+    fn reported_again(&mut self) -> Option<usize> {
+        let pool = self.reported.len();
+        if pool == 0 {
+            return None;
+        }
+        let back = (self.rng.random_range(0.0f64..1.0).powi(3) * pool as f64) as usize;
+        Some(self.reported[pool - 1 - back.min(pool - 1)])
+    }
+
     /// The entity's name as one source writes it.
     fn spelling(&mut self, entity: usize) -> Name {
         let Entity { surname, given, .. } = self.entities[entity];
@@ -368,6 +378,8 @@ pub fn generate(
             clarifications: BTreeMap::new(),
         }))?;
         let victims = generator.rng.random_range(1..=4);
+        // One testimony names a person once: a second mention is the same record.
+        let mut named: Vec<usize> = vec![witness_entity];
         for v in 0..victims {
             // Relatives share the witness's surname; others may be someone already reported.
             const OTHERS: [&str; 5] = ["friend", "neighbour", "cellmate", "colleague", "other"];
@@ -382,17 +394,20 @@ pub fn generate(
                 });
                 generator.reported.push(new);
                 (new, relation)
-            } else if !generator.reported.is_empty() && generator.rng.random_bool(0.55) {
-                let pool = generator.reported.len();
-                // Recently reported people are more likely to be reported again.
-                let back = (generator.rng.random_range(0.0f64..1.0).powi(3) * pool as f64) as usize;
-                let relation = OTHERS[generator.rng.random_range(0..5)];
-                (generator.reported[pool - 1 - back.min(pool - 1)], relation)
+            } else if let Some(again) = generator
+                .rng
+                .random_bool(0.55)
+                .then(|| generator.reported_again())
+                .flatten()
+                .filter(|e| !named.contains(e))
+            {
+                (again, OTHERS[generator.rng.random_range(0..5)])
             } else {
                 let new = generator.new_entity(None);
                 generator.reported.push(new);
                 (new, OTHERS[generator.rng.random_range(0..5)])
             };
+            named.push(entity);
             let person_id = RecordId::new(format!("t{t:07}v{v}"));
             let name = generator.spelling(entity);
             let rng = &mut generator.rng;

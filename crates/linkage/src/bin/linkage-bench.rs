@@ -1,0 +1,329 @@
+//! Benchmark harness for the linkage engine (see bench/linkage/README.md).
+//!
+//! `flatten` turns `girok synth` output into the person CSV both engines
+//! read; `run` links a CSV and prints quality, time per stage and peak
+//! memory as JSON.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use girok_linkage::generic::{Column, Similarity, TextComparison};
+use girok_linkage::person::{PersonFeatures, PersonRecord, PersonRecordsBuilder};
+use girok_linkage::{BlockingRule, Candidates, Comparison, Groups, Problem, Settings, metrics};
+use girok_model::Record;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(about = "Benchmark Girok's record linkage")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Person CSV from `girok synth` records.
+    Flatten {
+        #[arg(long)]
+        records: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Links one CSV (deduplication) or two (linking A to B) and reports.
+    Run {
+        #[arg(long, value_enum)]
+        schema: Schema,
+        /// One file to deduplicate, or two to link.
+        #[arg(long, required = true, num_args = 1..=2)]
+        input: Vec<PathBuf>,
+        /// Ground truth of person records (`girok synth` writes it: record, entity).
+        #[arg(long, required_if_eq("schema", "persons"))]
+        truth: Option<PathBuf>,
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Match probability at which pairs become links.
+        #[arg(long, default_value_t = Settings::default().link_probability)]
+        link_probability: f64,
+        /// Mean probability at which clusters merge.
+        #[arg(long, default_value_t = Settings::default().cluster_probability)]
+        cluster_probability: f64,
+        /// Writes each record's cluster (row number, cluster) here, for error analysis.
+        #[arg(long)]
+        clusters: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Schema {
+    /// Girok person records (from `flatten`).
+    Persons,
+    /// FEBRL data sets (rec_id, given_name, surname, ... soc_sec_id).
+    Febrl,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Flatten { records, out } => flatten(&records, &out),
+        Command::Run {
+            schema,
+            input,
+            truth,
+            threads,
+            clusters,
+            link_probability,
+            cluster_probability,
+        } => {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build_global()
+                .context("starting the thread pool")?;
+            let settings = Settings {
+                link_probability,
+                cluster_probability,
+                ..Settings::default()
+            };
+            run(
+                schema,
+                &input,
+                truth.as_deref(),
+                clusters.as_deref(),
+                &settings,
+            )
+        }
+    }
+}
+
+fn flatten(records: &Path, out: &Path) -> Result<()> {
+    let mut builder = PersonRecordsBuilder::default();
+    let reader =
+        BufReader::new(File::open(records).with_context(|| records.display().to_string())?);
+    for (n, line) in reader.lines().enumerate() {
+        let line = line?;
+        let record: Record = serde_json::from_str(&line)
+            .with_context(|| format!("{}: line {}", records.display(), n + 1))?;
+        builder.add(&record);
+    }
+    let mut writer = csv::Writer::from_path(out)?;
+    for person in builder.finish() {
+        writer.serialize(person)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// Rows of CSV files as header → value maps, with the file index.
+fn read_rows(inputs: &[PathBuf]) -> Result<Vec<(usize, HashMap<String, String>)>> {
+    let mut rows = Vec::new();
+    for (file, path) in inputs.iter().enumerate() {
+        let mut reader =
+            csv::Reader::from_path(path).with_context(|| path.display().to_string())?;
+        for row in reader.deserialize() {
+            let row: HashMap<String, String> =
+                row.with_context(|| format!("reading {}", path.display()))?;
+            rows.push((file, row));
+        }
+    }
+    Ok(rows)
+}
+
+struct Prepared {
+    comparisons: Vec<Box<dyn Comparison>>,
+    rules: Vec<BlockingRule>,
+    groups: Groups,
+    truth: Vec<u32>,
+}
+
+fn truth_ids(labels: impl Iterator<Item = String>) -> Vec<u32> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    labels
+        .map(|label| {
+            let next = ids.len() as u32;
+            *ids.entry(label).or_insert(next)
+        })
+        .collect()
+}
+
+fn prepare_persons(inputs: &[PathBuf], truth: Option<&Path>) -> Result<Prepared> {
+    let mut records: Vec<PersonRecord> = Vec::new();
+    for path in inputs {
+        let mut reader = csv::Reader::from_path(path)?;
+        for row in reader.deserialize() {
+            records.push(row.with_context(|| format!("reading {}", path.display()))?);
+        }
+    }
+    let entities: HashMap<String, String> = match truth {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| path.display().to_string())?
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once('\t'))
+            .map(|(r, e)| (r.to_string(), e.to_string()))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let mut labels = Vec::with_capacity(records.len());
+    for person in &records {
+        match entities.get(&person.id) {
+            Some(entity) => labels.push(entity.clone()),
+            None => bail!("no ground truth for person {}", person.id),
+        }
+    }
+    let features = Arc::new(PersonFeatures::new(&records));
+    Ok(Prepared {
+        comparisons: girok_linkage::person::comparisons(&features),
+        rules: girok_linkage::person::blocking_rules(&features),
+        groups: features.groups.clone(),
+        truth: truth_ids(labels.into_iter()),
+    })
+}
+
+/// FEBRL: the comparisons and blocking rules of Splink's FEBRL examples.
+fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
+    let rows = read_rows(inputs)?;
+    let column = |name: &str| -> Column {
+        Column::new(rows.iter().map(|(_, r)| r.get(name).cloned()).collect())
+    };
+    let jw = |name: &str| {
+        Box::new(TextComparison::new(
+            name,
+            column(name),
+            Similarity::JaroWinkler(vec![0.9, 0.7]),
+            true,
+        )) as Box<dyn Comparison>
+    };
+    let edits = |name: &str, bounds: Vec<usize>| {
+        Box::new(TextComparison::new(
+            name,
+            column(name),
+            Similarity::Edits(bounds),
+            false,
+        )) as Box<dyn Comparison>
+    };
+    let comparisons = vec![
+        jw("given_name"),
+        jw("surname"),
+        edits("date_of_birth", vec![1, 2]),
+        edits("soc_sec_id", vec![1, 2]),
+        edits("street_number", vec![1]),
+        jw("address_1"),
+        jw("suburb"),
+        edits("postcode", vec![1]),
+        edits("state", vec![]),
+    ];
+    let keyed = |name: &'static str, fields: &[&str]| {
+        let columns: Vec<Column> = fields.iter().map(|f| column(f)).collect();
+        BlockingRule::new(name, move |record, keys| {
+            let parts: Option<Vec<u64>> = columns.iter().map(|c| c.key(record)).collect();
+            if let Some(parts) = parts {
+                keys.push(parts.iter().fold(0, |h, p| h.rotate_left(17) ^ p));
+            }
+        })
+    };
+    let rules = vec![
+        keyed("given name and surname", &["given_name", "surname"]).training(&[0, 1]),
+        keyed("date of birth", &["date_of_birth"]).training(&[2]),
+        keyed("social security id", &["soc_sec_id"]),
+        keyed("surname and postcode", &["surname", "postcode"]),
+        keyed("given name and postcode", &["given_name", "postcode"]),
+        keyed("suburb and street number", &["suburb", "street_number"]),
+    ];
+    let groups = if inputs.len() > 1 {
+        Groups::from_sets(rows.iter().map(|(file, _)| vec![*file as u32]))
+    } else {
+        Groups::none(rows.len())
+    };
+    // rec-12-org and rec-12-dup-0 are one entity.
+    let truth = truth_ids(rows.iter().map(|(_, r)| {
+        let id = r.get("rec_id").cloned().unwrap_or_default();
+        id.split('-').take(2).collect::<Vec<_>>().join("-")
+    }));
+    Ok(Prepared {
+        comparisons,
+        rules,
+        groups,
+        truth,
+    })
+}
+
+fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn run(
+    schema: Schema,
+    inputs: &[PathBuf],
+    truth: Option<&Path>,
+    clusters_out: Option<&Path>,
+    settings: &Settings,
+) -> Result<()> {
+    let start = Instant::now();
+    let prepared = match schema {
+        Schema::Persons => prepare_persons(inputs, truth)?,
+        Schema::Febrl => prepare_febrl(inputs)?,
+    };
+    let preparing = start.elapsed();
+    let problem = Problem {
+        records: prepared.truth.len(),
+        comparisons: &prepared.comparisons,
+        blocking: &prepared.rules,
+        groups: &prepared.groups,
+        must_link: &[],
+        cannot_link: &[],
+    };
+    let linkage = girok_linkage::link(&problem, settings);
+    let linking: f64 = linkage.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
+    // Quality is measured outside the timed stages.
+    let candidates = Candidates::build(&problem, settings.max_block);
+    let completeness = metrics::pairs_completeness(&candidates, &prepared.groups, &prepared.truth);
+    let predicted = linkage.clusters.assignments();
+    if let Some(path) = clusters_out {
+        let lines: Vec<String> = predicted
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{i}\t{c}"))
+            .collect();
+        std::fs::write(path, lines.join("\n"))?;
+    }
+    let pairwise = metrics::pairwise(predicted, &prepared.truth);
+    let b_cubed = metrics::b_cubed(predicted, &prepared.truth);
+    let scoring = linkage
+        .timings
+        .iter()
+        .find(|(s, _)| *s == "scoring")
+        .map(|(_, d)| d.as_secs_f64())
+        .unwrap_or(0.0);
+    let report = json!({
+        "engine": "girok",
+        "records": prepared.truth.len(),
+        "candidate_pairs": linkage.blocking.candidate_pairs,
+        "pairs_completeness": completeness,
+        "reduction_ratio": linkage.blocking.reduction_ratio,
+        "pairwise": pairwise,
+        "b_cubed": b_cubed,
+        "seconds": {
+            "prepare": preparing.as_secs_f64(),
+            "stages": linkage.timings.iter().map(|(s, d)| (s.to_string(), d.as_secs_f64())).collect::<HashMap<_, _>>(),
+            "end_to_end": preparing.as_secs_f64() + linking,
+        },
+        "comparisons_per_second": linkage.blocking.candidate_pairs as f64 / scoring.max(1e-9),
+        "peak_memory_mib": peak_memory_mib(),
+        "lambda": linkage.model.lambda,
+        "em_iterations": linkage.model.em_iterations_run,
+        "links": linkage.links.len(),
+        "refused_by_constraint": linkage.clusters.refused_by_constraint,
+        "refused_as_chaining": linkage.clusters.refused_as_chaining,
+        "blocking": linkage.blocking,
+        "model": linkage.model,
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Record linkage: which records describe the same person.
+//!
+//! The pipeline is the classical one, with Korean-aware parts where it
+//! matters:
+//!
+//! 1. **Blocking** ([`blocking`]): a union of rules, each a key per record;
+//!    records sharing a key become candidate pairs. Pairs are streamed, never
+//!    stored, and each pair is produced by exactly one rule.
+//! 2. **Comparison** ([`Comparison`]): each pair gets a level per comparison
+//!    (exact, close, different, or missing).
+//! 3. **Fellegi-Sunter** ([`fellegi_sunter`]): u-probabilities from random
+//!    pairs, m-probabilities by expectation-maximisation over the candidate
+//!    pairs, term-frequency adjustment for common values (Kim, Lee and Park).
+//! 4. **Clustering** ([`cluster`]): pairs above a threshold are merged,
+//!    strongest first, unless the two clusters contain a cannot-link pair or
+//!    are on average not alike (so one weak link never chains strangers).
+//!
+//! The engine knows nothing of persons; [`person`] builds the comparisons
+//! and blocking rules for Girok's person records, [`generic`] those for
+//! tabular data such as FEBRL.
+
+pub mod blocking;
+pub mod cluster;
+pub mod fellegi_sunter;
+pub mod generic;
+pub mod metrics;
+pub mod person;
+
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use blocking::{BlockingReport, BlockingRule, Candidates, Groups};
+pub use cluster::Clusters;
+pub use fellegi_sunter::{Explanation, Model};
+
+/// A record's position in the data set being linked.
+pub type RecordIndex = u32;
+
+/// One way of comparing two records, with ordered levels of agreement.
+///
+/// Level 0 is "missing": a value is absent on one side, which is evidence
+/// neither way (weight 0). Levels 1.. run from the strongest agreement to
+/// disagreement, and the last level is "different".
+pub trait Comparison: Sync + Send {
+    fn name(&self) -> &str;
+    /// Labels of the levels, level 0 ("missing") first.
+    fn levels(&self) -> Vec<String>;
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8;
+    /// For a level that means "the same value", how common that value of
+    /// record `a` is (share of records): agreeing on "Kim" says less than
+    /// agreeing on "Namgung". `None` for levels without adjustment.
+    fn term_frequency(&self, _a: RecordIndex, _level: u8) -> Option<f64> {
+        None
+    }
+}
+
+/// Settings of one linkage run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    /// Random pairs drawn to estimate u-probabilities.
+    pub u_sample: usize,
+    pub em_iterations: usize,
+    /// Training samples blocks of a rule down to about this many pairs.
+    pub max_training_pairs: u64,
+    /// Pairs at or above this match probability are proposed as links.
+    pub link_probability: f64,
+    /// Two clusters merge only if their pairs' mean match probability reaches this.
+    pub cluster_probability: f64,
+    /// Blocks with more records are skipped (and reported): a key that common
+    /// does not block anything.
+    pub max_block: usize,
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            u_sample: 2_000_000,
+            em_iterations: 40,
+            max_training_pairs: 5_000_000,
+            link_probability: 0.9,
+            cluster_probability: 0.6,
+            max_block: 5_000,
+            seed: 1,
+        }
+    }
+}
+
+/// What to link: the comparisons, the blocking rules and the constraints.
+pub struct Problem<'a> {
+    pub records: usize,
+    pub comparisons: &'a [Box<dyn Comparison>],
+    pub blocking: &'a [BlockingRule],
+    /// Records sharing a group are never the same (two persons named in one
+    /// testimony; two records of one file in a file-to-file link).
+    pub groups: &'a Groups,
+    /// Pairs a reviewer confirmed as the same person.
+    pub must_link: &'a [(RecordIndex, RecordIndex)],
+    /// Pairs a reviewer rejected.
+    pub cannot_link: &'a [(RecordIndex, RecordIndex)],
+}
+
+/// A candidate pair at or above the link threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ScoredPair {
+    pub a: RecordIndex,
+    pub b: RecordIndex,
+    /// log2 of the odds of a match.
+    pub weight: f64,
+    pub probability: f64,
+}
+
+/// The outcome of a run.
+pub struct Linkage {
+    pub model: Model,
+    pub blocking: BlockingReport,
+    pub links: Vec<ScoredPair>,
+    pub clusters: Clusters,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Runs blocking, training, scoring and clustering.
+pub fn link(problem: &Problem, settings: &Settings) -> Linkage {
+    let mut timings = Vec::new();
+    let mut stage = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, stage.elapsed()));
+        stage = Instant::now();
+    };
+    let candidates = Candidates::build(problem, settings.max_block);
+    lap("blocking", &mut timings);
+    let model = Model::train(problem, &candidates, settings);
+    lap("training", &mut timings);
+    let (links, blocking) = model.score_candidates(problem, &candidates, settings.link_probability);
+    lap("scoring", &mut timings);
+    let clusters = Clusters::build(problem, &model, &links, settings.cluster_probability);
+    lap("clustering", &mut timings);
+    Linkage {
+        model,
+        blocking,
+        links,
+        clusters,
+        timings,
+    }
+}

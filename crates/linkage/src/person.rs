@@ -1,0 +1,725 @@
+//! Girok's person records as a linkage problem: the facts that identify a
+//! person (names in any script, sex, birth year or age at a dated act, place
+//! of origin, date and place of arrest, the sources that name them), the
+//! comparisons on them and the blocking rules.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::Datelike;
+
+use girok_korean::{NameKey, ParsedName, parse_name};
+use girok_model::vocab::builtin;
+use girok_model::{Record, Sex, VocabKind};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::blocking::{BlockingRule, Groups};
+use crate::generic::stable_hash;
+use crate::{Comparison, RecordIndex};
+
+/// Acts that start a disappearance: where and when the person was taken.
+const TAKEN: [&str; 4] = [
+    "arrest",
+    "abduction",
+    "forced-repatriation",
+    "enforced-disappearance",
+];
+
+/// Intervals wider than this are too vague to block on year by year.
+const MAX_BLOCKING_YEARS: i32 = 5;
+
+/// What identifies one person record, flattened (one CSV row in benchmarks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    /// Names separated by " | ".
+    pub names: String,
+    /// "female", "male" or empty.
+    pub sex: String,
+    pub birth_from: Option<i32>,
+    pub birth_to: Option<i32>,
+    pub origin: String,
+    pub taken_from: Option<i32>,
+    pub taken_to: Option<i32>,
+    pub taken_place: String,
+    /// Ids of the sources that name the person, separated by ";".
+    pub sources: String,
+}
+
+/// What an act says about its victim.
+struct VictimAct {
+    id: String,
+    act_type: String,
+    years: Option<(i32, i32)>,
+    place: String,
+    age: Option<u16>,
+}
+
+/// Collects person records from a stream of records in any order.
+#[derive(Default)]
+pub struct PersonRecordsBuilder {
+    persons: Vec<PersonRecord>,
+    index: HashMap<String, usize>,
+    acts: HashMap<String, Vec<VictimAct>>,
+    /// Per act: the sources that attest it.
+    attested_by: HashMap<String, Vec<String>>,
+    /// Per witness: their testimonies.
+    witness_of: HashMap<String, Vec<String>>,
+}
+
+fn years(date: &girok_model::FuzzyDate) -> Option<(i32, i32)> {
+    date.bounds().map(|(start, end)| (start.year(), end.year()))
+}
+
+impl PersonRecordsBuilder {
+    pub fn add(&mut self, record: &Record) {
+        match record {
+            Record::Person(p) if !p.organisation => {
+                let names: Vec<&str> = p.names.iter().map(|n| n.text.as_str()).collect();
+                self.index.insert(p.id.to_string(), self.persons.len());
+                self.persons.push(PersonRecord {
+                    id: p.id.to_string(),
+                    names: names.join(" | "),
+                    sex: match p.sex {
+                        Sex::Female => "female".into(),
+                        Sex::Male => "male".into(),
+                        _ => String::new(),
+                    },
+                    birth_from: years(&p.birth).map(|y| y.0),
+                    birth_to: years(&p.birth).map(|y| y.1),
+                    origin: p.origin.clone().unwrap_or_default(),
+                    ..PersonRecord::default()
+                });
+            }
+            Record::Act(a) => self
+                .acts
+                .entry(a.victim.to_string())
+                .or_default()
+                .push(VictimAct {
+                    id: a.id.to_string(),
+                    act_type: a.act_type.clone(),
+                    years: years(&a.date),
+                    place: a.place.clone().unwrap_or_default(),
+                    age: a.victim_age,
+                }),
+            Record::Information(i) => {
+                if let Some(act) = &i.act {
+                    self.attested_by
+                        .entry(act.to_string())
+                        .or_default()
+                        .push(i.source.to_string());
+                }
+            }
+            Record::Source(s) => {
+                if let Some(witness) = &s.witness {
+                    self.witness_of
+                        .entry(witness.to_string())
+                        .or_default()
+                        .push(s.id.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finish(mut self) -> Vec<PersonRecord> {
+        for person in &mut self.persons {
+            let mut sources = self.witness_of.remove(&person.id).unwrap_or_default();
+            let acts = self.acts.remove(&person.id).unwrap_or_default();
+            for act in &acts {
+                sources.extend(self.attested_by.get(&act.id).into_iter().flatten().cloned());
+                if person.birth_from.is_none()
+                    && let (Some((from, to)), Some(age)) = (act.years, act.age)
+                {
+                    person.birth_from = Some(from - i32::from(age) - 1);
+                    person.birth_to = Some(to - i32::from(age));
+                }
+                if person.taken_from.is_none() && TAKEN.contains(&act.act_type.as_str()) {
+                    person.taken_from = act.years.map(|w| w.0);
+                    person.taken_to = act.years.map(|w| w.1);
+                    person.taken_place = act.place.clone();
+                }
+            }
+            sources.sort();
+            sources.dedup();
+            person.sources = sources.join(";");
+        }
+        self.persons
+    }
+}
+
+/// Interned candidate syllable sets and compact readings of every name.
+struct Names {
+    /// Per record: the range of its readings.
+    offsets: Vec<u32>,
+    readings: Vec<CompactReading>,
+    syllables: Vec<u32>,
+    sets: Vec<Box<[char]>>,
+    /// Folded letters (or Revised Romanization of Hangul) of each record's first name.
+    romanized: Vec<Box<str>>,
+    surname_frequency: HashMap<u64, f64>,
+    given_frequency: HashMap<u64, f64>,
+}
+
+struct CompactReading {
+    surname_key: u64,
+    given_key: u64,
+    full_key: u64,
+    /// Coarse classes of the first two given syllables.
+    given_classes: [u16; 2],
+    surname: (u32, u8),
+    given: (u32, u8),
+    /// The given name in Revised Romanization (first candidate of each syllable).
+    given_romanized: Box<str>,
+}
+
+impl Names {
+    fn of(&self, record: RecordIndex) -> &[CompactReading] {
+        let i = record as usize;
+        &self.readings[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+
+    fn positions(&self, (start, len): (u32, u8)) -> impl Iterator<Item = &[char]> {
+        self.syllables[start as usize..start as usize + len as usize]
+            .iter()
+            .map(|&s| &self.sets[s as usize][..])
+    }
+}
+
+/// The identifying facts of all records, prepared for comparison.
+pub struct PersonFeatures {
+    names: Names,
+    sex: Vec<u8>,
+    birth: Vec<Option<(i32, i32)>>,
+    origin: Vec<Option<u32>>,
+    origin_province: Vec<Option<u32>>,
+    taken: Vec<Option<(i32, i32)>>,
+    taken_place: Vec<Option<u32>>,
+    pub groups: Groups,
+}
+
+impl PersonFeatures {
+    pub fn new(records: &[PersonRecord]) -> PersonFeatures {
+        let names = prepare_names(records);
+        let mut places: HashMap<String, u32> = HashMap::new();
+        let mut place_id = |key: &str| -> Option<u32> {
+            let key = key.trim();
+            if key.is_empty() {
+                return None;
+            }
+            let next = places.len() as u32;
+            Some(*places.entry(key.to_string()).or_insert(next))
+        };
+        let gazetteer = builtin(VocabKind::Place);
+        let province = |key: &str| -> Option<String> {
+            let term = gazetteer.get(key.trim())?;
+            match term.extra("class") {
+                Some("province" | "capital" | "special-city" | "country") => Some(term.key.clone()),
+                _ => term.extra("parent").map(str::to_string),
+            }
+        };
+        let mut source_ids: HashMap<&str, u32> = HashMap::new();
+        let groups = Groups::from_sets(records.iter().map(|r| {
+            r.sources
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(|s| {
+                    let next = source_ids.len() as u32;
+                    *source_ids.entry(s).or_insert(next)
+                })
+                .collect()
+        }));
+        PersonFeatures {
+            names,
+            sex: records
+                .iter()
+                .map(|r| match r.sex.as_str() {
+                    "female" => 1,
+                    "male" => 2,
+                    _ => 0,
+                })
+                .collect(),
+            birth: records
+                .iter()
+                .map(|r| r.birth_from.zip(r.birth_to))
+                .collect(),
+            origin: records.iter().map(|r| place_id(&r.origin)).collect(),
+            origin_province: records
+                .iter()
+                .map(|r| province(&r.origin).and_then(|p| place_id(&p)))
+                .collect(),
+            taken: records
+                .iter()
+                .map(|r| r.taken_from.zip(r.taken_to))
+                .collect(),
+            taken_place: records.iter().map(|r| place_id(&r.taken_place)).collect(),
+            groups,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sex.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sex.is_empty()
+    }
+}
+
+fn prepare_names(records: &[PersonRecord]) -> Names {
+    // Names repeat a great deal; parse each distinct text once, in parallel.
+    let mut distinct: Vec<&str> = records
+        .iter()
+        .flat_map(|r| r.names.split(" | "))
+        .filter(|n| !n.trim().is_empty())
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let parsed: HashMap<&str, ParsedName> = distinct
+        .par_iter()
+        .filter_map(|&text| parse_name(text).ok().map(|p| (text, p)))
+        .collect();
+    let mut names = Names {
+        offsets: vec![0],
+        readings: Vec::new(),
+        syllables: Vec::new(),
+        sets: Vec::new(),
+        romanized: Vec::with_capacity(records.len()),
+        surname_frequency: HashMap::new(),
+        given_frequency: HashMap::new(),
+    };
+    let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
+    let mut intern = |names: &mut Names, positions: &[Box<[char]>]| -> (u32, u8) {
+        let start = names.syllables.len() as u32;
+        for set in positions {
+            let next = set_ids.len() as u32;
+            let id = *set_ids.entry(set.clone()).or_insert_with(|| {
+                names.sets.push(set.clone());
+                next
+            });
+            names.syllables.push(id);
+        }
+        (start, positions.len() as u8)
+    };
+    for record in records {
+        let mut keys: Vec<NameKey> = Vec::new();
+        for text in record.names.split(" | ") {
+            let Some(name) = parsed.get(text) else {
+                continue;
+            };
+            for reading in &name.readings {
+                let key = reading.key();
+                if keys.contains(&key) {
+                    continue;
+                }
+                let given = key.given();
+                let surname = intern(&mut names, &reading.surname);
+                let given_range = intern(&mut names, &reading.given);
+                names.readings.push(CompactReading {
+                    surname_key: key.surname_hash(),
+                    given_key: given
+                        .iter()
+                        .fold(0x9e37_79b9_7f4a_7c15u64, |h, &c| mix(h, u64::from(c))),
+                    full_key: key.hash64(),
+                    given_classes: [
+                        given.first().copied().unwrap_or(u16::MAX),
+                        given.get(1).copied().unwrap_or(u16::MAX),
+                    ],
+                    surname,
+                    given: given_range,
+                    given_romanized: reading
+                        .given
+                        .iter()
+                        .filter_map(|set| set.first())
+                        .filter_map(|&c| {
+                            girok_korean::romanize_syllable(c, girok_korean::System::Revised)
+                        })
+                        .collect::<String>()
+                        .into(),
+                });
+                keys.push(key);
+            }
+        }
+        names.offsets.push(names.readings.len() as u32);
+        names
+            .romanized
+            .push(romanized(record.names.split(" | ").next().unwrap_or("")).into());
+    }
+    let total = records.len().max(1) as f64;
+    for i in 0..records.len() {
+        let readings = names.of(i as RecordIndex);
+        let (mut surnames, mut givens): (Vec<u64>, Vec<u64>) = readings
+            .iter()
+            .map(|r| (r.surname_key, r.given_key))
+            .unzip();
+        surnames.dedup();
+        givens.dedup();
+        for s in surnames {
+            *names.surname_frequency.entry(s).or_default() += 1.0 / total;
+        }
+        for g in givens {
+            *names.given_frequency.entry(g).or_default() += 1.0 / total;
+        }
+    }
+    names
+}
+
+fn mix(hash: u64, value: u64) -> u64 {
+    (hash ^ value)
+        .wrapping_mul(0x0100_0000_01b3)
+        .rotate_left(23)
+}
+
+/// The letters of a name as typed, or its Revised Romanization if in Hangul.
+fn romanized(name: &str) -> String {
+    let folded = girok_korean::fold(name);
+    let mut out = String::with_capacity(folded.len());
+    for c in folded.chars() {
+        if let Some(rr) = girok_korean::romanize_syllable(c, girok_korean::System::Revised) {
+            out.push_str(&rr);
+        } else if c.is_alphabetic() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn overlap(a: (i32, i32), b: (i32, i32)) -> bool {
+    a.0 <= b.1 && b.0 <= a.1
+}
+
+fn gap(a: (i32, i32), b: (i32, i32)) -> i32 {
+    (b.0 - a.1).max(a.0 - b.1).max(0)
+}
+
+fn labels(levels: &[&str]) -> Vec<String> {
+    levels.iter().map(|l| l.to_string()).collect()
+}
+
+/// The comparisons for person records, in the order they are explained.
+pub fn comparisons(features: &Arc<PersonFeatures>) -> Vec<Box<dyn Comparison>> {
+    vec![
+        Box::new(SurnameComparison(features.clone())),
+        Box::new(GivenNameComparison(features.clone())),
+        Box::new(SexComparison(features.clone())),
+        Box::new(BirthComparison(features.clone())),
+        Box::new(OriginComparison(features.clone())),
+        Box::new(TakenComparison(features.clone())),
+    ]
+}
+
+struct SurnameComparison(Arc<PersonFeatures>);
+
+impl Comparison for SurnameComparison {
+    fn name(&self) -> &str {
+        "surname"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&["missing", "same surname", "similar jamo", "different"])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let names = &self.0.names;
+        let (x, y) = (names.of(a), names.of(b));
+        if x.is_empty() || y.is_empty() {
+            return 0;
+        }
+        if x.iter()
+            .any(|r| y.iter().any(|s| r.surname_key == s.surname_key))
+        {
+            return 1;
+        }
+        let similar = x.iter().any(|r| {
+            y.iter()
+                .any(|s| positions_similarity(names, r.surname, s.surname) >= 0.66)
+        });
+        if similar { 2 } else { 3 }
+    }
+    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+        let names = &self.0.names;
+        (level == 1)
+            .then(|| names.of(a).first())
+            .flatten()
+            .and_then(|r| names.surname_frequency.get(&r.surname_key).copied())
+    }
+}
+
+struct GivenNameComparison(Arc<PersonFeatures>);
+
+impl Comparison for GivenNameComparison {
+    fn name(&self) -> &str {
+        "given name"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&[
+            "missing",
+            "same Hangul possible",
+            "same name key",
+            "jamo similarity >= 0.75",
+            "romanized jaro-winkler >= 0.9",
+            "different",
+        ])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let names = &self.0.names;
+        let (x, y) = (names.of(a), names.of(b));
+        if x.is_empty() || y.is_empty() {
+            // A name that is no Korean name can still be compared as typed.
+            let (p, q) = (&names.romanized[a as usize], &names.romanized[b as usize]);
+            if p.is_empty() || q.is_empty() {
+                return 0;
+            }
+            return if p == q {
+                1
+            } else if strsim::jaro_winkler(p, q) >= 0.88 {
+                4
+            } else {
+                5
+            };
+        }
+        let mut best = 5;
+        for r in x {
+            for s in y {
+                let level = if r.given.1 == s.given.1
+                    && names
+                        .positions(r.given)
+                        .zip(names.positions(s.given))
+                        .all(|(p, q)| p.iter().any(|c| q.contains(c)))
+                {
+                    1
+                } else if r.given_key == s.given_key {
+                    2
+                } else if positions_similarity(names, r.given, s.given) >= 0.75 {
+                    3
+                } else {
+                    5
+                };
+                best = best.min(level);
+            }
+        }
+        // Typos survive in the letters: compare the given names as romanized.
+        if best == 5
+            && x.iter().any(|r| {
+                y.iter()
+                    .any(|s| strsim::jaro_winkler(&r.given_romanized, &s.given_romanized) >= 0.9)
+            })
+        {
+            best = 4;
+        }
+        best
+    }
+    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+        let names = &self.0.names;
+        (level == 1 || level == 2)
+            .then(|| names.of(a).first())
+            .flatten()
+            .and_then(|r| names.given_frequency.get(&r.given_key).copied())
+    }
+}
+
+/// Jamo similarity of two runs of candidate syllables (see girok-korean).
+fn positions_similarity(names: &Names, a: (u32, u8), b: (u32, u8)) -> f32 {
+    let longest = a.1.max(b.1);
+    if longest == 0 {
+        return 1.0;
+    }
+    let total: f32 = names
+        .positions(a)
+        .zip(names.positions(b))
+        .map(|(x, y)| girok_korean::syllable_similarity(x, y))
+        .sum();
+    total / f32::from(longest)
+}
+
+struct SexComparison(Arc<PersonFeatures>);
+
+impl Comparison for SexComparison {
+    fn name(&self) -> &str {
+        "sex"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&["missing", "same", "different"])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        match (self.0.sex[a as usize], self.0.sex[b as usize]) {
+            (0, _) | (_, 0) => 0,
+            (x, y) if x == y => 1,
+            _ => 2,
+        }
+    }
+}
+
+struct BirthComparison(Arc<PersonFeatures>);
+
+impl Comparison for BirthComparison {
+    fn name(&self) -> &str {
+        "birth year"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&[
+            "missing",
+            "same year",
+            "overlapping",
+            "within 3 years",
+            "different",
+        ])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let (Some(x), Some(y)) = (self.0.birth[a as usize], self.0.birth[b as usize]) else {
+            return 0;
+        };
+        if x.0 == x.1 && x == y {
+            1
+        } else if overlap(x, y) {
+            2
+        } else if gap(x, y) <= 3 {
+            3
+        } else {
+            4
+        }
+    }
+}
+
+struct OriginComparison(Arc<PersonFeatures>);
+
+impl Comparison for OriginComparison {
+    fn name(&self) -> &str {
+        "place of origin"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&["missing", "same place", "same province", "different"])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let f = &self.0;
+        let (Some(x), Some(y)) = (f.origin[a as usize], f.origin[b as usize]) else {
+            return 0;
+        };
+        if x == y {
+            1
+        } else if f.origin_province[a as usize].is_some()
+            && f.origin_province[a as usize] == f.origin_province[b as usize]
+        {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+struct TakenComparison(Arc<PersonFeatures>);
+
+impl Comparison for TakenComparison {
+    fn name(&self) -> &str {
+        "arrest date and place"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&[
+            "missing",
+            "same place, overlapping dates",
+            "overlapping dates",
+            "same place",
+            "different",
+        ])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let f = &self.0;
+        let (when_a, when_b) = (f.taken[a as usize], f.taken[b as usize]);
+        let (where_a, where_b) = (f.taken_place[a as usize], f.taken_place[b as usize]);
+        let same_time = match (when_a, when_b) {
+            (Some(x), Some(y)) => Some(overlap(x, y)),
+            _ => None,
+        };
+        let same_place = match (where_a, where_b) {
+            (Some(x), Some(y)) => Some(x == y),
+            _ => None,
+        };
+        match (same_time, same_place) {
+            (None, None) => 0,
+            (Some(true), Some(true)) => 1,
+            (Some(true), _) => 2,
+            (_, Some(true)) => 3,
+            _ => 4,
+        }
+    }
+}
+
+/// The blocking rules for person records: the name key, and, so that a typo
+/// in one part of a name does not hide a pair, the other parts together with
+/// birth year or place of origin.
+pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
+    let rule = |name: &str, part: fn(&CompactReading) -> u64, other: Other| {
+        let f = features.clone();
+        BlockingRule::new(name, move |record, keys| {
+            let others = other_keys(&f, record, other);
+            for reading in f.names.of(record) {
+                let key = part(reading);
+                for &o in &others {
+                    keys.push(mix(key, o));
+                }
+            }
+        })
+    };
+    // Comparisons by index: 0 surname, 1 given name, 2 sex, 3 birth year,
+    // 4 origin, 5 arrest. m is trained on two rules that together leave
+    // every comparison free at least once, and whose keys are independent of
+    // the comparisons they train (a shared first syllable would make a shared
+    // given name look like evidence of a match).
+    let f = features.clone();
+    let birth_and_origin =
+        BlockingRule::new("birth year, origin (training)", move |record, keys| {
+            let origins = other_keys(&f, record, Other::Origin);
+            for year in other_keys(&f, record, Other::BirthYear) {
+                keys.extend(origins.iter().map(|&o| mix(year, o)));
+            }
+        })
+        .training_only(&[3, 4]);
+    vec![
+        rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1]),
+        birth_and_origin,
+        rule("given name, birth year", |r| r.given_key, Other::BirthYear),
+        rule(
+            "surname, first given syllable, birth year",
+            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            Other::BirthYear,
+        ),
+        rule(
+            "surname, second given syllable, birth year",
+            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            Other::BirthYear,
+        ),
+        rule("given name, origin", |r| r.given_key, Other::Origin),
+        rule(
+            "surname, first given syllable, origin",
+            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            Other::Origin,
+        ),
+        rule(
+            "surname, second given syllable, origin",
+            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            Other::Origin,
+        ),
+    ]
+}
+
+#[derive(Clone, Copy)]
+enum Other {
+    Nothing,
+    BirthYear,
+    Origin,
+}
+
+fn other_keys(f: &PersonFeatures, record: RecordIndex, other: Other) -> Vec<u64> {
+    let i = record as usize;
+    match other {
+        Other::Nothing => vec![0],
+        Other::BirthYear => match f.birth[i] {
+            Some((from, to)) if to - from < MAX_BLOCKING_YEARS => {
+                (from..=to).map(|y| stable_hash(&y.to_string())).collect()
+            }
+            _ => Vec::new(),
+        },
+        Other::Origin => f.origin[i]
+            .map(|o| vec![u64::from(o) | 1 << 40])
+            .unwrap_or_default(),
+    }
+}

@@ -157,6 +157,40 @@ pub enum Command {
         #[arg(long)]
         truth: Option<PathBuf>,
     },
+    /// Find person records that describe the same person; proposals go to `girok review`.
+    Link {
+        /// Match probability at which a pair is proposed.
+        #[arg(long, default_value_t = girok_linkage::Settings::default().link_probability)]
+        link_probability: f64,
+        /// How many proposals to print.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Review linkage proposals: show them with the weight of every comparison, and record
+    /// decisions (journal changes that later `girok link` runs respect).
+    Review {
+        /// Show one proposal in full.
+        #[arg(long, value_name = "N", conflicts_with_all = ["confirm", "reject", "split", "unmerge"])]
+        show: Option<usize>,
+        /// The persons of proposal N are one person.
+        #[arg(long, value_name = "N")]
+        confirm: Option<usize>,
+        /// The persons of proposal N are different people.
+        #[arg(long, value_name = "N")]
+        reject: Option<usize>,
+        /// Proposal N is partly right: the persons in --keep are one person, the rest are not them.
+        #[arg(long, value_name = "N", requires = "keep")]
+        split: Option<usize>,
+        /// Person ids (comma separated) that are one person, for --split.
+        #[arg(long, value_delimiter = ',')]
+        keep: Vec<String>,
+        /// Withdraw every decision about a person (undo a merge or a rejection).
+        #[arg(long, value_name = "PERSON")]
+        unmerge: Option<String>,
+        /// Why; recorded in the journal.
+        #[arg(long, default_value = "reviewed with girok review")]
+        reason: String,
+    },
     /// Change the consent scope of a source. Narrowing is always allowed; widening needs --widen and a reason.
     SetConsent {
         source: String,

@@ -3,6 +3,7 @@
 
 mod cli;
 mod integrity;
+mod linking;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -348,6 +349,34 @@ fn run(cli: Cli) -> Result<ExitCode> {
             announce_checkpoint(&mut store, &cli.data)?;
         }
         Command::Terms { vocabulary, action } => terms(&cli.data, &actor, vocabulary, action)?,
+        Command::Link {
+            link_probability,
+            limit,
+        } => linking::link(&open(&cli.data)?, &cli.data, link_probability, limit)?,
+        Command::Review {
+            show,
+            confirm,
+            reject,
+            split,
+            keep,
+            unmerge,
+            reason,
+        } => {
+            let action = match (show, confirm, reject, split, unmerge) {
+                (Some(n), ..) => linking::Review::Show(n),
+                (_, Some(n), ..) => linking::Review::Confirm(n),
+                (_, _, Some(n), ..) => linking::Review::Reject(n),
+                (_, _, _, Some(n), _) => linking::Review::Split(n, keep),
+                (_, _, _, _, Some(person)) => linking::Review::Unmerge(person),
+                _ => linking::Review::List,
+            };
+            let mut store = open(&cli.data)?;
+            let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
+            linking::review(&mut store, &cli.data, &actor, action, &reason)?;
+            if writes {
+                announce_checkpoint(&mut store, &cli.data)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -488,6 +517,21 @@ fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<
         println!("dimension,key,en,ko,count,percent");
     }
     let total: u64 = store.count(RecordKind::Act)?;
+    let victim_records = store.victims()?;
+    let victims = store.link_decisions()?.count_resolved(&victim_records);
+    match format {
+        OutputFormat::Table => println!(
+            "Victims: {victims} persons ({} person records; records a reviewer merged count once)\n",
+            victim_records.len()
+        ),
+        OutputFormat::Csv => println!("victims,resolved,,,{victims},"),
+        OutputFormat::Json => {
+            json.insert(
+                "victims".into(),
+                serde_json::json!({"persons": victims, "person_records": victim_records.len()}),
+            );
+        }
+    }
     for dimension in by {
         let (name, store_dimension, vocabulary) = match dimension {
             Dimension::ActType => (

@@ -704,3 +704,81 @@ fn a_truncated_journal_is_caught_by_its_own_checkpoints() {
         "{out}"
     );
 }
+
+#[test]
+fn linkage_proposals_are_reviewed_as_reversible_journal_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    ok(dir.path(), &["demo", "--dir", &demo.to_string_lossy()]);
+    // The demo spells both witnesses three ways; linkage finds each as one person.
+    let out = ok(&demo, &["link"]);
+    assert!(out.contains("2 proposals"), "{out}");
+    let kim = out
+        .lines()
+        .find(|l| l.contains("김은주"))
+        .expect("a proposal for Kim Eun-ju");
+    assert!(
+        kim.contains("Eunju Kim") && kim.contains("Kim Eun-joo"),
+        "{kim}"
+    );
+    let number = kim[1..]
+        .split_whitespace()
+        .next()
+        .expect("number")
+        .to_string();
+    let shown = ok(&demo, &["review", "--show", &number]);
+    assert!(shown.contains("same Hangul possible"), "{shown}");
+    assert!(
+        shown.contains("surname") && shown.contains("weight"),
+        "{shown}"
+    );
+    assert!(ok(&demo, &["stats"]).contains("Victims: 9 persons"));
+
+    ok(
+        &demo,
+        &["review", "--confirm", &number, "--reason", "same witness"],
+    );
+    assert!(ok(&demo, &["stats"]).contains("Victims: 7 persons"));
+    // Confirmed persons are no longer proposed; the decision is in the journal.
+    let again = ok(&demo, &["link"]);
+    assert!(again.contains("1 proposals"), "{again}");
+    assert!(ok(&demo, &["history", "p-ko-kim"]).contains("same person"));
+
+    // Split: two spellings are one person, the third someone else.
+    let out = ok(&demo, &["link"]);
+    let kang = out.lines().find(|l| l.contains("강규리")).expect("Kang");
+    let number = kang[1..]
+        .split_whitespace()
+        .next()
+        .expect("number")
+        .to_string();
+    ok(
+        &demo,
+        &[
+            "review",
+            "--split",
+            &number,
+            "--keep",
+            "p-ko-kang,p-un-kang",
+        ],
+    );
+    // Merging records a reviewer kept apart is refused until one is unmerged.
+    let shown = ok(&demo, &["review", "--show", &number]);
+    assert!(shown.contains("p-media-kang"), "{shown}");
+    let conflict = fails(&demo, &["review", "--confirm", &number]);
+    assert!(
+        conflict.contains("decided to be different persons"),
+        "{conflict}"
+    );
+    let refused = fails(&demo, &["review", "--unmerge", "p-nobody"]);
+    assert!(refused.contains("no person p-nobody"), "{refused}");
+    ok(&demo, &["review", "--unmerge", "p-media-kim"]);
+    assert!(ok(&demo, &["stats"]).contains("Victims: 7 persons"));
+    // Unmerging twice is refused: nothing is left to withdraw.
+    let twice = fails(&demo, &["review", "--unmerge", "p-media-kim"]);
+    assert!(
+        twice.contains("no linkage decision names p-media-kim"),
+        "{twice}"
+    );
+    assert!(ok(&demo, &["check"]).contains("OK: the hash chain is intact"));
+}

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::blocking::{BlockingReport, Candidates};
 use crate::{Comparison, Problem, RecordIndex, ScoredPair, Settings};
@@ -18,7 +18,7 @@ const FLOOR: f64 = 1e-6;
 const INITIAL_LAMBDA: f64 = 1e-3;
 
 /// A trained model: the prior and, per comparison and level, m and u.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Model {
     /// Prior probability that a candidate pair is a match.
     pub lambda: f64,
@@ -28,10 +28,18 @@ pub struct Model {
     pub comparisons: Vec<ComparisonParameters>,
     pub em_iterations_run: usize,
     /// Records in the data set, for the floor of term frequencies.
-    records: usize,
+    pub records: usize,
+    /// Whether weights of shared values are adjusted for how common they are
+    /// (off where the data set is too small to know).
+    #[serde(default = "yes")]
+    pub term_frequencies: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ComparisonParameters {
     pub name: String,
     pub levels: Vec<String>,
@@ -40,7 +48,7 @@ pub struct ComparisonParameters {
 }
 
 /// Why a pair scored what it did: the weight of every comparison.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Explanation {
     pub prior_weight: f64,
     pub parts: Vec<Part>,
@@ -48,7 +56,7 @@ pub struct Explanation {
     pub probability: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Part {
     pub comparison: String,
     pub level: String,
@@ -102,6 +110,7 @@ impl Model {
                 .collect(),
             em_iterations_run: 0,
             records: problem.records,
+            term_frequencies: true,
         };
         model.normalise_m();
         let count = |rule: Option<usize>| -> Vec<(u64, f64)> {
@@ -181,6 +190,16 @@ impl Model {
         model
     }
 
+    /// A model trained elsewhere, for a data set of `records` records too
+    /// small to train on: its own prior (each person recorded about twice)
+    /// and no term-frequency adjustment.
+    pub fn for_small_data(mut self, records: usize) -> Model {
+        self.records = records;
+        self.random_match_probability = (1.0 / records.max(2) as f64).min(0.5);
+        self.term_frequencies = false;
+        self
+    }
+
     fn normalise_m(&mut self) {
         for c in &mut self.comparisons {
             let total: f64 = c.m[1..].iter().sum();
@@ -253,7 +272,7 @@ impl Model {
             return 0.0;
         }
         let c = &self.comparisons[index];
-        let u = match term_frequency {
+        let u = match term_frequency.filter(|_| self.term_frequencies) {
             Some(tf) => tf.max(1.0 / self.records.max(1) as f64),
             None => c.u[level],
         };
@@ -287,6 +306,7 @@ impl Model {
             .map(|(i, c)| {
                 let level = c.level(a, b);
                 let term_frequency = c.term_frequency(a, level);
+                let term_frequency = term_frequency.filter(|_| self.term_frequencies);
                 Part {
                     comparison: c.name().to_string(),
                     level: self.comparisons[i].levels[level as usize].clone(),

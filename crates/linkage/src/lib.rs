@@ -120,8 +120,9 @@ pub struct Linkage {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// Runs blocking, training, scoring and clustering.
-pub fn link(problem: &Problem, settings: &Settings) -> Linkage {
+/// Runs blocking, training, scoring and clustering; with `model`, uses it
+/// instead of training.
+pub fn link(problem: &Problem, settings: &Settings, model: Option<Model>) -> Linkage {
     let mut timings = Vec::new();
     let mut stage = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
@@ -130,7 +131,7 @@ pub fn link(problem: &Problem, settings: &Settings) -> Linkage {
     };
     let candidates = Candidates::build(problem, settings.max_block);
     lap("blocking", &mut timings);
-    let model = Model::train(problem, &candidates, settings);
+    let model = model.unwrap_or_else(|| Model::train(problem, &candidates, settings));
     lap("training", &mut timings);
     let (links, blocking) = model.score_candidates(problem, &candidates, settings.link_probability);
     lap("scoring", &mut timings);

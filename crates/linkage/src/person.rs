@@ -397,6 +397,18 @@ fn labels(levels: &[&str]) -> Vec<String> {
     levels.iter().map(|l| l.to_string()).collect()
 }
 
+/// Below this many person records, EM has too little to learn from and the
+/// shipped model is used.
+pub const MIN_TRAINING_RECORDS: usize = 5_000;
+
+/// The person model trained on 100,000 synthetic records
+/// (`bench/linkage/run.sh` writes it), for small databases.
+pub fn shipped_model(records: usize) -> crate::Model {
+    serde_json::from_str::<crate::Model>(include_str!("../data/person-model.json"))
+        .expect("the shipped person model is valid JSON (a test holds this)")
+        .for_small_data(records)
+}
+
 /// The comparisons for person records, in the order they are explained.
 pub fn comparisons(features: &Arc<PersonFeatures>) -> Vec<Box<dyn Comparison>> {
     vec![
@@ -721,5 +733,80 @@ fn other_keys(f: &PersonFeatures, record: RecordIndex, other: Other) -> Vec<u64>
         Other::Origin => f.origin[i]
             .map(|o| vec![u64::from(o) | 1 << 40])
             .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: &str, names: &str, sex: &str, birth: Option<i32>, source: &str) -> PersonRecord {
+        PersonRecord {
+            id: id.into(),
+            names: names.into(),
+            sex: sex.into(),
+            birth_from: birth,
+            birth_to: birth,
+            origin: "hoeryong".into(),
+            sources: source.into(),
+            ..PersonRecord::default()
+        }
+    }
+
+    #[test]
+    fn spellings_agree_and_strangers_do_not() {
+        let records = [
+            person("a", "김은주", "female", Some(1975), "s1"),
+            person("b", "Kim Eun-joo", "female", Some(1975), "s2"),
+            person("c", "Eunju Kim", "", None, "s3"),
+            person("d", "Kim Eun-ja", "female", Some(1990), "s4"),
+            person("e", "Kiim Eun-joo", "female", Some(1975), "s5"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        let (surname, given, birth) = (&compare[0], &compare[1], &compare[3]);
+        assert_eq!(given.level(0, 1), 1);
+        assert_eq!(given.level(0, 2), 1);
+        assert_eq!(surname.level(1, 2), 1);
+        assert_eq!(
+            given.level(0, 3),
+            3,
+            "은주 / 은자 share two of three jamo in one syllable"
+        );
+        assert_eq!(birth.level(0, 3), 4);
+        assert_eq!(birth.level(0, 2), 0, "an unknown birth is no evidence");
+        assert_ne!(given.level(0, 4), 5, "a typo still reads as close");
+        let model = shipped_model(records.len());
+        assert_eq!(model.comparisons.len(), compare.len());
+        assert!(model.weight(&compare, 0, 1) > 10.0);
+        assert!(model.weight(&compare, 0, 3) < 0.0);
+    }
+
+    #[test]
+    fn a_person_is_assembled_from_acts_and_sources() {
+        let records: Vec<Record> = serde_json::from_str(
+            r#"[
+            {"type":"person","id":"w1","names":[{"text":"Kang Gyu-ri","script":"latin"}]},
+            {"type":"source","id":"s1","kind":"interview","title":"t","consent":"internal","witness":"w1"},
+            {"type":"person","id":"v1","names":[{"text":"박동구","script":"hangul"}],"sex":"male"},
+            {"type":"act","id":"a1","act_type":"arrest","victim":"v1","date":"2019","place":"musan","victim_age":19},
+            {"type":"information","id":"i1","source":"s1","act":"a1"}
+        ]"#,
+        )
+        .expect("records");
+        let mut builder = PersonRecordsBuilder::default();
+        records.iter().for_each(|r| builder.add(r));
+        let persons = builder.finish();
+        assert_eq!(persons[0].sources, "s1");
+        let victim = &persons[1];
+        assert_eq!(
+            (victim.birth_from, victim.birth_to),
+            (Some(1999), Some(2000))
+        );
+        assert_eq!(
+            (victim.taken_from, victim.taken_place.as_str()),
+            (Some(2019), "musan")
+        );
+        assert_eq!(victim.sources, "s1");
     }
 }

@@ -58,6 +58,19 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "String::is_empty")]
         note: String,
     },
+    /// A reviewer's decision that person records are one person (`same`)
+    /// or pairwise different people. Later linkage runs respect it.
+    LinkDecision {
+        same: bool,
+        persons: Vec<RecordId>,
+        reason: String,
+    },
+    /// Withdraws every linkage decision about a person (unmerge): the
+    /// person stands alone again and later runs decide afresh.
+    Unlink {
+        person: RecordId,
+        reason: String,
+    },
     /// Marks the start of an import, so the same file is never imported twice.
     Import {
         file_name: String,
@@ -74,6 +87,8 @@ impl Change {
             Change::Delete { id, .. } => Some(id),
             Change::SetConsent { source, .. } => Some(source),
             Change::Custody { evidence, .. } => Some(evidence),
+            Change::LinkDecision { persons, .. } => persons.first(),
+            Change::Unlink { person, .. } => Some(person),
             Change::AddTerm { .. } | Change::Import { .. } => None,
         }
     }
@@ -110,6 +125,20 @@ impl Change {
             } => {
                 format!("import {records} records from {file_name}")
             }
+            Change::LinkDecision {
+                same,
+                persons,
+                reason,
+            } => {
+                let persons: Vec<&str> = persons.iter().map(RecordId::as_str).collect();
+                let verdict = if *same {
+                    "same person"
+                } else {
+                    "different persons"
+                };
+                format!("{verdict}: {}: {reason}", persons.join(", "))
+            }
+            Change::Unlink { person, reason } => format!("unmerge {person}: {reason}"),
             Change::Custody {
                 evidence,
                 sha256,
@@ -193,6 +222,28 @@ impl Change {
             } => {
                 require_text(None, "file_name", file_name)?;
                 check_sha256(None, sha256)
+            }
+            Change::LinkDecision {
+                persons, reason, ..
+            } => {
+                let mut distinct: Vec<&RecordId> = persons.iter().collect();
+                distinct.sort();
+                distinct.dedup();
+                if distinct.len() < 2 || distinct.len() != persons.len() {
+                    return Err(Invalid::field(
+                        persons.first(),
+                        "persons",
+                        "a decision names at least two different person records",
+                    ));
+                }
+                for person in persons {
+                    check_id(None, "persons", person)?;
+                }
+                require_text(persons.first(), "reason", reason)
+            }
+            Change::Unlink { person, reason } => {
+                check_id(None, "person", person)?;
+                require_text(Some(person), "reason", reason)
             }
         }
     }

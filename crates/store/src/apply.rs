@@ -130,7 +130,10 @@ pub(crate) fn apply(
             ..
         } => {
             let existing = current(conn, *kind, id, *base_revision)?;
-            let referrers = referrers(conn, *kind, id, 5)?;
+            let mut referrers = referrers(conn, *kind, id, 5)?;
+            if *kind == RecordKind::Person {
+                referrers.extend(decisions_about(conn, id)?);
+            }
             if !referrers.is_empty() {
                 return Err(StoreError::Conflict {
                     id: id.clone(),
@@ -229,7 +232,129 @@ pub(crate) fn apply(
                 .execute(params![sha256, file_name, records, meta.seq, meta.time])?;
             Ok(())
         }
+        Change::LinkDecision { same, persons, .. } => {
+            for person in persons {
+                require_person(conn, person, "persons")?;
+            }
+            let together = linked_with(conn, persons)?;
+            if *same {
+                // Merging must not join two records a reviewer kept apart.
+                if let Some((a, b)) = decided_pair(conn, "different_person", &together)? {
+                    return Err(conflict(
+                        persons,
+                        format!(
+                            "{a} and {b} were decided to be different persons; unmerge one of them first"
+                        ),
+                    ));
+                }
+            } else if let Some(person) = persons[1..]
+                .iter()
+                .find(|p| together_with(conn, &persons[0], p).unwrap_or(false))
+            {
+                return Err(conflict(
+                    persons,
+                    format!(
+                        "{} and {person} are merged as one person; unmerge one of them first",
+                        persons[0]
+                    ),
+                ));
+            }
+            let table = if *same {
+                "same_person"
+            } else {
+                "different_person"
+            };
+            let mut insert = conn.prepare_cached(&format!(
+                "INSERT OR IGNORE INTO {table} (a, b, seq) VALUES (?1, ?2, ?3)"
+            ))?;
+            for (i, x) in persons.iter().enumerate() {
+                for y in &persons[i + 1..] {
+                    let (a, b) = if x < y { (x, y) } else { (y, x) };
+                    insert.execute(params![a.as_str(), b.as_str(), meta.seq])?;
+                }
+            }
+            Ok(())
+        }
+        Change::Unlink { person, .. } => {
+            require_person(conn, person, "person")?;
+            let mut removed = 0;
+            for table in ["same_person", "different_person"] {
+                removed += conn
+                    .prepare_cached(&format!("DELETE FROM {table} WHERE a = ?1 OR b = ?1"))?
+                    .execute([person.as_str()])?;
+            }
+            if removed == 0 {
+                return Err(conflict(
+                    std::slice::from_ref(person),
+                    format!("no linkage decision names {person}"),
+                ));
+            }
+            Ok(())
+        }
     }
+}
+
+fn conflict(persons: &[RecordId], message: String) -> StoreError {
+    StoreError::Conflict {
+        id: persons
+            .first()
+            .cloned()
+            .unwrap_or_else(|| RecordId::new("")),
+        message,
+    }
+}
+
+fn require_person(conn: &Connection, id: &RecordId, field: &str) -> Result<(), StoreError> {
+    match live_kind(conn, id.as_str())? {
+        Some(RecordKind::Person) => Ok(()),
+        _ => Err(Invalid::field(Some(id), field, format!("no person {id}")).into()),
+    }
+}
+
+/// The persons merged with any of `persons` (themselves included).
+fn linked_with(conn: &Connection, persons: &[RecordId]) -> Result<Vec<String>, StoreError> {
+    let mut found: Vec<String> = persons.iter().map(|p| p.as_str().to_string()).collect();
+    let mut next = 0;
+    let mut statement = conn.prepare_cached(
+        "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
+    )?;
+    while next < found.len() {
+        let others: Vec<String> = statement
+            .query_map([&found[next]], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for other in others {
+            if !found.contains(&other) {
+                found.push(other);
+            }
+        }
+        next += 1;
+    }
+    Ok(found)
+}
+
+fn together_with(conn: &Connection, a: &RecordId, b: &RecordId) -> Result<bool, StoreError> {
+    Ok(linked_with(conn, std::slice::from_ref(a))?
+        .iter()
+        .any(|p| p == b.as_str()))
+}
+
+/// A pair of `persons` recorded in `table`, if any.
+fn decided_pair(
+    conn: &Connection,
+    table: &str,
+    persons: &[String],
+) -> Result<Option<(String, String)>, StoreError> {
+    let mut statement =
+        conn.prepare_cached(&format!("SELECT 1 FROM {table} WHERE a = ?1 AND b = ?2"))?;
+    for (i, x) in persons.iter().enumerate() {
+        for y in &persons[i + 1..] {
+            let (a, b) = if x < y { (x, y) } else { (y, x) };
+            if statement.exists(params![a, b])? {
+                return Ok(Some((a.clone(), b.clone())));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The registry row of a live record of `kind`, at `base_revision`.
@@ -378,6 +503,24 @@ impl std::fmt::Display for Referrer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} {} ({})", self.kind, self.id, self.field)
     }
+}
+
+/// Linkage decisions that name a person, as referrers (unmerge to remove them).
+fn decisions_about(conn: &Connection, id: &RecordId) -> Result<Vec<Referrer>, StoreError> {
+    let mut found = Vec::new();
+    for table in ["same_person", "different_person"] {
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT CASE WHEN a = ?1 THEN b ELSE a END FROM {table} WHERE a = ?1 OR b = ?1 LIMIT 5"
+        ))?;
+        for other in statement.query_map([id.as_str()], |r| r.get::<_, String>(0))? {
+            found.push(Referrer {
+                kind: table,
+                field: "linkage decision (unmerge first)",
+                id: RecordId::new(other?),
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Up to `limit` records of each referring table and column that refer to `id`.

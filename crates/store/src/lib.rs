@@ -71,6 +71,54 @@ pub enum StoreError {
     },
 }
 
+/// Reviewers' linkage decisions, as pairs of person ids (smaller first).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkDecisions {
+    pub same: Vec<(RecordId, RecordId)>,
+    pub different: Vec<(RecordId, RecordId)>,
+}
+
+impl LinkDecisions {
+    /// How many people `persons` are once merged records count once.
+    pub fn count_resolved(&self, persons: &[RecordId]) -> usize {
+        let resolved = self.resolved();
+        let mut people: Vec<&RecordId> = persons
+            .iter()
+            .map(|p| resolved.get(p).unwrap_or(p))
+            .collect();
+        people.sort();
+        people.dedup();
+        people.len()
+    }
+
+    /// Each person named in a same-person decision, to the smallest id of
+    /// the persons merged with it: the resolved person.
+    pub fn resolved(&self) -> std::collections::HashMap<RecordId, RecordId> {
+        let mut parent: std::collections::HashMap<RecordId, RecordId> = Default::default();
+        fn root(
+            parent: &std::collections::HashMap<RecordId, RecordId>,
+            mut id: RecordId,
+        ) -> RecordId {
+            while let Some(up) = parent.get(&id).filter(|up| **up != id) {
+                id = up.clone();
+            }
+            id
+        }
+        for (a, b) in &self.same {
+            for id in [a, b] {
+                parent.entry(id.clone()).or_insert_with(|| id.clone());
+            }
+            let (ra, rb) = (root(&parent, a.clone()), root(&parent, b.clone()));
+            let (keep, gone) = if ra <= rb { (ra, rb) } else { (rb, ra) };
+            parent.insert(gone, keep);
+        }
+        let ids: Vec<RecordId> = parent.keys().cloned().collect();
+        ids.into_iter()
+            .map(|id| (id.clone(), root(&parent, id)))
+            .collect()
+    }
+}
+
 /// A record with its registry data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -179,6 +227,11 @@ pub trait Store {
     ) -> Result<TreeReport, StoreError>;
     /// Counts of acts by one dimension, largest first; unknowns are a row of their own.
     fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError>;
+    /// The persons named as victims of at least one act.
+    fn victims(&self) -> Result<Vec<RecordId>, StoreError>;
+    /// Reviewers' linkage decisions: pairs decided to be the same person, and
+    /// pairs decided to be different persons.
+    fn link_decisions(&self) -> Result<LinkDecisions, StoreError>;
     /// Replays the journal into a scratch store and compares; `progress(done, total)`.
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError>;
 }

@@ -8,7 +8,8 @@
 pub const APPLICATION_ID: i32 = 0x4769_726b;
 
 /// Migration `i` brings a database from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE journal (
     seq     INTEGER PRIMARY KEY,
     time    TEXT NOT NULL,
@@ -180,7 +181,26 @@ CREATE TABLE import (
     seq       INTEGER NOT NULL,
     time      TEXT NOT NULL
 ) WITHOUT ROWID;
-"#];
+"#,
+    r#"
+-- Reviewers' linkage decisions, one row per pair of person records (a < b),
+-- with the journal entry that made them.
+CREATE TABLE same_person (
+    a   TEXT NOT NULL,
+    b   TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX same_person_b ON same_person(b);
+CREATE TABLE different_person (
+    a   TEXT NOT NULL,
+    b   TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (a, b)
+) WITHOUT ROWID;
+CREATE INDEX different_person_b ON different_person(b);
+"#,
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
@@ -201,4 +221,6 @@ pub const STATE_TABLES: &[(&str, &str)] = &[
     ("custody", "seq"),
     ("term", "vocabulary, key"),
     ("import", "sha256"),
+    ("same_person", "a, b"),
+    ("different_person", "a, b"),
 ];

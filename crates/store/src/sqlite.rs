@@ -11,6 +11,7 @@ use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
+use crate::LinkDecisions;
 use crate::apply::{self, Meta};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
@@ -579,6 +580,33 @@ impl Store for SqliteStore {
         let mut statement = self.conn.prepare(sql)?;
         let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn victims(&self) -> Result<Vec<RecordId>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT DISTINCT victim FROM act ORDER BY victim")?;
+        let rows = statement.query_map([], |r| Ok(RecordId::new(r.get::<_, String>(0)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn link_decisions(&self) -> Result<LinkDecisions, StoreError> {
+        let pairs = |table: &str| -> Result<Vec<(RecordId, RecordId)>, StoreError> {
+            let mut statement = self
+                .conn
+                .prepare(&format!("SELECT a, b FROM {table} ORDER BY a, b"))?;
+            let rows = statement.query_map([], |r| {
+                Ok((
+                    RecordId::new(r.get::<_, String>(0)?),
+                    RecordId::new(r.get::<_, String>(1)?),
+                ))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok(LinkDecisions {
+            same: pairs("same_person")?,
+            different: pairs("different_person")?,
+        })
     }
 
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {

@@ -279,7 +279,7 @@ fn run(
         must_link: &[],
         cannot_link: &[],
     };
-    let linkage = girok_linkage::link(&problem, settings);
+    let linkage = girok_linkage::link(&problem, settings, None);
     let linking: f64 = linkage.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
     // Quality is measured outside the timed stages.
     let candidates = Candidates::build(&problem, settings.max_block);

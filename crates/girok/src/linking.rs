@@ -1,0 +1,353 @@
+//! `girok link` and `girok review`: proposals of person records that are one
+//! person, and reviewers' decisions about them as journal changes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
+use girok_linkage::{Explanation, Groups, Problem, RecordIndex, Settings};
+use girok_model::{Change, RecordId};
+use girok_store::{SqliteStore, Store};
+use serde::{Deserialize, Serialize};
+
+/// Where the latest proposals are kept: derived data, rebuilt by every run.
+fn proposals_path(data: &Path) -> PathBuf {
+    data.join("link-proposals.json")
+}
+
+#[derive(Serialize, Deserialize)]
+struct Proposals {
+    /// The journal size the proposals were computed at.
+    journal_size: u64,
+    proposals: Vec<Proposal>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Proposal {
+    number: usize,
+    persons: Vec<ProposedPerson>,
+    /// Mean match probability over the pairs in the proposal.
+    probability: f64,
+    /// The pairs that linked the proposal, with why.
+    links: Vec<ExplainedPair>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProposedPerson {
+    id: String,
+    names: String,
+    sex: String,
+    birth: String,
+    origin: String,
+    sources: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ExplainedPair {
+    a: String,
+    b: String,
+    explanation: Explanation,
+}
+
+fn describe(person: &PersonRecord) -> ProposedPerson {
+    let birth = match (person.birth_from, person.birth_to) {
+        (Some(from), Some(to)) if from == to => from.to_string(),
+        (Some(from), Some(to)) => format!("{from}–{to}"),
+        _ => "unknown".into(),
+    };
+    ProposedPerson {
+        id: person.id.clone(),
+        names: person.names.clone(),
+        sex: if person.sex.is_empty() {
+            "unknown".into()
+        } else {
+            person.sex.clone()
+        },
+        birth,
+        origin: if person.origin.is_empty() {
+            "unknown".into()
+        } else {
+            person.origin.clone()
+        },
+        sources: person.sources.clone(),
+    }
+}
+
+/// Runs linkage over every person record and saves the proposals.
+pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usize) -> Result<()> {
+    let mut builder = PersonRecordsBuilder::default();
+    store.for_each_record(&mut |record| {
+        builder.add(&record);
+        Ok(())
+    })?;
+    let persons = builder.finish();
+    let index: HashMap<&str, RecordIndex> = persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i as RecordIndex))
+        .collect();
+    let decisions = store.link_decisions()?;
+    let pairs = |decided: &[(RecordId, RecordId)]| -> Vec<(RecordIndex, RecordIndex)> {
+        decided
+            .iter()
+            .filter_map(|(a, b)| Some((*index.get(a.as_str())?, *index.get(b.as_str())?)))
+            .collect()
+    };
+    let (must_link, cannot_link) = (pairs(&decisions.same), pairs(&decisions.different));
+    let features = Arc::new(PersonFeatures::new(&persons));
+    let comparisons = girok_linkage::person::comparisons(&features);
+    let rules = girok_linkage::person::blocking_rules(&features);
+    let groups: Groups = features.groups.clone();
+    let problem = Problem {
+        records: persons.len(),
+        comparisons: &comparisons,
+        blocking: &rules,
+        groups: &groups,
+        must_link: &must_link,
+        cannot_link: &cannot_link,
+    };
+    let settings = Settings {
+        link_probability,
+        ..Settings::default()
+    };
+    let model = (persons.len() < person::MIN_TRAINING_RECORDS)
+        .then(|| person::shipped_model(persons.len()));
+    let linkage = girok_linkage::link(&problem, &settings, model);
+    let resolved = decisions.resolved();
+    let mut proposals = Vec::new();
+    for members in linkage.clusters.groups() {
+        // A cluster a reviewer already confirmed whole needs no review.
+        let roots: Vec<Option<&RecordId>> = members
+            .iter()
+            .map(|&m| resolved.get(&RecordId::new(&persons[m as usize].id)))
+            .collect();
+        if roots.iter().all(|r| r.is_some() && *r == roots[0]) {
+            continue;
+        }
+        let links: Vec<ExplainedPair> = linkage
+            .links
+            .iter()
+            .filter(|l| members.contains(&l.a) && members.contains(&l.b))
+            .map(|l| ExplainedPair {
+                a: persons[l.a as usize].id.clone(),
+                b: persons[l.b as usize].id.clone(),
+                explanation: linkage.model.explain(&comparisons, l.a, l.b),
+            })
+            .collect();
+        let mut sum = 0.0;
+        let mut count = 0;
+        for (i, &a) in members.iter().enumerate() {
+            for &b in &members[i + 1..] {
+                sum += linkage.model.explain(&comparisons, a, b).probability;
+                count += 1;
+            }
+        }
+        proposals.push(Proposal {
+            number: 0,
+            persons: members
+                .iter()
+                .map(|&m| describe(&persons[m as usize]))
+                .collect(),
+            probability: sum / f64::from(count.max(1)),
+            links,
+        });
+    }
+    // Least certain first: that is where a reviewer's eye is worth most.
+    proposals.sort_by(|x, y| x.probability.total_cmp(&y.probability));
+    for (i, proposal) in proposals.iter_mut().enumerate() {
+        proposal.number = i + 1;
+    }
+    let saved = Proposals {
+        journal_size: store.head()?.0,
+        proposals,
+    };
+    let path = proposals_path(data);
+    std::fs::write(&path, serde_json::to_vec_pretty(&saved)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    let timings: Vec<String> = linkage
+        .timings
+        .iter()
+        .map(|(stage, d)| format!("{stage} {:.2} s", d.as_secs_f64()))
+        .collect();
+    println!(
+        "{} person records, {} candidate pairs ({} rules), {} links, {} proposals ({})",
+        persons.len(),
+        linkage.blocking.candidate_pairs,
+        linkage.blocking.rules.len(),
+        linkage.links.len(),
+        saved.proposals.len(),
+        timings.join(", ")
+    );
+    for proposal in saved.proposals.iter().take(limit) {
+        print_summary(proposal);
+    }
+    if saved.proposals.len() > limit {
+        println!("... and {} more", saved.proposals.len() - limit);
+    }
+    println!(
+        "Review with `girok review --show N`, then --confirm N, --reject N or --split N --keep IDS."
+    );
+    Ok(())
+}
+
+fn print_summary(proposal: &Proposal) {
+    println!(
+        "#{:<4} p = {:.3}  {}",
+        proposal.number,
+        proposal.probability,
+        proposal
+            .persons
+            .iter()
+            .map(|p| format!("{} ({})", p.names, p.id))
+            .collect::<Vec<_>>()
+            .join("  ~  ")
+    );
+}
+
+fn print_full(proposal: &Proposal) {
+    print_summary(proposal);
+    for person in &proposal.persons {
+        println!(
+            "  {}: {} · sex {} · born {} · from {} · sources {}",
+            person.id, person.names, person.sex, person.birth, person.origin, person.sources
+        );
+    }
+    for link in &proposal.links {
+        let e = &link.explanation;
+        println!(
+            "  {} ~ {}: weight {:+.2} (probability {:.4}); prior {:+.2}",
+            link.a, link.b, e.weight, e.probability, e.prior_weight
+        );
+        for part in &e.parts {
+            let tf = part
+                .term_frequency
+                .map(|tf| format!(" (value shared by {:.2}% of records)", tf * 100.0))
+                .unwrap_or_default();
+            println!(
+                "      {:<24} {:<34} {:+7.2}{tf}",
+                part.comparison, part.level, part.weight
+            );
+        }
+    }
+}
+
+fn load(data: &Path) -> Result<Proposals> {
+    let path = proposals_path(data);
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "no linkage proposals at {}; run `girok link` first",
+            path.display()
+        )
+    })?;
+    serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
+}
+
+fn proposal(proposals: &Proposals, number: usize) -> Result<&Proposal> {
+    match proposals.proposals.iter().find(|p| p.number == number) {
+        Some(found) => Ok(found),
+        None if proposals.proposals.is_empty() => {
+            bail!("there is no proposal {number}: the last `girok link` proposed nothing")
+        }
+        None => bail!(
+            "there is no proposal {number}; the last `girok link` made proposals 1 to {}",
+            proposals.proposals.len()
+        ),
+    }
+}
+
+/// What a reviewer asked for.
+pub enum Review {
+    List,
+    Show(usize),
+    Confirm(usize),
+    Reject(usize),
+    Split(usize, Vec<String>),
+    Unmerge(String),
+}
+
+pub fn review(
+    store: &mut SqliteStore,
+    data: &Path,
+    actor: &str,
+    action: Review,
+    reason: &str,
+) -> Result<()> {
+    let ids = |p: &Proposal| -> Vec<RecordId> {
+        p.persons.iter().map(|p| RecordId::new(&p.id)).collect()
+    };
+    let changes: Vec<Change> = match action {
+        Review::List => {
+            let proposals = load(data)?;
+            let head = store.head()?.0;
+            if head != proposals.journal_size {
+                println!(
+                    "Note: the journal has changed since `girok link` ran (entry {} then, {head} now).",
+                    proposals.journal_size
+                );
+            }
+            for p in &proposals.proposals {
+                print_summary(p);
+            }
+            return Ok(());
+        }
+        Review::Show(n) => {
+            print_full(proposal(&load(data)?, n)?);
+            return Ok(());
+        }
+        Review::Confirm(n) => vec![Change::LinkDecision {
+            same: true,
+            persons: ids(proposal(&load(data)?, n)?),
+            reason: reason.to_string(),
+        }],
+        Review::Reject(n) => vec![Change::LinkDecision {
+            same: false,
+            persons: ids(proposal(&load(data)?, n)?),
+            reason: reason.to_string(),
+        }],
+        Review::Split(n, keep) => {
+            let proposals = load(data)?;
+            let all = ids(proposal(&proposals, n)?);
+            let keep: Vec<RecordId> = keep.iter().map(RecordId::new).collect();
+            if let Some(stranger) = keep.iter().find(|k| !all.contains(k)) {
+                bail!("{stranger} is not in proposal {n}");
+            }
+            let rest: Vec<RecordId> = all.into_iter().filter(|p| !keep.contains(p)).collect();
+            let (Some(first), false) = (keep.first(), rest.is_empty()) else {
+                bail!("--keep must name some but not all persons of proposal {n}");
+            };
+            let mut changes = Vec::new();
+            if keep.len() > 1 {
+                changes.push(Change::LinkDecision {
+                    same: true,
+                    persons: keep.clone(),
+                    reason: reason.to_string(),
+                });
+            }
+            changes.push(Change::LinkDecision {
+                same: false,
+                persons: std::iter::once(first.clone()).chain(rest).collect(),
+                reason: reason.to_string(),
+            });
+            changes
+        }
+        Review::Unmerge(person) => vec![Change::Unlink {
+            person: RecordId::new(&person),
+            reason: reason.to_string(),
+        }],
+    };
+    let summaries: Vec<String> = changes.iter().map(Change::summary).collect();
+    let (seq, _) = store.write(actor, |sink| {
+        let mut last = 0;
+        for change in changes {
+            last = sink.apply(change)?;
+        }
+        Ok::<u64, anyhow::Error>(last)
+    })?;
+    for summary in summaries {
+        println!("Recorded: {summary}");
+    }
+    println!("Journal entry {seq}. Later `girok link` runs respect this decision.");
+    Ok(())
+}

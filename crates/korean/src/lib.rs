@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 mod name;
 mod spelling;
 
-pub use name::{NameError, NameKey, ParsedName, Reading, parse_name, syllable_similarity};
+pub use name::{
+    NameError, NameKey, ParsedName, Reading, parse_name, parse_name_repairing, syllable_similarity,
+};
 pub use spelling::{fold, spellings_of, table as spelling_table};
 
 const SYLLABLE_BASE: u32 = 0xAC00;

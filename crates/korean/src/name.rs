@@ -19,6 +19,8 @@ const MAX_RUN_LETTERS: usize = 40;
 const MAX_SYLLABLES: usize = 12;
 const MAX_SEGMENTATIONS: usize = 8;
 const MAX_READINGS: usize = 8;
+/// A repaired name may be any of several names; keep a few more readings.
+const MAX_REPAIRED_READINGS: usize = 16;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
@@ -98,6 +100,66 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
         return Err(NameError::Empty);
     }
     Ok(ParsedName { readings })
+}
+
+/// Like [`parse_name`], but a name that does not parse is read as the
+/// names one typing slip away that do (a letter dropped, doubled or two
+/// swapped: "Kiim" as Kim, "Pko" as Pok, "Sn" as Son or Sun). The second
+/// value tells whether the name was repaired.
+pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError> {
+    // A surname outside the table is more often a slip ("Kiim") than a rare name.
+    let (unrepaired, error) = match parse_name(text) {
+        Ok(parsed) if parsed.readings.iter().any(|r| r.surname_class.is_some()) => {
+            return Ok((parsed, false));
+        }
+        Ok(parsed) => (parsed, None),
+        Err(error @ NameError::NotKorean { .. }) => (
+            ParsedName {
+                readings: Vec::new(),
+            },
+            Some(error),
+        ),
+        Err(other) => return Err(other),
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let letter = |i: usize| chars.get(i).is_some_and(|c| c.is_ascii_alphabetic());
+    let mut variants: Vec<String> = Vec::new();
+    for i in (0..chars.len()).filter(|&i| letter(i)) {
+        let mut dropped = chars.clone();
+        dropped.remove(i);
+        variants.push(dropped.into_iter().collect());
+        if letter(i + 1) {
+            let mut swapped = chars.clone();
+            swapped.swap(i, i + 1);
+            variants.push(swapped.into_iter().collect());
+        }
+        for vowel in ['a', 'e', 'i', 'o', 'u'] {
+            let mut inserted = chars.clone();
+            inserted.insert(i + 1, vowel);
+            variants.push(inserted.into_iter().collect());
+        }
+    }
+    let mut found: Vec<Reading> = Vec::new();
+    for reading in variants
+        .iter()
+        .filter_map(|v| parse_name(v).ok())
+        .flat_map(|p| p.readings)
+    {
+        if !found.contains(&reading) {
+            found.push(reading);
+        }
+    }
+    // Repairs that find a known surname win; others only when nothing else reads.
+    if found.iter().any(|r| r.surname_class.is_some()) {
+        found.retain(|r| r.surname_class.is_some());
+    } else if error.is_none() {
+        return Ok((unrepaired, false));
+    }
+    found.truncate(MAX_REPAIRED_READINGS);
+    match error {
+        Some(error) if found.is_empty() => Err(error),
+        _ => Ok((ParsedName { readings: found }, true)),
+    }
 }
 
 /// A run of name text between spaces: its folded letters and the syllable
@@ -772,6 +834,22 @@ mod tests {
             parse_name("金恩珠").is_err(),
             "Chinese characters are not read"
         );
+    }
+
+    #[test]
+    fn typing_slips_are_repaired() {
+        let kim = key("김은주");
+        for slip in ["Kiim Eun-joo", "Kmi Eun-joo", "Kim Eun-jxoo", "Kim Eunjo"] {
+            let (parsed, _) = parse_name_repairing(slip).expect(slip);
+            assert!(
+                parsed.keys().iter().any(|k| kim.contains(k)),
+                "{slip}: {:?}",
+                parsed.keys()
+            );
+        }
+        let (_, repaired) = parse_name_repairing("Kim Eun-joo").expect("parses");
+        assert!(!repaired);
+        assert!(parse_name_repairing("").is_err());
     }
 
     #[test]

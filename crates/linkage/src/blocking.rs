@@ -20,6 +20,9 @@ pub struct BlockingRule {
     pub trains: bool,
     /// A rule for training only, too coarse to produce candidates.
     pub training_only: bool,
+    /// Blocks larger than this are skipped (and reported), when smaller than
+    /// the run's setting: for rules that only help where keys are rare.
+    pub max_block: Option<usize>,
     #[allow(clippy::type_complexity)]
     pub keys: Box<dyn Fn(RecordIndex, &mut Vec<u64>) + Sync + Send>,
 }
@@ -34,6 +37,7 @@ impl BlockingRule {
             fixes: Vec::new(),
             trains: false,
             training_only: false,
+            max_block: None,
             keys: Box::new(keys),
         }
     }
@@ -42,6 +46,12 @@ impl BlockingRule {
     pub fn training(mut self, fixes: &[usize]) -> BlockingRule {
         self.fixes = fixes.to_vec();
         self.trains = true;
+        self
+    }
+
+    /// Skips this rule's blocks larger than `records`.
+    pub fn with_max_block(mut self, records: usize) -> BlockingRule {
+        self.max_block = Some(records);
         self
     }
 
@@ -290,6 +300,7 @@ impl Candidates {
 }
 
 fn index_rule(rule: &BlockingRule, records: usize, max_block: usize) -> RuleIndex {
+    let max_block = rule.max_block.map_or(max_block, |own| own.min(max_block));
     let keys: Vec<Vec<u32>> = (0..records as RecordIndex)
         .into_par_iter()
         .map_init(Vec::new, |scratch, record| {

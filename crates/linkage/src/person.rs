@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 
-use girok_korean::{NameKey, ParsedName, parse_name};
+use girok_korean::{NameKey, ParsedName, parse_name_repairing};
 use girok_model::vocab::builtin;
 use girok_model::{Record, Sex, VocabKind};
 use rayon::prelude::*;
@@ -25,6 +25,10 @@ const TAKEN: [&str; 4] = [
     "forced-repatriation",
     "enforced-disappearance",
 ];
+
+/// Blocks on one given syllable are kept only this small: they catch typing
+/// slips in rare names, and in common ones would compare nearly everyone.
+const SYLLABLE_BLOCK: usize = 40;
 
 /// Intervals wider than this are too vague to block on year by year.
 const MAX_BLOCKING_YEARS: i32 = 5;
@@ -278,7 +282,7 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
     distinct.dedup();
     let parsed: HashMap<&str, ParsedName> = distinct
         .par_iter()
-        .filter_map(|&text| parse_name(text).ok().map(|p| (text, p)))
+        .filter_map(|&text| parse_name_repairing(text).ok().map(|(p, _)| (text, p)))
         .collect();
     let mut names = Names {
         offsets: vec![0],
@@ -693,23 +697,27 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
             "surname, first given syllable, birth year",
             |r| mix(r.surname_key, u64::from(r.given_classes[0])),
             Other::BirthYear,
-        ),
+        )
+        .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, birth year",
             |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
             Other::BirthYear,
-        ),
+        )
+        .with_max_block(SYLLABLE_BLOCK),
         rule("given name, origin", |r| r.given_key, Other::Origin),
         rule(
             "surname, first given syllable, origin",
             |r| mix(r.surname_key, u64::from(r.given_classes[0])),
             Other::Origin,
-        ),
+        )
+        .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, origin",
             |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
             Other::Origin,
-        ),
+        )
+        .with_max_block(SYLLABLE_BLOCK),
     ]
 }
 

@@ -53,6 +53,9 @@ enum Command {
         /// Mean probability at which clusters merge.
         #[arg(long, default_value_t = Settings::default().cluster_probability)]
         cluster_probability: f64,
+        /// Writes the true pairs blocking missed here (row numbers), for error analysis.
+        #[arg(long)]
+        missed: Option<PathBuf>,
         /// Writes each record's cluster (row number, cluster) here, for error analysis.
         #[arg(long)]
         clusters: Option<PathBuf>,
@@ -78,6 +81,7 @@ fn main() -> Result<()> {
             clusters,
             link_probability,
             cluster_probability,
+            missed,
         } => {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -88,13 +92,11 @@ fn main() -> Result<()> {
                 cluster_probability,
                 ..Settings::default()
             };
-            run(
-                schema,
-                &input,
-                truth.as_deref(),
-                clusters.as_deref(),
-                &settings,
-            )
+            let diagnostics = Diagnostics {
+                clusters: clusters.as_deref(),
+                missed: missed.as_deref(),
+            };
+            run(schema, &input, truth.as_deref(), diagnostics, &settings)
         }
     }
 }
@@ -251,6 +253,42 @@ fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
     })
 }
 
+/// Optional files for error analysis.
+struct Diagnostics<'a> {
+    clusters: Option<&'a Path>,
+    missed: Option<&'a Path>,
+}
+
+fn write_missed(path: &Path, candidates: &Candidates, prepared: &Prepared) -> Result<()> {
+    let found = candidates.fold(
+        &prepared.groups,
+        std::collections::HashSet::new,
+        |set, _, a, b| {
+            set.insert((a, b));
+        },
+        |mut x, y| {
+            x.extend(y);
+            x
+        },
+    );
+    let mut by_entity: HashMap<u32, Vec<u32>> = HashMap::new();
+    for (i, &t) in prepared.truth.iter().enumerate() {
+        by_entity.entry(t).or_default().push(i as u32);
+    }
+    let mut lines = Vec::new();
+    for members in by_entity.values() {
+        for (i, &a) in members.iter().enumerate() {
+            for &b in &members[i + 1..] {
+                if !found.contains(&(a.min(b), a.max(b))) {
+                    lines.push(format!("{a}\t{b}"));
+                }
+            }
+        }
+    }
+    std::fs::write(path, lines.join("\n"))?;
+    Ok(())
+}
+
 fn peak_memory_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -262,7 +300,7 @@ fn run(
     schema: Schema,
     inputs: &[PathBuf],
     truth: Option<&Path>,
-    clusters_out: Option<&Path>,
+    diagnostics: Diagnostics,
     settings: &Settings,
 ) -> Result<()> {
     let start = Instant::now();
@@ -285,7 +323,10 @@ fn run(
     let candidates = Candidates::build(&problem, settings.max_block);
     let completeness = metrics::pairs_completeness(&candidates, &prepared.groups, &prepared.truth);
     let predicted = linkage.clusters.assignments();
-    if let Some(path) = clusters_out {
+    if let Some(path) = diagnostics.missed {
+        write_missed(path, &candidates, &prepared)?;
+    }
+    if let Some(path) = diagnostics.clusters {
         let lines: Vec<String> = predicted
             .iter()
             .enumerate()

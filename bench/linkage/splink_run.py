@@ -167,7 +167,7 @@ def main():
     timings = {"prepare": time.perf_counter() - start}
     stage = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
     for rule in training_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     timings["training"] = time.perf_counter() - stage

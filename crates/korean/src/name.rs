@@ -536,17 +536,27 @@ fn positions_similarity(a: &[Candidates], b: &[Candidates]) -> f32 {
 /// How alike two candidate sets are: 1 when they share a syllable, else the
 /// share of jamo the closest pair has in common.
 pub fn syllable_similarity(a: &[char], b: &[char]) -> f32 {
+    // Candidate sets are sorted: a shared syllable is found by one merge.
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return 1.0,
+        }
+    }
+    let jamo = |c: &char| {
+        let index = (*c as u32).wrapping_sub(0xAC00);
+        (index / 588, index % 588 / 28, index % 28)
+    };
     let mut best = 0u8;
-    for &x in a.iter() {
-        for &y in b.iter() {
-            if x == y {
-                return 1.0;
-            }
-            if let (Some(x), Some(y)) = (Syllable::decompose(x), Syllable::decompose(y)) {
-                let shared = u8::from(x.initial == y.initial)
-                    + u8::from(x.vowel == y.vowel)
-                    + u8::from(x.final_ == y.final_);
-                best = best.max(shared);
+    for x in a.iter().map(jamo) {
+        for y in b.iter().map(jamo) {
+            let shared = u8::from(x.0 == y.0) + u8::from(x.1 == y.1) + u8::from(x.2 == y.2);
+            best = best.max(shared);
+            // Two of three is the most that different syllables can share.
+            if best == 2 {
+                return 2.0 / 3.0;
             }
         }
     }

@@ -182,14 +182,41 @@ impl Candidates {
         visit: impl Fn(&mut T, usize, RecordIndex, RecordIndex) + Sync + Send,
         merge: impl Fn(T, T) -> T + Sync + Send,
     ) -> T {
+        self.fold_sampled(1, groups, init, visit, merge)
+    }
+
+    /// `fold` over every `sample`-th block of each rule: about 1/`sample` of
+    /// the candidate pairs, for estimates on large data.
+    pub fn fold_sampled<T: Send>(
+        &self,
+        sample: usize,
+        groups: &Groups,
+        init: impl Fn() -> T + Sync + Send,
+        visit: impl Fn(&mut T, usize, RecordIndex, RecordIndex) + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
         let work: Vec<(usize, u32, u32)> = self
             .rules
             .iter()
             .enumerate()
             .filter(|(_, rule)| !rule.training_only)
-            .flat_map(|(r, rule)| rule.blocks.iter().map(move |&(s, e)| (r, s, e)))
+            .flat_map(|(r, rule)| {
+                rule.blocks
+                    .iter()
+                    .step_by(sample.max(1))
+                    .map(move |&(s, e)| (r, s, e))
+            })
             .collect();
         self.fold_blocks(&work, groups, true, init, visit, merge)
+    }
+
+    /// Pairs in the blocks of all candidate rules, before removing pairs
+    /// that several rules produce: an upper bound on the candidates.
+    pub fn block_pairs(&self) -> u64 {
+        (0..self.rules.len())
+            .filter(|&r| !self.rules[r].training_only)
+            .map(|r| self.rule_pairs(r))
+            .sum()
     }
 
     /// Visits the pairs of one rule, whether or not earlier rules produced

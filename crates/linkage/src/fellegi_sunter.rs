@@ -113,6 +113,8 @@ impl Model {
             term_frequencies: true,
         };
         model.normalise_m();
+        // Sampling keeps training cheap on large data; the prior is scaled back up.
+        let all_rules_sample = candidates.block_pairs() / settings.max_training_pairs.max(1) + 1;
         let count = |rule: Option<usize>| -> Vec<(u64, f64)> {
             let init = HashMap::<u64, u64>::new;
             let visit = |counts: &mut HashMap<u64, u64>, _, a, b| {
@@ -131,7 +133,13 @@ impl Model {
                     let sample = candidates.rule_pairs(r) / settings.max_training_pairs.max(1) + 1;
                     candidates.fold_rule(r, sample as usize, problem.groups, init, visit, merge)
                 }
-                None => candidates.fold(problem.groups, init, visit, merge),
+                None => candidates.fold_sampled(
+                    all_rules_sample as usize,
+                    problem.groups,
+                    init,
+                    visit,
+                    merge,
+                ),
             };
             counts.into_iter().map(|(k, v)| (k, v as f64)).collect()
         };
@@ -182,7 +190,8 @@ impl Model {
                 break;
             }
         }
-        let candidate_pairs: f64 = patterns.iter().map(|(_, count)| count).sum();
+        let candidate_pairs: f64 =
+            patterns.iter().map(|(_, count)| count).sum::<f64>() * all_rules_sample as f64;
         let n = problem.records as f64;
         let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
         model.random_match_probability =

@@ -25,6 +25,7 @@ pub mod fellegi_sunter;
 pub mod generic;
 pub mod metrics;
 pub mod person;
+pub mod similarity;
 
 use std::time::{Duration, Instant};
 
@@ -76,9 +77,9 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            u_sample: 2_000_000,
+            u_sample: 1_000_000,
             em_iterations: 40,
-            max_training_pairs: 5_000_000,
+            max_training_pairs: 1_000_000,
             link_probability: 0.9,
             cluster_probability: 0.6,
             max_block: 5_000,

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::blocking::{BlockingRule, Groups};
 use crate::generic::stable_hash;
+use crate::similarity::jaro_winkler;
 use crate::{Comparison, RecordIndex};
 
 /// Acts that start a disappearance: where and when the person was taken.
@@ -29,6 +30,9 @@ const TAKEN: [&str; 4] = [
 /// Blocks on one given syllable are kept only this small: they catch typing
 /// slips in rare names, and in common ones would compare nearly everyone.
 const SYLLABLE_BLOCK: usize = 40;
+
+/// Readings of a name compared by similarity (the likeliest come first).
+const FUZZY_READINGS: usize = 3;
 
 /// Intervals wider than this are too vague to block on year by year.
 const MAX_BLOCKING_YEARS: i32 = 5;
@@ -445,6 +449,10 @@ impl Comparison for SurnameComparison {
         {
             return 1;
         }
+        let (x, y) = (
+            &x[..x.len().min(FUZZY_READINGS)],
+            &y[..y.len().min(FUZZY_READINGS)],
+        );
         let similar = x.iter().any(|r| {
             y.iter()
                 .any(|s| positions_similarity(names, r.surname, s.surname) >= 0.66)
@@ -487,42 +495,51 @@ impl Comparison for GivenNameComparison {
             }
             return if p == q {
                 1
-            } else if strsim::jaro_winkler(p, q) >= 0.88 {
+            } else if jaro_winkler(p, q) >= 0.88 {
                 4
             } else {
                 5
             };
         }
+        // Exact levels over every pair of readings; a shared Hangul reading ends it.
         let mut best = 5;
         for r in x {
             for s in y {
-                let level = if r.given.1 == s.given.1
+                if r.given.1 == s.given.1
                     && names
                         .positions(r.given)
                         .zip(names.positions(s.given))
                         .all(|(p, q)| p.iter().any(|c| q.contains(c)))
                 {
-                    1
-                } else if r.given_key == s.given_key {
-                    2
-                } else if positions_similarity(names, r.given, s.given) >= 0.75 {
-                    3
-                } else {
-                    5
-                };
-                best = best.min(level);
+                    return 1;
+                }
+                if r.given_key == s.given_key {
+                    best = 2;
+                }
             }
         }
-        // Typos survive in the letters: compare the given names as romanized.
-        if best == 5
-            && x.iter().any(|r| {
-                y.iter()
-                    .any(|s| strsim::jaro_winkler(&r.given_romanized, &s.given_romanized) >= 0.9)
-            })
-        {
-            best = 4;
+        if best == 2 {
+            return 2;
         }
-        best
+        // Fuzzy levels over the likeliest readings only: repaired names have
+        // many readings, and the far ones only add cost.
+        let (x, y) = (
+            &x[..x.len().min(FUZZY_READINGS)],
+            &y[..y.len().min(FUZZY_READINGS)],
+        );
+        let alike = x.iter().any(|r| {
+            y.iter()
+                .any(|s| positions_similarity(names, r.given, s.given) >= 0.75)
+        });
+        if alike {
+            return 3;
+        }
+        // Typos survive in the letters: compare the given names as romanized.
+        let close = x.iter().any(|r| {
+            y.iter()
+                .any(|s| jaro_winkler(&r.given_romanized, &s.given_romanized) >= 0.9)
+        });
+        if close { 4 } else { 5 }
     }
     fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
         let names = &self.0.names;

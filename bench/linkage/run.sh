@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Girok's record linkage side by side with Splink 5.0.0, on FEBRL3, FEBRL4
+# and `girok synth` person records at the sizes given (default 10k 100k 1m).
+#
+#   bash bench/linkage/run.sh [SIZES...]      e.g. bash bench/linkage/run.sh 10k 100k
+#
+# Both engines use 2 threads. Results go to target/bench-linkage/*.json and a
+# table on standard output. Splink runs in a virtual environment made here
+# (pip install splink==5.0.0 duckdb==2.0.0 recordlinkage==0.16).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+if [[ $# -gt 0 ]]; then sizes=("$@"); else sizes=(10k 100k 1m); fi
+out=target/bench-linkage
+venv=target/bench-linkage/venv
+mkdir -p "$out"
+cargo build --release --quiet -p girok -p girok-linkage
+if [[ ! -x $venv/bin/python ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet splink==5.0.0 duckdb==2.0.0 recordlinkage==0.16
+fi
+py=$venv/bin/python
+bench=target/release/linkage-bench
+measure() { # name, command...: the JSON report of one engine on one data set
+    local name=$1; shift
+    "$@" > "$out/$name.json"
+}
+"$py" bench/linkage/splink_run.py export "$out"
+measure febrl3-girok "$bench" run --schema febrl --input "$out/febrl3.csv"
+measure febrl3-splink "$py" bench/linkage/splink_run.py febrl3 "$out"
+measure febrl4-girok "$bench" run --schema febrl --input "$out/febrl4a.csv" "$out/febrl4b.csv"
+measure febrl4-splink "$py" bench/linkage/splink_run.py febrl4 "$out"
+for size in "${sizes[@]}"; do
+    case $size in
+        10k) testimonies=2860 ;;
+        100k) testimonies=28600 ;;
+        1m) testimonies=286000 ;;
+        *) echo "unknown size $size (10k, 100k or 1m)" >&2; exit 2 ;;
+    esac
+    records=$out/synth-$size.jsonl
+    if [[ ! -s $out/persons-$size.csv ]]; then
+        target/release/girok synth --testimonies "$testimonies" --seed 7 -o "$records" > /dev/null
+        "$bench" flatten --records "$records" --out "$out/persons-$size.csv"
+    fi
+    truth=${records%.jsonl}.truth.tsv
+    measure "synth-$size-girok" "$bench" run --schema persons --input "$out/persons-$size.csv" --truth "$truth"
+    measure "synth-$size-splink" "$py" bench/linkage/splink_run.py persons "$out/persons-$size.csv" "$truth"
+done
+"$py" - "$out" <<'PY'
+import glob, json, os, sys
+print(f"{'data / engine':<22}{'records':>9}{'pairs':>11}{'PC':>7}{'pw F1':>7}{'B3 F1':>7}{'end-to-end s':>13}{'cmp/s':>11}{'peak MiB':>9}")
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*-*.json"))):
+    r = json.load(open(path))
+    name = os.path.basename(path)[:-5]
+    print(f"{name:<22}{r['records']:>9}{r['candidate_pairs']:>11}{r['pairs_completeness']:>7.3f}"
+          f"{r['pairwise']['f1']:>7.3f}{r['b_cubed']['f1']:>7.3f}{r['seconds']['end_to_end']:>13.1f}"
+          f"{r['comparisons_per_second']:>11.0f}{r['peak_memory_mib']:>9.0f}")
+PY

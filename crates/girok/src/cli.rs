@@ -232,6 +232,8 @@ pub enum ExportFormat {
     Json,
     Jsonl,
     Csv,
+    /// One row per person record with the resolved person it belongs to (after review).
+    ResolvedPersons,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -351,3 +351,29 @@ pub fn review(
     println!("Journal entry {seq}. Later `girok link` runs respect this decision.");
     Ok(())
 }
+
+/// Writes every person record with the resolved person it belongs to (the
+/// smallest id among records a reviewer merged), as CSV; returns the rows.
+pub fn export_resolved(store: &SqliteStore, out: impl std::io::Write) -> Result<u64> {
+    let resolved = store.link_decisions()?.resolved();
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["person", "resolved_person", "names"])?;
+    let mut rows = 0;
+    store.for_each_record(&mut |record| {
+        if let girok_model::Record::Person(person) = record {
+            let names: Vec<&str> = person.names.iter().map(|n| n.text.as_str()).collect();
+            let id = person.id.as_str();
+            let resolved_id = resolved.get(&person.id).map_or(id, RecordId::as_str);
+            writer
+                .write_record([id, resolved_id, &names.join(" | ")])
+                .map_err(|e| girok_store::StoreError::Io {
+                    context: "cannot write the export".into(),
+                    source: e.into(),
+                })?;
+            rows += 1;
+        }
+        Ok(())
+    })?;
+    writer.flush()?;
+    Ok(rows)
+}

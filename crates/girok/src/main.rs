@@ -117,6 +117,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExportFormat::Json => Format::Json,
                 ExportFormat::Jsonl => Format::JsonLines,
                 ExportFormat::Csv => Format::Csv,
+                ExportFormat::ResolvedPersons => {
+                    let written = match &out {
+                        Some(path) => {
+                            let file = File::create(path)
+                                .with_context(|| format!("cannot create {}", path.display()))?;
+                            linking::export_resolved(&store, BufWriter::new(file))?
+                        }
+                        None => linking::export_resolved(&store, std::io::stdout().lock())?,
+                    };
+                    if let Some(path) = out {
+                        eprintln!("Wrote {written} persons to {}", path.display());
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             let written = match &out {
                 Some(path) => {

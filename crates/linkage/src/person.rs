@@ -301,11 +301,15 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
     let mut intern = |names: &mut Names, positions: &[Box<[char]>]| -> (u32, u8) {
         let start = names.syllables.len() as u32;
         for set in positions {
-            let next = set_ids.len() as u32;
-            let id = *set_ids.entry(set.clone()).or_insert_with(|| {
-                names.sets.push(set.clone());
-                next
-            });
+            let id = match set_ids.get(set) {
+                Some(&id) => id,
+                None => {
+                    let id = set_ids.len() as u32;
+                    set_ids.insert(set.clone(), id);
+                    names.sets.push(set.clone());
+                    id
+                }
+            };
             names.syllables.push(id);
         }
         (start, positions.len() as u8)

@@ -107,9 +107,11 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
 /// swapped: "Kiim" as Kim, "Pko" as Pok, "Sn" as Son or Sun). The second
 /// value tells whether the name was repaired.
 pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError> {
-    // A surname outside the table is more often a slip ("Kiim") than a rare name.
+    // A surname outside the table, or a letter typed twice where no
+    // romanization doubles it, is more often a slip than a rare name.
+    let slipped = looks_slipped(text);
     let (unrepaired, error) = match parse_name(text) {
-        Ok(parsed) if parsed.readings.iter().any(|r| r.surname_class.is_some()) => {
+        Ok(parsed) if !slipped && parsed.readings.iter().any(|r| r.surname_class.is_some()) => {
             return Ok((parsed, false));
         }
         Ok(parsed) => (parsed, None),
@@ -123,16 +125,31 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
     };
     let chars: Vec<char> = text.chars().collect();
     let letter = |i: usize| chars.get(i).is_some_and(|c| c.is_ascii_alphabetic());
+    let letters: Vec<usize> = (0..chars.len()).filter(|&i| letter(i)).collect();
+    // A doubled letter undone, swaps, dropped letters, missing vowels:
+    // likeliest slips first.
     let mut variants: Vec<String> = Vec::new();
-    for i in (0..chars.len()).filter(|&i| letter(i)) {
+    for &i in &letters {
+        if chars
+            .get(i + 1)
+            .is_some_and(|next| next.eq_ignore_ascii_case(&chars[i]))
+        {
+            let mut undone = chars.clone();
+            undone.remove(i);
+            variants.push(undone.into_iter().collect());
+        }
+    }
+    for &i in letters.iter().filter(|&&i| letter(i + 1)) {
+        let mut swapped = chars.clone();
+        swapped.swap(i, i + 1);
+        variants.push(swapped.into_iter().collect());
+    }
+    for &i in &letters {
         let mut dropped = chars.clone();
         dropped.remove(i);
         variants.push(dropped.into_iter().collect());
-        if letter(i + 1) {
-            let mut swapped = chars.clone();
-            swapped.swap(i, i + 1);
-            variants.push(swapped.into_iter().collect());
-        }
+    }
+    for &i in &letters {
         for vowel in ['a', 'e', 'i', 'o', 'u'] {
             let mut inserted = chars.clone();
             inserted.insert(i + 1, vowel);
@@ -156,10 +173,35 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         return Ok((unrepaired, false));
     }
     found.truncate(MAX_REPAIRED_READINGS);
+    // A doubled letter may be a real name after all: keep its own readings too.
+    for reading in unrepaired.readings {
+        if slipped
+            && found.len() < MAX_REPAIRED_READINGS + MAX_READINGS
+            && !found.contains(&reading)
+        {
+            found.push(reading);
+        }
+    }
     match error {
         Some(error) if found.is_empty() => Err(error),
         _ => Ok((ParsedName { readings: found }, true)),
     }
+}
+
+/// Letters no romanization doubles ("Juun", "Siil", "Haae"), or a word
+/// that starts with a capital typed twice ("KKim", "AAe").
+fn looks_slipped(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["aa", "ii", "uu", "yy", "ww", "eee", "ooo"]
+        .iter()
+        .any(|pair| lower.contains(pair))
+        || text.split(|c: char| !c.is_alphabetic()).any(|word| {
+            let mut chars = word.chars();
+            matches!(
+                (chars.next(), chars.next(), chars.next()),
+                (Some(a), Some(b), Some(c)) if a == b && a.is_uppercase() && c.is_lowercase()
+            )
+        })
 }
 
 /// A run of name text between spaces: its folded letters and the syllable
@@ -364,19 +406,43 @@ fn surname_readings(group: &Group) -> Vec<(Option<u16>, Vec<Candidates>)> {
     found
 }
 
+/// Hangul surnames by their first syllable: (class, all syllables).
+type SurnameIndex = HashMap<char, Vec<(u16, Vec<char>)>>;
+
+fn surname_index() -> &'static SurnameIndex {
+    static INDEX: OnceLock<SurnameIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index = SurnameIndex::new();
+        for (class, surname) in surnames().iter().enumerate() {
+            for hangul in &surname.hangul {
+                let chars: Vec<char> = hangul.chars().collect();
+                if let Some(&first) = chars.first() {
+                    index.entry(first).or_default().push((class as u16, chars));
+                }
+            }
+        }
+        index
+    })
+}
+
 /// The surname classes a syllable sequence may be.
 fn classes_of(sequence: &[Candidates]) -> Vec<u16> {
-    surnames()
+    let Some(first) = sequence.first() else {
+        return Vec::new();
+    };
+    let mut classes: Vec<u16> = first
         .iter()
-        .enumerate()
-        .filter(|(_, surname)| {
-            surname.hangul.iter().any(|hangul| {
-                hangul.chars().count() == sequence.len()
-                    && hangul.chars().zip(sequence).all(|(c, cs)| cs.contains(&c))
-            })
+        .filter_map(|c| surname_index().get(c))
+        .flatten()
+        .filter(|(_, chars)| {
+            chars.len() == sequence.len()
+                && chars.iter().zip(sequence).all(|(c, cs)| cs.contains(c))
         })
-        .map(|(index, _)| index as u16)
-        .collect()
+        .map(|(class, _)| *class)
+        .collect();
+    classes.sort_unstable();
+    classes.dedup();
+    classes
 }
 
 /// The Hangul of a surname class, position by position.
@@ -849,7 +915,15 @@ mod tests {
     #[test]
     fn typing_slips_are_repaired() {
         let kim = key("김은주");
-        for slip in ["Kiim Eun-joo", "Kmi Eun-joo", "Kim Eun-jxoo", "Kim Eunjo"] {
+        for slip in [
+            "Kiim Eun-joo",
+            "Kmi Eun-joo",
+            "Kim Eun-jxoo",
+            "Kim Eunjo",
+            "KKim Eun-joo",
+            "Kim Euun-joo",
+            "Kim Eun-jo",
+        ] {
             let (parsed, _) = parse_name_repairing(slip).expect(slip);
             assert!(
                 parsed.keys().iter().any(|k| kim.contains(k)),

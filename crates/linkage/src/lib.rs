@@ -80,7 +80,7 @@ impl Default for Settings {
             u_sample: 1_000_000,
             em_iterations: 40,
             max_training_pairs: 1_000_000,
-            link_probability: 0.9,
+            link_probability: 0.8,
             cluster_probability: 0.6,
             max_block: 5_000,
             seed: 1,

@@ -126,6 +126,11 @@ struct Entity {
     sex: Sex,
     birth_year: i32,
     origin: &'static str,
+    /// What happened to them (if they are a victim): every witness tells
+    /// of the same acts, in the same year, starting at the same place.
+    chain: usize,
+    year: i32,
+    first_place: &'static str,
 }
 
 struct Generator {
@@ -160,8 +165,26 @@ impl Generator {
             } else {
                 Sex::Male
             },
-            birth_year: self.rng.random_range(1940..2015),
+            birth_year: 0,
             origin: PLACES.choose(&mut self.rng).copied().unwrap_or("hoeryong"),
+            chain: self.rng.random_range(0..CHAINS.len()),
+            year: 0,
+            first_place: if self.rng.random_bool(0.2) {
+                FOREIGN_PLACES
+                    .choose(&mut self.rng)
+                    .copied()
+                    .unwrap_or("china")
+            } else {
+                PLACES.choose(&mut self.rng).copied().unwrap_or("musan")
+            },
+        };
+        let birth_year = self.rng.random_range(1940..2015);
+        let entity = Entity {
+            birth_year,
+            year: self
+                .rng
+                .random_range((birth_year + 12).max(1995)..=2025.max(birth_year + 13)),
+            ..entity
         };
         self.entities.push(entity);
         self.entities.len() - 1
@@ -451,15 +474,21 @@ pub fn generate(
             };
             out.person(entity, victim.into_person(person_id.clone()))?;
             let rng = &mut generator.rng;
-            let chain = CHAINS[rng.random_range(0..CHAINS.len())];
-            let year = rng.random_range((birth_year + 12).max(1995)..=2025.max(birth_year + 13));
-            let abroad = rng.random_bool(0.2);
+            let Entity {
+                chain,
+                year,
+                first_place,
+                ..
+            } = generator.entities[entity];
+            let chain = CHAINS[chain];
+            let abroad = FOREIGN_PLACES.contains(&first_place);
             for (a, act_type) in chain.iter().enumerate() {
                 let act_id = RecordId::new(format!("t{t:07}v{v}a{a}"));
-                let place = if abroad && a == 0 {
-                    FOREIGN_PLACES.choose(rng)
-                } else {
-                    PLACES.choose(rng)
+                // Witnesses do not always know where; the first place is the same for all who do.
+                let place = match (a, rng.random_bool(0.25)) {
+                    (_, true) => None,
+                    (0, false) => Some(&first_place),
+                    _ => PLACES.choose(rng),
                 };
                 let facility = (*act_type == "detention")
                     .then(|| FACILITIES.choose(rng).map(|f| f.to_string()))

@@ -1,0 +1,275 @@
+//! The Bayesian latent-class model of Manrique-Vallier (2016), "Bayesian
+//! population size estimation using Dirichlet process mixtures", as in the
+//! LCMCR package: individuals belong to latent classes with their own list
+//! inclusion probabilities; class weights come from a Dirichlet process,
+//! truncated at K classes by stick-breaking; a Gibbs sampler draws the class
+//! of every observed and unobserved individual, the number of unobserved
+//! individuals, the inclusion probabilities, the weights and the
+//! concentration α ~ Gamma(a, b).
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Beta, Binomial, Distribution, Gamma, Poisson};
+
+use crate::capture::{CaptureError, CaptureTable};
+
+/// Sampler settings; the defaults are LCMCR's (K = 10, a = b = 0.25).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub classes: usize,
+    pub a_alpha: f64,
+    pub b_alpha: f64,
+    pub burn_in: usize,
+    pub samples: usize,
+    /// Iterations between kept samples.
+    pub thin: usize,
+    pub seed: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            classes: 10,
+            a_alpha: 0.25,
+            b_alpha: 0.25,
+            burn_in: 10_000,
+            samples: 10_000,
+            thin: 10,
+            seed: 1,
+        }
+    }
+}
+
+/// Draws of the population size N (observed plus unobserved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Posterior {
+    pub population: Vec<u64>,
+}
+
+impl Posterior {
+    /// The `q` quantile of N (0 ≤ q ≤ 1), by the nearest-rank method.
+    pub fn quantile(&self, q: f64) -> f64 {
+        let mut sorted = self.population.clone();
+        sorted.sort_unstable();
+        if sorted.is_empty() {
+            return f64::NAN;
+        }
+        let rank =
+            ((q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+        sorted[rank - 1] as f64
+    }
+}
+
+/// The sampler's state.
+struct Chain {
+    lists: usize,
+    classes: usize,
+    /// Observed patterns as list-membership flags, with their counts.
+    cells: Vec<(Vec<bool>, u64)>,
+    observed: u64,
+    /// Inclusion probability of list j in class k, at [k * lists + j].
+    lambda: Vec<f64>,
+    weights: Vec<f64>,
+    alpha: f64,
+    unobserved: u64,
+    rng: ChaCha8Rng,
+    a_alpha: f64,
+    b_alpha: f64,
+}
+
+/// Keeps stick proportions and probabilities inside (0, 1).
+const EPSILON: f64 = 1e-12;
+
+impl Chain {
+    fn new(table: &CaptureTable, settings: &Settings) -> Chain {
+        let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+        let (lists, classes) = (table.lists, settings.classes.max(1));
+        let cells = table
+            .cells
+            .iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|&(pattern, count)| {
+                (
+                    (0..lists).map(|j| table.on_list(pattern, j)).collect(),
+                    count,
+                )
+            })
+            .collect();
+        let lambda = (0..classes * lists)
+            .map(|_| rng.random_range(0.2..0.8))
+            .collect();
+        Chain {
+            lists,
+            classes,
+            cells,
+            observed: table.observed(),
+            lambda,
+            weights: vec![1.0 / classes as f64; classes],
+            alpha: 1.0,
+            unobserved: 0,
+            rng,
+            a_alpha: settings.a_alpha,
+            b_alpha: settings.b_alpha,
+        }
+    }
+
+    /// Splits `count` individuals over classes in proportion to `weights`.
+    fn multinomial(&mut self, count: u64, weights: &[f64], into: &mut [u64]) {
+        let mut remaining = count;
+        let mut mass: f64 = weights.iter().sum();
+        for (k, &w) in weights.iter().enumerate() {
+            if remaining == 0 {
+                break;
+            }
+            let drawn = if k + 1 == weights.len() || mass <= 0.0 {
+                remaining
+            } else {
+                let p = (w / mass).clamp(0.0, 1.0);
+                Binomial::new(remaining, p).map_or(0, |b| b.sample(&mut self.rng))
+            };
+            into[k] += drawn;
+            remaining -= drawn;
+            mass -= w;
+        }
+    }
+
+    fn step(&mut self) {
+        let (lists, classes) = (self.lists, self.classes);
+        let mut members = vec![0u64; classes];
+        // captures[k * lists + j]: members of class k on list j.
+        let mut captures = vec![0u64; classes * lists];
+        let mut weights = vec![0.0; classes];
+        let mut drawn = vec![0u64; classes];
+        // 1. The classes of the observed individuals, pattern by pattern.
+        for c in 0..self.cells.len() {
+            let count = self.cells[c].1;
+            for (k, weight) in weights.iter_mut().enumerate() {
+                let lambda = &self.lambda[k * lists..(k + 1) * lists];
+                *weight = self.weights[k]
+                    * self.cells[c]
+                        .0
+                        .iter()
+                        .zip(lambda)
+                        .map(|(&on, &l)| if on { l } else { 1.0 - l })
+                        .product::<f64>();
+            }
+            drawn.iter_mut().for_each(|d| *d = 0);
+            self.multinomial(count, &weights.clone(), &mut drawn);
+            for k in 0..classes {
+                members[k] += drawn[k];
+                for j in 0..lists {
+                    if self.cells[c].0[j] {
+                        captures[k * lists + j] += drawn[k];
+                    }
+                }
+            }
+        }
+        // 2. The number of unobserved individuals: with the prior p(N) ∝ 1/N,
+        // negative binomial, drawn as a gamma-Poisson mixture.
+        for (k, weight) in weights.iter_mut().enumerate() {
+            let lambda = &self.lambda[k * lists..(k + 1) * lists];
+            *weight = self.weights[k] * lambda.iter().map(|l| 1.0 - l).product::<f64>();
+        }
+        let missed: f64 = weights.iter().sum::<f64>().clamp(EPSILON, 1.0 - EPSILON);
+        let rate = Gamma::new(self.observed as f64, missed / (1.0 - missed))
+            .map_or(0.0, |g| g.sample(&mut self.rng));
+        self.unobserved = if rate > 0.0 {
+            Poisson::new(rate).map_or(0, |p| p.sample(&mut self.rng) as u64)
+        } else {
+            0
+        };
+        // 3. Their classes.
+        drawn.iter_mut().for_each(|d| *d = 0);
+        self.multinomial(self.unobserved, &weights.clone(), &mut drawn);
+        members.iter_mut().zip(&drawn).for_each(|(m, d)| *m += d);
+        // 4. Inclusion probabilities, Beta(1, 1) prior.
+        for k in 0..classes {
+            for j in 0..lists {
+                let on = captures[k * lists + j] as f64;
+                let off = members[k] as f64 - on;
+                self.lambda[k * lists + j] = Beta::new(1.0 + on, 1.0 + off)
+                    .map_or(0.5, |b| b.sample(&mut self.rng))
+                    .clamp(EPSILON, 1.0 - EPSILON);
+            }
+        }
+        // 5. Stick-breaking weights.
+        let mut later: u64 = members.iter().sum();
+        let mut left = 1.0;
+        let mut log_rest = 0.0;
+        for (k, &in_class) in members.iter().enumerate() {
+            later -= in_class;
+            let stick = if k + 1 == classes {
+                1.0
+            } else {
+                let v = Beta::new(1.0 + in_class as f64, self.alpha + later as f64)
+                    .map_or(0.5, |b| b.sample(&mut self.rng))
+                    .clamp(EPSILON, 1.0 - EPSILON);
+                log_rest += (1.0 - v).ln();
+                v
+            };
+            self.weights[k] = left * stick;
+            left *= 1.0 - stick;
+        }
+        // 6. The concentration.
+        let shape = self.a_alpha + classes as f64 - 1.0;
+        let rate = self.b_alpha - log_rest;
+        self.alpha = Gamma::new(shape, 1.0 / rate)
+            .map_or(self.alpha, |g| g.sample(&mut self.rng))
+            .max(EPSILON);
+    }
+}
+
+/// Runs one chain: `burn_in` iterations, then `samples` draws of N kept
+/// every `thin` iterations.
+pub fn sample(table: &CaptureTable, settings: &Settings) -> Result<Posterior, CaptureError> {
+    table.validate()?;
+    let mut chain = Chain::new(table, settings);
+    for _ in 0..settings.burn_in {
+        chain.step();
+    }
+    let mut population = Vec::with_capacity(settings.samples);
+    for _ in 0..settings.samples {
+        for _ in 0..settings.thin.max(1) {
+            chain.step();
+        }
+        population.push(chain.observed + chain.unobserved);
+    }
+    Ok(Posterior { population })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::kosovo;
+
+    /// The posterior median on a long run falls in the published range
+    /// (10,250-10,650). The 2.5% quantile (published 8,900-9,300) is not yet
+    /// reproduced on every seed: some chains reach 7,500-8,000 (issue 5).
+    #[test]
+    fn kosovo_posterior_median_matches_the_published_lcmcr_figure() {
+        let settings = Settings {
+            burn_in: 20_000,
+            samples: 40_000,
+            thin: 5,
+            ..Settings::default()
+        };
+        let posterior = sample(&kosovo(), &settings).expect("samples");
+        let median = posterior.quantile(0.5);
+        assert!((10_250.0..=10_650.0).contains(&median), "median {median}");
+        assert!(posterior.quantile(0.025) < median && median < posterior.quantile(0.975));
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_draws() {
+        let settings = Settings {
+            burn_in: 100,
+            samples: 100,
+            thin: 1,
+            ..Settings::default()
+        };
+        let a = sample(&kosovo(), &settings).expect("samples");
+        let b = sample(&kosovo(), &settings).expect("samples");
+        assert_eq!(a, b);
+        assert!(a.population.iter().all(|&n| n >= 4_400));
+    }
+}

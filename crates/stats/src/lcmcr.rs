@@ -75,6 +75,17 @@ struct Chain {
     rng: ChaCha8Rng,
     a_alpha: f64,
     b_alpha: f64,
+    scratch: Scratch,
+}
+
+/// Per-iteration counts: members of each class, members of class k on list
+/// j at [k * lists + j], class weights of a pattern, one multinomial draw.
+#[derive(Default)]
+struct Scratch {
+    members: Vec<u64>,
+    captures: Vec<u64>,
+    weights: Vec<f64>,
+    drawn: Vec<u64>,
 }
 
 /// Keeps stick proportions and probabilities inside (0, 1).
@@ -110,36 +121,27 @@ impl Chain {
             rng,
             a_alpha: settings.a_alpha,
             b_alpha: settings.b_alpha,
-        }
-    }
-
-    /// Splits `count` individuals over classes in proportion to `weights`.
-    fn multinomial(&mut self, count: u64, weights: &[f64], into: &mut [u64]) {
-        let mut remaining = count;
-        let mut mass: f64 = weights.iter().sum();
-        for (k, &w) in weights.iter().enumerate() {
-            if remaining == 0 {
-                break;
-            }
-            let drawn = if k + 1 == weights.len() || mass <= 0.0 {
-                remaining
-            } else {
-                let p = (w / mass).clamp(0.0, 1.0);
-                Binomial::new(remaining, p).map_or(0, |b| b.sample(&mut self.rng))
-            };
-            into[k] += drawn;
-            remaining -= drawn;
-            mass -= w;
+            scratch: Scratch {
+                members: vec![0; classes],
+                captures: vec![0; classes * lists],
+                weights: vec![0.0; classes],
+                drawn: vec![0; classes],
+            },
         }
     }
 
     fn step(&mut self) {
         let (lists, classes) = (self.lists, self.classes);
-        let mut members = vec![0u64; classes];
-        // captures[k * lists + j]: members of class k on list j.
-        let mut captures = vec![0u64; classes * lists];
-        let mut weights = vec![0.0; classes];
-        let mut drawn = vec![0u64; classes];
+        // Buffers reused across iterations: the sampler allocates nothing.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let Scratch {
+            members,
+            captures,
+            weights,
+            drawn,
+        } = &mut scratch;
+        members.iter_mut().for_each(|m| *m = 0);
+        captures.iter_mut().for_each(|c| *c = 0);
         // 1. The classes of the observed individuals, pattern by pattern.
         for c in 0..self.cells.len() {
             let count = self.cells[c].1;
@@ -154,7 +156,7 @@ impl Chain {
                         .product::<f64>();
             }
             drawn.iter_mut().for_each(|d| *d = 0);
-            self.multinomial(count, &weights.clone(), &mut drawn);
+            multinomial(&mut self.rng, count, weights, drawn);
             for k in 0..classes {
                 members[k] += drawn[k];
                 for j in 0..lists {
@@ -180,8 +182,11 @@ impl Chain {
         };
         // 3. Their classes.
         drawn.iter_mut().for_each(|d| *d = 0);
-        self.multinomial(self.unobserved, &weights.clone(), &mut drawn);
-        members.iter_mut().zip(&drawn).for_each(|(m, d)| *m += d);
+        multinomial(&mut self.rng, self.unobserved, weights, drawn);
+        members
+            .iter_mut()
+            .zip(drawn.iter())
+            .for_each(|(m, d)| *m += d);
         // 4. Inclusion probabilities, Beta(1, 1) prior.
         for k in 0..classes {
             for j in 0..lists {
@@ -216,6 +221,28 @@ impl Chain {
         self.alpha = Gamma::new(shape, 1.0 / rate)
             .map_or(self.alpha, |g| g.sample(&mut self.rng))
             .max(EPSILON);
+        self.scratch = scratch;
+    }
+}
+
+/// Splits `count` individuals over classes in proportion to `weights`,
+/// adding to `into`: a multinomial draw as a chain of binomials.
+fn multinomial(rng: &mut ChaCha8Rng, count: u64, weights: &[f64], into: &mut [u64]) {
+    let mut remaining = count;
+    let mut mass: f64 = weights.iter().sum();
+    for (k, &w) in weights.iter().enumerate() {
+        if remaining == 0 {
+            break;
+        }
+        let drawn = if k + 1 == weights.len() || mass <= 0.0 {
+            remaining
+        } else {
+            let p = (w / mass).clamp(0.0, 1.0);
+            Binomial::new(remaining, p).map_or(0, |b| b.sample(rng))
+        };
+        into[k] += drawn;
+        remaining -= drawn;
+        mass -= w;
     }
 }
 

@@ -22,7 +22,11 @@ py=$venv/bin/python
 bench=target/release/linkage-bench
 measure() { # name, command...: the JSON report of one engine on one data set
     local name=$1; shift
-    "$@" > "$out/$name.json"
+    local started=$SECONDS
+    if ! "$@" > "$out/$name.json" 2> "$out/$name.err"; then
+        # An engine that fails (Splink at 1M runs out of memory and disk) is reported, not fatal.
+        echo "{\"failed\": \"after $((SECONDS - started)) s: $(tail -1 "$out/$name.err" | tr -d '"\\')\"}" > "$out/$name.json"
+    fi
 }
 "$py" bench/linkage/splink_run.py export "$out"
 measure febrl3-girok "$bench" run --schema febrl --input "$out/febrl3.csv"
@@ -51,6 +55,9 @@ print(f"{'data / engine':<22}{'records':>9}{'pairs':>11}{'PC':>7}{'pw F1':>7}{'B
 for path in sorted(glob.glob(os.path.join(sys.argv[1], "*-*.json"))):
     r = json.load(open(path))
     name = os.path.basename(path)[:-5]
+    if "failed" in r:
+        print(f"{name:<22} failed {r['failed']}")
+        continue
     print(f"{name:<22}{r['records']:>9}{r['candidate_pairs']:>11}{r['pairs_completeness']:>7.3f}"
           f"{r['pairwise']['f1']:>7.3f}{r['b_cubed']['f1']:>7.3f}{r['seconds']['end_to_end']:>13.1f}"
           f"{r['comparisons_per_second']:>11.0f}{r['peak_memory_mib']:>9.0f}")

@@ -236,9 +236,9 @@ pub(crate) fn apply(
             for person in persons {
                 require_person(conn, person, "persons")?;
             }
-            let together = linked_with(conn, persons)?;
             if *same {
                 // Merging must not join two records a reviewer kept apart.
+                let together = linked_with(conn, persons)?;
                 if let Some((a, b)) = decided_pair(conn, "different_person", &together)? {
                     return Err(conflict(
                         persons,
@@ -247,17 +247,22 @@ pub(crate) fn apply(
                         ),
                     ));
                 }
-            } else if let Some(person) = persons[1..]
-                .iter()
-                .find(|p| together_with(conn, &persons[0], p).unwrap_or(false))
-            {
-                return Err(conflict(
-                    persons,
-                    format!(
-                        "{} and {person} are merged as one person; unmerge one of them first",
-                        persons[0]
-                    ),
-                ));
+            } else {
+                // No two of them may already be merged as one person.
+                for (i, person) in persons.iter().enumerate() {
+                    let merged = linked_with(conn, std::slice::from_ref(person))?;
+                    if let Some(other) = persons[i + 1..]
+                        .iter()
+                        .find(|other| merged.iter().any(|m| m == other.as_str()))
+                    {
+                        return Err(conflict(
+                            persons,
+                            format!(
+                                "{person} and {other} are merged as one person; unmerge one of them first"
+                            ),
+                        ));
+                    }
+                }
             }
             let table = if *same {
                 "same_person"
@@ -330,12 +335,6 @@ fn linked_with(conn: &Connection, persons: &[RecordId]) -> Result<Vec<String>, S
         next += 1;
     }
     Ok(found)
-}
-
-fn together_with(conn: &Connection, a: &RecordId, b: &RecordId) -> Result<bool, StoreError> {
-    Ok(linked_with(conn, std::slice::from_ref(a))?
-        .iter()
-        .any(|p| p == b.as_str()))
 }
 
 /// A pair of `persons` recorded in `table`, if any.

@@ -619,3 +619,37 @@ fn a_failed_batch_leaves_no_merkle_nodes_behind() {
     .expect("batch");
     assert_eq!(store.tree_head().expect("head").0, 130);
 }
+
+#[test]
+fn a_rejection_cannot_split_persons_already_merged() {
+    let (_dir, _path, mut store) = new_store();
+    let decide = |same: bool, ids: &[&str]| Change::LinkDecision {
+        same,
+        persons: ids.iter().map(|id| RecordId::new(*id)).collect(),
+        reason: "reviewed".into(),
+    };
+    commit(
+        &mut store,
+        vec![
+            create(person("a", "김은주")),
+            create(person("b", "Kim Eun-joo")),
+            create(person("c", "Eunju Kim")),
+            decide(true, &["b", "c"]),
+        ],
+    )
+    .expect("merge");
+    let before = store.head().expect("head").0;
+    // b and c are one person; no pair among the three may be called different.
+    let refused = commit(&mut store, vec![decide(false, &["a", "b", "c"])]).unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("b and c are merged as one person"),
+        "{refused}"
+    );
+    assert_eq!(store.head().expect("head").0, before);
+    commit(&mut store, vec![decide(false, &["a", "b"])]).expect("a is someone else");
+    let decisions = store.link_decisions().expect("decisions");
+    assert_eq!(decisions.different.len(), 1);
+    assert_eq!(decisions.same.len(), 1);
+}

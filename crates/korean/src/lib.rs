@@ -10,7 +10,8 @@ mod name;
 mod spelling;
 
 pub use name::{
-    NameError, NameKey, ParsedName, Reading, parse_name, parse_name_repairing, syllable_similarity,
+    NameError, NameKey, ParsedName, Reading, parse_name, parse_name_repairing, positions_agree,
+    positions_similarity, syllable_similarity,
 };
 pub use spelling::{fold, spellings_of, table as spelling_table};
 

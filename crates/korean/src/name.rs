@@ -571,31 +571,28 @@ impl Reading {
             given: self.given.iter().map(class_of_candidates).collect(),
         }
     }
-
-    /// How alike the Hangul of two readings is, 0 to 1: each position scores
-    /// 1 when the candidates share a syllable, else the share of jamo
-    /// (initial, vowel, final) the closest candidates have in common.
-    pub fn jamo_similarity(&self, other: &Reading) -> f32 {
-        let surname = if self.surname_class.is_some() && self.surname_class == other.surname_class {
-            1.0
-        } else {
-            positions_similarity(&self.surname, &other.surname)
-        };
-        let given = positions_similarity(&self.given, &other.given);
-        (surname + 2.0 * given) / 3.0
-    }
 }
 
-fn positions_similarity(a: &[Candidates], b: &[Candidates]) -> f32 {
+/// Whether two runs of candidate syllables could be the same Hangul: as many
+/// positions, and at each a syllable both allow.
+pub fn positions_agree<'a>(
+    a: impl ExactSizeIterator<Item = &'a [char]>,
+    b: impl ExactSizeIterator<Item = &'a [char]>,
+) -> bool {
+    a.len() == b.len() && a.zip(b).all(|(x, y)| x.iter().any(|c| y.contains(c)))
+}
+
+/// How alike two runs of candidate syllables are, 0 to 1: the mean over the
+/// longer run of [`syllable_similarity`] position by position.
+pub fn positions_similarity<'a>(
+    a: impl ExactSizeIterator<Item = &'a [char]>,
+    b: impl ExactSizeIterator<Item = &'a [char]>,
+) -> f32 {
     let longest = a.len().max(b.len());
     if longest == 0 {
         return 1.0;
     }
-    let total: f32 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| syllable_similarity(x, y))
-        .sum();
+    let total: f32 = a.zip(b).map(|(x, y)| syllable_similarity(x, y)).sum();
     total / longest as f32
 }
 
@@ -636,41 +633,6 @@ impl ParsedName {
         keys.sort();
         keys.dedup();
         keys
-    }
-
-    /// Whether some reading of each name could be the same Hangul name.
-    pub fn shares_reading(&self, other: &ParsedName) -> bool {
-        self.readings.iter().any(|a| {
-            other.readings.iter().any(|b| {
-                same_surname(a, b)
-                    && a.given.len() == b.given.len()
-                    && a.given
-                        .iter()
-                        .zip(&b.given)
-                        .all(|(x, y)| x.iter().any(|c| y.contains(c)))
-            })
-        })
-    }
-
-    /// The best jamo similarity over all pairs of readings.
-    pub fn jamo_similarity(&self, other: &ParsedName) -> f32 {
-        self.readings
-            .iter()
-            .flat_map(|a| other.readings.iter().map(move |b| a.jamo_similarity(b)))
-            .fold(0.0, f32::max)
-    }
-}
-
-fn same_surname(a: &Reading, b: &Reading) -> bool {
-    match (a.surname_class, b.surname_class) {
-        (Some(x), Some(y)) => x == y,
-        _ => {
-            a.surname.len() == b.surname.len()
-                && a.surname
-                    .iter()
-                    .zip(&b.surname)
-                    .all(|(x, y)| x.iter().any(|c| y.contains(c)))
-        }
     }
 }
 

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use chrono::Datelike;
 
-use girok_korean::{NameKey, ParsedName, parse_name_repairing};
+use girok_korean::{
+    NameKey, ParsedName, parse_name_repairing, positions_agree, positions_similarity,
+};
 use girok_model::vocab::builtin;
 use girok_model::{Record, Sex, VocabKind};
 use rayon::prelude::*;
@@ -188,7 +190,7 @@ impl Names {
         &self.readings[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
-    fn positions(&self, (start, len): (u32, u8)) -> impl Iterator<Item = &[char]> {
+    fn positions(&self, (start, len): (u32, u8)) -> impl ExactSizeIterator<Item = &[char]> {
         self.syllables[start as usize..start as usize + len as usize]
             .iter()
             .map(|&s| &self.sets[s as usize][..])
@@ -458,8 +460,9 @@ impl Comparison for SurnameComparison {
             &y[..y.len().min(FUZZY_READINGS)],
         );
         let similar = x.iter().any(|r| {
-            y.iter()
-                .any(|s| positions_similarity(names, r.surname, s.surname) >= 0.66)
+            y.iter().any(|s| {
+                positions_similarity(names.positions(r.surname), names.positions(s.surname)) >= 0.66
+            })
         });
         if similar { 2 } else { 3 }
     }
@@ -509,12 +512,7 @@ impl Comparison for GivenNameComparison {
         let mut best = 5;
         for r in x {
             for s in y {
-                if r.given.1 == s.given.1
-                    && names
-                        .positions(r.given)
-                        .zip(names.positions(s.given))
-                        .all(|(p, q)| p.iter().any(|c| q.contains(c)))
-                {
+                if positions_agree(names.positions(r.given), names.positions(s.given)) {
                     return 1;
                 }
                 if r.given_key == s.given_key {
@@ -532,8 +530,9 @@ impl Comparison for GivenNameComparison {
             &y[..y.len().min(FUZZY_READINGS)],
         );
         let alike = x.iter().any(|r| {
-            y.iter()
-                .any(|s| positions_similarity(names, r.given, s.given) >= 0.75)
+            y.iter().any(|s| {
+                positions_similarity(names.positions(r.given), names.positions(s.given)) >= 0.75
+            })
         });
         if alike {
             return 3;
@@ -552,20 +551,6 @@ impl Comparison for GivenNameComparison {
             .flatten()
             .and_then(|r| names.given_frequency.get(&r.given_key).copied())
     }
-}
-
-/// Jamo similarity of two runs of candidate syllables (see girok-korean).
-fn positions_similarity(names: &Names, a: (u32, u8), b: (u32, u8)) -> f32 {
-    let longest = a.1.max(b.1);
-    if longest == 0 {
-        return 1.0;
-    }
-    let total: f32 = names
-        .positions(a)
-        .zip(names.positions(b))
-        .map(|(x, y)| girok_korean::syllable_similarity(x, y))
-        .sum();
-    total / f32::from(longest)
 }
 
 struct SexComparison(Arc<PersonFeatures>);

@@ -386,8 +386,11 @@ fn surname_spellings() -> &'static HashMap<String, Vec<u16>> {
 
 /// The surname readings of a group: one per surname class it may be, or
 /// none when it is no known surname.
-fn surname_readings(group: &Group) -> Vec<(Option<u16>, Vec<Candidates>)> {
-    let mut found: Vec<(Option<u16>, Vec<Candidates>)> = Vec::new();
+/// A way to read a surname: its class, if in the table, and its syllables.
+type SurnameChoice = (Option<u16>, Vec<Candidates>);
+
+fn surname_readings(group: &Group) -> Vec<SurnameChoice> {
+    let mut found: Vec<SurnameChoice> = Vec::new();
     let mut add = |class: u16, syllables: Vec<Candidates>| {
         if !found.iter().any(|(c, _)| *c == Some(class)) {
             found.push((Some(class), syllables));
@@ -460,17 +463,14 @@ fn class_syllables(class: u16) -> Vec<Candidates> {
 }
 
 fn readings_with_surname(surname_groups: &[Group], given_groups: &[Group]) -> Vec<Reading> {
-    let surname_letters: String = surname_groups.iter().map(|g| g.letters.as_str()).collect();
-    let surname_sequences = surname_groups
-        .iter()
-        .fold(vec![Vec::new()], |acc, g| cross(&acc, &g.sequences));
     let joined = Group {
-        letters: surname_letters,
-        sequences: surname_sequences,
+        letters: surname_groups.iter().map(|g| g.letters.as_str()).collect(),
+        sequences: sequences_of(surname_groups.iter()),
     };
+    let (choices, _) = surname_choices(&joined);
     let mut readings = Vec::new();
-    for given in given_sequences(given_groups.iter()) {
-        push_readings(&mut readings, &joined, given);
+    for given in sequences_of(given_groups.iter()) {
+        push_readings(&mut readings, &choices, given);
     }
     readings
 }
@@ -488,46 +488,53 @@ fn readings_in_either_order(groups: &[Group]) -> Vec<Reading> {
                 letters: String::new(),
                 sequences: vec![sequence[..split].to_vec()],
             };
-            push_readings(&mut readings, &surname, sequence[split..].to_vec());
+            let (choices, _) = surname_choices(&surname);
+            push_readings(&mut readings, &choices, sequence[split..].to_vec());
         }
         return readings;
     }
-    let first = &groups[0];
-    let last = &groups[groups.len() - 1];
-    let first_is_surname = !surname_readings(first).is_empty();
-    let last_is_surname = !surname_readings(last).is_empty();
+    let (first, first_is_surname) = surname_choices(&groups[0]);
+    let (last, last_is_surname) = surname_choices(&groups[groups.len() - 1]);
     if first_is_surname || !last_is_surname {
-        for given in given_sequences(groups[1..].iter()) {
-            push_readings(&mut readings, first, given);
+        for given in sequences_of(groups[1..].iter()) {
+            push_readings(&mut readings, &first, given);
         }
     }
     if last_is_surname {
-        for given in given_sequences(groups[..groups.len() - 1].iter()) {
-            push_readings(&mut readings, last, given);
+        for given in sequences_of(groups[..groups.len() - 1].iter()) {
+            push_readings(&mut readings, &last, given);
         }
     }
     readings
 }
 
-fn given_sequences<'a>(groups: impl Iterator<Item = &'a Group>) -> Vec<Vec<Candidates>> {
+/// The syllable sequences of groups read one after another.
+fn sequences_of<'a>(groups: impl Iterator<Item = &'a Group>) -> Vec<Vec<Candidates>> {
     groups.fold(vec![Vec::new()], |acc, g| cross(&acc, &g.sequences))
 }
 
-fn push_readings(readings: &mut Vec<Reading>, surname: &Group, given: Vec<Candidates>) {
-    let known = surname_readings(surname);
+/// The ways a group may be a surname: each surname class it may be or, if it
+/// is no known surname, its own syllables without a class. The flag tells
+/// whether it is a known surname.
+fn surname_choices(group: &Group) -> (Vec<SurnameChoice>, bool) {
+    let known = surname_readings(group);
     if known.is_empty() {
-        for sequence in &surname.sequences {
-            readings.push(Reading {
-                surname_class: None,
-                surname: sequence.clone(),
-                given: given.clone(),
-            });
-        }
+        let unknown = group.sequences.iter().map(|s| (None, s.clone())).collect();
+        (unknown, false)
+    } else {
+        (known, true)
     }
-    for (class, syllables) in known {
+}
+
+fn push_readings(
+    readings: &mut Vec<Reading>,
+    surname_choices: &[SurnameChoice],
+    given: Vec<Candidates>,
+) {
+    for (class, syllables) in surname_choices {
         readings.push(Reading {
-            surname_class: class,
-            surname: syllables,
+            surname_class: *class,
+            surname: syllables.clone(),
             given: given.clone(),
         });
     }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
+use girok_linkage::fellegi_sunter::probability;
 use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::{Explanation, Groups, Problem, RecordIndex, Settings};
+use girok_linkage::{Explanation, Groups, Problem, RecordIndex, ScoredPair, Settings};
 use girok_model::{Change, RecordId};
 use girok_store::{SqliteStore, Store};
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,14 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         .then(|| person::shipped_model(persons.len()));
     let linkage = girok_linkage::link(&problem, &settings, model);
     let resolved = decisions.resolved();
+    // The links inside each cluster (links across clusters were refused merges).
+    let mut links_of: HashMap<RecordIndex, Vec<&ScoredPair>> = HashMap::new();
+    for link in &linkage.links {
+        let cluster = linkage.clusters.of(link.a);
+        if cluster == linkage.clusters.of(link.b) {
+            links_of.entry(cluster).or_default().push(link);
+        }
+    }
     let mut proposals = Vec::new();
     for members in linkage.clusters.groups() {
         // A cluster a reviewer already confirmed whole needs no review.
@@ -126,10 +135,10 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         if roots.iter().all(|r| r.is_some() && *r == roots[0]) {
             continue;
         }
-        let links: Vec<ExplainedPair> = linkage
-            .links
-            .iter()
-            .filter(|l| members.contains(&l.a) && members.contains(&l.b))
+        let links: Vec<ExplainedPair> = links_of
+            .get(&linkage.clusters.of(members[0]))
+            .into_iter()
+            .flatten()
             .map(|l| ExplainedPair {
                 a: persons[l.a as usize].id.clone(),
                 b: persons[l.b as usize].id.clone(),
@@ -140,7 +149,7 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         let mut count = 0;
         for (i, &a) in members.iter().enumerate() {
             for &b in &members[i + 1..] {
-                sum += linkage.model.explain(&comparisons, a, b).probability;
+                sum += probability(linkage.model.weight(&comparisons, a, b));
                 count += 1;
             }
         }

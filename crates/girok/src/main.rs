@@ -113,44 +113,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             korean_headers,
         } => {
             let store = open(&cli.data)?;
-            let format = match format {
-                ExportFormat::Json => Format::Json,
-                ExportFormat::Jsonl => Format::JsonLines,
-                ExportFormat::Csv => Format::Csv,
-                ExportFormat::ResolvedPersons => {
-                    let written = match &out {
-                        Some(path) => {
-                            let file = File::create(path)
-                                .with_context(|| format!("cannot create {}", path.display()))?;
-                            linking::export_resolved(&store, BufWriter::new(file))?
-                        }
-                        None => linking::export_resolved(&store, std::io::stdout().lock())?,
-                    };
-                    if let Some(path) = out {
-                        eprintln!("Wrote {written} persons to {}", path.display());
-                    }
-                    return Ok(ExitCode::SUCCESS);
-                }
+            let (unit, format) = match format {
+                ExportFormat::Json => ("records", Some(Format::Json)),
+                ExportFormat::Jsonl => ("records", Some(Format::JsonLines)),
+                ExportFormat::Csv => ("rows", Some(Format::Csv)),
+                ExportFormat::ResolvedPersons => ("persons", None),
             };
-            let written = match &out {
-                Some(path) => {
-                    let file = File::create(path)
-                        .with_context(|| format!("cannot create {}", path.display()))?;
-                    export(&store, format, BufWriter::new(file), korean_headers)?
-                }
-                None => export(&store, format, std::io::stdout().lock(), korean_headers)?,
-            };
-            if let Some(path) = out {
-                eprintln!(
-                    "Wrote {written} {} to {}",
-                    if format == Format::Csv {
-                        "rows"
-                    } else {
-                        "records"
-                    },
-                    path.display()
-                );
-            }
+            write_output(out.as_deref(), unit, |sink| match format {
+                Some(format) => export(&store, format, sink, korean_headers),
+                None => linking::export_resolved(&store, sink),
+            })?;
         }
         Command::List {
             kind,
@@ -453,6 +425,30 @@ fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()>
         committed.first.unwrap_or(0),
         committed.last.unwrap_or(0)
     );
+    Ok(())
+}
+
+/// Runs `write` on the file `out` (standard output when absent) and, for a
+/// file, says how many `unit`s it wrote.
+fn write_output(
+    out: Option<&Path>,
+    unit: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<u64>,
+) -> Result<()> {
+    match out {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+            let mut sink = BufWriter::new(file);
+            let written = write(&mut sink)?;
+            sink.flush()
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Wrote {written} {unit} to {}", path.display());
+        }
+        None => {
+            write(&mut std::io::stdout().lock())?;
+        }
+    }
     Ok(())
 }
 

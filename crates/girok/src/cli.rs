@@ -66,11 +66,29 @@ pub enum Command {
     Show { id: String },
     /// The journal entries of one record, oldest first.
     History { id: String },
-    /// Counts of acts by act type, agency and year.
+    /// Counts and percentages of victims (or acts): the standard breakdowns,
+    /// or one dimension, or two (rows,columns) as a cross-tabulation.
+    #[command(after_help = STATS_HELP)]
     Stats {
-        /// Dimensions, comma separated.
-        #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Dimension::ActType, Dimension::Agency, Dimension::Year])]
-        by: Vec<Dimension>,
+        /// One or two of: act-type, category, agency, agency-class, inside,
+        /// province, country, place, year, sex, age-group, relation,
+        /// relation-class, consent, corroboration, organisation.
+        #[arg(long, value_delimiter = ',')]
+        by: Vec<girok_tabulate::Dimension>,
+        /// Conditions such as year=2019..2023, period=covid-border-closure,
+        /// place=회령, act-type=execution|arrest (all must hold).
+        #[arg(long = "where", value_name = "CONDITIONS")]
+        conditions: Vec<String>,
+        /// What a cell counts.
+        #[arg(long, value_enum, default_value_t = CountArg::Victims)]
+        count: CountArg,
+        /// Who the table is for: partners and public tables only count acts
+        /// whose sources' consent allows it, and suppress small cells.
+        #[arg(long, value_enum, default_value_t = Audience::Internal)]
+        audience: Audience,
+        /// Suppress counts below this (default: 5 for partners and public).
+        #[arg(long)]
+        min_cell: Option<u64>,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -244,11 +262,31 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Dimension {
-    ActType,
-    Agency,
-    Year,
+pub enum CountArg {
+    /// Distinct victims after linkage decisions.
+    Victims,
+    /// Act records.
+    Acts,
 }
+
+/// Who an output is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Audience {
+    Internal,
+    Partners,
+    Public,
+}
+
+const STATS_HELP: &str = "\
+Dates in conditions keep acts whose whole date lies inside (an act dated \
+'2010s' is not counted under year=2015); places keep acts at the place or \
+inside it (place=north-hamgyong includes Hoeryong). 'unknown' is always a \
+row of its own.
+
+Examples:
+  girok stats --by agency-class
+  girok stats --by agency,inside --where year=2000..2019
+  girok stats --by act-type --where period=covid-border-closure --audience public --format csv";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {

@@ -4,6 +4,7 @@
 mod cli;
 mod integrity;
 mod linking;
+mod tables;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -17,16 +18,15 @@ use clap::Parser;
 use girok_interchange::{COLUMNS, Format, ImportError};
 use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Term, VocabKind};
 use girok_store::{CheckReport, SqliteStore, Store, StoreError};
+use girok_tabulate::{Dimension, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
-use unicode_width::UnicodeWidthStr;
 
-use cli::{Cli, Command, Dimension, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
+use cli::{
+    Audience, Cli, Command, CountArg, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction,
+};
 
 /// How many referring records `show` lists per referring field.
 const REFERRERS_SHOWN: u32 = 20;
-
-/// Display width of the label column in `stats` tables.
-const LABEL_COLUMNS: usize = 52;
 
 /// Imports larger than this use the store's bulk write.
 const BULK_IMPORT_BYTES: u64 = 32 << 20;
@@ -194,9 +194,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("    leaf hash {}", hex_prefix(&row.hash));
             }
         }
-        Command::Stats { by, format } => {
+        Command::Stats {
+            by,
+            conditions,
+            count,
+            audience,
+            min_cell,
+            format,
+        } => {
             let store = open(&cli.data)?;
-            stats(&store, &by, format)?;
+            tables::stats(
+                &store,
+                &tables::Request {
+                    by: &by,
+                    conditions: &conditions,
+                    unit: match count {
+                        CountArg::Victims => Unit::Victims,
+                        CountArg::Acts => Unit::Acts,
+                    },
+                    audience,
+                    min_cell,
+                    format,
+                },
+            )?;
         }
         Command::Check => {
             let store = open(&cli.data)?;
@@ -506,111 +526,6 @@ pub(crate) fn check(store: &SqliteStore) -> Result<CheckReport> {
     Ok(report)
 }
 
-fn label(store: &SqliteStore, kind: Option<VocabKind>, key: &str) -> (String, String) {
-    match kind.and_then(|k| store.vocabularies().get(k).get(key)) {
-        Some(term) => (term.en.clone(), term.ko.clone()),
-        None => match key {
-            "unknown" => ("Unknown".into(), "미상".into()),
-            "spans years" => (
-                "Date spans more than one year".into(),
-                "여러 해에 걸침".into(),
-            ),
-            year if year.parse::<i32>().is_ok() => (year.to_string(), format!("{year}년")),
-            other => (other.to_string(), other.to_string()),
-        },
-    }
-}
-
-fn stats(store: &SqliteStore, by: &[Dimension], format: OutputFormat) -> Result<()> {
-    let mut json = serde_json::Map::new();
-    if format == OutputFormat::Csv {
-        println!("dimension,key,en,ko,count,percent");
-    }
-    let total: u64 = store.count(RecordKind::Act)?;
-    let victim_records = store.victims()?;
-    let victims = store.link_decisions()?.count_resolved(&victim_records);
-    match format {
-        OutputFormat::Table => println!(
-            "Victims: {victims} persons ({} person records; records a reviewer merged count once)\n",
-            victim_records.len()
-        ),
-        OutputFormat::Csv => println!("victims,resolved,,,{victims},"),
-        OutputFormat::Json => {
-            json.insert(
-                "victims".into(),
-                serde_json::json!({"persons": victims, "person_records": victim_records.len()}),
-            );
-        }
-    }
-    for dimension in by {
-        let (name, store_dimension, vocabulary) = match dimension {
-            Dimension::ActType => (
-                "act-type",
-                girok_store::Dimension::ActType,
-                Some(VocabKind::ActType),
-            ),
-            Dimension::Agency => (
-                "agency",
-                girok_store::Dimension::Agency,
-                Some(VocabKind::Agency),
-            ),
-            Dimension::Year => ("year", girok_store::Dimension::Year, None),
-        };
-        let counts = store.act_counts(store_dimension)?;
-        let rows: Vec<(String, String, String, u64, f64)> = counts
-            .into_iter()
-            .map(|(key, count)| {
-                let (en, ko) = label(store, vocabulary, &key);
-                (
-                    key,
-                    en,
-                    ko,
-                    count,
-                    100.0 * count as f64 / total.max(1) as f64,
-                )
-            })
-            .collect();
-        match format {
-            OutputFormat::Table => {
-                println!(
-                    "Acts by {name} (n = {total}){}",
-                    if *dimension == Dimension::Agency {
-                        "; an act with several agencies counts for each"
-                    } else {
-                        ""
-                    }
-                );
-                for (_, en, ko, count, percent) in &rows {
-                    let label = format!("{en} / {ko}");
-                    // Hangul takes two terminal columns a character: pad by display width.
-                    let padding = " ".repeat(LABEL_COLUMNS.saturating_sub(label.width()));
-                    println!("  {label}{padding} {count:>9} {percent:>6.1}%");
-                }
-                println!();
-            }
-            OutputFormat::Csv => {
-                for (key, en, ko, count, percent) in &rows {
-                    println!("{name},{key},\"{en}\",\"{ko}\",{count},{percent:.2}");
-                }
-            }
-            OutputFormat::Json => {
-                let values = rows
-                    .iter()
-                    .map(|(key, en, ko, count, percent)| serde_json::json!({"key": key, "en": en, "ko": ko, "count": count, "percent": percent}))
-                    .collect();
-                json.insert(
-                    name.to_string(),
-                    serde_json::json!({"total": total, "rows": serde_json::Value::Array(values)}),
-                );
-            }
-        }
-    }
-    if format == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
-    }
-    Ok(())
-}
-
 fn synth(testimonies: u64, seed: u64, out: &Path, truth: Option<PathBuf>) -> Result<()> {
     let truth = truth.unwrap_or_else(|| out.with_extension("truth.tsv"));
     let create = |path: &Path| -> Result<BufWriter<File>> {
@@ -735,10 +650,16 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
         store
     };
     println!();
-    stats(
+    tables::stats(
         &store,
-        &[Dimension::ActType, Dimension::Agency, Dimension::Year],
-        OutputFormat::Table,
+        &tables::Request {
+            by: &[Dimension::ActType],
+            conditions: &[],
+            unit: Unit::Victims,
+            audience: Audience::Internal,
+            min_cell: None,
+            format: OutputFormat::Table,
+        },
     )?;
     println!(
         "The same witness under three spellings, one record per source (linkage will join them):"

@@ -142,14 +142,6 @@ pub struct Committed {
     pub changes: u64,
 }
 
-/// Groupings for counts over acts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dimension {
-    ActType,
-    Agency,
-    Year,
-}
-
 /// Receives the changes of one batch inside its transaction.
 pub trait ChangeSink {
     /// Validates, journals and applies one change; returns its sequence number.
@@ -225,8 +217,6 @@ pub trait Store {
         &self,
         verifier: &girok_journal::checkpoint::VerifierKey,
     ) -> Result<TreeReport, StoreError>;
-    /// Counts of acts by one dimension, largest first; unknowns are a row of their own.
-    fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError>;
     /// The persons named as victims of at least one act.
     fn victims(&self) -> Result<Vec<RecordId>, StoreError>;
     /// Reviewers' linkage decisions: pairs decided to be the same person, and

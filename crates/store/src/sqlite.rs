@@ -16,8 +16,7 @@ use crate::apply::{self, Meta};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
-    ChangeSink, CheckReport, Committed, Dimension, JournalRow, Store, StoreError, Stored,
-    TreeReport,
+    ChangeSink, CheckReport, Committed, JournalRow, Store, StoreError, Stored, TreeReport,
 };
 
 /// How long a writer waits for another writer's transaction before giving up.
@@ -559,27 +558,6 @@ impl Store for SqliteStore {
             )));
         }
         merkle::consistency_proof(&StoredTree { conn: &self.conn }, old_size, new_size)
-    }
-
-    fn act_counts(&self, by: Dimension) -> Result<Vec<(String, u64)>, StoreError> {
-        let sql = match by {
-            Dimension::ActType => {
-                "SELECT act_type, COUNT(*) FROM act GROUP BY 1 ORDER BY 2 DESC, 1"
-            }
-            // An act with several agencies counts once for each; one with none is `unknown`.
-            Dimension::Agency => {
-                "SELECT COALESCE(i.agency, 'unknown'), COUNT(DISTINCT a.id) FROM act a \
-                 LEFT JOIN involvement i ON i.act = a.id GROUP BY 1 ORDER BY 2 DESC, 1"
-            }
-            Dimension::Year => {
-                "SELECT CASE WHEN date_start IS NULL THEN 'unknown' \
-                 WHEN substr(date_start, 1, 4) = substr(date_end, 1, 4) THEN substr(date_start, 1, 4) \
-                 ELSE 'spans years' END, COUNT(*) FROM act GROUP BY 1 ORDER BY 1"
-            }
-        };
-        let mut statement = self.conn.prepare(sql)?;
-        let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn victims(&self) -> Result<Vec<RecordId>, StoreError> {

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use girok_model::*;
-use girok_store::{Dimension, SqliteStore, Store, StoreError};
+use girok_store::{SqliteStore, Store, StoreError};
 use rusqlite::Connection;
 
 fn person(id: &str, name: &str) -> Record {
@@ -326,18 +326,6 @@ fn added_terms_are_journaled_and_survive_reopening() {
             .is_some()
     );
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
-}
-
-#[test]
-fn counts_have_explicit_unknowns() {
-    let (_dir, _path, store) = seeded();
-    let by_year = store.act_counts(Dimension::Year).expect("years");
-    assert_eq!(
-        by_year,
-        vec![("2001".to_string(), 2), ("spans years".to_string(), 1)]
-    );
-    let by_agency = store.act_counts(Dimension::Agency).expect("agencies");
-    assert_eq!(by_agency, vec![("unknown".to_string(), 3)]);
 }
 
 #[test]

@@ -1,0 +1,434 @@
+//! `girok stats`: tabulations of victims and acts, with disclosure control
+//! for tables that leave the organisation.
+
+use std::io::Write;
+
+use anyhow::Result;
+use girok_model::ConsentScope;
+use girok_store::{SqliteStore, Store};
+use girok_tabulate::{Dimension, Entry, Facts, Filter, Table, Unit};
+use unicode_width::UnicodeWidthStr;
+
+use crate::cli::{Audience, OutputFormat};
+
+/// Display width of the label column in text tables, at least.
+const LABEL_COLUMNS: usize = 36;
+
+/// The one-way tables `girok stats` prints when no breakdown is asked for.
+pub const STANDARD: &[Dimension] = &[
+    Dimension::ActType,
+    Dimension::Category,
+    Dimension::AgencyClass,
+    Dimension::Agency,
+    Dimension::Inside,
+    Dimension::Province,
+    Dimension::Year,
+    Dimension::Sex,
+    Dimension::AgeGroup,
+    Dimension::RelationClass,
+    Dimension::Consent,
+    Dimension::Corroboration,
+];
+
+/// What was asked of `girok stats`.
+pub struct Request<'a> {
+    /// Empty: the standard one-way tables; one: a one-way table; two: rows and columns.
+    pub by: &'a [Dimension],
+    pub conditions: &'a [String],
+    pub unit: Unit,
+    pub audience: Audience,
+    pub min_cell: Option<u64>,
+    pub format: OutputFormat,
+}
+
+impl Audience {
+    /// The narrowest consent a fact's sources must allow for this audience.
+    pub fn required_consent(self) -> Option<ConsentScope> {
+        match self {
+            Audience::Internal => None,
+            Audience::Partners => Some(ConsentScope::Partners),
+            Audience::Public => Some(ConsentScope::PublicAnonymised),
+        }
+    }
+
+    /// Smallest count shown: everything inside the organisation, 5 outside.
+    pub fn default_threshold(self) -> Option<u64> {
+        match self {
+            Audience::Internal => None,
+            Audience::Partners | Audience::Public => Some(5),
+        }
+    }
+}
+
+/// Every act of the database as facts, victims resolved through reviewers'
+/// linkage decisions.
+pub fn load_facts(store: &SqliteStore) -> Result<Facts> {
+    let mut builder = Facts::builder(store.link_decisions()?.resolved());
+    store.for_each_record(&mut |record| {
+        builder.add(record);
+        Ok(())
+    })?;
+    Ok(builder.finish())
+}
+
+/// The facts an audience may see: acts whose sources allow it.
+/// Returns how many acts were left out.
+pub fn restrict_to_audience(facts: &mut Facts, audience: Audience) -> usize {
+    let Some(required) = audience.required_consent() else {
+        return 0;
+    };
+    let before = facts.acts.len();
+    facts
+        .acts
+        .retain(|fact| fact.consent.is_some_and(|scope| scope >= required));
+    before - facts.acts.len()
+}
+
+pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
+    if request.by.len() > 2 {
+        anyhow::bail!(
+            "--by takes one dimension (a one-way table) or two (rows,columns); got {}",
+            request.by.len()
+        );
+    }
+    let vocabularies = store.vocabularies();
+    let mut filter = Filter::default();
+    for condition in request.conditions {
+        filter.add(condition, vocabularies)?;
+    }
+    let mut facts = load_facts(store)?;
+    let withheld_by_consent = restrict_to_audience(&mut facts, request.audience);
+    let threshold = request.min_cell.or(request.audience.default_threshold());
+    let tables: Vec<Table> = match request.by {
+        [] => STANDARD
+            .iter()
+            .map(|&d| Table::count(&facts, d, None, request.unit, &filter, vocabularies))
+            .collect(),
+        [rows] => vec![Table::count(
+            &facts,
+            *rows,
+            None,
+            request.unit,
+            &filter,
+            vocabularies,
+        )],
+        [rows, columns, ..] => vec![Table::count(
+            &facts,
+            *rows,
+            Some(*columns),
+            request.unit,
+            &filter,
+            vocabularies,
+        )],
+    };
+    let tables: Vec<Table> = tables
+        .into_iter()
+        .map(|mut table| {
+            if let Some(k) = threshold {
+                table.suppress(k);
+            }
+            table
+        })
+        .collect();
+    let notes = Notes {
+        filter: filter.describe(),
+        threshold,
+        withheld_by_consent,
+        audience: request.audience,
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match request.format {
+        OutputFormat::Table => write_text(&mut out, &tables, &notes, store)?,
+        OutputFormat::Csv => write_csv(&mut out, &tables, store)?,
+        OutputFormat::Json => {
+            let json = serde_json::json!({
+                "unit": unit_name(request.unit),
+                "audience": format!("{:?}", request.audience).to_lowercase(),
+                "filter": notes.filter,
+                "suppression_threshold": threshold,
+                "acts_left_out_by_consent": withheld_by_consent,
+                "tables": tables.iter().map(|t| table_json(t, store)).collect::<Vec<_>>(),
+            });
+            writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        }
+    }
+    Ok(())
+}
+
+struct Notes {
+    filter: Option<String>,
+    threshold: Option<u64>,
+    withheld_by_consent: usize,
+    audience: Audience,
+}
+
+fn unit_name(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Victims => "victims",
+        Unit::Acts => "acts",
+    }
+}
+
+fn shown(count: Option<u64>) -> String {
+    count.map_or_else(|| "<suppressed>".to_string(), |c| c.to_string())
+}
+
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_string(), |p| format!("{p:.1}%"))
+}
+
+fn pad(text: &str, width: usize) -> String {
+    // Hangul takes two terminal columns a character: pad by display width.
+    format!(
+        "{text}{}",
+        " ".repeat(width.saturating_sub(UnicodeWidthStr::width(text)))
+    )
+}
+
+fn write_text(
+    out: &mut impl Write,
+    tables: &[Table],
+    notes: &Notes,
+    store: &SqliteStore,
+) -> Result<()> {
+    let vocabularies = store.vocabularies();
+    let Some(first) = tables.first() else {
+        return Ok(());
+    };
+    let unit = unit_name(first.unit);
+    writeln!(
+        out,
+        "{} {unit}{}{}",
+        shown(first.total.shown()),
+        notes
+            .filter
+            .as_ref()
+            .map(|f| format!(" where {f}"))
+            .unwrap_or_default(),
+        if first.unit == Unit::Victims {
+            " (persons after linkage decisions: records a reviewer merged count once)"
+        } else {
+            ""
+        }
+    )?;
+    if let Some(k) = notes.threshold {
+        writeln!(
+            out,
+            "Counts below {k} and the counts that would reveal them are suppressed (audience: {:?}).",
+            notes.audience
+        )?;
+    }
+    if notes.withheld_by_consent > 0 {
+        writeln!(
+            out,
+            "{} acts are left out: no attesting source's consent allows this audience.",
+            notes.withheld_by_consent
+        )?;
+    }
+    writeln!(out)?;
+    for table in tables {
+        let label_width = table
+            .row_keys
+            .iter()
+            .map(|key| {
+                let (en, ko) = table.rows.label(key, vocabularies);
+                UnicodeWidthStr::width(format!("{en} / {ko}").as_str())
+            })
+            .max()
+            .unwrap_or(0)
+            .max(LABEL_COLUMNS);
+        match table.columns {
+            None => {
+                writeln!(
+                    out,
+                    "{unit} by {} ({}){}",
+                    table.rows,
+                    table.rows.description(),
+                    if is_multi_valued(table.rows) {
+                        "; one counted under each of several values, so rows can add up to more than the total"
+                    } else {
+                        ""
+                    }
+                )?;
+                for (key, entry) in table.row_keys.iter().zip(&table.row_totals) {
+                    let (en, ko) = table.rows.label(key, vocabularies);
+                    writeln!(
+                        out,
+                        "  {} {:>12} {:>7}",
+                        pad(&format!("{en} / {ko}"), label_width),
+                        shown(entry.shown()),
+                        percent(table.percent(entry))
+                    )?;
+                }
+            }
+            Some(columns) => {
+                writeln!(
+                    out,
+                    "{unit} by {} (rows) and {columns} (columns)",
+                    table.rows
+                )?;
+                let headers: Vec<String> = table
+                    .column_keys
+                    .iter()
+                    .map(|key| {
+                        let (en, ko) = columns.label(key, vocabularies);
+                        format!("{en} / {ko}")
+                    })
+                    .collect();
+                let widths: Vec<usize> = headers
+                    .iter()
+                    .map(|h| UnicodeWidthStr::width(h.as_str()).max(12))
+                    .collect();
+                write!(out, "  {}", pad("", label_width))?;
+                for (header, width) in headers.iter().zip(&widths) {
+                    write!(out, " {}", pad(header, *width))?;
+                }
+                writeln!(out, " Total / 합계")?;
+                let mut line = |label: String, entries: Vec<Option<u64>>| -> Result<()> {
+                    write!(out, "  {}", pad(&label, label_width))?;
+                    for (entry, width) in entries.iter().zip(widths.iter().chain([&12])) {
+                        write!(out, " {:>width$}", shown(*entry))?;
+                    }
+                    writeln!(out)?;
+                    Ok(())
+                };
+                for (r, key) in table.row_keys.iter().enumerate() {
+                    let (en, ko) = table.rows.label(key, vocabularies);
+                    let mut entries: Vec<Option<u64>> =
+                        table.cells[r].iter().map(|e| e.shown()).collect();
+                    entries.push(table.row_totals[r].shown());
+                    line(format!("{en} / {ko}"), entries)?;
+                }
+                let mut totals: Vec<Option<u64>> =
+                    table.column_totals.iter().map(|e| e.shown()).collect();
+                totals.push(table.total.shown());
+                line("Total / 합계".to_string(), totals)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Dimensions under which one act can have several values.
+fn is_multi_valued(dimension: Dimension) -> bool {
+    matches!(
+        dimension,
+        Dimension::Agency
+            | Dimension::AgencyClass
+            | Dimension::Relation
+            | Dimension::RelationClass
+            | Dimension::Organisation
+    )
+}
+
+fn write_csv(out: &mut impl Write, tables: &[Table], store: &SqliteStore) -> Result<()> {
+    let vocabularies = store.vocabularies();
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record([
+        "dimension",
+        "key",
+        "en",
+        "ko",
+        "column_dimension",
+        "column_key",
+        "column_en",
+        "column_ko",
+        "count",
+        "percent",
+    ])?;
+    let number = |entry: &Entry| shown(entry.shown());
+    for table in tables {
+        let column_name = table.columns.map(|c| c.name()).unwrap_or_default();
+        let mut write = |row: Option<&str>, column: Option<&str>, entry: &Entry| -> Result<()> {
+            let (row_key, row_en, row_ko) = match row {
+                Some(key) => {
+                    let (en, ko) = table.rows.label(key, vocabularies);
+                    (key.to_string(), en, ko)
+                }
+                None => ("total".into(), "Total".into(), "합계".into()),
+            };
+            let (column_key, column_en, column_ko) = match (table.columns, column) {
+                (Some(dimension), Some(key)) => {
+                    let (en, ko) = dimension.label(key, vocabularies);
+                    (key.to_string(), en, ko)
+                }
+                (Some(_), None) => ("total".into(), "Total".into(), "합계".into()),
+                (None, _) => Default::default(),
+            };
+            writer.write_record([
+                table.rows.name(),
+                &row_key,
+                &row_en,
+                &row_ko,
+                column_name,
+                &column_key,
+                &column_en,
+                &column_ko,
+                &number(entry),
+                &table
+                    .percent(entry)
+                    .map(|p| format!("{p:.2}"))
+                    .unwrap_or_default(),
+            ])?;
+            Ok(())
+        };
+        for (r, row_key) in table.row_keys.iter().enumerate() {
+            if table.columns.is_some() {
+                for (c, column_key) in table.column_keys.iter().enumerate() {
+                    write(Some(row_key), Some(column_key), &table.cells[r][c])?;
+                }
+            }
+            write(Some(row_key), None, &table.row_totals[r])?;
+        }
+        if table.columns.is_some() {
+            for (c, column_key) in table.column_keys.iter().enumerate() {
+                write(None, Some(column_key), &table.column_totals[c])?;
+            }
+        }
+        write(None, None, &table.total)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn table_json(table: &Table, store: &SqliteStore) -> serde_json::Value {
+    let vocabularies = store.vocabularies();
+    let entry = |key: &str, dimension: Dimension, e: &Entry| {
+        let (en, ko) = dimension.label(key, vocabularies);
+        serde_json::json!({
+            "key": key, "en": en, "ko": ko,
+            "count": e.shown(), "percent": table.percent(e), "suppressed": e.suppressed,
+        })
+    };
+    let rows: Vec<serde_json::Value> = table
+        .row_keys
+        .iter()
+        .enumerate()
+        .map(|(r, key)| {
+            let mut value = entry(key, table.rows, &table.row_totals[r]);
+            if let Some(columns) = table.columns {
+                value["cells"] = table
+                    .column_keys
+                    .iter()
+                    .enumerate()
+                    .map(|(c, column)| entry(column, columns, &table.cells[r][c]))
+                    .collect();
+            }
+            value
+        })
+        .collect();
+    serde_json::json!({
+        "rows_by": table.rows.name(),
+        "columns_by": table.columns.map(|c| c.name()),
+        "total": table.total.shown(),
+        "rows": rows,
+        "column_totals": table.columns.map(|columns| table
+            .column_keys
+            .iter()
+            .zip(&table.column_totals)
+            .map(|(key, e)| entry(key, columns, e))
+            .collect::<Vec<_>>()),
+    })
+}

@@ -1,0 +1,199 @@
+//! One row per act with everything a table can break it down by.
+
+use std::collections::{BTreeSet, HashMap};
+
+use girok_model::{Act, ConsentScope, FuzzyDate, Record, RecordId, Sex, SourceKind};
+
+/// An act and the facts about it that tabulations use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActFact {
+    pub act: RecordId,
+    /// The victim after reviewers' linkage decisions: records merged into
+    /// one person share this id.
+    pub victim: RecordId,
+    pub act_type: String,
+    pub date: FuzzyDate,
+    pub place: Option<String>,
+    /// Perpetrating agencies (vocabulary keys); `individual` for a
+    /// perpetrator named without an agency. Empty when no one is recorded.
+    pub agencies: Vec<String>,
+    pub sex: Sex,
+    /// Age at the act: as recorded, or from a birth year and a dated act.
+    pub age: Option<u16>,
+    /// The witnesses' relations to the victim, one per attesting source.
+    pub relations: Vec<String>,
+    /// Independent attesting sources: sources given by the same witness count once.
+    pub corroboration: usize,
+    /// Documenting organisations of the attesting sources.
+    pub organisations: Vec<String>,
+    /// The widest consent among the attesting sources (published sources
+    /// count as public): the widest audience some source allows this fact
+    /// to reach. `None` for an act no source attests.
+    pub consent: Option<ConsentScope>,
+}
+
+/// The acts of a database as facts, built from its records in any order.
+#[derive(Debug, Default)]
+pub struct Facts {
+    pub acts: Vec<ActFact>,
+}
+
+/// Collects records, then joins them into [`Facts`].
+#[derive(Default)]
+pub struct FactsBuilder {
+    resolved: HashMap<RecordId, RecordId>,
+    persons: HashMap<RecordId, (Sex, FuzzyDate)>,
+    sources: HashMap<RecordId, SourceFacts>,
+    acts: Vec<Act>,
+    agencies: HashMap<RecordId, BTreeSet<String>>,
+    /// Act or event id → (source, witness relation).
+    attestations: HashMap<RecordId, Vec<(RecordId, Option<String>)>>,
+}
+
+struct SourceFacts {
+    witness: Option<RecordId>,
+    organisation: Option<String>,
+    consent: Option<ConsentScope>,
+}
+
+impl Facts {
+    /// `resolved` maps person records a reviewer merged to the person they
+    /// resolve to (records missing from it stand for themselves).
+    pub fn builder(resolved: HashMap<RecordId, RecordId>) -> FactsBuilder {
+        FactsBuilder {
+            resolved,
+            ..FactsBuilder::default()
+        }
+    }
+
+    /// Distinct victims among the facts.
+    pub fn victims(&self) -> usize {
+        self.acts
+            .iter()
+            .map(|fact| &fact.victim)
+            .collect::<BTreeSet<_>>()
+            .len()
+    }
+}
+
+impl FactsBuilder {
+    pub fn add(&mut self, record: Record) {
+        match record {
+            Record::Person(person) => {
+                self.persons.insert(person.id, (person.sex, person.birth));
+            }
+            Record::Source(source) => {
+                self.sources.insert(
+                    source.id,
+                    SourceFacts {
+                        witness: source.witness,
+                        organisation: source.organisation,
+                        // Published material (reports, media, documents)
+                        // records no consent: it is already public.
+                        consent: source
+                            .consent
+                            .or((source.kind != SourceKind::Interview)
+                                .then_some(ConsentScope::Public)),
+                    },
+                );
+            }
+            Record::Act(act) => self.acts.push(act),
+            Record::Involvement(involvement) => {
+                let agency = match (involvement.agency, involvement.perpetrator) {
+                    (Some(agency), _) => agency,
+                    (None, Some(_)) => "individual".to_string(),
+                    (None, None) => "unknown".to_string(),
+                };
+                self.agencies
+                    .entry(involvement.act)
+                    .or_default()
+                    .insert(agency);
+            }
+            Record::Information(information) => {
+                for about in [information.act, information.event].into_iter().flatten() {
+                    self.attestations
+                        .entry(about)
+                        .or_default()
+                        .push((information.source.clone(), information.relation.clone()));
+                }
+            }
+            Record::Event(_) | Record::Relation(_) | Record::Evidence(_) => {}
+        }
+    }
+
+    pub fn finish(self) -> Facts {
+        let no_attestations = Vec::new();
+        let acts = self
+            .acts
+            .iter()
+            .map(|act| {
+                // An act is attested by what is said about it and about its event.
+                let attestations: Vec<&(RecordId, Option<String>)> = self
+                    .attestations
+                    .get(&act.id)
+                    .unwrap_or(&no_attestations)
+                    .iter()
+                    .chain(
+                        act.event
+                            .as_ref()
+                            .and_then(|event| self.attestations.get(event))
+                            .unwrap_or(&no_attestations),
+                    )
+                    .collect();
+                let mut witnesses = BTreeSet::new();
+                let mut organisations = BTreeSet::new();
+                let mut consent = None;
+                let mut relations = Vec::new();
+                let mut seen_sources = BTreeSet::new();
+                for (source_id, relation) in attestations {
+                    if !seen_sources.insert(source_id) {
+                        continue;
+                    }
+                    relations.push(relation.clone().unwrap_or_else(|| "unknown".into()));
+                    let Some(source) = self.sources.get(source_id) else {
+                        witnesses.insert(source_id.clone());
+                        continue;
+                    };
+                    let witness = source.witness.as_ref().unwrap_or(source_id);
+                    witnesses.insert(self.resolved.get(witness).unwrap_or(witness).clone());
+                    if let Some(organisation) = &source.organisation {
+                        organisations.insert(organisation.clone());
+                    }
+                    consent = consent.max(source.consent);
+                }
+                let (sex, birth) = self
+                    .persons
+                    .get(&act.victim)
+                    .cloned()
+                    .unwrap_or((Sex::Unknown, FuzzyDate::UNKNOWN));
+                let age = act.victim_age.or_else(|| {
+                    let years = act.date.single_year()? - birth.single_year()?;
+                    u16::try_from(years).ok()
+                });
+                ActFact {
+                    act: act.id.clone(),
+                    victim: self
+                        .resolved
+                        .get(&act.victim)
+                        .unwrap_or(&act.victim)
+                        .clone(),
+                    act_type: act.act_type.clone(),
+                    date: act.date.clone(),
+                    place: act.place.clone(),
+                    agencies: self
+                        .agencies
+                        .get(&act.id)
+                        .map(|set| set.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    sex,
+                    age,
+                    relations,
+                    corroboration: witnesses.len(),
+                    organisations: organisations.into_iter().collect(),
+                    consent,
+                }
+            })
+            .collect();
+        Facts { acts }
+    }
+}

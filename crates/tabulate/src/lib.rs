@@ -1,0 +1,22 @@
+//! Tabulations of victims and acts, and disclosure control for the tables
+//! that leave the organisation.
+//!
+//! [`facts`] turns records into one row per act (its resolved victim, type,
+//! place, date, perpetrators and the sources that attest it); [`dimension`]
+//! names what a table can be broken down by and [`filter`] what it can be
+//! restricted to; [`table`] counts distinct victims (or acts) per cell with
+//! "unknown" always a row of its own; [`disclosure`] suppresses small cells
+//! and the cells that would let a reader recover them from totals.
+//!
+//! This crate depends only on `girok-model`: callers read the records.
+
+pub mod dimension;
+pub mod disclosure;
+pub mod facts;
+pub mod filter;
+pub mod table;
+
+pub use dimension::Dimension;
+pub use facts::{ActFact, Facts};
+pub use filter::{Filter, FilterError};
+pub use table::{Entry, Table, Unit};

@@ -92,6 +92,50 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// How many victims no list recorded: Multiple Systems Estimation with
+    /// documenting organisations as lists (latent-class model, decomposable
+    /// model averaging, log-linear models).
+    #[command(after_help = ESTIMATE_HELP)]
+    Estimate {
+        /// Count victims of acts meeting these conditions (as in `stats`).
+        #[arg(long = "where", value_name = "CONDITIONS")]
+        conditions: Vec<String>,
+        /// Also estimate separately per value of this dimension (a victim
+        /// belongs to the stratum of their earliest dated act).
+        #[arg(long)]
+        strata: Option<girok_tabulate::Dimension>,
+        /// Organisations to use as lists, comma separated (default: all).
+        #[arg(long, value_delimiter = ',')]
+        lists: Vec<String>,
+        /// Estimate from a capture-pattern file (pattern<TAB>count) instead of the database.
+        #[arg(long, value_name = "FILE")]
+        table: Option<PathBuf>,
+        /// Latent classes K of the LCMCR model.
+        #[arg(long, default_value_t = 10)]
+        classes: usize,
+        /// Kept draws per chain.
+        #[arg(long, default_value_t = 5_000)]
+        samples: usize,
+        #[arg(long, default_value_t = 10_000)]
+        burn_in: usize,
+        /// Iterations between kept draws.
+        #[arg(long, default_value_t = 20)]
+        thin: usize,
+        /// Chains run in parallel, for R-hat.
+        #[arg(long, default_value_t = 4)]
+        chains: usize,
+        /// Random seed: the same seed gives the same estimate.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Prior cell count of decomposable model averaging (default 2^-lists).
+        #[arg(long)]
+        delta: Option<f64>,
+        /// Also treat the unreviewed proposals of `girok link` as the same person.
+        #[arg(long)]
+        with_proposals: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Replay the journal into a scratch store and compare it with the state tables.
     Check,
     /// The journal's Merkle tree: size and RFC 6962 root; with --entry, an inclusion proof.
@@ -276,6 +320,16 @@ pub enum Audience {
     Partners,
     Public,
 }
+
+const ESTIMATE_HELP: &str = "\
+Each model makes assumptions the data cannot check; read the warnings, and \
+report the models' intervals, not only a point. Estimates need at least 3 \
+lists that overlap.
+
+Examples:
+  girok estimate
+  girok estimate --where act-type=enforced-disappearance --strata inside
+  girok estimate --table ../shared/data/kosovo-1999.tsv --samples 20000";
 
 const STATS_HELP: &str = "\
 Dates in conditions keep acts whose whole date lies inside (an act dated \

@@ -2,6 +2,7 @@
 //! every failure into a message for a person; all real work lives in the crates.
 
 mod cli;
+mod estimate;
 mod integrity;
 mod linking;
 mod tables;
@@ -217,6 +218,63 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format,
                 },
             )?;
+        }
+        Command::Estimate {
+            conditions,
+            strata,
+            lists,
+            table,
+            classes,
+            samples,
+            burn_in,
+            thin,
+            chains,
+            seed,
+            delta,
+            with_proposals,
+            format,
+        } => {
+            let request = estimate::Request {
+                conditions,
+                strata,
+                lists,
+                lcmcr: girok_stats::lcmcr::Settings {
+                    classes,
+                    samples,
+                    burn_in,
+                    thin,
+                    seed,
+                    ..Default::default()
+                },
+                chains,
+                delta,
+                with_proposals,
+            };
+            let estimates = match table {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    estimate::from_table(&text, &request)
+                        .with_context(|| format!("in {}", path.display()))?
+                }
+                None => estimate::compute(&open(&cli.data)?, &cli.data, &request)?,
+            };
+            match format {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&estimate::to_json(&estimates))?
+                ),
+                _ => estimate::print_text(&estimates),
+            }
+            if let Some(error) = estimates
+                .strata
+                .iter()
+                .all(|s| s.table.is_err())
+                .then(|| estimates.strata.iter().find_map(|s| s.table.as_ref().err()))
+                .flatten()
+            {
+                bail!("no estimate could be made: {error}");
+            }
         }
         Command::Check => {
             let store = open(&cli.data)?;

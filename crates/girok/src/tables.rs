@@ -1,10 +1,11 @@
 //! `girok stats`: tabulations of victims and acts, with disclosure control
 //! for tables that leave the organisation.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
-use girok_model::ConsentScope;
+use girok_model::{ConsentScope, RecordId};
 use girok_store::{SqliteStore, Store};
 use girok_tabulate::{Dimension, Entry, Facts, Filter, Table, Unit};
 use unicode_width::UnicodeWidthStr;
@@ -60,10 +61,10 @@ impl Audience {
     }
 }
 
-/// Every act of the database as facts, victims resolved through reviewers'
-/// linkage decisions.
-pub fn load_facts(store: &SqliteStore) -> Result<Facts> {
-    let mut builder = Facts::builder(store.link_decisions()?.resolved());
+/// Every act of the database as facts, victims resolved through `resolved`
+/// (person record → the person it resolves to).
+pub fn load_facts(store: &SqliteStore, resolved: HashMap<RecordId, RecordId>) -> Result<Facts> {
+    let mut builder = Facts::builder(resolved);
     store.for_each_record(&mut |record| {
         builder.add(record);
         Ok(())
@@ -96,7 +97,7 @@ pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
     for condition in request.conditions {
         filter.add(condition, vocabularies)?;
     }
-    let mut facts = load_facts(store)?;
+    let mut facts = load_facts(store, store.link_decisions()?.resolved())?;
     let withheld_by_consent = restrict_to_audience(&mut facts, request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());
     let tables: Vec<Table> = match request.by {

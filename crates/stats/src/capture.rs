@@ -8,6 +8,8 @@ pub struct CaptureTable {
     pub lists: usize,
     /// (pattern, count), patterns non-zero and distinct.
     pub cells: Vec<(u32, u64)>,
+    /// A name per list, leftmost first.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +20,13 @@ pub enum CaptureError {
     TooFewLists(usize),
     #[error("the table has no observed individuals")]
     Empty,
+    #[error("list '{0}' records no one: it cannot say anything about who was missed; leave it out")]
+    EmptyList(String),
+    #[error(
+        "list '{0}' records every observed individual: the other lists never saw anyone it missed, \
+         so nothing can be said about who all of them missed (if it is a census, its count is the answer)"
+    )]
+    CompleteList(String),
 }
 
 impl CaptureTable {
@@ -71,9 +80,11 @@ impl CaptureTable {
             }
             cells.push((bits, count));
         }
+        let lists = lists.unwrap_or(0);
         let table = CaptureTable {
-            lists: lists.unwrap_or(0),
+            lists,
             cells,
+            names: (1..=lists).map(|j| format!("list {j}")).collect(),
         };
         table.validate()?;
         Ok(table)
@@ -86,7 +97,69 @@ impl CaptureTable {
         if self.observed() == 0 {
             return Err(CaptureError::Empty);
         }
+        for j in 0..self.lists {
+            let on: u64 = self
+                .cells
+                .iter()
+                .filter(|(pattern, _)| self.on_list(*pattern, j))
+                .map(|(_, count)| count)
+                .sum();
+            if on == 0 {
+                return Err(CaptureError::EmptyList(self.names[j].clone()));
+            }
+            if on == self.observed() {
+                return Err(CaptureError::CompleteList(self.names[j].clone()));
+            }
+        }
         Ok(())
+    }
+
+    /// The table of individuals given as the lists each is on (indices into
+    /// `names`); individuals on no list are not observed and drop out.
+    pub fn from_individuals<I>(names: Vec<String>, individuals: I) -> CaptureTable
+    where
+        I: IntoIterator,
+        I::Item: IntoIterator<Item = usize>,
+    {
+        let lists = names.len();
+        let mut counts: std::collections::BTreeMap<u32, u64> = Default::default();
+        for on in individuals {
+            let pattern = on
+                .into_iter()
+                .filter(|&j| j < lists)
+                .fold(0u32, |bits, j| bits | 1 << (lists - 1 - j));
+            if pattern != 0 {
+                *counts.entry(pattern).or_default() += 1;
+            }
+        }
+        CaptureTable {
+            lists,
+            cells: counts.into_iter().collect(),
+            names,
+        }
+    }
+
+    /// The table restricted to some lists (in the given order): individuals
+    /// on none of them drop out.
+    pub fn select(&self, lists: &[usize]) -> CaptureTable {
+        let mut cells: Vec<(u32, u64)> = Vec::new();
+        for &(pattern, count) in &self.cells {
+            let projected = lists.iter().fold(0u32, |bits, &j| {
+                bits << 1 | u32::from(self.on_list(pattern, j))
+            });
+            if projected == 0 {
+                continue;
+            }
+            match cells.iter_mut().find(|(p, _)| *p == projected) {
+                Some((_, c)) => *c += count,
+                None => cells.push((projected, count)),
+            }
+        }
+        CaptureTable {
+            lists: lists.len(),
+            cells,
+            names: lists.iter().map(|&j| self.names[j].clone()).collect(),
+        }
     }
 
     /// Individuals on at least one list.
@@ -123,6 +196,18 @@ mod tests {
     }
 
     #[test]
+    fn individuals_make_a_table() {
+        let names = vec!["A".to_string(), "B".to_string(), "C".to_string()];
+        let table = CaptureTable::from_individuals(
+            names,
+            [vec![0], vec![0, 2], vec![2, 0], vec![1], vec![]],
+        );
+        assert_eq!(table.cells, [(0b010, 1), (0b100, 1), (0b101, 2)]);
+        assert_eq!(table.observed(), 4);
+        assert_eq!(table.select(&[0, 2]).cells, [(0b10, 1), (0b11, 2)]);
+    }
+
+    #[test]
     fn bad_tables_are_refused_with_the_line() {
         assert_eq!(
             CaptureTable::parse("01\t3\n10\t4\n"),
@@ -137,6 +222,14 @@ mod tests {
         assert_eq!(
             CaptureTable::parse("# nothing\n"),
             Err(CaptureError::TooFewLists(0))
+        );
+        assert_eq!(
+            CaptureTable::parse("110\t3\n010\t4\n011\t2\n"),
+            Err(CaptureError::CompleteList("list 2".into()))
+        );
+        assert_eq!(
+            CaptureTable::parse("100\t3\n010\t4\n110\t2\n"),
+            Err(CaptureError::EmptyList("list 3".into()))
         );
     }
 }

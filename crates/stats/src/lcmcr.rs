@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Beta, Binomial, Distribution, Gamma, Poisson};
 
 use crate::capture::{CaptureError, CaptureTable};
+use crate::diagnostics;
 
 /// Sampler settings; the defaults are LCMCR's (K = 10, a = b = 0.25).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,13 +89,16 @@ struct Scratch {
     drawn: Vec<u64>,
 }
 
+/// The most latent classes a chain may use.
+pub const MAX_CLASSES: usize = 64;
+
 /// Keeps stick proportions and probabilities inside (0, 1).
 const EPSILON: f64 = 1e-12;
 
 impl Chain {
     fn new(table: &CaptureTable, settings: &Settings) -> Chain {
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-        let (lists, classes) = (table.lists, settings.classes.max(1));
+        let (lists, classes) = (table.lists, settings.classes.clamp(1, MAX_CLASSES));
         let cells = table
             .cells
             .iter()
@@ -226,15 +230,22 @@ impl Chain {
 }
 
 /// Splits `count` individuals over classes in proportion to `weights`,
-/// adding to `into`: a multinomial draw as a chain of binomials.
+/// adding to `into`: a multinomial draw as a chain of binomials, heaviest
+/// class first so that the rest usually has no one left to split (most
+/// classes of a fitted mixture are nearly empty).
 fn multinomial(rng: &mut ChaCha8Rng, count: u64, weights: &[f64], into: &mut [u64]) {
+    let mut order = [0usize; MAX_CLASSES];
+    let order = &mut order[..weights.len()];
+    order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+    order.sort_unstable_by(|&a, &b| weights[b].total_cmp(&weights[a]));
     let mut remaining = count;
     let mut mass: f64 = weights.iter().sum();
-    for (k, &w) in weights.iter().enumerate() {
+    for (position, &k) in order.iter().enumerate() {
         if remaining == 0 {
             break;
         }
-        let drawn = if k + 1 == weights.len() || mass <= 0.0 {
+        let w = weights[k];
+        let drawn = if position + 1 == weights.len() || mass <= 0.0 {
             remaining
         } else {
             let p = (w / mass).clamp(0.0, 1.0);
@@ -262,6 +273,69 @@ pub fn sample(table: &CaptureTable, settings: &Settings) -> Result<Posterior, Ca
         population.push(chain.observed + chain.unobserved);
     }
     Ok(Posterior { population })
+}
+
+/// Several chains from different seeds, pooled, with convergence diagnostics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Estimate {
+    /// Each chain's kept draws of N.
+    pub chains: Vec<Vec<u64>>,
+    pub pooled: Posterior,
+    /// Split R̂ of N across chains.
+    pub rhat: f64,
+    /// Effective sample size of N over all chains.
+    pub ess: f64,
+}
+
+impl Estimate {
+    /// Whether the diagnostics allow reading the estimate: R̂ ≤ 1.05 and at
+    /// least 400 effective draws.
+    pub fn converged(&self) -> bool {
+        self.rhat <= 1.05 && self.ess >= 400.0
+    }
+}
+
+/// Runs `chains` chains in parallel (chain i seeded from `settings.seed`
+/// and i, so a seed gives the same estimate on any machine).
+pub fn run(
+    table: &CaptureTable,
+    settings: &Settings,
+    chains: usize,
+) -> Result<Estimate, CaptureError> {
+    table.validate()?;
+    let draws: Vec<Vec<u64>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..chains.max(1) as u64)
+            .map(|i| {
+                let chain_settings = Settings {
+                    seed: settings
+                        .seed
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .wrapping_add(i),
+                    ..*settings
+                };
+                scope.spawn(move || sample(table, &chain_settings))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a sampler thread panicked"))
+            .collect::<Result<Vec<Posterior>, CaptureError>>()
+    })?
+    .into_iter()
+    .map(|p| p.population)
+    .collect();
+    let as_f64: Vec<Vec<f64>> = draws
+        .iter()
+        .map(|c| c.iter().map(|&n| n as f64).collect())
+        .collect();
+    Ok(Estimate {
+        rhat: diagnostics::split_rhat(&as_f64),
+        ess: diagnostics::effective_sample_size(&as_f64),
+        pooled: Posterior {
+            population: draws.concat(),
+        },
+        chains: draws,
+    })
 }
 
 #[cfg(test)]

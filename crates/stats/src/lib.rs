@@ -9,6 +9,8 @@
 //! and LCMCR, validated against the Kosovo 1999 figures.
 
 pub mod capture;
+pub mod decomposable;
+pub mod diagnostics;
 pub mod lcmcr;
 pub mod loglinear;
 

@@ -108,6 +108,58 @@ pub fn fit(table: &CaptureTable, interactions: &[(usize, usize)]) -> Result<Fit,
     })
 }
 
+/// Lists up to which every subset of two-way interactions is fitted;
+/// beyond, interactions are added one at a time while BIC improves.
+const EXHAUSTIVE_LISTS: usize = 5;
+
+/// Models with main effects and chosen two-way interactions, best BIC
+/// first: all subsets of interactions for up to five lists, forward
+/// selection beyond. Models that cannot be estimated are left out.
+pub fn select(table: &CaptureTable) -> Vec<Fit> {
+    let pairs: Vec<(usize, usize)> = (0..table.lists)
+        .flat_map(|a| (a + 1..table.lists).map(move |b| (a, b)))
+        .collect();
+    let mut fits: Vec<Fit> = if table.lists <= EXHAUSTIVE_LISTS {
+        (0u32..1 << pairs.len())
+            .filter_map(|subset| {
+                let chosen: Vec<(usize, usize)> = pairs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| subset >> i & 1 == 1)
+                    .map(|(_, &pair)| pair)
+                    .collect();
+                fit(table, &chosen).ok()
+            })
+            .collect()
+    } else {
+        let mut chosen = Vec::new();
+        let mut fits: Vec<Fit> = fit(table, &chosen).into_iter().collect();
+        loop {
+            let best_bic = fits.last().map_or(f64::INFINITY, |f| f.bic);
+            let next = pairs
+                .iter()
+                .filter(|pair| !chosen.contains(*pair))
+                .filter_map(|&pair| {
+                    let mut candidate = chosen.clone();
+                    candidate.push(pair);
+                    fit(table, &candidate).ok()
+                })
+                .min_by(|a, b| a.bic.total_cmp(&b.bic));
+            match next {
+                Some(better) if better.bic < best_bic => {
+                    chosen = better.interactions.clone();
+                    fits.push(better);
+                }
+                _ => break,
+            }
+        }
+        fits
+    };
+    fits.retain(|f| f.population.is_finite());
+    fits.sort_by(|a, b| a.bic.total_cmp(&b.bic));
+    fits
+}
+
 fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
@@ -164,5 +216,15 @@ mod tests {
         assert!(with.deviance < independence.deviance);
         assert_ne!(with.population, independence.population);
         assert!(with.bic.is_finite() && with.aic.is_finite());
+    }
+
+    #[test]
+    fn selection_fits_every_interaction_subset_and_ranks_by_bic() {
+        let fits = select(&kosovo());
+        // 6 pairs of 4 lists: 64 subsets; the saturated model has no
+        // degrees of freedom left but the others fit.
+        assert!(fits.len() >= 60, "{}", fits.len());
+        assert!(fits.windows(2).all(|w| w[0].bic <= w[1].bic));
+        assert!(fits.iter().any(|f| f.interactions.is_empty()));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -97,44 +97,31 @@ pub enum Command {
     /// model averaging, log-linear models).
     #[command(after_help = ESTIMATE_HELP)]
     Estimate {
-        /// Count victims of acts meeting these conditions (as in `stats`).
-        #[arg(long = "where", value_name = "CONDITIONS")]
-        conditions: Vec<String>,
-        /// Also estimate separately per value of this dimension (a victim
-        /// belongs to the stratum of their earliest dated act).
-        #[arg(long)]
-        strata: Option<girok_tabulate::Dimension>,
-        /// Organisations to use as lists, comma separated (default: all).
-        #[arg(long, value_delimiter = ',')]
-        lists: Vec<String>,
+        #[command(flatten)]
+        model: EstimateArgs,
         /// Estimate from a capture-pattern file (pattern<TAB>count) instead of the database.
         #[arg(long, value_name = "FILE")]
         table: Option<PathBuf>,
-        /// Latent classes K of the LCMCR model.
-        #[arg(long, default_value_t = 10)]
-        classes: usize,
-        /// Kept draws per chain.
-        #[arg(long, default_value_t = 5_000)]
-        samples: usize,
-        #[arg(long, default_value_t = 10_000)]
-        burn_in: usize,
-        /// Iterations between kept draws.
-        #[arg(long, default_value_t = 20)]
-        thin: usize,
-        /// Chains run in parallel, for R-hat.
-        #[arg(long, default_value_t = 4)]
-        chains: usize,
-        /// Random seed: the same seed gives the same estimate.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Prior cell count of decomposable model averaging (default 2^-lists).
-        #[arg(long)]
-        delta: Option<f64>,
-        /// Also treat the unreviewed proposals of `girok link` as the same person.
-        #[arg(long)]
-        with_proposals: bool,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+    },
+    /// A self-contained HTML report (bilingual, SVG charts): breakdowns,
+    /// acts over time, estimates with intervals, and how they were made.
+    Report {
+        #[arg(long, short)]
+        out: PathBuf,
+        #[command(flatten)]
+        model: EstimateArgs,
+        /// Who the report is for: partners and public reports only count
+        /// acts whose sources' consent allows it, and suppress small cells.
+        #[arg(long, value_enum, default_value_t = Audience::Internal)]
+        audience: Audience,
+        /// Suppress counts below this (default: 5 for partners and public).
+        #[arg(long)]
+        min_cell: Option<u64>,
+        /// Leave out the estimates (they take seconds to minutes).
+        #[arg(long)]
+        no_estimate: bool,
     },
     /// Replay the journal into a scratch store and compare it with the state tables.
     Check,
@@ -303,6 +290,44 @@ pub enum OutputFormat {
     Table,
     Csv,
     Json,
+}
+
+/// What an estimate is of and how its models run.
+#[derive(Debug, Clone, Args)]
+pub struct EstimateArgs {
+    /// Count victims of acts meeting these conditions (as in `stats`).
+    #[arg(long = "where", value_name = "CONDITIONS")]
+    pub conditions: Vec<String>,
+    /// Also estimate separately per value of this dimension (a victim
+    /// belongs to the stratum of their earliest dated act).
+    #[arg(long)]
+    pub strata: Option<girok_tabulate::Dimension>,
+    /// Organisations to use as lists, comma separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub lists: Vec<String>,
+    /// Latent classes K of the LCMCR model.
+    #[arg(long, default_value_t = 10)]
+    pub classes: usize,
+    /// Kept draws per chain.
+    #[arg(long, default_value_t = 5_000)]
+    pub samples: usize,
+    #[arg(long, default_value_t = 10_000)]
+    pub burn_in: usize,
+    /// Iterations between kept draws.
+    #[arg(long, default_value_t = 20)]
+    pub thin: usize,
+    /// Chains run in parallel, for R-hat.
+    #[arg(long, default_value_t = 4)]
+    pub chains: usize,
+    /// Random seed: the same seed gives the same estimate.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Prior cell count of decomposable model averaging (default 2^-lists).
+    #[arg(long)]
+    pub delta: Option<f64>,
+    /// Also treat the unreviewed proposals of `girok link` as the same person.
+    #[arg(long)]
+    pub with_proposals: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

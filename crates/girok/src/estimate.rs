@@ -14,8 +14,9 @@ use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{SqliteStore, Store};
 use girok_tabulate::{Dimension, Filter};
 
+use crate::cli::{Audience, EstimateArgs};
 use crate::linking;
-use crate::tables::load_facts;
+use crate::tables::{load_facts, restrict_to_audience};
 
 /// What was asked of `girok estimate`.
 #[derive(Debug, Clone)]
@@ -30,6 +31,30 @@ pub struct Request {
     pub delta: Option<f64>,
     /// Resolve persons with `girok link`'s unreviewed proposals too.
     pub with_proposals: bool,
+    /// Only acts whose sources' consent allows this audience count.
+    pub audience: Audience,
+}
+
+impl Request {
+    pub fn new(args: EstimateArgs, audience: Audience) -> Request {
+        Request {
+            conditions: args.conditions,
+            strata: args.strata,
+            lists: args.lists,
+            lcmcr: lcmcr::Settings {
+                classes: args.classes,
+                samples: args.samples,
+                burn_in: args.burn_in,
+                thin: args.thin,
+                seed: args.seed,
+                ..Default::default()
+            },
+            chains: args.chains,
+            delta: args.delta,
+            with_proposals: args.with_proposals,
+            audience,
+        }
+    }
 }
 
 /// The estimates for one stratum (or for everyone).
@@ -66,7 +91,8 @@ pub fn compute(store: &SqliteStore, data: &Path, request: &Request) -> Result<Es
         filter.add(condition, vocabularies)?;
     }
     let (resolved, stale) = linking::resolution(store, data, request.with_proposals)?;
-    let facts = load_facts(store, resolved)?;
+    let mut facts = load_facts(store, resolved)?;
+    let left_out = restrict_to_audience(&mut facts, request.audience);
     // Per victim: stratum keys (of the earliest act) and organisations.
     struct Victim {
         earliest: Option<chrono::NaiveDate>,
@@ -174,7 +200,12 @@ pub fn compute(store: &SqliteStore, data: &Path, request: &Request) -> Result<Es
         lists,
         strata,
         request: request.clone(),
-        warnings: stale.into_iter().collect(),
+        warnings: stale
+            .into_iter()
+            .chain((left_out > 0).then(|| {
+                format!("{left_out} acts are left out: no attesting source's consent allows this audience")
+            }))
+            .collect(),
     })
 }
 
@@ -475,15 +506,16 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
                 });
             }
             if let Ok(table) = &stratum.table {
-                value["loglinear"] = stratum
-                    .loglinear
-                    .iter()
-                    .take(10)
-                    .map(|f| serde_json::json!({
-                        "interactions": interactions_text(table, &f.interactions),
-                        "population": f.population, "deviance": f.deviance, "aic": f.aic, "bic": f.bic,
-                    }))
-                    .collect();
+                let fit_json = |f: &loglinear::Fit| serde_json::json!({
+                    "interactions": interactions_text(table, &f.interactions),
+                    "population": f.population, "deviance": f.deviance, "aic": f.aic, "bic": f.bic,
+                });
+                value["loglinear"] = stratum.loglinear.iter().take(10).map(fit_json).collect();
+                if let Some(independence) =
+                    stratum.loglinear.iter().find(|f| f.interactions.is_empty())
+                {
+                    value["independence"] = fit_json(independence);
+                }
             }
             value
         })

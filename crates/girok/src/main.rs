@@ -5,6 +5,7 @@ mod cli;
 mod estimate;
 mod integrity;
 mod linking;
+mod report;
 mod tables;
 
 use std::fs::File;
@@ -220,36 +221,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
         }
         Command::Estimate {
-            conditions,
-            strata,
-            lists,
+            model,
             table,
-            classes,
-            samples,
-            burn_in,
-            thin,
-            chains,
-            seed,
-            delta,
-            with_proposals,
             format,
         } => {
-            let request = estimate::Request {
-                conditions,
-                strata,
-                lists,
-                lcmcr: girok_stats::lcmcr::Settings {
-                    classes,
-                    samples,
-                    burn_in,
-                    thin,
-                    seed,
-                    ..Default::default()
-                },
-                chains,
-                delta,
-                with_proposals,
-            };
+            let request = estimate::Request::new(model, Audience::Internal);
             let estimates = match table {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
@@ -275,6 +251,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             {
                 bail!("no estimate could be made: {error}");
             }
+        }
+        Command::Report {
+            out,
+            model,
+            audience,
+            min_cell,
+            no_estimate,
+        } => {
+            let store = open(&cli.data)?;
+            report::write(
+                &store,
+                &cli.data,
+                &out,
+                &estimate::Request::new(model, audience),
+                min_cell,
+                !no_estimate,
+            )?;
         }
         Command::Check => {
             let store = open(&cli.data)?;

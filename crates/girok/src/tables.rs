@@ -85,7 +85,15 @@ pub fn restrict_to_audience(facts: &mut Facts, audience: Audience) -> usize {
     before - facts.acts.len()
 }
 
-pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
+/// Tables as asked, with what a reader must know about them.
+pub struct Tabulated {
+    pub tables: Vec<Table>,
+    pub notes: Notes,
+}
+
+/// Counts the tables of a request: filtered, restricted to the audience's
+/// consent, small cells suppressed.
+pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     if request.by.len() > 2 {
         anyhow::bail!(
             "--by takes one dimension (a one-way table) or two (rows,columns); got {}",
@@ -100,43 +108,33 @@ pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
     let mut facts = load_facts(store, store.link_decisions()?.resolved())?;
     let withheld_by_consent = restrict_to_audience(&mut facts, request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());
+    let count = |rows: Dimension, columns: Option<Dimension>| {
+        let mut table = Table::count(&facts, rows, columns, request.unit, &filter, vocabularies);
+        if let Some(k) = threshold {
+            table.suppress(k);
+        }
+        table
+    };
     let tables: Vec<Table> = match request.by {
-        [] => STANDARD
-            .iter()
-            .map(|&d| Table::count(&facts, d, None, request.unit, &filter, vocabularies))
-            .collect(),
-        [rows] => vec![Table::count(
-            &facts,
-            *rows,
-            None,
-            request.unit,
-            &filter,
-            vocabularies,
-        )],
-        [rows, columns, ..] => vec![Table::count(
-            &facts,
-            *rows,
-            Some(*columns),
-            request.unit,
-            &filter,
-            vocabularies,
-        )],
+        [] => STANDARD.iter().map(|&d| count(d, None)).collect(),
+        [rows] => vec![count(*rows, None)],
+        [rows, columns, ..] => vec![count(*rows, Some(*columns))],
     };
-    let tables: Vec<Table> = tables
-        .into_iter()
-        .map(|mut table| {
-            if let Some(k) = threshold {
-                table.suppress(k);
-            }
-            table
-        })
-        .collect();
-    let notes = Notes {
-        filter: filter.describe(),
-        threshold,
-        withheld_by_consent,
-        audience: request.audience,
-    };
+    Ok(Tabulated {
+        tables,
+        notes: Notes {
+            filter: filter.describe(),
+            threshold,
+            withheld_by_consent,
+            audience: request.audience,
+        },
+    })
+}
+
+pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
+    let Tabulated { tables, notes } = tabulate(store, request)?;
+    let threshold = notes.threshold;
+    let withheld_by_consent = notes.withheld_by_consent;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     match request.format {
@@ -157,14 +155,14 @@ pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
     Ok(())
 }
 
-struct Notes {
-    filter: Option<String>,
-    threshold: Option<u64>,
-    withheld_by_consent: usize,
-    audience: Audience,
+pub struct Notes {
+    pub filter: Option<String>,
+    pub threshold: Option<u64>,
+    pub withheld_by_consent: usize,
+    pub audience: Audience,
 }
 
-fn unit_name(unit: Unit) -> &'static str {
+pub fn unit_name(unit: Unit) -> &'static str {
     match unit {
         Unit::Victims => "victims",
         Unit::Acts => "acts",

@@ -854,3 +854,134 @@ fn statistics_filter_cross_tabulate_and_suppress_small_cells() {
         "{error}"
     );
 }
+
+const KOSOVO: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/kosovo-1999.tsv"
+);
+
+/// The published figures from a capture-pattern file, the same numbers for
+/// the same seed, and clear refusals for tables that cannot be estimated.
+#[test]
+fn estimates_reproduce_published_figures_and_refuse_what_they_cannot_say() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let args = [
+        "estimate",
+        "--table",
+        KOSOVO,
+        "--samples",
+        "1000",
+        "--burn-in",
+        "2000",
+        "--thin",
+        "5",
+        "--format",
+        "json",
+    ];
+    let first = ok(&data, &args);
+    assert_eq!(
+        first,
+        ok(&data, &args),
+        "the same seed gives the same estimate"
+    );
+    let json: serde_json::Value = serde_json::from_str(&first).expect("json");
+    let stratum = &json["strata"][0];
+    assert_eq!(stratum["observed"], 4400);
+    assert_eq!(stratum["decomposable"]["median"], 12_595);
+    let population = stratum["independence"]["population"]
+        .as_f64()
+        .expect("independence model");
+    assert!((population - 7_394.6).abs() < 0.5, "{population}");
+    assert!(stratum["lcmcr"]["rhat"].as_f64().is_some());
+
+    let dir = fixture.dir.path();
+    let bad = |name: &str, text: &str| -> String {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        fails(
+            &data,
+            &["estimate", "--table", path.to_str().expect("path")],
+        )
+    };
+    assert!(bad("two.tsv", "10\t5\n01\t4\n11\t2\n").contains("at least 3 lists"));
+    let error = bad("typo.tsv", "100\t5\n010\t4\n0x1\t2\n");
+    assert!(
+        error.contains("typo.tsv") && error.contains("line 3"),
+        "{error}"
+    );
+    assert!(bad("full.tsv", "110\t5\n010\t4\n011\t2\n").contains("records every observed"));
+    assert!(bad("apart.tsv", "100\t5\n010\t4\n001\t2\n").contains("more than one list"));
+
+    // The demo's organisations never name the same person record: no estimate, and why.
+    let demo = dir.join("demo");
+    ok(&data, &["demo", "--dir", demo.to_str().expect("path")]);
+    let error = fails(&demo, &["estimate", "--samples", "100", "--burn-in", "100"]);
+    assert!(
+        error.contains("no individual is on more than one list"),
+        "{error}"
+    );
+    let error = fails(&demo, &["estimate", "--lists", "KGB"]);
+    assert!(error.contains("United Nations"), "{error}");
+}
+
+/// An HTML report with charts and estimates; for the public, small cells are
+/// suppressed and the report still renders.
+#[test]
+fn reports_are_self_contained_html_with_charts_and_methodology() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let file = synth(fixture.dir.path(), "s.jsonl", "600", "11");
+    ok(&data, &["import", &file]);
+    ok(&data, &["link"]);
+    let report = fixture.dir.path().join("report.html");
+    let path = report.to_str().expect("path");
+    ok(
+        &data,
+        &[
+            "report",
+            "--out",
+            path,
+            "--with-proposals",
+            "--samples",
+            "500",
+            "--burn-in",
+            "1000",
+            "--strata",
+            "inside",
+        ],
+    );
+    let html = std::fs::read_to_string(&report).expect("report");
+    for expected in [
+        "<!DOCTYPE html>",
+        "<svg",
+        "기록 보고서",
+        "Act type · <span class=\"ko\">행위 유형</span>",
+        "Latent-class (LCMCR)",
+        "Decomposable models averaged",
+        "How these figures were made",
+        "Inside North Korea",
+    ] {
+        assert!(html.contains(expected), "missing {expected}");
+    }
+    assert!(
+        !html.contains("<script") && !html.contains("http"),
+        "self-contained"
+    );
+
+    ok(
+        &data,
+        &[
+            "report",
+            "--out",
+            path,
+            "--audience",
+            "public",
+            "--min-cell",
+            "50",
+            "--no-estimate",
+        ],
+    );
+    let public = std::fs::read_to_string(&report).expect("report");
+    assert!(public.contains("suppressed · 비공개") && public.contains("Disclosure control"));
+}

@@ -20,6 +20,10 @@ pub enum CaptureError {
     TooFewLists(usize),
     #[error("the table has no observed individuals")]
     Empty,
+    #[error(
+        "no individual is on more than one list: the lists say nothing about whom they all missed"
+    )]
+    NoOverlap,
     #[error("list '{0}' records no one: it cannot say anything about who was missed; leave it out")]
     EmptyList(String),
     #[error(
@@ -110,6 +114,13 @@ impl CaptureTable {
             if on == self.observed() {
                 return Err(CaptureError::CompleteList(self.names[j].clone()));
             }
+        }
+        if self
+            .cells
+            .iter()
+            .all(|(pattern, count)| *count == 0 || pattern.count_ones() < 2)
+        {
+            return Err(CaptureError::NoOverlap);
         }
         Ok(())
     }
@@ -230,6 +241,10 @@ mod tests {
         assert_eq!(
             CaptureTable::parse("100\t3\n010\t4\n110\t2\n"),
             Err(CaptureError::EmptyList("list 3".into()))
+        );
+        assert_eq!(
+            CaptureTable::parse("100\t3\n010\t4\n001\t2\n"),
+            Err(CaptureError::NoOverlap)
         );
     }
 }

@@ -15,7 +15,7 @@ const INSIDE: &str = "inside";
 const NORTH_KOREA: &str = "north-korea";
 
 macro_rules! dimensions {
-    ($($variant:ident = $name:literal: $doc:literal,)*) => {
+    ($($variant:ident = $name:literal: $doc:literal / $ko:literal,)*) => {
         /// A breakdown. Several values per act (agencies, witnesses'
         /// relations, organisations) count the act under each.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,27 +37,34 @@ macro_rules! dimensions {
                     $(Dimension::$variant => $doc,)*
                 }
             }
+
+            /// The description in Korean.
+            pub fn description_ko(self) -> &'static str {
+                match self {
+                    $(Dimension::$variant => $ko,)*
+                }
+            }
         }
     };
 }
 
 dimensions! {
-    ActType = "act-type": "Act type",
-    Category = "category": "Violation category of the act type",
-    Agency = "agency": "Perpetrating agency",
-    AgencyClass = "agency-class": "Kind of perpetrator: North Korean state, foreign state, non-state",
-    Inside = "inside": "Inside or outside North Korea",
-    Province = "province": "North Korean province or special city (or outside)",
-    Country = "country": "Country",
-    Place = "place": "Place as recorded",
-    Year = "year": "Year of the act",
-    Sex = "sex": "Sex of the victim",
-    AgeGroup = "age-group": "Victim's age at the act",
-    Relation = "relation": "Witness's relation to the victim",
-    RelationClass = "relation-class": "Whether the witness is a relative of the victim",
-    Consent = "consent": "Widest consent scope among the attesting sources",
-    Corroboration = "corroboration": "Number of independent sources attesting the act",
-    Organisation = "organisation": "Documenting organisation of an attesting source",
+    ActType = "act-type": "Act type" / "행위 유형",
+    Category = "category": "Violation category of the act type" / "행위 유형의 위반 범주",
+    Agency = "agency": "Perpetrating agency" / "가해 기관",
+    AgencyClass = "agency-class": "Kind of perpetrator: North Korean state, foreign state, non-state" / "가해자 유형: 북한 국가기관, 외국 국가기관, 비국가 행위자",
+    Inside = "inside": "Inside or outside North Korea" / "북한 안팎",
+    Province = "province": "North Korean province or special city (or outside)" / "북한의 도 또는 특별시 (또는 북한 밖)",
+    Country = "country": "Country" / "국가",
+    Place = "place": "Place as recorded" / "기록된 장소",
+    Year = "year": "Year of the act" / "행위 발생 연도",
+    Sex = "sex": "Sex of the victim" / "피해자 성별",
+    AgeGroup = "age-group": "Victim's age at the act" / "행위 당시 피해자 나이",
+    Relation = "relation": "Witness's relation to the victim" / "증언자와 피해자의 관계",
+    RelationClass = "relation-class": "Whether the witness is a relative of the victim" / "증언자가 피해자의 친족인지 여부",
+    Consent = "consent": "Widest consent scope among the attesting sources" / "출처들의 가장 넓은 동의 범위",
+    Corroboration = "corroboration": "Number of independent sources attesting the act" / "행위를 입증하는 독립 출처 수",
+    Organisation = "organisation": "Documenting organisation of an attesting source" / "출처의 기록 기관",
 }
 
 impl fmt::Display for Dimension {

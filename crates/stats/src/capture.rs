@@ -150,6 +150,35 @@ impl CaptureTable {
         }
     }
 
+    /// A simulated capture table: `size` individuals in latent classes
+    /// (weight, then the probability of being on each list), captured
+    /// independently given their class. For checking estimators on
+    /// populations of known size.
+    pub fn simulate(seed: u64, size: u64, classes: &[(f64, Vec<f64>)]) -> CaptureTable {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        let lists = classes.first().map_or(0, |(_, p)| p.len());
+        let names = (1..=lists).map(|j| format!("list {j}")).collect();
+        let individuals: Vec<Vec<usize>> = (0..size)
+            .map(|_| {
+                let mut pick: f64 = rng.random();
+                let capture = classes
+                    .iter()
+                    .find(|(weight, _)| {
+                        pick -= weight;
+                        pick < 0.0
+                    })
+                    .or(classes.last())
+                    .map(|(_, p)| p.as_slice())
+                    .unwrap_or_default();
+                (0..lists)
+                    .filter(|&j| rng.random::<f64>() < capture[j])
+                    .collect()
+            })
+            .collect();
+        CaptureTable::from_individuals(names, individuals)
+    }
+
     /// The table restricted to some lists (in the given order): individuals
     /// on none of them drop out.
     pub fn select(&self, lists: &[usize]) -> CaptureTable {

@@ -7,9 +7,9 @@
 //! individuals, the inclusion probabilities, the weights and the
 //! concentration α ~ Gamma(a, b).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::{Rng, RngCore, SeedableRng};
 use rand_distr::{Beta, Binomial, Distribution, Gamma, Poisson};
+use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::capture::{CaptureError, CaptureTable};
 use crate::diagnostics;
@@ -66,27 +66,31 @@ struct Chain {
     lists: usize,
     classes: usize,
     /// Observed patterns as list-membership flags, with their counts.
-    cells: Vec<(Vec<bool>, u64)>,
+    /// Bit j of a pattern is list j here (not the table's left-to-right bits).
+    cells: Vec<(u32, u64)>,
     observed: u64,
     /// Inclusion probability of list j in class k, at [k * lists + j].
     lambda: Vec<f64>,
     weights: Vec<f64>,
     alpha: f64,
     unobserved: u64,
-    rng: ChaCha8Rng,
+    rng: Xoshiro256PlusPlus,
     a_alpha: f64,
     b_alpha: f64,
     scratch: Scratch,
 }
 
 /// Per-iteration counts: members of each class, members of class k on list
-/// j at [k * lists + j], class weights of a pattern, one multinomial draw.
+/// j at [k * lists + j], class weights of a pattern, one multinomial draw,
+/// the order in which to split.
 #[derive(Default)]
 struct Scratch {
     members: Vec<u64>,
     captures: Vec<u64>,
     weights: Vec<f64>,
     drawn: Vec<u64>,
+    /// Classes by decreasing weight.
+    order: Vec<usize>,
 }
 
 /// The most latent classes a chain may use.
@@ -97,17 +101,17 @@ const EPSILON: f64 = 1e-12;
 
 impl Chain {
     fn new(table: &CaptureTable, settings: &Settings) -> Chain {
-        let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(settings.seed);
         let (lists, classes) = (table.lists, settings.classes.clamp(1, MAX_CLASSES));
         let cells = table
             .cells
             .iter()
             .filter(|(_, count)| *count > 0)
             .map(|&(pattern, count)| {
-                (
-                    (0..lists).map(|j| table.on_list(pattern, j)).collect(),
-                    count,
-                )
+                let on = (0..lists)
+                    .filter(|&j| table.on_list(pattern, j))
+                    .fold(0u32, |bits, j| bits | 1 << j);
+                (on, count)
             })
             .collect();
         let lambda = (0..classes * lists)
@@ -130,6 +134,7 @@ impl Chain {
                 captures: vec![0; classes * lists],
                 weights: vec![0.0; classes],
                 drawn: vec![0; classes],
+                order: (0..classes).collect(),
             },
         }
     }
@@ -143,30 +148,31 @@ impl Chain {
             captures,
             weights,
             drawn,
+            order,
         } = &mut scratch;
         members.iter_mut().for_each(|m| *m = 0);
         captures.iter_mut().for_each(|c| *c = 0);
+        // Heaviest classes first in every split (see `multinomial`).
+        order.sort_unstable_by(|&a, &b| self.weights[b].total_cmp(&self.weights[a]));
         // 1. The classes of the observed individuals, pattern by pattern.
-        for c in 0..self.cells.len() {
-            let count = self.cells[c].1;
+        for &(on, count) in &self.cells {
             for (k, weight) in weights.iter_mut().enumerate() {
                 let lambda = &self.lambda[k * lists..(k + 1) * lists];
-                *weight = self.weights[k]
-                    * self.cells[c]
-                        .0
-                        .iter()
-                        .zip(lambda)
-                        .map(|(&on, &l)| if on { l } else { 1.0 - l })
-                        .product::<f64>();
+                *weight = lambda
+                    .iter()
+                    .enumerate()
+                    .fold(self.weights[k], |w, (j, &l)| {
+                        w * if on >> j & 1 == 1 { l } else { 1.0 - l }
+                    });
             }
             drawn.iter_mut().for_each(|d| *d = 0);
-            multinomial(&mut self.rng, count, weights, drawn);
-            for k in 0..classes {
-                members[k] += drawn[k];
-                for j in 0..lists {
-                    if self.cells[c].0[j] {
-                        captures[k * lists + j] += drawn[k];
-                    }
+            multinomial(&mut self.rng, count, weights, order, drawn);
+            for (k, &d) in drawn.iter().enumerate().filter(|(_, d)| **d > 0) {
+                members[k] += d;
+                let mut lists_on = on;
+                while lists_on != 0 {
+                    captures[k * lists + lists_on.trailing_zeros() as usize] += d;
+                    lists_on &= lists_on - 1;
                 }
             }
         }
@@ -186,7 +192,7 @@ impl Chain {
         };
         // 3. Their classes.
         drawn.iter_mut().for_each(|d| *d = 0);
-        multinomial(&mut self.rng, self.unobserved, weights, drawn);
+        multinomial(&mut self.rng, self.unobserved, weights, order, drawn);
         members
             .iter_mut()
             .zip(drawn.iter())
@@ -196,9 +202,8 @@ impl Chain {
             for j in 0..lists {
                 let on = captures[k * lists + j] as f64;
                 let off = members[k] as f64 - on;
-                self.lambda[k * lists + j] = Beta::new(1.0 + on, 1.0 + off)
-                    .map_or(0.5, |b| b.sample(&mut self.rng))
-                    .clamp(EPSILON, 1.0 - EPSILON);
+                self.lambda[k * lists + j] =
+                    beta(&mut self.rng, 1.0 + on, 1.0 + off).clamp(EPSILON, 1.0 - EPSILON);
             }
         }
         // 5. Stick-breaking weights.
@@ -210,9 +215,12 @@ impl Chain {
             let stick = if k + 1 == classes {
                 1.0
             } else {
-                let v = Beta::new(1.0 + in_class as f64, self.alpha + later as f64)
-                    .map_or(0.5, |b| b.sample(&mut self.rng))
-                    .clamp(EPSILON, 1.0 - EPSILON);
+                let v = beta(
+                    &mut self.rng,
+                    1.0 + in_class as f64,
+                    self.alpha + later as f64,
+                )
+                .clamp(EPSILON, 1.0 - EPSILON);
                 log_rest += (1.0 - v).ln();
                 v
             };
@@ -230,14 +238,16 @@ impl Chain {
 }
 
 /// Splits `count` individuals over classes in proportion to `weights`,
-/// adding to `into`: a multinomial draw as a chain of binomials, heaviest
-/// class first so that the rest usually has no one left to split (most
-/// classes of a fitted mixture are nearly empty).
-fn multinomial(rng: &mut ChaCha8Rng, count: u64, weights: &[f64], into: &mut [u64]) {
-    let mut order = [0usize; MAX_CLASSES];
-    let order = &mut order[..weights.len()];
-    order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-    order.sort_unstable_by(|&a, &b| weights[b].total_cmp(&weights[a]));
+/// adding to `into`: a multinomial draw as a chain of binomials, taken in
+/// `order` (heaviest classes first, so that the rest usually has no one
+/// left to split: most classes of a fitted mixture are nearly empty).
+fn multinomial(
+    rng: &mut Xoshiro256PlusPlus,
+    count: u64,
+    weights: &[f64],
+    order: &[usize],
+    into: &mut [u64],
+) {
     let mut remaining = count;
     let mut mass: f64 = weights.iter().sum();
     for (position, &k) in order.iter().enumerate() {
@@ -245,16 +255,54 @@ fn multinomial(rng: &mut ChaCha8Rng, count: u64, weights: &[f64], into: &mut [u6
             break;
         }
         let w = weights[k];
-        let drawn = if position + 1 == weights.len() || mass <= 0.0 {
+        let drawn = if position + 1 == order.len() || mass <= 0.0 {
             remaining
         } else {
-            let p = (w / mass).clamp(0.0, 1.0);
-            Binomial::new(remaining, p).map_or(0, |b| b.sample(rng))
+            binomial(rng, remaining, (w / mass).clamp(0.0, 1.0))
         };
         into[k] += drawn;
         remaining -= drawn;
         mass -= w;
     }
+}
+
+/// A Beta(a, b) draw; the shapes of empty classes (a or b equal to 1)
+/// have closed-form inverses and need no gamma draws.
+fn beta(rng: &mut Xoshiro256PlusPlus, a: f64, b: f64) -> f64 {
+    let u: f64 = rng.random();
+    if a == 1.0 && b == 1.0 {
+        u
+    } else if a == 1.0 {
+        // CDF 1 − (1 − x)^b.
+        1.0 - (1.0 - u).powf(1.0 / b)
+    } else if b == 1.0 {
+        // CDF x^a.
+        u.powf(1.0 / a)
+    } else {
+        Beta::new(a, b).map_or(0.5, |d| d.sample(rng))
+    }
+}
+
+/// Below this many trials a binomial is drawn as a sum of Bernoulli trials:
+/// cheaper than setting up an inversion or BTPE sampler.
+const BERNOULLI_TRIALS: u64 = 24;
+
+/// One binomial draw. Small counts (most splits after the heaviest class
+/// took its share) as Bernoulli trials on raw 64-bit uniforms; larger ones
+/// by rand_distr's BINV/BTPE.
+fn binomial(rng: &mut Xoshiro256PlusPlus, trials: u64, p: f64) -> u64 {
+    if trials == 0 || p <= 0.0 {
+        return 0;
+    }
+    if p >= 1.0 {
+        return trials;
+    }
+    if trials < BERNOULLI_TRIALS {
+        // u < p·2^64 with u uniform on [0, 2^64): probability p (to 2^-64).
+        let threshold = (p * 18_446_744_073_709_551_616.0) as u64;
+        return (0..trials).filter(|_| rng.next_u64() < threshold).count() as u64;
+    }
+    Binomial::new(trials, p).map_or(0, |b| b.sample(rng))
 }
 
 /// Runs one chain: `burn_in` iterations, then `samples` draws of N kept

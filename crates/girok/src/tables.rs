@@ -24,6 +24,7 @@ pub const STANDARD: &[Dimension] = &[
     Dimension::Inside,
     Dimension::Province,
     Dimension::Year,
+    Dimension::Period,
     Dimension::Sex,
     Dimension::AgeGroup,
     Dimension::RelationClass,

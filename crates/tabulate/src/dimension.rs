@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use girok_model::{ConsentScope, Sex, VocabKind, Vocabularies};
+use girok_model::{ConsentScope, FuzzyDate, Sex, VocabKind, Vocabularies};
 
 use crate::facts::ActFact;
 
@@ -58,6 +58,7 @@ dimensions! {
     Country = "country": "Country" / "국가",
     Place = "place": "Place as recorded" / "기록된 장소",
     Year = "year": "Year of the act" / "행위 발생 연도",
+    Period = "period": "Named period the act falls in" / "행위가 속한 시기",
     Sex = "sex": "Sex of the victim" / "피해자 성별",
     AgeGroup = "age-group": "Victim's age at the act" / "행위 당시 피해자 나이",
     Relation = "relation": "Witness's relation to the victim" / "증언자와 피해자의 관계",
@@ -110,6 +111,7 @@ impl Dimension {
             Dimension::Agency => Some(VocabKind::Agency),
             Dimension::Province | Dimension::Country | Dimension::Place => Some(VocabKind::Place),
             Dimension::Relation => Some(VocabKind::Relation),
+            Dimension::Period => Some(VocabKind::Period),
             _ => None,
         }
     }
@@ -160,6 +162,28 @@ impl Dimension {
                 (Some(year), _) => vec![year.to_string()],
                 (None, Some(_)) => vec![SPANS_YEARS.to_string()],
                 (None, None) => Vec::new(),
+            },
+            Dimension::Period => match fact.date.bounds() {
+                None => Vec::new(),
+                Some((start, end)) => {
+                    let inside: Vec<String> = vocabularies
+                        .get(VocabKind::Period)
+                        .terms()
+                        .iter()
+                        .filter(|term| {
+                            term.extra("bounds")
+                                .and_then(|b| FuzzyDate::parse(b).ok())
+                                .and_then(|d| d.bounds())
+                                .is_some_and(|(from, to)| from <= start && end <= to)
+                        })
+                        .map(|term| term.key.clone())
+                        .collect();
+                    if inside.is_empty() {
+                        vec![OTHER_PERIOD.to_string()]
+                    } else {
+                        inside
+                    }
+                }
             },
             Dimension::Sex => match fact.sex {
                 Sex::Unknown => Vec::new(),
@@ -218,6 +242,9 @@ impl Dimension {
         match (self, key) {
             (_, UNKNOWN) => pair("Unknown", "미상"),
             (_, OUTSIDE) => pair("Outside North Korea", "북한 밖"),
+            (Dimension::Period, OTHER_PERIOD) => {
+                pair("Outside the named periods", "정해진 시기 밖")
+            }
             (Dimension::Inside, INSIDE) => pair("Inside North Korea", "북한 안"),
             (Dimension::Year, SPANS_YEARS) => {
                 pair("Date spans more than one year", "여러 해에 걸침")
@@ -258,6 +285,9 @@ impl Dimension {
 }
 
 pub(crate) const SPANS_YEARS: &str = "spans years";
+
+/// The key of acts dated outside every named period.
+pub(crate) const OTHER_PERIOD: &str = "other";
 
 fn capitalised(text: &str) -> String {
     let mut chars = text.chars();

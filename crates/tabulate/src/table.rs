@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use girok_model::{ConsentScope, Vocabularies};
 
-use crate::dimension::{Dimension, SPANS_YEARS, UNKNOWN};
+use crate::dimension::{Dimension, OTHER_PERIOD, SPANS_YEARS, UNKNOWN};
 use crate::disclosure;
 use crate::facts::Facts;
 use crate::filter::Filter;
@@ -191,12 +191,12 @@ impl Table {
 }
 
 /// Keys in display order: ordinal dimensions by key, others largest first;
-/// "spans years" and "unknown" last.
+/// "spans years" (or outside the named periods) and "unknown" last.
 fn ordered(dimension: Dimension, counts: &HashMap<String, u64>) -> Vec<String> {
     let mut keys: Vec<String> = counts.keys().cloned().collect();
     let rank = |key: &str| match key {
         UNKNOWN => 2,
-        SPANS_YEARS => 1,
+        SPANS_YEARS | OTHER_PERIOD => 1,
         _ => 0,
     };
     keys.sort_by(|a, b| {

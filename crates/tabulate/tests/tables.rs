@@ -88,6 +88,14 @@ fn merged_records_count_once_and_unknowns_are_rows() {
 }
 
 #[test]
+fn named_periods_hold_the_acts_dated_inside_them() {
+    assert_eq!(
+        one_way(Dimension::Period, Unit::Acts, &Filter::default()),
+        pairs(&[("covid-border-closure", 1), ("other", 3), ("unknown", 1)])
+    );
+}
+
+#[test]
 fn places_roll_up_through_the_gazetteer() {
     let all = Filter::default();
     assert_eq!(

@@ -314,12 +314,13 @@ mod tests {
     use crate::capture::kosovo;
 
     #[test]
-    fn graphs_on_four_lists_are_the_61_chordal_ones() {
+    fn the_chordal_graphs_are_all_found() {
         // 64 graphs on 4 vertices; the 3 four-cycles are not chordal.
         assert_eq!(decomposable_graphs(4).len(), 61);
         assert_eq!(decomposable_graphs(3).len(), 8);
-        // 1,024 graphs on 5 vertices, 822 chordal (OEIS A058862).
+        // 1,024 graphs on 5 vertices, 822 chordal; 18,154 of 32,768 on 6 (OEIS A058862).
         assert_eq!(decomposable_graphs(5).len(), 822);
+        assert_eq!(decomposable_graphs(6).len(), 18_154);
     }
 
     /// The published dga figure for Kosovo with δ = 1/16: median 12,595,

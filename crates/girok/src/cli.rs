@@ -84,8 +84,8 @@ pub enum Command {
         count: CountArg,
         /// Who the table is for: partners and public tables only count acts
         /// whose sources' consent allows it, and suppress small cells.
-        #[arg(long, value_enum, default_value_t = Audience::Internal)]
-        audience: Audience,
+        #[arg(long, value_enum, default_value_t = AudienceArg::Internal)]
+        audience: AudienceArg,
         /// Suppress counts below this (default: 5 for partners and public).
         #[arg(long)]
         min_cell: Option<u64>,
@@ -114,8 +114,8 @@ pub enum Command {
         model: EstimateArgs,
         /// Who the report is for: partners and public reports only count
         /// acts whose sources' consent allows it, and suppress small cells.
-        #[arg(long, value_enum, default_value_t = Audience::Internal)]
-        audience: Audience,
+        #[arg(long, value_enum, default_value_t = AudienceArg::Internal)]
+        audience: AudienceArg,
         /// Suppress counts below this (default: 5 for partners and public).
         #[arg(long)]
         min_cell: Option<u64>,
@@ -340,10 +340,20 @@ pub enum CountArg {
 
 /// Who an output is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Audience {
+pub enum AudienceArg {
     Internal,
     Partners,
     Public,
+}
+
+impl From<AudienceArg> for girok_tabulate::Audience {
+    fn from(audience: AudienceArg) -> Self {
+        match audience {
+            AudienceArg::Internal => girok_tabulate::Audience::Internal,
+            AudienceArg::Partners => girok_tabulate::Audience::Partners,
+            AudienceArg::Public => girok_tabulate::Audience::Public,
+        }
+    }
 }
 
 const ESTIMATE_HELP: &str = "\

@@ -12,11 +12,10 @@ use anyhow::{Result, bail};
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{SqliteStore, Store};
-use girok_tabulate::{Dimension, Filter};
+use girok_tabulate::{Audience, Dimension, Facts, Filter};
 
-use crate::cli::{Audience, EstimateArgs};
+use crate::cli::EstimateArgs;
 use crate::linking;
-use crate::tables::{load_facts, restrict_to_audience};
 
 /// What was asked of `girok estimate`.
 #[derive(Debug, Clone)]
@@ -91,8 +90,8 @@ pub fn compute(store: &SqliteStore, data: &Path, request: &Request) -> Result<Es
         filter.add(condition, vocabularies)?;
     }
     let (resolved, stale) = linking::resolution(store, data, request.with_proposals)?;
-    let mut facts = load_facts(store, resolved)?;
-    let left_out = restrict_to_audience(&mut facts, request.audience);
+    let mut facts = Facts::load(store, resolved)?;
+    let left_out = facts.restrict_to(request.audience);
     // Per victim: stratum keys (of the earliest act) and organisations.
     struct Victim {
         earliest: Option<chrono::NaiveDate>,

@@ -23,9 +23,7 @@ use girok_store::{CheckReport, SqliteStore, Store, StoreError};
 use girok_tabulate::{Dimension, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use cli::{
-    Audience, Cli, Command, CountArg, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction,
-};
+use cli::{Cli, Command, CountArg, ExportFormat, KindArg, OutputFormat, ScopeArg, TermsAction};
 
 /// How many referring records `show` lists per referring field.
 const REFERRERS_SHOWN: u32 = 20;
@@ -214,7 +212,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         CountArg::Victims => Unit::Victims,
                         CountArg::Acts => Unit::Acts,
                     },
-                    audience,
+                    audience: audience.into(),
                     min_cell,
                     format,
                 },
@@ -225,7 +223,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             table,
             format,
         } => {
-            let request = estimate::Request::new(model, Audience::Internal);
+            let request = estimate::Request::new(model, girok_tabulate::Audience::Internal);
             let estimates = match table {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
@@ -264,7 +262,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &store,
                 &cli.data,
                 &out,
-                &estimate::Request::new(model, audience),
+                &estimate::Request::new(model, audience.into()),
                 min_cell,
                 !no_estimate,
             )?;
@@ -707,7 +705,7 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
             by: &[Dimension::ActType],
             conditions: &[],
             unit: Unit::Victims,
-            audience: Audience::Internal,
+            audience: girok_tabulate::Audience::Internal,
             min_cell: None,
             format: OutputFormat::Table,
         },

@@ -5,20 +5,15 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use girok_charts::{Interval, WITHHELD};
 use girok_model::RecordKind;
 use girok_stats::CaptureTable;
 use girok_store::{SqliteStore, Store};
 use girok_tabulate::{Dimension, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::cli::Audience;
 use crate::estimate::{self, Estimates, Stratum};
 use crate::tables::{self, Notes, Tabulated};
-
-/// Chart geometry, in SVG user units (the charts scale with the page).
-const CHART_WIDTH: f64 = 760.0;
-const LABEL_WIDTH: f64 = 330.0;
-const ROW_HEIGHT: f64 = 22.0;
 
 const STYLE: &str = "
 body{font-family:system-ui,'Noto Sans KR','Apple SD Gothic Neo','Malgun Gothic',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f;line-height:1.5}
@@ -78,7 +73,7 @@ pub fn write(
         } else {
             ""
         },
-        audience_name(request.audience).0
+        request.audience.name()
     );
     Ok(())
 }
@@ -91,14 +86,6 @@ struct Page<'a> {
     root: String,
     counts: &'a [u64],
     generated: String,
-}
-
-fn audience_name(audience: Audience) -> (&'static str, &'static str) {
-    match audience {
-        Audience::Internal => ("internal", "내부"),
-        Audience::Partners => ("partners", "협력기관"),
-        Audience::Public => ("public", "공개"),
-    }
 }
 
 /// "English · 한국어" headings.
@@ -114,7 +101,7 @@ fn render(context: &Page) -> Markup {
         .first()
         .map(|t| t.total.shown())
         .unwrap_or(Some(0));
-    let (audience_en, audience_ko) = audience_name(notes.audience);
+    let (audience_en, audience_ko) = (notes.audience.name(), notes.audience.ko());
     html! {
         (DOCTYPE)
         html lang="ko" {
@@ -160,7 +147,7 @@ fn render(context: &Page) -> Markup {
 }
 
 fn shown(count: Option<u64>) -> String {
-    count.map_or_else(|| "suppressed · 비공개".to_string(), |c| c.to_string())
+    count.map_or_else(|| WITHHELD.to_string(), |c| c.to_string())
 }
 
 fn breakdown_section(context: &Page, table: &Table) -> Markup {
@@ -176,7 +163,10 @@ fn breakdown_section(context: &Page, table: &Table) -> Markup {
         .collect();
     html! {
         h2 { (table.rows.description()) " · " span.ko { (table.rows.description_ko()) } }
-        (bar_chart(&rows))
+        (girok_charts::bars(&rows.iter().map(|(en, ko, count, _)| girok_charts::Bar {
+            label: format!("{en} · {ko}"),
+            count: *count,
+        }).collect::<Vec<_>>()))
         table {
             tr { th { "" } th { "Victims · 피해자" } th { "%" } }
             @for (en, ko, count, percent) in &rows {
@@ -190,42 +180,14 @@ fn breakdown_section(context: &Page, table: &Table) -> Markup {
     }
 }
 
-/// Horizontal bars, one per row; withheld rows drawn empty and marked.
-fn bar_chart(rows: &[(String, String, Option<u64>, Option<f64>)]) -> Markup {
-    let largest = rows.iter().filter_map(|r| r.2).max().unwrap_or(1).max(1) as f64;
-    let height = ROW_HEIGHT * rows.len() as f64 + 8.0;
-    let bar_space = CHART_WIDTH - LABEL_WIDTH - 90.0;
-    html! {
-        svg viewBox=(format!("0 0 {CHART_WIDTH} {height}")) role="img" {
-            @for (i, (en, ko, count, _)) in rows.iter().enumerate() {
-                @let y = i as f64 * ROW_HEIGHT + 4.0;
-                text x=(LABEL_WIDTH - 8.0) y=(y + 15.0) text-anchor="end" { (en) " · " (ko) }
-                @match count {
-                    Some(count) => {
-                        rect x=(LABEL_WIDTH) y=(y + 3.0) height=(ROW_HEIGHT - 6.0)
-                            width=(format!("{:.1}", (*count as f64 / largest * bar_space).max(1.0))) fill="#3a6ea5" {}
-                        text x=(format!("{:.1}", LABEL_WIDTH + (*count as f64 / largest * bar_space) + 6.0)) y=(y + 15.0) { (count) }
-                    }
-                    None => {
-                        rect x=(LABEL_WIDTH) y=(y + 3.0) height=(ROW_HEIGHT - 6.0) width="40"
-                            fill="none" stroke="#999" stroke-dasharray="3 2" {}
-                        text x=(LABEL_WIDTH + 46.0) y=(y + 15.0) fill="#666" { "suppressed · 비공개" }
-                    }
-                }
-            }
-        }
-    }
-}
-
 fn years_section(context: &Page, table: &Table) -> Markup {
     let vocabularies = context.store.vocabularies();
-    let mut years: Vec<(i32, Option<u64>)> = table
+    let years: Vec<(i32, Option<u64>)> = table
         .row_keys
         .iter()
         .zip(&table.row_totals)
         .filter_map(|(key, entry)| Some((key.parse::<i32>().ok()?, entry.shown())))
         .collect();
-    years.sort();
     let other: Vec<(String, String, Option<u64>)> = table
         .row_keys
         .iter()
@@ -238,8 +200,8 @@ fn years_section(context: &Page, table: &Table) -> Markup {
         .collect();
     html! {
         h2 { (bilingual("Victims over time, by the year of the act", "연도별 피해자 (행위 발생 연도)")) }
-        @if let (Some(first), Some(last)) = (years.first(), years.last()) {
-            (column_chart(first.0, last.0, &years))
+        @if !years.is_empty() {
+            (girok_charts::years(&years))
         } @else {
             p { "No act is dated to a single year." }
         }
@@ -256,101 +218,34 @@ fn years_section(context: &Page, table: &Table) -> Markup {
     }
 }
 
-/// One column per year from `first` to `last`, years without acts at zero.
-fn column_chart(first: i32, last: i32, years: &[(i32, Option<u64>)]) -> Markup {
-    let span = (last - first + 1).max(1) as f64;
-    let largest = years.iter().filter_map(|y| y.1).max().unwrap_or(1).max(1) as f64;
-    let (left, bottom, top) = (40.0, 230.0, 14.0);
-    let step = (CHART_WIDTH - left - 10.0) / span;
-    let label_every = (span / 12.0).ceil().max(1.0) as i32;
-    html! {
-        svg viewBox=(format!("0 0 {CHART_WIDTH} 260")) role="img" {
-            line x1=(left) y1=(bottom) x2=(CHART_WIDTH - 10.0) y2=(bottom) stroke="#999" {}
-            text x=(left - 6.0) y=(top + 4.0) text-anchor="end" { (largest) }
-            text x=(left - 6.0) y=(bottom) text-anchor="end" { "0" }
-            @for year in first..=last {
-                @let x = left + (year - first) as f64 * step;
-                @let count = years.iter().find(|y| y.0 == year).map(|y| y.1);
-                @match count {
-                    Some(Some(n)) => {
-                        @let h = n as f64 / largest * (bottom - top);
-                        rect x=(format!("{:.1}", x + step * 0.1)) y=(format!("{:.1}", bottom - h))
-                            width=(format!("{:.1}", step * 0.8)) height=(format!("{h:.1}")) fill="#3a6ea5" {
-                            title { (year) ": " (n) }
-                        }
-                    }
-                    Some(None) => {
-                        rect x=(format!("{:.1}", x + step * 0.1)) y=(bottom - 12.0)
-                            width=(format!("{:.1}", step * 0.8)) height="12" fill="none" stroke="#999" stroke-dasharray="2 2" {
-                            title { (year) ": suppressed · 비공개" }
-                        }
-                    }
-                    None => {}
-                }
-                @if (year - first) % label_every == 0 {
-                    text x=(format!("{:.1}", x + step / 2.0)) y=(bottom + 16.0) text-anchor="middle" { (year) }
-                }
-            }
-        }
-    }
-}
-
-/// One row of the interval chart: label, low, median, high.
-type Interval = (String, f64, f64, f64);
-
 fn intervals(stratum: &Stratum) -> Vec<Interval> {
     let mut rows = Vec::new();
     if let Some(e) = &stratum.lcmcr {
         let p = &e.pooled;
-        rows.push((
-            "Latent-class (LCMCR) · 잠재계층".to_string(),
-            p.quantile(0.025),
-            p.quantile(0.5),
-            p.quantile(0.975),
-        ));
+        rows.push(Interval {
+            label: "Latent-class (LCMCR) · 잠재계층".to_string(),
+            low: p.quantile(0.025),
+            median: p.quantile(0.5),
+            high: p.quantile(0.975),
+        });
     }
     if let Some(Ok(p)) = &stratum.decomposable {
-        rows.push((
-            "Decomposable models, averaged · 분해가능 모형 평균".to_string(),
-            p.quantile(0.025) as f64,
-            p.quantile(0.5) as f64,
-            p.quantile(0.975) as f64,
-        ));
+        rows.push(Interval {
+            label: "Decomposable models, averaged · 분해가능 모형 평균".to_string(),
+            low: p.quantile(0.025) as f64,
+            median: p.quantile(0.5) as f64,
+            high: p.quantile(0.975) as f64,
+        });
     }
     if let Some(best) = stratum.loglinear.first() {
-        rows.push((
-            "Log-linear, best BIC · 로그선형 (BIC 최적)".to_string(),
-            best.population,
-            best.population,
-            best.population,
-        ));
+        rows.push(Interval {
+            label: "Log-linear, best BIC · 로그선형 (BIC 최적)".to_string(),
+            low: best.population,
+            median: best.population,
+            high: best.population,
+        });
     }
     rows
-}
-
-/// Posterior medians with 95% intervals against the observed count.
-fn interval_chart(observed: u64, rows: &[Interval]) -> Markup {
-    let high = rows.iter().map(|r| r.3).fold(observed as f64, f64::max) * 1.05;
-    let low = rows.iter().map(|r| r.1).fold(observed as f64, f64::min) * 0.95;
-    let span = (high - low).max(1.0);
-    let x = |v: f64| LABEL_WIDTH + (v - low) / span * (CHART_WIDTH - LABEL_WIDTH - 20.0);
-    let height = 34.0 * rows.len() as f64 + 40.0;
-    html! {
-        svg viewBox=(format!("0 0 {CHART_WIDTH} {height}")) role="img" {
-            line x1=(format!("{:.1}", x(observed as f64))) y1="4" x2=(format!("{:.1}", x(observed as f64)))
-                y2=(height - 24.0) stroke="#b33" stroke-dasharray="4 3" {}
-            text x=(format!("{:.1}", x(observed as f64))) y=(height - 8.0) text-anchor="middle" fill="#b33" {
-                "observed · 관측 " (observed)
-            }
-            @for (i, (label, lo, median, hi)) in rows.iter().enumerate() {
-                @let y = 20.0 + i as f64 * 34.0;
-                text x=(LABEL_WIDTH - 8.0) y=(y + 4.0) text-anchor="end" { (label) }
-                line x1=(format!("{:.1}", x(*lo))) y1=(y) x2=(format!("{:.1}", x(*hi))) y2=(y) stroke="#1d1d1f" stroke-width="2" {}
-                circle cx=(format!("{:.1}", x(*median))) cy=(y) r="5" fill="#3a6ea5" {}
-                text x=(format!("{:.1}", x(*median))) y=(y - 9.0) text-anchor="middle" { (format!("{median:.0}")) }
-            }
-        }
-    }
 }
 
 fn estimates_section(estimates: &Estimates) -> Markup {
@@ -371,7 +266,7 @@ fn estimates_section(estimates: &Estimates) -> Markup {
             @match &stratum.table {
                 Err(error) => p.warn { "No estimate: " (error.to_string()) }
                 Ok(table) => {
-                    (interval_chart(table.observed(), &intervals(stratum)))
+                    (girok_charts::intervals("observed · 관측", table.observed() as f64, &intervals(stratum)))
                     (estimate_table(table, stratum))
                     @for warning in &stratum.warnings { p.warn { "Warning: " (warning) } }
                 }

@@ -1,16 +1,14 @@
 //! `girok stats`: tabulations of victims and acts, with disclosure control
 //! for tables that leave the organisation.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
-use girok_model::{ConsentScope, RecordId};
 use girok_store::{SqliteStore, Store};
-use girok_tabulate::{Dimension, Entry, Facts, Filter, Table, Unit};
+use girok_tabulate::{Audience, Dimension, Entry, Facts, Filter, Table, Unit};
 use unicode_width::UnicodeWidthStr;
 
-use crate::cli::{Audience, OutputFormat};
+use crate::cli::OutputFormat;
 
 /// Display width of the label column in text tables, at least.
 const LABEL_COLUMNS: usize = 36;
@@ -43,49 +41,6 @@ pub struct Request<'a> {
     pub format: OutputFormat,
 }
 
-impl Audience {
-    /// The narrowest consent a fact's sources must allow for this audience.
-    pub fn required_consent(self) -> Option<ConsentScope> {
-        match self {
-            Audience::Internal => None,
-            Audience::Partners => Some(ConsentScope::Partners),
-            Audience::Public => Some(ConsentScope::PublicAnonymised),
-        }
-    }
-
-    /// Smallest count shown: everything inside the organisation, 5 outside.
-    pub fn default_threshold(self) -> Option<u64> {
-        match self {
-            Audience::Internal => None,
-            Audience::Partners | Audience::Public => Some(5),
-        }
-    }
-}
-
-/// Every act of the database as facts, victims resolved through `resolved`
-/// (person record → the person it resolves to).
-pub fn load_facts(store: &SqliteStore, resolved: HashMap<RecordId, RecordId>) -> Result<Facts> {
-    let mut builder = Facts::builder(resolved);
-    store.for_each_record(&mut |record| {
-        builder.add(record);
-        Ok(())
-    })?;
-    Ok(builder.finish())
-}
-
-/// The facts an audience may see: acts whose sources allow it.
-/// Returns how many acts were left out.
-pub fn restrict_to_audience(facts: &mut Facts, audience: Audience) -> usize {
-    let Some(required) = audience.required_consent() else {
-        return 0;
-    };
-    let before = facts.acts.len();
-    facts
-        .acts
-        .retain(|fact| fact.consent.is_some_and(|scope| scope >= required));
-    before - facts.acts.len()
-}
-
 /// Tables as asked, with what a reader must know about them.
 pub struct Tabulated {
     pub tables: Vec<Table>,
@@ -106,8 +61,8 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     for condition in request.conditions {
         filter.add(condition, vocabularies)?;
     }
-    let mut facts = load_facts(store, store.link_decisions()?.resolved())?;
-    let withheld_by_consent = restrict_to_audience(&mut facts, request.audience);
+    let mut facts = Facts::load(store, store.link_decisions()?.resolved())?;
+    let withheld_by_consent = facts.restrict_to(request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());
     let count = |rows: Dimension, columns: Option<Dimension>| {
         let mut table = Table::count(&facts, rows, columns, request.unit, &filter, vocabularies);
@@ -144,7 +99,7 @@ pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
         OutputFormat::Json => {
             let json = serde_json::json!({
                 "unit": unit_name(request.unit),
-                "audience": format!("{:?}", request.audience).to_lowercase(),
+                "audience": request.audience.name(),
                 "filter": notes.filter,
                 "suppression_threshold": threshold,
                 "acts_left_out_by_consent": withheld_by_consent,
@@ -215,8 +170,8 @@ fn write_text(
     if let Some(k) = notes.threshold {
         writeln!(
             out,
-            "Counts below {k} and the counts that would reveal them are suppressed (audience: {:?}).",
-            notes.audience
+            "Counts below {k} and the counts that would reveal them are suppressed (audience: {}).",
+            notes.audience.name()
         )?;
     }
     if notes.withheld_by_consent > 0 {

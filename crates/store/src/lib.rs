@@ -198,6 +198,8 @@ pub trait Store {
     fn referrers(&self, id: &RecordId, limit: u32) -> Result<Vec<Referrer>, StoreError>;
     /// The journal entries about one record, oldest first.
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError>;
+    /// The latest journal entries, newest first.
+    fn recent(&self, limit: u32) -> Result<Vec<JournalRow>, StoreError>;
     /// The last journal sequence number and hash; `(0, GENESIS)` when empty.
     fn head(&self) -> Result<(u64, Hash), StoreError>;
     /// The custody events of an evidence file, oldest first.

@@ -147,9 +147,13 @@ impl SqliteStore {
     }
 
     /// Journal rows selected by a query with one text parameter, decoded.
-    fn journal_rows(&self, sql: &str, parameter: &str) -> Result<Vec<JournalRow>, StoreError> {
+    fn journal_rows(
+        &self,
+        sql: &str,
+        parameters: impl rusqlite::Params,
+    ) -> Result<Vec<JournalRow>, StoreError> {
         let mut statement = self.conn.prepare_cached(sql)?;
-        let rows = statement.query_map([parameter], |r| {
+        let rows = statement.query_map(parameters, |r| {
             Ok((
                 r.get::<_, u64>(0)?,
                 r.get::<_, Vec<u8>>(1)?,
@@ -484,7 +488,7 @@ impl Store for SqliteStore {
     fn custody(&self, sha256: &str) -> Result<Vec<JournalRow>, StoreError> {
         self.journal_rows(
             "SELECT j.seq, j.bytes, j.hash FROM custody c JOIN journal j ON j.seq = c.seq WHERE c.sha256 = ?1 ORDER BY j.seq",
-            sha256,
+            [sha256],
         )
     }
 
@@ -498,7 +502,14 @@ impl Store for SqliteStore {
     fn history(&self, id: &RecordId) -> Result<Vec<JournalRow>, StoreError> {
         self.journal_rows(
             "SELECT seq, bytes, hash FROM journal WHERE subject = ?1 ORDER BY seq",
-            id.as_str(),
+            [id.as_str()],
+        )
+    }
+
+    fn recent(&self, limit: u32) -> Result<Vec<JournalRow>, StoreError> {
+        self.journal_rows(
+            "SELECT seq, bytes, hash FROM journal ORDER BY seq DESC LIMIT ?1",
+            [limit],
         )
     }
 

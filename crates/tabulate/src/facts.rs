@@ -76,6 +76,77 @@ impl Facts {
     }
 }
 
+impl Facts {
+    /// Every act of a database as facts, victims resolved through
+    /// `resolved` (person record → the person it resolves to).
+    pub fn load(
+        store: &impl girok_store::Store,
+        resolved: HashMap<RecordId, RecordId>,
+    ) -> Result<Facts, girok_store::StoreError> {
+        let mut builder = Facts::builder(resolved);
+        store.for_each_record(&mut |record| {
+            builder.add(record);
+            Ok(())
+        })?;
+        Ok(builder.finish())
+    }
+
+    /// Keeps the acts an audience may see: those whose sources' consent
+    /// allows it. Returns how many were left out.
+    pub fn restrict_to(&mut self, audience: Audience) -> usize {
+        let Some(required) = audience.required_consent() else {
+            return 0;
+        };
+        let before = self.acts.len();
+        self.acts
+            .retain(|fact| fact.consent.is_some_and(|scope| scope >= required));
+        before - self.acts.len()
+    }
+}
+
+/// Who an output is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Internal,
+    Partners,
+    Public,
+}
+
+impl Audience {
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::Internal => "internal",
+            Audience::Partners => "partners",
+            Audience::Public => "public",
+        }
+    }
+
+    pub fn ko(self) -> &'static str {
+        match self {
+            Audience::Internal => "내부",
+            Audience::Partners => "협력기관",
+            Audience::Public => "공개",
+        }
+    }
+
+    /// The narrowest consent a fact's sources must allow for this audience.
+    pub fn required_consent(self) -> Option<ConsentScope> {
+        match self {
+            Audience::Internal => None,
+            Audience::Partners => Some(ConsentScope::Partners),
+            Audience::Public => Some(ConsentScope::PublicAnonymised),
+        }
+    }
+
+    /// Smallest count shown: everything inside the organisation, 5 outside.
+    pub fn default_threshold(self) -> Option<u64> {
+        match self {
+            Audience::Internal => None,
+            Audience::Partners | Audience::Public => Some(5),
+        }
+    }
+}
+
 impl FactsBuilder {
     pub fn add(&mut self, record: Record) {
         match record {

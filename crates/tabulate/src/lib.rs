@@ -8,7 +8,8 @@
 //! "unknown" always a row of its own; [`disclosure`] suppresses small cells
 //! and the cells that would let a reader recover them from totals.
 //!
-//! This crate depends only on `girok-model`: callers read the records.
+//! Depends on `girok-model`, and on `girok-store` only to read the records
+//! (`Facts::load`); callers decide who is the same person.
 
 pub mod dimension;
 pub mod disclosure;
@@ -17,6 +18,6 @@ pub mod filter;
 pub mod table;
 
 pub use dimension::Dimension;
-pub use facts::{ActFact, Facts};
+pub use facts::{ActFact, Audience, Facts};
 pub use filter::{Filter, FilterError};
 pub use table::{Entry, Table, Unit};

@@ -30,11 +30,30 @@ pub struct Cli {
 pub enum Command {
     /// Create a new, empty database in --data.
     Init,
-    /// Create a demo database from the UN testimonies of 20 May 2025 and report on it.
+    /// Create a demo database from the UN testimonies of 20 May 2025, report
+    /// on it, and start the web application on it with demo users.
     Demo {
         /// Where to put the demo database.
         #[arg(long, default_value = "girok-demo")]
         dir: PathBuf,
+        /// Where the web application listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Build and verify the database, but do not start the server.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Start the web application and JSON API on the database in --data.
+    Serve {
+        /// Address to listen on (loopback by default; put a TLS proxy in front
+        /// before exposing it).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// Users of the web application and API (kept in DIR/access.sqlite).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Import files (.csv, .json, .jsonl) in one transaction: all of them or nothing.
     #[command(after_long_help = crate::CSV_HELP.as_str())]
@@ -328,6 +347,49 @@ pub struct EstimateArgs {
     /// Also treat the unreviewed proposals of `girok link` as the same person.
     #[arg(long)]
     pub with_proposals: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Add a user; the password is read from standard input (one line, at least 12 characters).
+    Add {
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+    },
+    /// List users and their roles.
+    List,
+    /// A new API key for a user (shown once; store it safely).
+    Key {
+        name: String,
+        /// What the key is for ("partner import script").
+        #[arg(long)]
+        label: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Manages users and keys, and everything a documenter does.
+    Admin,
+    /// Reads everything and records testimonies.
+    Documenter,
+    /// Reads without witnesses' identifying data; runs statistics.
+    Analyst,
+    /// Sees public statistics only.
+    Viewer,
+}
+
+impl From<RoleArg> for girok_server::access::Role {
+    fn from(role: RoleArg) -> Self {
+        use girok_server::access::Role;
+        match role {
+            RoleArg::Admin => Role::Admin,
+            RoleArg::Documenter => Role::Documenter,
+            RoleArg::Analyst => Role::Analyst,
+            RoleArg::Viewer => Role::Viewer,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

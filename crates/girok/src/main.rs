@@ -7,6 +7,7 @@ mod integrity;
 mod linking;
 mod report;
 mod tables;
+mod web;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -101,7 +102,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("Created an empty Girok database at {}", path.display());
             println!("Checkpoint verifier key (give it to partners who keep checkpoints): {key}");
         }
-        Command::Demo { dir } => return demo(&dir, &actor),
+        Command::Demo {
+            dir,
+            addr,
+            no_serve,
+        } => {
+            let verified = demo(&dir, &actor)?;
+            if no_serve || verified != ExitCode::SUCCESS {
+                return Ok(verified);
+            }
+            web::demo_users(&dir)?;
+            web::serve(&dir, addr)?;
+        }
+        Command::Serve { addr } => web::serve(&cli.data, addr)?,
+        Command::User { action } => web::user(&cli.data, action)?,
         Command::Import { files } => {
             let mut store = open(&cli.data)?;
             import(&mut store, &actor, &files)?;

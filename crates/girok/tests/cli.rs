@@ -87,7 +87,7 @@ fn the_demo_builds_a_database_that_checks_clean() {
     let dir = tempfile::tempdir().expect("tempdir");
     let demo = dir.path().join("demo");
     let output = Command::new(env!("CARGO_BIN_EXE_girok"))
-        .args(["demo", "--dir"])
+        .args(["demo", "--no-serve", "--dir"])
         .arg(&demo)
         .output()
         .expect("demo");
@@ -714,7 +714,10 @@ fn a_truncated_journal_is_caught_by_its_own_checkpoints() {
 fn linkage_proposals_are_reviewed_as_reversible_journal_changes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let demo = dir.path().join("demo");
-    ok(dir.path(), &["demo", "--dir", &demo.to_string_lossy()]);
+    ok(
+        dir.path(),
+        &["demo", "--no-serve", "--dir", &demo.to_string_lossy()],
+    );
     // The demo spells both witnesses three ways; linkage finds each as one person.
     let out = ok(&demo, &["link"]);
     assert!(out.contains("2 proposals"), "{out}");
@@ -915,7 +918,10 @@ fn estimates_reproduce_published_figures_and_refuse_what_they_cannot_say() {
 
     // The demo's organisations never name the same person record: no estimate, and why.
     let demo = dir.join("demo");
-    ok(&data, &["demo", "--dir", demo.to_str().expect("path")]);
+    ok(
+        &data,
+        &["demo", "--no-serve", "--dir", demo.to_str().expect("path")],
+    );
     let error = fails(&demo, &["estimate", "--samples", "100", "--burn-in", "100"]);
     assert!(
         error.contains("no individual is on more than one list"),

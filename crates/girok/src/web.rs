@@ -1,0 +1,75 @@
+//! `girok serve`, `girok user` and the demo's web application.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use girok_server::access::{AccessStore, Role};
+
+use crate::cli::UserAction;
+
+pub fn serve(data: &Path, addr: SocketAddr) -> Result<()> {
+    if !data.join("girok.sqlite").exists() {
+        bail!(
+            "no Girok database in {}; create one with `girok init` (or try `girok demo`)",
+            data.display()
+        );
+    }
+    let app = girok_server::App::open(data)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the server's runtime")?;
+    println!(
+        "Serving {} at http://{addr}/ (Ctrl-C stops)",
+        data.display()
+    );
+    runtime.block_on(girok_server::serve(app, addr))?;
+    Ok(())
+}
+
+pub fn user(data: &Path, action: UserAction) -> Result<()> {
+    let access = AccessStore::open(data)?;
+    match action {
+        UserAction::Add { name, role } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let role: Role = role.into();
+            access.add_user(&name, role, password.trim_end_matches(['\r', '\n']))?;
+            println!("Added {name} ({})", role.name());
+        }
+        UserAction::List => {
+            for user in access.users()? {
+                println!("{:<24} {}", user.name, user.role.name());
+            }
+        }
+        UserAction::Key { name, label } => {
+            let key = access.add_key(&name, &label)?;
+            println!("API key for {name} ({label}); it is shown only now:\n{key}");
+        }
+    }
+    Ok(())
+}
+
+/// Fresh demo users, one per role, with new random passwords each run.
+pub fn demo_users(dir: &Path) -> Result<()> {
+    for file in ["access.sqlite", "access.sqlite-wal", "access.sqlite-shm"] {
+        let path = dir.join(file);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot reset {}", path.display()))?;
+        }
+    }
+    let access = AccessStore::open(dir)?;
+    println!("\nDemo users of the web application (new passwords each run):");
+    for role in Role::ALL.into_iter().rev() {
+        let mut bytes = [0u8; 9];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no random source: {e}"))?;
+        let password = hex::encode(bytes);
+        let name = format!("demo-{}", role.name());
+        access.add_user(&name, role, &password)?;
+        println!("  {name:<18} {password}   ({})", role.name());
+    }
+    Ok(())
+}

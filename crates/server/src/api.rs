@@ -1,0 +1,463 @@
+//! The JSON API: records (paginated, filtered by kind), their history, the
+//! same typed changes as the command line (one batch, one transaction),
+//! and statistics. Errors are RFC 9457 problem details naming the field.
+//! The OpenAPI 3.1 document at `/api/openapi.json` is generated from these
+//! handlers' annotations.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use girok_model::{Change, RecordId, RecordKind};
+use girok_store::{Store, StoreError, Stored};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::App;
+use crate::access::Role;
+use crate::auth::{Flavor, check_csrf, require};
+use crate::redact;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/records", get(list_records))
+        .route("/api/records/{id}", get(get_record))
+        .route("/api/records/{id}/history", get(record_history))
+        .route("/api/changes", post(post_changes))
+        .route("/api/stats", get(stats))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Girok API", description = "Records, their history, typed changes and statistics of a Girok database."),
+    paths(list_records, get_record, record_history, post_changes, stats, openapi),
+    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, StatsTable, StatsRow)),
+    modifiers(&Security),
+    security(("session" = []), ("api_key" = []))
+)]
+struct Document;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// An RFC 9457 problem.
+#[derive(Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// The field the problem is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+/// A problem+json response.
+pub fn problem(status: StatusCode, title: &str, detail: &str, field: Option<String>) -> Response {
+    let body = Problem {
+        kind: "about:blank".into(),
+        title: title.into(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        field,
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        serde_json::to_string(&body).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+fn store_problem(error: StoreError) -> Response {
+    match error {
+        StoreError::Invalid(invalid) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid change",
+            &invalid.to_string(),
+            Some(invalid.field),
+        ),
+        StoreError::Conflict { message, .. } => {
+            problem(StatusCode::CONFLICT, "Conflict", &message, None)
+        }
+        other => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Database error",
+            &other.to_string(),
+            None,
+        ),
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// sources, persons, events, acts, involvements, information, relations, evidence
+    kind: String,
+    #[serde(default)]
+    offset: u64,
+    /// At most 500.
+    #[serde(default = "default_limit")]
+    limit: u64,
+}
+
+fn default_limit() -> u64 {
+    50
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StoredRecord {
+    /// The record as the model defines it (`type` names its kind).
+    #[schema(value_type = Object)]
+    record: serde_json::Value,
+    revision: u32,
+    created_by: String,
+    updated_by: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecordPage {
+    kind: String,
+    offset: u64,
+    limit: u64,
+    total: u64,
+    items: Vec<StoredRecord>,
+}
+
+fn kind_of(name: &str) -> Option<RecordKind> {
+    let wanted = name.trim().trim_end_matches('s');
+    [
+        RecordKind::Source,
+        RecordKind::Person,
+        RecordKind::Event,
+        RecordKind::Act,
+        RecordKind::Involvement,
+        RecordKind::Information,
+        RecordKind::Relation,
+        RecordKind::Evidence,
+    ]
+    .into_iter()
+    .find(|kind| kind.as_str() == wanted || kind.as_str() == name.trim())
+}
+
+fn stored_json(stored: Stored, role: Role) -> StoredRecord {
+    let record = redact::record(stored.record, role);
+    StoredRecord {
+        record: serde_json::to_value(&record).unwrap_or_default(),
+        revision: stored.meta.revision,
+        created_by: stored.meta.created_by,
+        updated_by: stored.meta.updated_by,
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            &e.to_string(),
+            None,
+        )
+    })
+}
+
+/// Records of one kind, in id order.
+#[utoipa::path(get, path = "/api/records", params(ListQuery),
+    responses((status = 200, body = RecordPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn list_records(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<RecordPage>, Response> {
+    let principal =
+        require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let Some(kind) = kind_of(&query.kind) else {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "Unknown kind",
+            &format!(
+                "'{}' is not a record kind; use sources, persons, events, acts, involvements, information, relations or evidence",
+                query.kind
+            ),
+            Some("kind".into()),
+        ));
+    };
+    let limit = query.limit.clamp(1, 500);
+    let offset = query.offset;
+    let role = principal.user.role;
+    let page = blocking(move || {
+        app.read(|store| -> Result<RecordPage, StoreError> {
+            let items = store
+                .list(kind, offset, limit)?
+                .into_iter()
+                .map(|stored| stored_json(stored, role))
+                .collect();
+            Ok(RecordPage {
+                kind: kind.as_str().to_string(),
+                offset,
+                limit,
+                total: store.count(kind)?,
+                items,
+            })
+        })
+    })
+    .await?
+    .map_err(store_problem)?;
+    Ok(Json(page))
+}
+
+/// One record with its revision and authors.
+#[utoipa::path(get, path = "/api/records/{id}", params(("id" = String, Path, description = "record id")),
+    responses((status = 200, body = StoredRecord), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn get_record(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<StoredRecord>, Response> {
+    let principal =
+        require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let role = principal.user.role;
+    let wanted = RecordId::new(&id);
+    let found = blocking(move || {
+        app.read(|store| -> Result<Option<StoredRecord>, StoreError> {
+            Ok(store.get(&wanted)?.map(|stored| stored_json(stored, role)))
+        })
+    })
+    .await?
+    .map_err(store_problem)?;
+    found.map(Json).ok_or_else(|| {
+        problem(
+            StatusCode::NOT_FOUND,
+            "No such record",
+            &format!("no record '{id}'"),
+            Some("id".into()),
+        )
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    seq: u64,
+    time: String,
+    actor: String,
+    summary: String,
+}
+
+/// The journal entries about one record, oldest first.
+#[utoipa::path(get, path = "/api/records/{id}/history", params(("id" = String, Path, description = "record id")),
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn record_history(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<HistoryEntry>>, Response> {
+    let principal =
+        require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let role = principal.user.role;
+    let rows = blocking(move || app.read(|store| store.history(&RecordId::new(&id))))
+        .await?
+        .map_err(store_problem)?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|row| HistoryEntry {
+                seq: row.entry.seq,
+                time: row.entry.time,
+                actor: row.entry.actor,
+                summary: redact::summary(&row.entry.change, role),
+            })
+            .collect(),
+    ))
+}
+
+/// Typed changes, as the command line writes them.
+#[derive(Deserialize, ToSchema)]
+pub struct ChangeBatch {
+    /// Changes applied in order, in one transaction: all or none.
+    #[schema(value_type = Vec<Object>)]
+    changes: Vec<Change>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Committed {
+    first: Option<u64>,
+    last: Option<u64>,
+    changes: u64,
+}
+
+/// Applies a batch of changes as the signed-in user.
+#[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
+    params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
+    responses((status = 200, body = Committed), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn post_changes(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Committed>, Response> {
+    let principal = require(&app, &headers, Role::Documenter, Flavor::Api)
+        .map_err(IntoResponse::into_response)?;
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&principal, token, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let batch: ChangeBatch = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Malformed changes",
+            &format!("line {}, column {}: {e}", e.line(), e.column()),
+            None,
+        )
+    })?;
+    if batch.changes.is_empty() {
+        return Err(problem(
+            StatusCode::BAD_REQUEST,
+            "No changes",
+            "'changes' is empty",
+            Some("changes".into()),
+        ));
+    }
+    let actor = principal.user.name.clone();
+    let committed = blocking(move || {
+        app.write(|store| {
+            store.write(&actor, |sink| {
+                for change in batch.changes {
+                    sink.apply(change)?;
+                }
+                Ok::<(), StoreError>(())
+            })
+        })
+    })
+    .await?
+    .map_err(store_problem)?
+    .1;
+    Ok(Json(Committed {
+        first: committed.first,
+        last: committed.last,
+        changes: committed.changes,
+    }))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatsQuery {
+    /// One dimension, or two separated by a comma (rows,columns).
+    by: String,
+    /// Conditions as in `girok stats --where`.
+    #[serde(default, rename = "where")]
+    conditions: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsRow {
+    key: String,
+    en: String,
+    ko: String,
+    /// Absent when withheld by disclosure control.
+    count: Option<u64>,
+    cells: Vec<Option<u64>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatsTable {
+    rows_by: String,
+    columns_by: Option<String>,
+    column_keys: Vec<String>,
+    total: Option<u64>,
+    rows: Vec<StatsRow>,
+    /// Counts below this are withheld (viewers see public statistics).
+    suppression_threshold: Option<u64>,
+}
+
+/// Distinct victims by one or two dimensions; viewers get the public table.
+#[utoipa::path(get, path = "/api/stats", params(StatsQuery),
+    responses((status = 200, body = StatsTable), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn stats(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<StatsTable>, Response> {
+    let principal =
+        require(&app, &headers, Role::Viewer, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let role = principal.user.role;
+    let table = blocking(move || {
+        app.read(|store| {
+            crate::pages::tabulate(store, &query.by, query.conditions.as_deref(), role)
+        })
+    })
+    .await?
+    .map_err(|(field, message)| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Bad statistics request",
+            &message,
+            Some(field),
+        )
+    })?;
+    Ok(Json(table.into_json()))
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 document")))]
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Document::openapi().to_pretty_json().unwrap_or_default(),
+    )
+        .into_response()
+}
+
+impl crate::pages::Tabulated {
+    fn into_json(self) -> StatsTable {
+        let table = self.table;
+        StatsTable {
+            rows_by: table.rows.name().to_string(),
+            columns_by: table.columns.map(|c| c.name().to_string()),
+            column_keys: if table.columns.is_some() {
+                table.column_keys.clone()
+            } else {
+                Vec::new()
+            },
+            total: table.total.shown(),
+            rows: table
+                .row_keys
+                .iter()
+                .enumerate()
+                .map(|(r, key)| StatsRow {
+                    key: key.clone(),
+                    en: self.labels[r].0.clone(),
+                    ko: self.labels[r].1.clone(),
+                    count: table.row_totals[r].shown(),
+                    cells: if table.columns.is_some() {
+                        table.cells[r].iter().map(|e| e.shown()).collect()
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+            suppression_threshold: self.threshold,
+        }
+    }
+}

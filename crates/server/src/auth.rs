@@ -1,0 +1,170 @@
+//! From a request to a signed-in principal: a browser session cookie
+//! (whose forms must carry the session's CSRF token) or an API key in
+//! `Authorization: Bearer` (not sent by browsers on their own, so no CSRF
+//! token is needed).
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::App;
+use crate::access::{Role, Session, User, csrf_matches};
+
+pub const SESSION_COOKIE: &str = "girok_session";
+/// The double-submit token of the sign-in form (there is no session yet).
+pub const LOGIN_COOKIE: &str = "girok_login";
+pub const LANG_COOKIE: &str = "girok_lang";
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    /// The browser session, if signed in by cookie.
+    pub session: Option<(String, Session)>,
+}
+
+impl Principal {
+    pub fn csrf(&self) -> &str {
+        self.session.as_ref().map_or("", |(_, s)| s.csrf.as_str())
+    }
+}
+
+/// How a refusal is shown: pages send people to sign in, the API answers
+/// with RFC 9457 problem details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Page,
+    Api,
+}
+
+#[derive(Debug)]
+pub enum Refusal {
+    SignIn(Flavor),
+    Forbidden(Flavor, &'static str),
+    BadCsrf(Flavor),
+    Internal(Flavor, String),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (flavor, status, title, detail) = match self {
+            Refusal::SignIn(Flavor::Page) => return Redirect::to("/login").into_response(),
+            Refusal::SignIn(flavor) => (
+                flavor,
+                StatusCode::UNAUTHORIZED,
+                "Sign in first",
+                "send a session cookie or an API key as 'Authorization: Bearer KEY'".to_string(),
+            ),
+            Refusal::Forbidden(flavor, what) => (
+                flavor,
+                StatusCode::FORBIDDEN,
+                "Not allowed for your role",
+                what.to_string(),
+            ),
+            Refusal::BadCsrf(flavor) => (
+                flavor,
+                StatusCode::FORBIDDEN,
+                "Missing or wrong CSRF token",
+                "reload the page and submit the form again".to_string(),
+            ),
+            Refusal::Internal(flavor, message) => (
+                flavor,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                message,
+            ),
+        };
+        match flavor {
+            Flavor::Api => crate::api::problem(status, title, &detail, None),
+            Flavor::Page => crate::pages::error_page(status, title, &detail),
+        }
+    }
+}
+
+/// The value of a cookie in the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// A cookie for this application: never readable by scripts, never sent
+/// cross-site, only over HTTPS (browsers treat localhost as secure).
+pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
+    format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_seconds}")
+}
+
+/// The signed-in principal, if any.
+pub fn principal(app: &App, headers: &HeaderMap) -> Result<Option<Principal>, String> {
+    if let Some(key) = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        return app
+            .with_access(|access| access.key_user(key.trim()))
+            .map(|user| {
+                user.map(|user| Principal {
+                    user,
+                    session: None,
+                })
+            })
+            .map_err(|e| e.to_string());
+    }
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    app.with_access(|access| access.session(token))
+        .map(|session| {
+            session.map(|session| Principal {
+                user: session.user.clone(),
+                session: Some((token.to_string(), session)),
+            })
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// The principal, who must hold at least `role`.
+pub fn require(
+    app: &App,
+    headers: &HeaderMap,
+    role: Role,
+    flavor: Flavor,
+) -> Result<Principal, Refusal> {
+    let principal = principal(app, headers)
+        .map_err(|e| Refusal::Internal(flavor, e))?
+        .ok_or(Refusal::SignIn(flavor))?;
+    if principal.user.role < role {
+        return Err(Refusal::Forbidden(
+            flavor,
+            match role {
+                Role::Admin => "this needs the admin role",
+                Role::Documenter => {
+                    "this needs the documenter role (viewers and analysts only read)"
+                }
+                Role::Analyst => {
+                    "this needs the analyst role or above (viewers see public statistics only)"
+                }
+                Role::Viewer => "sign in",
+            },
+        ));
+    }
+    Ok(principal)
+}
+
+/// Checks the CSRF token a cookie-authenticated change carries (form field
+/// or `X-CSRF-Token` header).
+pub fn check_csrf(
+    principal: &Principal,
+    submitted: Option<&str>,
+    flavor: Flavor,
+) -> Result<(), Refusal> {
+    match &principal.session {
+        None => Ok(()),
+        Some((_, session)) if submitted.is_some_and(|s| csrf_matches(session, s)) => Ok(()),
+        Some(_) => Err(Refusal::BadCsrf(flavor)),
+    }
+}

@@ -1,0 +1,161 @@
+//! The web application and JSON API (`girok serve`): documenters work in a
+//! browser, partners integrate over HTTP, and both go through the same
+//! typed changes and write path as the command line.
+//!
+//! [`access`] keeps users, sessions and keys; [`auth`] turns a request into
+//! a signed-in principal and checks CSRF tokens; [`pages`] renders the
+//! bilingual HTML; [`api`] serves JSON with an OpenAPI document;
+//! [`redact`] removes witnesses' identifying data for roles that may not
+//! see it. Database work runs on blocking threads: one writer, a pool of
+//! readers (SQLite in WAL mode lets them read while it writes).
+
+pub mod access;
+pub mod api;
+pub mod auth;
+pub mod pages;
+pub mod redact;
+pub mod search;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use girok_store::{SqliteStore, StoreError};
+
+use crate::access::{AccessError, AccessStore, LoginLimiter};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Shared state of the server.
+pub struct App {
+    pub data: PathBuf,
+    writer: Mutex<SqliteStore>,
+    readers: Vec<Mutex<SqliteStore>>,
+    next_reader: AtomicUsize,
+    pub access: Mutex<AccessStore>,
+    pub limiter: Mutex<LoginLimiter>,
+    pub names: search::NameIndex,
+}
+
+/// Readers in the pool: enough for the machine's cores to read at once.
+fn reader_count() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+impl App {
+    /// Opens the database in `data` (created by `girok init` or `girok demo`).
+    pub fn open(data: &Path) -> Result<Arc<App>, ServerError> {
+        let database = data.join("girok.sqlite");
+        let writer = SqliteStore::open(&database)?;
+        let readers = (0..reader_count())
+            .map(|_| SqliteStore::open(&database).map(Mutex::new))
+            .collect::<Result<_, _>>()?;
+        Ok(Arc::new(App {
+            data: data.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+            access: Mutex::new(AccessStore::open(data)?),
+            limiter: Mutex::new(LoginLimiter::default()),
+            names: search::NameIndex::default(),
+        }))
+    }
+
+    /// Runs read-only work on a pooled connection.
+    pub fn read<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        // Take the first free reader from a rotating start; wait on one if all are busy.
+        for offset in 0..self.readers.len() {
+            if let Ok(store) = self.readers[(start + offset) % self.readers.len()].try_lock() {
+                return work(&store);
+            }
+        }
+        let store = self.readers[start % self.readers.len()]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        work(&store)
+    }
+
+    /// Runs work with the single writer.
+    pub fn write<T>(&self, work: impl FnOnce(&mut SqliteStore) -> T) -> T {
+        let mut store = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        work(&mut store)
+    }
+
+    pub fn with_access<T>(&self, work: impl FnOnce(&AccessStore) -> T) -> T {
+        let access = self
+            .access
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        work(&access)
+    }
+}
+
+/// Every route of the application and the API.
+pub fn router(app: Arc<App>) -> Router {
+    pages::routes()
+        .merge(api::routes())
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+/// Headers every response carries: no framing, no sniffing, no referrer
+/// leaking record ids, and a content policy that allows only this origin
+/// (inline styles for the charts; no scripts but our own).
+async fn security_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::HeaderValue;
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-frame-options", "DENY"),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        (
+            "content-security-policy",
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+        ),
+        ("cache-control", "no-store"),
+    ] {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// Serves until interrupted (Ctrl-C or SIGTERM).
+pub async fn serve(app: Arc<App>, addr: SocketAddr) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Listen { addr, source })?;
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(ServerError::Serve)
+}

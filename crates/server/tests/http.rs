@@ -1,0 +1,538 @@
+//! Every route and every role over HTTP, in process: who may read and
+//! write what, CSRF on every form, rate-limited sign-in, problem+json
+//! errors naming the field, and witnesses' names never reaching analysts.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use girok_server::App;
+use girok_server::access::Role;
+use girok_store::{SqliteStore, Store};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "a long enough password";
+
+struct Site {
+    _dir: tempfile::TempDir,
+    app: Arc<App>,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+impl Site {
+    /// The demo database, and one user per role.
+    fn new() -> Site {
+        let dir = tempfile::tempdir().expect("dir");
+        let database = dir.path().join("girok.sqlite");
+        let mut store = SqliteStore::create(&database).expect("create");
+        let demo = dir.path().join("demo.json");
+        std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
+        store
+            .write("setup", |sink| {
+                girok_interchange::import(&demo, sink, &mut |_| {})
+            })
+            .expect("import");
+        drop(store);
+        let app = App::open(dir.path()).expect("app");
+        app.with_access(|access| {
+            for role in Role::ALL {
+                access.add_user(role.name(), role, PASSWORD).expect("user");
+            }
+        });
+        Site { _dir: dir, app }
+    }
+
+    async fn send(&self, request: Request<Body>) -> Reply {
+        let response = girok_server::router(self.app.clone())
+            .oneshot(request)
+            .await
+            .expect("response");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
+        let mut request = Request::builder().uri(path);
+        if let Some(session) = session {
+            request = request.header(header::COOKIE, format!("girok_session={}", session.token));
+        }
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    async fn post_form(
+        &self,
+        path: &str,
+        session: Option<&Session>,
+        form: &str,
+        cookie: Option<String>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let cookies: Vec<String> = session
+            .map(|s| format!("girok_session={}", s.token))
+            .into_iter()
+            .chain(cookie)
+            .collect();
+        if !cookies.is_empty() {
+            request = request.header(header::COOKIE, cookies.join("; "));
+        }
+        self.send(request.body(Body::from(form.to_string())).expect("request"))
+            .await
+    }
+
+    async fn post_json(
+        &self,
+        path: &str,
+        session: &Session,
+        csrf: Option<&str>,
+        body: &str,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::COOKIE, format!("girok_session={}", session.token));
+        if let Some(csrf) = csrf {
+            request = request.header("x-csrf-token", csrf);
+        }
+        self.send(request.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    /// Signs in through the form, as a browser does.
+    async fn sign_in(&self, name: &str, password: &str) -> Result<Session, Reply> {
+        let form = self.get("/login", None).await;
+        let token = between(&form.body, "name=\"token\" value=\"", "\"").expect("form token");
+        let reply = self
+            .post_form(
+                "/login",
+                None,
+                &format!(
+                    "name={name}&password={}&token={token}",
+                    password.replace(' ', "+")
+                ),
+                Some(format!("girok_login={token}")),
+            )
+            .await;
+        let Some(token) = reply
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| between(v, "girok_session=", ";"))
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(reply);
+        };
+        let session = Session {
+            token: token.to_string(),
+            csrf: String::new(),
+        };
+        let page = self.get("/verify", Some(&session)).await;
+        let csrf = between(&page.body, "name=\"csrf\" value=\"", "\"").unwrap_or_default();
+        Ok(Session {
+            csrf: csrf.to_string(),
+            ..session
+        })
+    }
+}
+
+struct Session {
+    token: String,
+    csrf: String,
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = text[from..].find(end)? + from;
+    Some(&text[from..to])
+}
+
+#[tokio::test]
+async fn signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited() {
+    let site = Site::new();
+    // Anonymous pages send people to sign in; the API answers 401 problem+json.
+    let reply = site.get("/persons", None).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let reply = site.get("/api/records?kind=persons", None).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+
+    let form = site.get("/login", None).await;
+    let cookie = form.headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("Secure")
+            && cookie.contains("SameSite=Strict")
+    );
+    assert_eq!(form.headers["x-frame-options"], "DENY");
+    assert!(
+        form.headers["content-security-policy"]
+            .to_str()
+            .expect("csp")
+            .contains("default-src 'self'")
+    );
+
+    // A sign-in form posted without this browser's token is refused.
+    let forged = site
+        .post_form(
+            "/login",
+            None,
+            &format!("name=admin&password={PASSWORD}&token=forged"),
+            None,
+        )
+        .await;
+    assert!(forged.body.contains("expired"), "{}", forged.body);
+
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let reply = site
+            .sign_in("documenter", "wrong password")
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password waits.
+    let reply = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .err()
+        .expect("limited");
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    // Other users are not locked out.
+    assert!(site.sign_in("analyst", PASSWORD).await.is_ok());
+}
+
+#[tokio::test]
+async fn each_role_reaches_exactly_its_pages() {
+    let site = Site::new();
+    let pages = [
+        "/",
+        "/persons",
+        "/persons?q=Eunju+Kim",
+        "/persons/p-un-kim",
+        "/sources",
+        "/sources?q=UN",
+        "/sources/s-un-2025-kim",
+        "/sources/new",
+        "/records/p-un-kim/history",
+        "/stats",
+        "/stats?by=agency-class",
+        "/verify",
+        "/api/records?kind=persons",
+        "/api/records/p-un-kim",
+        "/api/records/p-un-kim/history",
+        "/api/stats?by=act-type",
+        "/api/openapi.json",
+    ];
+    for role in Role::ALL {
+        let session = site
+            .sign_in(role.name(), PASSWORD)
+            .await
+            .ok()
+            .expect("signed in");
+        for path in pages {
+            let reply = site.get(path, Some(&session)).await;
+            let public = matches!(path, "/" | "/api/openapi.json")
+                || path.starts_with("/stats")
+                || path.starts_with("/api/stats");
+            let allowed = public
+                || (path == "/sources/new" && role.can_write())
+                || (path != "/sources/new" && role.reads_records());
+            assert_eq!(
+                reply.status.is_success(),
+                allowed,
+                "{} on {path}: {} {}",
+                role.name(),
+                reply.status,
+                &reply.body[..reply.body.len().min(300)]
+            );
+            if !allowed {
+                assert_eq!(
+                    reply.status,
+                    StatusCode::FORBIDDEN,
+                    "{} on {path}",
+                    role.name()
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn analysts_never_receive_a_witness_name() {
+    let site = Site::new();
+    let analyst = site
+        .sign_in("analyst", PASSWORD)
+        .await
+        .ok()
+        .expect("analyst");
+    let documenter = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("documenter");
+    let witness_names = [
+        "Kim Eun-joo",
+        "Eunju Kim",
+        "김은주",
+        "Kang Gyu-ri",
+        "Gyuri Kang",
+        "강규리",
+    ];
+    let paths = [
+        "/persons",
+        "/persons/p-un-kim",
+        "/persons/p-ko-kim",
+        "/sources",
+        "/sources/s-un-2025-kim",
+        "/records/p-un-kim/history",
+        "/records/s-un-2025-kim/history",
+        "/api/records?kind=persons&limit=500",
+        "/api/records?kind=sources&limit=500",
+        "/api/records?kind=acts&limit=500",
+        "/api/records/p-un-kim",
+        "/api/records/p-un-kim/history",
+        "/",
+    ];
+    let mut documenter_saw = 0;
+    for path in paths {
+        let seen = site.get(path, Some(&analyst)).await;
+        assert!(seen.status.is_success(), "{path}: {}", seen.status);
+        for name in witness_names {
+            assert!(
+                !seen.body.contains(name),
+                "{path} shows {name} to an analyst"
+            );
+        }
+        let full = site.get(path, Some(&documenter)).await;
+        documenter_saw += witness_names
+            .iter()
+            .filter(|n| full.body.contains(*n))
+            .count();
+    }
+    assert!(documenter_saw > 0, "the test must look where names are");
+    // Searching by a witness's name must not reveal them to an analyst either.
+    let search = site.get("/persons?q=Eunju+Kim", Some(&analyst)).await;
+    assert!(!search.body.contains("Eunju"), "{}", search.body);
+}
+
+#[tokio::test]
+async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
+    let site = Site::new();
+    let testimony = |csrf: &str| {
+        format!(
+            "csrf={csrf}&title=Testimony+of+a+new+witness&obtained=2024%EB%85%84+%EA%B0%80%EC%9D%84&witness=%EC%9D%B4%EC%98%81%EC%88%98&sex=male&consent=internal&language=ko&organisation=NKDB&notes="
+        )
+    };
+    for role in [Role::Viewer, Role::Analyst] {
+        let session = site
+            .sign_in(role.name(), PASSWORD)
+            .await
+            .ok()
+            .expect("session");
+        let reply = site
+            .post_form("/sources", Some(&session), &testimony(&session.csrf), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", role.name());
+        let reply = site
+            .post_json(
+                "/api/changes",
+                &session,
+                Some(&session.csrf),
+                r#"{"changes":[]}"#,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", role.name());
+    }
+    let documenter = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("documenter");
+    let before = site.app.read(|store| store.head().expect("head").0);
+    let forged = site
+        .post_form("/sources", Some(&documenter), &testimony("forged"), None)
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = site
+        .post_json("/api/changes", &documenter, None, r#"{"changes":[]}"#)
+        .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+
+    // With the token: the witness and the testimony, written as the signed-in user.
+    let created = site
+        .post_form(
+            "/sources",
+            Some(&documenter),
+            &testimony(&documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let page = site.get(&location, Some(&documenter)).await;
+    assert!(
+        page.body.contains("2024년 가을") || page.body.contains("autumn 2024"),
+        "{}",
+        page.body
+    );
+    let history = site.app.read(|store| store.recent(2).expect("recent"));
+    assert!(history.iter().all(|row| row.entry.actor == "documenter"));
+    // Found again by a romanized spelling of 이영수.
+    let found = site
+        .get("/persons?q=Lee+Young-soo", Some(&documenter))
+        .await;
+    assert!(found.body.contains("이영수"), "{}", found.body);
+}
+
+#[tokio::test]
+async fn bad_input_gets_field_errors_and_changes_nothing() {
+    let site = Site::new();
+    let documenter = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("documenter");
+    let before = site.app.read(|store| store.head().expect("head").0);
+    let reply = site
+        .post_form(
+            "/sources",
+            Some(&documenter),
+            &format!(
+                "csrf={}&title=&obtained=the+day+after+tomorrow&witness=&consent=internal",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("id=\"obtained-error\""),
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("A title is required"));
+    // API: malformed JSON, an unknown kind, an invalid change naming its field.
+    let reply = site
+        .post_json("/api/changes", &documenter, Some(&documenter.csrf), "{")
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("line 1"));
+    let reply = site
+        .get("/api/records?kind=spaceships", Some(&documenter))
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("\"field\":\"kind\""));
+    let change = r#"{"changes":[{"op":"create","record":{"type":"act","id":"a-new","act_type":"arrest","victim":"p-nobody"}}]}"#;
+    let reply = site
+        .post_json("/api/changes", &documenter, Some(&documenter.csrf), change)
+        .await;
+    assert!(
+        reply.status.is_client_error(),
+        "{} {}",
+        reply.status,
+        reply.body
+    );
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    let reply = site.get("/api/stats?by=colour", Some(&documenter)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert!(reply.body.contains("\"field\":\"by\""));
+}
+
+#[tokio::test]
+async fn api_keys_write_typed_changes_without_csrf() {
+    let site = Site::new();
+    let key = site
+        .app
+        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-api","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/changes")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(change))
+        .expect("request");
+    let reply = site.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let stored = site.app.read(|store| {
+        store
+            .history(&girok_model::RecordId::new("p-api"))
+            .expect("history")
+    });
+    assert_eq!(stored[0].entry.actor, "documenter");
+    let document = site.get("/api/openapi.json", None).await;
+    let openapi: serde_json::Value = serde_json::from_str(&document.body).expect("json");
+    assert_eq!(openapi["openapi"], "3.1.0");
+    for path in [
+        "/api/records",
+        "/api/records/{id}",
+        "/api/changes",
+        "/api/stats",
+    ] {
+        assert!(openapi["paths"][path].is_object(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_interface_speaks_korean_and_english() {
+    let site = Site::new();
+    let session = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("session");
+    let english = site.get("/", Some(&session)).await;
+    assert!(english.body.contains("Dashboard") && english.body.contains("lang=\"en\""));
+    let switch = site.get("/lang/ko?back=/persons", Some(&session)).await;
+    assert_eq!(switch.headers[header::LOCATION], "/persons");
+    let cookie = switch.headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(cookie.starts_with("girok_lang=ko"));
+    let request = Request::builder()
+        .uri("/")
+        .header(
+            header::COOKIE,
+            format!("girok_session={}; girok_lang=ko", session.token),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let korean = site.send(request).await;
+    assert!(korean.body.contains("대시보드") && korean.body.contains("lang=\"ko\""));
+    // The switch never redirects to another site.
+    let away = site
+        .get("/lang/en?back=//evil.example/", Some(&session))
+        .await;
+    assert_eq!(away.headers[header::LOCATION], "/");
+}

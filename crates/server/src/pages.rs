@@ -412,7 +412,7 @@ async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -> Response 
                 div.card { b { (table.table.total.shown().map_or("—".to_string(), |n| n.to_string())) } (lang.t("victims", "피해자")) }
             }
         }
-        @if let Some(table) = &table {
+        @if let Some(table) = table.as_ref().filter(|t| !t.table.row_keys.is_empty()) {
             h2 { (lang.t("Victims by act type", "행위 유형별 피해자")) }
             (table.chart())
         }

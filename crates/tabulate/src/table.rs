@@ -130,7 +130,8 @@ impl Table {
             row_totals: row_keys.iter().map(|r| Entry::new(row_counts[r])).collect(),
             column_totals: column_keys
                 .iter()
-                .map(|c| Entry::new(column_counts[c]))
+                // A one-way table over no facts still has its one column.
+                .map(|c| Entry::new(column_counts.get(c).copied().unwrap_or(0)))
                 .collect(),
             total: Entry::new(all.len() as u64),
             row_keys,

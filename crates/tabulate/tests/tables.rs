@@ -221,3 +221,22 @@ fn a_cross_tabulation_has_margins_of_distinct_victims() {
             .all(|e| e.count == 0 || e.suppressed)
     );
 }
+
+#[test]
+fn tables_of_an_empty_database_are_empty_not_errors() {
+    let vocabularies = Vocabularies::default();
+    let empty = Facts::builder(HashMap::new()).finish();
+    for columns in [None, Some(Dimension::Sex)] {
+        let mut table = Table::count(
+            &empty,
+            Dimension::ActType,
+            columns,
+            Unit::Victims,
+            &Filter::default(),
+            &vocabularies,
+        );
+        table.suppress(5);
+        assert_eq!(table.total.count, 0);
+        assert!(table.row_keys.is_empty());
+    }
+}

@@ -1,0 +1,237 @@
+//! The web application in a real browser: headless Chromium driven over
+//! WebDriver (Debian's `chromium` and `chromium-driver`, installed by
+//! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
+//! date, find the witness by a romanized spelling, see a field error for bad
+//! input, switch language. Screenshots go to `target/e2e-screenshots/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use girok_server::App;
+use girok_server::access::Role;
+use girok_store::{SqliteStore, Store};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+const PASSWORD: &str = "a long enough password";
+
+/// chromedriver, stopped when the test ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn browser() -> (Driver, Client) {
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot start chromedriver ({e}): the browser tests need Debian's chromium and \
+                 chromium-driver (`apt-get install chromium chromium-driver`; .ci/run installs them)"
+            )
+        });
+    let driver = Driver(child);
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1280,900", "--lang=en-US"]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..50 {
+        if let Ok(client) = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not answer at {url}");
+}
+
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    dir
+}
+
+async fn snap(client: &Client, name: &str) {
+    let png = client.screenshot().await.expect("screenshot");
+    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+}
+
+async fn fill(client: &Client, id: &str, text: &str) {
+    let field = client.find(Locator::Id(id)).await.expect(id);
+    field.clear().await.expect("clear");
+    field.send_keys(text).await.expect("type");
+}
+
+async fn text(client: &Client) -> String {
+    client
+        .find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
+    let dir = tempfile::tempdir().expect("dir");
+    SqliteStore::create(&dir.path().join("girok.sqlite")).expect("database");
+    let app = App::open(dir.path()).expect("app");
+    app.with_access(|access| access.add_user("kim", Role::Documenter, PASSWORD))
+        .expect("user");
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    tokio::spawn(girok_server::serve(app.clone(), addr));
+    let site = format!("http://{addr}");
+    let (_driver, client) = browser().await;
+
+    // Sign in.
+    client
+        .goto(&format!("{site}/login"))
+        .await
+        .expect("login page");
+    snap(&client, "1-sign-in").await;
+    fill(&client, "name", "kim").await;
+    fill(&client, "password", PASSWORD).await;
+    client
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[action='/logout']"))
+        .await
+        .expect("signed in");
+    assert!(text(&client).await.contains("Dashboard"));
+
+    // Record a testimony with a Hangul name and a fuzzy date.
+    client
+        .goto(&format!("{site}/sources/new"))
+        .await
+        .expect("form");
+    fill(&client, "title", "탈북민 증언 — 회령, 2019").await;
+    fill(&client, "obtained", "2024년 가을").await;
+    fill(&client, "witness", "이영수").await;
+    fill(&client, "organisation", "NKDB").await;
+    snap(&client, "2-new-testimony").await;
+    client
+        .find(Locator::Css("button.primary"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//h1[starts-with(., 'Source')]"))
+        .await
+        .expect("the saved testimony");
+    let saved = text(&client).await;
+    assert!(
+        saved.contains("탈북민 증언") && saved.contains("2024"),
+        "{saved}"
+    );
+    snap(&client, "3-saved").await;
+
+    // Find the witness by a romanized spelling.
+    client
+        .goto(&format!("{site}/persons?q=Lee+Young-soo"))
+        .await
+        .expect("search");
+    let found = text(&client).await;
+    assert!(found.contains("이영수"), "{found}");
+    snap(&client, "4-found-by-romanization").await;
+
+    // Bad input: a field error, and nothing written.
+    let before = app.read(|store| store.head().expect("head").0);
+    client
+        .goto(&format!("{site}/sources/new"))
+        .await
+        .expect("form");
+    fill(&client, "title", "Another testimony").await;
+    fill(&client, "obtained", "the day after tomorrow").await;
+    client
+        .find(Locator::Css("button.primary"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("submit");
+    let error = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("obtained-error"))
+        .await
+        .expect("a field error next to the date")
+        .text()
+        .await
+        .expect("error text");
+    assert!(error.contains("the day after tomorrow"), "{error}");
+    assert_eq!(app.read(|store| store.head().expect("head").0), before);
+    snap(&client, "5-field-error").await;
+
+    // Switch to Korean and back.
+    client.goto(&format!("{site}/")).await.expect("dashboard");
+    client
+        .find(Locator::Id("language"))
+        .await
+        .expect("switch")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//h1[. = '대시보드']"))
+        .await
+        .expect("Korean");
+    let korean = text(&client).await;
+    assert!(
+        korean.contains("대시보드") && korean.contains("최근 변경"),
+        "{korean}"
+    );
+    snap(&client, "6-korean").await;
+    client
+        .find(Locator::Id("language"))
+        .await
+        .expect("switch")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//h1[. = 'Dashboard']"))
+        .await
+        .expect("English again");
+    client.close().await.expect("close");
+}

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -112,6 +113,18 @@ fn store_problem(error: StoreError) -> Response {
     }
 }
 
+/// Query parameters, or a problem naming what was wrong with them.
+fn parameters<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
+    query.map(|Query(q)| q).map_err(|rejection| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Bad query parameters",
+            &rejection.body_text(),
+            None,
+        )
+    })
+}
+
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
@@ -188,12 +201,13 @@ async fn blocking<T: Send + 'static>(
 
 /// Records of one kind, in id order.
 #[utoipa::path(get, path = "/api/records", params(ListQuery),
-    responses((status = 200, body = RecordPage), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = RecordPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn list_records(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<RecordPage>, Response> {
+    let query = parameters(query)?;
     let principal =
         require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
     let Some(kind) = kind_of(&query.kind) else {
@@ -233,7 +247,7 @@ async fn list_records(
 
 /// One record with its revision and authors.
 #[utoipa::path(get, path = "/api/records/{id}", params(("id" = String, Path, description = "record id")),
-    responses((status = 200, body = StoredRecord), (status = 404, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = StoredRecord), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn get_record(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -270,7 +284,7 @@ pub struct HistoryEntry {
 
 /// The journal entries about one record, oldest first.
 #[utoipa::path(get, path = "/api/records/{id}/history", params(("id" = String, Path, description = "record id")),
-    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = Problem), (status = 403, body = Problem)))]
+    responses((status = 200, body = Vec<HistoryEntry>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn record_history(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -312,8 +326,8 @@ pub struct Committed {
 /// Applies a batch of changes as the signed-in user.
 #[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
-    responses((status = 200, body = Committed), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = Committed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn post_changes(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -393,12 +407,13 @@ pub struct StatsTable {
 
 /// Distinct victims by one or two dimensions; viewers get the public table.
 #[utoipa::path(get, path = "/api/stats", params(StatsQuery),
-    responses((status = 200, body = StatsTable), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = StatsTable), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
 async fn stats(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Query(query): Query<StatsQuery>,
+    query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<StatsTable>, Response> {
+    let query = parameters(query)?;
     let principal =
         require(&app, &headers, Role::Viewer, Flavor::Api).map_err(IntoResponse::into_response)?;
     let role = principal.user.role;

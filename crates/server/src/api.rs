@@ -113,16 +113,14 @@ fn store_problem(error: StoreError) -> Response {
     }
 }
 
-/// Query parameters, or a problem naming what was wrong with them.
-fn parameters<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Response> {
-    query.map(|Query(q)| q).map_err(|rejection| {
-        problem(
-            StatusCode::BAD_REQUEST,
-            "Bad query parameters",
-            &rejection.body_text(),
-            None,
-        )
-    })
+/// A problem naming what was wrong with the query parameters.
+fn bad_parameters(rejection: QueryRejection) -> Response {
+    problem(
+        StatusCode::BAD_REQUEST,
+        "Bad query parameters",
+        &rejection.body_text(),
+        None,
+    )
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -207,7 +205,7 @@ async fn list_records(
     headers: HeaderMap,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<RecordPage>, Response> {
-    let query = parameters(query)?;
+    let Query(query) = query.map_err(bad_parameters)?;
     let principal =
         require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
     let Some(kind) = kind_of(&query.kind) else {
@@ -413,7 +411,7 @@ async fn stats(
     headers: HeaderMap,
     query: Result<Query<StatsQuery>, QueryRejection>,
 ) -> Result<Json<StatsTable>, Response> {
-    let query = parameters(query)?;
+    let Query(query) = query.map_err(bad_parameters)?;
     let principal =
         require(&app, &headers, Role::Viewer, Flavor::Api).map_err(IntoResponse::into_response)?;
     let role = principal.user.role;

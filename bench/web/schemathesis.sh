@@ -10,7 +10,8 @@ girok=${1:-target/debug/girok}
 [ -x "$girok" ] || cargo build -q -p girok
 command -v schemathesis >/dev/null 2>&1 || pip install -q schemathesis
 work=$(mktemp -d)
-trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+server=""
+trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 "$girok" demo --dir "$work/demo" --no-serve >/dev/null
 echo 'a long enough password' | "$girok" --data "$work/demo" user add api --role documenter >/dev/null
 key=$("$girok" --data "$work/demo" user key api --label schemathesis | tail -1)

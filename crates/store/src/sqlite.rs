@@ -419,9 +419,11 @@ impl Store for SqliteStore {
 
     fn list(&self, kind: RecordKind, offset: u64, limit: u64) -> Result<Vec<Stored>, StoreError> {
         let mut statement = self.conn.prepare_cached(&format!(
+            // The page is cut from the id index alone; only its rows are joined.
             "SELECT t.id, j.seq, j.bytes, r.revision, r.created_seq, r.created_by, r.updated_seq, r.updated_by \
-             FROM {} t JOIN record r ON r.id = t.id JOIN journal j ON j.seq = r.content_seq \
-             ORDER BY t.id LIMIT ?1 OFFSET ?2",
+             FROM (SELECT id FROM {} ORDER BY id LIMIT ?1 OFFSET ?2) t \
+             JOIN record r ON r.id = t.id JOIN journal j ON j.seq = r.content_seq \
+             ORDER BY t.id",
             kind.as_str()
         ))?;
         // SQLite integers are signed: "no limit" (u64::MAX) becomes the largest one.

@@ -40,6 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/sources", get(sources).post(create_testimony))
         .route("/sources/new", get(new_testimony))
         .route("/sources/{id}", get(source))
+        .route("/records/{id}", get(any_record))
         .route("/records/{id}/history", get(history))
         .route("/stats", get(statistics))
         .route("/verify", get(verification).post(run_check))
@@ -560,15 +561,34 @@ async fn record_page(
                 return Ok(None);
             };
             let referrers = store.referrers(&wanted, 50)?;
+            // Other person records whose names read the same: candidates
+            // for `girok link` and review (names are a documenter's to see).
+            let mut candidates = Vec::new();
+            if let (Record::Person(person), true) = (&stored.record, role.sees_witnesses()) {
+                for name in &person.names {
+                    for other in app.names.search(store, &name.text, 20)? {
+                        if other != wanted && !candidates.contains(&other) {
+                            candidates.push(other);
+                        }
+                    }
+                }
+            }
+            let mut labelled = Vec::new();
+            for other in candidates {
+                if let Some(found) = store.get(&other)? {
+                    labelled.push((other, found.record.label()));
+                }
+            }
             Ok(Some((
                 redact::record(stored.record, role),
                 stored.meta,
                 referrers,
+                labelled,
             )))
         })
     })
     .await;
-    let (record, meta, referrers) = match loaded {
+    let (record, meta, referrers, candidates) = match loaded {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
             return error_page(
@@ -600,6 +620,15 @@ async fn record_page(
             tr { th { (lang.t("revision", "개정")) } td { (meta.revision) ", " (lang.t("created by", "작성")) " " (meta.created_by) ", " (lang.t("last changed by", "최종 수정")) " " (meta.updated_by) } }
         }
         p { a href=(format!("/records/{id}/history")) { (lang.t("History of this record", "이 기록의 이력")) } }
+        @if !candidates.is_empty() {
+            h2 { (lang.t("Possible duplicates: names that read the same", "중복 가능성: 같게 읽히는 이름")) }
+            ul {
+                @for (id, label) in &candidates {
+                    li { a href=(format!("/persons/{id}")) { (id) } " " (label) }
+                }
+            }
+            p.hint { (lang.t("Review them with girok link and girok review.", "girok link 와 girok review 로 검토하세요.")) }
+        }
         @if !referrers.is_empty() {
             h2 { (lang.t("Referred to by", "이 기록을 참조하는 기록")) }
             ul {
@@ -621,8 +650,16 @@ fn link_of(kind: &str, id: &RecordId) -> String {
     match kind {
         "person" => format!("/persons/{id}"),
         "source" => format!("/sources/{id}"),
-        _ => format!("/records/{id}/history"),
+        _ => format!("/records/{id}"),
     }
+}
+
+async fn any_record(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    record_page(app, headers, id, "Record", "기록").await
 }
 
 async fn person(

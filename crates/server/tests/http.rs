@@ -239,6 +239,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/sources/s-un-2025-kim",
         "/sources/new",
         "/records/p-un-kim/history",
+        "/records/a-un-kim-torture",
         "/stats",
         "/stats?by=agency-class",
         "/verify",
@@ -406,6 +407,13 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
     );
     let history = site.app.read(|store| store.recent(2).expect("recent"));
     assert!(history.iter().all(|row| row.entry.actor == "documenter"));
+    // The demo's witness under three spellings: each page lists the others.
+    let page = site.get("/persons/p-un-kim", Some(&documenter)).await;
+    assert!(
+        page.body.contains("p-media-kim") && page.body.contains("p-ko-kim"),
+        "{}",
+        page.body
+    );
     // Found again by a romanized spelling of 이영수.
     let found = site
         .get("/persons?q=Lee+Young-soo", Some(&documenter))

@@ -2,55 +2,16 @@
 //! person, and reviewers' decisions about them as journal changes.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use girok_linkage::fellegi_sunter::probability;
 use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::{Explanation, Groups, Problem, RecordIndex, ScoredPair, Settings};
+use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
+use girok_linkage::{Groups, Problem, RecordIndex, ScoredPair, Settings};
 use girok_model::{Change, RecordId};
 use girok_store::{SqliteStore, Store};
-use serde::{Deserialize, Serialize};
-
-/// Where the latest proposals are kept: derived data, rebuilt by every run.
-fn proposals_path(data: &Path) -> PathBuf {
-    data.join("link-proposals.json")
-}
-
-#[derive(Serialize, Deserialize)]
-struct Proposals {
-    /// The journal size the proposals were computed at.
-    journal_size: u64,
-    proposals: Vec<Proposal>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Proposal {
-    number: usize,
-    persons: Vec<ProposedPerson>,
-    /// Mean match probability over the pairs in the proposal.
-    probability: f64,
-    /// The pairs that linked the proposal, with why.
-    links: Vec<ExplainedPair>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ProposedPerson {
-    id: String,
-    names: String,
-    sex: String,
-    birth: String,
-    origin: String,
-    sources: String,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ExplainedPair {
-    a: String,
-    b: String,
-    explanation: Explanation,
-}
 
 fn describe(person: &PersonRecord) -> ProposedPerson {
     let birth = match (person.birth_from, person.birth_to) {
@@ -172,9 +133,7 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         journal_size: store.head()?.0,
         proposals,
     };
-    let path = proposals_path(data);
-    std::fs::write(&path, serde_json::to_vec_pretty(&saved)?)
-        .with_context(|| format!("writing {}", path.display()))?;
+    saved.save(data)?;
     let timings: Vec<String> = linkage
         .timings
         .iter()
@@ -242,17 +201,6 @@ fn print_full(proposal: &Proposal) {
     }
 }
 
-fn load(data: &Path) -> Result<Proposals> {
-    let path = proposals_path(data);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "no linkage proposals at {}; run `girok link` first",
-            path.display()
-        )
-    })?;
-    serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))
-}
-
 /// Person records → the person each resolves to: reviewers' decisions and,
 /// with `with_proposals`, the latest proposals of `girok link` as if
 /// confirmed. The second value warns when those proposals are stale.
@@ -265,7 +213,7 @@ pub fn resolution(
     if !with_proposals {
         return Ok((decisions.resolved(), None));
     }
-    let proposals = load(data)?;
+    let proposals = Proposals::load(data)?;
     let size = store.head()?.0;
     let stale = (proposals.journal_size != size).then(|| {
         format!(
@@ -281,19 +229,6 @@ pub fn resolution(
         }
     }
     Ok((decisions.resolved(), stale))
-}
-
-fn proposal(proposals: &Proposals, number: usize) -> Result<&Proposal> {
-    match proposals.proposals.iter().find(|p| p.number == number) {
-        Some(found) => Ok(found),
-        None if proposals.proposals.is_empty() => {
-            bail!("there is no proposal {number}: the last `girok link` proposed nothing")
-        }
-        None => bail!(
-            "there is no proposal {number}; the last `girok link` made proposals 1 to {}",
-            proposals.proposals.len()
-        ),
-    }
 }
 
 /// What a reviewer asked for.
@@ -313,12 +248,9 @@ pub fn review(
     action: Review,
     reason: &str,
 ) -> Result<()> {
-    let ids = |p: &Proposal| -> Vec<RecordId> {
-        p.persons.iter().map(|p| RecordId::new(&p.id)).collect()
-    };
     let changes: Vec<Change> = match action {
         Review::List => {
-            let proposals = load(data)?;
+            let proposals = Proposals::load(data)?;
             let head = store.head()?.0;
             if head != proposals.journal_size {
                 println!(
@@ -332,22 +264,14 @@ pub fn review(
             return Ok(());
         }
         Review::Show(n) => {
-            print_full(proposal(&load(data)?, n)?);
+            print_full(Proposals::load(data)?.get(n)?);
             return Ok(());
         }
-        Review::Confirm(n) => vec![Change::LinkDecision {
-            same: true,
-            persons: ids(proposal(&load(data)?, n)?),
-            reason: reason.to_string(),
-        }],
-        Review::Reject(n) => vec![Change::LinkDecision {
-            same: false,
-            persons: ids(proposal(&load(data)?, n)?),
-            reason: reason.to_string(),
-        }],
+        Review::Confirm(n) => vec![Proposals::load(data)?.get(n)?.decide(true, reason)],
+        Review::Reject(n) => vec![Proposals::load(data)?.get(n)?.decide(false, reason)],
         Review::Split(n, keep) => {
-            let proposals = load(data)?;
-            let all = ids(proposal(&proposals, n)?);
+            let proposals = Proposals::load(data)?;
+            let all = proposals.get(n)?.person_ids();
             let keep: Vec<RecordId> = keep.iter().map(RecordId::new).collect();
             if let Some(stranger) = keep.iter().find(|k| !all.contains(k)) {
                 bail!("{stranger} is not in proposal {n}");

@@ -25,6 +25,7 @@ pub mod fellegi_sunter;
 pub mod generic;
 pub mod metrics;
 pub mod person;
+pub mod proposals;
 pub mod similarity;
 
 use std::time::{Duration, Instant};

@@ -544,3 +544,114 @@ async fn the_interface_speaks_korean_and_english() {
         .await;
     assert_eq!(away.headers[header::LOCATION], "/");
 }
+
+#[tokio::test]
+async fn documenters_review_proposed_duplicates_with_the_explanation() {
+    use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
+    let site = Site::new();
+    let person = |id: &str, names: &str| ProposedPerson {
+        id: id.into(),
+        names: names.into(),
+        sex: "female".into(),
+        birth: "unknown".into(),
+        origin: "unknown".into(),
+        sources: "s".into(),
+    };
+    let explanation: girok_linkage::Explanation = serde_json::from_value(serde_json::json!({
+        "prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
+        "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null},
+                  {"comparison": "surname", "level": "same class", "weight": 7.5, "term_frequency": 0.21}]
+    }))
+    .expect("explanation");
+    Proposals {
+        journal_size: site.app.read(|store| store.head().expect("head").0),
+        proposals: vec![Proposal {
+            number: 1,
+            persons: vec![
+                person("p-media-kim", "Eunju Kim"),
+                person("p-un-kim", "Kim Eun-joo"),
+            ],
+            probability: 0.9998,
+            links: vec![ExplainedPair {
+                a: "p-media-kim".into(),
+                b: "p-un-kim".into(),
+                explanation,
+            }],
+        }],
+    }
+    .save(&site.app.data)
+    .expect("proposals");
+
+    let analyst = site
+        .sign_in("analyst", PASSWORD)
+        .await
+        .ok()
+        .expect("analyst");
+    assert_eq!(
+        site.get("/review/1", Some(&analyst)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let documenter = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("documenter");
+    let queue = site.get("/review", Some(&documenter)).await;
+    assert!(queue.body.contains("Kim Eun-joo") && queue.body.contains("/review/1"));
+    let shown = site.get("/review/1", Some(&documenter)).await;
+    assert!(shown.body.contains("same Hangul possible") && shown.body.contains("+14.00"));
+    assert_eq!(
+        site.get("/review/7", Some(&documenter)).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    let decide = |decision: &str, csrf: &str| {
+        format!("csrf={csrf}&decision={decision}&reason=same+witness+in+UN+and+press")
+    };
+    let forged = site
+        .post_form(
+            "/review/1",
+            Some(&documenter),
+            &decide("same", "forged"),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let confirmed = site
+        .post_form(
+            "/review/1",
+            Some(&documenter),
+            &decide("same", &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert!(confirmed.body.contains("Recorded as journal entry"));
+    let decisions = site
+        .app
+        .read(|store| store.link_decisions().expect("decisions"));
+    assert_eq!(decisions.same.len(), 1);
+    let last = site.app.read(|store| store.recent(1).expect("recent"));
+    assert_eq!(last[0].entry.actor, "documenter");
+    // Contradicting a confirmed merge is refused and changes nothing.
+    let contradiction = site
+        .post_form(
+            "/review/1",
+            Some(&documenter),
+            &decide("different", &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(
+        contradiction.status,
+        StatusCode::CONFLICT,
+        "{}",
+        contradiction.body
+    );
+    assert!(
+        site.app
+            .read(|store| store.link_decisions().expect("decisions"))
+            .different
+            .is_empty()
+    );
+}

@@ -655,3 +655,71 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place() {
+    let site = Site::new();
+    let analyst = site
+        .sign_in("analyst", PASSWORD)
+        .await
+        .ok()
+        .expect("analyst");
+    assert_eq!(
+        site.get("/persons/p-un-kim/acts/new", Some(&analyst))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let documenter = site
+        .sign_in("documenter", PASSWORD)
+        .await
+        .ok()
+        .expect("documenter");
+    let form = site
+        .get("/persons/p-un-kim/acts/new", Some(&documenter))
+        .await;
+    assert!(
+        form.body.contains("Public execution · 공개처형")
+            && form.body.contains("<datalist id=\"places\"")
+    );
+    let act = |place: &str, csrf: &str| {
+        format!(
+            "csrf={csrf}&act_type=arrest&date=2019%EB%85%84+%EA%B0%80%EC%9D%84&place={place}&age=19&agency=mss&source=s-un-2025-kim&relation=self&description="
+        )
+    };
+    let before = site.app.read(|store| store.head().expect("head").0);
+    let bad = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &act("Atlantis", &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"place-error\""), "{}", bad.body);
+    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    let saved = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &act("Hoery%C5%8Fng", &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let written = site.app.read(|store| store.recent(3).expect("recent"));
+    assert_eq!(
+        written.len(),
+        3,
+        "act, involvement and information in one batch"
+    );
+    let acts = site
+        .get("/api/records?kind=acts&limit=500", Some(&documenter))
+        .await;
+    assert!(
+        acts.body.contains("\"place\":\"hoeryong\"") && acts.body.contains("2019"),
+        "{}",
+        acts.body
+    );
+}

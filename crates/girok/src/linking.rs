@@ -201,36 +201,6 @@ fn print_full(proposal: &Proposal) {
     }
 }
 
-/// Person records → the person each resolves to: reviewers' decisions and,
-/// with `with_proposals`, the latest proposals of `girok link` as if
-/// confirmed. The second value warns when those proposals are stale.
-pub fn resolution(
-    store: &SqliteStore,
-    data: &Path,
-    with_proposals: bool,
-) -> Result<(HashMap<RecordId, RecordId>, Option<String>)> {
-    let mut decisions = store.link_decisions()?;
-    if !with_proposals {
-        return Ok((decisions.resolved(), None));
-    }
-    let proposals = Proposals::load(data)?;
-    let size = store.head()?.0;
-    let stale = (proposals.journal_size != size).then(|| {
-        format!(
-            "the linkage proposals were computed at journal size {}, the journal now has {size} entries: run `girok link` again",
-            proposals.journal_size
-        )
-    });
-    for proposal in &proposals.proposals {
-        for pair in proposal.persons.windows(2) {
-            decisions
-                .same
-                .push((RecordId::new(&pair[0].id), RecordId::new(&pair[1].id)));
-        }
-    }
-    Ok((decisions.resolved(), stale))
-}
-
 /// What a reviewer asked for.
 pub enum Review {
     List,

@@ -237,15 +237,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             table,
             format,
         } => {
-            let request = estimate::Request::new(model, girok_tabulate::Audience::Internal);
+            let request = estimate::request(model, girok_tabulate::Audience::Internal);
             let estimates = match table {
                 Some(path) => {
                     let text = std::fs::read_to_string(&path)
                         .with_context(|| format!("cannot read {}", path.display()))?;
-                    estimate::from_table(&text, &request)
+                    girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => estimate::compute(&open(&cli.data)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&cli.data)?, &cli.data, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -276,7 +276,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &store,
                 &cli.data,
                 &out,
-                &estimate::Request::new(model, audience.into()),
+                &estimate::request(model, audience.into()),
                 min_cell,
                 !no_estimate,
             )?;

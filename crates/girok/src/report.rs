@@ -12,8 +12,9 @@ use girok_store::{SqliteStore, Store};
 use girok_tabulate::{Dimension, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use crate::estimate::{self, Estimates, Stratum};
+use crate::estimate;
 use crate::tables::{self, Notes, Tabulated};
+use girok_estimate::{Estimates, Stratum};
 
 const STYLE: &str = "
 body{font-family:system-ui,'Noto Sans KR','Apple SD Gothic Neo','Malgun Gothic',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1d1d1f;line-height:1.5}
@@ -28,7 +29,7 @@ pub fn write(
     store: &SqliteStore,
     data: &Path,
     out: &Path,
-    request: &estimate::Request,
+    request: &girok_estimate::Request,
     min_cell: Option<u64>,
     with_estimate: bool,
 ) -> Result<()> {
@@ -44,7 +45,7 @@ pub fn write(
         },
     )?;
     let estimates = if with_estimate {
-        Some(estimate::compute(store, data, request)?)
+        Some(girok_estimate::compute(store, data, request)?)
     } else {
         None
     };

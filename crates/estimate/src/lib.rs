@@ -1,0 +1,347 @@
+//! Multiple Systems Estimation over a Girok database: lists are the
+//! documenting organisations of the sources; individuals are resolved
+//! victims of the acts a filter selects; a victim is on a list when a source
+//! of that organisation attests one of those acts. Runs the models of
+//! `girok-stats` per stratum and says what the numbers cannot carry.
+//! Shared by `girok estimate`, `girok report` and the web application.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use girok_linkage::proposals::{Proposals, ProposalsError};
+use girok_model::RecordId;
+use girok_stats::decomposable::{self, DecomposableError};
+use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
+use girok_store::{Store, StoreError};
+use girok_tabulate::{Audience, Dimension, Facts, Filter, FilterError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Filter(#[from] FilterError),
+    #[error(transparent)]
+    Proposals(#[from] ProposalsError),
+    #[error(
+        "no source of organisation '{name}' attests a victim here; the organisations are: {known}"
+    )]
+    UnknownList { name: String, known: String },
+}
+
+/// What was asked of `girok estimate`.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub conditions: Vec<String>,
+    /// Estimate separately for each value of this dimension.
+    pub strata: Option<Dimension>,
+    /// Organisations to use as lists (default: all).
+    pub lists: Vec<String>,
+    pub lcmcr: lcmcr::Settings,
+    pub chains: usize,
+    pub delta: Option<f64>,
+    /// Resolve persons with `girok link`'s unreviewed proposals too.
+    pub with_proposals: bool,
+    /// Only acts whose sources' consent allows this audience count.
+    pub audience: Audience,
+}
+
+/// The estimates for one stratum (or for everyone).
+pub struct Stratum {
+    /// Stratum key and labels; `None` for the whole population.
+    pub key: Option<(String, String, String)>,
+    pub victims: usize,
+    /// Victims attested only by sources without a documenting organisation.
+    pub unlisted: usize,
+    pub table: Result<CaptureTable, CaptureError>,
+    pub lcmcr: Option<lcmcr::Estimate>,
+    pub decomposable: Option<Result<decomposable::Posterior, DecomposableError>>,
+    pub loglinear: Vec<loglinear::Fit>,
+    pub warnings: Vec<String>,
+}
+
+pub struct Estimates {
+    pub filter: Option<String>,
+    pub strata_by: Option<Dimension>,
+    pub lists: Vec<String>,
+    pub strata: Vec<Stratum>,
+    pub request: Request,
+    /// Warnings about the whole estimate (stale linkage proposals).
+    pub warnings: Vec<String>,
+}
+
+/// The name of the list of sources that record no organisation.
+const NO_ORGANISATION: &str = "(no organisation recorded)";
+
+pub fn compute(
+    store: &impl Store,
+    data: &Path,
+    request: &Request,
+) -> Result<Estimates, EstimateError> {
+    let vocabularies = store.vocabularies();
+    let mut filter = Filter::default();
+    for condition in &request.conditions {
+        filter.add(condition, vocabularies)?;
+    }
+    let (resolved, stale) = resolution(store, data, request.with_proposals)?;
+    let mut facts = Facts::load(store, resolved)?;
+    let left_out = facts.restrict_to(request.audience);
+    // Per victim: stratum keys (of the earliest act) and organisations.
+    struct Victim {
+        earliest: Option<chrono::NaiveDate>,
+        stratum: String,
+        organisations: BTreeSet<String>,
+    }
+    let mut victims: BTreeMap<&str, Victim> = BTreeMap::new();
+    for fact in facts
+        .acts
+        .iter()
+        .filter(|f| filter.matches(f, vocabularies))
+    {
+        let start = fact.date.start();
+        let stratum = request
+            .strata
+            .map(|d| d.values(fact, vocabularies).join("+"))
+            .unwrap_or_default();
+        let victim = victims.entry(fact.victim.as_str()).or_insert(Victim {
+            earliest: start,
+            stratum: stratum.clone(),
+            organisations: BTreeSet::new(),
+        });
+        // A victim belongs to the stratum of their earliest dated act.
+        if start.is_some() && (victim.earliest.is_none() || start < victim.earliest) {
+            victim.earliest = start;
+            victim.stratum = stratum;
+        }
+        victim
+            .organisations
+            .extend(fact.organisations.iter().cloned());
+        if fact.organisations.is_empty() && fact.corroboration > 0 {
+            victim.organisations.insert(NO_ORGANISATION.to_string());
+        }
+    }
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for victim in victims.values() {
+        for organisation in &victim.organisations {
+            *sizes.entry(organisation).or_default() += 1;
+        }
+    }
+    let lists: Vec<String> = if request.lists.is_empty() {
+        let mut all: Vec<(&str, usize)> = sizes
+            .iter()
+            .filter(|(name, _)| **name != NO_ORGANISATION)
+            .map(|(name, size)| (*name, *size))
+            .collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        all.into_iter().map(|(name, _)| name.to_string()).collect()
+    } else {
+        for name in &request.lists {
+            if !sizes.contains_key(name.as_str()) {
+                let known: Vec<&str> = sizes.keys().copied().collect();
+                return Err(EstimateError::UnknownList {
+                    name: name.clone(),
+                    known: known.join(", "),
+                });
+            }
+        }
+        request.lists.clone()
+    };
+    let mut groups: BTreeMap<Option<String>, Vec<&Victim>> = BTreeMap::new();
+    for victim in victims.values() {
+        groups.entry(None).or_default().push(victim);
+        if request.strata.is_some() {
+            groups
+                .entry(Some(victim.stratum.clone()))
+                .or_default()
+                .push(victim);
+        }
+    }
+    if groups.is_empty() {
+        groups.insert(None, Vec::new());
+    }
+    let strata = groups
+        .into_iter()
+        .map(|(key, members)| {
+            let labels = key.map(|key| {
+                let (en, ko) = request
+                    .strata
+                    .map(|d| d.label(&key, vocabularies))
+                    .unwrap_or_default();
+                (key, en, ko)
+            });
+            let unlisted = members
+                .iter()
+                .filter(|v| !v.organisations.iter().any(|o| lists.contains(o)))
+                .count();
+            let table = CaptureTable::from_individuals(
+                lists.clone(),
+                members.iter().map(|v| {
+                    lists
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, name)| v.organisations.contains(*name))
+                        .map(|(j, _)| j)
+                        .collect::<Vec<_>>()
+                }),
+            );
+            estimate_stratum(labels, members.len(), unlisted, table, request)
+        })
+        .collect();
+    Ok(Estimates {
+        filter: filter.describe(),
+        strata_by: request.strata,
+        lists,
+        strata,
+        request: request.clone(),
+        warnings: stale
+            .into_iter()
+            .chain((left_out > 0).then(|| {
+                format!("{left_out} acts are left out: no attesting source's consent allows this audience")
+            }))
+            .collect(),
+    })
+}
+
+/// Estimates from a capture-pattern file (`pattern<TAB>count` lines)
+/// instead of the database.
+pub fn from_table(text: &str, request: &Request) -> Result<Estimates, CaptureError> {
+    let table = CaptureTable::parse(text)?;
+    let observed = table.observed() as usize;
+    Ok(Estimates {
+        filter: None,
+        strata_by: None,
+        lists: table.names.clone(),
+        strata: vec![estimate_stratum(None, observed, 0, table, request)],
+        request: request.clone(),
+        warnings: Vec::new(),
+    })
+}
+
+fn estimate_stratum(
+    key: Option<(String, String, String)>,
+    victims: usize,
+    unlisted: usize,
+    table: CaptureTable,
+    request: &Request,
+) -> Stratum {
+    let table = table.validate().map(|()| table);
+    let mut stratum = Stratum {
+        key,
+        victims,
+        unlisted,
+        table,
+        lcmcr: None,
+        decomposable: None,
+        loglinear: Vec::new(),
+        warnings: Vec::new(),
+    };
+    let Ok(table) = &stratum.table else {
+        return stratum;
+    };
+    let lcmcr = lcmcr::run(table, &request.lcmcr, request.chains).ok();
+    let decomposable = (table.lists <= decomposable::MAX_LISTS).then(|| {
+        decomposable::average(
+            table,
+            &decomposable::Settings {
+                delta: request.delta,
+                ..Default::default()
+            },
+        )
+    });
+    stratum.loglinear = loglinear::select(table);
+    stratum.warnings = warnings(table, lcmcr.as_ref(), decomposable.as_ref());
+    stratum.lcmcr = lcmcr;
+    stratum.decomposable = decomposable;
+    stratum
+}
+
+/// What a reader must know before using the numbers.
+fn warnings(
+    table: &CaptureTable,
+    lcmcr: Option<&lcmcr::Estimate>,
+    decomposable: Option<&Result<decomposable::Posterior, DecomposableError>>,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if table.observed() < 100 {
+        warnings.push(format!(
+            "only {} individuals are observed: intervals are wide and depend on the priors",
+            table.observed()
+        ));
+    }
+    for a in 0..table.lists {
+        for b in a + 1..table.lists {
+            let overlap: u64 = table
+                .cells
+                .iter()
+                .filter(|(p, _)| table.on_list(*p, a) && table.on_list(*p, b))
+                .map(|(_, c)| c)
+                .sum();
+            if overlap == 0 {
+                warnings.push(format!(
+                    "'{}' and '{}' share no one: how they depend on each other is a guess of the model",
+                    table.names[a], table.names[b]
+                ));
+            }
+        }
+    }
+    if let Some(estimate) = lcmcr
+        && !estimate.converged()
+    {
+        warnings.push(format!(
+            "the latent-class chains have not converged (R-hat {:.3}, effective draws {:.0}; \
+             needed R-hat ≤ 1.05 and ≥ 400): do not use this estimate; run longer with --samples",
+            estimate.rhat, estimate.ess
+        ));
+    }
+    match decomposable {
+        Some(Ok(posterior)) if posterior.truncated => warnings.push(format!(
+            "the model-averaged posterior does not fall off by N = {}: the data do not bound the upper tail",
+            posterior.observed + posterior.missing.len() as u64
+        )),
+        Some(Err(error)) => warnings.push(format!("model averaging: {error}")),
+        _ => {}
+    }
+    if let (Some(estimate), Some(Ok(posterior))) = (lcmcr, decomposable) {
+        let (a, b) = (
+            estimate.pooled.quantile(0.5),
+            posterior.quantile(0.5) as f64,
+        );
+        if (a - b).abs() > 0.25 * a.min(b) {
+            warnings.push(format!(
+                "the latent-class ({a:.0}) and model-averaged ({b:.0}) medians differ by more than 25%: \
+                 the estimate depends on the model; report both and the reasons to prefer one"
+            ));
+        }
+    }
+    warnings
+}
+
+/// Person records → the person each resolves to: reviewers' decisions and,
+/// with `with_proposals`, the latest proposals of `girok link` as if
+/// confirmed. The second value warns when those proposals are stale.
+pub fn resolution(
+    store: &impl Store,
+    data: &Path,
+    with_proposals: bool,
+) -> Result<(HashMap<RecordId, RecordId>, Option<String>), EstimateError> {
+    let mut decisions = store.link_decisions()?;
+    if !with_proposals {
+        return Ok((decisions.resolved(), None));
+    }
+    let proposals = Proposals::load(data)?;
+    let size = store.head()?.0;
+    let stale = (proposals.journal_size != size).then(|| {
+        format!(
+            "the linkage proposals were computed at journal size {}, the journal now has {size} entries: run `girok link` again",
+            proposals.journal_size
+        )
+    });
+    for proposal in &proposals.proposals {
+        for pair in proposal.persons.windows(2) {
+            decisions
+                .same
+                .push((RecordId::new(&pair[0].id), RecordId::new(&pair[1].id)));
+        }
+    }
+    Ok((decisions.resolved(), stale))
+}

@@ -345,3 +345,62 @@ pub fn resolution(
     }
     Ok((decisions.resolved(), stale))
 }
+
+/// One model's estimate of the population: median and 95% interval (a
+/// point, for log-linear fits).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub model: &'static str,
+    pub model_ko: &'static str,
+    pub low: f64,
+    pub median: f64,
+    pub high: f64,
+}
+
+impl Stratum {
+    /// The estimates of every model that ran, for charts and tables.
+    pub fn summaries(&self) -> Vec<Summary> {
+        let mut rows = Vec::new();
+        if let Some(e) = &self.lcmcr {
+            rows.push(Summary {
+                model: "Latent-class (LCMCR)",
+                model_ko: "잠재계층",
+                low: e.pooled.quantile(0.025),
+                median: e.pooled.quantile(0.5),
+                high: e.pooled.quantile(0.975),
+            });
+        }
+        if let Some(Ok(p)) = &self.decomposable {
+            rows.push(Summary {
+                model: "Decomposable models, averaged",
+                model_ko: "분해가능 모형 평균",
+                low: p.quantile(0.025) as f64,
+                median: p.quantile(0.5) as f64,
+                high: p.quantile(0.975) as f64,
+            });
+        }
+        if let Some(best) = self.loglinear.first() {
+            rows.push(Summary {
+                model: "Log-linear, best BIC",
+                model_ko: "로그선형 (BIC 최적)",
+                low: best.population,
+                median: best.population,
+                high: best.population,
+            });
+        }
+        rows
+    }
+
+    /// Each model's median and 95% interval, as rows of an interval chart.
+    pub fn chart_rows(&self) -> Vec<girok_charts::Interval> {
+        self.summaries()
+            .into_iter()
+            .map(|s| girok_charts::Interval {
+                label: format!("{} · {}", s.model, s.model_ko),
+                low: s.low,
+                median: s.median,
+                high: s.high,
+            })
+            .collect()
+    }
+}

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use girok_charts::{Interval, WITHHELD};
+use girok_charts::WITHHELD;
 use girok_model::RecordKind;
 use girok_stats::CaptureTable;
 use girok_store::{SqliteStore, Store};
@@ -219,36 +219,6 @@ fn years_section(context: &Page, table: &Table) -> Markup {
     }
 }
 
-fn intervals(stratum: &Stratum) -> Vec<Interval> {
-    let mut rows = Vec::new();
-    if let Some(e) = &stratum.lcmcr {
-        let p = &e.pooled;
-        rows.push(Interval {
-            label: "Latent-class (LCMCR) · 잠재계층".to_string(),
-            low: p.quantile(0.025),
-            median: p.quantile(0.5),
-            high: p.quantile(0.975),
-        });
-    }
-    if let Some(Ok(p)) = &stratum.decomposable {
-        rows.push(Interval {
-            label: "Decomposable models, averaged · 분해가능 모형 평균".to_string(),
-            low: p.quantile(0.025) as f64,
-            median: p.quantile(0.5) as f64,
-            high: p.quantile(0.975) as f64,
-        });
-    }
-    if let Some(best) = stratum.loglinear.first() {
-        rows.push(Interval {
-            label: "Log-linear, best BIC · 로그선형 (BIC 최적)".to_string(),
-            low: best.population,
-            median: best.population,
-            high: best.population,
-        });
-    }
-    rows
-}
-
 fn estimates_section(estimates: &Estimates) -> Markup {
     html! {
         h2 { (bilingual("How many victims no list recorded", "어느 목록에도 기록되지 않은 피해자 추정")) }
@@ -267,7 +237,7 @@ fn estimates_section(estimates: &Estimates) -> Markup {
             @match &stratum.table {
                 Err(error) => p.warn { "No estimate: " (error.to_string()) }
                 Ok(table) => {
-                    (girok_charts::intervals("observed · 관측", table.observed() as f64, &intervals(stratum)))
+                    (girok_charts::intervals("observed · 관측", table.observed() as f64, &stratum.chart_rows()))
                     (estimate_table(table, stratum))
                     @for warning in &stratum.warnings { p.warn { "Warning: " (warning) } }
                 }

@@ -119,6 +119,14 @@ impl Site {
             .await
     }
 
+    /// A signed-in session of a user with the test password.
+    async fn session(&self, name: &str) -> Session {
+        match self.sign_in(name, PASSWORD).await {
+            Ok(session) => session,
+            Err(reply) => panic!("{name} cannot sign in: {} {}", reply.status, reply.body),
+        }
+    }
+
     /// Signs in through the form, as a browser does.
     async fn sign_in(&self, name: &str, password: &str) -> Result<Session, Reply> {
         let form = self.get("/login", None).await;
@@ -243,6 +251,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/stats",
         "/stats?by=agency-class",
         "/verify",
+        "/estimates",
         "/api/records?kind=persons",
         "/api/records/p-un-kim",
         "/api/records/p-un-kim/history",
@@ -250,11 +259,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/api/openapi.json",
     ];
     for role in Role::ALL {
-        let session = site
-            .sign_in(role.name(), PASSWORD)
-            .await
-            .ok()
-            .expect("signed in");
+        let session = site.session(role.name()).await;
         for path in pages {
             let reply = site.get(path, Some(&session)).await;
             let public = matches!(path, "/" | "/api/openapi.json")
@@ -286,16 +291,8 @@ async fn each_role_reaches_exactly_its_pages() {
 #[tokio::test]
 async fn analysts_never_receive_a_witness_name() {
     let site = Site::new();
-    let analyst = site
-        .sign_in("analyst", PASSWORD)
-        .await
-        .ok()
-        .expect("analyst");
-    let documenter = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("documenter");
+    let analyst = site.session("analyst").await;
+    let documenter = site.session("documenter").await;
     let witness_names = [
         "Kim Eun-joo",
         "Eunju Kim",
@@ -350,11 +347,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
         )
     };
     for role in [Role::Viewer, Role::Analyst] {
-        let session = site
-            .sign_in(role.name(), PASSWORD)
-            .await
-            .ok()
-            .expect("session");
+        let session = site.session(role.name()).await;
         let reply = site
             .post_form("/sources", Some(&session), &testimony(&session.csrf), None)
             .await;
@@ -369,11 +362,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
             .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", role.name());
     }
-    let documenter = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("documenter");
+    let documenter = site.session("documenter").await;
     let before = site.app.read(|store| store.head().expect("head").0);
     let forged = site
         .post_form("/sources", Some(&documenter), &testimony("forged"), None)
@@ -424,11 +413,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
 #[tokio::test]
 async fn bad_input_gets_field_errors_and_changes_nothing() {
     let site = Site::new();
-    let documenter = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("documenter");
+    let documenter = site.session("documenter").await;
     let before = site.app.read(|store| store.head().expect("head").0);
     let reply = site
         .post_form(
@@ -517,11 +502,7 @@ async fn api_keys_write_typed_changes_without_csrf() {
 #[tokio::test]
 async fn the_interface_speaks_korean_and_english() {
     let site = Site::new();
-    let session = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("session");
+    let session = site.session("documenter").await;
     let english = site.get("/", Some(&session)).await;
     assert!(english.body.contains("Dashboard") && english.body.contains("lang=\"en\""));
     let switch = site.get("/lang/ko?back=/persons", Some(&session)).await;
@@ -582,20 +563,12 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
     .save(&site.app.data)
     .expect("proposals");
 
-    let analyst = site
-        .sign_in("analyst", PASSWORD)
-        .await
-        .ok()
-        .expect("analyst");
+    let analyst = site.session("analyst").await;
     assert_eq!(
         site.get("/review/1", Some(&analyst)).await.status,
         StatusCode::FORBIDDEN
     );
-    let documenter = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("documenter");
+    let documenter = site.session("documenter").await;
     let queue = site.get("/review", Some(&documenter)).await;
     assert!(queue.body.contains("Kim Eun-joo") && queue.body.contains("/review/1"));
     let shown = site.get("/review/1", Some(&documenter)).await;
@@ -659,22 +632,14 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
 #[tokio::test]
 async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place() {
     let site = Site::new();
-    let analyst = site
-        .sign_in("analyst", PASSWORD)
-        .await
-        .ok()
-        .expect("analyst");
+    let analyst = site.session("analyst").await;
     assert_eq!(
         site.get("/persons/p-un-kim/acts/new", Some(&analyst))
             .await
             .status,
         StatusCode::FORBIDDEN
     );
-    let documenter = site
-        .sign_in("documenter", PASSWORD)
-        .await
-        .ok()
-        .expect("documenter");
+    let documenter = site.session("documenter").await;
     let form = site
         .get("/persons/p-un-kim/acts/new", Some(&documenter))
         .await;
@@ -722,4 +687,25 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place()
         "{}",
         acts.body
     );
+}
+
+#[tokio::test]
+async fn estimates_say_what_they_cannot_estimate() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    for (query, status, expected) in [
+        ("", StatusCode::OK, "no individual is on more than one list"),
+        (
+            "&proposals=1",
+            StatusCode::BAD_REQUEST,
+            "run `girok link` first",
+        ),
+        ("&where=colour%3Dred", StatusCode::BAD_REQUEST, "colour"),
+    ] {
+        let page = site
+            .get(&format!("/estimates?run=1{query}"), Some(&analyst))
+            .await;
+        assert_eq!(page.status, status, "{query}");
+        assert!(page.body.contains(expected), "{query}: {}", page.body);
+    }
 }

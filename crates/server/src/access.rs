@@ -84,6 +84,8 @@ pub enum AccessError {
     BadName(String),
     #[error("a password needs at least 12 characters")]
     WeakPassword,
+    #[error("no role '{0}'; the roles are viewer, analyst, documenter, admin")]
+    BadRole(String),
     #[error("there is already a user '{0}'")]
     Exists(String),
     #[error("no user '{0}'")]

@@ -252,6 +252,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/stats?by=agency-class",
         "/verify",
         "/estimates",
+        "/admin/users",
         "/api/records?kind=persons",
         "/api/records/p-un-kim",
         "/api/records/p-un-kim/history",
@@ -265,9 +266,12 @@ async fn each_role_reaches_exactly_its_pages() {
             let public = matches!(path, "/" | "/api/openapi.json")
                 || path.starts_with("/stats")
                 || path.starts_with("/api/stats");
-            let allowed = public
-                || (path == "/sources/new" && role.can_write())
-                || (path != "/sources/new" && role.reads_records());
+            let allowed = match path {
+                _ if public => true,
+                "/sources/new" => role.can_write(),
+                "/admin/users" => role == Role::Admin,
+                _ => role.reads_records(),
+            };
             assert_eq!(
                 reply.status.is_success(),
                 allowed,
@@ -708,4 +712,69 @@ async fn estimates_say_what_they_cannot_estimate() {
         assert_eq!(page.status, status, "{query}");
         assert!(page.body.contains(expected), "{query}: {}", page.body);
     }
+}
+
+#[tokio::test]
+async fn admins_add_users_and_keys_in_the_browser() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = |csrf: &str, name: &str, password: &str| {
+        format!("csrf={csrf}&name={name}&role=analyst&password={password}")
+    };
+    let refused = site
+        .post_form(
+            "/admin/users",
+            Some(&documenter),
+            &form(&documenter.csrf, "lee", "another+long+password"),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let admin = site.session("admin").await;
+    let weak = site
+        .post_form(
+            "/admin/users",
+            Some(&admin),
+            &form(&admin.csrf, "lee", "short"),
+            None,
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("at least 12 characters"));
+    let forged = site
+        .post_form(
+            "/admin/users",
+            Some(&admin),
+            &form("forged", "lee", "another+long+password"),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let added = site
+        .post_form(
+            "/admin/users",
+            Some(&admin),
+            &form(&admin.csrf, "lee", "another+long+password"),
+            None,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
+    assert!(site.sign_in("lee", "another long password").await.is_ok());
+    let key = site
+        .post_form(
+            "/admin/keys",
+            Some(&admin),
+            &format!("csrf={}&name=lee&label=tests", admin.csrf),
+            None,
+        )
+        .await;
+    let secret = between(&key.body, "shown only now: ", "<")
+        .expect("key")
+        .to_string();
+    let request = Request::builder()
+        .uri("/api/records?kind=persons")
+        .header(header::AUTHORIZATION, format!("Bearer {secret}"))
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(site.send(request).await.status, StatusCode::OK);
 }

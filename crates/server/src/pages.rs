@@ -16,7 +16,7 @@ use girok_model::{
     Change, ConsentScope, FuzzyDate, Name, Person, Record, RecordId, RecordKind, Romanization, Sex,
     Source, SourceKind,
 };
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{SqliteStore, Store, StoreError, Stored};
 use girok_tabulate::{Audience, Dimension, Facts, Filter, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
@@ -39,6 +39,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/persons", get(persons))
         .route("/persons/{id}", get(person))
         .route("/persons/{id}/acts", post(create_act))
+        .route("/persons/{id}/edit", get(edit_person).post(update_person))
         .route("/persons/{id}/acts/new", get(new_act))
         .route("/sources", get(sources).post(create_testimony))
         .route("/sources/new", get(new_testimony))
@@ -195,6 +196,50 @@ fn signed_in(app: &App, headers: &HeaderMap, role: Role) -> Result<Principal, Re
     require(app, headers, role, Flavor::Page)
 }
 
+/// Who submitted a form: signed in with `role`, and the form carries the
+/// session's CSRF token.
+fn submitted_by(
+    app: &App,
+    headers: &HeaderMap,
+    role: Role,
+    csrf: &str,
+) -> Result<Principal, Refusal> {
+    let principal = require(app, headers, role, Flavor::Page)?;
+    check_csrf(&principal, Some(csrf), Flavor::Page)?;
+    Ok(principal)
+}
+
+/// A fuzzy date typed into a form field: empty is unknown; text that is
+/// not a date is an error at the field (and unknown until corrected).
+fn form_date(
+    text: &str,
+    field: &'static str,
+    errors: &mut HashMap<&'static str, String>,
+) -> FuzzyDate {
+    if text.trim().is_empty() {
+        return FuzzyDate::UNKNOWN;
+    }
+    FuzzyDate::parse(text).unwrap_or_else(|error| {
+        errors.insert(field, error.to_string());
+        FuzzyDate::UNKNOWN
+    })
+}
+
+/// The gazetteer key of a place written in any spelling it knows; empty is no place.
+fn resolve_place(app: &App, text: &str) -> Result<Option<String>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        text => app.read(|store| {
+            store
+                .vocabularies()
+                .get(girok_model::VocabKind::Place)
+                .resolve(text)
+                .map(|term| Some(term.key.clone()))
+                .map_err(|e| e.to_string())
+        }),
+    }
+}
+
 // ---- Sign-in ----
 
 #[derive(Deserialize)]
@@ -338,13 +383,10 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let principal = match signed_in(&app, &headers, Role::Viewer) {
+    let principal = match submitted_by(&app, &headers, Role::Viewer, &form.csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(&form.csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     if let Some((token, _)) = &principal.session {
         let token = token.clone();
         let ended = blocking(move || app.with_access(|access| access.end_session(&token))).await;
@@ -642,6 +684,7 @@ async fn record_page(
         p {
             a href=(format!("/records/{id}/history")) { (lang.t("History of this record", "이 기록의 이력")) }
             @if matches!(record, Record::Person(_)) && role.can_write() {
+                " · " a href=(format!("/persons/{id}/edit")) { (lang.t("Edit", "수정")) }
                 " · " a href=(format!("/persons/{id}/acts/new")) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) }
             }
         }
@@ -872,13 +915,10 @@ async fn create_testimony(
     Form(form): Form<TestimonyForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let principal = match signed_in(&app, &headers, Role::Documenter) {
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(&form.csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     let mut errors: HashMap<&str, String> = HashMap::new();
     if form.title.trim().is_empty() {
         errors.insert(
@@ -887,18 +927,7 @@ async fn create_testimony(
                 .to_string(),
         );
     }
-    let obtained = if form.obtained.trim().is_empty() {
-        Ok(FuzzyDate::UNKNOWN)
-    } else {
-        FuzzyDate::parse(&form.obtained)
-    };
-    let obtained = match obtained {
-        Ok(date) => Some(date),
-        Err(error) => {
-            errors.insert("obtained", error.to_string());
-            None
-        }
-    };
+    let obtained = form_date(&form.obtained, "obtained", &mut errors);
     let consent = ConsentScope::parse(&form.consent);
     if consent.is_none() {
         errors.insert(
@@ -944,7 +973,7 @@ async fn create_testimony(
         id: source_id.clone(),
         kind: SourceKind::Interview,
         title: form.title.trim().to_string(),
-        obtained: obtained.unwrap_or(FuzzyDate::UNKNOWN),
+        obtained,
         language: Some(form.language.trim().to_string()).filter(|l| !l.is_empty()),
         organisation: Some(form.organisation.trim().to_string()).filter(|o| !o.is_empty()),
         provenance: String::new(),
@@ -1092,13 +1121,10 @@ async fn run_check(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let principal = match signed_in(&app, &headers, Role::Analyst) {
+    let principal = match submitted_by(&app, &headers, Role::Analyst, &form.csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(&form.csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     let checked = blocking(move || app.read(|store| store.check(&mut |_, _| {}))).await;
     let report = match checked {
         Ok(Ok(report)) => report,
@@ -1433,13 +1459,10 @@ async fn decide_proposal(
     Form(form): Form<DecisionForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let principal = match signed_in(&app, &headers, Role::Documenter) {
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(&form.csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     let data = app.data.clone();
     let actor = principal.user.name.clone();
     let same = form.decision == "same";
@@ -1657,26 +1680,16 @@ async fn create_act(
     Form(form): Form<ActForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let principal = match signed_in(&app, &headers, Role::Documenter) {
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(&form.csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     let actor = principal.user.name.clone();
     let submitted = form.clone();
     let victim_id = RecordId::new(&victim);
     let written = blocking(move || {
         let mut errors: HashMap<&'static str, String> = HashMap::new();
-        let date = if form.date.trim().is_empty() {
-            FuzzyDate::UNKNOWN
-        } else {
-            FuzzyDate::parse(&form.date).unwrap_or_else(|e| {
-                errors.insert("date", e.to_string());
-                FuzzyDate::UNKNOWN
-            })
-        };
+        let date = form_date(&form.date, "date", &mut errors);
         let age = match form.age.trim() {
             "" => None,
             text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
@@ -1685,19 +1698,10 @@ async fn create_act(
             }),
         };
         let pickers = app.read(act_pickers);
-        let place = match form.place.trim() {
-            "" => None,
-            text => app
-                .read(|store| {
-                    store
-                        .vocabularies()
-                        .get(girok_model::VocabKind::Place)
-                        .resolve(text)
-                        .map(|t| t.key.clone())
-                })
-                .map_err(|e| errors.insert("place", e.to_string()))
-                .ok(),
-        };
+        let place = resolve_place(&app, &form.place)
+            .map_err(|e| errors.insert("place", e))
+            .ok()
+            .flatten();
         if !errors.is_empty() {
             return (pickers, Err(errors));
         }
@@ -1969,13 +1973,10 @@ async fn admin_change(
     + 'static,
 ) -> Response {
     let lang = Lang::of(&headers);
-    let principal = match signed_in(&app, &headers, Role::Admin) {
+    let principal = match submitted_by(&app, &headers, Role::Admin, csrf) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    if let Err(refusal) = check_csrf(&principal, Some(csrf), Flavor::Page) {
-        return refusal.into_response();
-    }
     let done = blocking(move || app.with_access(|access| (change(access), access.users()))).await;
     match done {
         Ok((outcome, Ok(users))) => {
@@ -2024,4 +2025,212 @@ async fn add_key(
         ))
     })
     .await
+}
+
+// ---- Editing a person ----
+
+#[derive(Deserialize, Default, Clone)]
+struct PersonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    revision: u32,
+    #[serde(default)]
+    names: String,
+    #[serde(default)]
+    sex: String,
+    #[serde(default)]
+    birth: String,
+    #[serde(default)]
+    origin: String,
+}
+
+fn person_form(
+    lang: Lang,
+    principal: &Principal,
+    id: &str,
+    form: &PersonForm,
+    places: &[(String, String)],
+    errors: &HashMap<&str, String>,
+) -> Markup {
+    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
+    html! {
+        form method="post" action=(format!("/persons/{id}/edit")) {
+            input type="hidden" name="csrf" value=(principal.csrf());
+            input type="hidden" name="revision" value=(form.revision);
+            label for="names" { (lang.t("Names, one per line, in any script", "이름 (한 줄에 하나, 어떤 문자든)")) }
+            textarea id="names" name="names" rows="3" { (form.names) }
+            (error("names"))
+            label for="sex" { (lang.t("Sex", "성별")) }
+            select id="sex" name="sex" {
+                @for sex in [Sex::Unknown, Sex::Female, Sex::Male, Sex::Other] {
+                    option value=(sex.as_str()) selected[form.sex == sex.as_str()] { (if lang == Lang::Ko { sex.ko() } else { sex.as_str() }) }
+                }
+            }
+            label for="birth" { (lang.t("Born", "출생")) }
+            input id="birth" name="birth" value=(form.birth) placeholder="1985, 1980s, around 1990";
+            (error("birth"))
+            label for="origin" { (lang.t("From (any spelling)", "출신 (어떤 표기든)")) }
+            input id="origin" name="origin" list="places" value=(form.origin);
+            datalist id="places" { @for (key, label) in places { option value=(key) { (label) } } }
+            (error("origin"))
+            (error("revision"))
+            button.primary type="submit" { (lang.t("Save changes", "변경 저장")) }
+        }
+    }
+}
+
+async fn edit_person(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let wanted = RecordId::new(&id);
+    let loaded = blocking(move || {
+        app.read(|store| -> Result<_, StoreError> {
+            Ok((store.get(&wanted)?, act_pickers(store).places))
+        })
+    })
+    .await;
+    let (stored, places) = match loaded {
+        Ok(Ok(found)) => found,
+        Ok(Err(error)) => return internal(error),
+        Err(response) => return response,
+    };
+    let Some(Stored {
+        record: Record::Person(person),
+        meta,
+    }) = stored
+    else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            lang.t("Not found", "찾을 수 없음"),
+            &id,
+        );
+    };
+    let form = PersonForm {
+        revision: meta.revision,
+        names: person
+            .names
+            .iter()
+            .map(|n| n.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n"),
+        sex: person.sex.as_str().to_string(),
+        birth: person.birth.to_string(),
+        origin: person.origin.clone().unwrap_or_default(),
+        ..PersonForm::default()
+    };
+    let body = person_form(lang, &principal, &id, &form, &places, &HashMap::new());
+    page(
+        lang,
+        &principal,
+        &format!("{} {id}", lang.t("Edit", "수정:")),
+        body,
+    )
+}
+
+async fn update_person(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<PersonForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let actor = principal.user.name.clone();
+    let submitted = form.clone();
+    let wanted = RecordId::new(&id);
+    let outcome = blocking(move || {
+        let places = app.read(act_pickers).places;
+        let mut errors: HashMap<&'static str, String> = HashMap::new();
+        let stored = match app.read(|store| store.get(&wanted)) {
+            Ok(Some(Stored {
+                record: Record::Person(person),
+                ..
+            })) => person,
+            Ok(_) => {
+                return (
+                    places,
+                    Err(HashMap::from([("names", format!("no person {wanted}"))])),
+                );
+            }
+            Err(error) => return (places, Err(HashMap::from([("names", error.to_string())]))),
+        };
+        let mut person = stored.clone();
+        // Names already recorded keep their script, system and kind.
+        person.names = form
+            .names
+            .lines()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|text| {
+                stored
+                    .names
+                    .iter()
+                    .find(|n| n.text == text)
+                    .cloned()
+                    .unwrap_or_else(|| Name::detect(text, Romanization::Unknown))
+            })
+            .collect();
+        person.sex = Sex::parse(&form.sex).unwrap_or(Sex::Unknown);
+        person.birth = form_date(&form.birth, "birth", &mut errors);
+        person.origin = resolve_place(&app, &form.origin)
+            .map_err(|e| errors.insert("origin", e))
+            .ok()
+            .flatten();
+        if !errors.is_empty() {
+            return (places, Err(errors));
+        }
+        let change = Change::Update {
+            record: Record::Person(person),
+            base_revision: form.revision,
+        };
+        match app.write(|store| store.write(&actor, |sink| sink.apply(change))) {
+            Ok(_) => (places, Ok(())),
+            Err(StoreError::Conflict { message, .. }) => {
+                (places, Err(HashMap::from([("revision", message)])))
+            }
+            Err(StoreError::Invalid(invalid)) => {
+                let field = if invalid.field == "birth" {
+                    "birth"
+                } else {
+                    "names"
+                };
+                (places, Err(HashMap::from([(field, invalid.to_string())])))
+            }
+            Err(other) => (places, Err(HashMap::from([("names", other.to_string())]))),
+        }
+    })
+    .await;
+    match outcome {
+        Ok((_, Ok(()))) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Ok((places, Err(errors))) => {
+            let status = if errors.contains_key("revision") {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let body = person_form(lang, &principal, &id, &submitted, &places, &errors);
+            (
+                status,
+                page(
+                    lang,
+                    &principal,
+                    &format!("{} {id}", lang.t("Edit", "수정:")),
+                    body,
+                ),
+            )
+                .into_response()
+        }
+        Err(response) => response,
+    }
 }

@@ -778,3 +778,56 @@ async fn admins_add_users_and_keys_in_the_browser() {
         .expect("request");
     assert_eq!(site.send(request).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site.get("/persons/p-un-kim/edit", Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let edit = |revision: &str, birth: &str| {
+        format!(
+            "csrf={}&revision={revision}&names=Kim+Eun-joo%0D%0A%EA%B9%80%EC%9D%80%EC%A3%BC&sex=female&birth={birth}&origin=%ED%9A%8C%EB%A0%B9",
+            documenter.csrf
+        )
+    };
+    let bad = site
+        .post_form(
+            "/persons/p-un-kim/edit",
+            Some(&documenter),
+            &edit(&revision, "someday"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"birth-error\""));
+    let saved = site
+        .post_form(
+            "/persons/p-un-kim/edit",
+            Some(&documenter),
+            &edit(&revision, "1990s"),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
+    assert!(
+        record.body.contains("김은주") && record.body.contains("\"origin\":\"hoeryong\""),
+        "{}",
+        record.body
+    );
+    // The same form again, based on the old revision: refused, nothing lost.
+    let stale = site
+        .post_form(
+            "/persons/p-un-kim/edit",
+            Some(&documenter),
+            &edit(&revision, "1980s"),
+            None,
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
+    assert!(record.body.contains("1990s"), "{}", record.body);
+}

@@ -132,6 +132,8 @@ impl AccessStore {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA busy_timeout = 5000;
+             -- Sessions are not testimony: a lost expiry extension after a power cut is harmless.
+             PRAGMA synchronous = NORMAL;
              CREATE TABLE IF NOT EXISTS user (
                  name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS session (
@@ -260,10 +262,16 @@ impl AccessStore {
             self.end_session(token)?;
             return Ok(None);
         }
-        self.conn.execute(
-            "UPDATE session SET expires = ?2 WHERE token = ?1",
-            params![digest(token), (now + SESSION_IDLE).to_rfc3339()],
-        )?;
+        // Extend the idle timeout at most once a minute: a write per request
+        // would make every page wait for the disk.
+        let extended_recently = chrono::DateTime::parse_from_rfc3339(&expires)
+            .is_ok_and(|e| e > now + SESSION_IDLE - chrono::Duration::minutes(1));
+        if !extended_recently {
+            self.conn.execute(
+                "UPDATE session SET expires = ?2 WHERE token = ?1",
+                params![digest(token), (now + SESSION_IDLE).to_rfc3339()],
+            )?;
+        }
         Ok(Role::parse(&role).map(|role| Session {
             user: User { name, role },
             csrf,

@@ -1,8 +1,10 @@
 //! Finding persons by name in any script or romanization: "Kim Eun-joo",
 //! "Eunju Kim", "KIM Ŭn-ju" and "김은주" find each other through the Korean
-//! name keys of `girok-korean`; other text matches as a case-folded
-//! substring. The index is rebuilt when the journal has grown.
+//! name keys of `girok-korean` (looked up in a map, not scanned); text that
+//! does not read as a Korean name matches as a case-folded substring. The
+//! index is rebuilt when the journal has grown.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use girok_model::{Record, RecordId};
@@ -14,10 +16,16 @@ struct Entry {
     folded: String,
 }
 
+/// The persons and, for each name key, the persons who have it.
+struct Built {
+    entries: Vec<Entry>,
+    by_key: HashMap<u64, Vec<usize>>,
+}
+
 /// Person names by journal head.
 #[derive(Default)]
 pub struct NameIndex {
-    built: Mutex<Option<(u64, Arc<Vec<Entry>>)>>,
+    built: Mutex<Option<(u64, Arc<Built>)>>,
 }
 
 fn keys_of(text: &str) -> Vec<u64> {
@@ -27,7 +35,7 @@ fn keys_of(text: &str) -> Vec<u64> {
 }
 
 impl NameIndex {
-    fn entries(&self, store: &SqliteStore) -> Result<Arc<Vec<Entry>>, StoreError> {
+    fn entries(&self, store: &SqliteStore) -> Result<Arc<Built>, StoreError> {
         let (head, _) = store.head()?;
         let mut built = self
             .built
@@ -59,9 +67,15 @@ impl NameIndex {
             }
             Ok(())
         })?;
-        let entries = Arc::new(entries);
-        *built = Some((head, entries.clone()));
-        Ok(entries)
+        let mut by_key: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            for key in &entry.keys {
+                by_key.entry(*key).or_default().push(i);
+            }
+        }
+        let index = Arc::new(Built { entries, by_key });
+        *built = Some((head, index.clone()));
+        Ok(index)
     }
 
     /// Persons whose names match `query`, in id order, at most `limit`.
@@ -71,15 +85,30 @@ impl NameIndex {
         query: &str,
         limit: usize,
     ) -> Result<Vec<RecordId>, StoreError> {
-        let entries = self.entries(store)?;
+        let index = self.entries(store)?;
         let wanted = keys_of(query);
+        if !wanted.is_empty() {
+            // A name: the persons whose names read the same, through the key map.
+            let mut found: Vec<usize> = wanted
+                .iter()
+                .filter_map(|k| index.by_key.get(k))
+                .flatten()
+                .copied()
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            return Ok(found
+                .into_iter()
+                .take(limit)
+                .map(|i| index.entries[i].id.clone())
+                .collect());
+        }
+        // Not a name (an id fragment, other scripts): a substring of the names.
         let folded = query.trim().to_lowercase();
-        Ok(entries
+        Ok(index
+            .entries
             .iter()
-            .filter(|entry| {
-                wanted.iter().any(|k| entry.keys.binary_search(k).is_ok())
-                    || (!folded.is_empty() && entry.folded.contains(&folded))
-            })
+            .filter(|entry| !folded.is_empty() && entry.folded.contains(&folded))
             .take(limit)
             .map(|entry| entry.id.clone())
             .collect())

@@ -65,11 +65,8 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     let withheld_by_consent = facts.restrict_to(request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());
     let count = |rows: Dimension, columns: Option<Dimension>| {
-        let mut table = Table::count(&facts, rows, columns, request.unit, &filter, vocabularies);
-        if let Some(k) = threshold {
-            table.suppress(k);
-        }
-        table
+        Table::count(&facts, rows, columns, request.unit, &filter, vocabularies)
+            .suppressed(threshold)
     };
     let tables: Vec<Table> = match request.by {
         [] => STANDARD.iter().map(|&d| count(d, None)).collect(),

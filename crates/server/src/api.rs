@@ -158,20 +158,14 @@ pub struct RecordPage {
     items: Vec<StoredRecord>,
 }
 
+/// A record kind by its name, singular or plural ("person", "persons").
 fn kind_of(name: &str) -> Option<RecordKind> {
-    let wanted = name.trim().trim_end_matches('s');
-    [
-        RecordKind::Source,
-        RecordKind::Person,
-        RecordKind::Event,
-        RecordKind::Act,
-        RecordKind::Involvement,
-        RecordKind::Information,
-        RecordKind::Relation,
-        RecordKind::Evidence,
-    ]
-    .into_iter()
-    .find(|kind| kind.as_str() == wanted || kind.as_str() == name.trim())
+    let name = name.trim();
+    let singular = name.trim_end_matches('s');
+    RecordKind::ALL
+        .iter()
+        .copied()
+        .find(|kind| kind.as_str() == singular || kind.as_str() == name)
 }
 
 fn stored_json(stored: Stored, role: Role) -> StoredRecord {

@@ -1205,18 +1205,16 @@ pub fn tabulate(
         Audience::Public
     };
     facts.restrict_to(audience);
-    let mut table = Table::count(
+    let threshold = audience.default_threshold();
+    let table = Table::count(
         &facts,
         dimensions[0],
         dimensions.get(1).copied(),
         Unit::Victims,
         &filter,
         vocabularies,
-    );
-    let threshold = audience.default_threshold();
-    if let Some(k) = threshold {
-        table.suppress(k);
-    }
+    )
+    .suppressed(threshold);
     let labels = table
         .row_keys
         .iter()
@@ -2093,7 +2091,10 @@ async fn edit_person(
     let wanted = RecordId::new(&id);
     let loaded = blocking(move || {
         app.read(|store| -> Result<_, StoreError> {
-            Ok((store.get(&wanted)?, act_pickers(store).places))
+            Ok((
+                store.get(&wanted)?,
+                vocabulary_options(store.vocabularies(), girok_model::VocabKind::Place),
+            ))
         })
     })
     .await;
@@ -2150,7 +2151,8 @@ async fn update_person(
     let submitted = form.clone();
     let wanted = RecordId::new(&id);
     let outcome = blocking(move || {
-        let places = app.read(act_pickers).places;
+        let places = app
+            .read(|store| vocabulary_options(store.vocabularies(), girok_model::VocabKind::Place));
         let mut errors: HashMap<&'static str, String> = HashMap::new();
         let stored = match app.read(|store| store.get(&wanted)) {
             Ok(Some(Stored {

@@ -87,6 +87,27 @@ async fn fill(client: &Client, id: &str, text: &str) {
     field.send_keys(text).await.expect("type");
 }
 
+/// Clicks `target` and waits (at most 10 s) for `then` to appear on the page it leads to.
+async fn click_then(
+    client: &Client,
+    target: Locator<'_>,
+    then: Locator<'_>,
+) -> fantoccini::elements::Element {
+    client
+        .find(target)
+        .await
+        .expect("what to click")
+        .click()
+        .await
+        .expect("click");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(then)
+        .await
+        .expect("the page after the click")
+}
+
 async fn text(client: &Client) -> String {
     client
         .find(Locator::Css("body"))
@@ -117,19 +138,12 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     snap(&client, "1-sign-in").await;
     fill(&client, "name", "kim").await;
     fill(&client, "password", PASSWORD).await;
-    client
-        .find(Locator::Css("button[type=submit]"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form[action='/logout']"))
-        .await
-        .expect("signed in");
+    click_then(
+        &client,
+        Locator::Css("button[type=submit]"),
+        Locator::Css("form[action='/logout']"),
+    )
+    .await;
     assert!(text(&client).await.contains("Dashboard"));
 
     // Record a testimony with a Hangul name and a fuzzy date.
@@ -142,19 +156,12 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     fill(&client, "witness", "이영수").await;
     fill(&client, "organisation", "NKDB").await;
     snap(&client, "2-new-testimony").await;
-    client
-        .find(Locator::Css("button.primary"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath("//h1[starts-with(., 'Source')]"))
-        .await
-        .expect("the saved testimony");
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::XPath("//h1[starts-with(., 'Source')]"),
+    )
+    .await;
     let saved = text(&client).await;
     assert!(
         saved.contains("탈북민 증언") && saved.contains("2024"),
@@ -179,59 +186,38 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         .expect("form");
     fill(&client, "title", "Another testimony").await;
     fill(&client, "obtained", "the day after tomorrow").await;
-    client
-        .find(Locator::Css("button.primary"))
-        .await
-        .expect("save")
-        .click()
-        .await
-        .expect("submit");
-    let error = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("obtained-error"))
-        .await
-        .expect("a field error next to the date")
-        .text()
-        .await
-        .expect("error text");
+    let error = click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("obtained-error"),
+    )
+    .await
+    .text()
+    .await
+    .expect("error text");
     assert!(error.contains("the day after tomorrow"), "{error}");
     assert_eq!(app.read(|store| store.head().expect("head").0), before);
     snap(&client, "5-field-error").await;
 
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");
-    client
-        .find(Locator::Id("language"))
-        .await
-        .expect("switch")
-        .click()
-        .await
-        .expect("click");
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath("//h1[. = '대시보드']"))
-        .await
-        .expect("Korean");
+    click_then(
+        &client,
+        Locator::Id("language"),
+        Locator::XPath("//h1[. = '대시보드']"),
+    )
+    .await;
     let korean = text(&client).await;
     assert!(
         korean.contains("대시보드") && korean.contains("최근 변경"),
         "{korean}"
     );
     snap(&client, "6-korean").await;
-    client
-        .find(Locator::Id("language"))
-        .await
-        .expect("switch")
-        .click()
-        .await
-        .expect("click");
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath("//h1[. = 'Dashboard']"))
-        .await
-        .expect("English again");
+    click_then(
+        &client,
+        Locator::Id("language"),
+        Locator::XPath("//h1[. = 'Dashboard']"),
+    )
+    .await;
     client.close().await.expect("close");
 }

@@ -184,6 +184,14 @@ impl Table {
         }
     }
 
+    /// The table with disclosure control applied when a threshold is given.
+    pub fn suppressed(mut self, threshold: Option<u64>) -> Table {
+        if let Some(k) = threshold {
+            self.suppress(k);
+        }
+        self
+    }
+
     /// Percent of the table's total, unless the count is withheld.
     pub fn percent(&self, entry: &Entry) -> Option<f64> {
         let shown = entry.shown()?;

@@ -1,4 +1,4 @@
-//! The JSON API: records (paginated, filtered by kind), their history, the
+//! The JSON API: records (paginated, filtered by kind, name, reference and consent), their history, the
 //! same typed changes as the command line (one batch, one transaction),
 //! and statistics. Errors are RFC 9457 problem details naming the field.
 //! The OpenAPI 3.1 document at `/api/openapi.json` is generated from these
@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use girok_model::{Change, RecordId, RecordKind};
+use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind};
 use girok_store::{Store, StoreError, Stored};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -133,6 +133,71 @@ pub struct ListQuery {
     /// At most 500.
     #[serde(default = "default_limit")]
     limit: u64,
+    /// Persons whose names read like this, in Hangul or any romanization
+    /// (documenters and admins: for others a match would reveal a name).
+    name: Option<String>,
+    /// Records that refer to this record (e.g. the acts of a victim, the
+    /// information a source gives).
+    refers_to: Option<String>,
+    /// Sources with this consent scope: internal, partners, public-anonymised, public.
+    consent: Option<String>,
+}
+
+/// At most this many matches of a filter are paged through.
+const MAX_MATCHES: usize = 100_000;
+
+/// The ids a filtered list pages through, or `None` when nothing filters.
+fn matching_ids(
+    app: &App,
+    store: &girok_store::SqliteStore,
+    kind: RecordKind,
+    query: &ListQuery,
+    consent: Option<ConsentScope>,
+) -> Result<Option<Vec<RecordId>>, StoreError> {
+    let mut ids: Option<Vec<RecordId>> = None;
+    let mut narrow = |found: Vec<RecordId>| {
+        ids = Some(match ids.take() {
+            None => found,
+            Some(before) => before.into_iter().filter(|id| found.contains(id)).collect(),
+        });
+    };
+    if let Some(name) = &query.name {
+        // Names are persons'.
+        narrow(if kind == RecordKind::Person {
+            app.names.search(store, name, MAX_MATCHES)?
+        } else {
+            Vec::new()
+        });
+    }
+    if let Some(target) = &query.refers_to {
+        let referrers = store.referrers(&RecordId::new(target), MAX_MATCHES as u32)?;
+        let mut found: Vec<RecordId> = referrers
+            .into_iter()
+            .filter(|r| r.kind == kind.as_str())
+            .map(|r| r.id)
+            .collect();
+        found.dedup();
+        narrow(found);
+    }
+    if let Some(scope) = consent {
+        // Consent is sources'.
+        let mut found = Vec::new();
+        if kind == RecordKind::Source {
+            store.for_each_record(&mut |record| {
+                if let Record::Source(source) = record
+                    && source.consent == Some(scope)
+                {
+                    found.push(source.id);
+                }
+                Ok(())
+            })?;
+        }
+        narrow(found);
+    }
+    Ok(ids.map(|mut ids| {
+        ids.sort();
+        ids
+    }))
 }
 
 fn default_limit() -> u64 {
@@ -191,7 +256,7 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-/// Records of one kind, in id order.
+/// Records of one kind, in id order, optionally filtered (filters combine).
 #[utoipa::path(get, path = "/api/records", params(ListQuery),
     responses((status = 200, body = RecordPage), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json")))]
 async fn list_records(
@@ -213,22 +278,51 @@ async fn list_records(
             Some("kind".into()),
         ));
     };
+    let role = principal.user.role;
+    if query.name.is_some() && !role.sees_witnesses() {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "Name search not allowed",
+            &format!("a {} may not search by name", role.name()),
+            Some("name".into()),
+        ));
+    }
+    let consent = match query
+        .consent
+        .as_deref()
+        .map(|c| (c, ConsentScope::parse(c)))
+    {
+        None => None,
+        Some((_, Some(scope))) => Some(scope),
+        Some((text, None)) => {
+            return Err(problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown consent scope",
+                &format!("'{text}' is not one of {}", ConsentScope::expected()),
+                Some("consent".into()),
+            ));
+        }
+    };
     let limit = query.limit.clamp(1, 500);
     let offset = query.offset;
-    let role = principal.user.role;
     let page = blocking(move || {
         app.read(|store| -> Result<RecordPage, StoreError> {
-            let items = store
-                .list(kind, offset, limit)?
-                .into_iter()
-                .map(|stored| stored_json(stored, role))
-                .collect();
+            let (total, stored) = match matching_ids(&app, store, kind, &query, consent)? {
+                None => (store.count(kind)?, store.list(kind, offset, limit)?),
+                Some(ids) => {
+                    let mut stored = Vec::new();
+                    for id in ids.iter().skip(offset as usize).take(limit as usize) {
+                        stored.extend(store.get(id)?);
+                    }
+                    (ids.len() as u64, stored)
+                }
+            };
             Ok(RecordPage {
                 kind: kind.as_str().to_string(),
                 offset,
                 limit,
-                total: store.count(kind)?,
-                items,
+                total,
+                items: stored.into_iter().map(|s| stored_json(s, role)).collect(),
             })
         })
     })

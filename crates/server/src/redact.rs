@@ -41,6 +41,9 @@ pub fn record(record: Record, role: Role) -> Record {
             Record::Source(source)
         }
         Record::Event(mut event) => {
+            // Titles are written by documenters and name people ("executions
+            // of three friends of ...").
+            text(&mut event.title);
             text(&mut event.description);
             event.clarifications.clear();
             Record::Event(event)

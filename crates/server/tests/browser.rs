@@ -2,7 +2,7 @@
 //! WebDriver (Debian's `chromium` and `chromium-driver`, installed by
 //! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
 //! date, find the witness by a romanized spelling, see a field error for bad
-//! input, switch language. Screenshots go to `target/e2e-screenshots/`.
+//! input, edit a source, create an event, switch language. Screenshots go to `target/e2e-screenshots/`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -168,6 +168,49 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         "{saved}"
     );
     snap(&client, "3-saved").await;
+
+    // Edit it: the form starts from what was saved.
+    click_then(&client, Locator::Id("edit"), Locator::Id("title")).await;
+    fill(&client, "title", "탈북민 증언 — 회령, 2019년 봄").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::XPath("//h1[starts-with(., 'Source')]"),
+    )
+    .await;
+    let edited = text(&client).await;
+    assert!(edited.contains("2019년 봄"), "{edited}");
+
+    // An event, with a place in a romanized spelling and a violation ticked.
+    client
+        .goto(&format!("{site}/events/new"))
+        .await
+        .expect("event form");
+    fill(&client, "title", "회령 장마당 단속").await;
+    fill(&client, "date", "2019년 봄").await;
+    fill(&client, "place", "Hoeryŏng").await;
+    client
+        .find(Locator::Css("input[name=violations][value=liberty]"))
+        .await
+        .expect("violation checkbox")
+        .click()
+        .await
+        .expect("tick");
+    snap(&client, "3a-new-event").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::XPath("//h1[starts-with(., 'Record')]"),
+    )
+    .await;
+    let event = text(&client).await;
+    assert!(
+        event.contains("회령 장마당 단속")
+            && event.contains("hoeryong")
+            && event.contains("liberty"),
+        "{event}"
+    );
+    snap(&client, "3b-event-saved").await;
 
     // Find the witness by a romanized spelling.
     client

@@ -246,6 +246,10 @@ async fn each_role_reaches_exactly_its_pages() {
         "/sources?q=UN",
         "/sources/s-un-2025-kim",
         "/sources/new",
+        "/sources?witness=Eunju+Kim&kind=interview&consent=public",
+        "/events",
+        "/events/new",
+        "/records/s-un-2025-kim/edit",
         "/records/p-un-kim/history",
         "/records/a-un-kim-torture",
         "/stats",
@@ -254,6 +258,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/estimates",
         "/admin/users",
         "/api/records?kind=persons",
+        "/api/records?kind=acts&refers_to=p-un-kim",
         "/api/records/p-un-kim",
         "/api/records/p-un-kim/history",
         "/api/stats?by=act-type",
@@ -268,7 +273,7 @@ async fn each_role_reaches_exactly_its_pages() {
                 || path.starts_with("/api/stats");
             let allowed = match path {
                 _ if public => true,
-                "/sources/new" => role.can_write(),
+                "/sources/new" | "/events/new" | "/records/s-un-2025-kim/edit" => role.can_write(),
                 "/admin/users" => role == Role::Admin,
                 _ => role.reads_records(),
             };
@@ -311,11 +316,16 @@ async fn analysts_never_receive_a_witness_name() {
         "/persons/p-ko-kim",
         "/sources",
         "/sources/s-un-2025-kim",
+        "/sources?witness=Eunju+Kim",
+        "/events",
         "/records/p-un-kim/history",
         "/records/s-un-2025-kim/history",
         "/api/records?kind=persons&limit=500",
         "/api/records?kind=sources&limit=500",
         "/api/records?kind=acts&limit=500",
+        "/api/records?kind=events&limit=500",
+        "/api/records/e-covid-executions",
+        "/records/e-covid-executions",
         "/api/records/p-un-kim",
         "/api/records/p-un-kim/history",
         "/",
@@ -340,6 +350,15 @@ async fn analysts_never_receive_a_witness_name() {
     // Searching by a witness's name must not reveal them to an analyst either.
     let search = site.get("/persons?q=Eunju+Kim", Some(&analyst)).await;
     assert!(!search.body.contains("Eunju"), "{}", search.body);
+    let search = site
+        .get("/api/records?kind=persons&name=Eunju+Kim", Some(&analyst))
+        .await;
+    assert_eq!(search.status, StatusCode::FORBIDDEN, "{}", search.body);
+    assert!(
+        search.body.contains("\"field\":\"name\""),
+        "{}",
+        search.body
+    );
 }
 
 #[tokio::test]
@@ -783,7 +802,7 @@ async fn admins_add_users_and_keys_in_the_browser() {
 async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
     let site = Site::new();
     let documenter = site.session("documenter").await;
-    let form = site.get("/persons/p-un-kim/edit", Some(&documenter)).await;
+    let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
     let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
         .expect("revision")
         .to_string();
@@ -795,7 +814,7 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
     };
     let bad = site
         .post_form(
-            "/persons/p-un-kim/edit",
+            "/records/p-un-kim/edit",
             Some(&documenter),
             &edit(&revision, "someday"),
             None,
@@ -805,7 +824,7 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
     assert!(bad.body.contains("id=\"birth-error\""));
     let saved = site
         .post_form(
-            "/persons/p-un-kim/edit",
+            "/records/p-un-kim/edit",
             Some(&documenter),
             &edit(&revision, "1990s"),
             None,
@@ -821,7 +840,7 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
     // The same form again, based on the old revision: refused, nothing lost.
     let stale = site
         .post_form(
-            "/persons/p-un-kim/edit",
+            "/records/p-un-kim/edit",
             Some(&documenter),
             &edit(&revision, "1980s"),
             None,
@@ -830,4 +849,229 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
     assert!(record.body.contains("1990s"), "{}", record.body);
+}
+
+#[tokio::test]
+async fn sources_are_edited_and_consent_only_narrows() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site
+        .get("/records/s-un-2025-kim/edit", Some(&documenter))
+        .await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("name=\"consent\""), "{}", form.body);
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let edit = |consent: &str, obtained: &str| {
+        format!(
+            "csrf={}&revision={revision}&title=Testimony+of+Kim+Eun-joo&kind=interview&obtained={obtained}&language=en&organisation=UN&consent={consent}&provenance=UN+webcast&notes=",
+            documenter.csrf
+        )
+    };
+    let path = "/records/s-un-2025-kim/edit";
+    let bad_date = site
+        .post_form(path, Some(&documenter), &edit("partners", "sometime"), None)
+        .await;
+    assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_date.body.contains("id=\"obtained-error\""),
+        "{}",
+        bad_date.body
+    );
+    let narrowed = site
+        .post_form(path, Some(&documenter), &edit("partners", "2025-05"), None)
+        .await;
+    assert_eq!(narrowed.status, StatusCode::SEE_OTHER, "{}", narrowed.body);
+    let record = site
+        .get("/api/records/s-un-2025-kim", Some(&documenter))
+        .await;
+    assert!(
+        record.body.contains("\"consent\":\"partners\""),
+        "{}",
+        record.body
+    );
+    // Widening from a form is refused at the consent field; nothing changes.
+    let form = site.get(path, Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let before = site.app.read(|store| store.head().expect("head").0);
+    let widened = site
+        .post_form(
+            path,
+            Some(&documenter),
+            &format!(
+                "csrf={}&revision={revision}&title=T&kind=interview&consent=public",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(widened.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        widened.body.contains("id=\"consent-error\""),
+        "{}",
+        widened.body
+    );
+    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    // The consent filter of the source list and of the API see the change.
+    let listed = site
+        .get("/sources?consent=partners", Some(&documenter))
+        .await;
+    assert!(listed.body.contains("s-un-2025-kim"), "{}", listed.body);
+    assert!(!listed.body.contains("s-un-2025-kang"), "{}", listed.body);
+    let api = site
+        .get(
+            "/api/records?kind=sources&consent=public",
+            Some(&documenter),
+        )
+        .await;
+    assert!(
+        api.body.contains("s-un-2025-kang") && !api.body.contains("s-un-2025-kim"),
+        "{}",
+        api.body
+    );
+    let bad = site
+        .get(
+            "/api/records?kind=sources&consent=everyone",
+            Some(&documenter),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("\"field\":\"consent\""), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn events_are_created_and_acts_edited_into_them() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site.get("/events/new", Some(&documenter)).await;
+    assert!(
+        form.body.contains("type=\"checkbox\""),
+        "violation pickers: {}",
+        form.body
+    );
+    let create = |date: &str| {
+        format!(
+            "csrf={}&revision=0&title=Arrests+at+the+Hoeryong+market&date={date}&place=Hoery%C5%8Fng&violations=liberty&violations=enforced-disappearance&description=",
+            documenter.csrf
+        )
+    };
+    let bad = site
+        .post_form(
+            "/events/new",
+            Some(&documenter),
+            &create("the day after"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"date-error\""), "{}", bad.body);
+    assert!(
+        bad.body.contains("Arrests at the Hoeryong market"),
+        "typed values are kept"
+    );
+    let created = site
+        .post_form(
+            "/events/new",
+            Some(&documenter),
+            &create("2019%EB%85%84+%EB%B4%84"),
+            None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let event_id = location.trim_start_matches("/records/").to_string();
+    let event = site
+        .get(&format!("/api/records/{event_id}"), Some(&documenter))
+        .await;
+    assert!(
+        event.body.contains("\"place\":\"hoeryong\"")
+            && event.body.contains("enforced-disappearance")
+            && event.body.contains("\"liberty\""),
+        "{}",
+        event.body
+    );
+    let listed = site.get("/events", Some(&documenter)).await;
+    assert!(listed.body.contains(&event_id), "{}", listed.body);
+
+    // An act edited into the event; an event that does not exist is an error at its field.
+    let path = "/records/a-un-kim-torture/edit";
+    let form = site.get(path, Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let edit = |event: &str| {
+        format!(
+            "csrf={}&revision={revision}&act_type=torture&date=2019&place=&victim_age=&status=&facility=&event={event}&description=",
+            documenter.csrf
+        )
+    };
+    let missing = site
+        .post_form(path, Some(&documenter), &edit("e-nowhere"), None)
+        .await;
+    assert_eq!(
+        missing.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        missing.body
+    );
+    assert!(
+        missing.body.contains("id=\"event-error\""),
+        "{}",
+        missing.body
+    );
+    let saved = site
+        .post_form(path, Some(&documenter), &edit(&event_id), None)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let acts = site
+        .get(
+            &format!("/api/records?kind=acts&refers_to={event_id}"),
+            Some(&documenter),
+        )
+        .await;
+    assert!(
+        acts.body.contains("a-un-kim-torture") && acts.body.contains("\"total\":1"),
+        "{}",
+        acts.body
+    );
+    // Records without a form say so.
+    let none = site
+        .get("/records/r-kang-friend-1/edit", Some(&documenter))
+        .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_api_filters_by_name_reference_and_consent() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let by_name = site
+        .get(
+            "/api/records?kind=persons&name=Eunju+Kim",
+            Some(&documenter),
+        )
+        .await;
+    for id in ["p-un-kim", "p-media-kim", "p-ko-kim"] {
+        assert!(by_name.body.contains(id), "{id}: {}", by_name.body);
+    }
+    assert!(!by_name.body.contains("p-un-kang"), "{}", by_name.body);
+    let acts = site
+        .get(
+            "/api/records?kind=acts&refers_to=p-un-kim&limit=2",
+            Some(&documenter),
+        )
+        .await;
+    let page: serde_json::Value = serde_json::from_str(&acts.body).expect("json");
+    assert_eq!(page["total"], 5, "{}", acts.body);
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    let none = site
+        .get("/api/records?kind=acts&name=Eunju+Kim", Some(&documenter))
+        .await;
+    assert!(none.body.contains("\"total\":0"), "{}", none.body);
 }

@@ -1,0 +1,273 @@
+//! Recording an act against a person.
+
+use super::*;
+
+/// The new-act form's fields, as typed.
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    act_type: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    age: String,
+    #[serde(default)]
+    agency: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    event: String,
+}
+
+pub(super) struct ActPickers {
+    act_types: Vec<(String, String)>,
+    agencies: Vec<(String, String)>,
+    relations: Vec<(String, String)>,
+    places: Vec<(String, String)>,
+}
+
+fn act_form(
+    lang: Lang,
+    principal: &Principal,
+    victim: &str,
+    pickers: &ActPickers,
+    form: &ActForm,
+    errors: &HashMap<&str, String>,
+) -> Markup {
+    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
+    let class = |name: &str| {
+        if errors.contains_key(name) {
+            "field-error"
+        } else {
+            ""
+        }
+    };
+    let select = |name: &'static str,
+                  options: &[(String, String)],
+                  chosen: &str,
+                  none: Option<&str>| {
+        html! {
+            select id=(name) name=(name) {
+                @if let Some(none) = none { option value="" { (none) } }
+                @for (key, label) in options { option value=(key) selected[chosen == key] { (label) } }
+            }
+        }
+    };
+    html! {
+        form method="post" action=(format!("/persons/{victim}/acts")) {
+            input type="hidden" name="csrf" value=(principal.csrf());
+            div class=(class("act_type")) {
+                label for="act_type" { (lang.t("What happened", "행위 유형")) }
+                (select("act_type", &pickers.act_types, &form.act_type, None))
+                (error("act_type"))
+            }
+            div class=(class("date")) {
+                label for="date" { (lang.t("When", "언제")) }
+                input id="date" name="date" value=(form.date) placeholder="2019, 2019-03, early 2020, 1990년대, covid-border-closure";
+                (error("date"))
+            }
+            div class=(class("place")) {
+                label for="place" { (lang.t("Where (any spelling: 회령, Hoeryŏng, Hoeryong)", "어디서 (회령, Hoeryŏng 등 어떤 표기든)")) }
+                input id="place" name="place" list="places" value=(form.place);
+                datalist id="places" { @for (key, label) in &pickers.places { option value=(key) { (label) } } }
+                (error("place"))
+            }
+            div class=(class("age")) {
+                label for="age" { (lang.t("Victim's age at the time", "당시 피해자 나이")) }
+                input id="age" name="age" inputmode="numeric" value=(form.age);
+                (error("age"))
+            }
+            label for="agency" { (lang.t("Perpetrating agency", "가해 기관")) }
+            (select("agency", &pickers.agencies, &form.agency, Some(lang.t("(none recorded)", "(기록 없음)"))))
+            div class=(class("source")) {
+                label for="source" { (lang.t("Source that attests it (id)", "입증 출처 (ID)")) }
+                input id="source" name="source" value=(form.source) placeholder="s-…";
+                (error("source"))
+            }
+            label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }
+            (select("relation", &pickers.relations, &form.relation, Some(lang.t("(unknown)", "(미상)"))))
+            div class=(class("event")) {
+                label for="event" { (lang.t("Part of event (id, optional)", "관련 사건 (ID, 선택)")) }
+                input id="event" name="event" value=(form.event) placeholder="e-…";
+                (error("event"))
+            }
+            label for="description" { (lang.t("Description", "설명")) }
+            textarea id="description" name="description" rows="3" { (form.description) }
+            button.primary type="submit" { (lang.t("Save act", "행위 저장")) }
+        }
+    }
+}
+
+fn act_pickers(store: &SqliteStore) -> ActPickers {
+    use girok_model::VocabKind;
+    let vocabularies = store.vocabularies();
+    ActPickers {
+        act_types: vocabulary_options(vocabularies, VocabKind::ActType),
+        agencies: vocabulary_options(vocabularies, VocabKind::Agency),
+        relations: vocabulary_options(vocabularies, VocabKind::Relation),
+        places: vocabulary_options(vocabularies, VocabKind::Place),
+    }
+}
+
+pub(super) async fn new_act(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(victim): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let pickers = match blocking(move || app.read(act_pickers)).await {
+        Ok(pickers) => pickers,
+        Err(response) => return response,
+    };
+    let body = act_form(
+        lang,
+        &principal,
+        &victim,
+        &pickers,
+        &ActForm::default(),
+        &HashMap::new(),
+    );
+    page(
+        lang,
+        &principal,
+        &format!("{} {victim}", lang.t("Record an act against", "행위 기록:")),
+        body,
+    )
+}
+
+pub(super) async fn create_act(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(victim): Path<String>,
+    Form(form): Form<ActForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let actor = principal.user.name.clone();
+    let submitted = form.clone();
+    let victim_id = RecordId::new(&victim);
+    let written = blocking(move || {
+        let mut errors: HashMap<&'static str, String> = HashMap::new();
+        let date = form_date(&form.date, "date", &mut errors);
+        let age = match form.age.trim() {
+            "" => None,
+            text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
+                errors.insert("age", format!("'{text}' is not an age in years (0 to 129)"));
+                None
+            }),
+        };
+        let pickers = app.read(act_pickers);
+        let place = resolve_place(&app, &form.place)
+            .map_err(|e| errors.insert("place", e))
+            .ok()
+            .flatten();
+        if !errors.is_empty() {
+            return (pickers, Err(errors));
+        }
+        let act_id = RecordId::new(format!("a-{}", random_hex(6)));
+        let mut changes = vec![Change::Create {
+            record: Record::Act(girok_model::Act {
+                id: act_id.clone(),
+                act_type: form.act_type.clone(),
+                victim: victim_id,
+                event: Some(form.event.trim())
+                    .filter(|e| !e.is_empty())
+                    .map(RecordId::new),
+                date,
+                place,
+                victim_age: age,
+                status: None,
+                facility: None,
+                description: form.description.trim().to_string(),
+                received_by: Some(actor.clone()),
+                clarifications: Default::default(),
+            }),
+        }];
+        if !form.agency.is_empty() {
+            changes.push(Change::Create {
+                record: Record::Involvement(girok_model::Involvement {
+                    id: RecordId::new(format!("i-{}", random_hex(6))),
+                    act: act_id.clone(),
+                    perpetrator: None,
+                    agency: Some(form.agency.clone()),
+                    degree: girok_model::Degree::Unknown,
+                    clarifications: Default::default(),
+                }),
+            });
+        }
+        if !form.source.trim().is_empty() {
+            changes.push(Change::Create {
+                record: Record::Information(girok_model::Information {
+                    id: RecordId::new(format!("f-{}", random_hex(6))),
+                    source: RecordId::new(form.source.trim()),
+                    act: Some(act_id.clone()),
+                    event: None,
+                    reliability: None,
+                    credibility: None,
+                    relation: Some(form.relation.clone()).filter(|r| !r.is_empty()),
+                    knowledge: girok_model::Knowledge::Unknown,
+                    clarifications: Default::default(),
+                }),
+            });
+        }
+        let written = app.write(|store| {
+            store.write(&actor, |sink| {
+                for change in changes {
+                    sink.apply(change)?;
+                }
+                Ok::<(), StoreError>(())
+            })
+        });
+        match written {
+            Ok(_) => (pickers, Ok(act_id)),
+            Err(StoreError::Invalid(invalid)) => {
+                // The store names the record field at fault; show it at the form field.
+                let field = match invalid.field.as_str() {
+                    "act_type" => "act_type",
+                    "source" => "source",
+                    "place" => "place",
+                    "event" => "event",
+                    _ => "act_type",
+                };
+                (pickers, Err(HashMap::from([(field, invalid.to_string())])))
+            }
+            Err(other) => (
+                pickers,
+                Err(HashMap::from([("act_type", other.to_string())])),
+            ),
+        }
+    })
+    .await;
+    match written {
+        Ok((_, Ok(_))) => Redirect::to(&format!("/persons/{victim}")).into_response(),
+        Ok((pickers, Err(errors))) => {
+            let body = act_form(lang, &principal, &victim, &pickers, &submitted, &errors);
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page(
+                    lang,
+                    &principal,
+                    &format!("{} {victim}", lang.t("Record an act against", "행위 기록:")),
+                    body,
+                ),
+            )
+                .into_response()
+        }
+        Err(response) => response,
+    }
+}

@@ -1,0 +1,684 @@
+//! Editing the records documenters change by hand — persons, sources,
+//! events and acts — and creating events, through one form built from a
+//! list of fields. Each kind says which fields it has, how a record reads
+//! into them and how typed values write back; rendering, field errors,
+//! stale revisions and the write itself are shared.
+
+use girok_model::{Event, VocabKind, Vocabularies};
+
+use super::*;
+
+/// How a field is typed in.
+enum Widget {
+    /// One line, with a placeholder showing what is accepted.
+    Line(&'static str),
+    /// Several lines.
+    Text,
+    /// One of these (key, label); `optional` adds an empty choice.
+    Choice {
+        options: Vec<(String, String)>,
+        optional: bool,
+    },
+    /// Any of these, as checkboxes.
+    Choices(Vec<(String, String)>),
+    /// A gazetteer place in any spelling.
+    Place(Vec<(String, String)>),
+}
+
+struct Field {
+    /// The form field, named as the record's field so the store's
+    /// validation errors land on it.
+    name: &'static str,
+    en: &'static str,
+    ko: &'static str,
+    widget: Widget,
+}
+
+fn field(name: &'static str, en: &'static str, ko: &'static str, widget: Widget) -> Field {
+    Field {
+        name,
+        en,
+        ko,
+        widget,
+    }
+}
+
+/// The values of a submitted form, in order; checkboxes repeat a name.
+#[derive(Default, Clone)]
+pub(super) struct Values(Vec<(String, String)>);
+
+impl Values {
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    fn set(&mut self, name: &str, value: impl Into<String>) {
+        self.0.push((name.to_string(), value.into()));
+    }
+
+    fn trimmed(&self, name: &str) -> Option<String> {
+        Some(self.get(name).trim().to_string()).filter(|v| !v.is_empty())
+    }
+}
+
+/// Field errors by field name; `FORM` holds what belongs to no one field.
+type Errors = HashMap<&'static str, String>;
+const FORM: &str = "form";
+
+fn keyword_options<K: Copy>(
+    all: &[K],
+    key: fn(K) -> &'static str,
+    ko: fn(K) -> &'static str,
+) -> Vec<(String, String)> {
+    all.iter()
+        .map(|&k| (key(k).to_string(), format!("{} · {}", key(k), ko(k))))
+        .collect()
+}
+
+/// The fields of a kind of record, or `None` for kinds edited otherwise.
+fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>> {
+    let vocabulary = |kind| vocabulary_options(vocabularies, kind);
+    let date = Widget::Line("2019, 2019-03, 2020 spring, 1990년대, covid-border-closure");
+    Some(match kind {
+        RecordKind::Person => vec![
+            field(
+                "names",
+                "Names, one per line, in any script",
+                "이름 (한 줄에 하나, 어떤 문자든)",
+                Widget::Text,
+            ),
+            field(
+                "sex",
+                "Sex",
+                "성별",
+                Widget::Choice {
+                    options: keyword_options(Sex::ALL, Sex::as_str, Sex::ko),
+                    optional: false,
+                },
+            ),
+            field(
+                "birth",
+                "Born",
+                "출생",
+                Widget::Line("1985, 1980s, around 1990"),
+            ),
+            field(
+                "origin",
+                "From (any spelling)",
+                "출신 (어떤 표기든)",
+                Widget::Place(vocabulary(VocabKind::Place)),
+            ),
+            field("description", "Described as", "묘사", Widget::Line("")),
+            field("notes", "Notes", "메모", Widget::Text),
+        ],
+        RecordKind::Source => vec![
+            field("title", "Title", "제목", Widget::Line("")),
+            field(
+                "kind",
+                "Kind",
+                "종류",
+                Widget::Choice {
+                    options: keyword_options(SourceKind::ALL, SourceKind::as_str, SourceKind::ko),
+                    optional: false,
+                },
+            ),
+            field("obtained", "Obtained", "입수 시기", date),
+            field("language", "Language", "언어", Widget::Line("ko, en")),
+            field(
+                "organisation",
+                "Documenting organisation",
+                "기록 단체",
+                Widget::Line(""),
+            ),
+            field(
+                "consent",
+                "Consent (may narrow; widening needs set-consent --widen)",
+                "동의 범위 (좁힐 수 있음; 넓히려면 set-consent --widen)",
+                Widget::Choice {
+                    options: keyword_options(
+                        ConsentScope::ALL,
+                        ConsentScope::as_str,
+                        ConsentScope::ko,
+                    ),
+                    optional: true,
+                },
+            ),
+            field(
+                "provenance",
+                "Provenance (who supplied it, how)",
+                "출처 경위",
+                Widget::Text,
+            ),
+            field("notes", "Notes", "메모", Widget::Text),
+        ],
+        RecordKind::Event => vec![
+            field("title", "Title", "제목", Widget::Line("")),
+            field("date", "When", "언제", date),
+            field(
+                "place",
+                "Where (any spelling: 회령, Hoeryŏng, Hoeryong)",
+                "어디서 (회령, Hoeryŏng 등 어떤 표기든)",
+                Widget::Place(vocabulary(VocabKind::Place)),
+            ),
+            field(
+                "violations",
+                "Violations",
+                "침해 유형",
+                Widget::Choices(vocabulary(VocabKind::ViolationCategory)),
+            ),
+            field("description", "Description", "설명", Widget::Text),
+        ],
+        RecordKind::Act => vec![
+            field(
+                "act_type",
+                "What happened",
+                "행위 유형",
+                Widget::Choice {
+                    options: vocabulary(VocabKind::ActType),
+                    optional: false,
+                },
+            ),
+            field("date", "When", "언제", date),
+            field(
+                "place",
+                "Where (any spelling)",
+                "어디서 (어떤 표기든)",
+                Widget::Place(vocabulary(VocabKind::Place)),
+            ),
+            field(
+                "victim_age",
+                "Victim's age at the time",
+                "당시 피해자 나이",
+                Widget::Line(""),
+            ),
+            field(
+                "status",
+                "Status",
+                "상태",
+                Widget::Choice {
+                    options: vocabulary(VocabKind::ActStatus),
+                    optional: true,
+                },
+            ),
+            field(
+                "facility",
+                "Facility",
+                "시설 유형",
+                Widget::Choice {
+                    options: vocabulary(VocabKind::FacilityType),
+                    optional: true,
+                },
+            ),
+            field(
+                "event",
+                "Part of event (id)",
+                "관련 사건 (ID)",
+                Widget::Line("e-…"),
+            ),
+            field("description", "Description", "설명", Widget::Text),
+        ],
+        _ => return None,
+    })
+}
+
+/// A record as the values its form starts with.
+fn values_of(record: &Record) -> Values {
+    let mut values = Values::default();
+    let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    match record {
+        Record::Person(p) => {
+            let names: Vec<&str> = p.names.iter().map(|n| n.text.as_str()).collect();
+            values.set("names", names.join("\n"));
+            values.set("sex", p.sex.as_str());
+            values.set("birth", p.birth.to_string());
+            values.set("origin", text(&p.origin));
+            values.set("description", p.description.clone());
+            values.set("notes", p.notes.clone());
+        }
+        Record::Source(s) => {
+            values.set("title", s.title.clone());
+            values.set("kind", s.kind.as_str());
+            values.set("obtained", s.obtained.to_string());
+            values.set("language", text(&s.language));
+            values.set("organisation", text(&s.organisation));
+            values.set("consent", s.consent.map_or("", |c| c.as_str()));
+            values.set("provenance", s.provenance.clone());
+            values.set("notes", s.notes.clone());
+        }
+        Record::Event(e) => {
+            values.set("title", e.title.clone());
+            values.set("date", e.date.to_string());
+            values.set("place", text(&e.place));
+            for violation in &e.violations {
+                values.set("violations", violation.clone());
+            }
+            values.set("description", e.description.clone());
+        }
+        Record::Act(a) => {
+            values.set("act_type", a.act_type.clone());
+            values.set("date", a.date.to_string());
+            values.set("place", text(&a.place));
+            values.set(
+                "victim_age",
+                a.victim_age.map_or(String::new(), |age| age.to_string()),
+            );
+            values.set("status", text(&a.status));
+            values.set("facility", text(&a.facility));
+            values.set(
+                "event",
+                a.event.as_ref().map_or(String::new(), |e| e.to_string()),
+            );
+            values.set("description", a.description.clone());
+        }
+        _ => {}
+    }
+    values
+}
+
+/// Writes typed values into a record; what cannot be read is an error at its field.
+fn apply(record: &mut Record, values: &Values, app: &App, errors: &mut Errors) {
+    let mut place = |name: &'static str| {
+        resolve_place(app, values.get(name))
+            .map_err(|e| errors.insert(name, e))
+            .ok()
+            .flatten()
+    };
+    let origin_or_place = match record {
+        Record::Person(_) => place("origin"),
+        Record::Event(_) | Record::Act(_) => place("place"),
+        _ => None,
+    };
+    match record {
+        Record::Person(person) => {
+            // Names already recorded keep their script, system and kind.
+            let recorded = std::mem::take(&mut person.names);
+            person.names = values
+                .get("names")
+                .lines()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|text| {
+                    recorded
+                        .iter()
+                        .find(|n| n.text == text)
+                        .cloned()
+                        .unwrap_or_else(|| Name::detect(text, Romanization::Unknown))
+                })
+                .collect();
+            person.sex = Sex::parse(values.get("sex")).unwrap_or(Sex::Unknown);
+            person.birth = form_date(values.get("birth"), "birth", errors);
+            person.origin = origin_or_place;
+            person.description = values.get("description").trim().to_string();
+            person.notes = values.get("notes").trim().to_string();
+        }
+        Record::Source(source) => {
+            source.title = values.get("title").trim().to_string();
+            match SourceKind::parse(values.get("kind")) {
+                Some(kind) => source.kind = kind,
+                None => {
+                    errors.insert(
+                        "kind",
+                        format!("expected one of {}", SourceKind::expected()),
+                    );
+                }
+            }
+            source.obtained = form_date(values.get("obtained"), "obtained", errors);
+            source.language = values.trimmed("language");
+            source.organisation = values.trimmed("organisation");
+            source.consent = match values.get("consent") {
+                "" => None,
+                text => ConsentScope::parse(text).or_else(|| {
+                    errors.insert(
+                        "consent",
+                        format!("expected one of {}", ConsentScope::expected()),
+                    );
+                    source.consent
+                }),
+            };
+            source.provenance = values.get("provenance").trim().to_string();
+            source.notes = values.get("notes").trim().to_string();
+        }
+        Record::Event(event) => {
+            event.title = values.get("title").trim().to_string();
+            event.date = form_date(values.get("date"), "date", errors);
+            event.place = origin_or_place;
+            event.violations = values.all("violations");
+            event.description = values.get("description").trim().to_string();
+        }
+        Record::Act(act) => {
+            act.act_type = values.get("act_type").to_string();
+            act.date = form_date(values.get("date"), "date", errors);
+            act.place = origin_or_place;
+            act.victim_age = match values.get("victim_age").trim() {
+                "" => None,
+                text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
+                    errors.insert(
+                        "victim_age",
+                        format!("'{text}' is not an age in years (0 to 129)"),
+                    );
+                    None
+                }),
+            };
+            act.status = values.trimmed("status");
+            act.facility = values.trimmed("facility");
+            act.event = values.trimmed("event").map(RecordId::new);
+            act.description = values.get("description").trim().to_string();
+        }
+        _ => {}
+    }
+}
+
+fn editor(
+    lang: Lang,
+    principal: &Principal,
+    action: &str,
+    fields: &[Field],
+    values: &Values,
+    errors: &Errors,
+) -> Markup {
+    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
+    html! {
+        form method="post" action=(action) {
+            (error(FORM))
+            input type="hidden" name="csrf" value=(principal.csrf());
+            input type="hidden" name="revision" value=(values.get("revision"));
+            @for f in fields {
+                div class=(if errors.contains_key(f.name) { "field-error" } else { "" }) {
+                    @match &f.widget {
+                        Widget::Choices(options) => {
+                            fieldset {
+                                legend { (lang.t(f.en, f.ko)) }
+                                @let chosen = values.all(f.name);
+                                @for (key, label) in options {
+                                    label.check { input type="checkbox" name=(f.name) value=(key) checked[chosen.contains(key)]; " " (label) }
+                                }
+                            }
+                        }
+                        widget => {
+                            label for=(f.name) { (lang.t(f.en, f.ko)) }
+                            @match widget {
+                                Widget::Line(hint) => input id=(f.name) name=(f.name) value=(values.get(f.name)) placeholder=(hint);,
+                                Widget::Text => textarea id=(f.name) name=(f.name) rows="3" { (values.get(f.name)) },
+                                Widget::Choice { options, optional } => select id=(f.name) name=(f.name) {
+                                    @if *optional { option value="" { "—" } }
+                                    @for (key, label) in options { option value=(key) selected[values.get(f.name) == key] { (label) } }
+                                },
+                                Widget::Place(places) => {
+                                    input id=(f.name) name=(f.name) list=(format!("{}-places", f.name)) value=(values.get(f.name));
+                                    datalist id=(format!("{}-places", f.name)) { @for (key, label) in places { option value=(key) { (label) } } }
+                                },
+                                Widget::Choices(_) => {},
+                            }
+                        }
+                    }
+                    (error(f.name))
+                }
+            }
+            button.primary type="submit" { (lang.t("Save", "저장")) }
+        }
+    }
+}
+
+/// What a form writes: a change to a stored record, or a new one.
+#[derive(Clone)]
+enum Target {
+    Existing(RecordId),
+    NewEvent,
+}
+
+impl Target {
+    fn action(&self) -> String {
+        match self {
+            Target::Existing(id) => format!("/records/{id}/edit"),
+            Target::NewEvent => "/events/new".to_string(),
+        }
+    }
+
+    fn title(&self, lang: Lang, kind: RecordKind) -> String {
+        match self {
+            Target::Existing(id) => match lang {
+                Lang::En => format!("Edit {kind} {id}"),
+                Lang::Ko => format!("{} {id} 수정", kind.ko()),
+            },
+            Target::NewEvent => lang.t("New event", "새 사건").to_string(),
+        }
+    }
+
+    /// The record the form starts from, with its revision.
+    fn load(&self, store: &SqliteStore, actor: &str) -> Result<Option<(Record, u32)>, StoreError> {
+        Ok(match self {
+            Target::Existing(id) => store
+                .get(id)?
+                .map(|stored| (stored.record, stored.meta.revision)),
+            Target::NewEvent => Some((
+                Record::Event(Event {
+                    id: RecordId::new(format!("e-{}", random_hex(6))),
+                    title: String::new(),
+                    date: FuzzyDate::UNKNOWN,
+                    place: None,
+                    description: String::new(),
+                    violations: Vec::new(),
+                    received_by: Some(actor.to_string()),
+                    clarifications: Default::default(),
+                }),
+                0,
+            )),
+        })
+    }
+}
+
+/// The form's fields for the record `target` names, with its current values.
+struct Loaded {
+    kind: RecordKind,
+    fields: Vec<Field>,
+    values: Values,
+}
+
+fn not_editable(lang: Lang, id: &str) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        lang.t("No form for this record", "이 기록의 편집 양식이 없습니다"),
+        id,
+    )
+}
+
+async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let actor = principal.user.name.clone();
+    let (target, loaded) = match blocking(move || {
+        let loaded = app.read(|store| -> Result<Option<Loaded>, StoreError> {
+            let Some((record, revision)) = target.load(store, &actor)? else {
+                return Ok(None);
+            };
+            let kind = record.kind();
+            Ok(fields_of(kind, store.vocabularies()).map(|fields| {
+                let mut values = values_of(&record);
+                values.set("revision", revision.to_string());
+                Loaded {
+                    kind,
+                    fields,
+                    values,
+                }
+            }))
+        });
+        (target, loaded)
+    })
+    .await
+    {
+        Ok(done) => done,
+        Err(response) => return response,
+    };
+    match loaded {
+        Ok(Some(form)) => page(
+            lang,
+            &principal,
+            &target.title(lang, form.kind),
+            editor(
+                lang,
+                &principal,
+                &target.action(),
+                &form.fields,
+                &form.values,
+                &Errors::new(),
+            ),
+        ),
+        Ok(None) => not_editable(lang, &target.action()),
+        Err(error) => internal(error),
+    }
+}
+
+/// What became of a submitted form.
+enum Outcome {
+    Saved(RecordKind, RecordId),
+    Refused {
+        kind: RecordKind,
+        fields: Vec<Field>,
+        status: StatusCode,
+        errors: Errors,
+    },
+    NotEditable,
+    Failed(StoreError),
+}
+
+async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Values) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Documenter, values.get("csrf")) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let actor = principal.user.name.clone();
+    let submitted = values.clone();
+    let shown = target.clone();
+    let outcome = blocking(move || {
+        let loaded = app.read(|store| -> Result<_, StoreError> {
+            let Some((record, _)) = target.load(store, &actor)? else {
+                return Ok(None);
+            };
+            Ok(fields_of(record.kind(), store.vocabularies()).map(|fields| (record, fields)))
+        });
+        let (mut record, fields) = match loaded {
+            Ok(Some(found)) => found,
+            Ok(None) => return Outcome::NotEditable,
+            Err(error) => return Outcome::Failed(error),
+        };
+        let kind = record.kind();
+        let mut errors = Errors::new();
+        apply(&mut record, &values, &app, &mut errors);
+        if errors.is_empty() {
+            let id = record.id().clone();
+            let change = match target {
+                Target::Existing(_) => Change::Update {
+                    record,
+                    base_revision: values.get("revision").parse().unwrap_or(0),
+                },
+                Target::NewEvent => Change::Create { record },
+            };
+            match app.write(|store| store.write(&actor, |sink| sink.apply(change))) {
+                Ok(_) => return Outcome::Saved(kind, id),
+                Err(StoreError::Conflict { message, .. }) => {
+                    errors.insert(FORM, message);
+                    return Outcome::Refused {
+                        kind,
+                        fields,
+                        status: StatusCode::CONFLICT,
+                        errors,
+                    };
+                }
+                Err(StoreError::Invalid(invalid)) => {
+                    // The store names the record field at fault; show it at the form field.
+                    let at = fields
+                        .iter()
+                        .map(|f| f.name)
+                        .find(|name| *name == invalid.field)
+                        .unwrap_or(FORM);
+                    errors.insert(at, invalid.to_string());
+                }
+                Err(other) => return Outcome::Failed(other),
+            }
+        }
+        Outcome::Refused {
+            kind,
+            fields,
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            errors,
+        }
+    })
+    .await;
+    match outcome {
+        Ok(Outcome::Saved(kind, id)) => Redirect::to(&link_of(kind.as_str(), &id)).into_response(),
+        Ok(Outcome::Refused {
+            kind,
+            fields,
+            status,
+            errors,
+        }) => {
+            let body = editor(
+                lang,
+                &principal,
+                &shown.action(),
+                &fields,
+                &submitted,
+                &errors,
+            );
+            (
+                status,
+                page(lang, &principal, &shown.title(lang, kind), body),
+            )
+                .into_response()
+        }
+        Ok(Outcome::NotEditable) => not_editable(lang, &shown.action()),
+        Ok(Outcome::Failed(error)) => internal(error),
+        Err(response) => response,
+    }
+}
+
+pub(super) async fn edit(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    show(app, headers, Target::Existing(RecordId::new(id))).await
+}
+
+pub(super) async fn save(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(values): Form<Vec<(String, String)>>,
+) -> Response {
+    submit(
+        app,
+        headers,
+        Target::Existing(RecordId::new(id)),
+        Values(values),
+    )
+    .await
+}
+
+pub(super) async fn new_event(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    show(app, headers, Target::NewEvent).await
+}
+
+pub(super) async fn create_event(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(values): Form<Vec<(String, String)>>,
+) -> Response {
+    submit(app, headers, Target::NewEvent, Values(values)).await
+}

@@ -366,6 +366,7 @@ impl Row<'_> {
                 received_by: None,
                 notes: String::new(),
                 clarifications: BTreeMap::new(),
+                sealed: None,
             };
             changes.push((Column::SourceTitle, create(Record::Source(source))));
         }

@@ -343,7 +343,10 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
     };
     match record {
         Record::Source(source) => {
-            require_text(Some(id), "title", &source.title)?;
+            // A sealed interview's title is in its envelope.
+            if source.sealed.is_none() {
+                require_text(Some(id), "title", &source.title)?;
+            }
             if source.kind == SourceKind::Interview && source.consent.is_none() {
                 return Err(Invalid::field(
                     Some(id),
@@ -526,6 +529,7 @@ mod tests {
             received_by: None,
             notes: String::new(),
             clarifications: Default::default(),
+            sealed: None,
         });
         let error = Change::Create { record: source }
             .validate(&Vocabularies::default())

@@ -6,9 +6,11 @@
 pub mod change;
 pub mod date;
 pub mod record;
+pub mod sealed;
 pub mod vocab;
 
 pub use change::{Change, Invalid};
 pub use date::{DateError, FuzzyDate, Precision};
 pub use record::*;
+pub use sealed::{Sealed, Secrets};
 pub use vocab::{Term, TermError, VocabKind, Vocabularies, Vocabulary};

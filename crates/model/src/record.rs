@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Sealed;
 use crate::date::FuzzyDate;
 
 /// A record identifier, unique across all record kinds in one database.
@@ -272,6 +273,9 @@ pub struct Source {
     pub notes: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub clarifications: Clarifications,
+    /// The secrets, when sealed (then title, provenance and notes are empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -364,6 +368,9 @@ pub struct Person {
     pub notes: String,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub clarifications: Clarifications,
+    /// The secrets, when sealed (then names, birth, origin, description and notes are empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 fn unknown_sex() -> Sex {
@@ -386,6 +393,7 @@ impl Person {
             received_by: None,
             notes: String::new(),
             clarifications: BTreeMap::new(),
+            sealed: None,
         }
     }
 
@@ -397,7 +405,9 @@ impl Person {
             .or(self.names.first())
             .map(|n| n.text.clone())
             .unwrap_or_else(|| {
-                if self.description.is_empty() {
+                if self.sealed.is_some() {
+                    "(sealed)".to_string()
+                } else if self.description.is_empty() {
                     "(unnamed)".to_string()
                 } else {
                     format!("({})", self.description)

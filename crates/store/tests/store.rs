@@ -47,6 +47,7 @@ fn interview(id: &str, consent: ConsentScope) -> Record {
         received_by: None,
         notes: String::new(),
         clarifications: Default::default(),
+        sealed: None,
     })
 }
 

@@ -408,6 +408,7 @@ pub fn generate(
             received_by: None,
             notes: String::new(),
             clarifications: BTreeMap::new(),
+            sealed: None,
         }))?;
         let victims = generator.rng.random_range(1..=4);
         // One testimony names a person once: a second mention is the same record.

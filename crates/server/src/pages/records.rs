@@ -570,6 +570,7 @@ pub(super) async fn create_testimony(
         received_by: Some(principal.user.name.clone()),
         notes: form.notes.trim().to_string(),
         clarifications: Default::default(),
+        sealed: None,
     };
     let actor = principal.user.name.clone();
     let written = blocking(move || {

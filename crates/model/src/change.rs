@@ -71,6 +71,13 @@ pub enum Change {
         person: RecordId,
         reason: String,
     },
+    /// Crypto-shredding: the data key of a person or source is destroyed, so
+    /// its sealed identifying data can never be read again. The record and
+    /// its de-identified facts stay; the journal still verifies.
+    Forget {
+        subject: RecordId,
+        reason: String,
+    },
     /// Marks the start of an import, so the same file is never imported twice.
     Import {
         file_name: String,
@@ -89,6 +96,7 @@ impl Change {
             Change::Custody { evidence, .. } => Some(evidence),
             Change::LinkDecision { persons, .. } => persons.first(),
             Change::Unlink { person, .. } => Some(person),
+            Change::Forget { subject, .. } => Some(subject),
             Change::AddTerm { .. } | Change::Import { .. } => None,
         }
     }
@@ -139,6 +147,9 @@ impl Change {
                 format!("{verdict}: {}: {reason}", persons.join(", "))
             }
             Change::Unlink { person, reason } => format!("unmerge {person}: {reason}"),
+            Change::Forget { subject, reason } => {
+                format!("forget {subject} (data key destroyed): {reason}")
+            }
             Change::Custody {
                 evidence,
                 sha256,
@@ -169,6 +180,10 @@ impl Change {
             Change::Delete { id, reason, .. } => {
                 check_id(None, "id", id)?;
                 require_text(Some(id), "reason", reason)
+            }
+            Change::Forget { subject, reason } => {
+                check_id(None, "subject", subject)?;
+                require_text(Some(subject), "reason", reason)
             }
             Change::SetConsent {
                 source,

@@ -166,6 +166,27 @@ pub(crate) fn apply(
                 .execute(params![source.as_str(), scope.as_str()])?;
             bump(conn, source, existing.revision, meta, Bump::SameContent)
         }
+        Change::Forget { subject, .. } => {
+            let existing = record_meta(conn, subject.as_str())?
+                .filter(|m| matches!(m.kind, RecordKind::Person | RecordKind::Source) && !m.deleted)
+                .ok_or_else(|| {
+                    Invalid::field(
+                        Some(subject),
+                        "subject",
+                        format!("no person or source {subject}"),
+                    )
+                })?;
+            let inserted = conn
+                .prepare_cached("INSERT OR IGNORE INTO forgotten (subject, seq) VALUES (?1, ?2)")?
+                .execute(params![subject.as_str(), meta.seq])?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict {
+                    id: subject.clone(),
+                    message: format!("{subject} was already forgotten"),
+                });
+            }
+            bump(conn, subject, existing.revision, meta, Bump::SameContent)
+        }
         Change::Custody {
             evidence,
             sha256,

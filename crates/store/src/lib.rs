@@ -11,6 +11,7 @@
 mod apply;
 mod check;
 mod files;
+mod keys;
 mod schema;
 mod sqlite;
 mod tree;
@@ -21,8 +22,9 @@ use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 pub use apply::{RecordMeta, Referrer};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
+pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{SqliteStore, SqliteWriter};
+pub use sqlite::{LockState, SqliteStore, SqliteWriter};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +59,18 @@ pub enum StoreError {
     Exists { path: String },
     #[error("{0}")]
     OutOfRange(String),
+    #[error(
+        "the database is encrypted and locked: unlock it (a passphrase in GIROK_PASSPHRASE, on the terminal, or --key-file) to read or write identifying data"
+    )]
+    Locked,
+    #[error("the database is not encrypted")]
+    NotEncrypted,
+    #[error(
+        "only a new database can be encrypted: this one has {entries} journal entries already in plaintext"
+    )]
+    NotEmpty { entries: u64 },
+    #[error(transparent)]
+    Vault(#[from] girok_vault::VaultError),
     #[error("the database is damaged: {0}; run `girok check` for a full report")]
     Corrupt(String),
     #[error(transparent)]

@@ -200,6 +200,24 @@ CREATE TABLE different_person (
 ) WITHOUT ROWID;
 CREATE INDEX different_person_b ON different_person(b);
 "#,
+    r#"
+-- Encryption; both tables stay empty in a plain database. Keys are not
+-- state: they live beside the journal, never in it, so destroying one
+-- erases what it sealed while the journal still verifies.
+CREATE TABLE vault (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    header TEXT NOT NULL
+);
+CREATE TABLE data_key (
+    subject TEXT PRIMARY KEY,
+    wrapped BLOB NOT NULL
+) WITHOUT ROWID;
+-- Persons and sources whose data key was destroyed (`girok forget`).
+CREATE TABLE forgotten (
+    subject TEXT PRIMARY KEY,
+    seq     INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -223,4 +241,5 @@ pub const STATE_TABLES: &[(&str, &str)] = &[
     ("import", "sha256"),
     ("same_person", "a, b"),
     ("different_person", "a, b"),
+    ("forgotten", "subject"),
 ];

@@ -1,18 +1,21 @@
 //! The embedded SQLite store.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use girok_journal::merkle;
 use girok_journal::{Entry, GENESIS, Hash, JournalError, PreparedChange, format_time, leaf_hash};
-use girok_model::{Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
+use girok_model::{Change, Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
+use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
 
 use crate::LinkDecisions;
 use crate::apply::{self, Meta};
+use crate::keys::{self, Lock};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
@@ -38,6 +41,17 @@ pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
     vocabularies: Vocabularies,
+    lock: Lock,
+}
+
+/// Whether a store can read and write identifying data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockState {
+    /// Not encrypted.
+    Plain,
+    /// Encrypted; identifying data can be neither read nor written.
+    Locked,
+    Unlocked,
 }
 
 /// How durable each commit is.
@@ -85,6 +99,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             vocabularies: Vocabularies::default(),
+            lock: Lock::Plain,
         })
     }
 
@@ -135,15 +150,104 @@ impl SqliteStore {
             tx.commit()?;
         }
         let vocabularies = load_vocabularies(&conn)?;
+        let lock = keys::initial_lock(&conn)?;
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
             vocabularies,
+            lock,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    pub fn lock_state(&self) -> LockState {
+        match self.lock {
+            Lock::Plain => LockState::Plain,
+            Lock::Locked => LockState::Locked,
+            Lock::Unlocked(_) => LockState::Unlocked,
+        }
+    }
+
+    /// Makes a new, empty database encrypted: from now on identifying data
+    /// is sealed before it is journaled. A database with entries is refused
+    /// (its journal already holds them in plaintext and is never rewritten).
+    pub fn encrypt(&mut self, unlock: &Unlock, params: KdfParams) -> Result<(), StoreError> {
+        if !matches!(self.lock, Lock::Plain) {
+            return Err(StoreError::Vault(VaultError::BadHeader(
+                "the database is already encrypted".into(),
+            )));
+        }
+        let (head, _) = head_of(&self.conn)?;
+        if head > 0 {
+            return Err(StoreError::NotEmpty { entries: head });
+        }
+        let (vault, header) = Vault::create(unlock, params)?;
+        keys::write_header(&self.conn, &header)?;
+        self.lock = Lock::Unlocked(Arc::new(vault));
+        Ok(())
+    }
+
+    /// Unlocks an encrypted database; a wrong passphrase or key file is refused.
+    pub fn unlock(&mut self, unlock: &Unlock) -> Result<(), StoreError> {
+        let header = keys::header(&self.conn)?.ok_or(StoreError::NotEncrypted)?;
+        self.lock = Lock::Unlocked(Arc::new(Vault::unlock(&header, unlock)?));
+        Ok(())
+    }
+
+    /// Unlocks with a vault another connection to the same database unlocked.
+    pub fn unlock_with(&mut self, vault: Arc<Vault>) -> Result<(), StoreError> {
+        if matches!(self.lock, Lock::Plain) {
+            return Err(StoreError::NotEncrypted);
+        }
+        self.lock = Lock::Unlocked(vault);
+        Ok(())
+    }
+
+    /// Forgets the keys in memory.
+    pub fn lock(&mut self) {
+        if !matches!(self.lock, Lock::Plain) {
+            self.lock = Lock::Locked;
+        }
+    }
+
+    pub fn vault(&self) -> Option<Arc<Vault>> {
+        match &self.lock {
+            Lock::Unlocked(vault) => Some(vault.clone()),
+            _ => None,
+        }
+    }
+
+    /// Key rotation: a new master key, unlocked by `unlock` from now on,
+    /// and every data key rewrapped, in one transaction.
+    pub fn rotate(&mut self, unlock: &Unlock, params: KdfParams) -> Result<u64, StoreError> {
+        let Lock::Unlocked(vault) = &self.lock else {
+            return Err(StoreError::Locked);
+        };
+        let (next, header) = vault.rotate(unlock, params)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let wrapped = keys::all_wrapped(&tx)?;
+        for (subject, key) in &wrapped {
+            keys::replace_wrapped(&tx, subject, &vault.rewrap(&next, subject, key)?)?;
+        }
+        keys::write_header(&tx, &header)?;
+        tx.commit()?;
+        self.lock = Lock::Unlocked(Arc::new(next));
+        Ok(wrapped.len() as u64)
+    }
+
+    /// How many data keys exist and how many subjects were forgotten.
+    pub fn key_counts(&self) -> Result<(u64, u64), StoreError> {
+        let count = |table: &str| -> Result<u64, StoreError> {
+            Ok(self
+                .conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))?)
+        };
+        Ok((count("data_key")?, count("forgotten")?))
     }
 
     /// Journal rows selected by a query with one text parameter, decoded.
@@ -187,12 +291,12 @@ impl SqliteStore {
     /// the write path reads them, and building an index once from sorted data
     /// is far cheaper than maintaining it row by row. Readers keep seeing the
     /// committed database, indexes included, and a failure rolls it all back.
-    fn batch<T, E>(
+    fn transaction<T, E>(
         &mut self,
         actor: &str,
         bulk: bool,
         work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
-    ) -> Result<(T, Committed), E>
+    ) -> Result<(T, Committed, bool), E>
     where
         E: From<StoreError>,
     {
@@ -213,6 +317,8 @@ impl SqliteStore {
         };
         let mut writer = SqliteWriter {
             tx,
+            lock: self.lock.clone(),
+            destroyed_keys: false,
             vocabularies: self.vocabularies.clone(),
             actor,
             seq,
@@ -230,8 +336,30 @@ impl SqliteStore {
             last: writer.first.map(|_| writer.seq),
             changes: writer.changes,
         };
+        let destroyed_keys = writer.destroyed_keys;
         writer.tx.commit().map_err(StoreError::from)?;
         self.vocabularies = writer.vocabularies;
+        Ok((value, committed, destroyed_keys))
+    }
+
+    /// [`Self::transaction`], then resets the write-ahead log if a data key
+    /// was destroyed.
+    fn batch<T, E>(
+        &mut self,
+        actor: &str,
+        bulk: bool,
+        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+    ) -> Result<(T, Committed), E>
+    where
+        E: From<StoreError>,
+    {
+        let (value, committed, destroyed_keys) = self.transaction(actor, bulk, work)?;
+        if destroyed_keys {
+            // The deleted key's page may linger in the write-ahead log until it is reset.
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+                .map_err(StoreError::from)?;
+        }
         Ok((value, committed))
     }
 
@@ -257,6 +385,8 @@ fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError
         Durability::Full => {
             conn.pragma_update(None, "journal_mode", "WAL")?;
             conn.pragma_update(None, "synchronous", "FULL")?;
+            // Deleted content (a destroyed data key) is overwritten, not just unlinked.
+            conn.pragma_update(None, "secure_delete", "ON")?;
         }
         Durability::Scratch => {
             conn.pragma_update(None, "journal_mode", "OFF")?;
@@ -334,6 +464,9 @@ fn head_of(conn: &Connection) -> Result<(u64, Hash), StoreError> {
 /// The transaction of one batch.
 pub struct SqliteWriter<'a> {
     tx: Transaction<'a>,
+    lock: Lock,
+    /// Whether this batch destroyed a data key (`forget`).
+    destroyed_keys: bool,
     vocabularies: Vocabularies,
     actor: &'a str,
     seq: u64,
@@ -345,6 +478,7 @@ pub struct SqliteWriter<'a> {
 
 impl ChangeSink for SqliteWriter<'_> {
     fn apply_prepared(&mut self, prepared: PreparedChange) -> Result<u64, StoreError> {
+        let prepared = keys::seal(&self.tx, &self.lock, &self.vocabularies, prepared)?;
         let change = prepared.change();
         change.validate(&self.vocabularies)?;
         let seq = self.seq + 1;
@@ -361,6 +495,10 @@ impl ChangeSink for SqliteWriter<'_> {
             .prepare_cached("INSERT INTO journal (seq, time, actor, subject, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![seq, time, self.actor, change.subject().map(RecordId::as_str), bytes, hash.as_slice()])?;
         self.tree.append(&self.tx, seq, hash)?;
+        if let Change::Forget { subject, .. } = change {
+            keys::destroy(&self.tx, subject)?;
+            self.destroyed_keys = true;
+        }
         self.seq = seq;
         self.prev = hash;
         self.first.get_or_insert(seq);
@@ -414,6 +552,7 @@ impl Store for SqliteStore {
                 meta.kind
             ))
         })?;
+        let record = keys::reveal(&self.conn, &self.lock, record)?;
         Ok(Some(Stored { record, meta }))
     }
 
@@ -448,8 +587,9 @@ impl Store for SqliteStore {
         )?;
         rows.map(|row| {
             let (id, seq, bytes, meta) = row?;
+            let record = apply::decode(&self.conn, &id, seq, &bytes)?;
             Ok(Stored {
-                record: apply::decode(&self.conn, &id, seq, &bytes)?,
+                record: keys::reveal(&self.conn, &self.lock, record)?,
                 meta,
             })
         })
@@ -481,7 +621,8 @@ impl Store for SqliteStore {
                     .get_ref(2)?
                     .as_blob()
                     .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: {e}")))?;
-                visit(apply::decode(&self.conn, &id, row.get(1)?, bytes)?)?;
+                let record = apply::decode(&self.conn, &id, row.get(1)?, bytes)?;
+                visit(keys::reveal(&self.conn, &self.lock, record)?)?;
             }
         }
         Ok(())

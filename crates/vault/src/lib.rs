@@ -452,7 +452,16 @@ mod tests {
         // a Hangul name shares one with its romanization.
         assert_eq!(old.blind_name("김은주"), next.blind_name("김은주"));
         let hangul = old.blind_name("김은주");
-        assert!(next.blind_name("Kim Eun-joo").iter().any(|i| hangul.contains(i)));
-        assert!(!next.blind_name("Kang Gyu-ri").iter().any(|i| hangul.contains(i)));
+        assert!(
+            next.blind_name("Kim Eun-joo")
+                .iter()
+                .any(|i| hangul.contains(i))
+        );
+        assert!(
+            !next
+                .blind_name("Kang Gyu-ri")
+                .iter()
+                .any(|i| hangul.contains(i))
+        );
     }
 }

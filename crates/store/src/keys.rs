@@ -1,0 +1,191 @@
+//! Encryption in the store: the vault header and the wrapped data keys,
+//! sealing on the write path and opening on the read path.
+//!
+//! In an encrypted database every person's and source's identifying fields
+//! are sealed before the change is journaled, so neither the journal nor
+//! the state tables ever hold them in plaintext. Reading opens them when
+//! the store is unlocked; locked, records come back with their envelope
+//! and nothing identifying.
+
+use std::sync::Arc;
+
+use girok_journal::PreparedChange;
+use girok_model::{Change, Invalid, Record, RecordId, Secrets, Vocabularies};
+use girok_vault::{DataKey, Header, Vault};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::StoreError;
+
+/// Whether identifying data can be sealed and opened.
+#[derive(Clone, Debug)]
+pub(crate) enum Lock {
+    /// Not an encrypted database: records are stored as written.
+    Plain,
+    /// Encrypted, and no key in memory.
+    Locked,
+    Unlocked(Arc<Vault>),
+}
+
+pub(crate) fn header(conn: &Connection) -> Result<Option<Header>, StoreError> {
+    let text: Option<String> = conn
+        .query_row("SELECT header FROM vault WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    text.map(|text| {
+        serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("the key header does not parse: {e}")))
+    })
+    .transpose()
+}
+
+pub(crate) fn write_header(conn: &Connection, header: &Header) -> Result<(), StoreError> {
+    let text = serde_json::to_string(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    conn.execute(
+        "INSERT INTO vault (id, header) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET header = excluded.header",
+        [text],
+    )?;
+    Ok(())
+}
+
+/// The lock state a database starts in.
+pub(crate) fn initial_lock(conn: &Connection) -> Result<Lock, StoreError> {
+    Ok(if header(conn)?.is_some() {
+        Lock::Locked
+    } else {
+        Lock::Plain
+    })
+}
+
+fn wrapped_key(conn: &Connection, subject: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT wrapped FROM data_key WHERE subject = ?1")?
+        .query_row([subject.as_str()], |r| r.get(0))
+        .optional()?)
+}
+
+fn is_forgotten(conn: &Connection, subject: &RecordId) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM forgotten WHERE subject = ?1")?
+        .exists([subject.as_str()])?)
+}
+
+/// Every wrapped data key, for rotation.
+pub(crate) fn all_wrapped(conn: &Connection) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError> {
+    let mut statement = conn.prepare("SELECT subject, wrapped FROM data_key")?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            RecordId::new(r.get::<_, String>(0)?),
+            r.get::<_, Vec<u8>>(1)?,
+        ))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(crate) fn replace_wrapped(
+    conn: &Connection,
+    subject: &RecordId,
+    wrapped: &[u8],
+) -> Result<(), StoreError> {
+    conn.prepare_cached("UPDATE data_key SET wrapped = ?2 WHERE subject = ?1")?
+        .execute(params![subject.as_str(), wrapped])?;
+    Ok(())
+}
+
+/// Destroys a data key. The connection deletes securely (pages are zeroed),
+/// and the caller checkpoints the write-ahead log after the commit.
+pub(crate) fn destroy(conn: &Connection, subject: &RecordId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM data_key WHERE subject = ?1")?
+        .execute([subject.as_str()])?;
+    Ok(())
+}
+
+/// Seals the identifying fields of a record a change writes. Returns the
+/// change unchanged when there is nothing to seal.
+pub(crate) fn seal(
+    conn: &Connection,
+    lock: &Lock,
+    vocabularies: &Vocabularies,
+    prepared: PreparedChange,
+) -> Result<PreparedChange, StoreError> {
+    let (Change::Create { record } | Change::Update { record, .. }) = prepared.change() else {
+        return Ok(prepared);
+    };
+    if !record.has_secrets() {
+        return Ok(prepared);
+    }
+    let id = record.id().clone();
+    let mut bare = record.clone();
+    let secrets = bare.take_secrets().unwrap_or_default();
+    let plaintext = secrets != Secrets::default();
+    let vault = match lock {
+        Lock::Plain if record.sealed().is_some() => {
+            return Err(Invalid::field(
+                Some(&id),
+                "sealed",
+                "this database is not encrypted; a record cannot carry sealed data",
+            )
+            .into());
+        }
+        Lock::Plain => return Ok(prepared),
+        // Nothing identifying to seal (an envelope written earlier is kept as it is).
+        _ if !plaintext => return Ok(prepared),
+        _ if record.sealed().is_some() => {
+            return Err(Invalid::field(
+                Some(&id),
+                "sealed",
+                "this record's identifying data is sealed and was read while the database was locked; \
+                 read it again unlocked to change names, birth, origin or notes",
+            )
+            .into());
+        }
+        Lock::Locked => return Err(StoreError::Locked),
+        Lock::Unlocked(vault) => vault,
+    };
+    if is_forgotten(conn, &id)? {
+        return Err(Invalid::field(
+            Some(&id),
+            "sealed",
+            format!("{id} was forgotten: its identifying data cannot be written again; record a new person or source"),
+        )
+        .into());
+    }
+    let key = match wrapped_key(conn, &id)? {
+        Some(wrapped) => vault.unwrap_data_key(&id, &wrapped)?,
+        None => {
+            let (key, wrapped) = vault.new_data_key(&id)?;
+            conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
+                .execute(params![id.as_str(), wrapped])?;
+            key
+        }
+    };
+    let mut sealed = record.clone();
+    vault.seal(&mut sealed, &key)?;
+    let change = match prepared.change() {
+        Change::Update { base_revision, .. } => Change::Update {
+            record: sealed,
+            base_revision: *base_revision,
+        },
+        _ => Change::Create { record: sealed },
+    };
+    Ok(PreparedChange::new(change, vocabularies)?)
+}
+
+/// Opens a sealed record when the store is unlocked and its key exists;
+/// otherwise returns it sealed.
+pub(crate) fn reveal(
+    conn: &Connection,
+    lock: &Lock,
+    mut record: Record,
+) -> Result<Record, StoreError> {
+    let Lock::Unlocked(vault) = lock else {
+        return Ok(record);
+    };
+    if record.sealed().is_none() {
+        return Ok(record);
+    }
+    let id = record.id().clone();
+    if let Some(wrapped) = wrapped_key(conn, &id)? {
+        let key: DataKey = vault.unwrap_data_key(&id, &wrapped)?;
+        girok_vault::open(&mut record, &key)?;
+    }
+    Ok(record)
+}

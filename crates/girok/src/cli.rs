@@ -22,6 +22,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "GIROK_ACTOR")]
     pub actor: Option<String>,
 
+    /// Key file that unlocks an encrypted database (else GIROK_PASSPHRASE,
+    /// else a prompt on the terminal; without either it stays locked).
+    #[arg(long, global = true, env = "GIROK_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -29,7 +34,30 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty database in --data.
-    Init,
+    Init {
+        /// Seal identifying data before it is journaled, under a passphrase
+        /// (GIROK_PASSPHRASE or typed twice) or --key-file (created if absent).
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Check the passphrase or key file of an encrypted database and report its keys.
+    Unlock,
+    /// Key rotation: a new master key for a new passphrase (GIROK_NEW_PASSPHRASE
+    /// or typed twice) or --new-key-file; every data key is rewrapped.
+    Rekey {
+        #[arg(long)]
+        new_key_file: Option<PathBuf>,
+    },
+    /// Crypto-shredding: destroy the data key of a person or source. Its
+    /// identifying data becomes unreadable for good; statistics keep its
+    /// de-identified facts and the journal still verifies.
+    Forget {
+        /// The person or source.
+        id: String,
+        /// Why (recorded in the journal).
+        #[arg(long)]
+        reason: String,
+    },
     /// Create a demo database from the UN testimonies of 20 May 2025, report
     /// on it, and start the web application on it with demo users.
     Demo {

@@ -4,6 +4,7 @@
 mod cli;
 mod estimate;
 mod integrity;
+mod keys;
 mod linking;
 mod report;
 mod tables;
@@ -76,7 +77,16 @@ fn actor(cli_actor: &Option<String>) -> String {
         .unwrap_or_else(|| "girok-cli".to_string())
 }
 
-fn open(data: &Path) -> Result<SqliteStore> {
+/// Opens the database, unlocking it if it is encrypted and a secret is at hand.
+fn open(data: &Path, key_file: Option<&Path>) -> Result<SqliteStore> {
+    let mut store = open_locked(data)?;
+    keys::unlock(&mut store, key_file)?;
+    Ok(store)
+}
+
+/// Opens the database without asking for a secret: for commands that read
+/// nothing identifying (checks, proofs, checkpoints).
+fn open_locked(data: &Path) -> Result<SqliteStore> {
     Ok(SqliteStore::open(&database(data))?)
 }
 
@@ -94,12 +104,21 @@ fn bar(length: u64, unit: &str) -> ProgressBar {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let actor = actor(&cli.actor);
+    let key_file = cli.key_file.clone();
+    let key_file = key_file.as_deref();
     match cli.command {
-        Command::Init => {
+        Command::Init { encrypt } => {
             let path = database(&cli.data);
-            SqliteStore::create(&path)?;
+            let mut store = SqliteStore::create(&path)?;
+            if encrypt {
+                keys::encrypt_new(&mut store, key_file)?;
+            }
             let key = integrity::create_key(&cli.data)?;
-            println!("Created an empty Girok database at {}", path.display());
+            println!(
+                "Created an empty{} Girok database at {}",
+                if encrypt { " encrypted" } else { "" },
+                path.display()
+            );
             println!("Checkpoint verifier key (give it to partners who keep checkpoints): {key}");
         }
         Command::Demo {
@@ -112,12 +131,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(verified);
             }
             web::demo_users(&dir)?;
-            web::serve(&dir, addr)?;
+            web::serve(&dir, None, addr)?;
         }
-        Command::Serve { addr } => web::serve(&cli.data, addr)?,
+        Command::Serve { addr } => web::serve(&cli.data, key_file, addr)?,
+        Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
+        Command::Rekey { new_key_file } => {
+            keys::rekey(&mut open(&cli.data, key_file)?, new_key_file.as_deref())?
+        }
+        Command::Forget { id, reason } => {
+            let mut store = open(&cli.data, key_file)?;
+            keys::forget(&mut store, &actor, &id, &reason)?;
+            announce_checkpoint(&mut store, &cli.data)?;
+        }
         Command::User { action } => web::user(&cli.data, action)?,
         Command::Import { files } => {
-            let mut store = open(&cli.data)?;
+            let mut store = open(&cli.data, key_file)?;
             import(&mut store, &actor, &files)?;
             announce_checkpoint(&mut store, &cli.data)?;
         }
@@ -126,7 +154,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             korean_headers,
         } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             let (unit, format) = match format {
                 ExportFormat::Json => ("records", Some(Format::Json)),
                 ExportFormat::Jsonl => ("records", Some(Format::JsonLines)),
@@ -143,7 +171,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             offset,
         } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             let kind = record_kind(kind);
             let total = store.count(kind)?;
             let page = store.list(kind, offset, limit)?;
@@ -162,7 +190,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Show { id } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             let Some(stored) = store.get(&RecordId::new(&id))? else {
                 bail!("no record with id {id}; `girok list` shows what exists");
             };
@@ -191,7 +219,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::History { id } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             let rows = store.history(&RecordId::new(&id))?;
             if rows.is_empty() {
                 bail!("the journal has no entry about {id}");
@@ -216,7 +244,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_cell,
             format,
         } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             tables::stats(
                 &store,
                 &tables::Request {
@@ -245,7 +273,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&open(&cli.data)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&cli.data, key_file)?, &cli.data, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -271,7 +299,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_cell,
             no_estimate,
         } => {
-            let store = open(&cli.data)?;
+            let store = open(&cli.data, key_file)?;
             report::write(
                 &store,
                 &cli.data,
@@ -282,7 +310,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
         }
         Command::Check => {
-            let store = open(&cli.data)?;
+            let store = open_locked(&cli.data)?;
             let report = check(&store)?;
             return Ok(if report.is_clean() {
                 ExitCode::SUCCESS
@@ -299,7 +327,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sensitive,
             id,
         } => {
-            let mut store = open(&cli.data)?;
+            let mut store = open(&cli.data, key_file)?;
             let intake = integrity::Intake {
                 source,
                 captured: captured_at,
@@ -315,14 +343,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             announce_checkpoint(&mut store, &cli.data)?;
         }
-        Command::Custody { sha256 } => integrity::print_custody(&open(&cli.data)?, &sha256)?,
+        Command::Custody { sha256 } => integrity::print_custody(&open_locked(&cli.data)?, &sha256)?,
         Command::ExportEvidence {
             sha256,
             out,
             recipient,
             note,
         } => {
-            let mut store = open(&cli.data)?;
+            let mut store = open(&cli.data, key_file)?;
             let size = integrity::export_evidence(
                 &mut store, &cli.data, &actor, &sha256, &out, recipient, note,
             )?;
@@ -334,7 +362,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Key => println!("{}", integrity::verifier(&cli.data)?),
         Command::Checkpoint => {
-            let mut store = open(&cli.data)?;
+            let mut store = open_locked(&cli.data)?;
             print!("{}", integrity::checkpoint(&mut store, &cli.data)?.1);
         }
         Command::Prove {
@@ -342,7 +370,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             with_files_for,
         } => {
-            let mut store = open(&cli.data)?;
+            let mut store = open_locked(&cli.data)?;
             let summary =
                 integrity::prove(&mut store, &cli.data, &actor, &record, &out, with_files_for)?;
             println!(
@@ -362,7 +390,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             });
         }
         Command::Verify { against, key } => {
-            let store = open(&cli.data)?;
+            let store = open_locked(&cli.data)?;
             let clean = integrity::verify(&store, &cli.data, against.as_deref(), key.as_deref())?;
             return Ok(if clean {
                 ExitCode::SUCCESS
@@ -371,7 +399,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             });
         }
         Command::Tree { entry } => {
-            let store = open(&cli.data)?;
+            let store = open_locked(&cli.data)?;
             let (size, root) = store.tree_head()?;
             println!("tree size {size}\nroot {}", hex_prefix(&root));
             if let Some(seq) = entry {
@@ -400,7 +428,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             widen,
             reason,
         } => {
-            let mut store = open(&cli.data)?;
+            let mut store = open(&cli.data, key_file)?;
             let scope = match scope {
                 ScopeArg::Internal => ConsentScope::Internal,
                 ScopeArg::Partners => ConsentScope::Partners,
@@ -421,7 +449,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Link {
             link_probability,
             limit,
-        } => linking::link(&open(&cli.data)?, &cli.data, link_probability, limit)?,
+        } => linking::link(
+            &open(&cli.data, key_file)?,
+            &cli.data,
+            link_probability,
+            limit,
+        )?,
         Command::Review {
             show,
             confirm,
@@ -439,7 +472,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (_, _, _, _, Some(person)) => linking::Review::Unmerge(person),
                 _ => linking::Review::List,
             };
-            let mut store = open(&cli.data)?;
+            let mut store = open(&cli.data, key_file)?;
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
             linking::review(&mut store, &cli.data, &actor, action, &reason)?;
             if writes {
@@ -649,7 +682,7 @@ fn terms(
         class,
     }) = action
     {
-        let mut store = open(data)?;
+        let mut store = open_locked(data)?;
         let term = Term {
             key: key.clone(),
             en,

@@ -6,10 +6,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use girok_server::access::{AccessStore, Role};
+use girok_store::LockState;
 
 use crate::cli::UserAction;
 
-pub fn serve(data: &Path, addr: SocketAddr) -> Result<()> {
+pub fn serve(data: &Path, key_file: Option<&Path>, addr: SocketAddr) -> Result<()> {
     if !data.join("girok.sqlite").exists() {
         bail!(
             "no Girok database in {}; create one with `girok init` (or try `girok demo`)",
@@ -17,6 +18,17 @@ pub fn serve(data: &Path, addr: SocketAddr) -> Result<()> {
         );
     }
     let app = girok_server::App::open(data)?;
+    if app.lock_state() == LockState::Locked {
+        match crate::keys::secret_at_hand(key_file)? {
+            Some(secret) => {
+                app.unlock(&secret)?;
+                println!("The encrypted database is unlocked.");
+            }
+            None => println!(
+                "The encrypted database is locked: identifying data can be neither read nor written until it is unlocked."
+            ),
+        }
+    }
     let runtime = tokio::runtime::Runtime::new().context("cannot start the server's runtime")?;
     println!(
         "Serving {} at http://{addr}/ (Ctrl-C stops)",

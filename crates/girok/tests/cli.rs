@@ -991,3 +991,101 @@ fn reports_are_self_contained_html_with_charts_and_methodology() {
     let public = std::fs::read_to_string(&report).expect("report");
     assert!(public.contains("suppressed · 비공개") && public.contains("Disclosure control"));
 }
+
+/// `girok` with a passphrase in the environment (or none) and no terminal.
+fn girok_with(data: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_girok"));
+    command
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("GIROK_ACTOR", "tester")
+        .env_remove("GIROK_PASSPHRASE")
+        .stdin(Stdio::null());
+    if let Some(passphrase) = passphrase {
+        command.env("GIROK_PASSPHRASE", passphrase);
+    }
+    command.output().expect("run girok")
+}
+
+#[test]
+fn an_encrypted_database_unlocks_rotates_and_forgets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let secret = Some("correct horse battery staple");
+    let run = |passphrase: Option<&str>, args: &[&str]| {
+        let output = girok_with(&data, passphrase, args);
+        (output.status.success(), text(&output))
+    };
+    let (done, out) = run(secret, &["init", "--encrypt"]);
+    assert!(done && out.contains("encrypted"), "{out}");
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, CSV_EN).expect("csv");
+    let (done, out) = run(secret, &["import", csv.to_str().expect("path")]);
+    assert!(done, "{out}");
+    let (_, shown) = run(secret, &["show", "p1"]);
+    assert!(shown.contains("김은주"), "{shown}");
+
+    // No plaintext name anywhere in the database files.
+    for file in ["girok.sqlite", "girok.sqlite-wal"] {
+        if let Ok(bytes) = std::fs::read(data.join(file)) {
+            assert!(
+                !bytes
+                    .windows("김은주".len())
+                    .any(|w| w == "김은주".as_bytes()),
+                "{file} holds a name"
+            );
+        }
+    }
+    // Locked (no secret at hand): the record is there, its names are not.
+    let (done, locked) = run(None, &["show", "p1"]);
+    assert!(
+        done && !locked.contains("김은주") && locked.contains("sealed"),
+        "{locked}"
+    );
+    // A wrong passphrase is refused by name; writing identifying data while locked is refused.
+    let (done, wrong) = run(Some("not the passphrase at all"), &["unlock"]);
+    assert!(!done && wrong.contains("wrong passphrase"), "{wrong}");
+    let more = dir.path().join("more.csv");
+    std::fs::write(
+        &more,
+        "source_id,source_title,consent,victim_id,victim_names,act_type\ns9,Another,internal,p9,이영수,arrest\n",
+    )
+    .expect("csv");
+    let (done, refused) = run(None, &["import", more.to_str().expect("path")]);
+    assert!(!done && refused.contains("locked"), "{refused}");
+    let (done, out) = run(secret, &["unlock"]);
+    assert!(done && out.contains("data keys"), "{out}");
+
+    // Rotation: the new passphrase opens it, the old one no longer does.
+    let output = {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_girok"));
+        command
+            .arg("--data")
+            .arg(&data)
+            .args(["rekey"])
+            .env("GIROK_PASSPHRASE", "correct horse battery staple")
+            .env("GIROK_NEW_PASSPHRASE", "a brand new long passphrase")
+            .stdin(Stdio::null());
+        command.output().expect("rekey")
+    };
+    assert!(output.status.success(), "{}", text(&output));
+    let (done, _) = run(secret, &["unlock"]);
+    assert!(!done);
+    let renewed = Some("a brand new long passphrase");
+    let (_, shown) = run(renewed, &["show", "p1"]);
+    assert!(shown.contains("김은주"), "{shown}");
+
+    // Forgetting: unreadable even unlocked; statistics and verification unaffected.
+    let (done, out) = run(renewed, &["forget", "p1", "--reason", "the witness asked"]);
+    assert!(done, "{out}");
+    let (_, shown) = run(renewed, &["show", "p1"]);
+    assert!(
+        !shown.contains("김은주") && shown.contains("sealed"),
+        "{shown}"
+    );
+    let (done, stats) = run(renewed, &["stats", "--by", "act-type"]);
+    assert!(done && stats.contains("Arrest"), "{stats}");
+    let (done, verified) = run(None, &["verify"]);
+    assert!(done && verified.contains("VERIFIED"), "{verified}");
+}

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use girok_store::{SqliteStore, StoreError};
+use girok_store::{LockState, SqliteStore, StoreError, Unlock};
 
 use crate::access::{AccessError, AccessStore, LoginLimiter};
 
@@ -98,6 +98,42 @@ impl App {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&mut store)
+    }
+
+    /// Whether identifying data can be read.
+    pub fn lock_state(&self) -> LockState {
+        self.write(|store| store.lock_state())
+    }
+
+    /// Unlocks an encrypted database for every connection (one key derivation).
+    pub fn unlock(&self, unlock: &Unlock) -> Result<(), ServerError> {
+        let vault = self.write(|store| {
+            store.unlock(unlock)?;
+            Ok::<_, StoreError>(store.vault())
+        })?;
+        if let Some(vault) = vault {
+            for reader in &self.readers {
+                reader
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .unlock_with(vault.clone())?;
+            }
+        }
+        // The name index was built from what a locked store could read.
+        self.names.invalidate();
+        Ok(())
+    }
+
+    /// Drops the keys from memory: identifying data cannot be read until unlocked again.
+    pub fn lock(&self) {
+        self.write(SqliteStore::lock);
+        for reader in &self.readers {
+            reader
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .lock();
+        }
+        self.names.invalidate();
     }
 
     pub fn with_access<T>(&self, work: impl FnOnce(&AccessStore) -> T) -> T {

@@ -35,6 +35,14 @@ fn keys_of(text: &str) -> Vec<u64> {
 }
 
 impl NameIndex {
+    /// Forgets the index, so the next search rebuilds it (after unlocking or locking).
+    pub fn invalidate(&self) {
+        *self
+            .built
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+
     fn entries(&self, store: &SqliteStore) -> Result<Arc<Built>, StoreError> {
         let (head, _) = store.head()?;
         let mut built = self

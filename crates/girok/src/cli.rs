@@ -99,6 +99,14 @@ pub enum Command {
         /// Korean column headers in CSV.
         #[arg(long)]
         korean_headers: bool,
+        /// Who the export is for: partners and public exports hold only what
+        /// consent allows, pseudonymised (stable per audience), with dates as
+        /// years, places as provinces and rare acts generalised or withheld.
+        #[arg(long, value_enum, default_value_t = AudienceArg::Internal)]
+        audience: AudienceArg,
+        /// Smallest group of alike acts published (partners and public).
+        #[arg(long, default_value_t = 5)]
+        min_cell: u64,
     },
     /// List records of one kind.
     List {

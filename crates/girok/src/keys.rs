@@ -65,22 +65,41 @@ pub fn unlock(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
+/// Creates a file of 256 random bits that only its owner can read.
+fn create_random_key(path: &Path) -> Result<()> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    getrandom::fill(bytes.as_mut())
+        .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the key file {}", path.display()))?;
+    file.write_all(bytes.as_ref())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// The key of pseudonyms in partners and public exports (`DIR/pseudonym.key`,
+/// created on first use). Keep it: with another key the same person gets
+/// another pseudonym, and partners can no longer follow records across exports.
+pub fn pseudonym_key(data: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    let path = data.join("pseudonym.key");
+    if !path.exists() {
+        create_random_key(&path)?;
+    }
+    Ok(zeroize::Zeroizing::new(std::fs::read(&path).with_context(
+        || format!("cannot read {}", path.display()),
+    )?))
+}
+
 /// A new secret: the key file (created with 256 random bits if it does not
 /// exist), else `variable`, else a passphrase typed twice.
 fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {
     if let Some(path) = key_file {
         if !path.exists() {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes)
-                .map_err(|e| anyhow::anyhow!("the operating system's random source failed: {e}"))?;
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .with_context(|| format!("cannot create the key file {}", path.display()))?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
+            create_random_key(path)?;
             println!(
                 "Created the key file {} (keep a copy away from this machine: without it the data cannot be read)",
                 path.display()

@@ -153,18 +153,51 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             out,
             korean_headers,
+            audience,
+            min_cell,
         } => {
-            let store = open(&cli.data, key_file)?;
+            let audience = girok_tabulate::Audience::from(audience);
             let (unit, format) = match format {
                 ExportFormat::Json => ("records", Some(Format::Json)),
                 ExportFormat::Jsonl => ("records", Some(Format::JsonLines)),
                 ExportFormat::Csv => ("rows", Some(Format::Csv)),
                 ExportFormat::ResolvedPersons => ("persons", None),
             };
-            write_output(out.as_deref(), unit, |sink| match format {
-                Some(format) => export(&store, format, sink, korean_headers),
-                None => linking::export_resolved(&store, sink),
-            })?;
+            if audience == girok_tabulate::Audience::Internal {
+                let store = open(&cli.data, key_file)?;
+                write_output(out.as_deref(), unit, |sink| match format {
+                    Some(format) => export(&store, format, sink, korean_headers),
+                    None => linking::export_resolved(&store, sink),
+                })?;
+            } else {
+                let Some(format) = format else {
+                    bail!(
+                        "resolved persons are an internal export; use --format json, jsonl or csv"
+                    );
+                };
+                // Nothing identifying is exported, so the database stays locked.
+                let store = open_locked(&cli.data)?;
+                let key = keys::pseudonym_key(&cli.data)?;
+                write_output(out.as_deref(), unit, |sink| {
+                    let mut writer = girok_interchange::writer(format, sink, korean_headers);
+                    let summary =
+                        girok_share::export(&store, audience, &key, min_cell, &mut |record| {
+                            writer.write(&record).map_err(|source| StoreError::Io {
+                                context: "cannot write the export".into(),
+                                source,
+                            })
+                        })?;
+                    eprintln!(
+                        "For {}: {} acts had no source whose consent allows it; {} rare acts generalised \
+                         (no place, the decade), {} withheld (fewer than {min_cell} alike).",
+                        audience.name(),
+                        summary.without_consent,
+                        summary.generalised,
+                        summary.withheld
+                    );
+                    writer.finish().context("cannot write the export")
+                })?;
+            }
         }
         Command::List {
             kind,

@@ -105,6 +105,50 @@ fn the_demo_builds_a_database_that_checks_clean() {
     );
     let persons = ok(&demo, &["list", "persons"]);
     assert!(persons.contains("강규리"), "{persons}");
+
+    // A public export of it: pseudonymised, no name, a private pseudonym key.
+    let public = ok(
+        &demo,
+        &[
+            "export",
+            "--audience",
+            "public",
+            "--min-cell",
+            "1",
+            "--format",
+            "jsonl",
+        ],
+    );
+    assert!(public.contains("\"type\":\"act\""), "{public}");
+    for name in ["김은주", "Kim Eun-joo", "Kang Gyu-ri", "강규리", "p-un-kim"] {
+        assert!(!public.contains(name), "{name} in {public}");
+    }
+    let mode = std::fs::metadata(demo.join("pseudonym.key"))
+        .expect("key")
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    let again = ok(
+        &demo,
+        &[
+            "export",
+            "--audience",
+            "public",
+            "--min-cell",
+            "1",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let strip = |out: &str| {
+        out.lines()
+            .filter(|l| l.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&public), strip(&again), "pseudonyms are stable");
 }
 
 #[test]

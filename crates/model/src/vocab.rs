@@ -287,6 +287,21 @@ impl Vocabulary {
         self.by_key.get(key).map(|&i| &self.terms[i])
     }
 
+    /// The key and its broader terms, narrowest first (a county, its
+    /// province, the country). A cycle in added terms ends the chain.
+    pub fn ancestry(&self, key: &str) -> Vec<String> {
+        let mut chain: Vec<String> = Vec::new();
+        let mut next = Some(key.to_string());
+        while let Some(key) = next {
+            if chain.contains(&key) || chain.len() > 16 {
+                break;
+            }
+            next = self.get(&key).and_then(|term| term.parent.clone());
+            chain.push(key);
+        }
+        chain
+    }
+
     /// Finds the term a text names: its key, a label, or any listed spelling.
     pub fn resolve(&self, text: &str) -> Result<&Term, TermError> {
         if let Some(term) = self.get(text) {

@@ -300,15 +300,8 @@ fn capitalised(text: &str) -> String {
 /// The act's place and its enclosing places, innermost first, up to the
 /// country. Empty when the place is unknown.
 pub(crate) fn place_chain(fact: &ActFact, vocabularies: &Vocabularies) -> Vec<String> {
-    let places = vocabularies.get(VocabKind::Place);
-    let mut chain = Vec::new();
-    let mut next = fact.place.clone();
-    while let Some(key) = next {
-        if chain.contains(&key) || chain.len() > 16 {
-            break; // a cycle in added terms must not hang a table
-        }
-        next = places.get(&key).and_then(|term| term.parent.clone());
-        chain.push(key);
-    }
-    chain
+    fact.place
+        .as_deref()
+        .map(|place| vocabularies.get(VocabKind::Place).ancestry(place))
+        .unwrap_or_default()
 }

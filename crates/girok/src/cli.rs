@@ -48,6 +48,20 @@ pub enum Command {
         #[arg(long)]
         new_key_file: Option<PathBuf>,
     },
+    /// Write the whole data directory (database, users, keys, evidence files)
+    /// to one encrypted file, under a passphrase (GIROK_PASSPHRASE or typed
+    /// twice) or --key-file.
+    Backup {
+        /// The backup file to create.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Restore a backup into --data (which must not exist), after checking
+    /// that it authenticates and that its journal verifies.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+    },
     /// Crypto-shredding: destroy the data key of a person or source. Its
     /// identifying data becomes unreadable for good; statistics keep its
     /// de-identified facts and the journal still verifies.

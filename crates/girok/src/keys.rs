@@ -96,7 +96,7 @@ pub fn pseudonym_key(data: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
 
 /// A new secret: the key file (created with 256 random bits if it does not
 /// exist), else `variable`, else a passphrase typed twice.
-fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {
+pub fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {
     if let Some(path) = key_file {
         if !path.exists() {
             create_random_key(path)?;

@@ -1,6 +1,7 @@
 //! `girok`: the command line. Parses arguments, opens the store, and turns
 //! every failure into a message for a person; all real work lives in the crates.
 
+mod backup;
 mod cli;
 mod estimate;
 mod integrity;
@@ -137,6 +138,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
         Command::Rekey { new_key_file } => {
             keys::rekey(&mut open(&cli.data, key_file)?, new_key_file.as_deref())?
+        }
+        Command::Backup { out } => backup::backup(&cli.data, &out, key_file)?,
+        Command::Restore { file } => {
+            if !backup::restore(&file, &cli.data, key_file)? {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Forget { id, reason } => {
             let mut store = open(&cli.data, key_file)?;

@@ -1133,3 +1133,66 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     let (done, verified) = run(None, &["verify"]);
     assert!(done && verified.contains("VERIFIED"), "{verified}");
 }
+
+#[test]
+fn backups_are_encrypted_and_a_restore_verifies_before_it_accepts() {
+    let fixture = Fixture::new();
+    let csv = fixture.file("rows.csv", CSV_EN);
+    ok(&fixture.data(), &["import", &csv]);
+    let backup = fixture.dir.path().join("girok.backup");
+    let secret = Some("a backup passphrase here");
+    let output = girok_with(
+        &fixture.data(),
+        secret,
+        &["backup", "--out", backup.to_str().expect("path")],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    let bytes = std::fs::read(&backup).expect("backup");
+    assert!(
+        !bytes
+            .windows("김은주".len())
+            .any(|w| w == "김은주".as_bytes()),
+        "the backup holds a name in plaintext"
+    );
+
+    let restored = fixture.dir.path().join("restored");
+    let wrong = girok_with(
+        &restored,
+        Some("not the right passphrase"),
+        &["restore", backup.to_str().expect("path")],
+    );
+    assert!(
+        !wrong.status.success() && text(&wrong).contains("authenticate"),
+        "{}",
+        text(&wrong)
+    );
+    assert!(!restored.exists(), "a failed restore leaves nothing");
+
+    let mut damaged = bytes.clone();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x10;
+    let damaged_path = fixture.dir.path().join("damaged.backup");
+    std::fs::write(&damaged_path, damaged).expect("write");
+    let refused = girok_with(
+        &restored,
+        secret,
+        &["restore", damaged_path.to_str().expect("path")],
+    );
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(!restored.exists(), "a failed restore leaves nothing");
+
+    let output = girok_with(
+        &restored,
+        secret,
+        &["restore", backup.to_str().expect("path")],
+    );
+    let out = text(&output);
+    assert!(output.status.success() && out.contains("VERIFIED"), "{out}");
+    assert!(ok(&restored, &["show", "p1"]).contains("김은주"));
+    let again = girok_with(
+        &restored,
+        secret,
+        &["restore", backup.to_str().expect("path")],
+    );
+    assert!(!again.status.success() && text(&again).contains("already exists"));
+}

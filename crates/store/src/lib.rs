@@ -24,7 +24,7 @@ pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{LockState, SqliteStore, SqliteWriter};
+pub use sqlite::{LockState, SqliteStore, SqliteWriter, snapshot};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]

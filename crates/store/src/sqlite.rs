@@ -379,6 +379,19 @@ impl SqliteStore {
     }
 }
 
+/// A consistent copy of a SQLite database, taken while others may write
+/// (`VACUUM INTO`: one read transaction, a compact file, no write-ahead log).
+pub fn snapshot(from: &Path, to: &Path) -> Result<(), StoreError> {
+    let conn = Connection::open_with_flags(from, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    let target = to.to_str().ok_or_else(|| StoreError::Io {
+        context: format!("{} is not a UTF-8 path", to.display()),
+        source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
+    })?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
+
 fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     match durability {

@@ -71,7 +71,7 @@ pub struct Header {
 }
 
 impl Unlock {
-    fn method(&self) -> &'static str {
+    pub(crate) fn method(&self) -> &'static str {
         match self {
             Unlock::Passphrase(_) => "passphrase",
             Unlock::KeyFile(_) => "key-file",
@@ -79,7 +79,7 @@ impl Unlock {
     }
 
     /// The key that wraps the master key.
-    fn derive(&self, salt: &[u8], params: KdfParams) -> Result<Key, VaultError> {
+    pub(crate) fn derive(&self, salt: &[u8], params: KdfParams) -> Result<Key, VaultError> {
         let mut out = Zeroizing::new([0u8; 32]);
         match self {
             Unlock::Passphrase(text) => {

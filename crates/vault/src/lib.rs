@@ -15,6 +15,7 @@
 //! and id, a data key to its subject, so ciphertexts swapped between records
 //! fail authentication. Keys are zeroed when dropped.
 
+pub mod backup;
 mod blind;
 mod header;
 

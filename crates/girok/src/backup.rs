@@ -11,7 +11,7 @@ use girok_store::{KdfParams, SqliteStore, Store};
 use girok_vault::backup::{SealingWriter, open_backup};
 
 /// SQLite files are copied through a consistent snapshot, not byte by byte.
-const SNAPSHOTTED: [&str; 2] = ["girok.sqlite", "access.sqlite"];
+const SNAPSHOTTED: [&str; 3] = ["girok.sqlite", "access.sqlite", "audit.sqlite"];
 
 fn skipped(name: &str) -> bool {
     SNAPSHOTTED.iter().any(|file| name.starts_with(file)) || name.starts_with(".backup-")

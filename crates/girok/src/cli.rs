@@ -22,6 +22,16 @@ pub struct Cli {
     #[arg(long, global = true, env = "GIROK_ACTOR")]
     pub actor: Option<String>,
 
+    /// Why identifying data is read (recorded in the audit log with every
+    /// read of decrypted names, birth, origin or notes).
+    #[arg(
+        long,
+        global = true,
+        env = "GIROK_PURPOSE",
+        default_value = "not stated"
+    )]
+    pub purpose: String,
+
     /// Key file that unlocks an encrypted database (else GIROK_PASSPHRASE,
     /// else a prompt on the terminal; without either it stays locked).
     #[arg(long, global = true, env = "GIROK_KEY_FILE")]
@@ -61,6 +71,13 @@ pub enum Command {
     Restore {
         /// The backup file.
         file: PathBuf,
+    },
+    /// The audit log of reads of decrypted identifying data (who, what, when,
+    /// why), with a check of its hash chain.
+    Audit {
+        /// Only the last N entries.
+        #[arg(long)]
+        last: Option<usize>,
     },
     /// Crypto-shredding: destroy the data key of a person or source. Its
     /// identifying data becomes unreadable for good; statistics keep its

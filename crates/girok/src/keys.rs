@@ -9,11 +9,62 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use girok_model::{Change, RecordId};
-use girok_store::{KdfParams, LockState, SqliteStore, Store, Unlock};
+use girok_store::{AuditLog, KdfParams, LockState, SqliteStore, Store, Unlock};
+
+/// A store whose reads of decrypted identifying data are recorded in the
+/// audit log when it is dropped, under the actor, the command line and the
+/// stated purpose.
+pub struct AuditedStore {
+    store: SqliteStore,
+    data: PathBuf,
+    actor: String,
+    purpose: String,
+}
+
+impl AuditedStore {
+    pub fn new(store: SqliteStore, data: &Path, actor: &str, purpose: &str) -> AuditedStore {
+        AuditedStore {
+            store,
+            data: data.to_path_buf(),
+            actor: actor.to_string(),
+            purpose: purpose.to_string(),
+        }
+    }
+}
+
+impl std::ops::Deref for AuditedStore {
+    type Target = SqliteStore;
+    fn deref(&self) -> &SqliteStore {
+        &self.store
+    }
+}
+
+impl std::ops::DerefMut for AuditedStore {
+    fn deref_mut(&mut self) -> &mut SqliteStore {
+        &mut self.store
+    }
+}
+
+impl Drop for AuditedStore {
+    fn drop(&mut self) {
+        let opened = self.store.take_opened();
+        if opened.count == 0 {
+            return;
+        }
+        let action = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
+        let recorded = AuditLog::open(&self.data)
+            .and_then(|mut log| log.record(&self.actor, &action, &self.purpose, opened));
+        if let Err(error) = recorded {
+            eprintln!(
+                "girok: the read of identifying data could not be recorded in the audit log: {error}"
+            );
+        }
+    }
+}
 
 /// The variable holding a passphrase for unattended use.
 pub const PASSPHRASE_VARIABLE: &str = "GIROK_PASSPHRASE";
@@ -180,4 +231,41 @@ pub fn forget(store: &mut SqliteStore, actor: &str, subject: &str, reason: &str)
          its de-identified facts remain. Backups made before now still hold the key."
     );
     Ok(())
+}
+
+/// `girok audit`: the entries, then whether the chain holds.
+pub fn print_audit(data: &Path, last: Option<usize>) -> Result<bool> {
+    let log = AuditLog::open(data)?;
+    let entries = log.entries()?;
+    let skip = last.map_or(0, |n| entries.len().saturating_sub(n));
+    for entry in &entries[skip..] {
+        let more = entry.count.saturating_sub(entry.subjects.len() as u64);
+        println!(
+            "{:>6}  {}  {}  why: {}  did: {}  read: {}{}",
+            entry.seq,
+            entry.time,
+            entry.actor,
+            entry.purpose,
+            entry.action,
+            entry.subjects.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    let report = log.verify()?;
+    match report.broken_at {
+        None => {
+            println!("OK: {} audit entries, hash chain intact.", report.entries);
+            Ok(true)
+        }
+        Some(seq) => {
+            println!(
+                "BROKEN: audit entry {seq} does not follow from the entries before it: the log was altered or entries were removed."
+            );
+            Ok(false)
+        }
+    }
 }

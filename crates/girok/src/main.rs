@@ -78,11 +78,25 @@ fn actor(cli_actor: &Option<String>) -> String {
         .unwrap_or_else(|| "girok-cli".to_string())
 }
 
+/// Who reads, and why: the audit log records both with every read of
+/// decrypted identifying data.
+struct Reader<'a> {
+    data: &'a Path,
+    key_file: Option<&'a Path>,
+    actor: &'a str,
+    purpose: &'a str,
+}
+
 /// Opens the database, unlocking it if it is encrypted and a secret is at hand.
-fn open(data: &Path, key_file: Option<&Path>) -> Result<SqliteStore> {
-    let mut store = open_locked(data)?;
-    keys::unlock(&mut store, key_file)?;
-    Ok(store)
+fn open(reader: &Reader) -> Result<keys::AuditedStore> {
+    let mut store = open_locked(reader.data)?;
+    keys::unlock(&mut store, reader.key_file)?;
+    Ok(keys::AuditedStore::new(
+        store,
+        reader.data,
+        reader.actor,
+        reader.purpose,
+    ))
 }
 
 /// Opens the database without asking for a secret: for commands that read
@@ -107,6 +121,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let actor = actor(&cli.actor);
     let key_file = cli.key_file.clone();
     let key_file = key_file.as_deref();
+    let data = cli.data.clone();
+    let purpose = cli.purpose.clone();
+    let reader = Reader {
+        data: &data,
+        key_file,
+        actor: &actor,
+        purpose: &purpose,
+    };
     match cli.command {
         Command::Init { encrypt } => {
             let path = database(&cli.data);
@@ -137,7 +159,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { addr } => web::serve(&cli.data, key_file, addr)?,
         Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
         Command::Rekey { new_key_file } => {
-            keys::rekey(&mut open(&cli.data, key_file)?, new_key_file.as_deref())?
+            keys::rekey(&mut *open(&reader)?, new_key_file.as_deref())?
+        }
+        Command::Audit { last } => {
+            if !keys::print_audit(&cli.data, last)? {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Backup { out } => backup::backup(&cli.data, &out, key_file)?,
         Command::Restore { file } => {
@@ -146,13 +173,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Forget { id, reason } => {
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             keys::forget(&mut store, &actor, &id, &reason)?;
             announce_checkpoint(&mut store, &cli.data)?;
         }
         Command::User { action } => web::user(&cli.data, action)?,
         Command::Import { files } => {
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             import(&mut store, &actor, &files)?;
             announce_checkpoint(&mut store, &cli.data)?;
         }
@@ -171,7 +198,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExportFormat::ResolvedPersons => ("persons", None),
             };
             if audience == girok_tabulate::Audience::Internal {
-                let store = open(&cli.data, key_file)?;
+                let store = open(&reader)?;
                 write_output(out.as_deref(), unit, |sink| match format {
                     Some(format) => export(&store, format, sink, korean_headers),
                     None => linking::export_resolved(&store, sink),
@@ -211,7 +238,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             limit,
             offset,
         } => {
-            let store = open(&cli.data, key_file)?;
+            let store = open(&reader)?;
             let kind = record_kind(kind);
             let total = store.count(kind)?;
             let page = store.list(kind, offset, limit)?;
@@ -230,7 +257,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
         }
         Command::Show { id } => {
-            let store = open(&cli.data, key_file)?;
+            let store = open(&reader)?;
             let Some(stored) = store.get(&RecordId::new(&id))? else {
                 bail!("no record with id {id}; `girok list` shows what exists");
             };
@@ -259,7 +286,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::History { id } => {
-            let store = open(&cli.data, key_file)?;
+            let store = open(&reader)?;
             let rows = store.history(&RecordId::new(&id))?;
             if rows.is_empty() {
                 bail!("the journal has no entry about {id}");
@@ -284,7 +311,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_cell,
             format,
         } => {
-            let store = open(&cli.data, key_file)?;
+            let store = open(&reader)?;
             tables::stats(
                 &store,
                 &tables::Request {
@@ -313,7 +340,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&open(&cli.data, key_file)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&*open(&reader)?, &cli.data, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -339,7 +366,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_cell,
             no_estimate,
         } => {
-            let store = open(&cli.data, key_file)?;
+            let store = open(&reader)?;
             report::write(
                 &store,
                 &cli.data,
@@ -367,7 +394,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sensitive,
             id,
         } => {
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             let intake = integrity::Intake {
                 source,
                 captured: captured_at,
@@ -390,7 +417,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             recipient,
             note,
         } => {
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             let size = integrity::export_evidence(
                 &mut store, &cli.data, &actor, &sha256, &out, recipient, note,
             )?;
@@ -468,7 +495,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             widen,
             reason,
         } => {
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             let scope = match scope {
                 ScopeArg::Internal => ConsentScope::Internal,
                 ScopeArg::Partners => ConsentScope::Partners,
@@ -489,12 +516,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Link {
             link_probability,
             limit,
-        } => linking::link(
-            &open(&cli.data, key_file)?,
-            &cli.data,
-            link_probability,
-            limit,
-        )?,
+        } => linking::link(&*open(&reader)?, &cli.data, link_probability, limit)?,
         Command::Review {
             show,
             confirm,
@@ -512,7 +534,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 (_, _, _, _, Some(person)) => linking::Review::Unmerge(person),
                 _ => linking::Review::List,
             };
-            let mut store = open(&cli.data, key_file)?;
+            let mut store = open(&reader)?;
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
             linking::review(&mut store, &cli.data, &actor, action, &reason)?;
             if writes {

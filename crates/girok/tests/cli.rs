@@ -1067,8 +1067,20 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     std::fs::write(&csv, CSV_EN).expect("csv");
     let (done, out) = run(secret, &["import", csv.to_str().expect("path")]);
     assert!(done, "{out}");
-    let (_, shown) = run(secret, &["show", "p1"]);
+    let (_, shown) = run(secret, &["--purpose", "case review", "show", "p1"]);
     assert!(shown.contains("김은주"), "{shown}");
+    // The read is in the audit log: who, what, why, which record.
+    let (done, audit) = run(None, &["audit"]);
+    assert!(done, "{audit}");
+    let read = audit
+        .lines()
+        .find(|l| l.contains("show p1"))
+        .unwrap_or_default();
+    assert!(
+        read.contains("tester") && read.contains("case review") && read.contains("read: p1"),
+        "{audit}"
+    );
+    assert!(audit.contains("hash chain intact"), "{audit}");
 
     // No plaintext name anywhere in the database files.
     for file in ["girok.sqlite", "girok.sqlite-wal"] {
@@ -1132,6 +1144,19 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     assert!(done && stats.contains("Arrest"), "{stats}");
     let (done, verified) = run(None, &["verify"]);
     assert!(done && verified.contains("VERIFIED"), "{verified}");
+
+    // An altered audit entry is named.
+    sql_at(
+        &data.join("audit.sqlite"),
+        "UPDATE audit SET purpose = 'nothing to see' WHERE seq = 1",
+    );
+    let (done, audit) = run(None, &["audit"]);
+    assert!(!done && audit.contains("BROKEN: audit entry 1"), "{audit}");
+}
+
+fn sql_at(path: &Path, statement: &str) {
+    let conn = rusqlite::Connection::open(path).expect("sqlite");
+    conn.execute_batch(statement).expect("statement");
 }
 
 #[test]

@@ -17,10 +17,10 @@ use girok_store::{Store, StoreError, Stored};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
-use crate::App;
 use crate::access::Role;
 use crate::auth::{Flavor, check_csrf, require};
 use crate::redact;
+use crate::{App, Reading};
 
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
@@ -305,8 +305,9 @@ async fn list_records(
     };
     let limit = query.limit.clamp(1, 500);
     let offset = query.offset;
+    let reading = Reading::of(&principal, format!("GET /api/records?kind={kind}"));
     let page = blocking(move || {
-        app.read(|store| -> Result<RecordPage, StoreError> {
+        app.read_as(&reading, |store| -> Result<RecordPage, StoreError> {
             let (total, stored) = match matching_ids(&app, store, kind, &query, consent)? {
                 None => (store.count(kind)?, store.list(kind, offset, limit)?),
                 Some(ids) => {
@@ -343,10 +344,14 @@ async fn get_record(
         require(&app, &headers, Role::Analyst, Flavor::Api).map_err(IntoResponse::into_response)?;
     let role = principal.user.role;
     let wanted = RecordId::new(&id);
+    let reading = Reading::of(&principal, format!("GET /api/records/{id}"));
     let found = blocking(move || {
-        app.read(|store| -> Result<Option<StoredRecord>, StoreError> {
-            Ok(store.get(&wanted)?.map(|stored| stored_json(stored, role)))
-        })
+        app.read_as(
+            &reading,
+            |store| -> Result<Option<StoredRecord>, StoreError> {
+                Ok(store.get(&wanted)?.map(|stored| stored_json(stored, role)))
+            },
+        )
     })
     .await?
     .map_err(store_problem)?;

@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use girok_store::{LockState, SqliteStore, StoreError, Unlock};
+use girok_store::{AuditLog, LockState, SqliteStore, StoreError, Unlock};
 
-use crate::access::{AccessError, AccessStore, LoginLimiter};
+use crate::access::{AccessError, AccessStore, LoginLimiter, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -41,6 +41,26 @@ pub enum ServerError {
     Serve(std::io::Error),
 }
 
+/// The purpose recorded for reads in the web application.
+const WEB_PURPOSE: &str = "documentation work in the web application";
+
+/// Who reads, and what they asked for, for the audit log.
+pub struct Reading {
+    pub actor: String,
+    pub role: Role,
+    pub action: String,
+}
+
+impl Reading {
+    pub fn of(principal: &auth::Principal, action: impl Into<String>) -> Reading {
+        Reading {
+            actor: principal.user.name.clone(),
+            role: principal.user.role,
+            action: action.into(),
+        }
+    }
+}
+
 /// Shared state of the server.
 pub struct App {
     pub data: PathBuf,
@@ -48,6 +68,7 @@ pub struct App {
     readers: Vec<Mutex<SqliteStore>>,
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
+    audit: Mutex<AuditLog>,
     pub limiter: Mutex<LoginLimiter>,
     pub names: search::NameIndex,
 }
@@ -71,13 +92,14 @@ impl App {
             readers,
             next_reader: AtomicUsize::new(0),
             access: Mutex::new(AccessStore::open(data)?),
+            audit: Mutex::new(AuditLog::open(data)?),
             limiter: Mutex::new(LoginLimiter::default()),
             names: search::NameIndex::default(),
         }))
     }
 
-    /// Runs read-only work on a pooled connection.
-    pub fn read<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
+    /// Runs work on a pooled connection.
+    fn pooled<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         // Take the first free reader from a rotating start; wait on one if all are busy.
         for offset in 0..self.readers.len() {
@@ -89,6 +111,34 @@ impl App {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         work(&store)
+    }
+
+    /// Runs read-only work that needs no identifying data: sealed records
+    /// stay sealed, so nothing is decrypted.
+    pub fn read<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
+        self.pooled(|store| store.sealed_reads(work))
+    }
+
+    /// Runs read-only work for someone: for roles that see identifying data,
+    /// sealed records are opened and the audit log records who opened which
+    /// (if it cannot, the read fails); for others nothing is decrypted.
+    pub fn read_as<T>(
+        &self,
+        reading: &Reading,
+        work: impl FnOnce(&SqliteStore) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if !reading.role.sees_witnesses() {
+            return self.read(work);
+        }
+        self.pooled(|store| {
+            let result = work(store);
+            let opened = store.take_opened();
+            self.audit
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .record(&reading.actor, &reading.action, WEB_PURPOSE, opened)?;
+            result
+        })
     }
 
     /// Runs work with the single writer.

@@ -28,9 +28,28 @@ struct Reply {
 impl Site {
     /// The demo database, and one user per role.
     fn new() -> Site {
+        Site::build(None)
+    }
+
+    /// The demo database encrypted under `passphrase`, unlocked.
+    fn encrypted(passphrase: &str) -> Site {
+        Site::build(Some(passphrase))
+    }
+
+    fn build(passphrase: Option<&str>) -> Site {
         let dir = tempfile::tempdir().expect("dir");
         let database = dir.path().join("girok.sqlite");
         let mut store = SqliteStore::create(&database).expect("create");
+        if let Some(passphrase) = passphrase {
+            let quick = girok_store::KdfParams {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+            };
+            store
+                .encrypt(&girok_store::Unlock::Passphrase(passphrase.into()), quick)
+                .expect("encrypt");
+        }
         let demo = dir.path().join("demo.json");
         std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
         store
@@ -40,6 +59,10 @@ impl Site {
             .expect("import");
         drop(store);
         let app = App::open(dir.path()).expect("app");
+        if let Some(passphrase) = passphrase {
+            app.unlock(&girok_store::Unlock::Passphrase(passphrase.into()))
+                .expect("unlock");
+        }
         app.with_access(|access| {
             for role in Role::ALL {
                 access.add_user(role.name(), role, PASSWORD).expect("user");
@@ -1074,4 +1097,47 @@ async fn the_api_filters_by_name_reference_and_consent() {
         .get("/api/records?kind=acts&name=Eunju+Kim", Some(&documenter))
         .await;
     assert!(none.body.contains("\"total\":0"), "{}", none.body);
+}
+
+#[tokio::test]
+async fn an_encrypted_database_shows_names_only_unlocked_and_audits_every_read() {
+    let site = Site::encrypted("correct horse battery staple");
+    let documenter = site.session("documenter").await;
+    let analyst = site.session("analyst").await;
+    let page = site.get("/persons/p-un-kim", Some(&documenter)).await;
+    assert!(page.body.contains("김은주"), "{}", page.body);
+    let seen = site.get("/persons/p-un-kim", Some(&analyst)).await;
+    assert!(seen.status.is_success() && !seen.body.contains("김은주"));
+    let log = girok_store::AuditLog::open(&site.app.data).expect("audit");
+    let entries = log.entries().expect("entries");
+    assert!(
+        entries.iter().any(|e| e.actor == "documenter"
+            && e.action == "GET /records/p-un-kim"
+            && e.subjects.contains(&"p-un-kim".to_string())),
+        "{entries:?}"
+    );
+    assert!(
+        entries.iter().all(|e| e.actor != "analyst"),
+        "nothing is decrypted for an analyst: {entries:?}"
+    );
+    assert_eq!(log.verify().expect("verify").broken_at, None);
+
+    // Locked: the page still works, the names are gone, and nothing is read.
+    site.app.lock();
+    let before = log.entries().expect("entries").len();
+    let locked = site.get("/persons/p-un-kim", Some(&documenter)).await;
+    assert!(
+        locked.status.is_success() && !locked.body.contains("김은주"),
+        "{}",
+        locked.body
+    );
+    let api = site
+        .get("/api/records?kind=persons&limit=500", Some(&documenter))
+        .await;
+    assert!(
+        !api.body.contains("김은주") && api.body.contains("sealed"),
+        "{}",
+        api.body
+    );
+    assert_eq!(log.entries().expect("entries").len(), before);
 }

@@ -9,6 +9,7 @@
 //! implement the same trait.
 
 mod apply;
+mod audit;
 mod check;
 mod files;
 mod keys;
@@ -20,11 +21,12 @@ use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
 pub use apply::{RecordMeta, Referrer};
+pub use audit::{AuditEntry, AuditLog, AuditReport};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{LockState, SqliteStore, SqliteWriter, snapshot};
+pub use sqlite::{LockState, Opened, SqliteStore, SqliteWriter, snapshot};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]

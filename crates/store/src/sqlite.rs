@@ -1,5 +1,6 @@
 //! The embedded SQLite store.
 
+use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,7 +43,22 @@ pub struct SqliteStore {
     path: PathBuf,
     vocabularies: Vocabularies,
     lock: Lock,
+    /// Whether reads open sealed records (off inside `sealed_reads`).
+    revealing: Cell<bool>,
+    /// Records opened since the last `take_opened`, for the audit log.
+    opened: RefCell<Opened>,
 }
+
+/// The records whose identifying data reads have opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Opened {
+    /// The first ones, at most `OPENED_LISTED`.
+    pub ids: Vec<RecordId>,
+    pub count: u64,
+}
+
+/// How many opened ids an audit entry lists; it counts them all.
+const OPENED_LISTED: usize = 100;
 
 /// Whether a store can read and write identifying data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +116,8 @@ impl SqliteStore {
             path: path.to_path_buf(),
             vocabularies: Vocabularies::default(),
             lock: Lock::Plain,
+            revealing: Cell::new(true),
+            opened: RefCell::default(),
         })
     }
 
@@ -156,11 +174,42 @@ impl SqliteStore {
             path: path.to_path_buf(),
             vocabularies,
             lock,
+            revealing: Cell::new(true),
+            opened: RefCell::default(),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Runs `work` with reads that leave sealed records sealed: for work
+    /// that needs no identifying data (statistics), so none is decrypted.
+    pub fn sealed_reads<T>(&self, work: impl FnOnce(&Self) -> T) -> T {
+        let before = self.revealing.replace(false);
+        let result = work(self);
+        self.revealing.set(before);
+        result
+    }
+
+    /// The records opened since the last call, for the audit log.
+    pub fn take_opened(&self) -> Opened {
+        self.opened.take()
+    }
+
+    fn reveal(&self, record: Record) -> Result<Record, StoreError> {
+        if !self.revealing.get() || record.sealed().is_none() {
+            return Ok(record);
+        }
+        let record = keys::reveal(&self.conn, &self.lock, record)?;
+        if record.sealed().is_none() {
+            let mut opened = self.opened.borrow_mut();
+            opened.count += 1;
+            if opened.ids.len() < OPENED_LISTED {
+                opened.ids.push(record.id().clone());
+            }
+        }
+        Ok(record)
     }
 
     pub fn lock_state(&self) -> LockState {
@@ -565,7 +614,7 @@ impl Store for SqliteStore {
                 meta.kind
             ))
         })?;
-        let record = keys::reveal(&self.conn, &self.lock, record)?;
+        let record = self.reveal(record)?;
         Ok(Some(Stored { record, meta }))
     }
 
@@ -602,7 +651,7 @@ impl Store for SqliteStore {
             let (id, seq, bytes, meta) = row?;
             let record = apply::decode(&self.conn, &id, seq, &bytes)?;
             Ok(Stored {
-                record: keys::reveal(&self.conn, &self.lock, record)?,
+                record: self.reveal(record)?,
                 meta,
             })
         })
@@ -635,7 +684,7 @@ impl Store for SqliteStore {
                     .as_blob()
                     .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: {e}")))?;
                 let record = apply::decode(&self.conn, &id, row.get(1)?, bytes)?;
-                visit(keys::reveal(&self.conn, &self.lock, record)?)?;
+                visit(self.reveal(record)?)?;
             }
         }
         Ok(())

@@ -501,8 +501,9 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
         Err(refusal) => return refusal.into_response(),
     };
     let actor = principal.user.name.clone();
+    let reading = Reading::of(&principal, format!("GET {}", target.action()));
     let (target, loaded) = match blocking(move || {
-        let loaded = app.read(|store| -> Result<Option<Loaded>, StoreError> {
+        let loaded = app.read_as(&reading, |store| -> Result<Option<Loaded>, StoreError> {
             let Some((record, revision)) = target.load(store, &actor)? else {
                 return Ok(None);
             };
@@ -565,8 +566,9 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
     let actor = principal.user.name.clone();
     let submitted = values.clone();
     let shown = target.clone();
+    let reading = Reading::of(&principal, format!("POST {}", target.action()));
     let outcome = blocking(move || {
-        let loaded = app.read(|store| -> Result<_, StoreError> {
+        let loaded = app.read_as(&reading, |store| -> Result<_, StoreError> {
             let Some((record, _)) = target.load(store, &actor)? else {
                 return Ok(None);
             };

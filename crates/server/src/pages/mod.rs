@@ -22,13 +22,13 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::App;
 use crate::access::Role;
 use crate::auth::{
     Flavor, LANG_COOKIE, LOGIN_COOKIE, Principal, Refusal, SESSION_COOKIE, check_csrf, cookie,
     require, set_cookie,
 };
 use crate::redact;
+use crate::{App, Reading};
 
 mod acts;
 mod admin;

@@ -42,34 +42,38 @@ pub(super) async fn persons(
     };
     let role = principal.user.role;
     let q = query.q.clone();
+    let reading = Reading::of(&principal, format!("GET /persons?q={q}"));
     let loaded = blocking(move || {
-        app.read(|store| -> Result<Vec<(Person, bool)>, StoreError> {
-            // Searching by name is a documenter's tool: for others a match
-            // would tell whether someone of that name is recorded.
-            let ids: Vec<RecordId> = if q.trim().is_empty() || !role.sees_witnesses() {
-                store
-                    .list(RecordKind::Person, query.offset, PAGE)?
-                    .into_iter()
-                    .map(|s| s.record.id().clone())
-                    .collect()
-            } else {
-                app.names.search(store, &q, PAGE as usize)?
-            };
-            let mut found = Vec::new();
-            for id in ids {
-                let Some(stored) = store.get(&id)? else {
-                    continue;
+        app.read_as(
+            &reading,
+            |store| -> Result<Vec<(Person, bool)>, StoreError> {
+                // Searching by name is a documenter's tool: for others a match
+                // would tell whether someone of that name is recorded.
+                let ids: Vec<RecordId> = if q.trim().is_empty() || !role.sees_witnesses() {
+                    store
+                        .list(RecordKind::Person, query.offset, PAGE)?
+                        .into_iter()
+                        .map(|s| s.record.id().clone())
+                        .collect()
+                } else {
+                    app.names.search(store, &q, PAGE as usize)?
                 };
-                let witness = store
-                    .referrers(&id, 1)?
-                    .iter()
-                    .any(|r| r.field == "witness");
-                if let Record::Person(person) = redact::record(stored.record, role) {
-                    found.push((person, witness));
+                let mut found = Vec::new();
+                for id in ids {
+                    let Some(stored) = store.get(&id)? else {
+                        continue;
+                    };
+                    let witness = store
+                        .referrers(&id, 1)?
+                        .iter()
+                        .any(|r| r.field == "witness");
+                    if let Record::Person(person) = redact::record(stored.record, role) {
+                        found.push((person, witness));
+                    }
                 }
-            }
-            Ok(found)
-        })
+                Ok(found)
+            },
+        )
     })
     .await;
     let found = match loaded {
@@ -124,8 +128,9 @@ pub(super) async fn record_page(
     };
     let role = principal.user.role;
     let wanted = RecordId::new(&id);
+    let reading = Reading::of(&principal, format!("GET /records/{id}"));
     let loaded = blocking(move || {
-        app.read(|store| -> Result<_, StoreError> {
+        app.read_as(&reading, |store| -> Result<_, StoreError> {
             let Some(stored) = store.get(&wanted)? else {
                 return Ok(None);
             };
@@ -268,8 +273,9 @@ pub(super) async fn sources(
     let witness =
         Some(query.witness.trim().to_string()).filter(|w| !w.is_empty() && role.sees_witnesses());
     let offset = query.offset;
+    let reading = Reading::of(&principal, "GET /sources");
     let loaded = blocking(move || {
-        app.read(|store| -> Result<Vec<Source>, StoreError> {
+        app.read_as(&reading, |store| -> Result<Vec<Source>, StoreError> {
             let mut found = Vec::new();
             if text.is_empty() && kind.is_none() && consent.is_none() && witness.is_none() {
                 for stored in store.list(RecordKind::Source, offset, PAGE)? {

@@ -37,14 +37,56 @@ fn describe(person: &PersonRecord) -> ProposedPerson {
     }
 }
 
+/// Sealed person records (locked, or forgotten) are matched on their blind
+/// name indexes; the pairs go to `DIR/blind-candidates.tsv`.
+fn link_sealed(sealed: &[(RecordId, Vec<String>)], data: &Path, limit: usize) -> Result<()> {
+    let pairs = girok_linkage::blind::candidates(sealed);
+    let path = data.join("blind-candidates.tsv");
+    let mut text = String::from("a\tb\tshared_indexes\n");
+    for pair in &pairs {
+        text.push_str(&format!("{}\t{}\t{}\n", pair.a, pair.b, pair.shared));
+    }
+    std::fs::write(&path, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    println!(
+        "{} sealed person records (the database is locked, or they were forgotten): {} pairs share a \
+         blind name index, found without reading a name; saved to {}",
+        sealed.len(),
+        pairs.len(),
+        path.display()
+    );
+    for pair in pairs.iter().take(limit) {
+        println!("  {} ~ {}  ({} shared)", pair.a, pair.b, pair.shared);
+    }
+    println!("Unlock the database to review them with their names.");
+    Ok(())
+}
+
 /// Runs linkage over every person record and saves the proposals.
 pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usize) -> Result<()> {
     let mut builder = PersonRecordsBuilder::default();
+    let mut sealed = Vec::new();
     store.for_each_record(&mut |record| {
-        builder.add(&record);
+        match &record {
+            girok_model::Record::Person(person) if person.sealed.is_some() => {
+                let indexes = person
+                    .sealed
+                    .as_ref()
+                    .map(|s| s.blind.clone())
+                    .unwrap_or_default();
+                sealed.push((person.id.clone(), indexes));
+            }
+            _ => builder.add(&record),
+        }
         Ok(())
     })?;
+    if !sealed.is_empty() {
+        link_sealed(&sealed, data, limit)?;
+    }
     let persons = builder.finish();
+    if persons.is_empty() {
+        return Ok(());
+    }
     let index: HashMap<&str, RecordIndex> = persons
         .iter()
         .enumerate()

@@ -1113,6 +1113,23 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     let (done, out) = run(secret, &["unlock"]);
     assert!(done && out.contains("data keys"), "{out}");
 
+    // Linkage without plaintext: locked, the same name spelled another way
+    // in another testimony is found through the blind indexes alone.
+    let other = dir.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "source_id,source_title,consent,victim_id,victim_names,act_type\ns3,Another interview,internal,p3,Eunju Kim,arrest\n",
+    )
+    .expect("csv");
+    let (done, out) = run(secret, &["import", other.to_str().expect("path")]);
+    assert!(done, "{out}");
+    let (done, linked) = run(None, &["link"]);
+    assert!(done && linked.contains("sealed person records"), "{linked}");
+    let candidates =
+        std::fs::read_to_string(data.join("blind-candidates.tsv")).expect("candidates");
+    assert!(candidates.contains("p1\tp3"), "{candidates}");
+    assert!(!candidates.contains("p2"), "{candidates}");
+
     // Rotation: the new passphrase opens it, the old one no longer does.
     let output = {
         let mut command = Command::new(env!("CARGO_BIN_EXE_girok"));

@@ -6,23 +6,25 @@ use std::path::Path;
 
 use girok_journal::PreparedChange;
 use girok_model::{Change, Record, Vocabularies};
-use girok_store::ChangeSink;
+use girok_store::{ChangeSink, Presealed, Presealer};
 use serde_json::value::RawValue;
 
 use crate::{ImportError, ImportSummary, RecordWriter};
 
-/// Lines are parsed, validated and encoded on a second thread, in chunks, while
-/// this thread writes; the first error from either stops both.
+/// Lines are parsed, validated, encoded and (in an unlocked encrypted store)
+/// sealed on a second thread, in chunks, while this thread writes; the first
+/// error from either stops both.
 pub(crate) fn import_lines(
     path: &Path,
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
     const CHUNK: usize = 512;
-    type Prepared = (u64, u64, Result<PreparedChange, ImportError>);
+    type Prepared = (u64, u64, Result<Presealed, ImportError>);
     let file = path.display().to_string();
     let reader = BufReader::with_capacity(1 << 20, crate::open(path)?);
     let vocabularies = sink.vocabularies().clone();
+    let presealer = sink.presealer();
     let mut summary = ImportSummary::default();
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
@@ -40,6 +42,7 @@ pub(crate) fn import_lines(
                     )),
                     Ok(text) if text.trim().is_empty() => continue,
                     Ok(text) => prepare(file, number, &text, &vocabularies)
+                        .and_then(|p| preseal(file, number, presealer.as_ref(), p, &vocabularies))
                         .map(|p| (text.len() as u64 + 1, p)),
                 };
                 let failed = prepared.is_err();
@@ -60,7 +63,7 @@ pub(crate) fn import_lines(
         });
         for chunk in receiver {
             for (line, bytes, prepared) in chunk {
-                sink.apply_prepared(prepared?)
+                sink.apply_presealed(prepared?)
                     .map_err(|e| ImportError::refused(file, line, None, e))?;
                 summary.records += 1;
                 progress(bytes);
@@ -68,6 +71,23 @@ pub(crate) fn import_lines(
         }
         Ok(summary)
     })
+}
+
+/// Seals a record's identifying data on the parsing thread, when the store
+/// is encrypted and unlocked (the write path seals whatever is left).
+fn preseal(
+    file: &str,
+    line: u64,
+    presealer: Option<&Presealer>,
+    prepared: PreparedChange,
+    vocabularies: &Vocabularies,
+) -> Result<Presealed, ImportError> {
+    match presealer {
+        Some(presealer) => presealer
+            .seal(prepared, vocabularies)
+            .map_err(|e| ImportError::refused(file, line, None, e)),
+        None => Ok(Presealed::plain(prepared)),
+    }
 }
 
 /// Parses, validates and encodes the record on one line.

@@ -15,10 +15,14 @@
 //!    strongest first, unless the two clusters contain a cannot-link pair or
 //!    are on average not alike (so one weak link never chains strangers).
 //!
+//! Sealed records (an encrypted database, locked) are matched on their
+//! keyed name indexes alone by [`blind`].
+//!
 //! The engine knows nothing of persons; [`person`] builds the comparisons
 //! and blocking rules for Girok's person records, [`generic`] those for
 //! tabular data such as FEBRL.
 
+pub mod blind;
 pub mod blocking;
 pub mod cluster;
 pub mod fellegi_sunter;

@@ -98,6 +98,81 @@ pub(crate) fn destroy(conn: &Connection, subject: &RecordId) -> Result<(), Store
     Ok(())
 }
 
+/// Seals new records ahead of the write, on another thread (imports): each
+/// gets a fresh data key, which travels with the sealed change and is
+/// stored in the transaction that journals it.
+#[derive(Clone)]
+pub struct Presealer {
+    vault: Arc<Vault>,
+}
+
+/// A change sealed ahead of the write, with the wrapped data key it was sealed under.
+pub struct Presealed {
+    pub(crate) prepared: PreparedChange,
+    pub(crate) key: Option<(RecordId, Vec<u8>)>,
+}
+
+impl Presealed {
+    /// A change with nothing sealed ahead (the write path still seals it).
+    pub fn plain(prepared: PreparedChange) -> Presealed {
+        Presealed {
+            prepared,
+            key: None,
+        }
+    }
+}
+
+impl Presealer {
+    pub(crate) fn new(lock: &Lock) -> Option<Presealer> {
+        match lock {
+            Lock::Unlocked(vault) => Some(Presealer {
+                vault: vault.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// Seals the record a `Create` writes; other changes pass unchanged.
+    pub fn seal(
+        &self,
+        prepared: PreparedChange,
+        vocabularies: &Vocabularies,
+    ) -> Result<Presealed, StoreError> {
+        let Change::Create { record } = prepared.change() else {
+            return Ok(Presealed::plain(prepared));
+        };
+        let mut sealed = record.clone();
+        let secrets = sealed.clone().take_secrets().unwrap_or_default();
+        if !record.has_secrets() || record.sealed().is_some() || secrets == Secrets::default() {
+            return Ok(Presealed::plain(prepared));
+        }
+        let id = record.id().clone();
+        let (key, wrapped) = self.vault.new_data_key(&id)?;
+        self.vault.seal(&mut sealed, &key)?;
+        Ok(Presealed {
+            prepared: PreparedChange::new(Change::Create { record: sealed }, vocabularies)?,
+            key: Some((id, wrapped)),
+        })
+    }
+}
+
+/// Stores the data key a presealed change was sealed under.
+pub(crate) fn store_presealed_key(
+    conn: &Connection,
+    subject: &RecordId,
+    wrapped: &[u8],
+) -> Result<(), StoreError> {
+    if is_forgotten(conn, subject)? || wrapped_key(conn, subject)?.is_some() {
+        return Err(StoreError::Conflict {
+            id: subject.clone(),
+            message: format!("{subject} already has a data key or was forgotten"),
+        });
+    }
+    conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
+        .execute(params![subject.as_str(), wrapped])?;
+    Ok(())
+}
+
 /// Seals the identifying fields of a record a change writes. Returns the
 /// change unchanged when there is nothing to seal.
 pub(crate) fn seal(

@@ -25,6 +25,7 @@ pub use audit::{AuditEntry, AuditLog, AuditReport};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
+pub use keys::{Presealed, Presealer};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{LockState, Opened, SqliteStore, SqliteWriter, snapshot};
 pub use tree::TreeReport;
@@ -173,6 +174,11 @@ pub trait ChangeSink {
     fn vocabularies(&self) -> &Vocabularies;
     /// The kind of a live record with this id, if there is one.
     fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError>;
+    /// What seals changes ahead of the write in an unlocked encrypted
+    /// store, so imports can seal on their parsing thread.
+    fn presealer(&self) -> Option<Presealer>;
+    /// Journals and applies a change sealed ahead, storing its data key.
+    fn apply_presealed(&mut self, presealed: Presealed) -> Result<u64, StoreError>;
 }
 
 /// A Girok store. Every method but `write` only reads.

@@ -575,6 +575,17 @@ impl ChangeSink for SqliteWriter<'_> {
     fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
         apply::live_kind(&self.tx, id.as_str())
     }
+
+    fn presealer(&self) -> Option<keys::Presealer> {
+        keys::Presealer::new(&self.lock)
+    }
+
+    fn apply_presealed(&mut self, presealed: keys::Presealed) -> Result<u64, StoreError> {
+        if let Some((subject, wrapped)) = &presealed.key {
+            keys::store_presealed_key(&self.tx, subject, wrapped)?;
+        }
+        self.apply_prepared(presealed.prepared)
+    }
 }
 
 impl Store for SqliteStore {

@@ -11,8 +11,8 @@
 //!   hashes of name keys that linkage and search use without plaintext.
 //!
 //! Everything is XChaCha20-Poly1305 with random 192-bit nonces. Associated
-//! data binds each ciphertext to its place: a record's secrets to its kind
-//! and id, a data key to its subject, so ciphertexts swapped between records
+//! data binds each ciphertext to its place: a record's secrets to its kind,
+//! id and blind indexes, a data key to its subject, so ciphertexts swapped between records
 //! fail authentication. Keys are zeroed when dropped.
 
 pub mod backup;
@@ -134,8 +134,16 @@ fn data_key_aad(subject: &RecordId) -> Vec<u8> {
     [b"girok/data-key/".as_slice(), subject.as_str().as_bytes()].concat()
 }
 
-fn secrets_aad(record: &Record) -> Vec<u8> {
-    format!("girok/secrets/{}/{}", record.kind(), record.id()).into_bytes()
+/// Binds sealed secrets to their record and to their blind indexes, so
+/// neither can be swapped or altered without failing authentication.
+fn secrets_aad(record: &Record, blind: &[String]) -> Vec<u8> {
+    format!(
+        "girok/secrets/{}/{}/{}",
+        record.kind(),
+        record.id(),
+        blind.join(",")
+    )
+    .into_bytes()
 }
 
 /// The data key of one person or source.
@@ -221,7 +229,7 @@ impl Vault {
         };
         let blind = self.blind_indexes(&secrets);
         let plaintext = Zeroizing::new(serde_json::to_vec(&secrets).unwrap_or_default());
-        let sealed = encrypt(&key.0, &plaintext, &secrets_aad(record))?;
+        let sealed = encrypt(&key.0, &plaintext, &secrets_aad(record, &blind))?;
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         record.set_sealed(Some(Sealed {
             scheme: SCHEME,
@@ -277,7 +285,7 @@ pub fn open(record: &mut Record, key: &DataKey) -> Result<(), VaultError> {
             .decode(&sealed.ciphertext)
             .map_err(|_| malformed("the ciphertext is not base64"))?,
     );
-    let plaintext = decrypt(&key.0, &bytes, &secrets_aad(record))
+    let plaintext = decrypt(&key.0, &bytes, &secrets_aad(record, &sealed.blind))
         .ok_or_else(|| VaultError::BadCiphertext(id.clone()))?;
     let secrets: Secrets = serde_json::from_slice(&plaintext)
         .map_err(|e| malformed(&format!("the opened secrets do not parse: {e}")))?;

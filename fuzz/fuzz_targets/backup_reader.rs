@@ -5,7 +5,7 @@
 use std::io::Read;
 
 use girok_vault::Unlock;
-use girok_vault::backup::open_backup;
+use girok_vault::stream::open_backup;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

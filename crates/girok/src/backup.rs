@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use girok_store::{KdfParams, SqliteStore, Store};
-use girok_vault::backup::{SealingWriter, open_backup};
+use girok_vault::stream::{SealingWriter, open_backup};
 
 /// SQLite files are copied through a consistent snapshot, not byte by byte.
 const SNAPSHOTTED: [&str; 3] = ["girok.sqlite", "access.sqlite", "audit.sqlite"];

@@ -10,7 +10,7 @@ use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
-use girok_store::{EvidenceFiles, FileState, JournalRow, SqliteStore, Store};
+use girok_store::{EvidenceFiles, FileState, JournalRow, LockState, SqliteStore, Store};
 
 /// The private checkpoint key inside a data directory.
 const KEY_FILE: &str = "girok.key";
@@ -44,12 +44,30 @@ pub fn attach(
         None => FuzzyDate::UNKNOWN,
     };
     let files = evidence_files(data);
-    let (sha256, size, new) = files.put(file)?;
+    let id_for = |sha256: &str| {
+        RecordId::new(
+            intake
+                .id
+                .clone()
+                .unwrap_or_else(|| format!("ev-{}", &sha256[..16])),
+        )
+    };
+    // In an encrypted database a sensitive file is sealed under its record's own data key.
+    let sealed = intake.sensitive && store.lock_state() != LockState::Plain;
+    let (id, sha256, size, new) = if sealed {
+        let (sha256, _) = EvidenceFiles::sha256_of(file)?;
+        let id = id_for(&sha256);
+        let key = store.data_key(&id)?;
+        let (sha256, size) = files.put_sealed(file, &id, &sha256, &key)?;
+        (id, sha256, size, true)
+    } else {
+        let (sha256, size, new) = files.put(file)?;
+        (id_for(&sha256), sha256, size, new)
+    };
     let file_name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let id = RecordId::new(intake.id.unwrap_or_else(|| format!("ev-{}", &sha256[..16])));
     let evidence = Evidence {
         id: id.clone(),
         source: RecordId::new(&intake.source),
@@ -60,11 +78,18 @@ pub fn attach(
         captured: captured.clone(),
         collector: intake.collector.clone(),
         sensitive: intake.sensitive,
+        sealed: None,
     };
-    let note = format!(
-        "original name {file_name}, {size} bytes, captured {captured}, collector {}",
-        intake.collector.as_deref().unwrap_or("unknown")
-    );
+    // Custody notes are journaled in the clear: in an encrypted database the
+    // name and collector stay in the sealed evidence record only.
+    let note = if store.lock_state() == LockState::Plain {
+        format!(
+            "original name {file_name}, {size} bytes, captured {captured}, collector {}",
+            intake.collector.as_deref().unwrap_or("unknown")
+        )
+    } else {
+        format!("{size} bytes, captured {captured}")
+    };
     let intake_event = Change::Custody {
         evidence: id.clone(),
         sha256: sha256.clone(),
@@ -79,7 +104,9 @@ pub fn attach(
         sink.apply(intake_event)
     });
     if let Err(error) = written {
-        if new {
+        if sealed {
+            files.discard_sealed(&id);
+        } else if new {
             files.discard(&sha256);
         }
         return Err(error.into());
@@ -99,6 +126,31 @@ fn evidence_of(store: &SqliteStore, sha256: &str, custody: &[JournalRow]) -> Res
     }
 }
 
+/// Copies a stored file out, opening it with its key if it is sealed.
+fn copy_evidence(
+    store: &SqliteStore,
+    files: &EvidenceFiles,
+    evidence: &Evidence,
+    to: &Path,
+) -> Result<u64> {
+    let key = if files.is_sealed(&evidence.id) {
+        Some(store.existing_data_key(&evidence.id)?.with_context(|| {
+            format!(
+                "evidence file {} is sealed: unlock the database to copy it out \
+                 (if it was forgotten, it can never be read again)",
+                evidence.sha256
+            )
+        })?)
+    } else {
+        None
+    };
+    Ok(files.copy_out(
+        &evidence.sha256,
+        key.as_ref().map(|k| (&evidence.id, k)),
+        to,
+    )?)
+}
+
 /// Copies a stored file out and journals the export.
 pub fn export_evidence(
     store: &mut SqliteStore,
@@ -110,7 +162,7 @@ pub fn export_evidence(
     note: String,
 ) -> Result<u64> {
     let evidence = evidence_of(store, sha256, &store.custody(sha256)?)?;
-    let size = evidence_files(data).copy_out(sha256, to)?;
+    let size = copy_evidence(store, &evidence_files(data), &evidence, to)?;
     let event = Change::Custody {
         evidence: evidence.id,
         sha256: sha256.to_string(),
@@ -156,27 +208,68 @@ pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
     Ok(())
 }
 
-/// Re-hashes every evidence file the database names; returns the problems.
-fn check_evidence(store: &SqliteStore, data: &Path) -> Result<(u64, Vec<String>)> {
+/// What re-hashing the evidence files found.
+struct EvidenceReport {
+    files: u64,
+    problems: Vec<String>,
+    /// Sealed files that could not be re-hashed (locked, or forgotten).
+    unread: Vec<String>,
+}
+
+/// Re-hashes every evidence file the database names (a sealed one through
+/// its key, when the store is unlocked).
+fn check_evidence(store: &SqliteStore, data: &Path) -> Result<EvidenceReport> {
     let files = evidence_files(data);
     let mut problems = Vec::new();
+    let mut unread = Vec::new();
     let records = store.list(RecordKind::Evidence, 0, u64::MAX)?;
     for stored in &records {
         if let Record::Evidence(evidence) = &stored.record {
-            match files.check(&evidence.sha256)? {
+            let sealed = files.is_sealed(&evidence.id);
+            let key = if sealed {
+                match store.existing_data_key(&evidence.id)? {
+                    Some(key) => Some(key),
+                    None => {
+                        unread.push(format!(
+                            "evidence file {} (record {}) is sealed and was not re-hashed: {}",
+                            evidence.sha256,
+                            evidence.id,
+                            if store.lock_state() == LockState::Unlocked {
+                                "it was forgotten"
+                            } else {
+                                "the database is locked"
+                            }
+                        ));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            // A sealed record read locked has no file name to show.
+            let named = if evidence.file_name.is_empty() {
+                format!("record {}", evidence.id)
+            } else {
+                format!("{}, record {}", evidence.file_name, evidence.id)
+            };
+            match files.check(&evidence.sha256, key.as_ref().map(|k| (&evidence.id, k)))? {
                 FileState::Intact => {}
                 FileState::Missing => problems.push(format!(
-                    "evidence file {} ({}, record {}) is missing",
-                    evidence.sha256, evidence.file_name, evidence.id
+                    "evidence file {} ({named}) is missing",
+                    evidence.sha256
                 )),
                 FileState::Altered(actual) => problems.push(format!(
-                    "evidence file {} ({}, record {}) was altered: its bytes now hash to {actual}",
-                    evidence.sha256, evidence.file_name, evidence.id
+                    "evidence file {} ({named}) was altered: its bytes now hash to {actual}",
+                    evidence.sha256
                 )),
             }
         }
     }
-    Ok((records.len() as u64, problems))
+    Ok(EvidenceReport {
+        files: records.len() as u64,
+        problems,
+        unread,
+    })
 }
 
 fn key_path(data: &Path) -> PathBuf {
@@ -271,7 +364,7 @@ pub fn prove(
         let files = evidence_files(data);
         std::fs::create_dir(out.join("files"))?;
         for file in &evidence {
-            files.copy_out(&file.sha256, &out.join("files").join(&file.sha256))?;
+            copy_evidence(store, &files, file, &out.join("files").join(&file.sha256))?;
         }
         let copies: Vec<Change> = evidence
             .iter()
@@ -389,12 +482,18 @@ pub fn verify(
     for problem in &tree.problems {
         println!("TREE: {problem}");
     }
-    let (files, file_problems) = check_evidence(store, data)?;
-    println!("Re-hashed {files} evidence files");
-    for problem in &file_problems {
+    let evidence = check_evidence(store, data)?;
+    println!(
+        "Re-hashed {} evidence files",
+        evidence.files - evidence.unread.len() as u64
+    );
+    for note in &evidence.unread {
+        println!("NOTE: {note}");
+    }
+    for problem in &evidence.problems {
         println!("EVIDENCE: {problem}");
     }
-    let mut clean = report.is_clean() && tree.problems.is_empty() && file_problems.is_empty();
+    let mut clean = report.is_clean() && tree.problems.is_empty() && evidence.problems.is_empty();
     if let Some(path) = against {
         let note = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;

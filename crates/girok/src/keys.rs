@@ -16,21 +16,31 @@ use girok_model::{Change, RecordId};
 use girok_store::{AuditLog, KdfParams, LockState, SqliteStore, Store, Unlock};
 
 /// A store whose reads of decrypted identifying data are recorded in the
-/// audit log when it is dropped, under the actor, the command line and the
+/// audit log when it is dropped, under the actor, the command and the
 /// stated purpose.
 pub struct AuditedStore {
     store: SqliteStore,
     data: PathBuf,
     actor: String,
+    /// The command, not its arguments: those may be file paths or text that
+    /// identify someone, and the audit log is kept in the clear.
+    command: String,
     purpose: String,
 }
 
 impl AuditedStore {
-    pub fn new(store: SqliteStore, data: &Path, actor: &str, purpose: &str) -> AuditedStore {
+    pub fn new(
+        store: SqliteStore,
+        data: &Path,
+        actor: &str,
+        command: &str,
+        purpose: &str,
+    ) -> AuditedStore {
         AuditedStore {
             store,
             data: data.to_path_buf(),
             actor: actor.to_string(),
+            command: command.to_string(),
             purpose: purpose.to_string(),
         }
     }
@@ -55,9 +65,8 @@ impl Drop for AuditedStore {
         if opened.count == 0 {
             return;
         }
-        let action = std::env::args().skip(1).collect::<Vec<_>>().join(" ");
         let recorded = AuditLog::open(&self.data)
-            .and_then(|mut log| log.record(&self.actor, &action, &self.purpose, opened));
+            .and_then(|mut log| log.record(&self.actor, &self.command, &self.purpose, opened));
         if let Err(error) = recorded {
             eprintln!(
                 "girok: the read of identifying data could not be recorded in the audit log: {error}"
@@ -92,13 +101,18 @@ fn ask(prompt: &str) -> Result<String> {
 
 /// The secret that unlocks an existing database, if one is at hand.
 pub fn secret_at_hand(key_file: Option<&Path>) -> Result<Option<Unlock>> {
+    secret_given(key_file, true)
+}
+
+/// The key file or `GIROK_PASSPHRASE`; with `prompt`, else a terminal prompt.
+fn secret_given(key_file: Option<&Path>, prompt: bool) -> Result<Option<Unlock>> {
     if let Some(path) = key_file {
         return read_key_file(path).map(Some);
     }
     if let Ok(passphrase) = std::env::var(PASSPHRASE_VARIABLE) {
         return Ok(Some(Unlock::Passphrase(passphrase)));
     }
-    if std::io::stdin().is_terminal() {
+    if prompt && std::io::stdin().is_terminal() {
         return Ok(Some(Unlock::Passphrase(ask("Passphrase of the database")?)));
     }
     Ok(None)
@@ -107,10 +121,20 @@ pub fn secret_at_hand(key_file: Option<&Path>) -> Result<Option<Unlock>> {
 /// Unlocks an encrypted store with whatever secret is at hand; a wrong one
 /// is an error, none leaves it locked.
 pub fn unlock(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
+    unlock_with(store, key_file, true)
+}
+
+/// Unlocks only with a secret given (key file or `GIROK_PASSPHRASE`), never
+/// asking: for `verify`, which re-hashes sealed evidence files when it can.
+pub fn unlock_if_given(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
+    unlock_with(store, key_file, false)
+}
+
+fn unlock_with(store: &mut SqliteStore, key_file: Option<&Path>, prompt: bool) -> Result<()> {
     if store.lock_state() != LockState::Locked {
         return Ok(());
     }
-    if let Some(secret) = secret_at_hand(key_file)? {
+    if let Some(secret) = secret_given(key_file, prompt)? {
         store.unlock(&secret)?;
     }
     Ok(())

@@ -84,7 +84,22 @@ struct Reader<'a> {
     data: &'a Path,
     key_file: Option<&'a Path>,
     actor: &'a str,
+    command: &'a str,
     purpose: &'a str,
+}
+
+/// The subcommand's name as typed ("show", "export-evidence"), without its arguments.
+fn command_name(command: &Command) -> String {
+    let debug = format!("{command:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or_default();
+    let mut kebab = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            kebab.push('-');
+        }
+        kebab.extend(c.to_lowercase());
+    }
+    kebab
 }
 
 /// Opens the database, unlocking it if it is encrypted and a secret is at hand.
@@ -95,6 +110,7 @@ fn open(reader: &Reader) -> Result<keys::AuditedStore> {
         store,
         reader.data,
         reader.actor,
+        reader.command,
         reader.purpose,
     ))
 }
@@ -123,10 +139,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let key_file = key_file.as_deref();
     let data = cli.data.clone();
     let purpose = cli.purpose.clone();
+    let command = command_name(&cli.command);
     let reader = Reader {
         data: &data,
         key_file,
         actor: &actor,
+        command: &command,
         purpose: &purpose,
     };
     match cli.command {
@@ -457,7 +475,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             });
         }
         Command::Verify { against, key } => {
-            let store = open_locked(&cli.data)?;
+            let mut store = open_locked(&cli.data)?;
+            keys::unlock_if_given(&mut store, key_file)?;
+            let store = keys::AuditedStore::new(store, &cli.data, &actor, &command, &purpose);
             let clean = integrity::verify(&store, &cli.data, against.as_deref(), key.as_deref())?;
             return Ok(if clean {
                 ExitCode::SUCCESS

@@ -1074,7 +1074,7 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     assert!(done, "{audit}");
     let read = audit
         .lines()
-        .find(|l| l.contains("show p1"))
+        .find(|l| l.contains("did: show"))
         .unwrap_or_default();
     assert!(
         read.contains("tester") && read.contains("case review") && read.contains("read: p1"),
@@ -1237,4 +1237,114 @@ fn backups_are_encrypted_and_a_restore_verifies_before_it_accepts() {
         &["restore", backup.to_str().expect("path")],
     );
     assert!(!again.status.success() && text(&again).contains("already exists"));
+}
+
+#[test]
+fn sensitive_evidence_is_sealed_and_forgetting_it_is_final() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let secret = Some("correct horse battery staple");
+    let run = |passphrase: Option<&str>, args: &[&str]| {
+        let output = girok_with(&data, passphrase, args);
+        (output.status.success(), text(&output))
+    };
+    assert!(run(secret, &["init", "--encrypt"]).0);
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, CSV_EN).expect("csv");
+    assert!(run(secret, &["import", csv.to_str().expect("path")]).0);
+    let recording = dir.path().join("kim-eunju-interview.txt");
+    let contents = "transcript: 김은주 describes her brother's arrest in Musan";
+    std::fs::write(&recording, contents).expect("file");
+    let path = recording.to_str().expect("path");
+
+    // Locked, a sensitive file cannot be attached.
+    let (done, out) = run(None, &["attach", "s1", path, "--sensitive", "--id", "ev-1"]);
+    assert!(!done && out.contains("locked"), "{out}");
+    let (done, out) = run(
+        secret,
+        &["attach", "s1", path, "--sensitive", "--id", "ev-1"],
+    );
+    assert!(done, "{out}");
+    let sha256 = out
+        .split_whitespace()
+        .find(|w| w.len() == 64 && w.chars().all(|c| c.is_ascii_hexdigit()))
+        .expect("sha256 printed")
+        .to_string();
+
+    // Neither the bytes nor the file name are on disk in plaintext.
+    let mut stored = Vec::new();
+    for entry in walk(&data) {
+        stored.extend(std::fs::read(entry).unwrap_or_default());
+    }
+    for secret_text in ["describes her brother", "kim-eunju-interview"] {
+        assert!(
+            !stored
+                .windows(secret_text.len())
+                .any(|w| w == secret_text.as_bytes()),
+            "{secret_text} is on disk"
+        );
+    }
+    // Unlocked, it comes out whole; locked, verify says what it could not re-hash.
+    let copy = dir.path().join("copy.txt");
+    let (done, out) = run(
+        secret,
+        &[
+            "export-evidence",
+            &sha256,
+            "--out",
+            copy.to_str().expect("path"),
+            "--recipient",
+            "court",
+        ],
+    );
+    assert!(done, "{out}");
+    assert_eq!(std::fs::read_to_string(&copy).expect("copy"), contents);
+    let (done, out) = run(None, &["verify"]);
+    assert!(
+        done && out.contains("sealed and was not re-hashed"),
+        "{out}"
+    );
+    let (done, out) = run(secret, &["verify"]);
+    assert!(
+        done && !out.contains("not re-hashed") && out.contains("VERIFIED"),
+        "{out}"
+    );
+
+    // Forgotten: the file can never be read again; the journal still verifies.
+    let (done, out) = run(
+        secret,
+        &["forget", "ev-1", "--reason", "the witness withdrew it"],
+    );
+    assert!(done, "{out}");
+    let again = dir.path().join("again.txt");
+    let (done, out) = run(
+        secret,
+        &[
+            "export-evidence",
+            &sha256,
+            "--out",
+            again.to_str().expect("path"),
+            "--recipient",
+            "court",
+        ],
+    );
+    assert!(!done && out.contains("forgotten"), "{out}");
+    let (done, out) = run(secret, &["verify"]);
+    assert!(
+        done && out.contains("it was forgotten") && out.contains("VERIFIED"),
+        "{out}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -479,7 +479,9 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
         }
         Record::Evidence(evidence) => {
             check_sha256(Some(id), &evidence.sha256)?;
-            require_text(Some(id), "file_name", &evidence.file_name)?;
+            if evidence.sealed.is_none() {
+                require_text(Some(id), "file_name", &evidence.file_name)?;
+            }
         }
     }
     Ok(())

@@ -548,6 +548,9 @@ pub struct Evidence {
     pub collector: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub sensitive: bool,
+    /// The file name and collector, when sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 /// Any record, tagged with its kind.

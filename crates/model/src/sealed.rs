@@ -1,7 +1,8 @@
 //! Identifying data sealed before it reaches the journal.
 //!
-//! A person's names, birth, origin, description and notes, and a source's
-//! provenance and notes (and an interview's title) are its *secrets*. In an
+//! A person's names, birth, origin, description and notes, a source's
+//! provenance and notes (and an interview's title), and an evidence file's
+//! name and collector are its *secrets*. In an
 //! encrypted database they are moved out of the record into a [`Sealed`]
 //! envelope — ciphertext under the record's own data key, plus keyed blind
 //! indexes for linkage — and the record keeps only de-identified facts.
@@ -31,6 +32,10 @@ pub struct Secrets {
     pub notes: String,
     #[serde(default, skip_serializing_if = "Clarifications::is_empty")]
     pub clarifications: Clarifications,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub file_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collector: Option<String>,
 }
 
 /// Secrets as stored: authenticated ciphertext and blind indexes.
@@ -52,7 +57,10 @@ pub struct Sealed {
 impl Record {
     /// Whether this kind of record has secrets.
     pub fn has_secrets(&self) -> bool {
-        matches!(self, Record::Person(_) | Record::Source(_))
+        matches!(
+            self,
+            Record::Person(_) | Record::Source(_) | Record::Evidence(_)
+        )
     }
 
     /// Moves the secrets out of the record, leaving those fields empty.
@@ -81,6 +89,11 @@ impl Record {
                 clarifications: std::mem::take(&mut s.clarifications),
                 ..Secrets::default()
             }),
+            Record::Evidence(e) => Some(Secrets {
+                file_name: take(&mut e.file_name),
+                collector: e.collector.take(),
+                ..Secrets::default()
+            }),
             _ => None,
         }
     }
@@ -104,6 +117,10 @@ impl Record {
                 s.notes = secrets.notes;
                 s.clarifications = secrets.clarifications;
             }
+            Record::Evidence(e) => {
+                e.file_name = secrets.file_name;
+                e.collector = secrets.collector;
+            }
             _ => {}
         }
     }
@@ -113,6 +130,7 @@ impl Record {
         match self {
             Record::Person(p) => p.sealed.as_ref(),
             Record::Source(s) => s.sealed.as_ref(),
+            Record::Evidence(e) => e.sealed.as_ref(),
             _ => None,
         }
     }
@@ -122,6 +140,7 @@ impl Record {
         match self {
             Record::Person(p) => p.sealed = sealed,
             Record::Source(s) => s.sealed = sealed,
+            Record::Evidence(e) => e.sealed = sealed,
             _ => {}
         }
     }

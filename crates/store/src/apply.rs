@@ -168,12 +168,17 @@ pub(crate) fn apply(
         }
         Change::Forget { subject, .. } => {
             let existing = record_meta(conn, subject.as_str())?
-                .filter(|m| matches!(m.kind, RecordKind::Person | RecordKind::Source) && !m.deleted)
+                .filter(|m| {
+                    matches!(
+                        m.kind,
+                        RecordKind::Person | RecordKind::Source | RecordKind::Evidence
+                    ) && !m.deleted
+                })
                 .ok_or_else(|| {
                     Invalid::field(
                         Some(subject),
                         "subject",
-                        format!("no person or source {subject}"),
+                        format!("no person, source or evidence file {subject}"),
                     )
                 })?;
             let inserted = conn

@@ -98,6 +98,26 @@ pub(crate) fn destroy(conn: &Connection, subject: &RecordId) -> Result<(), Store
     Ok(())
 }
 
+/// The data key of a subject; with `create`, a new one is made and stored
+/// if it has none (never for a forgotten subject).
+pub(crate) fn data_key_of(
+    conn: &Connection,
+    vault: &Vault,
+    subject: &RecordId,
+    create: bool,
+) -> Result<Option<DataKey>, StoreError> {
+    if let Some(wrapped) = wrapped_key(conn, subject)? {
+        return Ok(Some(vault.unwrap_data_key(subject, &wrapped)?));
+    }
+    if !create || is_forgotten(conn, subject)? {
+        return Ok(None);
+    }
+    let (key, wrapped) = vault.new_data_key(subject)?;
+    conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
+        .execute(params![subject.as_str(), wrapped])?;
+    Ok(Some(key))
+}
+
 /// Seals new records ahead of the write, on another thread (imports): each
 /// gets a fresh data key, which travels with the sealed change and is
 /// stored in the transaction that journals it.
@@ -223,15 +243,8 @@ pub(crate) fn seal(
         )
         .into());
     }
-    let key = match wrapped_key(conn, &id)? {
-        Some(wrapped) => vault.unwrap_data_key(&id, &wrapped)?,
-        None => {
-            let (key, wrapped) = vault.new_data_key(&id)?;
-            conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
-                .execute(params![id.as_str(), wrapped])?;
-            key
-        }
-    };
+    let key = data_key_of(conn, vault, &id, true)?
+        .ok_or_else(|| StoreError::Corrupt(format!("no data key for {id}")))?;
     let mut sealed = record.clone();
     vault.seal(&mut sealed, &key)?;
     let change = match prepared.change() {
@@ -258,8 +271,7 @@ pub(crate) fn reveal(
         return Ok(record);
     }
     let id = record.id().clone();
-    if let Some(wrapped) = wrapped_key(conn, &id)? {
-        let key: DataKey = vault.unwrap_data_key(&id, &wrapped)?;
+    if let Some(key) = data_key_of(conn, vault, &id, false)? {
         girok_vault::open(&mut record, &key)?;
     }
     Ok(record)

@@ -9,7 +9,7 @@ use chrono::Utc;
 use girok_journal::merkle;
 use girok_journal::{Entry, GENESIS, Hash, JournalError, PreparedChange, format_time, leaf_hash};
 use girok_model::{Change, Record, RecordId, RecordKind, Term, VocabKind, Vocabularies};
-use girok_vault::{KdfParams, Unlock, Vault, VaultError};
+use girok_vault::{DataKey, KdfParams, Unlock, Vault, VaultError};
 use rusqlite::{
     Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -287,6 +287,31 @@ impl SqliteStore {
         tx.commit()?;
         self.lock = Lock::Unlocked(Arc::new(next));
         Ok(wrapped.len() as u64)
+    }
+
+    /// The data key of a subject (an evidence record whose file is sealed),
+    /// created if it has none. Needs the store unlocked; a forgotten subject
+    /// gets none.
+    pub fn data_key(&mut self, subject: &RecordId) -> Result<DataKey, StoreError> {
+        let Lock::Unlocked(vault) = &self.lock else {
+            return Err(StoreError::Locked);
+        };
+        let vault = vault.clone();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let key = keys::data_key_of(&tx, &vault, subject, true)?;
+        tx.commit()?;
+        key.ok_or_else(|| StoreError::Corrupt(format!("no data key for {subject}")))
+    }
+
+    /// The data key of a subject if the store is unlocked and the key exists
+    /// (`None` when locked or forgotten).
+    pub fn existing_data_key(&self, subject: &RecordId) -> Result<Option<DataKey>, StoreError> {
+        match &self.lock {
+            Lock::Unlocked(vault) => keys::data_key_of(&self.conn, vault, subject, false),
+            _ => Ok(None),
+        }
     }
 
     /// How many data keys exist and how many subjects were forgotten.

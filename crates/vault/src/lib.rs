@@ -15,9 +15,9 @@
 //! id and blind indexes, a data key to its subject, so ciphertexts swapped between records
 //! fail authentication. Keys are zeroed when dropped.
 
-pub mod backup;
 mod blind;
 mod header;
+pub mod stream;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -146,7 +146,7 @@ fn secrets_aad(record: &Record, blind: &[String]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// The data key of one person or source.
+/// The data key of one person, source or evidence file.
 pub struct DataKey(Key);
 
 /// An unlocked vault: the master and blind-index keys in memory.

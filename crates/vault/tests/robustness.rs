@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 
 use girok_model::{Name, Person, Record, RecordId, Romanization};
-use girok_vault::backup::{SealingWriter, open_backup};
+use girok_vault::stream::{SealingWriter, open_backup};
 use girok_vault::{KdfParams, Unlock, Vault};
 
 const QUICK: KdfParams = KdfParams {

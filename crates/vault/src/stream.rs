@@ -1,9 +1,13 @@
-//! The encrypted backup container: a header in the clear (how to derive
-//! the key, and the journal size and Merkle root the backup was made at),
-//! then the archive in chunks sealed with the STREAM construction
-//! (XChaCha20-Poly1305, big-endian 32-bit counter and last-chunk flag).
-//! The header is the associated data of every chunk, so it cannot be
-//! altered; reordered, dropped or truncated chunks fail authentication.
+//! Files sealed in chunks with the STREAM construction (XChaCha20-Poly1305,
+//! big-endian 32-bit counter and last-chunk flag): reordered, dropped or
+//! truncated chunks fail authentication, and files of any size stream.
+//!
+//! Two containers use it. A **backup** starts with a header in the clear
+//! (how to derive the key from a passphrase or key file, and the journal
+//! size and Merkle root it was made at), which is the associated data of
+//! every chunk, so it cannot be altered. A sensitive **evidence file**
+//! starts with its nonce and is sealed under its record's data key, with
+//! the record's id and the file's SHA-256 as associated data.
 
 use std::io::{self, Read, Write};
 
@@ -15,7 +19,7 @@ use chacha20poly1305::aead::{KeyInit, Payload};
 use serde::{Deserialize, Serialize};
 
 use crate::header::MIN_PASSPHRASE;
-use crate::{KdfParams, Unlock, VaultError, fill_random};
+use crate::{DataKey, KdfParams, Key, Unlock, VaultError, fill_random};
 
 /// The first bytes of every backup.
 pub const MAGIC: &[u8] = b"GIROK-BACKUP-1\n";
@@ -45,7 +49,7 @@ fn invalid(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.into())
 }
 
-/// Writes a backup: the header now, sealed chunks as the archive is written.
+/// Writes sealed chunks as the plaintext is written (a backup writes its header first).
 pub struct SealingWriter<W: Write> {
     out: W,
     stream: Option<EncryptorBE32<XChaCha20Poly1305>>,
@@ -91,14 +95,28 @@ impl<W: Write> SealingWriter<W> {
         };
         write(&mut out)
             .map_err(|e| VaultError::BadHeader(format!("cannot write the backup: {e}")))?;
-        let stream =
-            EncryptorBE32::from_aead(XChaCha20Poly1305::new((&key.0).into()), (&nonce).into());
-        Ok(SealingWriter {
+        Ok(SealingWriter::start(out, &key, &nonce, aad))
+    }
+
+    /// A sealing writer for a file under a record's data key: the nonce first, then the chunks.
+    pub fn for_file(mut out: W, key: &DataKey, aad: &[u8]) -> Result<SealingWriter<W>, VaultError> {
+        let mut nonce = [0u8; STREAM_NONCE];
+        fill_random(&mut nonce)?;
+        out.write_all(&nonce)
+            .map_err(|e| VaultError::Random(format!("cannot write the sealed file: {e}")))?;
+        Ok(SealingWriter::start(out, &key.0, &nonce, aad.to_vec()))
+    }
+
+    fn start(out: W, key: &Key, nonce: &[u8; STREAM_NONCE], aad: Vec<u8>) -> SealingWriter<W> {
+        SealingWriter {
             out,
-            stream: Some(stream),
+            stream: Some(EncryptorBE32::from_aead(
+                XChaCha20Poly1305::new((&key.0).into()),
+                nonce.into(),
+            )),
             aad,
             buffer: Vec::with_capacity(CHUNK),
-        })
+        }
     }
 
     fn emit(&mut self, last: bool) -> io::Result<()> {
@@ -109,12 +127,12 @@ impl<W: Write> SealingWriter<W> {
         let sealed = if last {
             self.stream
                 .take()
-                .ok_or_else(|| invalid("the backup was already finished"))?
+                .ok_or_else(|| invalid("the sealed data was already finished"))?
                 .encrypt_last(payload)
         } else {
             self.stream
                 .as_mut()
-                .ok_or_else(|| invalid("the backup was already finished"))?
+                .ok_or_else(|| invalid("the sealed data was already finished"))?
                 .encrypt_next(payload)
         }
         .map_err(|_| invalid("a backup chunk could not be sealed"))?;
@@ -192,38 +210,58 @@ pub fn open_backup<R: Read>(
     let nonce: [u8; STREAM_NONCE] = decode("nonce", &header.nonce)?
         .try_into()
         .map_err(|_| VaultError::BadHeader("the nonce has the wrong length".into()))?;
-    let stream = DecryptorBE32::from_aead(XChaCha20Poly1305::new((&key.0).into()), (&nonce).into());
-    Ok((
-        header,
-        OpeningReader {
-            input,
-            stream: Some(stream),
-            aad,
-            plain: Vec::new(),
-            position: 0,
-        },
-    ))
+    Ok((header, OpeningReader::start(input, &key, &nonce, aad)))
+}
+
+/// Reads a file sealed by [`SealingWriter::for_file`].
+pub fn open_file<R: Read>(
+    mut input: R,
+    key: &DataKey,
+    aad: &[u8],
+) -> Result<OpeningReader<R>, VaultError> {
+    let mut nonce = [0u8; STREAM_NONCE];
+    input
+        .read_exact(&mut nonce)
+        .map_err(|_| VaultError::BadHeader("the sealed file is truncated".into()))?;
+    Ok(OpeningReader::start(input, &key.0, &nonce, aad.to_vec()))
 }
 
 impl<R: Read> OpeningReader<R> {
+    fn start(input: R, key: &Key, nonce: &[u8; STREAM_NONCE], aad: Vec<u8>) -> OpeningReader<R> {
+        OpeningReader {
+            input,
+            stream: Some(DecryptorBE32::from_aead(
+                XChaCha20Poly1305::new((&key.0).into()),
+                nonce.into(),
+            )),
+            aad,
+            plain: Vec::new(),
+            position: 0,
+        }
+    }
+
     fn next_chunk(&mut self) -> io::Result<()> {
         let mut frame = [0u8; 5];
         self.input
             .read_exact(&mut frame)
-            .map_err(|_| invalid("the backup is truncated: its last chunk is missing"))?;
+            .map_err(|_| invalid("the sealed data is truncated: its last chunk is missing"))?;
         let last = match frame[0] {
             0 => false,
             1 => true,
-            _ => return Err(invalid("the backup is damaged: a chunk has a bad frame")),
+            _ => {
+                return Err(invalid(
+                    "the sealed data is damaged: a chunk has a bad frame",
+                ));
+            }
         };
         let length = u32::from_be_bytes([frame[1], frame[2], frame[3], frame[4]]) as usize;
         if length > CHUNK + 16 {
-            return Err(invalid("the backup is damaged: a chunk is too long"));
+            return Err(invalid("the sealed data is damaged: a chunk is too long"));
         }
         let mut sealed = vec![0u8; length];
         self.input
             .read_exact(&mut sealed)
-            .map_err(|_| invalid("the backup is truncated inside a chunk"))?;
+            .map_err(|_| invalid("the sealed data is truncated inside a chunk"))?;
         let payload = Payload {
             msg: &sealed,
             aad: &self.aad,

@@ -280,6 +280,7 @@ async fn each_role_reaches_exactly_its_pages() {
         "/verify",
         "/estimates",
         "/admin/users",
+        "/admin/encryption",
         "/api/records?kind=persons",
         "/api/records?kind=acts&refers_to=p-un-kim",
         "/api/records/p-un-kim",
@@ -297,7 +298,7 @@ async fn each_role_reaches_exactly_its_pages() {
             let allowed = match path {
                 _ if public => true,
                 "/sources/new" | "/events/new" | "/records/s-un-2025-kim/edit" => role.can_write(),
-                "/admin/users" => role == Role::Admin,
+                "/admin/users" | "/admin/encryption" => role == Role::Admin,
                 _ => role.reads_records(),
             };
             assert_eq!(

@@ -1,4 +1,4 @@
-//! Administration: users and API keys.
+//! Administration: users, API keys, and locking or unlocking an encrypted database.
 
 use super::*;
 
@@ -142,4 +142,101 @@ pub(super) async fn add_key(
         ))
     })
     .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct EncryptionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    passphrase: String,
+}
+
+fn encryption_page(
+    lang: Lang,
+    principal: &Principal,
+    state: LockState,
+    message: Option<(bool, String)>,
+) -> Response {
+    let body = html! {
+        @if let Some((ok, message)) = &message {
+            p class=(if *ok { "" } else { "error" }) role="status" id="encryption-message" { (message) }
+        }
+        p id="lock-state" {
+            @match state {
+                LockState::Plain => (lang.t("This database is not encrypted.", "이 데이터베이스는 암호화되어 있지 않습니다.")),
+                LockState::Locked => (lang.t("Locked: names, birth data, notes and sensitive files can be neither read nor written.", "잠김: 이름, 출생 정보, 메모, 민감한 파일을 읽거나 쓸 수 없습니다.")),
+                LockState::Unlocked => (lang.t("Unlocked: documenters can read identifying data; every read is audited.", "잠금 해제됨: 기록 담당자가 신원 정보를 읽을 수 있으며 모든 열람은 감사 기록에 남습니다.")),
+            }
+        }
+        @if state == LockState::Locked {
+            form method="post" action="/admin/encryption" {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                input type="hidden" name="action" value="unlock";
+                label for="passphrase" { (lang.t("Passphrase", "암호문")) }
+                input id="passphrase" name="passphrase" type="password" required autocomplete="off";
+                button.primary type="submit" { (lang.t("Unlock", "잠금 해제")) }
+            }
+        }
+        @if state == LockState::Unlocked {
+            form method="post" action="/admin/encryption" {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                input type="hidden" name="action" value="lock";
+                p.hint { (lang.t("Lock when no one needs names: the keys leave the server's memory.", "이름이 필요 없을 때 잠그세요: 키가 서버 메모리에서 지워집니다.")) }
+                button.primary type="submit" { (lang.t("Lock now", "지금 잠그기")) }
+            }
+        }
+    };
+    page(lang, principal, lang.t("Encryption", "암호화"), body)
+}
+
+pub(super) async fn encryption(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Admin) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    match blocking(move || app.lock_state()).await {
+        Ok(state) => encryption_page(lang, &principal, state, None),
+        Err(response) => response,
+    }
+}
+
+/// Unlocks (with a passphrase) or locks every connection of the server.
+pub(super) async fn change_encryption(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<EncryptionForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Admin, &form.csrf) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let done = blocking(move || {
+        let outcome = match form.action.as_str() {
+            "unlock" => app
+                .unlock(&girok_store::Unlock::Passphrase(form.passphrase))
+                .map(|()| "Unlocked.".to_string())
+                .map_err(|e| e.to_string()),
+            "lock" => {
+                app.lock();
+                Ok("Locked.".to_string())
+            }
+            other => Err(format!("unknown action '{other}'")),
+        };
+        (outcome, app.lock_state())
+    })
+    .await;
+    match done {
+        Ok((Ok(message), state)) => encryption_page(lang, &principal, state, Some((true, message))),
+        Ok((Err(message), state)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            encryption_page(lang, &principal, state, Some((false, message))),
+        )
+            .into_response(),
+        Err(response) => response,
+    }
 }

@@ -16,7 +16,7 @@ use girok_model::{
     Change, ConsentScope, FuzzyDate, Name, Person, Record, RecordId, RecordKind, Romanization, Sex,
     Source, SourceKind,
 };
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{LockState, SqliteStore, Store, StoreError};
 use girok_tabulate::{Audience, Dimension, Facts, Filter, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
@@ -78,6 +78,10 @@ pub fn routes() -> Router<Arc<App>> {
             get(admin::admin_users).post(admin::add_user),
         )
         .route("/admin/keys", post(admin::add_key))
+        .route(
+            "/admin/encryption",
+            get(admin::encryption).post(admin::change_encryption),
+        )
         .route("/review", get(review::review_queue))
         .route(
             "/review/{number}",
@@ -166,6 +170,7 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                             }
                             @if principal.user.role == Role::Admin {
                                 a href="/admin/users" { (lang.t("Users", "사용자")) }
+                                a href="/admin/encryption" { (lang.t("Encryption", "암호화")) }
                             }
                             a href="/stats" { (lang.t("Statistics", "통계")) }
                             @if principal.user.role.reads_records() {

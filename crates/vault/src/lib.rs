@@ -58,6 +58,10 @@ pub enum VaultError {
     WeakPassphrase { min: usize },
     #[error("the operating system's random source failed: {0}")]
     Random(String),
+    #[error("a message too long to encrypt (over 256 GiB)")]
+    TooLong,
+    #[error("cannot write sealed data: {0}")]
+    Write(String),
 }
 
 /// A 256-bit secret key, zeroed on drop.
@@ -105,7 +109,7 @@ fn encrypt(key: &Key, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, VaultErro
             },
         )
         // Encryption fails only for messages beyond 256 GiB.
-        .map_err(|_| VaultError::Random("encryption failed".into()))?;
+        .map_err(|_| VaultError::TooLong)?;
     let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ciphertext);

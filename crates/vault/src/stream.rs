@@ -93,8 +93,7 @@ impl<W: Write> SealingWriter<W> {
             out.write_all(&(aad.len() as u32).to_be_bytes())?;
             out.write_all(&aad)
         };
-        write(&mut out)
-            .map_err(|e| VaultError::BadHeader(format!("cannot write the backup: {e}")))?;
+        write(&mut out).map_err(|e| VaultError::Write(e.to_string()))?;
         Ok(SealingWriter::start(out, &key, &nonce, aad))
     }
 
@@ -103,7 +102,7 @@ impl<W: Write> SealingWriter<W> {
         let mut nonce = [0u8; STREAM_NONCE];
         fill_random(&mut nonce)?;
         out.write_all(&nonce)
-            .map_err(|e| VaultError::Random(format!("cannot write the sealed file: {e}")))?;
+            .map_err(|e| VaultError::Write(e.to_string()))?;
         Ok(SealingWriter::start(out, &key.0, &nonce, aad.to_vec()))
     }
 

@@ -78,6 +78,13 @@ pub enum Command {
         /// Only the last N entries.
         #[arg(long)]
         last: Option<usize>,
+        /// Print the log's head (entry count and last hash) signed with the
+        /// checkpoint key, to keep away from this machine.
+        #[arg(long)]
+        sign: bool,
+        /// Check that the log still extends a head signed earlier.
+        #[arg(long, value_name = "SIGNED-HEAD-FILE")]
+        against: Option<PathBuf>,
     },
     /// Crypto-shredding: destroy the data key of a person or source. Its
     /// identifying data becomes unreadable for good; statistics keep its

@@ -10,7 +10,7 @@ use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::merkle;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
-use girok_store::{EvidenceFiles, FileState, JournalRow, LockState, SqliteStore, Store};
+use girok_store::{AuditLog, EvidenceFiles, FileState, JournalRow, LockState, SqliteStore, Store};
 
 /// The private checkpoint key inside a data directory.
 const KEY_FILE: &str = "girok.key";
@@ -306,6 +306,43 @@ fn signer(data: &Path) -> Result<SignerKey> {
         )
     })?;
     SignerKey::parse(&text).with_context(|| format!("{} is not a checkpoint key", path.display()))
+}
+
+/// The first line of a signed audit head.
+const AUDIT_HEAD: &str = "girok audit log";
+
+/// The audit log's head, signed with the checkpoint key.
+pub fn sign_audit_head(data: &Path) -> Result<String> {
+    let (count, hash) = AuditLog::open(data)?.head()?;
+    Ok(signer(data)?.sign_text(&format!("{AUDIT_HEAD}\n{count}\n{}\n", hex::encode(hash))))
+}
+
+/// Whether the audit log still holds the entries of a signed head: `None`
+/// if it does, else what is wrong.
+pub fn check_audit_head(log: &AuditLog, data: &Path, note: &str) -> Result<Option<String>> {
+    let text = verifier(data)?
+        .open(note)
+        .context("the signed audit head does not verify with this installation's key")?;
+    let mut lines = text.lines();
+    let (Some(AUDIT_HEAD), Some(count), Some(hash), None) =
+        (lines.next(), lines.next(), lines.next(), lines.next())
+    else {
+        bail!("this is not a signed audit head");
+    };
+    let count: u64 = count.parse().context("the signed audit head's count")?;
+    let (now, _) = log.head()?;
+    if now < count {
+        return Ok(Some(format!(
+            "TRUNCATED: the audit log has {now} entries, but {count} were signed"
+        )));
+    }
+    match log.hash_at(count)? {
+        _ if count == 0 => Ok(None),
+        Some(stored) if hex::encode(&stored) == hash => Ok(None),
+        _ => Ok(Some(format!(
+            "REWRITTEN: audit entry {count} is not the one that was signed"
+        ))),
+    }
 }
 
 /// The installation's public verifier key.

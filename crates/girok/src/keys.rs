@@ -257,8 +257,9 @@ pub fn forget(store: &mut SqliteStore, actor: &str, subject: &str, reason: &str)
     Ok(())
 }
 
-/// `girok audit`: the entries, then whether the chain holds.
-pub fn print_audit(data: &Path, last: Option<usize>) -> Result<bool> {
+/// `girok audit`: the entries, then whether the chain holds (and still
+/// extends a signed head, if one is given).
+pub fn print_audit(data: &Path, last: Option<usize>, against: Option<&Path>) -> Result<bool> {
     let log = AuditLog::open(data)?;
     let entries = log.entries()?;
     let skip = last.map_or(0, |n| entries.len().saturating_sub(n));
@@ -280,6 +281,18 @@ pub fn print_audit(data: &Path, last: Option<usize>) -> Result<bool> {
         );
     }
     let report = log.verify()?;
+    if let Some(path) = against {
+        let note = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if let Some(problem) = crate::integrity::check_audit_head(&log, data, &note)? {
+            println!("{problem}");
+            return Ok(false);
+        }
+        println!(
+            "OK: the log still holds every entry of the head signed in {}.",
+            path.display()
+        );
+    }
     match report.broken_at {
         None => {
             println!("OK: {} audit entries, hash chain intact.", report.entries);

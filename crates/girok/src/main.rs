@@ -179,8 +179,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Rekey { new_key_file } => {
             keys::rekey(&mut *open(&reader)?, new_key_file.as_deref())?
         }
-        Command::Audit { last } => {
-            if !keys::print_audit(&cli.data, last)? {
+        Command::Audit {
+            last,
+            sign,
+            against,
+        } => {
+            if sign {
+                print!("{}", integrity::sign_audit_head(&cli.data)?);
+            } else if !keys::print_audit(&cli.data, last, against.as_deref())? {
                 return Ok(ExitCode::from(1));
             }
         }

@@ -1162,6 +1162,26 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
     let (done, verified) = run(None, &["verify"]);
     assert!(done && verified.contains("VERIFIED"), "{verified}");
 
+    // A signed head catches a log cut short, which the chain alone cannot.
+    let (done, head) = run(None, &["audit", "--sign"]);
+    assert!(done && head.starts_with("girok audit log\n"), "{head}");
+    let head_file = dir.path().join("audit-head.txt");
+    std::fs::write(&head_file, &head).expect("head");
+    let head_path = head_file.to_str().expect("path");
+    let (done, out) = run(None, &["audit", "--against", head_path]);
+    assert!(done && out.contains("still holds"), "{out}");
+    let signed: u64 = head
+        .lines()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("count");
+    sql_at(
+        &data.join("audit.sqlite"),
+        &format!("DELETE FROM audit WHERE seq = {signed}"),
+    );
+    let (done, out) = run(None, &["audit", "--against", head_path]);
+    assert!(!done && out.contains("TRUNCATED"), "{out}");
+
     // An altered audit entry is named.
     sql_at(
         &data.join("audit.sqlite"),

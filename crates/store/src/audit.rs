@@ -2,7 +2,9 @@
 //! and why. It is kept in its own file (`DIR/audit.sqlite`, readable only by
 //! its owner) so reads never wait on the journal's writer, and each entry
 //! carries the SHA-256 of the previous one: an entry altered or removed
-//! from the middle breaks the chain, which `verify` names.
+//! from the middle breaks the chain, which `verify` names. A head (entry
+//! count and last hash) signed and kept elsewhere also catches a log cut
+//! short or replaced.
 
 use std::path::Path;
 
@@ -151,6 +153,27 @@ impl AuditLog {
     /// Every entry, oldest first.
     pub fn entries(&self) -> Result<Vec<AuditEntry>, StoreError> {
         Ok(self.rows()?.into_iter().map(|(entry, _)| entry).collect())
+    }
+
+    /// The number of entries and the hash of the last one (empty when there is none).
+    pub fn head(&self) -> Result<(u64, Vec<u8>), StoreError> {
+        let last: Option<(u64, Vec<u8>)> = self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(last.unwrap_or_default())
+    }
+
+    /// The hash of entry `seq`, if the log has it.
+    pub fn hash_at(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
+            .optional()?)
     }
 
     /// Recomputes the chain.

@@ -133,10 +133,13 @@ impl App {
         self.pooled(|store| {
             let result = work(store);
             let opened = store.take_opened();
-            self.audit
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .record(&reading.actor, &reading.action, WEB_PURPOSE, opened)?;
+            // Most reads open nothing (a plain database, records without secrets).
+            if opened.count > 0 {
+                self.audit
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .record(&reading.actor, &reading.action, WEB_PURPOSE, opened)?;
+            }
             result
         })
     }

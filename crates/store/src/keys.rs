@@ -161,19 +161,28 @@ impl Presealer {
         let Change::Create { record } = prepared.change() else {
             return Ok(Presealed::plain(prepared));
         };
-        let mut sealed = record.clone();
-        let secrets = sealed.clone().take_secrets().unwrap_or_default();
-        if !record.has_secrets() || record.sealed().is_some() || secrets == Secrets::default() {
+        if record.sealed().is_some() {
             return Ok(Presealed::plain(prepared));
         }
+        let Some((mut sealed, secrets)) = plaintext_secrets(record) else {
+            return Ok(Presealed::plain(prepared));
+        };
         let id = record.id().clone();
         let (key, wrapped) = self.vault.new_data_key(&id)?;
-        self.vault.seal(&mut sealed, &key)?;
+        self.vault.seal_secrets(&mut sealed, secrets, &key)?;
         Ok(Presealed {
             prepared: PreparedChange::new(Change::Create { record: sealed }, vocabularies)?,
             key: Some((id, wrapped)),
         })
     }
+}
+
+/// The record without its secrets, and the secrets, when it has any in
+/// plaintext to seal.
+fn plaintext_secrets(record: &Record) -> Option<(Record, Secrets)> {
+    let mut bare = record.clone();
+    let secrets = bare.take_secrets()?;
+    (secrets != Secrets::default()).then_some((bare, secrets))
 }
 
 /// Stores the data key a presealed change was sealed under.
@@ -208,9 +217,8 @@ pub(crate) fn seal(
         return Ok(prepared);
     }
     let id = record.id().clone();
-    let mut bare = record.clone();
-    let secrets = bare.take_secrets().unwrap_or_default();
-    let plaintext = secrets != Secrets::default();
+    let taken = plaintext_secrets(record);
+    let plaintext = taken.is_some();
     let vault = match lock {
         Lock::Plain if record.sealed().is_some() => {
             return Err(Invalid::field(
@@ -245,8 +253,10 @@ pub(crate) fn seal(
     }
     let key = data_key_of(conn, vault, &id, true)?
         .ok_or_else(|| StoreError::Corrupt(format!("no data key for {id}")))?;
-    let mut sealed = record.clone();
-    vault.seal(&mut sealed, &key)?;
+    let Some((mut sealed, secrets)) = taken else {
+        return Ok(prepared);
+    };
+    vault.seal_secrets(&mut sealed, secrets, &key)?;
     let change = match prepared.change() {
         Change::Update { base_revision, .. } => Change::Update {
             record: sealed,

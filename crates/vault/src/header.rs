@@ -110,7 +110,8 @@ impl Unlock {
         Ok(Key(*out))
     }
 
-    fn check(&self) -> Result<(), VaultError> {
+    /// Refuses passphrases and key files too weak to protect anything.
+    pub(crate) fn check(&self) -> Result<(), VaultError> {
         match self {
             Unlock::Passphrase(text) if text.chars().count() < MIN_PASSPHRASE => {
                 Err(VaultError::WeakPassphrase {

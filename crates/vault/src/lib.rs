@@ -228,9 +228,19 @@ impl Vault {
     /// Moves the record's secrets into a sealed envelope under `key`, with
     /// blind indexes of its names. Records without secrets are unchanged.
     pub fn seal(&self, record: &mut Record, key: &DataKey) -> Result<(), VaultError> {
-        let Some(secrets) = record.take_secrets() else {
-            return Ok(());
-        };
+        match record.take_secrets() {
+            Some(secrets) => self.seal_secrets(record, secrets, key),
+            None => Ok(()),
+        }
+    }
+
+    /// Seals secrets already taken out of `record` into its envelope.
+    pub fn seal_secrets(
+        &self,
+        record: &mut Record,
+        secrets: Secrets,
+        key: &DataKey,
+    ) -> Result<(), VaultError> {
         let blind = self.blind_indexes(&secrets);
         let plaintext = Zeroizing::new(serde_json::to_vec(&secrets).unwrap_or_default());
         let sealed = encrypt(&key.0, &plaintext, &secrets_aad(record, &blind))?;

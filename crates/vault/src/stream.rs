@@ -18,7 +18,6 @@ use chacha20poly1305::aead::stream::{DecryptorBE32, EncryptorBE32};
 use chacha20poly1305::aead::{KeyInit, Payload};
 use serde::{Deserialize, Serialize};
 
-use crate::header::MIN_PASSPHRASE;
 use crate::{DataKey, KdfParams, Key, Unlock, VaultError, fill_random};
 
 /// The first bytes of every backup.
@@ -66,13 +65,7 @@ impl<W: Write> SealingWriter<W> {
         journal_size: u64,
         root: String,
     ) -> Result<SealingWriter<W>, VaultError> {
-        if let Unlock::Passphrase(text) = unlock
-            && text.chars().count() < MIN_PASSPHRASE
-        {
-            return Err(VaultError::WeakPassphrase {
-                min: MIN_PASSPHRASE,
-            });
-        }
+        unlock.check()?;
         let mut salt = [0u8; 16];
         let mut nonce = [0u8; STREAM_NONCE];
         fill_random(&mut salt)?;

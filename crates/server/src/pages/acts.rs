@@ -164,13 +164,7 @@ pub(super) async fn create_act(
     let written = blocking(move || {
         let mut errors: HashMap<&'static str, String> = HashMap::new();
         let date = form_date(&form.date, "date", &mut errors);
-        let age = match form.age.trim() {
-            "" => None,
-            text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
-                errors.insert("age", format!("'{text}' is not an age in years (0 to 129)"));
-                None
-            }),
-        };
+        let age = form_age(&form.age, "age", &mut errors);
         let pickers = app.read(act_pickers);
         let place = resolve_place(&app, &form.place)
             .map_err(|e| errors.insert("place", e))

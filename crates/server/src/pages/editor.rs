@@ -361,16 +361,7 @@ fn apply(record: &mut Record, values: &Values, app: &App, errors: &mut Errors) {
             act.act_type = values.get("act_type").to_string();
             act.date = form_date(values.get("date"), "date", errors);
             act.place = origin_or_place;
-            act.victim_age = match values.get("victim_age").trim() {
-                "" => None,
-                text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
-                    errors.insert(
-                        "victim_age",
-                        format!("'{text}' is not an age in years (0 to 129)"),
-                    );
-                    None
-                }),
-            };
+            act.victim_age = form_age(values.get("victim_age"), "victim_age", errors);
             act.status = values.trimmed("status");
             act.facility = values.trimmed("facility");
             act.event = values.trimmed("event").map(RecordId::new);

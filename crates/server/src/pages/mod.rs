@@ -260,6 +260,22 @@ fn form_date(
     })
 }
 
+/// An age in years typed into a form field: empty is unknown; anything but
+/// 0 to 129 is an error at the field.
+fn form_age(
+    text: &str,
+    field: &'static str,
+    errors: &mut HashMap<&'static str, String>,
+) -> Option<u16> {
+    match text.trim() {
+        "" => None,
+        text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
+            errors.insert(field, format!("'{text}' is not an age in years (0 to 129)"));
+            None
+        }),
+    }
+}
+
 /// The gazetteer key of a place written in any spelling it knows; empty is no place.
 fn resolve_place(app: &App, text: &str) -> Result<Option<String>, String> {
     match text.trim() {

@@ -31,6 +31,38 @@ fn files_under(root: &Path, dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> 
     Ok(())
 }
 
+/// Writes the sealed archive: the snapshots, then the other files.
+fn write_archive(
+    file: File,
+    secret: &girok_store::Unlock,
+    (size, root): (u64, &[u8; 32]),
+    staging: &Path,
+    data: &Path,
+    files: &[PathBuf],
+) -> Result<()> {
+    let sealing = SealingWriter::new(
+        BufWriter::new(file),
+        secret,
+        KdfParams::default(),
+        chrono::Utc::now().to_rfc3339(),
+        size,
+        hex::encode(root),
+    )?;
+    let mut archive = tar::Builder::new(sealing);
+    for name in SNAPSHOTTED {
+        let snapshot = staging.join(name);
+        if snapshot.exists() {
+            archive.append_path_with_name(&snapshot, name)?;
+        }
+    }
+    for relative in files {
+        archive.append_path_with_name(data.join(relative), relative)?;
+    }
+    let file = archive.into_inner()?.finish()?;
+    file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(())
+}
+
 pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
     let store = SqliteStore::open(&data.join("girok.sqlite"))?;
     let (size, root) = store.tree_head()?;
@@ -51,29 +83,12 @@ pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
     let secret = crate::keys::new_secret(key_file, crate::keys::PASSPHRASE_VARIABLE)?;
     let file = File::create_new(out)
         .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
-    let sealing = SealingWriter::new(
-        BufWriter::new(file),
-        &secret,
-        KdfParams::default(),
-        chrono::Utc::now().to_rfc3339(),
-        size,
-        hex::encode(root),
-    )?;
-    let mut archive = tar::Builder::new(sealing);
-    for name in SNAPSHOTTED {
-        let snapshot = staging.path().join(name);
-        if snapshot.exists() {
-            archive.append_path_with_name(&snapshot, name)?;
-        }
+    let written = write_archive(file, &secret, (size, &root), staging.path(), data, &files);
+    if let Err(error) = written {
+        // A refused secret or a failed write leaves no partial backup behind.
+        let _ = std::fs::remove_file(out);
+        return Err(error.context(format!("cannot write {}", out.display())));
     }
-    for relative in &files {
-        archive.append_path_with_name(data.join(relative), relative)?;
-    }
-    let file = archive.into_inner()?.finish()?;
-    file.into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()
-        .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "Backed up {} (journal of {size} entries, root {}) and {} other files to {}, encrypted.",
         data.display(),

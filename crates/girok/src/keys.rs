@@ -192,17 +192,23 @@ pub fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {
     Ok(Unlock::Passphrase(first))
 }
 
-/// `girok init --encrypt`.
-pub fn encrypt_new(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
-    store.encrypt(
-        &new_secret(key_file, PASSPHRASE_VARIABLE)?,
-        KdfParams::default(),
-    )?;
+/// `girok init --encrypt`: the secret is asked for first, and a refused
+/// one (too short) leaves no database behind.
+pub fn create_encrypted(path: &Path, key_file: Option<&Path>) -> Result<SqliteStore> {
+    let secret = new_secret(key_file, PASSPHRASE_VARIABLE)?;
+    let mut store = SqliteStore::create(path)?;
+    if let Err(error) = store.encrypt(&secret, KdfParams::default()) {
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        return Err(error.into());
+    }
     println!(
         "Identifying data (names, birth, origin, notes, interview titles, provenance) will be sealed \
          with XChaCha20-Poly1305 before it is journaled."
     );
-    Ok(())
+    Ok(store)
 }
 
 /// `girok unlock`: proves the secret and reports the keys.

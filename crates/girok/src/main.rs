@@ -150,9 +150,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init { encrypt } => {
             let path = database(&cli.data);
-            let mut store = SqliteStore::create(&path)?;
             if encrypt {
-                keys::encrypt_new(&mut store, key_file)?;
+                keys::create_encrypted(&path, key_file)?;
+            } else {
+                SqliteStore::create(&path)?;
             }
             let key = integrity::create_key(&cli.data)?;
             println!(

@@ -1061,6 +1061,10 @@ fn an_encrypted_database_unlocks_rotates_and_forgets() {
         let output = girok_with(&data, passphrase, args);
         (output.status.success(), text(&output))
     };
+    // A passphrase too short is refused and leaves no database behind.
+    let (done, out) = run(Some("short"), &["init", "--encrypt"]);
+    assert!(!done && out.contains("at least 12"), "{out}");
+    assert!(!data.join("girok.sqlite").exists());
     let (done, out) = run(secret, &["init", "--encrypt"]);
     assert!(done && out.contains("encrypted"), "{out}");
     let csv = dir.path().join("rows.csv");
@@ -1203,6 +1207,18 @@ fn backups_are_encrypted_and_a_restore_verifies_before_it_accepts() {
     ok(&fixture.data(), &["import", &csv]);
     let backup = fixture.dir.path().join("girok.backup");
     let secret = Some("a backup passphrase here");
+    // A passphrase too short is refused and leaves no partial backup.
+    let short = girok_with(
+        &fixture.data(),
+        Some("short"),
+        &["backup", "--out", backup.to_str().expect("path")],
+    );
+    assert!(
+        !short.status.success() && text(&short).contains("at least 12"),
+        "{}",
+        text(&short)
+    );
+    assert!(!backup.exists());
     let output = girok_with(
         &fixture.data(),
         secret,

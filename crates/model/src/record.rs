@@ -104,6 +104,23 @@ keywords!(
     }
 );
 
+/// Every field by which a record refers to another: the referring kind, the
+/// field (also its column in the state tables) and the kind it must refer to.
+/// Grouped by the kind referred to, in the order refusals list referrers.
+pub const REFERENCE_FIELDS: &[(RecordKind, &str, RecordKind)] = &[
+    (RecordKind::Act, "victim", RecordKind::Person),
+    (RecordKind::Involvement, "perpetrator", RecordKind::Person),
+    (RecordKind::Relation, "person", RecordKind::Person),
+    (RecordKind::Relation, "other", RecordKind::Person),
+    (RecordKind::Source, "witness", RecordKind::Person),
+    (RecordKind::Information, "source", RecordKind::Source),
+    (RecordKind::Evidence, "source", RecordKind::Source),
+    (RecordKind::Act, "event", RecordKind::Event),
+    (RecordKind::Information, "event", RecordKind::Event),
+    (RecordKind::Involvement, "act", RecordKind::Act),
+    (RecordKind::Information, "act", RecordKind::Act),
+];
+
 keywords!(
     SourceKind {
         Interview = "interview" / "면담",
@@ -594,7 +611,8 @@ impl Record {
         }
     }
 
-    /// The records this one refers to, with the field and the kind each must be.
+    /// The records this one refers to, with the field and the kind each must be
+    /// (always one of [`REFERENCE_FIELDS`]).
     pub fn references(&self) -> Vec<(&'static str, &RecordId, RecordKind)> {
         let optional: Vec<(&'static str, Option<&RecordId>, RecordKind)> = match self {
             Record::Source(r) => vec![("witness", r.witness.as_ref(), RecordKind::Person)],
@@ -679,6 +697,33 @@ mod tests {
         for bad in ["", "a b", "a/b", "김", &"x".repeat(65)] {
             assert!(!RecordId::new(bad).is_well_formed(), "{bad}");
         }
+    }
+
+    #[test]
+    fn references_are_exactly_the_reference_fields() {
+        // One record of each kind with every reference filled in.
+        let records = [
+            r#"{"type":"source","id":"s","kind":"interview","title":"t","consent":"internal","witness":"p"}"#,
+            r#"{"type":"act","id":"a","act_type":"arrest","victim":"p","event":"e"}"#,
+            r#"{"type":"involvement","id":"i","act":"a","perpetrator":"p"}"#,
+            r#"{"type":"information","id":"f","source":"s","act":"a","event":"e"}"#,
+            r#"{"type":"relation","id":"r","person":"p","other":"q","relation":"sibling"}"#,
+            r#"{"type":"evidence","id":"v","source":"s","sha256":"00","file_name":"f","size":1}"#,
+        ];
+        let mut found: Vec<(RecordKind, &str, RecordKind)> = Vec::new();
+        let parsed: Vec<Record> = records
+            .iter()
+            .map(|json| serde_json::from_str(json).expect(json))
+            .collect();
+        for record in &parsed {
+            for (field, _, target) in record.references() {
+                found.push((record.kind(), field, target));
+            }
+        }
+        let mut expected = REFERENCE_FIELDS.to_vec();
+        found.sort();
+        expected.sort();
+        assert_eq!(found, expected);
     }
 
     #[test]

@@ -244,8 +244,8 @@ impl Vocabulary {
         Ok(vocabulary)
     }
 
-    /// Adds a term; keys must be new and lower-case kebab words, labels non-empty.
-    pub fn add(&mut self, term: Term) -> Result<(), String> {
+    /// Whether `term` could be added: why not, if it cannot.
+    pub fn check_new(&self, term: &Term) -> Result<(), String> {
         if !is_term_key(&term.key) {
             return Err(format!(
                 "key '{}' must be lower-case letters, digits and hyphens",
@@ -264,6 +264,12 @@ impl Vocabulary {
                 term.key, self.kind
             ));
         }
+        Ok(())
+    }
+
+    /// Adds a term; keys must be new and lower-case kebab words, labels non-empty.
+    pub fn add(&mut self, term: Term) -> Result<(), String> {
+        self.check_new(&term)?;
         let index = self.terms.len();
         self.by_key.insert(term.key.clone(), index);
         for spelling in term.spellings() {

@@ -1,234 +1,241 @@
-//! Applying one change to the state tables. Used by the write path and by the
-//! replay in `check`, so state is the same function of the journal in both.
+//! Carrying out the state rules' operations on the SQLite state tables. Used
+//! by the write path and by the replay, so state is the same function of the
+//! journal in both. The rules themselves live in `girok-state`; this file
+//! only answers their questions and writes what they decided, in SQL.
 
 use girok_journal::Entry;
-use girok_model::{
-    Change, ConsentScope, FuzzyDate, Invalid, Record, RecordId, RecordKind, Vocabularies,
+use girok_model::{Change, ConsentScope, FuzzyDate, Record, RecordId, RecordKind, Vocabularies};
+use girok_state::{
+    Decision, EntryMeta, PriorImport, RecordMeta, Refusal, RuleError, StateOp, StateView,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::StoreError;
 
-/// Who and when, from the journal entry being applied.
-pub(crate) struct Meta<'a> {
-    pub seq: u64,
-    pub time: &'a str,
-    pub actor: &'a str,
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Invalid(invalid) => StoreError::Invalid(invalid),
+            Refusal::Conflict { id, message } => StoreError::Conflict { id, message },
+            Refusal::DuplicateImport {
+                file_name,
+                first_name,
+                seq,
+                time,
+            } => StoreError::DuplicateImport {
+                file_name,
+                first_name,
+                seq,
+                time,
+            },
+        }
+    }
 }
 
-/// The registry row of a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordMeta {
-    pub kind: RecordKind,
-    pub revision: u32,
-    pub created_seq: u64,
-    pub created_by: String,
-    pub updated_seq: u64,
-    pub updated_by: String,
-    pub deleted: bool,
+impl From<RuleError<StoreError>> for StoreError {
+    fn from(error: RuleError<StoreError>) -> Self {
+        match error {
+            RuleError::Refused(refusal) => refusal.into(),
+            RuleError::View(failure) => failure,
+        }
+    }
 }
 
-/// Tables and columns that refer to a record of the given kind.
-const REFERRERS: &[(RecordKind, &str, &str)] = &[
-    (RecordKind::Person, "act", "victim"),
-    (RecordKind::Person, "involvement", "perpetrator"),
-    (RecordKind::Person, "relation", "person"),
-    (RecordKind::Person, "relation", "other"),
-    (RecordKind::Person, "source", "witness"),
-    (RecordKind::Source, "information", "source"),
-    (RecordKind::Source, "evidence", "source"),
-    (RecordKind::Event, "act", "event"),
-    (RecordKind::Event, "information", "event"),
-    (RecordKind::Act, "involvement", "act"),
-    (RecordKind::Act, "information", "act"),
-];
+/// The rules' read view over one SQLite connection (inside the writer's
+/// transaction, or the replay's).
+pub(crate) struct SqlView<'a>(pub &'a Connection);
+
+impl StateView for SqlView<'_> {
+    type Error = StoreError;
+
+    fn record(&self, id: &RecordId) -> Result<Option<RecordMeta>, StoreError> {
+        record_meta(self.0, id.as_str())
+    }
+
+    fn live_kind(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
+        live_kind(self.0, id.as_str())
+    }
+
+    fn consent(&self, source: &RecordId) -> Result<Option<ConsentScope>, StoreError> {
+        stored_consent(self.0, source)
+    }
+
+    fn referring(
+        &self,
+        kind: RecordKind,
+        field: &'static str,
+        target: &RecordId,
+        limit: u32,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        // Table and column come from the model's list of reference fields, never from input.
+        let mut statement = self.0.prepare_cached(&format!(
+            "SELECT id FROM {} WHERE {field} = ?1 ORDER BY id LIMIT ?2",
+            kind.as_str()
+        ))?;
+        let ids =
+            statement.query_map(params![target.as_str(), limit], |r| r.get::<_, String>(0))?;
+        ids.map(|id| Ok(RecordId::new(id?))).collect()
+    }
+
+    fn decided_with(
+        &self,
+        decision: Decision,
+        person: &RecordId,
+        limit: Option<u32>,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let table = decision.name();
+        let mut statement = self.0.prepare_cached(&format!(
+            "SELECT b AS other FROM {table} WHERE a = ?1 UNION SELECT a FROM {table} WHERE b = ?1 \
+             ORDER BY other LIMIT ?2"
+        ))?;
+        let limit = limit.map_or(-1, i64::from);
+        let ids =
+            statement.query_map(params![person.as_str(), limit], |r| r.get::<_, String>(0))?;
+        ids.map(|id| Ok(RecordId::new(id?))).collect()
+    }
+
+    fn is_decided(
+        &self,
+        decision: Decision,
+        a: &RecordId,
+        b: &RecordId,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached(&format!(
+                "SELECT 1 FROM {} WHERE a = ?1 AND b = ?2",
+                decision.name()
+            ))?
+            .exists(params![a.as_str(), b.as_str()])?)
+    }
+
+    fn is_forgotten(&self, subject: &RecordId) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT 1 FROM forgotten WHERE subject = ?1")?
+            .exists([subject.as_str()])?)
+    }
+
+    fn evidence_sha256(&self, evidence: &RecordId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT sha256 FROM evidence WHERE id = ?1")?
+            .query_row([evidence.as_str()], |r| r.get(0))
+            .optional()?)
+    }
+
+    fn prior_import(&self, sha256: &str) -> Result<Option<PriorImport>, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT file_name, seq, time FROM import WHERE sha256 = ?1")?
+            .query_row([sha256], |r| {
+                Ok(PriorImport {
+                    file_name: r.get(0)?,
+                    seq: r.get(1)?,
+                    time: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+}
 
 pub(crate) fn record_meta(conn: &Connection, id: &str) -> Result<Option<RecordMeta>, StoreError> {
     conn.prepare_cached(
-        "SELECT kind, revision, created_seq, created_by, updated_seq, updated_by, deleted \
+        "SELECT kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq, deleted \
          FROM record WHERE id = ?1",
     )?
     .query_row([id], |row| {
         let kind: String = row.get(0)?;
-        Ok(RecordMeta {
-            kind: RecordKind::parse(&kind).unwrap_or(RecordKind::Source),
-            revision: row.get(1)?,
-            created_seq: row.get(2)?,
-            created_by: row.get(3)?,
-            updated_seq: row.get(4)?,
-            updated_by: row.get(5)?,
-            deleted: row.get(6)?,
-        })
+        Ok((
+            kind,
+            RecordMeta {
+                kind: RecordKind::Source,
+                revision: row.get(1)?,
+                created_seq: row.get(2)?,
+                created_by: row.get(3)?,
+                updated_seq: row.get(4)?,
+                updated_by: row.get(5)?,
+                content_seq: row.get(6)?,
+                deleted: row.get(7)?,
+            },
+        ))
     })
-    .optional()
-    .map_err(StoreError::from)
+    .optional()?
+    .map(|(kind, meta)| {
+        let kind = RecordKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("record {id} has an unknown kind {kind}")))?;
+        Ok(RecordMeta { kind, ..meta })
+    })
+    .transpose()
 }
 
-/// Applies a validated change. Checks what needs the database: that ids are
-/// new, references resolve, revisions match and consent is not silently widened.
+/// Applies a validated change: the rules decide, then the operation is
+/// written to the state tables.
 pub(crate) fn apply(
     conn: &Connection,
     vocabularies: &mut Vocabularies,
-    meta: &Meta,
+    meta: &EntryMeta,
     change: &Change,
 ) -> Result<(), StoreError> {
-    match change {
-        Change::Create { record } => {
-            let id = record.id();
-            check_references(conn, record)?;
-            // The primary key refuses a taken id; the lookup only words the refusal.
-            let inserted = conn
-                .prepare_cached(
-                    "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq) \
-                     VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4, ?3)",
-                )?
-                .execute(params![id.as_str(), record.kind().as_str(), meta.seq, meta.actor]);
-            match inserted {
-                Ok(_) => insert_state(conn, record),
-                Err(rusqlite::Error::SqliteFailure(e, _))
-                    if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
-                {
-                    let existing = record_meta(conn, id.as_str())?.ok_or_else(|| {
-                        StoreError::Corrupt(format!("id {id} is both taken and absent"))
-                    })?;
-                    Err(StoreError::Conflict {
-                        id: id.clone(),
-                        message: if existing.deleted {
-                            format!(
-                                "id {id} belonged to a {} that was deleted; ids are never reused",
-                                existing.kind
-                            )
-                        } else {
-                            format!(
-                                "a {} with id {id} already exists (created at entry {})",
-                                existing.kind, existing.created_seq
-                            )
-                        },
-                    })
-                }
-                Err(other) => Err(other.into()),
-            }
+    let op = girok_state::plan(&SqlView(conn), vocabularies, change)?;
+    execute(conn, vocabularies, meta, op)
+}
+
+fn execute(
+    conn: &Connection,
+    vocabularies: &mut Vocabularies,
+    meta: &EntryMeta,
+    op: StateOp,
+) -> Result<(), StoreError> {
+    match op {
+        StateOp::Create { record } => {
+            conn.prepare_cached(
+                "INSERT INTO record (id, kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq) \
+                 VALUES (?1, ?2, 1, ?3, ?4, ?3, ?4, ?3)",
+            )?
+            .execute(params![record.id().as_str(), record.kind().as_str(), meta.seq, meta.actor])?;
+            insert_state(conn, record)
         }
-        Change::Update {
-            record,
-            base_revision,
-        } => {
-            let id = record.id();
-            let existing = current(conn, record.kind(), id, *base_revision)?;
-            check_references(conn, record)?;
-            if let Record::Source(source) = record {
-                check_consent_change(id, stored_consent(conn, id)?, source.consent, false)?;
-            }
-            delete_state(conn, record.kind(), id)?;
+        StateOp::Replace { record, revision } => {
+            delete_state(conn, record.kind(), record.id())?;
             insert_state(conn, record)?;
-            bump(conn, id, existing.revision, meta, Bump::NewContent)
+            bump(conn, record.id(), revision, meta, Bump::NewContent)
         }
-        Change::Delete {
-            kind,
-            id,
-            base_revision,
-            ..
-        } => {
-            let existing = current(conn, *kind, id, *base_revision)?;
-            let mut referrers = referrers(conn, *kind, id, 5)?;
-            if *kind == RecordKind::Person {
-                referrers.extend(decisions_about(conn, id)?);
-            }
-            if !referrers.is_empty() {
-                return Err(StoreError::Conflict {
-                    id: id.clone(),
-                    message: format!(
-                        "{kind} {id} cannot be deleted while other records refer to it: {}",
-                        referrers
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            }
-            delete_state(conn, *kind, id)?;
-            bump(conn, id, existing.revision, meta, Bump::Deleted)
+        StateOp::Delete { kind, id, revision } => {
+            delete_state(conn, kind, id)?;
+            bump(conn, id, revision, meta, Bump::Deleted)
         }
-        Change::SetConsent {
+        StateOp::SetConsent {
             source,
             scope,
-            widen,
-            ..
+            revision,
         } => {
-            let existing = record_meta(conn, source.as_str())?
-                .filter(|m| m.kind == RecordKind::Source && !m.deleted)
-                .ok_or_else(|| {
-                    Invalid::field(Some(source), "source", format!("no source {source}"))
-                })?;
-            check_consent_change(source, stored_consent(conn, source)?, Some(*scope), *widen)?;
             conn.prepare_cached("UPDATE source SET consent = ?2 WHERE id = ?1")?
                 .execute(params![source.as_str(), scope.as_str()])?;
-            bump(conn, source, existing.revision, meta, Bump::SameContent)
+            bump(conn, source, revision, meta, Bump::SameContent)
         }
-        Change::Forget { subject, .. } => {
-            let existing = record_meta(conn, subject.as_str())?
-                .filter(|m| {
-                    matches!(
-                        m.kind,
-                        RecordKind::Person | RecordKind::Source | RecordKind::Evidence
-                    ) && !m.deleted
-                })
-                .ok_or_else(|| {
-                    Invalid::field(
-                        Some(subject),
-                        "subject",
-                        format!("no person, source or evidence file {subject}"),
-                    )
-                })?;
-            let inserted = conn
-                .prepare_cached("INSERT OR IGNORE INTO forgotten (subject, seq) VALUES (?1, ?2)")?
+        StateOp::Forget { subject, revision } => {
+            conn.prepare_cached("INSERT INTO forgotten (subject, seq) VALUES (?1, ?2)")?
                 .execute(params![subject.as_str(), meta.seq])?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict {
-                    id: subject.clone(),
-                    message: format!("{subject} was already forgotten"),
-                });
-            }
-            bump(conn, subject, existing.revision, meta, Bump::SameContent)
+            bump(conn, subject, revision, meta, Bump::SameContent)
         }
-        Change::Custody {
+        StateOp::Custody {
             evidence,
             sha256,
             action,
             recipient,
             note,
         } => {
-            let stored: Option<String> = conn
-                .prepare_cached("SELECT sha256 FROM evidence WHERE id = ?1")?
-                .query_row([evidence.as_str()], |r| r.get(0))
-                .optional()?;
-            match stored {
-                None => Err(Invalid::field(
-                    Some(evidence),
-                    "evidence",
-                    format!("no evidence record {evidence}"),
-                )
-                .into()),
-                Some(stored) if stored != *sha256 => Err(Invalid::field(
-                    Some(evidence),
-                    "sha256",
-                    format!("evidence {evidence} is the file {stored}, not {sha256}"),
-                )
-                .into()),
-                Some(_) => {
-                    conn.prepare_cached(
-                        "INSERT INTO custody (seq, evidence, sha256, action, recipient, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    )?
-                    .execute(params![meta.seq, evidence.as_str(), sha256, action.as_str(), recipient, note])?;
-                    Ok(())
-                }
-            }
+            conn.prepare_cached(
+                "INSERT INTO custody (seq, evidence, sha256, action, recipient, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![meta.seq, evidence.as_str(), sha256, action.as_str(), recipient, note])?;
+            Ok(())
         }
-        Change::AddTerm { vocabulary, term } => {
+        StateOp::AddTerm { vocabulary, term } => {
             vocabularies
-                .add(*vocabulary, term.clone())
-                .map_err(|message| Invalid::field(None, "key", message))?;
+                .add(vocabulary, term.clone())
+                .map_err(|message| girok_model::Invalid::field(None, "key", message))?;
             let body =
                 serde_json::to_string(term).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             conn.prepare_cached(
@@ -237,188 +244,44 @@ pub(crate) fn apply(
             .execute(params![vocabulary.name(), term.key, body, meta.seq])?;
             Ok(())
         }
-        Change::Import {
-            file_name,
+        StateOp::Import {
             sha256,
+            file_name,
             records,
         } => {
-            let first: Option<(String, u64, String)> = conn
-                .prepare_cached("SELECT file_name, seq, time FROM import WHERE sha256 = ?1")?
-                .query_row([sha256], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                .optional()?;
-            if let Some((first_name, seq, time)) = first {
-                return Err(StoreError::DuplicateImport {
-                    file_name: file_name.clone(),
-                    first_name,
-                    seq,
-                    time,
-                });
-            }
             conn.prepare_cached("INSERT INTO import (sha256, file_name, records, seq, time) VALUES (?1, ?2, ?3, ?4, ?5)")?
                 .execute(params![sha256, file_name, records, meta.seq, meta.time])?;
             Ok(())
         }
-        Change::LinkDecision { same, persons, .. } => {
-            for person in persons {
-                require_person(conn, person, "persons")?;
-            }
-            if *same {
-                // Merging must not join two records a reviewer kept apart.
-                let together = linked_with(conn, persons)?;
-                if let Some((a, b)) = decided_pair(conn, "different_person", &together)? {
-                    return Err(conflict(
-                        persons,
-                        format!(
-                            "{a} and {b} were decided to be different persons; unmerge one of them first"
-                        ),
-                    ));
-                }
-            } else {
-                // No two of them may already be merged as one person.
-                for (i, person) in persons.iter().enumerate() {
-                    let merged = linked_with(conn, std::slice::from_ref(person))?;
-                    if let Some(other) = persons[i + 1..]
-                        .iter()
-                        .find(|other| merged.iter().any(|m| m == other.as_str()))
-                    {
-                        return Err(conflict(
-                            persons,
-                            format!(
-                                "{person} and {other} are merged as one person; unmerge one of them first"
-                            ),
-                        ));
-                    }
-                }
-            }
-            let table = if *same {
-                "same_person"
-            } else {
-                "different_person"
-            };
+        StateOp::Decide { decision, pairs } => {
             let mut insert = conn.prepare_cached(&format!(
-                "INSERT OR IGNORE INTO {table} (a, b, seq) VALUES (?1, ?2, ?3)"
+                "INSERT OR IGNORE INTO {} (a, b, seq) VALUES (?1, ?2, ?3)",
+                decision.name()
             ))?;
-            for (i, x) in persons.iter().enumerate() {
-                for y in &persons[i + 1..] {
-                    let (a, b) = if x < y { (x, y) } else { (y, x) };
-                    insert.execute(params![a.as_str(), b.as_str(), meta.seq])?;
-                }
+            for (a, b) in pairs {
+                insert.execute(params![a.as_str(), b.as_str(), meta.seq])?;
             }
             Ok(())
         }
-        Change::Unlink { person, .. } => {
-            require_person(conn, person, "person")?;
-            let mut removed = 0;
-            for table in ["same_person", "different_person"] {
-                removed += conn
-                    .prepare_cached(&format!("DELETE FROM {table} WHERE a = ?1 OR b = ?1"))?
-                    .execute([person.as_str()])?;
-            }
-            if removed == 0 {
-                return Err(conflict(
-                    std::slice::from_ref(person),
-                    format!("no linkage decision names {person}"),
-                ));
+        StateOp::Withdraw { person } => {
+            for decision in Decision::ALL {
+                conn.prepare_cached(&format!(
+                    "DELETE FROM {} WHERE a = ?1 OR b = ?1",
+                    decision.name()
+                ))?
+                .execute([person.as_str()])?;
             }
             Ok(())
         }
     }
 }
 
-fn conflict(persons: &[RecordId], message: String) -> StoreError {
-    StoreError::Conflict {
-        id: persons
-            .first()
-            .cloned()
-            .unwrap_or_else(|| RecordId::new("")),
-        message,
-    }
-}
-
-fn require_person(conn: &Connection, id: &RecordId, field: &str) -> Result<(), StoreError> {
-    match live_kind(conn, id.as_str())? {
-        Some(RecordKind::Person) => Ok(()),
-        _ => Err(Invalid::field(Some(id), field, format!("no person {id}")).into()),
-    }
-}
-
-/// The persons merged with any of `persons` (themselves included).
-fn linked_with(conn: &Connection, persons: &[RecordId]) -> Result<Vec<String>, StoreError> {
-    let mut found: Vec<String> = persons.iter().map(|p| p.as_str().to_string()).collect();
-    let mut next = 0;
-    let mut statement = conn.prepare_cached(
-        "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
-    )?;
-    while next < found.len() {
-        let others: Vec<String> = statement
-            .query_map([&found[next]], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for other in others {
-            if !found.contains(&other) {
-                found.push(other);
-            }
-        }
-        next += 1;
-    }
-    Ok(found)
-}
-
-/// A pair of `persons` recorded in `table`, if any.
-fn decided_pair(
-    conn: &Connection,
-    table: &str,
-    persons: &[String],
-) -> Result<Option<(String, String)>, StoreError> {
-    let mut statement =
-        conn.prepare_cached(&format!("SELECT 1 FROM {table} WHERE a = ?1 AND b = ?2"))?;
-    for (i, x) in persons.iter().enumerate() {
-        for y in &persons[i + 1..] {
-            let (a, b) = if x < y { (x, y) } else { (y, x) };
-            if statement.exists(params![a, b])? {
-                return Ok(Some((a.clone(), b.clone())));
-            }
-        }
-    }
-    Ok(None)
-}
-
-/// The registry row of a live record of `kind`, at `base_revision`.
-fn current(
-    conn: &Connection,
-    kind: RecordKind,
-    id: &RecordId,
-    base_revision: u32,
-) -> Result<RecordMeta, StoreError> {
-    let existing = record_meta(conn, id.as_str())?
-        .filter(|m| !m.deleted)
-        .ok_or_else(|| Invalid::field(Some(id), "id", format!("no {kind} {id}")))?;
-    if existing.kind != kind {
-        return Err(Invalid::field(
-            Some(id),
-            "id",
-            format!("{id} is a {}, not a {kind}", existing.kind),
-        )
-        .into());
-    }
-    if existing.revision != base_revision {
-        return Err(StoreError::Conflict {
-            id: id.clone(),
-            message: format!(
-                "{kind} {id} is at revision {} (changed by {} at entry {}), not {base_revision}; \
-                 reload it and apply the edit again",
-                existing.revision, existing.updated_by, existing.updated_seq
-            ),
-        });
-    }
-    Ok(existing)
-}
-
-/// What a change did to a record besides raising its revision.
+/// What an operation did to a record besides raising its revision.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Bump {
-    /// The change's entry holds the record's new content.
+    /// The operation's entry holds the record's new content.
     NewContent,
-    /// Content is unchanged; a column was set (consent).
+    /// Content is unchanged; a column was set (consent) or a key forgotten.
     SameContent,
     Deleted,
 }
@@ -427,7 +290,7 @@ fn bump(
     conn: &Connection,
     id: &RecordId,
     revision: u32,
-    meta: &Meta,
+    meta: &EntryMeta,
     bump: Bump,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
@@ -436,7 +299,7 @@ fn bump(
     )?
     .execute(params![
         id.as_str(),
-        revision + 1,
+        revision,
         meta.seq,
         meta.actor,
         bump == Bump::Deleted,
@@ -455,32 +318,6 @@ fn stored_consent(conn: &Connection, id: &RecordId) -> Result<Option<ConsentScop
     Ok(consent.flatten().as_deref().and_then(ConsentScope::parse))
 }
 
-fn check_consent_change(
-    id: &RecordId,
-    before: Option<ConsentScope>,
-    after: Option<ConsentScope>,
-    widen: bool,
-) -> Result<(), StoreError> {
-    let wider = match (before, after) {
-        (Some(before), Some(after)) => after > before,
-        (Some(_), None) => true,
-        (None, _) => false,
-    };
-    if wider && !widen {
-        return Err(Invalid::field(
-            Some(id),
-            "consent",
-            format!(
-                "consent may only narrow silently ({} to {}); widening needs `set-consent --widen` with a reason",
-                before.map_or("none", |c| c.as_str()),
-                after.map_or("none", |c| c.as_str())
-            ),
-        )
-        .into());
-    }
-    Ok(())
-}
-
 /// The kind of a live record, with no other registry data: the lookup every
 /// reference check and CSV row makes, so it allocates nothing it does not need.
 pub(crate) fn live_kind(conn: &Connection, id: &str) -> Result<Option<RecordKind>, StoreError> {
@@ -489,90 +326,6 @@ pub(crate) fn live_kind(conn: &Connection, id: &str) -> Result<Option<RecordKind
         .query_row([id], |r| r.get(0))
         .optional()?;
     Ok(kind.as_deref().and_then(RecordKind::parse))
-}
-
-fn check_references(conn: &Connection, record: &Record) -> Result<(), StoreError> {
-    for (field, target, kind) in record.references() {
-        match live_kind(conn, target.as_str())? {
-            Some(found) if found == kind => {}
-            Some(found) => {
-                return Err(Invalid::field(
-                    Some(record.id()),
-                    field,
-                    format!("{target} is a {found}, but {field} must be a {kind}"),
-                )
-                .into());
-            }
-            None => {
-                return Err(Invalid::field(
-                    Some(record.id()),
-                    field,
-                    format!("refers to {kind} {target}, which does not exist"),
-                )
-                .into());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A record that refers to another: its table (kind), the referring column, its id.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Referrer {
-    pub kind: &'static str,
-    pub field: &'static str,
-    pub id: RecordId,
-}
-
-impl std::fmt::Display for Referrer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {} ({})", self.kind, self.id, self.field)
-    }
-}
-
-/// Linkage decisions that name a person, as referrers (unmerge to remove them).
-fn decisions_about(conn: &Connection, id: &RecordId) -> Result<Vec<Referrer>, StoreError> {
-    let mut found = Vec::new();
-    for table in ["same_person", "different_person"] {
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT CASE WHEN a = ?1 THEN b ELSE a END FROM {table} WHERE a = ?1 OR b = ?1 LIMIT 5"
-        ))?;
-        for other in statement.query_map([id.as_str()], |r| r.get::<_, String>(0))? {
-            found.push(Referrer {
-                kind: table,
-                field: "linkage decision (unmerge first)",
-                id: RecordId::new(other?),
-            });
-        }
-    }
-    Ok(found)
-}
-
-/// Up to `limit` records of each referring table and column that refer to `id`.
-pub(crate) fn referrers(
-    conn: &Connection,
-    kind: RecordKind,
-    id: &RecordId,
-    limit: u32,
-) -> Result<Vec<Referrer>, StoreError> {
-    let mut found = Vec::new();
-    for (target, table, column) in REFERRERS {
-        if *target != kind {
-            continue;
-        }
-        let mut statement = conn.prepare_cached(&format!(
-            "SELECT id FROM {table} WHERE {column} = ?1 ORDER BY id LIMIT ?2"
-        ))?;
-        let ids = statement.query_map(params![id.as_str(), limit], |r| r.get::<_, String>(0))?;
-        for referrer in ids {
-            found.push(Referrer {
-                kind: table,
-                field: column,
-                id: RecordId::new(referrer?),
-            });
-        }
-    }
-    Ok(found)
 }
 
 fn dates(date: &FuzzyDate) -> (Option<String>, Option<String>, &'static str) {

@@ -15,13 +15,14 @@ use rusqlite::{
 };
 
 use crate::LinkDecisions;
-use crate::apply::{self, Meta};
+use crate::apply::{self, SqlView};
 use crate::keys::{self, Lock};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
     ChangeSink, CheckReport, Committed, JournalRow, Store, StoreError, Stored, TreeReport,
 };
+use girok_state::EntryMeta;
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -210,6 +211,11 @@ impl SqliteStore {
             }
         }
         Ok(record)
+    }
+
+    /// The whole state as typed rows, sealed records as stored.
+    pub fn state_rows(&self) -> Result<crate::StateRows, StoreError> {
+        crate::rows::state_rows(&self.conn)
     }
 
     pub fn lock_state(&self) -> LockState {
@@ -443,7 +449,7 @@ impl SqliteStore {
 
     /// Applies a journal entry during replay, exactly as the write path did.
     pub(crate) fn replay(&mut self, entry: &Entry) -> Result<(), StoreError> {
-        let meta = Meta {
+        let meta = EntryMeta {
             seq: entry.seq,
             time: &entry.time,
             actor: &entry.actor,
@@ -570,7 +576,7 @@ impl ChangeSink for SqliteWriter<'_> {
         change.validate(&self.vocabularies)?;
         let seq = self.seq + 1;
         let time = format_time(Utc::now());
-        let meta = Meta {
+        let meta = EntryMeta {
             seq,
             time: &time,
             actor: self.actor,
@@ -678,6 +684,7 @@ impl Store for SqliteStore {
                         created_by: r.get(5)?,
                         updated_seq: r.get(6)?,
                         updated_by: r.get(7)?,
+                        content_seq: r.get(1)?,
                         deleted: false,
                     },
                 ))
@@ -735,7 +742,9 @@ impl Store for SqliteStore {
 
     fn referrers(&self, id: &RecordId, limit: u32) -> Result<Vec<crate::Referrer>, StoreError> {
         match apply::record_meta(&self.conn, id.as_str())?.filter(|m| !m.deleted) {
-            Some(meta) => apply::referrers(&self.conn, meta.kind, id, limit),
+            Some(meta) => {
+                girok_state::referring_records(&SqlView(&self.conn), meta.kind, id, limit)
+            }
             None => Ok(Vec::new()),
         }
     }

@@ -1,0 +1,242 @@
+//! The state as typed rows: what any backend can dump and compare with the
+//! reference, naming table, row and column where they disagree.
+
+use std::collections::BTreeMap;
+
+use girok_model::{CustodyAction, Record, RecordId, Term, VocabKind};
+
+use crate::{Decision, RecordMeta};
+
+/// One custody event of an evidence file, keyed by its journal entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodyRow {
+    pub evidence: RecordId,
+    pub sha256: String,
+    pub action: CustodyAction,
+    pub recipient: Option<String>,
+    pub note: String,
+}
+
+/// A vocabulary term added to a database, with the entry that added it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedTerm {
+    pub term: Term,
+    pub added_seq: u64,
+}
+
+/// An imported file, keyed by its content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    pub file_name: String,
+    pub records: u64,
+    pub seq: u64,
+    pub time: String,
+}
+
+/// The whole state of a database: a function of its journal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateRows {
+    /// Every id ever used.
+    pub records: BTreeMap<RecordId, RecordMeta>,
+    /// The current content of every live record, sources with their current consent.
+    pub content: BTreeMap<RecordId, Record>,
+    /// Linkage decisions by pair (`a < b`), with the entry that made each.
+    pub decisions: BTreeMap<(Decision, RecordId, RecordId), u64>,
+    /// Forgotten subjects, with the entry that forgot each.
+    pub forgotten: BTreeMap<RecordId, u64>,
+    pub custody: BTreeMap<u64, CustodyRow>,
+    pub terms: BTreeMap<(VocabKind, String), AddedTerm>,
+    pub imports: BTreeMap<String, ImportRow>,
+}
+
+/// One row where two states disagree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    pub table: String,
+    pub key: String,
+    pub detail: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "table {}, row {}: {}", self.table, self.key, self.detail)
+    }
+}
+
+/// At most this many differences are reported per table; the rest are counted.
+const MAX_REPORTED: usize = 20;
+
+impl StateRows {
+    /// Where `self` (the stored state) differs from `expected` (the state
+    /// the journal gives), table by table.
+    pub fn differences(&self, expected: &StateRows) -> Vec<Difference> {
+        let mut found = Vec::new();
+        found.extend(compare(
+            "record",
+            &self.records,
+            &expected.records,
+            meta_columns,
+        ));
+        found.extend(compare(
+            "content",
+            &self.content,
+            &expected.content,
+            |_, _| "the record differs from the content its journal entry holds".into(),
+        ));
+        found.extend(compare(
+            "linkage decision",
+            &self.decisions,
+            &expected.decisions,
+            |s, e| format!("made at entry {s} but the journal says {e}"),
+        ));
+        found.extend(compare(
+            "forgotten",
+            &self.forgotten,
+            &expected.forgotten,
+            |s, e| format!("forgotten at entry {s} but the journal says {e}"),
+        ));
+        found.extend(compare(
+            "custody",
+            &self.custody,
+            &expected.custody,
+            |s, e| format!("is {s:?} but the journal says {e:?}"),
+        ));
+        found.extend(compare("term", &self.terms, &expected.terms, |s, e| {
+            format!("is {s:?} but the journal says {e:?}")
+        }));
+        found.extend(compare(
+            "import",
+            &self.imports,
+            &expected.imports,
+            |s, e| format!("is {s:?} but the journal says {e:?}"),
+        ));
+        found
+    }
+}
+
+fn meta_columns(stored: &RecordMeta, expected: &RecordMeta) -> String {
+    let mut columns = Vec::new();
+    let mut column = |name: &str, s: String, e: String| {
+        if s != e {
+            columns.push(format!("column {name} is {s} but the journal says {e}"));
+        }
+    };
+    column("kind", stored.kind.to_string(), expected.kind.to_string());
+    column(
+        "revision",
+        stored.revision.to_string(),
+        expected.revision.to_string(),
+    );
+    column(
+        "created_seq",
+        stored.created_seq.to_string(),
+        expected.created_seq.to_string(),
+    );
+    column(
+        "created_by",
+        format!("'{}'", stored.created_by),
+        format!("'{}'", expected.created_by),
+    );
+    column(
+        "updated_seq",
+        stored.updated_seq.to_string(),
+        expected.updated_seq.to_string(),
+    );
+    column(
+        "updated_by",
+        format!("'{}'", stored.updated_by),
+        format!("'{}'", expected.updated_by),
+    );
+    column(
+        "content_seq",
+        stored.content_seq.to_string(),
+        expected.content_seq.to_string(),
+    );
+    column(
+        "deleted",
+        stored.deleted.to_string(),
+        expected.deleted.to_string(),
+    );
+    columns.join("; ")
+}
+
+fn compare<K: Ord + RowKey, V: PartialEq>(
+    table: &str,
+    stored: &BTreeMap<K, V>,
+    expected: &BTreeMap<K, V>,
+    detail: impl Fn(&V, &V) -> String,
+) -> Vec<Difference> {
+    let mut found = Vec::new();
+    let mut more = 0usize;
+    let mut report = |key: &K, detail: String| {
+        if found.len() == MAX_REPORTED {
+            more += 1;
+        } else {
+            found.push(Difference {
+                table: table.to_string(),
+                key: key.show(),
+                detail,
+            });
+        }
+    };
+    for (key, value) in stored {
+        match expected.get(key) {
+            None => report(
+                key,
+                "is in the state tables but no journal entry creates it (written outside the journal)"
+                    .into(),
+            ),
+            Some(other) if other != value => report(key, detail(value, other)),
+            Some(_) => {}
+        }
+    }
+    for key in expected.keys().filter(|k| !stored.contains_key(k)) {
+        report(
+            key,
+            "is missing from the state tables although the journal creates it".into(),
+        );
+    }
+    if more > 0 {
+        found.push(Difference {
+            table: table.to_string(),
+            key: "…".into(),
+            detail: format!("and {more} more differing rows"),
+        });
+    }
+    found
+}
+
+/// A row's key as a person reads it.
+trait RowKey {
+    fn show(&self) -> String;
+}
+
+impl RowKey for RecordId {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl RowKey for u64 {
+    fn show(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl RowKey for String {
+    fn show(&self) -> String {
+        self.clone()
+    }
+}
+
+impl RowKey for (Decision, RecordId, RecordId) {
+    fn show(&self) -> String {
+        format!("{} {}, {}", self.0.name(), self.1, self.2)
+    }
+}
+
+impl RowKey for (VocabKind, String) {
+    fn show(&self) -> String {
+        format!("{} {}", self.0.name(), self.1)
+    }
+}

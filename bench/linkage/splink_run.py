@@ -2,7 +2,8 @@
 
     python splink_run.py febrl3 DIR            FEBRL3 (deduplication)
     python splink_run.py febrl4 DIR            FEBRL4 (link A to B)
-    python splink_run.py persons CSV TRUTH     Girok person records (from `linkage-bench flatten`)
+    python splink_run.py persons CSV TRUTH     Girok person records (from `linkage-bench flatten`
+                                               or gen2.py; homonym groups in TRUTH scored apart)
     python splink_run.py export DIR            write the FEBRL files for linkage-bench
 
 Prints one JSON object. DuckDB is limited to 2 threads, as Girok is.
@@ -54,7 +55,11 @@ def persons_frame(path, truth_path):
     for column in ["full_name", "first_token", "last_token", "sex", "birth_year", "origin", "taken_place"]:
         frame[column] = frame[column].replace("", None)
     frame = frame.rename(columns={"id": "unique_id", "entity": "truth"})
-    return [frame[["unique_id", "full_name", "first_token", "last_token", "sex", "birth_year", "origin", "taken_place", "truth"]]]
+    columns = ["unique_id", "full_name", "first_token", "last_token", "sex", "birth_year", "origin", "taken_place", "truth"]
+    if "homonym_group" in frame:
+        frame["homonym"] = frame["homonym_group"].fillna("") != ""
+        columns.append("homonym")
+    return [frame[columns]]
 
 
 def persons_settings():
@@ -145,6 +150,37 @@ def scores(assignments):
     )
 
 
+def subset_scores(assignments, selected):
+    """As linkage-bench: pairs touching a selected record, B-cubed averaged over selected records,
+    clusters over all records."""
+    frame = assignments.assign(selected=selected.astype(int))
+    cells = frame.groupby(["cluster", "truth"])["selected"].agg(["size", "sum"])
+    clusters = frame.groupby("cluster")["selected"].agg(["size", "sum"])
+    entities = frame.groupby("truth")["selected"].agg(["size", "sum"])
+
+    def touching(table):
+        return int(sum(pairs(n) - pairs(n - s) for n, s in zip(table["size"], table["sum"])))
+
+    both, predicted, true = touching(cells), touching(clusters), touching(entities)
+    cells = cells.reset_index()
+    shared = cells["size"] * cells["sum"]
+    n = max(1, int(selected.sum()))
+    bp = (shared / clusters["size"].reindex(cells["cluster"]).to_numpy()).sum() / n
+    br = (shared / entities["size"].reindex(cells["truth"]).to_numpy()).sum() / n
+
+    def f1(a, b):
+        return 2 * a * b / (a + b) if a + b else 0.0
+
+    p = both / predicted if predicted else 1.0
+    r = both / true if true else 1.0
+    return {
+        "records": int(selected.sum()),
+        "entities": int((entities["sum"] > 0).sum()),
+        "pairwise": {"precision": p, "recall": r, "f1": f1(p, r)},
+        "b_cubed": {"precision": bp, "recall": br, "f1": f1(bp, br)},
+    }
+
+
 def main():
     which = sys.argv[1]
     if which == "export":
@@ -184,9 +220,16 @@ def main():
     )
     timings["clustering"] = time.perf_counter() - stage
     assignments = connection.execute(
-        f"SELECT cluster_id AS cluster, truth FROM {clusters.physical_name}"
+        f"SELECT unique_id, cluster_id AS cluster, truth FROM {clusters.physical_name}"
     ).df()
     everything = pd.concat(frames)
+    homonyms = None
+    if "homonym" in everything:
+        flags = assignments["unique_id"].map(everything.set_index("unique_id")["homonym"])
+        homonyms = {
+            "outside_homonym_groups": subset_scores(assignments, ~flags.astype(bool)),
+            "homonym_groups": subset_scores(assignments, flags.astype(bool)),
+        }
     true_pairs = sum(pairs(c) for c in everything.groupby("truth").size())
     if which == "febrl4":
         # Only pairs across the two files count in a link-only job.
@@ -205,6 +248,8 @@ def main():
                 "reduction_ratio": 1 - candidate_pairs / all_pairs,
                 "pairwise": pairwise,
                 "b_cubed": b_cubed,
+                "entities": {"true": int(everything["truth"].nunique()), "predicted": int(assignments["cluster"].nunique())},
+                "homonyms": homonyms,
                 "seconds": {"stages": timings, "end_to_end": sum(timings.values())},
                 "comparisons_per_second": candidate_pairs / max(1e-9, timings["scoring"]),
                 "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -42,7 +42,8 @@ enum Command {
         /// One file to deduplicate, or two to link.
         #[arg(long, required = true, num_args = 1..=2)]
         input: Vec<PathBuf>,
-        /// Ground truth of person records (`girok synth` writes it: record, entity).
+        /// Ground truth of person records: a TSV with the columns record and entity (`girok
+        /// synth` and gen2.py write it) and optionally homonym_group (gen2.py), scored apart.
         #[arg(long, required_if_eq("schema", "persons"))]
         truth: Option<PathBuf>,
         #[arg(long, default_value_t = 2)]
@@ -139,6 +140,40 @@ struct Prepared {
     rules: Vec<BlockingRule>,
     groups: Groups,
     truth: Vec<u32>,
+    /// Per record: whether its person is one of a homonym group (persons no name and birth
+    /// year tell apart). Empty when the truth has no such column.
+    homonym: Vec<bool>,
+}
+
+/// One line of ground truth: the entity and the homonym group (empty if none).
+struct TruthRow {
+    entity: String,
+    homonym_group: String,
+}
+
+/// Reads a ground-truth TSV by its header: record, entity and optionally homonym_group.
+fn read_truth(path: &Path) -> Result<HashMap<String, TruthRow>> {
+    let text = std::fs::read_to_string(path).with_context(|| path.display().to_string())?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let column = |name: &str| header.iter().position(|&h| h == name);
+    let (Some(record), Some(entity)) = (column("record"), column("entity")) else {
+        bail!("{}: the header needs record and entity", path.display());
+    };
+    let homonym_group = column("homonym_group");
+    let mut rows = HashMap::new();
+    for line in lines {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let field = |i: usize| fields.get(i).copied().unwrap_or_default().to_string();
+        rows.insert(
+            field(record),
+            TruthRow {
+                entity: field(entity),
+                homonym_group: homonym_group.map(field).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(rows)
 }
 
 fn truth_ids(labels: impl Iterator<Item = String>) -> Vec<u32> {
@@ -159,22 +194,23 @@ fn prepare_persons(inputs: &[PathBuf], truth: Option<&Path>) -> Result<Prepared>
             records.push(row.with_context(|| format!("reading {}", path.display()))?);
         }
     }
-    let entities: HashMap<String, String> = match truth {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| path.display().to_string())?
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once('\t'))
-            .map(|(r, e)| (r.to_string(), e.to_string()))
-            .collect(),
+    let truth_rows = match truth {
+        Some(path) => read_truth(path)?,
         None => HashMap::new(),
     };
     let mut labels = Vec::with_capacity(records.len());
+    let mut homonym = Vec::with_capacity(records.len());
     for person in &records {
-        match entities.get(&person.id) {
-            Some(entity) => labels.push(entity.clone()),
+        match truth_rows.get(&person.id) {
+            Some(row) => {
+                labels.push(row.entity.clone());
+                homonym.push(!row.homonym_group.is_empty());
+            }
             None => bail!("no ground truth for person {}", person.id),
         }
+    }
+    if !homonym.contains(&true) {
+        homonym.clear();
     }
     let features = Arc::new(PersonFeatures::new(&records));
     Ok(Prepared {
@@ -182,6 +218,7 @@ fn prepare_persons(inputs: &[PathBuf], truth: Option<&Path>) -> Result<Prepared>
         rules: girok_linkage::person::blocking_rules(&features),
         groups: features.groups.clone(),
         truth: truth_ids(labels.into_iter()),
+        homonym,
     })
 }
 
@@ -250,6 +287,7 @@ fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
         rules,
         groups,
         truth,
+        homonym: Vec::new(),
     })
 }
 
@@ -287,6 +325,76 @@ fn write_missed(path: &Path, candidates: &Candidates, prepared: &Prepared) -> Re
     }
     std::fs::write(path, lines.join("\n"))?;
     Ok(())
+}
+
+fn pairs(n: u64) -> u64 {
+    n * n.saturating_sub(1) / 2
+}
+
+fn scores(precision: f64, recall: f64) -> serde_json::Value {
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    json!({ "precision": precision, "recall": recall, "f1": f1 })
+}
+
+/// Pairwise and B-cubed scores of the records `selected` marks, with clusters over all records:
+/// pairs count when they touch a selected record, B-cubed averages over selected records. An
+/// error between a selected and an unselected record counts on both sides, so scoring homonyms
+/// apart neither hides an error nor excuses one.
+fn subset_scores(predicted: &[u32], truth: &[u32], selected: &[bool]) -> serde_json::Value {
+    // Per cluster, entity and their intersection: (all records, selected records).
+    let mut cells: HashMap<(u32, u32), (u64, u64)> = HashMap::new();
+    let mut clusters: HashMap<u32, (u64, u64)> = HashMap::new();
+    let mut entities: HashMap<u32, (u64, u64)> = HashMap::new();
+    for ((&p, &t), &s) in predicted.iter().zip(truth).zip(selected) {
+        for (count, in_subset) in [
+            cells.entry((p, t)).or_default(),
+            clusters.entry(p).or_default(),
+            entities.entry(t).or_default(),
+        ] {
+            *count += 1;
+            *in_subset += u64::from(s);
+        }
+    }
+    let touching = |&(all, selected): &(u64, u64)| pairs(all) - pairs(all - selected);
+    let both: u64 = cells.values().map(touching).sum();
+    let predicted_pairs: u64 = clusters.values().map(touching).sum();
+    let true_pairs: u64 = entities.values().map(touching).sum();
+    let ratio = |part: u64, whole: u64| {
+        if whole == 0 {
+            1.0
+        } else {
+            part as f64 / whole as f64
+        }
+    };
+    let (mut precision, mut recall) = (0.0, 0.0);
+    for (&(p, t), &(shared, selected)) in &cells {
+        precision += (selected * shared) as f64 / clusters[&p].0 as f64;
+        recall += (selected * shared) as f64 / entities[&t].0 as f64;
+    }
+    let records = selected.iter().filter(|&&s| s).count();
+    let n = records.max(1) as f64;
+    json!({
+        "records": records,
+        "entities": entities.values().filter(|e| e.1 > 0).count(),
+        "pairwise": scores(ratio(both, predicted_pairs), ratio(both, true_pairs)),
+        "b_cubed": scores(precision / n, recall / n),
+    })
+}
+
+/// Scores of the records outside homonym groups and of those inside, when the truth marks them.
+fn homonym_scores(predicted: &[u32], prepared: &Prepared) -> serde_json::Value {
+    if prepared.homonym.is_empty() {
+        return serde_json::Value::Null;
+    }
+    let outside: Vec<bool> = prepared.homonym.iter().map(|&h| !h).collect();
+    json!({
+        "outside_homonym_groups": subset_scores(predicted, &prepared.truth, &outside),
+        "homonym_groups": subset_scores(predicted, &prepared.truth, &prepared.homonym),
+    })
 }
 
 fn peak_memory_mib() -> Option<f64> {
@@ -336,6 +444,14 @@ fn run(
     }
     let pairwise = metrics::pairwise(predicted, &prepared.truth);
     let b_cubed = metrics::b_cubed(predicted, &prepared.truth);
+    let distinct = |labels: &[u32]| {
+        labels
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    };
+    let truth_entities = distinct(&prepared.truth);
+    let predicted_entities = distinct(predicted);
     let scoring = linkage
         .timings
         .iter()
@@ -350,6 +466,8 @@ fn run(
         "reduction_ratio": linkage.blocking.reduction_ratio,
         "pairwise": pairwise,
         "b_cubed": b_cubed,
+        "entities": { "true": truth_entities, "predicted": predicted_entities },
+        "homonyms": homonym_scores(predicted, &prepared),
         "seconds": {
             "prepare": preparing.as_secs_f64(),
             "stages": linkage.timings.iter().map(|(s, d)| (s.to_string(), d.as_secs_f64())).collect::<HashMap<_, _>>(),
@@ -367,4 +485,39 @@ fn run(
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scores_of_every_record_are_the_usual_scores() {
+        let predicted = [0, 0, 0, 1, 1, 2, 3, 3];
+        let truth = [0, 0, 1, 1, 1, 2, 2, 3];
+        let all = subset_scores(&predicted, &truth, &[true; 8]);
+        let close = |value: &serde_json::Value, expected: f64| {
+            (value.as_f64().unwrap() - expected).abs() < 1e-12
+        };
+        let pairwise = metrics::pairwise(&predicted, &truth);
+        let b_cubed = metrics::b_cubed(&predicted, &truth);
+        assert!(close(&all["pairwise"]["precision"], pairwise.precision));
+        assert!(close(&all["pairwise"]["recall"], pairwise.recall));
+        assert!(close(&all["b_cubed"]["precision"], b_cubed.precision));
+        assert!(close(&all["b_cubed"]["recall"], b_cubed.recall));
+    }
+
+    #[test]
+    fn an_error_across_the_subsets_counts_on_both_sides() {
+        // Records 0 and 1 are different persons merged; 0 is a homonym, 1 is not.
+        let predicted = [0, 0, 1];
+        let truth = [0, 1, 2];
+        let homonyms = subset_scores(&predicted, &truth, &[true, false, false]);
+        let others = subset_scores(&predicted, &truth, &[false, true, true]);
+        assert_eq!(homonyms["pairwise"]["precision"], 0.0);
+        assert_eq!(others["pairwise"]["precision"], 0.0);
+        assert_eq!(homonyms["b_cubed"]["precision"], 0.5);
+        assert_eq!(others["b_cubed"]["precision"], 0.75);
+        assert_eq!(others["records"], 2);
+    }
 }

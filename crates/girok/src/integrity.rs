@@ -1,19 +1,14 @@
 //! The installation key, checkpoints and `girok verify`.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use girok_journal::bundle::{self, Bundle};
-use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
-use girok_journal::merkle;
+use girok_journal::checkpoint::VerifierKey;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
+use girok_service::Extension;
 use girok_store::{AuditLog, EvidenceFiles, FileState, JournalRow, LockState, SqliteStore, Store};
 
-/// The private checkpoint key inside a data directory.
-const KEY_FILE: &str = "girok.key";
 /// Evidence bytes inside a data directory.
 const EVIDENCE_DIR: &str = "evidence";
 
@@ -272,49 +267,14 @@ fn check_evidence(store: &SqliteStore, data: &Path) -> Result<EvidenceReport> {
     })
 }
 
-fn key_path(data: &Path) -> PathBuf {
-    data.join(KEY_FILE)
-}
-
-/// Creates the installation's checkpoint key, readable by its owner only,
-/// and closes the data directory (database, key, evidence) to everyone else.
-pub fn create_key(data: &Path) -> Result<VerifierKey> {
-    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
-        .with_context(|| format!("cannot restrict access to {}", data.display()))?;
-    let mut id = [0u8; 8];
-    getrandom::fill(&mut id).map_err(|e| anyhow::anyhow!("cannot draw random bytes: {e}"))?;
-    let signer = SignerKey::generate(&format!("girok/{}", hex::encode(id)))?;
-    let path = key_path(data);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("cannot create the key file {}", path.display()))?;
-    writeln!(file, "{}", signer.to_private_text())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    file.sync_all()?;
-    Ok(signer.verifier())
-}
-
-fn signer(data: &Path) -> Result<SignerKey> {
-    let path = key_path(data);
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "cannot read the checkpoint key {}; it is created by `girok init`",
-            path.display()
-        )
-    })?;
-    SignerKey::parse(&text).with_context(|| format!("{} is not a checkpoint key", path.display()))
-}
-
 /// The first line of a signed audit head.
 const AUDIT_HEAD: &str = "girok audit log";
 
 /// The audit log's head, signed with the checkpoint key.
 pub fn sign_audit_head(data: &Path) -> Result<String> {
     let (count, hash) = AuditLog::open(data)?.head()?;
-    Ok(signer(data)?.sign_text(&format!("{AUDIT_HEAD}\n{count}\n{}\n", hex::encode(hash))))
+    Ok(girok_service::signer(data)?
+        .sign_text(&format!("{AUDIT_HEAD}\n{count}\n{}\n", hex::encode(hash))))
 }
 
 /// Whether the audit log still holds the entries of a signed head: `None`
@@ -347,20 +307,12 @@ pub fn check_audit_head(log: &AuditLog, data: &Path, note: &str) -> Result<Optio
 
 /// The installation's public verifier key.
 pub fn verifier(data: &Path) -> Result<VerifierKey> {
-    Ok(signer(data)?.verifier())
+    Ok(girok_service::verifier(data)?)
 }
 
 /// Signs and keeps a checkpoint of the current tree; returns its size and note.
 pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String)> {
-    let signer = signer(data)?;
-    let (size, root) = store.tree_head()?;
-    let note = signer.sign(&Checkpoint {
-        origin: signer.name().to_string(),
-        size,
-        root,
-    });
-    store.add_checkpoint(size, &root, &note)?;
-    Ok((size, note))
+    Ok(girok_service::checkpoint(store, data)?)
 }
 
 /// Writes the proof bundle of a record into `out` (which must not exist yet).
@@ -534,35 +486,25 @@ pub fn verify(
     if let Some(path) = against {
         let note = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        let held = match verifier.verify(&note) {
-            Ok(checkpoint) => checkpoint,
-            Err(e) => bail!(
-                "{} is not a valid checkpoint from this key: {e}",
-                path.display()
-            ),
-        };
-        if held.size > tree.size {
-            println!(
-                "ROLLED BACK: the checkpoint in {} covers {} entries, but this database has only {}; \
-                 it was rolled back to an older copy or truncated",
-                path.display(),
-                held.size,
-                tree.size
-            );
-            clean = false;
-        } else {
-            let proof = store.consistency_proof(held.size, tree.size)?;
-            if merkle::verify_consistency(held.size, tree.size, &held.root, &tree.root, &proof) {
+        match girok_service::extends(store, &verifier, &note)
+            .with_context(|| format!("{} cannot be checked", path.display()))?
+        {
+            Extension::RolledBack { signed, now } => {
                 println!(
-                    "OK: this database extends the checkpoint in {} (size {})",
+                    "ROLLED BACK: the checkpoint in {} covers {signed} entries, but this database has only {now}; \
+                     it was rolled back to an older copy or truncated",
                     path.display(),
-                    held.size
                 );
-            } else {
+                clean = false;
+            }
+            Extension::Extends { size } => println!(
+                "OK: this database extends the checkpoint in {} (size {size})",
+                path.display(),
+            ),
+            Extension::Forked { signed } => {
                 println!(
-                    "FORKED: this database does not extend the checkpoint in {}: entries up to {} differ from what was signed",
+                    "FORKED: this database does not extend the checkpoint in {}: entries up to {signed} differ from what was signed",
                     path.display(),
-                    held.size
                 );
                 clean = false;
             }

@@ -35,7 +35,6 @@ const REFERRERS_SHOWN: u32 = 20;
 const BULK_IMPORT_BYTES: u64 = 32 << 20;
 
 /// The database file inside a data directory.
-const DATABASE_FILE: &str = "girok.sqlite";
 
 /// The CSV layout, for `girok import --help`.
 pub static CSV_HELP: LazyLock<String> = LazyLock::new(|| {
@@ -67,7 +66,7 @@ fn main() -> ExitCode {
 }
 
 fn database(data: &Path) -> PathBuf {
-    data.join(DATABASE_FILE)
+    girok_service::database(data)
 }
 
 fn actor(cli_actor: &Option<String>) -> String {
@@ -118,7 +117,7 @@ fn open(reader: &Reader) -> Result<keys::AuditedStore> {
 /// Opens the database without asking for a secret: for commands that read
 /// nothing identifying (checks, proofs, checkpoints).
 fn open_locked(data: &Path) -> Result<SqliteStore> {
-    Ok(SqliteStore::open(&database(data))?)
+    Ok(girok_service::open(data)?)
 }
 
 fn bar(length: u64, unit: &str) -> ProgressBar {
@@ -155,7 +154,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 SqliteStore::create(&path)?;
             }
-            let key = integrity::create_key(&cli.data)?;
+            let key = girok_service::create_key(&cli.data)?;
             println!(
                 "Created an empty{} Girok database at {}",
                 if encrypt { " encrypted" } else { "" },
@@ -200,13 +199,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Forget { id, reason } => {
             let mut store = open(&reader)?;
             keys::forget(&mut store, &actor, &id, &reason)?;
-            announce_checkpoint(&mut store, &cli.data)?;
+            announce_checkpoint(&store)?;
         }
         Command::User { action } => web::user(&cli.data, action)?,
         Command::Import { files } => {
             let mut store = open(&reader)?;
             import(&mut store, &actor, &files)?;
-            announce_checkpoint(&mut store, &cli.data)?;
+            announce_checkpoint(&store)?;
         }
         Command::Export {
             format,
@@ -433,7 +432,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "Stored {} as evidence {id}, SHA-256 {sha256}",
                 file.display()
             );
-            announce_checkpoint(&mut store, &cli.data)?;
+            announce_checkpoint(&store)?;
         }
         Command::Custody { sha256 } => integrity::print_custody(&open_locked(&cli.data)?, &sha256)?,
         Command::ExportEvidence {
@@ -450,7 +449,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "Exported {size} bytes to {}; the export is in the chain of custody",
                 out.display()
             );
-            announce_checkpoint(&mut store, &cli.data)?;
+            announce_checkpoint(&store)?;
         }
         Command::Key => println!("{}", integrity::verifier(&cli.data)?),
         Command::Checkpoint => {
@@ -537,7 +536,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let (seq, _) = store.write(&actor, |sink| sink.apply(change))?;
             println!("Consent of {source} is now {scope} (journal entry {seq})");
-            announce_checkpoint(&mut store, &cli.data)?;
+            announce_checkpoint(&store)?;
         }
         Command::Terms { vocabulary, action } => terms(&cli.data, &actor, vocabulary, action)?,
         Command::Link {
@@ -565,7 +564,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
             linking::review(&mut store, &cli.data, &actor, action, &reason)?;
             if writes {
-                announce_checkpoint(&mut store, &cli.data)?;
+                announce_checkpoint(&store)?;
             }
         }
     }
@@ -573,9 +572,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Every batch of changes ends with a signed checkpoint of the tree.
-fn announce_checkpoint(store: &mut SqliteStore, data: &Path) -> Result<()> {
-    let (size, _) = integrity::checkpoint(store, data)?;
-    println!("Signed checkpoint of the journal at size {size} (girok checkpoint prints it)");
+fn announce_checkpoint(store: &SqliteStore) -> Result<()> {
+    if let Some((size, _)) = store.latest_checkpoint()? {
+        println!("Signed checkpoint of the journal at size {size} (girok checkpoint prints it)");
+    }
     Ok(())
 }
 
@@ -786,7 +786,7 @@ fn terms(
         };
         let (seq, _) = store.write(actor, |sink| sink.apply(change))?;
         println!("Added {key} to {vocabulary} (journal entry {seq})");
-        announce_checkpoint(&mut store, data)?;
+        announce_checkpoint(&store)?;
         return Ok(());
     }
     // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
@@ -823,15 +823,16 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
     let path = database(dir);
     let store = if path.exists() {
         println!("Using the existing demo database at {}", path.display());
-        SqliteStore::open(&path)?
+        girok_service::open(dir)?
     } else {
         let mut store = SqliteStore::create(&path)?;
-        integrity::create_key(dir)?;
+        girok_service::create_key(dir)?;
+        girok_service::attach_signer(&mut store, dir);
         let file = dir.join("demo-un-2025.json");
         std::fs::write(&file, girok_synth::DEMO_JSON)
             .with_context(|| format!("cannot write {}", file.display()))?;
         import(&mut store, actor, &[file])?;
-        announce_checkpoint(&mut store, dir)?;
+        announce_checkpoint(&store)?;
         store
     };
     println!();

@@ -32,6 +32,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Access(#[from] AccessError),
+    #[error(transparent)]
+    Service(#[from] girok_service::ServiceError),
     #[error("cannot listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -81,10 +83,10 @@ fn reader_count() -> usize {
 impl App {
     /// Opens the database in `data` (created by `girok init` or `girok demo`).
     pub fn open(data: &Path) -> Result<Arc<App>, ServerError> {
-        let database = data.join("girok.sqlite");
-        let writer = SqliteStore::open(&database)?;
+        // Every connection signs what it commits, so no door writes without a checkpoint.
+        let writer = girok_service::open(data)?;
         let readers = (0..reader_count())
-            .map(|_| SqliteStore::open(&database).map(Mutex::new))
+            .map(|_| girok_service::open(data).map(Mutex::new))
             .collect::<Result<_, _>>()?;
         Ok(Arc::new(App {
             data: data.to_path_buf(),

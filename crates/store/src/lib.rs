@@ -75,6 +75,8 @@ pub enum StoreError {
     NotEmpty { entries: u64 },
     #[error(transparent)]
     Vault(#[from] girok_vault::VaultError),
+    #[error("{0}; nothing was written")]
+    Notary(#[from] NotaryError),
     #[error("the database is damaged: {0}; run `girok check` for a full report")]
     Corrupt(String),
     #[error(transparent)]
@@ -88,6 +90,18 @@ pub enum StoreError {
         source: std::io::Error,
     },
 }
+
+/// Signs a checkpoint of the journal's tree (size and root) as a note. A
+/// store with a notary signs one inside every batch that wrote something,
+/// so no committed write is ever outside a signed checkpoint.
+pub trait Notary: Send + Sync {
+    fn sign(&self, size: u64, root: &Hash) -> Result<String, NotaryError>;
+}
+
+/// Why a checkpoint could not be signed; the batch is then not committed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotaryError(pub String);
 
 /// Reviewers' linkage decisions, as pairs of person ids (smaller first).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

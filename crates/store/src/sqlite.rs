@@ -20,7 +20,7 @@ use crate::keys::{self, Lock};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
-    ChangeSink, CheckReport, Committed, JournalRow, Store, StoreError, Stored, TreeReport,
+    ChangeSink, CheckReport, Committed, JournalRow, Notary, Store, StoreError, Stored, TreeReport,
 };
 use girok_state::EntryMeta;
 
@@ -48,6 +48,8 @@ pub struct SqliteStore {
     revealing: Cell<bool>,
     /// Records opened since the last `take_opened`, for the audit log.
     opened: RefCell<Opened>,
+    /// Signs the checkpoint that ends every batch that wrote something.
+    notary: Option<Arc<dyn Notary>>,
 }
 
 /// The records whose identifying data reads have opened.
@@ -119,6 +121,7 @@ impl SqliteStore {
             lock: Lock::Plain,
             revealing: Cell::new(true),
             opened: RefCell::default(),
+            notary: None,
         })
     }
 
@@ -177,11 +180,18 @@ impl SqliteStore {
             lock,
             revealing: Cell::new(true),
             opened: RefCell::default(),
+            notary: None,
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// From now on every batch that writes ends with a checkpoint signed by `notary`,
+    /// in the batch's own transaction (a failure to sign commits nothing).
+    pub fn set_notary(&mut self, notary: Arc<dyn Notary>) {
+        self.notary = Some(notary);
     }
 
     /// Runs `work` with reads that leave sealed records sealed: for work
@@ -416,6 +426,9 @@ impl SqliteStore {
             last: writer.first.map(|_| writer.seq),
             changes: writer.changes,
         };
+        if let (Some(notary), Some(_)) = (&self.notary, writer.first) {
+            keep_checkpoint(&writer.tx, notary.as_ref(), writer.seq)?;
+        }
         let destroyed_keys = writer.destroyed_keys;
         writer.tx.commit().map_err(StoreError::from)?;
         self.vocabularies = writer.vocabularies;
@@ -469,6 +482,31 @@ pub fn snapshot(from: &Path, to: &Path) -> Result<(), StoreError> {
         source: std::io::Error::from(std::io::ErrorKind::InvalidInput),
     })?;
     conn.execute("VACUUM INTO ?1", [target])?;
+    Ok(())
+}
+
+/// Signs the tree of the first `size` entries and keeps the checkpoint.
+fn keep_checkpoint(conn: &Connection, notary: &dyn Notary, size: u64) -> Result<(), StoreError> {
+    let root = merkle::root(&StoredTree { conn }, size)?;
+    let note = notary.sign(size, &root)?;
+    insert_checkpoint(conn, size, &root, &note)
+}
+
+fn insert_checkpoint(
+    conn: &Connection,
+    size: u64,
+    root: &Hash,
+    note: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO checkpoint (size, root, note, time) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        size,
+        root.as_slice(),
+        note,
+        format_time(Utc::now())
+    ])?;
     Ok(())
 }
 
@@ -768,11 +806,7 @@ impl Store for SqliteStore {
     }
 
     fn add_checkpoint(&mut self, size: u64, root: &Hash, note: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR IGNORE INTO checkpoint (size, root, note, time) VALUES (?1, ?2, ?3, ?4)",
-            params![size, root.as_slice(), note, format_time(Utc::now())],
-        )?;
-        Ok(())
+        insert_checkpoint(&self.conn, size, root, note)
     }
 
     fn latest_checkpoint(&self) -> Result<Option<(u64, String)>, StoreError> {

@@ -1,0 +1,196 @@
+//! Opening a Girok data directory: the one place that composes the store
+//! with the installation's checkpoint signer, so that every door (command
+//! line, import, web form, API) writes the same way and every committed
+//! batch ends with a signed checkpoint.
+//!
+//! A data directory holds the database (`girok.sqlite`) and the
+//! installation's private checkpoint key (`girok.key`). Without the key a
+//! store still reads, but every write is refused before anything is
+//! committed: a write no checkpoint covers could be cut off unnoticed.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use girok_journal::checkpoint::{Checkpoint, NoteError, SignerKey, VerifierKey};
+use girok_journal::{Hash, merkle};
+use girok_store::{Notary, NotaryError, SqliteStore, Store, StoreError};
+
+/// The database inside a data directory.
+pub const DATABASE_FILE: &str = "girok.sqlite";
+/// The private checkpoint key inside a data directory.
+pub const KEY_FILE: &str = "girok.key";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot read the checkpoint key {path}: {source}")]
+    KeyUnreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a checkpoint key: {reason}")]
+    KeyInvalid { path: String, reason: String },
+    #[error("cannot create the checkpoint key {path}: {source}")]
+    KeyNotCreated {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot restrict access to {path}: {source}")]
+    Permissions {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot draw random bytes for a new key: {0}")]
+    Random(String),
+    #[error("the checkpoint is not a valid one from this installation's key: {0}")]
+    NotOurCheckpoint(NoteError),
+}
+
+/// The database file of a data directory.
+pub fn database(data: &Path) -> PathBuf {
+    data.join(DATABASE_FILE)
+}
+
+fn key_path(data: &Path) -> PathBuf {
+    data.join(KEY_FILE)
+}
+
+/// Opens the database of a data directory with the checkpoint signer
+/// attached: every batch it commits ends with a signed checkpoint.
+pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
+    let mut store = SqliteStore::open(&database(data))?;
+    attach_signer(&mut store, data);
+    Ok(store)
+}
+
+/// Attaches the data directory's checkpoint key to a store. A key that
+/// cannot be read does not stop reads; it refuses every write, naming why.
+pub fn attach_signer(store: &mut SqliteStore, data: &Path) {
+    store.set_notary(Arc::new(Signer {
+        key: signer(data).map_err(|e| e.to_string()),
+    }));
+}
+
+/// Signs checkpoints with the installation key, or says why it cannot.
+struct Signer {
+    key: Result<SignerKey, String>,
+}
+
+impl Notary for Signer {
+    fn sign(&self, size: u64, root: &Hash) -> Result<String, NotaryError> {
+        let key = self.key.as_ref().map_err(|e| NotaryError(e.clone()))?;
+        Ok(key.sign(&Checkpoint {
+            origin: key.name().to_string(),
+            size,
+            root: *root,
+        }))
+    }
+}
+
+/// Creates the installation's checkpoint key, readable by its owner only,
+/// and closes the data directory (database, key, evidence) to everyone else.
+pub fn create_key(data: &Path) -> Result<VerifierKey, ServiceError> {
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700)).map_err(|source| {
+        ServiceError::Permissions {
+            path: data.display().to_string(),
+            source,
+        }
+    })?;
+    let mut id = [0u8; 8];
+    getrandom::fill(&mut id).map_err(|e| ServiceError::Random(e.to_string()))?;
+    let signer = SignerKey::generate(&format!("girok/{}", hex::encode(id))).map_err(|e| {
+        ServiceError::KeyInvalid {
+            path: key_path(data).display().to_string(),
+            reason: e.to_string(),
+        }
+    })?;
+    let path = key_path(data);
+    let not_created = |source| ServiceError::KeyNotCreated {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(not_created)?;
+    writeln!(file, "{}", signer.to_private_text()).map_err(not_created)?;
+    file.sync_all().map_err(not_created)?;
+    Ok(signer.verifier())
+}
+
+/// The installation's private checkpoint key.
+pub fn signer(data: &Path) -> Result<SignerKey, ServiceError> {
+    let path = key_path(data);
+    let text = std::fs::read_to_string(&path).map_err(|source| ServiceError::KeyUnreadable {
+        path: path.display().to_string(),
+        source,
+    })?;
+    SignerKey::parse(&text).map_err(|e| ServiceError::KeyInvalid {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// The installation's public verifier key.
+pub fn verifier(data: &Path) -> Result<VerifierKey, ServiceError> {
+    Ok(signer(data)?.verifier())
+}
+
+/// Signs and keeps a checkpoint of the current tree; returns its size and note.
+pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String), ServiceError> {
+    let signer = signer(data)?;
+    let (size, root) = store.tree_head()?;
+    let note = signer.sign(&Checkpoint {
+        origin: signer.name().to_string(),
+        size,
+        root,
+    });
+    store.add_checkpoint(size, &root, &note)?;
+    Ok((size, note))
+}
+
+/// How a database stands to a checkpoint someone kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Extension {
+    /// The database holds everything the checkpoint signed, and maybe more.
+    Extends { size: u64 },
+    /// The database has fewer entries than were signed: rolled back or cut.
+    RolledBack { signed: u64, now: u64 },
+    /// The first `signed` entries are not the ones that were signed.
+    Forked { signed: u64 },
+}
+
+/// Whether the store still holds what a kept checkpoint `note` signed.
+pub fn extends(
+    store: &SqliteStore,
+    verifier: &VerifierKey,
+    note: &str,
+) -> Result<Extension, ServiceError> {
+    let held = verifier
+        .verify(note)
+        .map_err(ServiceError::NotOurCheckpoint)?;
+    let (size, root) = store.tree_head()?;
+    if held.size > size {
+        return Ok(Extension::RolledBack {
+            signed: held.size,
+            now: size,
+        });
+    }
+    let proof = store.consistency_proof(held.size, size)?;
+    Ok(
+        if merkle::verify_consistency(held.size, size, &held.root, &root, &proof) {
+            Extension::Extends { size: held.size }
+        } else {
+            Extension::Forked { signed: held.size }
+        },
+    )
+}

@@ -36,6 +36,15 @@ const SYLLABLE_BLOCK: usize = 40;
 /// Readings of a name compared by similarity (the likeliest come first).
 const FUZZY_READINGS: usize = 3;
 
+/// Gazetteer classes that count as a province when comparing origins.
+const PROVINCE_CLASSES: [&str; 5] = [
+    "province",
+    "capital",
+    "special-city",
+    "foreign-region",
+    "country",
+];
+
 /// Intervals wider than this are too vague to block on year by year.
 const MAX_BLOCKING_YEARS: i32 = 5;
 
@@ -222,12 +231,14 @@ impl PersonFeatures {
             Some(*places.entry(key.to_string()).or_insert(next))
         };
         let gazetteer = builtin(VocabKind::Place);
+        // The narrowest enclosing province (a district's parent is its city).
         let province = |key: &str| -> Option<String> {
-            let term = gazetteer.get(key.trim())?;
-            match term.extra("class") {
-                Some("province" | "capital" | "special-city" | "country") => Some(term.key.clone()),
-                _ => term.extra("parent").map(str::to_string),
-            }
+            gazetteer.ancestry(key.trim()).into_iter().find(|ancestor| {
+                gazetteer
+                    .get(ancestor)
+                    .and_then(|term| term.class.as_deref())
+                    .is_some_and(|class| PROVINCE_CLASSES.contains(&class))
+            })
         };
         let mut source_ids: HashMap<&str, u32> = HashMap::new();
         let groups = Groups::from_sets(records.iter().map(|r| {
@@ -794,6 +805,54 @@ mod tests {
         assert_eq!(model.comparisons.len(), compare.len());
         assert!(model.weight(&compare, 0, 1) > 10.0);
         assert!(model.weight(&compare, 0, 3) < 0.0);
+    }
+
+    #[test]
+    fn origins_in_one_province_agree_on_the_province() {
+        let born_in = |origin: &str| PersonRecord {
+            origin: origin.into(),
+            ..person("x", "김은주", "", None, "")
+        };
+        let records: Vec<PersonRecord> =
+            ["hoeryong", "musan", "chongjin-ranam", "hyesan", "nowhere"]
+                .into_iter()
+                .map(born_in)
+                .collect();
+        let features = Arc::new(PersonFeatures::new(&records));
+        let origin = &comparisons(&features)[4];
+        for (a, b, level) in [
+            (0, 1, 2),
+            (1, 2, 2),
+            (0, 0, 1),
+            (0, 3, 3),
+            (3, 4, 3),
+            (0, 4, 3),
+        ] {
+            assert_eq!(
+                origin.level(a, b),
+                level,
+                "{} / {}",
+                records[a as usize].origin,
+                records[b as usize].origin
+            );
+        }
+    }
+
+    /// A level no pair reached in training has m and u at their floors and
+    /// a weight that means nothing.
+    #[test]
+    fn every_level_of_the_shipped_model_was_seen_in_training() {
+        let model = shipped_model(100);
+        for comparison in &model.comparisons {
+            for (level, (m, u)) in comparison.m.iter().zip(&comparison.u).enumerate() {
+                assert!(
+                    *m > 1e-5 || *u > 1e-5,
+                    "{}: '{}' never occurred (m {m}, u {u})",
+                    comparison.name,
+                    comparison.levels[level]
+                );
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::spelling::{fold, table};
+use crate::text::hanja_readings;
 use crate::{Syllable, surnames};
 
 /// Longer input is not a personal name (a pasted paragraph, an attack).
@@ -73,6 +76,10 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { chars });
     }
+    // Composes jamo typed apart and maps compatibility ideographs to the
+    // characters the reading table lists.
+    let text: String = text.nfc().collect();
+    let text = text.as_str();
     // "Kim, Eun-ju": a comma puts the surname first explicitly.
     let (surname_text, given_text) = match text.split_once(',') {
         Some((surname, given)) => (Some(surname), given),
@@ -206,7 +213,13 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         swapped.swap(i, i + 1);
         variants.push(swapped.into_iter().collect());
     }
-    for &i in &letters {
+    // A letter no romanization uses is a slip inside a word ("Eun-jxoo"),
+    // but not at its start ("Xiaoming", "Zhang").
+    let word_start = |i: usize| i == 0 || !chars[i - 1].is_alphabetic();
+    for &i in letters
+        .iter()
+        .filter(|&&i| romanization_letter(chars[i]) || !word_start(i))
+    {
         let mut dropped = chars.clone();
         dropped.remove(i);
         variants.push(dropped.into_iter().collect());
@@ -248,6 +261,24 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         Some(error) if found.is_empty() => Err(error),
         _ => Ok((ParsedName { readings: found }, true)),
     }
+}
+
+/// Whether a letter occurs in some spelling of a syllable or a surname.
+fn romanization_letter(c: char) -> bool {
+    static LETTERS: OnceLock<Vec<char>> = OnceLock::new();
+    LETTERS
+        .get_or_init(|| {
+            let mut letters: Vec<char> = crate::all_syllables()
+                .flat_map(crate::spellings_of)
+                .chain(surname_spellings().keys().cloned())
+                .flat_map(|spelling| spelling.chars().collect::<Vec<_>>())
+                .collect();
+            letters.sort_unstable();
+            letters.dedup();
+            letters
+        })
+        .binary_search(&c.to_ascii_lowercase())
+        .is_ok()
 }
 
 /// Letters no romanization doubles ("Juun", "Siil", "Haae"), or a word
@@ -327,10 +358,18 @@ fn part_sequences(part: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
             }
         } else if c.is_ascii_lowercase() {
             latin.push(c);
+        } else if let Some(readings) = hanja_readings(c) {
+            if !latin.is_empty() {
+                sequences = cross(&sequences, &segmentations(&latin)?);
+                latin.clear();
+            }
+            let each: Vec<Vec<Candidates>> =
+                readings.iter().map(|&r| vec![Box::from([r])]).collect();
+            sequences = cross(&sequences, &each);
         } else {
             return Err(NameError::NotKorean {
                 part: part.to_string(),
-                why: "it has letters that are neither Hangul nor Latin",
+                why: "it has letters that are neither Hangul, Latin nor Chinese characters of Korean names",
             });
         }
     }
@@ -1018,9 +1057,30 @@ mod tests {
         assert!(parse_name(&"ab".repeat(90)).is_err());
         assert!(parse_name("김 Eun-ju").is_ok(), "mixed scripts");
         assert!(
-            parse_name("金恩珠").is_err(),
-            "Chinese characters are not read"
+            parse_name("金恩𤨒").is_err(),
+            "a Chinese character outside the reading table is not guessed"
         );
+        assert!(
+            parse_name_repairing("Wang Xiaoming").is_err(),
+            "no word of a romanization starts with x: no slip"
+        );
+        for name in ["", "?!", "\u{0}\u{7}", "--", &"김".repeat(10_000)] {
+            assert!(parse_name_repairing(name).is_err(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn korean_names_in_chinese_characters_are_read() {
+        for (hanja, hangul) in [
+            ("金恩珠", "김은주"),
+            ("李英熙", "이영희"),
+            ("崔龍明", "최용명"),
+            ("朴 東九", "박동구"),
+            ("\u{F90A}恩珠", "김은주"),
+        ] {
+            assert!(same(hanja, hangul), "{hanja} / {hangul}");
+        }
+        assert!(!same("金恩珠", "김은자"));
     }
 
     #[test]

@@ -8,12 +8,14 @@ use std::sync::OnceLock;
 
 mod name;
 mod spelling;
+mod text;
 
 pub use name::{
     NameError, NameKey, ParsedName, Reading, parse_name, parse_name_repairing, positions_agree,
     positions_similarity, syllable_similarity,
 };
 pub use spelling::{fold, spellings_of, table as spelling_table};
+pub use text::{hanja_coverage, text_tokens};
 
 const SYLLABLE_BASE: u32 = 0xAC00;
 const SYLLABLE_LAST: u32 = 0xD7A3;

@@ -9,7 +9,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::OnceLock;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::spelling::{fold, table};
+use crate::text::hanja_readings;
 use crate::{Syllable, surnames};
 
 /// Longer input is not a personal name (a pasted paragraph, an attack).
@@ -73,6 +76,10 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { chars });
     }
+    // Composes jamo typed apart and maps compatibility ideographs to the
+    // characters the reading table lists.
+    let text: String = text.nfc().collect();
+    let text = text.as_str();
     // "Kim, Eun-ju": a comma puts the surname first explicitly.
     let (surname_text, given_text) = match text.split_once(',') {
         Some((surname, given)) => (Some(surname), given),
@@ -99,7 +106,69 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
     if readings.is_empty() {
         return Err(NameError::Empty);
     }
-    Ok(ParsedName { readings })
+    // Each reading is followed by its South Korean form, if that differs.
+    let mut with_south: Vec<Reading> = Vec::with_capacity(readings.len() * 2);
+    for reading in readings {
+        let south = south_reading(&reading);
+        for r in std::iter::once(reading).chain(south) {
+            if !with_south.contains(&r) {
+                with_south.push(r);
+            }
+        }
+    }
+    Ok(ParsedName {
+        readings: with_south,
+    })
+}
+
+/// The initial-sound rule (두음법칙) of South Korean orthography, articles
+/// 10 to 12: a word-initial ㄹ becomes ㄴ before ㅏ ㅐ ㅗ ㅚ ㅜ ㅡ (락 낙, 로 노),
+/// and ㄹ or ㄴ becomes ㅇ before ㅣ and the y-vowels (리 이, 룡 용, 녀 여).
+/// North Korean usage keeps the ㄹ and ㄴ. The rule is applied by coarse
+/// vowel class (so ㅔ goes with ㅐ, ㅓ with ㅗ): the South form of every
+/// syllable a spelling may stand for then has one coarse class too.
+fn south_initial(c: char) -> char {
+    const NIEUN: u8 = 2;
+    const RIEUL: u8 = 5;
+    const IEUNG: u8 = 11;
+    let Some(syllable) = Syllable::decompose(c) else {
+        return c;
+    };
+    let initial = match (syllable.initial, coarse_vowel(syllable.vowel)) {
+        // ㅑ; ㅒ ㅖ; ㅕ ㅛ ㅠ; ㅢ ㅣ
+        (RIEUL | NIEUN, 2 | 3 | 5 | 10) => IEUNG,
+        // ㅏ; ㅐ ㅔ; ㅓ ㅗ ㅜ ㅡ; ㅙ ㅚ ㅞ
+        (RIEUL, 0 | 1 | 4 | 7) => NIEUN,
+        _ => return c,
+    };
+    Syllable {
+        initial,
+        ..syllable
+    }
+    .compose()
+    .unwrap_or(c)
+}
+
+/// A reading as South Korean civil registration writes it: the first
+/// syllable of the given name under the initial-sound rule, as if it began
+/// a word. Later syllables keep their ㄹ and ㄴ, as both Koreas write them
+/// inside a word (리룡남 is 이용남, 김정렬 stays 김정렬), even when a
+/// romanization writes the syllables apart ("Ri Yong Ryol"). The surname
+/// needs nothing here: 리 and 이 are one surname class already.
+fn south_reading(reading: &Reading) -> Option<Reading> {
+    let first = reading.given.first()?;
+    let mut south: Vec<char> = first.iter().map(|&c| south_initial(c)).collect();
+    south.sort_unstable();
+    south.dedup();
+    if south[..] == first[..] {
+        return None;
+    }
+    let mut given = reading.given.clone();
+    given[0] = south.into();
+    Some(Reading {
+        given,
+        ..reading.clone()
+    })
 }
 
 /// Like [`parse_name`], but a name that does not parse is read as the
@@ -144,7 +213,13 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         swapped.swap(i, i + 1);
         variants.push(swapped.into_iter().collect());
     }
-    for &i in &letters {
+    // A letter no romanization uses is a slip inside a word ("Eun-jxoo"),
+    // but not at its start ("Xiaoming", "Zhang").
+    let word_start = |i: usize| i == 0 || !chars[i - 1].is_alphabetic();
+    for &i in letters
+        .iter()
+        .filter(|&&i| romanization_letter(chars[i]) || !word_start(i))
+    {
         let mut dropped = chars.clone();
         dropped.remove(i);
         variants.push(dropped.into_iter().collect());
@@ -186,6 +261,24 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         Some(error) if found.is_empty() => Err(error),
         _ => Ok((ParsedName { readings: found }, true)),
     }
+}
+
+/// Whether a letter occurs in some spelling of a syllable or a surname.
+fn romanization_letter(c: char) -> bool {
+    static LETTERS: OnceLock<Vec<char>> = OnceLock::new();
+    LETTERS
+        .get_or_init(|| {
+            let mut letters: Vec<char> = crate::all_syllables()
+                .flat_map(crate::spellings_of)
+                .chain(surname_spellings().keys().cloned())
+                .flat_map(|spelling| spelling.chars().collect::<Vec<_>>())
+                .collect();
+            letters.sort_unstable();
+            letters.dedup();
+            letters
+        })
+        .binary_search(&c.to_ascii_lowercase())
+        .is_ok()
 }
 
 /// Letters no romanization doubles ("Juun", "Siil", "Haae"), or a word
@@ -265,10 +358,18 @@ fn part_sequences(part: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
             }
         } else if c.is_ascii_lowercase() {
             latin.push(c);
+        } else if let Some(readings) = hanja_readings(c) {
+            if !latin.is_empty() {
+                sequences = cross(&sequences, &segmentations(&latin)?);
+                latin.clear();
+            }
+            let each: Vec<Vec<Candidates>> =
+                readings.iter().map(|&r| vec![Box::from([r])]).collect();
+            sequences = cross(&sequences, &each);
         } else {
             return Err(NameError::NotKorean {
                 part: part.to_string(),
-                why: "it has letters that are neither Hangul nor Latin",
+                why: "it has letters that are neither Hangul, Latin nor Chinese characters of Korean names",
             });
         }
     }
@@ -544,18 +645,21 @@ fn push_readings(
 pub fn coarse_class(c: char) -> Option<u16> {
     // ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ
     const INITIAL: [u16; 19] = [1, 1, 2, 3, 3, 4, 5, 6, 6, 7, 7, 0, 8, 8, 8, 1, 3, 6, 9];
-    // ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ
-    const VOWEL: [u16; 21] = [
-        0, 1, 2, 3, 4, 1, 5, 3, 4, 6, 7, 7, 5, 4, 8, 7, 9, 5, 4, 10, 10,
-    ];
     // none ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ
     const FINAL: [u16; 28] = [
         0, 1, 1, 1, 2, 2, 2, 3, 4, 1, 5, 4, 4, 4, 6, 4, 5, 6, 6, 3, 3, 7, 3, 3, 1, 3, 6, 3,
     ];
     let s = Syllable::decompose(c)?;
-    Some(
-        INITIAL[s.initial as usize] * 100 + VOWEL[s.vowel as usize] * 10 + FINAL[s.final_ as usize],
-    )
+    Some(INITIAL[s.initial as usize] * 100 + coarse_vowel(s.vowel) * 10 + FINAL[s.final_ as usize])
+}
+
+/// The coarse class of a vowel: ㅓ/ㅗ/ㅜ/ㅡ together, ㅐ/ㅔ together...
+fn coarse_vowel(vowel: u8) -> u16 {
+    // ㅏㅐㅑㅒㅓㅔㅕㅖㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ
+    const VOWEL: [u16; 21] = [
+        0, 1, 2, 3, 4, 1, 5, 3, 4, 6, 7, 7, 5, 4, 8, 7, 9, 5, 4, 10, 10,
+    ];
+    VOWEL.get(vowel as usize).copied().unwrap_or(u16::MAX)
 }
 
 /// The smallest coarse class among candidates (all candidates of one
@@ -806,6 +910,83 @@ mod tests {
         }
     }
 
+    /// Whether some readings of two names could be the same Hangul.
+    fn agree(a: &str, b: &str) -> bool {
+        let (a, b) = (parse_name(a).expect(a), parse_name(b).expect(b));
+        a.readings.iter().any(|r| {
+            b.readings.iter().any(|s| {
+                r.surname_class == s.surname_class
+                    && positions_agree(
+                        r.given.iter().map(|c| &c[..]),
+                        s.given.iter().map(|c| &c[..]),
+                    )
+            })
+        })
+    }
+
+    #[test]
+    fn north_and_south_forms_of_a_given_name_are_one_name() {
+        for (north, south) in [
+            ("Choe Ryong-myong", "최용명"),
+            ("최룡명", "Choe Yong-myeong"),
+            ("최룡명", "최용명"),
+            ("Kim Ryon-bok", "Kim Yeon-bok"),
+            ("김련복", "김연복"),
+            ("리락원", "이낙원"),
+            ("Ri Rak Won", "Lee Nak-won"),
+            ("김녀희", "김여희"),
+            ("Pak Ro Myong", "박노명"),
+            ("박류순", "Park Yu-soon"),
+            ("김림수", "김임수"),
+            ("Ryang Hye", "양혜"),
+            ("정량호", "Jeong Yang-ho"),
+            ("김라영", "Kim Na-young"),
+        ] {
+            assert!(same(north, south), "key: {north} / {south}");
+            assert!(agree(north, south), "Hangul: {north} / {south}");
+        }
+    }
+
+    #[test]
+    fn the_initial_sound_rule_merges_no_other_names() {
+        for (a, b) in [
+            ("김은주", "김은자"),
+            ("최룡명", "최용남"),
+            // Only the first given syllable begins a word.
+            ("김영렬", "김영열"),
+            ("김정림", "김정임"),
+            ("김룡수", "김농수"),
+            ("김노명", "김오명"),
+            ("Kim Ryon-bok", "Kim Yon-bok Ri"),
+        ] {
+            assert!(!same(a, b), "key: {a} / {b}");
+            assert!(!agree(a, b), "Hangul: {a} / {b}");
+        }
+        // The written form keeps its own key: indexes made before still match.
+        let written = parse_name("최룡명").expect("parses");
+        assert_eq!(written.readings[0].given[0][..], ['룡']);
+        assert_eq!(written.readings[1].given[0][..], ['용']);
+    }
+
+    /// The South form of a spelling is well defined: the South forms of
+    /// every syllable a spelling may stand for share one coarse class.
+    #[test]
+    fn every_spelling_has_one_south_coarse_class() {
+        let table = crate::spelling_table();
+        for c in all_syllables() {
+            let class = coarse_class(south_initial(c));
+            for spelling in spellings_of(c) {
+                for &other in table.syllables(&spelling) {
+                    assert_eq!(
+                        coarse_class(south_initial(other)),
+                        class,
+                        "{spelling}: {c} {other}"
+                    );
+                }
+            }
+        }
+    }
+
     /// Romanizing any syllable as a name part, then parsing it, gives back
     /// candidates that contain the syllable: for every system.
     #[test]
@@ -876,9 +1057,30 @@ mod tests {
         assert!(parse_name(&"ab".repeat(90)).is_err());
         assert!(parse_name("김 Eun-ju").is_ok(), "mixed scripts");
         assert!(
-            parse_name("金恩珠").is_err(),
-            "Chinese characters are not read"
+            parse_name("金恩𤨒").is_err(),
+            "a Chinese character outside the reading table is not guessed"
         );
+        assert!(
+            parse_name_repairing("Wang Xiaoming").is_err(),
+            "no word of a romanization starts with x: no slip"
+        );
+        for name in ["", "?!", "\u{0}\u{7}", "--", &"김".repeat(10_000)] {
+            assert!(parse_name_repairing(name).is_err(), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn korean_names_in_chinese_characters_are_read() {
+        for (hanja, hangul) in [
+            ("金恩珠", "김은주"),
+            ("李英熙", "이영희"),
+            ("崔龍明", "최용명"),
+            ("朴 東九", "박동구"),
+            ("\u{F90A}恩珠", "김은주"),
+        ] {
+            assert!(same(hanja, hangul), "{hanja} / {hangul}");
+        }
+        assert!(!same("金恩珠", "김은자"));
     }
 
     #[test]

@@ -36,6 +36,21 @@ const SYLLABLE_BLOCK: usize = 40;
 /// Readings of a name compared by similarity (the likeliest come first).
 const FUZZY_READINGS: usize = 3;
 
+/// Gazetteer classes that count as a province when comparing origins.
+const PROVINCE_CLASSES: [&str; 5] = [
+    "province",
+    "capital",
+    "special-city",
+    "foreign-region",
+    "country",
+];
+
+/// Letters of each token in the text blocking key.
+const TEXT_PREFIX: usize = 4;
+
+/// Jaro-Winkler at which two tokens of a name as text are close.
+const TEXT_SIMILAR: f64 = 0.9;
+
 /// Intervals wider than this are too vague to block on year by year.
 const MAX_BLOCKING_YEARS: i32 = 5;
 
@@ -166,10 +181,66 @@ struct Names {
     readings: Vec<CompactReading>,
     syllables: Vec<u32>,
     sets: Vec<Box<[char]>>,
-    /// Folded letters (or Revised Romanization of Hangul) of each record's first name.
-    romanized: Vec<Box<str>>,
+    /// Per record: each name as text, its tokens sorted.
+    text: Vec<Vec<TextName>>,
     surname_frequency: HashMap<u64, f64>,
     given_frequency: HashMap<u64, f64>,
+    /// Share of records with each text name (by [`TextName::key`]).
+    text_frequency: HashMap<u64, f64>,
+}
+
+/// A name as text tokens in any order ("Petrov Aleksandr" is "Aleksandr Petrov").
+struct TextName {
+    tokens: Box<[Box<str>]>,
+}
+
+impl TextName {
+    fn new(text: &str) -> Option<TextName> {
+        let mut tokens = girok_korean::text_tokens(text).ok()?;
+        tokens.sort_unstable();
+        Some(TextName {
+            tokens: tokens.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    fn key(&self) -> u64 {
+        self.tokens
+            .iter()
+            .fold(0x7f4a_7c15_9e37_79b9, |h, t| mix(h, stable_hash(t)))
+    }
+
+    /// The first letters of every token: "Dmitry" and "Dmitri" block together.
+    fn prefix_key(&self) -> u64 {
+        self.tokens.iter().fold(0x2545_f491_4f6c_dd1d, |h, t| {
+            let prefix: String = t.chars().take(TEXT_PREFIX).collect();
+            mix(h, stable_hash(&prefix))
+        })
+    }
+
+    /// 1 the same tokens, 4 every token close to one of the other's, 5 different.
+    fn level(&self, other: &TextName) -> u8 {
+        if self.tokens == other.tokens {
+            return 1;
+        }
+        if self.tokens.len() != other.tokens.len() {
+            return 5;
+        }
+        let mut unused: Vec<&str> = other.tokens.iter().map(|t| &t[..]).collect();
+        for token in &self.tokens {
+            let best = unused
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (i, jaro_winkler(token, t)))
+                .max_by(|x, y| x.1.total_cmp(&y.1));
+            match best {
+                Some((i, similarity)) if similarity >= TEXT_SIMILAR => {
+                    unused.swap_remove(i);
+                }
+                _ => return 5,
+            }
+        }
+        4
+    }
 }
 
 struct CompactReading {
@@ -222,12 +293,14 @@ impl PersonFeatures {
             Some(*places.entry(key.to_string()).or_insert(next))
         };
         let gazetteer = builtin(VocabKind::Place);
+        // The narrowest enclosing province (a district's parent is its city).
         let province = |key: &str| -> Option<String> {
-            let term = gazetteer.get(key.trim())?;
-            match term.extra("class") {
-                Some("province" | "capital" | "special-city" | "country") => Some(term.key.clone()),
-                _ => term.extra("parent").map(str::to_string),
-            }
+            gazetteer.ancestry(key.trim()).into_iter().find(|ancestor| {
+                gazetteer
+                    .get(ancestor)
+                    .and_then(|term| term.class.as_deref())
+                    .is_some_and(|class| PROVINCE_CLASSES.contains(&class))
+            })
         };
         let mut source_ids: HashMap<&str, u32> = HashMap::new();
         let groups = Groups::from_sets(records.iter().map(|r| {
@@ -295,9 +368,10 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         readings: Vec::new(),
         syllables: Vec::new(),
         sets: Vec::new(),
-        romanized: Vec::with_capacity(records.len()),
+        text: Vec::with_capacity(records.len()),
         surname_frequency: HashMap::new(),
         given_frequency: HashMap::new(),
+        text_frequency: HashMap::new(),
     };
     let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
     let mut intern = |names: &mut Names, positions: &[Box<[char]>]| -> (u32, u8) {
@@ -356,9 +430,13 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
             }
         }
         names.offsets.push(names.readings.len() as u32);
-        names
-            .romanized
-            .push(romanized(record.names.split(" | ").next().unwrap_or("")).into());
+        names.text.push(
+            record
+                .names
+                .split(" | ")
+                .filter_map(TextName::new)
+                .collect(),
+        );
     }
     let total = records.len().max(1) as f64;
     for i in 0..records.len() {
@@ -375,6 +453,12 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         for g in givens {
             *names.given_frequency.entry(g).or_default() += 1.0 / total;
         }
+        let mut texts: Vec<u64> = names.text[i].iter().map(TextName::key).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        for t in texts {
+            *names.text_frequency.entry(t).or_default() += 1.0 / total;
+        }
     }
     names
 }
@@ -383,20 +467,6 @@ fn mix(hash: u64, value: u64) -> u64 {
     (hash ^ value)
         .wrapping_mul(0x0100_0000_01b3)
         .rotate_left(23)
-}
-
-/// The letters of a name as typed, or its Revised Romanization if in Hangul.
-fn romanized(name: &str) -> String {
-    let folded = girok_korean::fold(name);
-    let mut out = String::with_capacity(folded.len());
-    for c in folded.chars() {
-        if let Some(rr) = girok_korean::romanize_syllable(c, girok_korean::System::Revised) {
-            out.push_str(&rr);
-        } else if c.is_alphabetic() {
-            out.push(c);
-        }
-    }
-    out
 }
 
 fn overlap(a: (i32, i32), b: (i32, i32)) -> bool {
@@ -495,18 +565,13 @@ impl Comparison for GivenNameComparison {
         let names = &self.0.names;
         let (x, y) = (names.of(a), names.of(b));
         if x.is_empty() || y.is_empty() {
-            // A name that is no Korean name can still be compared as typed.
-            let (p, q) = (&names.romanized[a as usize], &names.romanized[b as usize]);
-            if p.is_empty() || q.is_empty() {
-                return 0;
-            }
-            return if p == q {
-                1
-            } else if jaro_winkler(p, q) >= 0.88 {
-                4
-            } else {
-                5
-            };
+            // A name that is no Korean name is compared as text, tokens in any order.
+            let (p, q) = (&names.text[a as usize], &names.text[b as usize]);
+            return p
+                .iter()
+                .flat_map(|n| q.iter().map(|m| n.level(m)))
+                .min()
+                .unwrap_or(0);
         }
         // Exact levels over every pair of readings; a shared Hangul reading ends it.
         let mut best = 5;
@@ -546,10 +611,15 @@ impl Comparison for GivenNameComparison {
     }
     fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
         let names = &self.0.names;
-        (level == 1 || level == 2)
-            .then(|| names.of(a).first())
-            .flatten()
-            .and_then(|r| names.given_frequency.get(&r.given_key).copied())
+        if level != 1 && level != 2 {
+            return None;
+        }
+        match names.of(a).first() {
+            Some(r) => names.given_frequency.get(&r.given_key).copied(),
+            None => names.text[a as usize]
+                .first()
+                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
+        }
     }
 }
 
@@ -724,7 +794,35 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
             Other::Origin,
         )
         .with_max_block(SYLLABLE_BLOCK),
+        text_rule("text name", features, |name, _, keys| {
+            keys.push(name.prefix_key())
+        }),
+        text_rule("text token, birth year", features, |name, years, keys| {
+            for token in &name.tokens {
+                keys.extend(years.iter().map(|&y| mix(stable_hash(token), y)));
+            }
+        })
+        .with_max_block(SYLLABLE_BLOCK),
     ]
+}
+
+/// A rule on the names of records that have no Korean reading, as text;
+/// `keys` gets each name, the record's birth years and the keys to fill.
+fn text_rule(
+    name: &str,
+    features: &Arc<PersonFeatures>,
+    keys: fn(&TextName, &[u64], &mut Vec<u64>),
+) -> BlockingRule {
+    let f = features.clone();
+    BlockingRule::new(name, move |record, out| {
+        if !f.names.of(record).is_empty() {
+            return;
+        }
+        let years = other_keys(&f, record, Other::BirthYear);
+        for text in &f.names.text[record as usize] {
+            keys(text, &years, out);
+        }
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -794,6 +892,171 @@ mod tests {
         assert_eq!(model.comparisons.len(), compare.len());
         assert!(model.weight(&compare, 0, 1) > 10.0);
         assert!(model.weight(&compare, 0, 3) < 0.0);
+    }
+
+    /// The pairs `link` proposes with the shipped model, by record id.
+    fn proposed(records: &[PersonRecord]) -> Vec<(String, String)> {
+        let features = Arc::new(PersonFeatures::new(records));
+        let (compare, rules) = (comparisons(&features), blocking_rules(&features));
+        let problem = crate::Problem {
+            records: records.len(),
+            comparisons: &compare,
+            blocking: &rules,
+            groups: &features.groups,
+            must_link: &[],
+            cannot_link: &[],
+        };
+        let linkage = crate::link(
+            &problem,
+            &crate::Settings::default(),
+            Some(shipped_model(records.len())),
+        );
+        linkage
+            .links
+            .iter()
+            .map(|l| {
+                let (a, b) = (&records[l.a as usize].id, &records[l.b as usize].id);
+                (a.min(b).clone(), a.max(b).clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn names_in_any_script_are_proposed_when_they_agree() {
+        let proposed_pair = |a: &str, b: &str| {
+            let records = [
+                person("a", a, "male", Some(1970), "s1"),
+                person("b", b, "male", Some(1970), "s2"),
+                person("c", "김은주", "female", Some(1981), "s3"),
+            ];
+            proposed(&records).contains(&("a".into(), "b".into()))
+        };
+        for (a, b) in [
+            ("Aleksandr Petrov", "Aleksandr Petrov"),
+            ("Aleksandr Petrov", "Petrov Aleksandr"),
+            ("Александр Петров", "Aleksandr Petrov"),
+            ("Maria Fernanda Lopez", "Maria Fernanda Lopez"),
+            ("María Fernanda López", "LOPEZ, Maria Fernanda"),
+            ("Dmitry Ivanov", "Dmitri Ivanov"),
+            ("Dmitri Ivanov", "Дмитрий Иванов"),
+            ("Dmitry Ivanov", "Дмитрий Иванов"),
+            ("Wang Xiaoming", "Wang Xiaoming"),
+            ("Tomás Ojea Quintana", "Tomas Ojea Quintana"),
+            ("محمد علي", "محمد علي"),
+            ("Choe Ryong-myong", "최용명"),
+            ("Kim Ryon-bok", "Kim Yeon-bok"),
+            ("金恩珠", "김은주"),
+        ] {
+            assert!(proposed_pair(a, b), "{a} / {b}");
+        }
+        for (a, b) in [
+            ("Aleksandr Petrov", "Dmitry Ivanov"),
+            ("Maria Fernanda Lopez", "Maria Lopez Quintana"),
+            ("Aleksandr Petrov", "Aleksandra Petrova Ivanova"),
+            ("Aleksandr Petrov", "김은주"),
+        ] {
+            let records = [
+                person("a", a, "", None, "s1"),
+                person("b", b, "", None, "s2"),
+            ];
+            let features = Arc::new(PersonFeatures::new(&records));
+            assert_eq!(comparisons(&features)[1].level(0, 1), 5, "{a} / {b}");
+            assert!(proposed(&records).is_empty(), "{a} / {b}");
+        }
+    }
+
+    #[test]
+    fn bad_names_are_compared_or_missing_never_a_panic() {
+        let long = "a".repeat(10_000);
+        let records: Vec<PersonRecord> = [
+            "",
+            "?!.",
+            "\u{0}\u{1b}[31m",
+            &long,
+            "Ka\u{7}ren",
+            "𓂀𓃾",
+            "Karen",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| person(&format!("r{i}"), name, "", None, &format!("s{i}")))
+        .collect();
+        let features = Arc::new(PersonFeatures::new(&records));
+        let given = &comparisons(&features)[1];
+        assert_eq!(given.level(0, 1), 0, "no letters: missing");
+        assert_eq!(given.level(3, 6), 0, "too long to be a name: missing");
+        assert_eq!(
+            given.level(5, 5),
+            1,
+            "an unknown script is compared as text"
+        );
+        assert_eq!(given.level(5, 6), 5);
+        proposed(&records);
+    }
+
+    #[test]
+    fn a_mixed_name_keeps_its_korean_surname() {
+        let daniel = girok_korean::parse_name("Daniel Kim").expect("parses");
+        let kim = girok_korean::parse_name("김").expect("parses");
+        assert_eq!(
+            daniel.readings[0].surname_class,
+            kim.readings[0].surname_class
+        );
+        let records = [
+            person("a", "Daniel Kim", "male", Some(1970), "s1"),
+            person("b", "Kim Daniel", "male", Some(1970), "s2"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        assert_eq!((compare[0].level(0, 1), compare[1].level(0, 1)), (1, 1));
+    }
+
+    #[test]
+    fn origins_in_one_province_agree_on_the_province() {
+        let born_in = |origin: &str| PersonRecord {
+            origin: origin.into(),
+            ..person("x", "김은주", "", None, "")
+        };
+        let records: Vec<PersonRecord> =
+            ["hoeryong", "musan", "chongjin-ranam", "hyesan", "nowhere"]
+                .into_iter()
+                .map(born_in)
+                .collect();
+        let features = Arc::new(PersonFeatures::new(&records));
+        let origin = &comparisons(&features)[4];
+        for (a, b, level) in [
+            (0, 1, 2),
+            (1, 2, 2),
+            (0, 0, 1),
+            (0, 3, 3),
+            (3, 4, 3),
+            (0, 4, 3),
+        ] {
+            assert_eq!(
+                origin.level(a, b),
+                level,
+                "{} / {}",
+                records[a as usize].origin,
+                records[b as usize].origin
+            );
+        }
+    }
+
+    /// A level no pair reached in training has m and u at their floors and
+    /// a weight that means nothing.
+    #[test]
+    fn every_level_of_the_shipped_model_was_seen_in_training() {
+        let model = shipped_model(100);
+        for comparison in &model.comparisons {
+            for (level, (m, u)) in comparison.m.iter().zip(&comparison.u).enumerate() {
+                assert!(
+                    *m > 1e-5 || *u > 1e-5,
+                    "{}: '{}' never occurred (m {m}, u {u})",
+                    comparison.name,
+                    comparison.levels[level]
+                );
+            }
+        }
     }
 
     #[test]

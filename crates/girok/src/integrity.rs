@@ -486,9 +486,14 @@ pub fn verify(
     if let Some(path) = against {
         let note = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        match girok_service::extends(store, &verifier, &note)
-            .with_context(|| format!("{} cannot be checked", path.display()))?
-        {
+        let extension = match girok_service::extends(store, &verifier, &note) {
+            Err(girok_service::ServiceError::NotOurCheckpoint(e)) => bail!(
+                "{} is not a valid checkpoint from this key: {e}",
+                path.display()
+            ),
+            other => other?,
+        };
+        match extension {
             Extension::RolledBack { signed, now } => {
                 println!(
                     "ROLLED BACK: the checkpoint in {} covers {signed} entries, but this database has only {now}; \

@@ -34,8 +34,6 @@ const REFERRERS_SHOWN: u32 = 20;
 /// Imports larger than this use the store's bulk write.
 const BULK_IMPORT_BYTES: u64 = 32 << 20;
 
-/// The database file inside a data directory.
-
 /// The CSV layout, for `girok import --help`.
 pub static CSV_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut help = String::from(

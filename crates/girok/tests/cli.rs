@@ -1384,3 +1384,83 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// The latest checkpoint the database keeps, which must cover the whole journal.
+fn stored_checkpoint(fixture: &Fixture, name: &str) -> String {
+    let conn = rusqlite::Connection::open(fixture.data().join("girok.sqlite")).expect("open");
+    let (size, note): (u64, String) = conn
+        .query_row(
+            "SELECT size, note FROM checkpoint ORDER BY size DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("a checkpoint");
+    let head: u64 = conn
+        .query_row("SELECT MAX(seq) FROM journal", [], |r| r.get(0))
+        .expect("head");
+    assert_eq!(size, head, "{name} was not checkpointed");
+    fixture.file(name, &note)
+}
+
+#[test]
+fn every_command_that_writes_ends_with_a_checkpoint_that_names_a_cut() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let after_import = stored_checkpoint(&fixture, "import.checkpoint");
+    ok(
+        &data,
+        &["set-consent", "s1", "internal", "--reason", "asked"],
+    );
+    let after_consent = stored_checkpoint(&fixture, "consent.checkpoint");
+    ok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "agencies",
+            "village-guard",
+            "--en",
+            "Village guard",
+            "--ko",
+            "마을 경비",
+        ],
+    );
+    let after_term = stored_checkpoint(&fixture, "term.checkpoint");
+    let doors = [
+        (&after_term, "terms add"),
+        (&after_consent, "set-consent"),
+        (&after_import, "import"),
+    ];
+    for (kept, door) in doors {
+        let out = ok(&data, &["verify", "--against", kept]);
+        assert!(out.contains("OK: this database extends"), "{door}: {out}");
+    }
+    for (kept, door) in doors {
+        // Hide the door's last write, and the checkpoints that cover it.
+        sql(
+            &data,
+            "DELETE FROM checkpoint WHERE size = (SELECT MAX(seq) FROM journal);
+             DELETE FROM journal WHERE seq = (SELECT MAX(seq) FROM journal);",
+        );
+        let out = fails(&data, &["verify", "--against", kept]);
+        assert!(out.contains("ROLLED BACK"), "{door}: {out}");
+    }
+}
+
+#[test]
+fn without_the_checkpoint_key_writes_are_refused_and_change_nothing() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let before = fixture.journal_length();
+    std::fs::rename(data.join("girok.key"), fixture.dir.path().join("moved.key")).expect("move");
+    let out = fails(&data, &["import", &fixture.file("b.csv", CSV_KO)]);
+    assert!(
+        out.contains("girok.key") && out.contains("nothing was written"),
+        "{out}"
+    );
+    ok(&data, &["list", "persons"]);
+    std::fs::rename(fixture.dir.path().join("moved.key"), data.join("girok.key")).expect("back");
+    assert_eq!(fixture.journal_length(), before);
+}

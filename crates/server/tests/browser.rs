@@ -44,7 +44,7 @@ async fn browser() -> (Driver, Client) {
         .unwrap_or_else(|e| {
             panic!(
                 "cannot start chromedriver ({e}): the browser tests need Debian's chromium and \
-                 chromium-driver (`apt-get install chromium chromium-driver`; .ci/run installs them)"
+                 chromium-driver (`apt-get install chromium chromium-driver`; `bash scripts/test.sh` installs them)"
             )
         });
     let driver = Driver(child);
@@ -122,6 +122,7 @@ async fn text(client: &Client) -> String {
 async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     let dir = tempfile::tempdir().expect("dir");
     SqliteStore::create(&dir.path().join("girok.sqlite")).expect("database");
+    girok_service::create_key(dir.path()).expect("checkpoint key");
     let app = App::open(dir.path()).expect("app");
     app.with_access(|access| access.add_user("kim", Role::Documenter, PASSWORD))
         .expect("user");

@@ -15,7 +15,7 @@ use tower::ServiceExt;
 const PASSWORD: &str = "a long enough password";
 
 struct Site {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     app: Arc<App>,
 }
 
@@ -40,6 +40,8 @@ impl Site {
         let dir = tempfile::tempdir().expect("dir");
         let database = dir.path().join("girok.sqlite");
         let mut store = SqliteStore::create(&database).expect("create");
+        girok_service::create_key(dir.path()).expect("checkpoint key");
+        girok_service::attach_signer(&mut store, dir.path());
         if let Some(passphrase) = passphrase {
             let quick = girok_store::KdfParams {
                 memory_kib: 256,
@@ -68,7 +70,7 @@ impl Site {
                 access.add_user(role.name(), role, PASSWORD).expect("user");
             }
         });
-        Site { _dir: dir, app }
+        Site { dir, app }
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
@@ -1141,4 +1143,91 @@ async fn an_encrypted_database_shows_names_only_unlocked_and_audits_every_read()
         api.body
     );
     assert_eq!(log.entries().expect("entries").len(), before);
+}
+
+/// The latest checkpoint the database keeps, which must cover every entry.
+fn checkpoint_covering_the_journal(site: &Site) -> String {
+    site.app.read(|store| {
+        let (head, _) = store.head().expect("head");
+        let (size, note) = store
+            .latest_checkpoint()
+            .expect("checkpoint")
+            .expect("a checkpoint");
+        assert_eq!(size, head, "the write was not checkpointed");
+        note
+    })
+}
+
+/// Cuts the last journal entry, and every checkpoint that covers it, as
+/// someone hiding a write would.
+fn cut_last_entry(site: &Site) {
+    let conn = rusqlite::Connection::open(site.dir.path().join("girok.sqlite")).expect("open");
+    conn.execute_batch(
+        "DELETE FROM checkpoint WHERE size = (SELECT MAX(seq) FROM journal);
+         DELETE FROM journal WHERE seq = (SELECT MAX(seq) FROM journal);",
+    )
+    .expect("cut");
+}
+
+#[tokio::test]
+async fn every_write_from_the_web_and_the_api_ends_with_a_checkpoint_that_names_a_cut() {
+    let site = Site::new();
+    let verifier = girok_service::verifier(site.dir.path()).expect("verifier");
+    let documenter = site.session("documenter").await;
+    // A browser form.
+    let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"").expect("revision");
+    let saved = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &format!(
+                "csrf={}&revision={revision}&names=Kim+Eun-joo&sex=female&birth=1990s&origin=",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let after_form = checkpoint_covering_the_journal(&site);
+    // The API, with a key.
+    let key = site
+        .app
+        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-door","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/changes")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(change))
+        .expect("request");
+    let reply = site.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let after_api = checkpoint_covering_the_journal(&site);
+    let extension = |note: &str| {
+        site.app
+            .read(|store| girok_service::extends(store, &verifier, note))
+            .expect("extends")
+    };
+    assert!(matches!(
+        extension(&after_form),
+        girok_service::Extension::Extends { .. }
+    ));
+    cut_last_entry(&site);
+    assert!(
+        matches!(
+            extension(&after_api),
+            girok_service::Extension::RolledBack { .. }
+        ),
+        "the API's write was cut unnoticed"
+    );
+    cut_last_entry(&site);
+    assert!(
+        matches!(
+            extension(&after_form),
+            girok_service::Extension::RolledBack { .. }
+        ),
+        "the form's write was cut unnoticed"
+    );
 }

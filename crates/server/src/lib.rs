@@ -100,18 +100,24 @@ impl App {
         }))
     }
 
-    /// Runs work on a pooled connection.
+    /// Runs work on a pooled connection, with the vocabularies as the
+    /// database holds them now (another process may have added a term).
     fn pooled<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         // Take the first free reader from a rotating start; wait on one if all are busy.
-        for offset in 0..self.readers.len() {
-            if let Ok(store) = self.readers[(start + offset) % self.readers.len()].try_lock() {
-                return work(&store);
-            }
-        }
-        let store = self.readers[start % self.readers.len()]
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut store = (0..self.readers.len())
+            .find_map(|offset| {
+                self.readers[(start + offset) % self.readers.len()]
+                    .try_lock()
+                    .ok()
+            })
+            .unwrap_or_else(|| {
+                self.readers[start % self.readers.len()]
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+            });
+        // A database that cannot be read fails the work itself, with its own error.
+        let _ = store.refresh_vocabularies();
         work(&store)
     }
 

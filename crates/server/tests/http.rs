@@ -1231,3 +1231,40 @@ async fn every_write_from_the_web_and_the_api_ends_with_a_checkpoint_that_names_
         "the form's write was cut unnoticed"
     );
 }
+
+#[tokio::test]
+async fn a_term_added_by_another_process_is_seen_at_once() {
+    let site = Site::new();
+    // `girok terms add`, from another process with its own connection.
+    let mut other = girok_service::open(site.dir.path()).expect("open");
+    let term: girok_model::Term =
+        serde_json::from_str(r#"{"key":"village-guard","en":"Village guard","ko":"마을 경비대"}"#)
+            .expect("term");
+    other
+        .write("admin", |sink| {
+            sink.apply(girok_model::Change::AddTerm {
+                vocabulary: girok_model::VocabKind::Agency,
+                term,
+            })
+        })
+        .expect("add term");
+    let documenter = site.session("documenter").await;
+    let form = site
+        .get("/persons/p-un-kim/acts/new", Some(&documenter))
+        .await;
+    assert!(form.body.contains("village-guard"), "{}", form.body);
+    // The writer validates with it too.
+    let key = site
+        .app
+        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+    let change = r#"{"changes":[{"op":"create","record":{"type":"involvement","id":"inv-guard","act":"a-un-kim-torture","agency":"village-guard"}}]}"#;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/api/changes")
+        .header(header::AUTHORIZATION, format!("Bearer {key}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(change))
+        .expect("request");
+    let reply = site.send(request).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}

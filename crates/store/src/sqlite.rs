@@ -42,7 +42,10 @@ const DEPENDENCY_ORDER: [RecordKind; 8] = [
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The shipped vocabularies and the terms added up to entry `terms_seq`:
+    /// read again when another connection or process has added one since.
     vocabularies: Vocabularies,
+    terms_seq: u64,
     lock: Lock,
     /// Whether reads open sealed records (off inside `sealed_reads`).
     revealing: Cell<bool>,
@@ -118,6 +121,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             vocabularies: Vocabularies::default(),
+            terms_seq: 0,
             lock: Lock::Plain,
             revealing: Cell::new(true),
             opened: RefCell::default(),
@@ -171,12 +175,13 @@ impl SqliteStore {
             migrate(&tx, version)?;
             tx.commit()?;
         }
-        let vocabularies = load_vocabularies(&conn)?;
+        let (vocabularies, terms_seq) = load_vocabularies(&conn)?;
         let lock = keys::initial_lock(&conn)?;
         Ok(SqliteStore {
             conn,
             path: path.to_path_buf(),
             vocabularies,
+            terms_seq,
             lock,
             revealing: Cell::new(true),
             opened: RefCell::default(),
@@ -186,6 +191,15 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Reads the vocabularies again if another connection or process has
+    /// added a term since they were read (writes do this inside their transaction).
+    pub fn refresh_vocabularies(&mut self) -> Result<(), StoreError> {
+        if latest_term_seq(&self.conn)? != self.terms_seq {
+            (self.vocabularies, self.terms_seq) = load_vocabularies(&self.conn)?;
+        }
+        Ok(())
     }
 
     /// From now on every batch that writes ends with a checkpoint signed by `notary`,
@@ -399,6 +413,10 @@ impl SqliteStore {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let (seq, prev) = head_of(&tx)?;
+        // Terms another connection added are read inside this transaction, which uses them.
+        if latest_term_seq(&tx)? != self.terms_seq {
+            (self.vocabularies, self.terms_seq) = load_vocabularies(&tx)?;
+        }
         let tree = TreeWriter::resume(&tx, seq)?;
         let rebuild = if bulk {
             drop_secondary_indexes(&tx)?
@@ -410,6 +428,7 @@ impl SqliteStore {
             lock: self.lock.clone(),
             destroyed_keys: false,
             vocabularies: self.vocabularies.clone(),
+            terms_seq: self.terms_seq,
             actor,
             seq,
             prev,
@@ -432,6 +451,7 @@ impl SqliteStore {
         let destroyed_keys = writer.destroyed_keys;
         writer.tx.commit().map_err(StoreError::from)?;
         self.vocabularies = writer.vocabularies;
+        self.terms_seq = writer.terms_seq;
         Ok((value, committed, destroyed_keys))
     }
 
@@ -551,7 +571,15 @@ fn migrate(tx: &Transaction, from: i32) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn load_vocabularies(conn: &Connection) -> Result<Vocabularies, StoreError> {
+/// The journal entry of the latest added term (0 if none was added).
+fn latest_term_seq(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(added_seq), 0) FROM term")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// The shipped vocabularies with the added terms, and the entry of the latest.
+fn load_vocabularies(conn: &Connection) -> Result<(Vocabularies, u64), StoreError> {
     let mut vocabularies = Vocabularies::default();
     let mut statement =
         conn.prepare("SELECT vocabulary, key, body FROM term ORDER BY added_seq")?;
@@ -570,7 +598,7 @@ fn load_vocabularies(conn: &Connection) -> Result<Vocabularies, StoreError> {
         let term: Term = serde_json::from_str(&body).map_err(|_| corrupt())?;
         vocabularies.add(kind, term).map_err(|_| corrupt())?;
     }
-    Ok(vocabularies)
+    Ok((vocabularies, latest_term_seq(conn)?))
 }
 
 fn head_of(conn: &Connection) -> Result<(u64, Hash), StoreError> {
@@ -599,6 +627,8 @@ pub struct SqliteWriter<'a> {
     /// Whether this batch destroyed a data key (`forget`).
     destroyed_keys: bool,
     vocabularies: Vocabularies,
+    /// The entry of the latest term these vocabularies hold.
+    terms_seq: u64,
     actor: &'a str,
     seq: u64,
     prev: Hash,
@@ -626,9 +656,13 @@ impl ChangeSink for SqliteWriter<'_> {
             .prepare_cached("INSERT INTO journal (seq, time, actor, subject, bytes, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![seq, time, self.actor, change.subject().map(RecordId::as_str), bytes, hash.as_slice()])?;
         self.tree.append(&self.tx, seq, hash)?;
-        if let Change::Forget { subject, .. } = change {
-            keys::destroy(&self.tx, subject)?;
-            self.destroyed_keys = true;
+        match change {
+            Change::Forget { subject, .. } => {
+                keys::destroy(&self.tx, subject)?;
+                self.destroyed_keys = true;
+            }
+            Change::AddTerm { .. } => self.terms_seq = seq,
+            _ => {}
         }
         self.seq = seq;
         self.prev = hash;

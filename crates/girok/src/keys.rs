@@ -9,71 +9,11 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use girok_model::{Change, RecordId};
 use girok_store::{AuditLog, KdfParams, LockState, SqliteStore, Store, Unlock};
-
-/// A store whose reads of decrypted identifying data are recorded in the
-/// audit log when it is dropped, under the actor, the command and the
-/// stated purpose.
-pub struct AuditedStore {
-    store: SqliteStore,
-    data: PathBuf,
-    actor: String,
-    /// The command, not its arguments: those may be file paths or text that
-    /// identify someone, and the audit log is kept in the clear.
-    command: String,
-    purpose: String,
-}
-
-impl AuditedStore {
-    pub fn new(
-        store: SqliteStore,
-        data: &Path,
-        actor: &str,
-        command: &str,
-        purpose: &str,
-    ) -> AuditedStore {
-        AuditedStore {
-            store,
-            data: data.to_path_buf(),
-            actor: actor.to_string(),
-            command: command.to_string(),
-            purpose: purpose.to_string(),
-        }
-    }
-}
-
-impl std::ops::Deref for AuditedStore {
-    type Target = SqliteStore;
-    fn deref(&self) -> &SqliteStore {
-        &self.store
-    }
-}
-
-impl std::ops::DerefMut for AuditedStore {
-    fn deref_mut(&mut self) -> &mut SqliteStore {
-        &mut self.store
-    }
-}
-
-impl Drop for AuditedStore {
-    fn drop(&mut self) {
-        let opened = self.store.take_opened();
-        if opened.count == 0 {
-            return;
-        }
-        let recorded = AuditLog::open(&self.data)
-            .and_then(|mut log| log.record(&self.actor, &self.command, &self.purpose, opened));
-        if let Err(error) = recorded {
-            eprintln!(
-                "girok: the read of identifying data could not be recorded in the audit log: {error}"
-            );
-        }
-    }
-}
 
 /// The variable holding a passphrase for unattended use.
 pub const PASSPHRASE_VARIABLE: &str = "GIROK_PASSPHRASE";

@@ -100,16 +100,24 @@ fn command_name(command: &Command) -> String {
 }
 
 /// Opens the database, unlocking it if it is encrypted and a secret is at hand.
-fn open(reader: &Reader) -> Result<keys::AuditedStore> {
+/// Opens the database unlocked when a secret is at hand; every read of
+/// identifying data is recorded in the audit log, under the actor, the
+/// command (not its arguments: those may identify someone, and the log is
+/// kept in the clear) and the stated purpose, before the data is opened.
+fn open(reader: &Reader) -> Result<SqliteStore> {
     let mut store = open_locked(reader.data)?;
     keys::unlock(&mut store, reader.key_file)?;
-    Ok(keys::AuditedStore::new(
-        store,
+    audit_reads(&store, reader);
+    Ok(store)
+}
+
+fn audit_reads(store: &SqliteStore, reader: &Reader) {
+    store.set_auditor(Some(std::sync::Arc::new(girok_store::ReadAudit::new(
         reader.data,
         reader.actor,
         reader.command,
         reader.purpose,
-    ))
+    ))));
 }
 
 /// Opens the database without asking for a secret: for commands that read
@@ -175,7 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve { addr } => web::serve(&cli.data, key_file, addr)?,
         Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
         Command::Rekey { new_key_file } => {
-            keys::rekey(&mut *open(&reader)?, new_key_file.as_deref())?
+            keys::rekey(&mut open(&reader)?, new_key_file.as_deref())?
         }
         Command::Audit {
             last,
@@ -362,7 +370,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&*open(&reader)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&reader)?, &cli.data, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -481,7 +489,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { against, key } => {
             let mut store = open_locked(&cli.data)?;
             keys::unlock_if_given(&mut store, key_file)?;
-            let store = keys::AuditedStore::new(store, &cli.data, &actor, &command, &purpose);
+            audit_reads(&store, &reader);
             let clean = integrity::verify(&store, &cli.data, against.as_deref(), key.as_deref())?;
             return Ok(if clean {
                 ExitCode::SUCCESS
@@ -540,7 +548,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Link {
             link_probability,
             limit,
-        } => linking::link(&*open(&reader)?, &cli.data, link_probability, limit)?,
+        } => linking::link(&open(&reader)?, &cli.data, link_probability, limit)?,
         Command::Review {
             show,
             confirm,

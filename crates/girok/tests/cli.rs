@@ -1464,3 +1464,33 @@ fn without_the_checkpoint_key_writes_are_refused_and_change_nothing() {
     std::fs::rename(fixture.dir.path().join("moved.key"), data.join("girok.key")).expect("back");
     assert_eq!(fixture.journal_length(), before);
 }
+
+#[test]
+fn a_read_that_cannot_be_audited_fails_and_shows_no_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let secret = Some("correct horse battery staple");
+    let run = |args: &[&str]| {
+        let output = girok_with(&data, secret, args);
+        (output.status.success(), text(&output))
+    };
+    assert!(run(&["init", "--encrypt"]).0);
+    let csv = dir.path().join("rows.csv");
+    std::fs::write(&csv, CSV_EN).expect("csv");
+    assert!(run(&["import", csv.to_str().expect("path")]).0);
+    // The audit log cannot be written: a directory stands where its file would be.
+    let _ = std::fs::remove_file(data.join("audit.sqlite"));
+    std::fs::create_dir(data.join("audit.sqlite")).expect("block the audit log");
+    for args in [
+        &["show", "p1"][..],
+        &["list", "persons"],
+        &["export", "--format", "csv"],
+    ] {
+        let (done, out) = run(args);
+        assert!(!done, "{args:?} succeeded without an audit entry: {out}");
+        assert!(
+            !out.contains("김은주") && !out.contains("Kim Eun-joo"),
+            "{args:?} showed a name: {out}"
+        );
+    }
+}

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use girok_store::{AuditLog, LockState, SqliteStore, StoreError, Unlock};
+use girok_store::{LockState, ReadAudit, SqliteStore, StoreError, Unlock};
 
 use crate::access::{AccessError, AccessStore, LoginLimiter, Role};
 
@@ -70,7 +70,6 @@ pub struct App {
     readers: Vec<Mutex<SqliteStore>>,
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
-    audit: Mutex<AuditLog>,
     pub limiter: Mutex<LoginLimiter>,
     pub names: search::NameIndex,
 }
@@ -94,7 +93,6 @@ impl App {
             readers,
             next_reader: AtomicUsize::new(0),
             access: Mutex::new(AccessStore::open(data)?),
-            audit: Mutex::new(AuditLog::open(data)?),
             limiter: Mutex::new(LoginLimiter::default()),
             names: search::NameIndex::default(),
         }))
@@ -128,8 +126,8 @@ impl App {
     }
 
     /// Runs read-only work for someone: for roles that see identifying data,
-    /// sealed records are opened and the audit log records who opened which
-    /// (if it cannot, the read fails); for others nothing is decrypted.
+    /// sealed records are opened once the audit log has recorded who opens
+    /// which (if it cannot, the read fails); for others nothing is decrypted.
     pub fn read_as<T>(
         &self,
         reading: &Reading,
@@ -138,16 +136,11 @@ impl App {
         if !reading.role.sees_witnesses() {
             return self.read(work);
         }
+        let audit = ReadAudit::new(&self.data, &reading.actor, &reading.action, WEB_PURPOSE);
         self.pooled(|store| {
+            store.set_auditor(Some(Arc::new(audit)));
             let result = work(store);
-            let opened = store.take_opened();
-            // Most reads open nothing (a plain database, records without secrets).
-            if opened.count > 0 {
-                self.audit
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .record(&reading.actor, &reading.action, WEB_PURPOSE, opened)?;
-            }
+            store.set_auditor(None);
             result
         })
     }

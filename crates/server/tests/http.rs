@@ -144,6 +144,21 @@ impl Site {
             .await
     }
 
+    /// Typed changes sent to the API with a documenter's new API key.
+    async fn post_changes_with_key(&self, changes: &str) -> Reply {
+        let key = self
+            .app
+            .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/api/changes")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(changes.to_string()))
+            .expect("request");
+        self.send(request).await
+    }
+
     /// A signed-in session of a user with the test password.
     async fn session(&self, name: &str) -> Session {
         match self.sign_in(name, PASSWORD).await {
@@ -516,18 +531,7 @@ async fn bad_input_gets_field_errors_and_changes_nothing() {
 #[tokio::test]
 async fn api_keys_write_typed_changes_without_csrf() {
     let site = Site::new();
-    let key = site
-        .app
-        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
-    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-api","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/changes")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(change))
-        .expect("request");
-    let reply = site.send(request).await;
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-api","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let stored = site.app.read(|store| {
         store
@@ -1191,18 +1195,7 @@ async fn every_write_from_the_web_and_the_api_ends_with_a_checkpoint_that_names_
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let after_form = checkpoint_covering_the_journal(&site);
     // The API, with a key.
-    let key = site
-        .app
-        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
-    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-door","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/changes")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(change))
-        .expect("request");
-    let reply = site.send(request).await;
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-door","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let after_api = checkpoint_covering_the_journal(&site);
     let extension = |note: &str| {
@@ -1254,17 +1247,24 @@ async fn a_term_added_by_another_process_is_seen_at_once() {
         .await;
     assert!(form.body.contains("village-guard"), "{}", form.body);
     // The writer validates with it too.
-    let key = site
-        .app
-        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
-    let change = r#"{"changes":[{"op":"create","record":{"type":"involvement","id":"inv-guard","act":"a-un-kim-torture","agency":"village-guard"}}]}"#;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/api/changes")
-        .header(header::AUTHORIZATION, format!("Bearer {key}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(change))
-        .expect("request");
-    let reply = site.send(request).await;
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"involvement","id":"inv-guard","act":"a-un-kim-torture","agency":"village-guard"}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn a_read_that_cannot_be_audited_fails_and_shows_no_name() {
+    let site = Site::encrypted("correct horse battery staple");
+    let documenter = site.session("documenter").await;
+    let audit = site.app.data.join("audit.sqlite");
+    let _ = std::fs::remove_file(&audit);
+    std::fs::create_dir(&audit).expect("block the audit log");
+    for path in [
+        "/persons/p-un-kim",
+        "/api/records/p-un-kim",
+        "/api/records?kind=persons&limit=500",
+    ] {
+        let reply = site.get(path, Some(&documenter)).await;
+        assert!(!reply.status.is_success(), "{path}: {}", reply.status);
+        assert!(!reply.body.contains("김은주"), "{path}: {}", reply.body);
+    }
 }

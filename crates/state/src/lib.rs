@@ -21,7 +21,7 @@ use girok_model::{
 };
 
 pub use memory::MemoryState;
-pub use rows::{AddedTerm, CustodyRow, Difference, ImportRow, StateRows};
+pub use rows::{AddedTerm, CustodyRow, Difference, ImportRow, MAX_REPORTED, StateRows};
 pub use rules::{plan, referring_records};
 
 /// Who wrote a journal entry, and when: what the state keeps of an entry.
@@ -194,15 +194,20 @@ pub enum Refusal {
     /// of records kept apart.
     #[error("{message}")]
     Conflict { id: RecordId, message: String },
-    #[error(
-        "{file_name} was already imported (as {first_name}, at journal entry {seq}, {time}); nothing was written"
-    )]
-    DuplicateImport {
-        file_name: String,
-        first_name: String,
-        seq: u64,
-        time: String,
-    },
+    #[error(transparent)]
+    DuplicateImport(#[from] DuplicateImport),
+}
+
+/// A file imported before, under its content hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{file_name} was already imported (as {first_name}, at journal entry {seq}, {time}); nothing was written"
+)]
+pub struct DuplicateImport {
+    pub file_name: String,
+    pub first_name: String,
+    pub seq: u64,
+    pub time: String,
 }
 
 /// Why [`plan`] produced no operation: a refusal, or the view failed.

@@ -64,7 +64,7 @@ impl std::fmt::Display for Difference {
 }
 
 /// At most this many differences are reported per table; the rest are counted.
-const MAX_REPORTED: usize = 20;
+pub const MAX_REPORTED: usize = 20;
 
 impl StateRows {
     /// Where `self` (the stored state) differs from `expected` (the state

@@ -4,7 +4,9 @@ use girok_model::{
     Change, ConsentScope, Invalid, REFERENCE_FIELDS, Record, RecordId, RecordKind, Vocabularies,
 };
 
-use crate::{Decision, RecordMeta, Referrer, Refusal, RuleError, StateOp, StateView};
+use crate::{
+    Decision, DuplicateImport, RecordMeta, Referrer, Refusal, RuleError, StateOp, StateView,
+};
 
 /// How many referrers a refused delete names per referring field.
 const REFERRERS_NAMED: u32 = 5;
@@ -177,12 +179,12 @@ pub fn plan<'c, V: StateView + ?Sized>(
             records,
         } => {
             if let Some(prior) = view.prior_import(sha256).map_err(RuleError::View)? {
-                return Err(Refusal::DuplicateImport {
+                return Err(Refusal::from(DuplicateImport {
                     file_name: file_name.clone(),
                     first_name: prior.file_name,
                     seq: prior.seq,
                     time: prior.time,
-                }
+                })
                 .into());
             }
             Ok(StateOp::Import {

@@ -17,17 +17,7 @@ impl From<Refusal> for StoreError {
         match refusal {
             Refusal::Invalid(invalid) => StoreError::Invalid(invalid),
             Refusal::Conflict { id, message } => StoreError::Conflict { id, message },
-            Refusal::DuplicateImport {
-                file_name,
-                first_name,
-                seq,
-                time,
-            } => StoreError::DuplicateImport {
-                file_name,
-                first_name,
-                seq,
-                time,
-            },
+            Refusal::DuplicateImport(duplicate) => StoreError::DuplicateImport(duplicate),
         }
     }
 }

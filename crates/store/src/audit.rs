@@ -6,7 +6,8 @@
 //! count and last hash) signed and kept elsewhere also catches a log cut
 //! short or replaced.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chrono::Utc;
 use girok_journal::format_time;
@@ -14,7 +15,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::{Opened, StoreError};
+use girok_model::RecordId;
+
+use crate::StoreError;
 
 const FILE: &str = "audit.sqlite";
 
@@ -28,7 +31,7 @@ pub struct AuditEntry {
     pub action: String,
     /// Why, as the reader stated it.
     pub purpose: String,
-    /// The first records opened, and how many in all.
+    /// The records opened (entries written before version 0.2 list only the first 100).
     pub subjects: Vec<String>,
     pub count: u64,
 }
@@ -87,16 +90,16 @@ impl AuditLog {
         Ok(AuditLog { conn })
     }
 
-    /// Records that `actor` opened `opened` doing `action` for `purpose`.
-    /// Nothing is recorded when nothing was opened.
+    /// Records that `actor` opens the records `opened` doing `action` for
+    /// `purpose`. Nothing is recorded when nothing is opened.
     pub fn record(
         &mut self,
         actor: &str,
         action: &str,
         purpose: &str,
-        opened: Opened,
+        opened: &[RecordId],
     ) -> Result<(), StoreError> {
-        if opened.count == 0 {
+        if opened.is_empty() {
             return Ok(());
         }
         let tx = self
@@ -116,8 +119,8 @@ impl AuditLog {
             actor: actor.to_string(),
             action: action.to_string(),
             purpose: purpose.to_string(),
-            subjects: opened.ids.iter().map(ToString::to_string).collect(),
-            count: opened.count,
+            subjects: opened.iter().map(ToString::to_string).collect(),
+            count: opened.len() as u64,
         };
         let subjects = serde_json::to_string(&entry.subjects).unwrap_or_default();
         tx.execute(
@@ -195,30 +198,70 @@ impl AuditLog {
     }
 }
 
+/// Whoever is about to open sealed records, for the audit log.
+pub trait Auditor: Send + Sync {
+    /// Records that the records `ids` are about to be opened. An error keeps
+    /// them sealed and fails the read: nothing is read that is not recorded.
+    fn opening(&self, ids: &[RecordId]) -> Result<(), StoreError>;
+}
+
+/// One reader's reads in a data directory's audit log: who, doing what, and
+/// why. The log is opened when the first sealed record is about to be opened.
+pub struct ReadAudit {
+    data: PathBuf,
+    actor: String,
+    action: String,
+    purpose: String,
+    log: Mutex<Option<AuditLog>>,
+}
+
+impl ReadAudit {
+    pub fn new(data: &Path, actor: &str, action: &str, purpose: &str) -> ReadAudit {
+        ReadAudit {
+            data: data.to_path_buf(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            purpose: purpose.to_string(),
+            log: Mutex::new(None),
+        }
+    }
+}
+
+impl Auditor for ReadAudit {
+    fn opening(&self, ids: &[RecordId]) -> Result<(), StoreError> {
+        let mut kept = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut log = match kept.take() {
+            Some(log) => log,
+            None => AuditLog::open(&self.data)?,
+        };
+        let recorded = log.record(&self.actor, &self.action, &self.purpose, ids);
+        *kept = Some(log);
+        recorded
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use girok_model::RecordId;
-
     use super::*;
 
-    fn opened(ids: &[&str]) -> Opened {
-        Opened {
-            ids: ids.iter().map(|id| RecordId::new(*id)).collect(),
-            count: ids.len() as u64,
-        }
+    fn opened(ids: &[&str]) -> Vec<RecordId> {
+        ids.iter().map(|id| RecordId::new(*id)).collect()
     }
 
     #[test]
     fn entries_chain_and_an_altered_one_is_named() {
         let dir = tempfile::tempdir().expect("dir");
         let mut log = AuditLog::open(dir.path()).expect("open");
-        log.record("kim", "show p1", "case review", opened(&["p1"]))
+        log.record("kim", "show p1", "case review", &opened(&["p1"]))
             .expect("record");
-        log.record("kim", "list persons", "unspecified", Opened::default())
+        log.record("kim", "list persons", "unspecified", &[])
             .expect("nothing");
-        log.record("lee", "GET /persons/p2", "web", opened(&["p2", "s1"]))
+        log.record("lee", "GET /persons/p2", "web", &opened(&["p2", "s1"]))
             .expect("record");
-        log.record("kim", "export", "UN submission", opened(&["p1"]))
+        log.record("kim", "export", "UN submission", &opened(&["p1"]))
             .expect("record");
         let entries = log.entries().expect("entries");
         assert_eq!(

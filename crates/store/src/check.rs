@@ -8,12 +8,11 @@ use rusqlite::{Connection, params_from_iter};
 use crate::StoreError;
 use crate::schema::STATE_TABLES;
 use crate::sqlite::{Durability, SqliteStore};
+pub use girok_state::Difference;
+use girok_state::MAX_REPORTED;
 
 /// Journal entries handed to the replay thread at a time.
 const CHUNK: usize = 1024;
-
-/// At most this many differences are reported per table; the rest are counted.
-const MAX_REPORTED: usize = 20;
 
 /// Everything `check` found. Clean means: intact chain, every entry replays,
 /// and the replayed state equals the stored state.
@@ -33,20 +32,6 @@ pub struct CheckReport {
 impl CheckReport {
     pub fn is_clean(&self) -> bool {
         self.chain_breaks.is_empty() && self.refused.is_empty() && self.differences.is_empty()
-    }
-}
-
-/// One row where the state tables and the replayed journal disagree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
-    pub table: String,
-    pub key: String,
-    pub detail: String,
-}
-
-impl std::fmt::Display for Difference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "table {}, row {}: {}", self.table, self.key, self.detail)
     }
 }
 

@@ -21,14 +21,14 @@ mod tree;
 use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
-pub use audit::{AuditEntry, AuditLog, AuditReport};
+pub use audit::{AuditEntry, AuditLog, AuditReport, Auditor, ReadAudit};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{LockState, Opened, SqliteStore, SqliteWriter, snapshot};
+pub use sqlite::{LockState, SqliteStore, SqliteWriter, snapshot};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +37,8 @@ pub enum StoreError {
     Invalid(#[from] Invalid),
     #[error("{message}")]
     Conflict { id: RecordId, message: String },
-    #[error(
-        "{file_name} was already imported (as {first_name}, at journal entry {seq}, {time}); nothing was written"
-    )]
-    DuplicateImport {
-        file_name: String,
-        first_name: String,
-        seq: u64,
-        time: String,
-    },
+    #[error(transparent)]
+    DuplicateImport(#[from] girok_state::DuplicateImport),
     #[error("{path} is not a Girok database ({reason}); it was not changed")]
     NotGirok { path: String, reason: String },
     #[error(

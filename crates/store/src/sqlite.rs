@@ -20,7 +20,8 @@ use crate::keys::{self, Lock};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
-    ChangeSink, CheckReport, Committed, JournalRow, Notary, Store, StoreError, Stored, TreeReport,
+    Auditor, ChangeSink, CheckReport, Committed, JournalRow, Notary, Store, StoreError, Stored,
+    TreeReport,
 };
 use girok_state::EntryMeta;
 
@@ -49,22 +50,14 @@ pub struct SqliteStore {
     lock: Lock,
     /// Whether reads open sealed records (off inside `sealed_reads`).
     revealing: Cell<bool>,
-    /// Records opened since the last `take_opened`, for the audit log.
-    opened: RefCell<Opened>,
+    /// Told before sealed records are opened: the door's audit trail.
+    auditor: RefCell<Option<Arc<dyn Auditor>>>,
     /// Signs the checkpoint that ends every batch that wrote something.
     notary: Option<Arc<dyn Notary>>,
 }
 
-/// The records whose identifying data reads have opened.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Opened {
-    /// The first ones, at most `OPENED_LISTED`.
-    pub ids: Vec<RecordId>,
-    pub count: u64,
-}
-
-/// How many opened ids an audit entry lists; it counts them all.
-const OPENED_LISTED: usize = 100;
+/// How many records a full scan opens under one audit entry.
+const REVEALED_AT_ONCE: usize = 1_000;
 
 /// Whether a store can read and write identifying data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +117,7 @@ impl SqliteStore {
             terms_seq: 0,
             lock: Lock::Plain,
             revealing: Cell::new(true),
-            opened: RefCell::default(),
+            auditor: RefCell::default(),
             notary: None,
         })
     }
@@ -184,7 +177,7 @@ impl SqliteStore {
             terms_seq,
             lock,
             revealing: Cell::new(true),
-            opened: RefCell::default(),
+            auditor: RefCell::default(),
             notary: None,
         })
     }
@@ -217,24 +210,42 @@ impl SqliteStore {
         result
     }
 
-    /// The records opened since the last call, for the audit log.
-    pub fn take_opened(&self) -> Opened {
-        self.opened.take()
+    /// From now on, before sealed records are opened, `auditor` is told
+    /// which (and a failure to record it fails the read); `None` stops it.
+    pub fn set_auditor(&self, auditor: Option<Arc<dyn Auditor>>) {
+        *self.auditor.borrow_mut() = auditor;
     }
 
-    fn reveal(&self, record: Record) -> Result<Record, StoreError> {
-        if !self.revealing.get() || record.sealed().is_none() {
-            return Ok(record);
+    /// Opens the sealed ones of `records` when the store reveals (unlocked,
+    /// outside `sealed_reads`), after the auditor has recorded which.
+    fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
+        if !self.revealing.get() || !matches!(self.lock, Lock::Unlocked(_)) {
+            return Ok(records);
         }
-        let record = keys::reveal(&self.conn, &self.lock, record)?;
-        if record.sealed().is_none() {
-            let mut opened = self.opened.borrow_mut();
-            opened.count += 1;
-            if opened.ids.len() < OPENED_LISTED {
-                opened.ids.push(record.id().clone());
-            }
+        let sealed: Vec<RecordId> = records
+            .iter()
+            .filter(|r| r.sealed().is_some())
+            .map(|r| r.id().clone())
+            .collect();
+        if sealed.is_empty() {
+            return Ok(records);
         }
-        Ok(record)
+        if let Some(auditor) = self.auditor.borrow().as_ref() {
+            auditor.opening(&sealed)?;
+        }
+        records
+            .into_iter()
+            .map(|record| match record.sealed() {
+                Some(_) => keys::reveal(&self.conn, &self.lock, record),
+                None => Ok(record),
+            })
+            .collect()
+    }
+
+    fn reveal_one(&self, record: Record) -> Result<Record, StoreError> {
+        self.reveal(vec![record])?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a revealed record vanished".into()))
     }
 
     /// The whole state as typed rows, sealed records as stored.
@@ -728,7 +739,7 @@ impl Store for SqliteStore {
                 meta.kind
             ))
         })?;
-        let record = self.reveal(record)?;
+        let record = self.reveal_one(record)?;
         Ok(Some(Stored { record, meta }))
     }
 
@@ -762,15 +773,20 @@ impl Store for SqliteStore {
                 ))
             },
         )?;
-        rows.map(|row| {
+        let mut metas = Vec::new();
+        let mut records = Vec::new();
+        for row in rows {
             let (id, seq, bytes, meta) = row?;
-            let record = apply::decode(&self.conn, &id, seq, &bytes)?;
-            Ok(Stored {
-                record: self.reveal(record)?,
-                meta,
-            })
-        })
-        .collect()
+            records.push(apply::decode(&self.conn, &id, seq, &bytes)?);
+            metas.push(meta);
+        }
+        // The whole page is recorded as opened in one audit entry, before it is opened.
+        Ok(self
+            .reveal(records)?
+            .into_iter()
+            .zip(metas)
+            .map(|(record, meta)| Stored { record, meta })
+            .collect())
     }
 
     fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
@@ -792,14 +808,22 @@ impl Store for SqliteStore {
                 kind.as_str()
             ))?;
             let mut rows = statement.query([])?;
+            let mut chunk = Vec::with_capacity(REVEALED_AT_ONCE);
             while let Some(row) = rows.next()? {
                 let id: String = row.get(0)?;
                 let bytes = row
                     .get_ref(2)?
                     .as_blob()
                     .map_err(|e| StoreError::Corrupt(format!("{kind} {id}: {e}")))?;
-                let record = apply::decode(&self.conn, &id, row.get(1)?, bytes)?;
-                visit(self.reveal(record)?)?;
+                chunk.push(apply::decode(&self.conn, &id, row.get(1)?, bytes)?);
+                if chunk.len() == REVEALED_AT_ONCE {
+                    for record in self.reveal(std::mem::take(&mut chunk))? {
+                        visit(record)?;
+                    }
+                }
+            }
+            for record in self.reveal(chunk)? {
+                visit(record)?;
             }
         }
         Ok(())

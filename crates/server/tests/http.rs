@@ -576,6 +576,52 @@ async fn the_interface_speaks_korean_and_english() {
 }
 
 #[tokio::test]
+async fn the_language_switch_redirects_only_to_a_local_path() {
+    let site = Site::new();
+    // Browsers read a backslash as a slash and drop tabs and newlines, so each
+    // of these would leave the site.
+    for back in [
+        "/%5Cevil.example/",
+        "/%09/evil.example",
+        "//evil.example",
+        "/%5C/evil.example",
+        "%5C%5Cevil.example",
+        "https://evil.example/",
+        "/%2F%2Fevil.example",
+        "/%0A/evil.example",
+        "/%20/evil.example",
+        "evil.example",
+    ] {
+        let reply = site.get(&format!("/lang/en?back={back}"), None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(reply.headers[header::LOCATION], "/", "{back}");
+    }
+    // A Referer naming a path that starts with '//' is refused too.
+    let request = Request::builder()
+        .uri("/lang/en")
+        .header(header::REFERER, "https://evil.example//evil.example/")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(site.send(request).await.headers[header::LOCATION], "/");
+    for back in ["/persons", "/records/a-1/history"] {
+        let reply = site.get(&format!("/lang/en?back={back}"), None).await;
+        assert_eq!(reply.headers[header::LOCATION], back);
+    }
+    let request = Request::builder()
+        .uri("/lang/en")
+        .header(
+            header::REFERER,
+            "https://girok.example/persons?name=Kim+Young-ho",
+        )
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        site.send(request).await.headers[header::LOCATION],
+        "/persons?name=Kim+Young-ho"
+    );
+}
+
+#[tokio::test]
 async fn documenters_review_proposed_duplicates_with_the_explanation() {
     use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
     let site = Site::new();

@@ -160,24 +160,36 @@ pub(super) async fn switch_language(
     Query(back): Query<Back>,
 ) -> Response {
     let code = if lang == "ko" { "ko" } else { "en" };
-    // Only local paths: never redirect elsewhere.
-    let target = back
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .or_else(|| {
-            headers
-                .get(header::REFERER)
-                .and_then(|r| r.to_str().ok())
-                .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
-                .and_then(|r| r.find('/').map(|i| r[i..].to_string()))
-        })
-        .unwrap_or_else(|| "/".to_string());
+    let referer_path = || {
+        headers
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+            .and_then(|r| r.find('/').map(|i| &r[i..]))
+    };
+    let target = match back.back.as_deref() {
+        Some(back) => local_path(back),
+        None => referer_path().and_then(local_path),
+    }
+    .unwrap_or("/");
     (
         [(
             header::SET_COOKIE,
             set_cookie(LANG_COOKIE, code, 365 * 24 * 3600),
         )],
-        Redirect::to(&target),
+        Redirect::to(target),
     )
         .into_response()
+}
+
+/// A path on this site, or `None`: one leading '/' not followed by '/' or a
+/// backslash (browsers read either as the start of another host), and no
+/// control character or whitespace (browsers drop tabs and newlines, so
+/// "/TAB/host" reads as "//host"; a control character would not even
+/// fit in the Location header).
+fn local_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix('/')?;
+    let local = !rest.starts_with(['/', '\\'])
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    local.then_some(path)
 }

@@ -204,6 +204,7 @@ impl App {
 pub fn router(app: Arc<App>) -> Router {
     pages::routes()
         .merge(api::routes())
+        .layer(axum::middleware::from_fn(api::problem_details))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
 }

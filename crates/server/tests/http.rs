@@ -1277,3 +1277,97 @@ async fn every_write_from_the_web_and_the_api_ends_with_a_checkpoint_that_names_
         "the form's write was cut unnoticed"
     );
 }
+
+/// Asserts an RFC 9457 problem with the reply's status, a title and a detail.
+fn assert_problem(reply: &Reply, status: StatusCode, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", reply.body);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json",
+        "{what}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).expect(what);
+    assert_eq!(problem["status"], status.as_u16(), "{what}");
+    for field in ["title", "detail"] {
+        assert!(
+            problem[field].as_str().is_some_and(|t| !t.is_empty()),
+            "{what}: {field} in {problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_api_error_is_problem_json() {
+    let site = Site::new();
+    let key = site
+        .app
+        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+    let api = |method: Method, path: &str, content_type: &str, body: Vec<u8>| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let json = "application/json";
+    let reply = site
+        .send(api(Method::GET, "/api/nowhere", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "an unknown path");
+    let reply = site
+        .send(api(Method::DELETE, "/api/records", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "a wrong method");
+    assert!(reply.headers.contains_key(header::ALLOW));
+    let reply = site
+        .send(api(
+            Method::POST,
+            "/api/changes",
+            json,
+            vec![b' '; 3 * 1024 * 1024],
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "a body too large");
+    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-plain","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
+    let reply = site
+        .send(api(
+            Method::POST,
+            "/api/changes",
+            "text/plain",
+            change.as_bytes().to_vec(),
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+    assert!(
+        site.app
+            .read(|store| store.get(&girok_model::RecordId::new("p-plain")))
+            .expect("read")
+            .is_none(),
+        "a body that is not declared JSON is not applied"
+    );
+    let reply = site
+        .send(api(Method::GET, "/api/records/%FF", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST, "a path that is not UTF-8");
+    let reply = site
+        .send(api(
+            Method::GET,
+            "/api/records?kind=persons&limit=many",
+            json,
+            Vec::new(),
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST, "a bad parameter");
+    // Pages keep their HTML errors.
+    let reply = site.get("/nowhere", None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_ne!(
+        reply
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..])
+    );
+}

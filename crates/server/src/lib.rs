@@ -16,7 +16,7 @@ pub mod pages;
 pub mod redact;
 pub mod search;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use girok_store::{AuditLog, LockState, SqliteStore, StoreError, Unlock};
 
-use crate::access::{AccessError, AccessStore, LoginLimiter, Role};
+use crate::access::{AccessError, AccessStore, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -71,7 +71,8 @@ pub struct App {
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
     audit: Mutex<AuditLog>,
-    pub limiter: Mutex<LoginLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<IpAddr>,
     pub names: search::NameIndex,
 }
 
@@ -83,6 +84,11 @@ fn reader_count() -> usize {
 impl App {
     /// Opens the database in `data` (created by `girok init` or `girok demo`).
     pub fn open(data: &Path) -> Result<Arc<App>, ServerError> {
+        App::open_behind(data, Vec::new())
+    }
+
+    /// Opens the database in `data`, served behind `trusted_proxies`.
+    pub fn open_behind(data: &Path, trusted_proxies: Vec<IpAddr>) -> Result<Arc<App>, ServerError> {
         // Every connection signs what it commits, so no door writes without a checkpoint.
         let writer = girok_service::open(data)?;
         let readers = (0..reader_count())
@@ -95,7 +101,7 @@ impl App {
             next_reader: AtomicUsize::new(0),
             access: Mutex::new(AccessStore::open(data)?),
             audit: Mutex::new(AuditLog::open(data)?),
-            limiter: Mutex::new(LoginLimiter::default()),
+            trusted_proxies,
             names: search::NameIndex::default(),
         }))
     }

@@ -1371,3 +1371,189 @@ async fn every_api_error_is_problem_json() {
         Some(&b"application/problem+json"[..])
     );
 }
+
+/// Signs in through the form from a client at `peer` (optionally through a
+/// proxy that forwards `forwarded_for`); the status of the answer.
+async fn sign_in_from(
+    app: Arc<App>,
+    name: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> StatusCode {
+    let token = "0123456789abcdef0123456789abcdef";
+    let peer: std::net::SocketAddr = format!("{peer}:40000").parse().expect("peer");
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("girok_login={token}"));
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded_for);
+    }
+    let mut request = request
+        .body(Body::from(format!(
+            "name={name}&password={}&token={token}",
+            password.replace(' ', "+")
+        )))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    girok_server::router(app)
+        .oneshot(request)
+        .await
+        .expect("response")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_guesses_are_counted_before_they_are_hashed() {
+    let site = Site::new();
+    let mut guesses = tokio::task::JoinSet::new();
+    for guess in 0..40 {
+        let app = site.app.clone();
+        guesses.spawn(async move {
+            let password = if guess == 39 {
+                PASSWORD.to_string()
+            } else {
+                format!("wrong guess {guess}")
+            };
+            sign_in_from(app, "documenter", &password, "198.51.100.7", None).await
+        });
+    }
+    let mut evaluated = 0;
+    while let Some(status) = guesses.join_next().await {
+        match status.expect("task") {
+            StatusCode::TOO_MANY_REQUESTS => {}
+            StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER => evaluated += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        evaluated <= girok_server::access::MAX_FAILURES,
+        "{evaluated} of 40 concurrent guesses were evaluated"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_survive_a_restart() {
+    let site = Site::new();
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Another server process on the same directory, or this one restarted.
+    let restarted = App::open(site.dir.path()).expect("reopen");
+    let status = sign_in_from(restarted, "documenter", PASSWORD, "198.51.100.7", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_name_locked_from_one_address_still_signs_in_from_another() {
+    let site = Site::new();
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let attacker = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "198.51.100.7",
+        None,
+    )
+    .await;
+    assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
+    let owner = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "203.0.113.9",
+        None,
+    )
+    .await;
+    assert_eq!(
+        owner,
+        StatusCode::SEE_OTHER,
+        "the owner's own address is not locked"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_from_an_untrusted_peer() {
+    let site = Site::new();
+    // A client that is not a trusted proxy claims a new address each time.
+    for guess in 0..girok_server::access::MAX_FAILURES {
+        let claimed = format!("192.0.2.{guess}");
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            Some(&claimed),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "198.51.100.7",
+        Some("192.0.2.200"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client() {
+    let site = Site::new();
+    let proxy: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+    let app = App::open_behind(site.dir.path(), vec![proxy]).expect("app");
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            app.clone(),
+            "documenter",
+            "wrong password",
+            "127.0.0.1",
+            Some("198.51.100.7"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let attacker = sign_in_from(
+        app.clone(),
+        "documenter",
+        PASSWORD,
+        "127.0.0.1",
+        Some("198.51.100.7"),
+    )
+    .await;
+    assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not locked out.
+    let owner = sign_in_from(
+        app,
+        "documenter",
+        PASSWORD,
+        "127.0.0.1",
+        Some("203.0.113.9"),
+    )
+    .await;
+    assert_eq!(owner, StatusCode::SEE_OTHER);
+}

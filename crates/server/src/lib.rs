@@ -74,6 +74,9 @@ pub struct App {
     /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
     pub trusted_proxies: Vec<IpAddr>,
     pub names: search::NameIndex,
+    /// Held while a full verification runs. Each `girok serve` process runs
+    /// at most one, so the processes sharing a database bound how many run.
+    pub verification: Mutex<()>,
 }
 
 /// Readers in the pool: enough for the machine's cores to read at once.
@@ -103,6 +106,7 @@ impl App {
             audit: Mutex::new(AuditLog::open(data)?),
             trusted_proxies,
             names: search::NameIndex::default(),
+            verification: Mutex::new(()),
         }))
     }
 

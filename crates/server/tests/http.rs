@@ -1557,3 +1557,19 @@ async fn a_trusted_proxy_names_the_client() {
     .await;
     assert_eq!(owner, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn one_full_verification_runs_at_a_time() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    let form = format!("csrf={}", analyst.csrf);
+    let running = site.app.verification.lock().expect("slot");
+    let busy = site.post_form("/verify", Some(&analyst), &form, None).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(busy.body.contains("already running"), "{}", busy.body);
+    assert!(busy.headers.contains_key(header::RETRY_AFTER));
+    drop(running);
+    let done = site.post_form("/verify", Some(&analyst), &form, None).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("Clean"), "{}", done.body);
+}

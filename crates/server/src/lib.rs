@@ -20,6 +20,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use girok_store::{AuditLog, LockState, SqliteStore, StoreError, Unlock};
@@ -39,8 +40,6 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the server stopped: {0}")]
-    Serve(std::io::Error),
 }
 
 /// The purpose recorded for reads in the web application.
@@ -246,18 +245,93 @@ async fn security_headers(
     response
 }
 
-/// Serves until interrupted (Ctrl-C or SIGTERM).
+/// How long a client may take to send a request's head before it is
+/// disconnected, so half-sent requests cannot hold connections for ever.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; further clients wait in the listen queue
+/// rather than each costing a task and its buffers.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// What one server lets its clients hold.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serves until interrupted (Ctrl-C).
 pub async fn serve(app: Arc<App>, addr: SocketAddr) -> Result<(), ServerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServerError::Listen { addr, source })?;
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve_listener(listener, app, ConnectionLimits::default(), async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
-    .map_err(ServerError::Serve)
+    .await;
+    Ok(())
+}
+
+/// Serves the connections of `listener` within `limits` until `shutdown`
+/// completes, then lets the requests in flight finish.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use tower::ServiceExt;
+    let router = router(app);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_closed) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a client gone before it was
+                // accepted: pause rather than spin, and go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            },
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that times out or goes away is not an error of the server's.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    graceful.shutdown().await;
 }

@@ -1563,13 +1563,95 @@ async fn one_full_verification_runs_at_a_time() {
     let site = Site::new();
     let analyst = site.session("analyst").await;
     let form = format!("csrf={}", analyst.csrf);
-    let running = site.app.verification.lock().expect("slot");
+    // A verification on another thread holds the slot until told to finish.
+    let (held, slot_held) = std::sync::mpsc::channel();
+    let (finish, finished) = std::sync::mpsc::channel::<()>();
+    let app = site.app.clone();
+    let running = std::thread::spawn(move || {
+        let _running = app.verification.lock().expect("slot");
+        held.send(()).expect("held");
+        let _ = finished.recv();
+    });
+    slot_held.recv().expect("held");
     let busy = site.post_form("/verify", Some(&analyst), &form, None).await;
     assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(busy.body.contains("already running"), "{}", busy.body);
     assert!(busy.headers.contains_key(header::RETRY_AFTER));
-    drop(running);
+    finish.send(()).expect("finish");
+    running.join().expect("verification");
     let done = site.post_form("/verify", Some(&analyst), &form, None).await;
     assert_eq!(done.status, StatusCode::OK);
     assert!(done.body.contains("Clean"), "{}", done.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_are_closed_and_do_not_starve_others() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let site = Site::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let addr = listener.local_addr().expect("address");
+    let limits = girok_server::ConnectionLimits {
+        header_timeout: Duration::from_secs(1),
+        max_connections: 100,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(girok_server::serve_listener(
+        listener,
+        site.app.clone(),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let clients = tokio::task::spawn_blocking(move || {
+        // 300 clients hold connections: half send part of a request's head, half nothing.
+        let idle: Vec<std::net::TcpStream> = (0..300)
+            .map(|client| {
+                let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+                if client % 2 == 0 {
+                    stream
+                        .write_all(b"GET /login HTTP/1.1\r\nHost: girok\r\n")
+                        .expect("write");
+                }
+                stream
+            })
+            .collect();
+        // A whole request still gets an answer once the server has dropped the idle.
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        stream
+            .write_all(b"GET /login HTTP/1.1\r\nHost: girok\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .expect("a whole request is answered while others idle");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // Every idle connection was closed by the server (end of stream or a reset).
+        for mut stream in idle {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut rest = Vec::new();
+            match stream.read_to_end(&mut rest) {
+                Ok(_) => {}
+                Err(error) => assert!(
+                    !matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                    "an idle connection is still open"
+                ),
+            }
+        }
+    });
+    clients.await.expect("clients");
+    stop.send(()).expect("stop");
+    server.await.expect("server");
 }

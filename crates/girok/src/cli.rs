@@ -115,6 +115,11 @@ pub enum Command {
         /// before exposing it).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// The address of a reverse proxy in front (repeatable): only from
+        /// these is X-Forwarded-For taken as the client's address, which
+        /// sign-in failures are counted against.
+        #[arg(long = "trusted-proxy", value_name = "ADDR")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Users of the web application and API (kept in DIR/access.sqlite).
     User {

@@ -178,9 +178,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(verified);
             }
             web::demo_users(&dir)?;
-            web::serve(&dir, None, addr)?;
+            web::serve(&dir, None, addr, Vec::new())?;
         }
-        Command::Serve { addr } => web::serve(&cli.data, key_file, addr)?,
+        Command::Serve {
+            addr,
+            trusted_proxies,
+        } => web::serve(&cli.data, key_file, addr, trusted_proxies)?,
         Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
         Command::Rekey { new_key_file } => {
             keys::rekey(&mut open(&reader)?, new_key_file.as_deref())?

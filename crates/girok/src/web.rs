@@ -1,7 +1,7 @@
 //! `girok serve`, `girok user` and the demo's web application.
 
 use std::io::BufRead;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -10,14 +10,19 @@ use girok_store::LockState;
 
 use crate::cli::UserAction;
 
-pub fn serve(data: &Path, key_file: Option<&Path>, addr: SocketAddr) -> Result<()> {
+pub fn serve(
+    data: &Path,
+    key_file: Option<&Path>,
+    addr: SocketAddr,
+    trusted_proxies: Vec<IpAddr>,
+) -> Result<()> {
     if !data.join("girok.sqlite").exists() {
         bail!(
             "no Girok database in {}; create one with `girok init` (or try `girok demo`)",
             data.display()
         );
     }
-    let app = girok_server::App::open(data)?;
+    let app = girok_server::App::open_behind(data, trusted_proxies)?;
     if app.lock_state() == LockState::Locked {
         match crate::keys::secret_at_hand(key_file)? {
             Some(secret) => {

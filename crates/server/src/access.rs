@@ -1,5 +1,5 @@
 //! Who may do what: users with Argon2id password hashes and roles, browser
-//! sessions, API keys, and login rate limiting.
+//! sessions, API keys, and sign-in rate limiting.
 //!
 //! Access data is not testimony: it lives in its own SQLite file
 //! (`DIR/access.sqlite`, mode 0600) beside the journal, so the journal can be
@@ -7,13 +7,12 @@
 //! keys are stored only as SHA-256 hashes; the secrets exist in the user's
 //! browser or client alone.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -141,7 +140,15 @@ impl AccessStore {
                  csrf TEXT NOT NULL, expires TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS api_key (
                  key BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
-                 label TEXT NOT NULL, created TEXT NOT NULL);",
+                 label TEXT NOT NULL, created TEXT NOT NULL);
+             -- Sign-in attempts of the last window, shared by every server process.
+             -- An attempt is counted (pending) before its password is hashed.
+             CREATE TABLE IF NOT EXISTS sign_in_attempt (
+                 id INTEGER PRIMARY KEY, name TEXT NOT NULL, client TEXT NOT NULL,
+                 at INTEGER NOT NULL, pending INTEGER NOT NULL);
+             CREATE INDEX IF NOT EXISTS sign_in_attempt_name ON sign_in_attempt (name, client);
+             CREATE INDEX IF NOT EXISTS sign_in_attempt_client ON sign_in_attempt (client);
+             CREATE INDEX IF NOT EXISTS sign_in_attempt_at ON sign_in_attempt (at);",
         )?;
         Ok(AccessStore { conn })
     }
@@ -192,7 +199,7 @@ impl AccessStore {
 
     /// Checks a password (Argon2 verification compares in constant time);
     /// unknown users cost a hash too, so timing does not tell who exists.
-    pub fn authenticate(&self, name: &str, password: &str) -> Result<Option<User>, AccessError> {
+    fn authenticate(&self, name: &str, password: &str) -> Result<Option<User>, AccessError> {
         let row: Option<(String, String)> = self
             .conn
             .query_row("SELECT role, hash FROM user WHERE name = ?1", [name], |r| {
@@ -321,40 +328,109 @@ pub fn csrf_matches(session: &Session, submitted: &str) -> bool {
     session.csrf.as_bytes().ct_eq(submitted.as_bytes()).into()
 }
 
-/// Failed sign-ins allowed per user name (and per client address) within
-/// the window before further attempts are refused until it passes.
+/// Failed sign-ins allowed for one user name from one client address within
+/// [`FAILURE_WINDOW`]; further attempts from that address are refused until
+/// the oldest failure leaves the window.
 pub const MAX_FAILURES: usize = 5;
+/// Failed sign-ins allowed for one user name from all addresses together: a
+/// guess spread over many addresses is capped, and locking the name out needs
+/// failures from at least this / [`MAX_FAILURES`] addresses.
+pub const NAME_FAILURE_CEILING: usize = 25;
+/// Failed sign-ins allowed from one client address over all user names: it
+/// bounds the password hashes one client can make the server compute.
+pub const CLIENT_FAILURE_CEILING: usize = 50;
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Counts recent failed sign-ins by key (user name, client address).
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: HashMap<String, Vec<Instant>>,
+/// A sign-in attempt, counted before its password was checked.
+#[derive(Debug)]
+pub struct Attempt {
+    id: i64,
 }
 
-impl LoginLimiter {
-    pub fn blocked(&mut self, keys: &[&str]) -> bool {
-        let now = Instant::now();
-        keys.iter().any(|key| {
-            let recent = self.failures.entry((*key).to_string()).or_default();
-            recent.retain(|t| now.duration_since(*t) < FAILURE_WINDOW);
-            recent.len() >= MAX_FAILURES
-        })
-    }
+/// What became of a sign-in.
+pub enum SignIn {
+    /// Too many recent failures for this name or address: not even checked.
+    Limited,
+    WrongPassword,
+    Started(String, Session),
+}
 
-    pub fn failed(&mut self, keys: &[&str]) {
-        for key in keys {
-            self.failures
-                .entry((*key).to_string())
-                .or_default()
-                .push(Instant::now());
+fn unix_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+impl AccessStore {
+    /// Checks a password from `client` within the rate limits and starts a
+    /// session if it is right.
+    pub fn sign_in(&self, name: &str, password: &str, client: &str) -> Result<SignIn, AccessError> {
+        let Some(attempt) = self.reserve_attempt(name, client)? else {
+            return Ok(SignIn::Limited);
+        };
+        match self.authenticate(name, password)? {
+            Some(user) => {
+                self.clear_failures(&attempt, name, client)?;
+                let (token, session) = self.start_session(&user)?;
+                Ok(SignIn::Started(token, session))
+            }
+            None => {
+                self.conn.execute(
+                    "UPDATE sign_in_attempt SET pending = 0 WHERE id = ?1",
+                    [attempt.id],
+                )?;
+                Ok(SignIn::WrongPassword)
+            }
         }
     }
 
-    pub fn succeeded(&mut self, keys: &[&str]) {
-        for key in keys {
-            self.failures.remove(*key);
-        }
+    /// Counts an attempt before its password is hashed, in one write
+    /// transaction: concurrent attempts, from this process or another, each
+    /// take a slot, so no more than the limit are ever checked. `None` when
+    /// a limit is reached.
+    fn reserve_attempt(&self, name: &str, client: &str) -> Result<Option<Attempt>, AccessError> {
+        let now = unix_now();
+        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        transaction.execute(
+            "DELETE FROM sign_in_attempt WHERE at <= ?1",
+            [now - FAILURE_WINDOW.as_secs() as i64],
+        )?;
+        let (pair, by_name, by_client): (i64, i64, i64) = transaction.query_row(
+            "SELECT COALESCE(SUM(name = ?1 AND client = ?2), 0), COALESCE(SUM(name = ?1), 0),
+                    COALESCE(SUM(client = ?2), 0)
+             FROM sign_in_attempt WHERE name = ?1 OR client = ?2",
+            params![name, client],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let limited = pair >= MAX_FAILURES as i64
+            || by_name >= NAME_FAILURE_CEILING as i64
+            || by_client >= CLIENT_FAILURE_CEILING as i64;
+        let attempt = if limited {
+            None
+        } else {
+            transaction.execute(
+                "INSERT INTO sign_in_attempt (name, client, at, pending) VALUES (?1, ?2, ?3, 1)",
+                params![name, client, now],
+            )?;
+            Some(Attempt {
+                id: transaction.last_insert_rowid(),
+            })
+        };
+        transaction.commit()?;
+        Ok(attempt)
+    }
+
+    /// A right password clears the failures of its name from its address,
+    /// but not attempts from there still being checked: they keep their slots.
+    fn clear_failures(
+        &self,
+        attempt: &Attempt,
+        name: &str,
+        client: &str,
+    ) -> Result<(), AccessError> {
+        self.conn.execute(
+            "DELETE FROM sign_in_attempt WHERE name = ?1 AND client = ?2 AND (pending = 0 OR id = ?3)",
+            params![name, client, attempt.id],
+        )?;
+        Ok(())
     }
 }
 
@@ -411,14 +487,75 @@ mod tests {
     }
 
     #[test]
-    fn repeated_failures_block_sign_in() {
-        let mut limiter = LoginLimiter::default();
+    fn failures_are_limited_per_name_and_address_with_ceilings() {
+        let dir = tempfile::tempdir().expect("dir");
+        let access = AccessStore::open(dir.path()).expect("open");
+        access
+            .add_user("kim", Role::Documenter, "correct horse battery")
+            .expect("add");
+        let attempt = |name: &str, password: &str, client: &str| match access
+            .sign_in(name, password, client)
+            .expect("sign in")
+        {
+            SignIn::Limited => "limited",
+            SignIn::WrongPassword => "wrong",
+            SignIn::Started(..) => "started",
+        };
         for _ in 0..MAX_FAILURES {
-            assert!(!limiter.blocked(&["kim", "10.0.0.1"]));
-            limiter.failed(&["kim", "10.0.0.1"]);
+            assert_eq!(attempt("kim", "wrong password!", "10.0.0.1"), "wrong");
         }
-        assert!(limiter.blocked(&["kim", "10.0.0.2"]));
-        assert!(limiter.blocked(&["lee", "10.0.0.1"]));
-        assert!(!limiter.blocked(&["lee", "10.0.0.2"]));
+        assert_eq!(
+            attempt("kim", "correct horse battery", "10.0.0.1"),
+            "limited"
+        );
+        // The same name from another address, and other names from this one.
+        assert_eq!(
+            attempt("kim", "correct horse battery", "10.0.0.2"),
+            "started"
+        );
+        assert_eq!(attempt("lee", "whatever it is", "10.0.0.1"), "wrong");
+        // A right password clears that address's failures.
+        for _ in 0..MAX_FAILURES - 1 {
+            assert_eq!(attempt("kim", "wrong password!", "10.0.0.3"), "wrong");
+        }
+        assert_eq!(
+            attempt("kim", "correct horse battery", "10.0.0.3"),
+            "started"
+        );
+        assert_eq!(attempt("kim", "wrong password!", "10.0.0.3"), "wrong");
+        // Guesses spread over many addresses stop at the ceiling, for every address.
+        let mut spread = 0;
+        while attempt(
+            "kim",
+            "wrong password!",
+            &format!("10.1.0.{}", spread / MAX_FAILURES),
+        ) == "wrong"
+        {
+            spread += 1;
+        }
+        // Six failures of kim were already counted above.
+        assert_eq!(spread, NAME_FAILURE_CEILING - MAX_FAILURES - 1);
+        assert_eq!(
+            attempt("kim", "correct horse battery", "10.2.0.1"),
+            "limited"
+        );
+        // One address guessing many names stops at its ceiling.
+        let mut names = 0;
+        while attempt(&format!("user{names}"), "wrong password!", "10.3.0.1") == "wrong" {
+            names += 1;
+        }
+        assert_eq!(names, CLIENT_FAILURE_CEILING);
+        // Failures older than the window no longer count.
+        access
+            .conn
+            .execute(
+                "UPDATE sign_in_attempt SET at = at - ?1",
+                [FAILURE_WINDOW.as_secs() as i64],
+            )
+            .expect("age");
+        assert_eq!(
+            attempt("kim", "correct horse battery", "10.2.0.1"),
+            "started"
+        );
     }
 }

@@ -93,6 +93,66 @@ pub fn problem(status: StatusCode, title: &str, detail: &str, field: Option<Stri
         .into_response()
 }
 
+/// Under `/api/`, every error is problem+json, also those answered before a
+/// handler runs (no such path, a wrong method, a body too large, a path that
+/// does not decode), and a posted body must be declared JSON.
+pub async fn problem_details(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if path != "/api" && !path.starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let declares_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if request.method() == axum::http::Method::POST && !declares_json {
+        return problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "send the body as 'Content-Type: application/json'",
+            None,
+        );
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    // axum's own rejections say in a line of text what was wrong.
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_string())
+        .unwrap_or_default();
+    let detail = match status {
+        _ if !text.is_empty() => text,
+        StatusCode::NOT_FOUND => "no API operation at this path; see /api/openapi.json".into(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this path does not take this method; the Allow header lists those it takes".into()
+        }
+        _ => status.to_string(),
+    };
+    let mut replaced = problem(
+        status,
+        status.canonical_reason().unwrap_or("Error"),
+        &detail,
+        None,
+    );
+    if let Some(allow) = parts.headers.get(header::ALLOW) {
+        replaced.headers_mut().insert(header::ALLOW, allow.clone());
+    }
+    replaced
+}
+
 fn store_problem(error: StoreError) -> Response {
     match error {
         StoreError::Invalid(invalid) => problem(
@@ -418,7 +478,8 @@ pub struct Committed {
 #[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = Committed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn post_changes(
     State(app): State<Arc<App>>,
     headers: HeaderMap,

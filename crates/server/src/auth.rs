@@ -3,6 +3,8 @@
 //! `Authorization: Bearer` (not sent by browsers on their own, so no CSRF
 //! token is needed).
 
+use std::net::IpAddr;
+
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -166,5 +168,84 @@ pub fn check_csrf(
         None => Ok(()),
         Some((_, session)) if submitted.is_some_and(|s| csrf_matches(session, s)) => Ok(()),
         Some(_) => Err(Refusal::BadCsrf(flavor)),
+    }
+}
+
+/// Whom sign-in failures are counted against: the peer's address or, when
+/// the peer is a trusted proxy, the nearest address in `X-Forwarded-For`
+/// that is not (earlier entries are whatever the client wrote). An IPv6
+/// client counts by its /64, which one subscriber usually holds whole.
+pub fn client_key(trusted_proxies: &[IpAddr], peer: Option<IpAddr>, headers: &HeaderMap) -> String {
+    let Some(peer) = peer else {
+        return "unknown".to_string();
+    };
+    let client = if trusted_proxies.contains(&peer) {
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        forwarded
+            .iter()
+            .rev()
+            .map(|entry| entry.trim().parse::<IpAddr>())
+            // An entry that is not an address: count against the proxy itself.
+            .map_while(Result::ok)
+            .find(|address| !trusted_proxies.contains(address))
+            .unwrap_or(peer)
+    } else {
+        peer
+    };
+    match client {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().expect("header"));
+        headers
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_through_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().expect("ip");
+        let client: IpAddr = "198.51.100.7".parse().expect("ip");
+        let claim = forwarded("203.0.113.1, 192.0.2.9");
+        // From a client that is not a proxy, the header is ignored.
+        assert_eq!(client_key(&[], Some(client), &claim), "198.51.100.7");
+        assert_eq!(client_key(&[proxy], Some(client), &claim), "198.51.100.7");
+        // Through the proxy, the address it appended counts, not what the client wrote before it.
+        assert_eq!(client_key(&[proxy], Some(proxy), &claim), "192.0.2.9");
+        assert_eq!(
+            client_key(&[proxy], Some(proxy), &forwarded("192.0.2.9, 10.0.0.1")),
+            "192.0.2.9"
+        );
+        assert_eq!(
+            client_key(&[proxy], Some(proxy), &forwarded("junk")),
+            "10.0.0.1"
+        );
+        assert_eq!(
+            client_key(&[proxy], Some(proxy), &HeaderMap::new()),
+            "10.0.0.1"
+        );
+        let v6: IpAddr = "2001:db8:1:2:3:4:5:6".parse().expect("ip");
+        assert_eq!(
+            client_key(&[], Some(v6), &HeaderMap::new()),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(client_key(&[], None, &HeaderMap::new()), "unknown");
     }
 }

@@ -16,15 +16,16 @@ pub mod pages;
 pub mod redact;
 pub mod search;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use girok_store::{LockState, ReadAudit, SqliteStore, StoreError, Unlock};
 
-use crate::access::{AccessError, AccessStore, LoginLimiter, Role};
+use crate::access::{AccessError, AccessStore, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -39,8 +40,6 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
-    #[error("the server stopped: {0}")]
-    Serve(std::io::Error),
 }
 
 /// The purpose recorded for reads in the web application.
@@ -70,8 +69,12 @@ pub struct App {
     readers: Vec<Mutex<SqliteStore>>,
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
-    pub limiter: Mutex<LoginLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<IpAddr>,
     pub names: search::NameIndex,
+    /// Held while a full verification runs. Each `girok serve` process runs
+    /// at most one, so the processes sharing a database bound how many run.
+    pub verification: Mutex<()>,
 }
 
 /// Readers in the pool: enough for the machine's cores to read at once.
@@ -82,6 +85,11 @@ fn reader_count() -> usize {
 impl App {
     /// Opens the database in `data` (created by `girok init` or `girok demo`).
     pub fn open(data: &Path) -> Result<Arc<App>, ServerError> {
+        App::open_behind(data, Vec::new())
+    }
+
+    /// Opens the database in `data`, served behind `trusted_proxies`.
+    pub fn open_behind(data: &Path, trusted_proxies: Vec<IpAddr>) -> Result<Arc<App>, ServerError> {
         // Every connection signs what it commits, so no door writes without a checkpoint.
         let writer = girok_service::open(data)?;
         let readers = (0..reader_count())
@@ -93,8 +101,9 @@ impl App {
             readers,
             next_reader: AtomicUsize::new(0),
             access: Mutex::new(AccessStore::open(data)?),
-            limiter: Mutex::new(LoginLimiter::default()),
+            trusted_proxies,
             names: search::NameIndex::default(),
+            verification: Mutex::new(()),
         }))
     }
 
@@ -203,6 +212,7 @@ impl App {
 pub fn router(app: Arc<App>) -> Router {
     pages::routes()
         .merge(api::routes())
+        .layer(axum::middleware::from_fn(api::problem_details))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(app)
 }
@@ -234,18 +244,93 @@ async fn security_headers(
     response
 }
 
-/// Serves until interrupted (Ctrl-C or SIGTERM).
+/// How long a client may take to send a request's head before it is
+/// disconnected, so half-sent requests cannot hold connections for ever.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; further clients wait in the listen queue
+/// rather than each costing a task and its buffers.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// What one server lets its clients hold.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub header_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: HEADER_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serves until interrupted (Ctrl-C).
 pub async fn serve(app: Arc<App>, addr: SocketAddr) -> Result<(), ServerError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServerError::Listen { addr, source })?;
-    axum::serve(
-        listener,
-        router(app).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
+    serve_listener(listener, app, ConnectionLimits::default(), async {
         let _ = tokio::signal::ctrl_c().await;
     })
-    .await
-    .map_err(ServerError::Serve)
+    .await;
+    Ok(())
+}
+
+/// Serves the connections of `listener` within `limits` until `shutdown`
+/// completes, then lets the requests in flight finish.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    limits: ConnectionLimits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use tower::ServiceExt;
+    let router = router(app);
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_closed) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a client gone before it was
+                // accepted: pause rather than spin, and go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                router.clone().oneshot(request.map(axum::body::Body::new))
+            },
+        );
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that times out or goes away is not an error of the server's.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    graceful.shutdown().await;
 }

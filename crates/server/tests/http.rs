@@ -580,6 +580,52 @@ async fn the_interface_speaks_korean_and_english() {
 }
 
 #[tokio::test]
+async fn the_language_switch_redirects_only_to_a_local_path() {
+    let site = Site::new();
+    // Browsers read a backslash as a slash and drop tabs and newlines, so each
+    // of these would leave the site.
+    for back in [
+        "/%5Cevil.example/",
+        "/%09/evil.example",
+        "//evil.example",
+        "/%5C/evil.example",
+        "%5C%5Cevil.example",
+        "https://evil.example/",
+        "/%2F%2Fevil.example",
+        "/%0A/evil.example",
+        "/%20/evil.example",
+        "evil.example",
+    ] {
+        let reply = site.get(&format!("/lang/en?back={back}"), None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{back}");
+        assert_eq!(reply.headers[header::LOCATION], "/", "{back}");
+    }
+    // A Referer naming a path that starts with '//' is refused too.
+    let request = Request::builder()
+        .uri("/lang/en")
+        .header(header::REFERER, "https://evil.example//evil.example/")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(site.send(request).await.headers[header::LOCATION], "/");
+    for back in ["/persons", "/records/a-1/history"] {
+        let reply = site.get(&format!("/lang/en?back={back}"), None).await;
+        assert_eq!(reply.headers[header::LOCATION], back);
+    }
+    let request = Request::builder()
+        .uri("/lang/en")
+        .header(
+            header::REFERER,
+            "https://girok.example/persons?name=Kim+Young-ho",
+        )
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(
+        site.send(request).await.headers[header::LOCATION],
+        "/persons?name=Kim+Young-ho"
+    );
+}
+
+#[tokio::test]
 async fn documenters_review_proposed_duplicates_with_the_explanation() {
     use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
     let site = Site::new();
@@ -1267,4 +1313,382 @@ async fn a_read_that_cannot_be_audited_fails_and_shows_no_name() {
         assert!(!reply.status.is_success(), "{path}: {}", reply.status);
         assert!(!reply.body.contains("김은주"), "{path}: {}", reply.body);
     }
+}
+
+/// Asserts an RFC 9457 problem with the reply's status, a title and a detail.
+fn assert_problem(reply: &Reply, status: StatusCode, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", reply.body);
+    assert_eq!(
+        reply.headers[header::CONTENT_TYPE],
+        "application/problem+json",
+        "{what}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).expect(what);
+    assert_eq!(problem["status"], status.as_u16(), "{what}");
+    for field in ["title", "detail"] {
+        assert!(
+            problem[field].as_str().is_some_and(|t| !t.is_empty()),
+            "{what}: {field} in {problem}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_api_error_is_problem_json() {
+    let site = Site::new();
+    let key = site
+        .app
+        .with_access(|access| access.add_key("documenter", "tests").expect("key"));
+    let api = |method: Method, path: &str, content_type: &str, body: Vec<u8>| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let json = "application/json";
+    let reply = site
+        .send(api(Method::GET, "/api/nowhere", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::NOT_FOUND, "an unknown path");
+    let reply = site
+        .send(api(Method::DELETE, "/api/records", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::METHOD_NOT_ALLOWED, "a wrong method");
+    assert!(reply.headers.contains_key(header::ALLOW));
+    let reply = site
+        .send(api(
+            Method::POST,
+            "/api/changes",
+            json,
+            vec![b' '; 3 * 1024 * 1024],
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::PAYLOAD_TOO_LARGE, "a body too large");
+    let change = r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-plain","names":[{"text":"박동구","script":"hangul"}]}}]}"#;
+    let reply = site
+        .send(api(
+            Method::POST,
+            "/api/changes",
+            "text/plain",
+            change.as_bytes().to_vec(),
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::UNSUPPORTED_MEDIA_TYPE, "not JSON");
+    assert!(
+        site.app
+            .read(|store| store.get(&girok_model::RecordId::new("p-plain")))
+            .expect("read")
+            .is_none(),
+        "a body that is not declared JSON is not applied"
+    );
+    let reply = site
+        .send(api(Method::GET, "/api/records/%FF", json, Vec::new()))
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST, "a path that is not UTF-8");
+    let reply = site
+        .send(api(
+            Method::GET,
+            "/api/records?kind=persons&limit=many",
+            json,
+            Vec::new(),
+        ))
+        .await;
+    assert_problem(&reply, StatusCode::BAD_REQUEST, "a bad parameter");
+    // Pages keep their HTML errors.
+    let reply = site.get("/nowhere", None).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_ne!(
+        reply
+            .headers
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.as_bytes()),
+        Some(&b"application/problem+json"[..])
+    );
+}
+
+/// Signs in through the form from a client at `peer` (optionally through a
+/// proxy that forwards `forwarded_for`); the status of the answer.
+async fn sign_in_from(
+    app: Arc<App>,
+    name: &str,
+    password: &str,
+    peer: &str,
+    forwarded_for: Option<&str>,
+) -> StatusCode {
+    let token = "0123456789abcdef0123456789abcdef";
+    let peer: std::net::SocketAddr = format!("{peer}:40000").parse().expect("peer");
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("girok_login={token}"));
+    if let Some(forwarded_for) = forwarded_for {
+        request = request.header("x-forwarded-for", forwarded_for);
+    }
+    let mut request = request
+        .body(Body::from(format!(
+            "name={name}&password={}&token={token}",
+            password.replace(' ', "+")
+        )))
+        .expect("request");
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    girok_server::router(app)
+        .oneshot(request)
+        .await
+        .expect("response")
+        .status()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_wrong_guesses_are_counted_before_they_are_hashed() {
+    let site = Site::new();
+    let mut guesses = tokio::task::JoinSet::new();
+    for guess in 0..40 {
+        let app = site.app.clone();
+        guesses.spawn(async move {
+            let password = if guess == 39 {
+                PASSWORD.to_string()
+            } else {
+                format!("wrong guess {guess}")
+            };
+            sign_in_from(app, "documenter", &password, "198.51.100.7", None).await
+        });
+    }
+    let mut evaluated = 0;
+    while let Some(status) = guesses.join_next().await {
+        match status.expect("task") {
+            StatusCode::TOO_MANY_REQUESTS => {}
+            StatusCode::UNAUTHORIZED | StatusCode::SEE_OTHER => evaluated += 1,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        evaluated <= girok_server::access::MAX_FAILURES,
+        "{evaluated} of 40 concurrent guesses were evaluated"
+    );
+}
+
+#[tokio::test]
+async fn failed_sign_ins_survive_a_restart() {
+    let site = Site::new();
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Another server process on the same directory, or this one restarted.
+    let restarted = App::open(site.dir.path()).expect("reopen");
+    let status = sign_in_from(restarted, "documenter", PASSWORD, "198.51.100.7", None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_name_locked_from_one_address_still_signs_in_from_another() {
+    let site = Site::new();
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let attacker = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "198.51.100.7",
+        None,
+    )
+    .await;
+    assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
+    let owner = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "203.0.113.9",
+        None,
+    )
+    .await;
+    assert_eq!(
+        owner,
+        StatusCode::SEE_OTHER,
+        "the owner's own address is not locked"
+    );
+}
+
+#[tokio::test]
+async fn forwarded_addresses_are_ignored_from_an_untrusted_peer() {
+    let site = Site::new();
+    // A client that is not a trusted proxy claims a new address each time.
+    for guess in 0..girok_server::access::MAX_FAILURES {
+        let claimed = format!("192.0.2.{guess}");
+        let status = sign_in_from(
+            site.app.clone(),
+            "documenter",
+            "wrong password",
+            "198.51.100.7",
+            Some(&claimed),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let status = sign_in_from(
+        site.app.clone(),
+        "documenter",
+        PASSWORD,
+        "198.51.100.7",
+        Some("192.0.2.200"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client() {
+    let site = Site::new();
+    let proxy: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+    let app = App::open_behind(site.dir.path(), vec![proxy]).expect("app");
+    for _ in 0..girok_server::access::MAX_FAILURES {
+        let status = sign_in_from(
+            app.clone(),
+            "documenter",
+            "wrong password",
+            "127.0.0.1",
+            Some("198.51.100.7"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let attacker = sign_in_from(
+        app.clone(),
+        "documenter",
+        PASSWORD,
+        "127.0.0.1",
+        Some("198.51.100.7"),
+    )
+    .await;
+    assert_eq!(attacker, StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy is not locked out.
+    let owner = sign_in_from(
+        app,
+        "documenter",
+        PASSWORD,
+        "127.0.0.1",
+        Some("203.0.113.9"),
+    )
+    .await;
+    assert_eq!(owner, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn one_full_verification_runs_at_a_time() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    let form = format!("csrf={}", analyst.csrf);
+    // A verification on another thread holds the slot until told to finish.
+    let (held, slot_held) = std::sync::mpsc::channel();
+    let (finish, finished) = std::sync::mpsc::channel::<()>();
+    let app = site.app.clone();
+    let running = std::thread::spawn(move || {
+        let _running = app.verification.lock().expect("slot");
+        held.send(()).expect("held");
+        let _ = finished.recv();
+    });
+    slot_held.recv().expect("held");
+    let busy = site.post_form("/verify", Some(&analyst), &form, None).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(busy.body.contains("already running"), "{}", busy.body);
+    assert!(busy.headers.contains_key(header::RETRY_AFTER));
+    finish.send(()).expect("finish");
+    running.join().expect("verification");
+    let done = site.post_form("/verify", Some(&analyst), &form, None).await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("Clean"), "{}", done.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_half_sent_connections_are_closed_and_do_not_starve_others() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let site = Site::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listen");
+    let addr = listener.local_addr().expect("address");
+    let limits = girok_server::ConnectionLimits {
+        header_timeout: Duration::from_secs(1),
+        max_connections: 100,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(girok_server::serve_listener(
+        listener,
+        site.app.clone(),
+        limits,
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let clients = tokio::task::spawn_blocking(move || {
+        // 300 clients hold connections: half send part of a request's head, half nothing.
+        let idle: Vec<std::net::TcpStream> = (0..300)
+            .map(|client| {
+                let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+                if client % 2 == 0 {
+                    stream
+                        .write_all(b"GET /login HTTP/1.1\r\nHost: girok\r\n")
+                        .expect("write");
+                }
+                stream
+            })
+            .collect();
+        // A whole request still gets an answer once the server has dropped the idle.
+        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        stream
+            .write_all(b"GET /login HTTP/1.1\r\nHost: girok\r\nConnection: close\r\n\r\n")
+            .expect("write");
+        let mut answer = Vec::new();
+        stream
+            .read_to_end(&mut answer)
+            .expect("a whole request is answered while others idle");
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // Every idle connection was closed by the server (end of stream or a reset).
+        for mut stream in idle {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .expect("timeout");
+            let mut rest = Vec::new();
+            match stream.read_to_end(&mut rest) {
+                Ok(_) => {}
+                Err(error) => assert!(
+                    !matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ),
+                    "an idle connection is still open"
+                ),
+            }
+        }
+    });
+    clients.await.expect("clients");
+    stop.send(()).expect("stop");
+    server.await.expect("server");
 }

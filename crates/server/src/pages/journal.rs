@@ -96,10 +96,29 @@ pub(super) async fn run_check(
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let checked = blocking(move || app.read(|store| store.check(&mut |_, _| {}))).await;
+    let checked = blocking(move || {
+        // A full check replays the journal into a scratch database (memory and
+        // minutes of CPU on a large one): one at a time in this process.
+        let _running = app.verification.try_lock().ok()?;
+        Some(app.read(|store| store.check(&mut |_, _| {})))
+    })
+    .await;
     let report = match checked {
-        Ok(Ok(report)) => report,
-        Ok(Err(error)) => return internal(error),
+        Ok(Some(Ok(report))) => report,
+        Ok(Some(Err(error))) => return internal(error),
+        Ok(None) => {
+            let body = html! {
+                p.error role="alert" { (lang.t("A verification is already running. Try again when it has finished.",
+                    "검증이 이미 진행 중입니다. 끝난 뒤 다시 시도하세요.")) }
+                p { a href="/verify" { (lang.t("Back", "돌아가기")) } }
+            };
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, "60")],
+                page(lang, &principal, lang.t("Verification", "검증"), body),
+            )
+                .into_response();
+        }
         Err(response) => return response,
     };
     let body = html! {

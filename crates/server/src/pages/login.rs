@@ -1,6 +1,7 @@
 //! Signing in and out, and the language switch.
 
 use super::*;
+use crate::access::SignIn;
 
 #[derive(Deserialize)]
 pub(super) struct LoginForm {
@@ -51,18 +52,43 @@ pub(super) async fn login(
             )),
         );
     }
-    let client = connect.map(|c| c.0.0.ip().to_string());
-    let keys: Vec<&str> = [Some(form.name.as_str()), client.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    let blocked = app
-        .limiter
-        .lock()
-        .map(|mut limiter| limiter.blocked(&keys))
-        .unwrap_or(true);
-    if blocked {
-        return (
+    let client =
+        crate::auth::client_key(&app.trusted_proxies, connect.map(|c| c.0.0.ip()), &headers);
+    let (name, password) = (form.name, form.password);
+    let outcome =
+        match blocking(move || app.with_access(|access| access.sign_in(&name, &password, &client)))
+            .await
+        {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(error)) => return internal(error),
+            Err(response) => return response,
+        };
+    match outcome {
+        SignIn::Started(token, _) => (
+            // Two cookies: appended, not one replacing the other.
+            AppendHeaders([
+                (
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, &token, 8 * 3600),
+                ),
+                (header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0)),
+            ]),
+            Redirect::to("/"),
+        )
+            .into_response(),
+        SignIn::WrongPassword => (
+            StatusCode::UNAUTHORIZED,
+            login_page(
+                lang,
+                &random_hex(16),
+                Some(lang.t(
+                    "Wrong user name or password.",
+                    "사용자 이름 또는 비밀번호가 틀렸습니다.",
+                )),
+            ),
+        )
+            .into_response(),
+        SignIn::Limited => (
             StatusCode::TOO_MANY_REQUESTS,
             login_page(
                 lang,
@@ -73,56 +99,7 @@ pub(super) async fn login(
                 )),
             ),
         )
-            .into_response();
-    }
-    let (name, password) = (form.name.clone(), form.password.clone());
-    let checked = {
-        let app = app.clone();
-        blocking(move || {
-            app.with_access(|access| {
-                let user = access.authenticate(&name, &password)?;
-                user.map(|user| access.start_session(&user)).transpose()
-            })
-        })
-        .await
-    };
-    let outcome = match checked {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(error)) => return internal(error),
-        Err(response) => return response,
-    };
-    let mut limiter = app.limiter.lock().unwrap_or_else(|p| p.into_inner());
-    match outcome {
-        Some((token, _)) => {
-            limiter.succeeded(&keys);
-            (
-                // Two cookies: appended, not one replacing the other.
-                AppendHeaders([
-                    (
-                        header::SET_COOKIE,
-                        set_cookie(SESSION_COOKIE, &token, 8 * 3600),
-                    ),
-                    (header::SET_COOKIE, set_cookie(LOGIN_COOKIE, "", 0)),
-                ]),
-                Redirect::to("/"),
-            )
-                .into_response()
-        }
-        None => {
-            limiter.failed(&keys);
-            (
-                StatusCode::UNAUTHORIZED,
-                login_page(
-                    lang,
-                    &random_hex(16),
-                    Some(lang.t(
-                        "Wrong user name or password.",
-                        "사용자 이름 또는 비밀번호가 틀렸습니다.",
-                    )),
-                ),
-            )
-                .into_response()
-        }
+            .into_response(),
     }
 }
 
@@ -160,24 +137,36 @@ pub(super) async fn switch_language(
     Query(back): Query<Back>,
 ) -> Response {
     let code = if lang == "ko" { "ko" } else { "en" };
-    // Only local paths: never redirect elsewhere.
-    let target = back
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .or_else(|| {
-            headers
-                .get(header::REFERER)
-                .and_then(|r| r.to_str().ok())
-                .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
-                .and_then(|r| r.find('/').map(|i| r[i..].to_string()))
-        })
-        .unwrap_or_else(|| "/".to_string());
+    let referer_path = || {
+        headers
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+            .and_then(|r| r.find('/').map(|i| &r[i..]))
+    };
+    let target = match back.back.as_deref() {
+        Some(back) => local_path(back),
+        None => referer_path().and_then(local_path),
+    }
+    .unwrap_or("/");
     (
         [(
             header::SET_COOKIE,
             set_cookie(LANG_COOKIE, code, 365 * 24 * 3600),
         )],
-        Redirect::to(&target),
+        Redirect::to(target),
     )
         .into_response()
+}
+
+/// A path on this site, or `None`: one leading '/' not followed by '/' or a
+/// backslash (browsers read either as the start of another host), and no
+/// control character or whitespace (browsers drop tabs and newlines, so
+/// "/TAB/host" reads as "//host"; a control character would not even
+/// fit in the Location header).
+fn local_path(path: &str) -> Option<&str> {
+    let rest = path.strip_prefix('/')?;
+    let local = !rest.starts_with(['/', '\\'])
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    local.then_some(path)
 }

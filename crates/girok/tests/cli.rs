@@ -1494,3 +1494,55 @@ fn a_read_that_cannot_be_audited_fails_and_shows_no_name() {
         );
     }
 }
+
+/// A copy of a fixture data directory, writable, private to its owner.
+fn fixture_copy(name: &str, into: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    let data = into.join(name);
+    std::fs::create_dir(&data).expect("dir");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o700)).expect("mode");
+    for file in ["girok.sqlite", "girok.key"] {
+        std::fs::copy(from.join(file), data.join(file)).expect("copy");
+    }
+    data
+}
+
+#[test]
+fn databases_made_by_the_first_version_open_verify_and_take_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = Some("fixture passphrase of version one");
+    for (name, passphrase) in [("v1-plain", None), ("v1-encrypted", secret)] {
+        let data = fixture_copy(name, dir.path());
+        let run = |passphrase: Option<&str>, args: &[&str]| {
+            let output = girok_with(&data, passphrase, args);
+            (output.status.success(), text(&output))
+        };
+        let (done, out) = run(None, &["verify"]);
+        assert!(done && out.contains("VERIFIED"), "{name}: {out}");
+        let (done, out) = run(
+            passphrase,
+            &["--purpose", "upgrade test", "show", "p-un-kim"],
+        );
+        assert!(done && out.contains("Kim Eun-joo"), "{name}: {out}");
+        // A write in today's version, then everything verifies again.
+        let csv = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&csv, CSV_EN).expect("csv");
+        let (done, out) = run(passphrase, &["import", csv.to_str().expect("path")]);
+        assert!(done, "{name}: {out}");
+        let (done, out) = run(None, &["verify"]);
+        assert!(done && out.contains("VERIFIED"), "{name}: {out}");
+    }
+    // Locked, the encrypted one still opens and shows no name.
+    let (done, out) = (|| {
+        let output = girok_with(
+            &dir.path().join("v1-encrypted"),
+            None,
+            &["show", "p-un-kim"],
+        );
+        (output.status.success(), text(&output))
+    })();
+    assert!(done && !out.contains("Kim Eun-joo"), "{out}");
+}

@@ -333,13 +333,32 @@ pub struct Estimate {
     pub rhat: f64,
     /// Effective sample size of N over all chains.
     pub ess: f64,
+    /// Each chain's drift of N from its first to its last tenth, in
+    /// standard errors ([`diagnostics::drift`]).
+    pub drift: Vec<f64>,
 }
+
+/// A drift beyond this many standard errors shows a start not forgotten.
+pub const DRIFT_LIMIT: f64 = 3.0;
 
 impl Estimate {
     /// Whether the diagnostics allow reading the estimate: R̂ ≤ 1.05 and at
     /// least 400 effective draws.
     pub fn converged(&self) -> bool {
         self.rhat <= 1.05 && self.ess >= 400.0
+    }
+
+    /// The chains (numbered from 1) whose first tenth of kept draws still
+    /// lies more than [`DRIFT_LIMIT`] standard errors from their last
+    /// tenth, with their drift: a transient from the start the burn-in did
+    /// not discard.
+    pub fn drifting_chains(&self) -> Vec<(usize, f64)> {
+        self.drift
+            .iter()
+            .enumerate()
+            .filter(|(_, z)| z.abs() > DRIFT_LIMIT)
+            .map(|(i, &z)| (i + 1, z))
+            .collect()
     }
 }
 
@@ -379,6 +398,10 @@ pub fn run(
     Ok(Estimate {
         rhat: diagnostics::split_rhat(&as_f64),
         ess: diagnostics::effective_sample_size(&as_f64),
+        drift: as_f64
+            .iter()
+            .map(|chain| diagnostics::drift(chain))
+            .collect(),
         pooled: Posterior {
             population: draws.concat(),
         },

@@ -302,8 +302,8 @@ fn warnings(
                 .collect();
             warnings.push(format!(
                 "latent-class chains still move away from their start in their kept draws \
-                 (first tenth against last tenth, {}; needed |z| ≤ {}): the estimate carries the start; \
-                 run a longer --burn-in",
+                 (first tenth against last tenth, {}; expected |z| ≤ {}): the estimate may carry \
+                 the start or rest on a rare excursion; run longer (--burn-in, --samples)",
                 chains.join(", "),
                 lcmcr::DRIFT_LIMIT
             ));

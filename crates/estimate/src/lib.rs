@@ -293,6 +293,22 @@ fn warnings(
             estimate.rhat, estimate.ess
         ));
     }
+    if let Some(estimate) = lcmcr {
+        let drifting = estimate.drifting_chains();
+        if !drifting.is_empty() {
+            let chains: Vec<String> = drifting
+                .iter()
+                .map(|(chain, z)| format!("chain {chain}: z = {z:.1}"))
+                .collect();
+            warnings.push(format!(
+                "latent-class chains still move away from their start in their kept draws \
+                 (first tenth against last tenth, {}; expected |z| ≤ {}): the estimate may carry \
+                 the start or rest on a rare excursion; run longer (--burn-in, --samples)",
+                chains.join(", "),
+                lcmcr::DRIFT_LIMIT
+            ));
+        }
+    }
     match decomposable {
         Some(Ok(posterior)) if posterior.truncated => warnings.push(format!(
             "the model-averaged posterior does not fall off by N = {}: the data do not bound the upper tail",

@@ -1,6 +1,7 @@
 //! Convergence diagnostics for several Markov chains of one quantity:
 //! the split potential scale reduction R̂ (Gelman et al., BDA3 §11.4) and
-//! the effective sample size with Geyer's initial monotone sequence.
+//! the effective sample size with Geyer's initial monotone sequence, and the
+//! drift of a chain from its first to its last tenth.
 
 /// Split R̂: each chain is cut in two halves and the between-half variance
 /// compared with the within-half variance. Near 1 when the chains agree;
@@ -43,6 +44,29 @@ pub fn split_rhat(chains: &[Vec<f64>]) -> f64 {
 /// being positive and decreasing.
 pub fn effective_sample_size(chains: &[Vec<f64>]) -> f64 {
     chains.iter().map(|chain| chain_ess(chain)).sum()
+}
+
+/// How many standard errors the mean of a chain's first tenth lies from
+/// the mean of its last tenth (Geweke's z, each tenth's standard error from
+/// its effective sample size). A chain that has forgotten its start drifts
+/// by about N(0, 1); far beyond 3, its first draws still carry the start.
+/// NaN when a tenth holds fewer than 4 draws.
+pub fn drift(chain: &[f64]) -> f64 {
+    let tenth = chain.len() / 10;
+    if tenth < 4 {
+        return f64::NAN;
+    }
+    let (first, last) = (&chain[..tenth], &chain[chain.len() - tenth..]);
+    let squared_error = |part: &[f64]| variance(part, mean(part)) / chain_ess(part);
+    let difference = mean(first) - mean(last);
+    let error = (squared_error(first) + squared_error(last)).sqrt();
+    if error > 0.0 {
+        difference / error
+    } else if difference == 0.0 {
+        0.0
+    } else {
+        difference.signum() * f64::INFINITY
+    }
 }
 
 fn chain_ess(chain: &[f64]) -> f64 {
@@ -126,6 +150,26 @@ mod tests {
             (ess / expected - 1.0).abs() < 0.25,
             "ess {ess}, expected {expected}"
         );
+    }
+
+    #[test]
+    fn a_chain_that_forgot_its_start_does_not_drift() {
+        let drifts: Vec<f64> = (0..20)
+            .map(|s| drift(&autoregressive(s, 0.9, 0.0, 5_000)))
+            .collect();
+        assert!(drifts.iter().all(|z| z.abs() < 3.5), "{drifts:?}");
+    }
+
+    #[test]
+    fn a_chain_still_held_by_its_start_drifts() {
+        // The first 400 draws sit 3 below the level the chain then keeps.
+        let chain: Vec<f64> = autoregressive(1, 0.9, 0.0, 5_000)
+            .iter()
+            .enumerate()
+            .map(|(i, x)| if i < 400 { x - 3.0 } else { *x })
+            .collect();
+        let z = drift(&chain);
+        assert!(z < -3.0, "drift {z}");
     }
 
     #[test]

@@ -97,6 +97,11 @@ pub trait StateView {
     type Error;
 
     fn record(&self, id: &RecordId) -> Result<Option<RecordMeta>, Self::Error>;
+    /// Whether any record, live or deleted, ever had this id (a cheaper
+    /// question than [`Self::record`], asked of every new record).
+    fn is_taken(&self, id: &RecordId) -> Result<bool, Self::Error> {
+        Ok(self.record(id)?.is_some())
+    }
     /// The kind of a live record (a cheaper question than [`Self::record`]).
     fn live_kind(&self, id: &RecordId) -> Result<Option<RecordKind>, Self::Error> {
         Ok(self.record(id)?.filter(|m| !m.deleted).map(|m| m.kind))

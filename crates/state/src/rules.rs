@@ -23,7 +23,11 @@ pub fn plan<'c, V: StateView + ?Sized>(
         Change::Create { record } => {
             let id = record.id();
             check_references(view, record)?;
-            if let Some(existing) = view.record(id).map_err(RuleError::View)? {
+            let taken = match view.is_taken(id).map_err(RuleError::View)? {
+                true => view.record(id).map_err(RuleError::View)?,
+                false => None,
+            };
+            if let Some(existing) = taken {
                 return Err(Refusal::Conflict {
                     id: id.clone(),
                     message: if existing.deleted {

@@ -42,6 +42,13 @@ impl StateView for SqlView<'_> {
         record_meta(self.0, id.as_str())
     }
 
+    fn is_taken(&self, id: &RecordId) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .prepare_cached("SELECT 1 FROM record WHERE id = ?1")?
+            .exists([id.as_str()])?)
+    }
+
     fn live_kind(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
         live_kind(self.0, id.as_str())
     }

@@ -57,10 +57,37 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("girok: {error:#}");
+            match hint(&error) {
+                Some(hint) => eprintln!("girok: {error:#}; {hint}"),
+                None => eprintln!("girok: {error:#}"),
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// What to do about an error, in this command line's terms: the libraries
+/// name what went wrong, and the door names the command or flag that helps.
+fn hint(error: &anyhow::Error) -> Option<&'static str> {
+    error.chain().find_map(|cause| {
+        let store = cause.downcast_ref::<StoreError>().or_else(|| {
+            match cause.downcast_ref::<girok_service::ServiceError>() {
+                Some(girok_service::ServiceError::Store(store)) => Some(store),
+                _ => None,
+            }
+        })?;
+        match store {
+            StoreError::Missing { .. } => Some("create one with `girok init`"),
+            StoreError::Locked => Some(
+                "give the passphrase in GIROK_PASSPHRASE or on the terminal, or the key file with --key-file",
+            ),
+            StoreError::Corrupt(_) => Some("run `girok check` for a full report"),
+            StoreError::Invalid(invalid) if invalid.field == "consent" => {
+                Some("widen it with `girok set-consent SOURCE SCOPE --widen --reason TEXT`")
+            }
+            _ => None,
+        }
+    })
 }
 
 fn database(data: &Path) -> PathBuf {

@@ -1536,13 +1536,11 @@ fn databases_made_by_the_first_version_open_verify_and_take_writes() {
         assert!(done && out.contains("VERIFIED"), "{name}: {out}");
     }
     // Locked, the encrypted one still opens and shows no name.
-    let (done, out) = (|| {
-        let output = girok_with(
-            &dir.path().join("v1-encrypted"),
-            None,
-            &["show", "p-un-kim"],
-        );
-        (output.status.success(), text(&output))
-    })();
+    let output = girok_with(
+        &dir.path().join("v1-encrypted"),
+        None,
+        &["show", "p-un-kim"],
+    );
+    let (done, out) = (output.status.success(), text(&output));
     assert!(done && !out.contains("Kim Eun-joo"), "{out}");
 }

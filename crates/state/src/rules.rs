@@ -371,7 +371,7 @@ fn check_consent_change<E>(
             Some(id),
             "consent",
             format!(
-                "consent may only narrow silently ({} to {}); widening needs `set-consent --widen` with a reason",
+                "consent may only narrow silently ({} to {}); widening needs a set-consent change that says widen, with a reason",
                 before.map_or("none", |c| c.as_str()),
                 after.map_or("none", |c| c.as_str())
             ),

@@ -50,15 +50,13 @@ pub enum StoreError {
         found: i32,
         supported: i32,
     },
-    #[error("no Girok database at {path}; create one with `girok init`")]
+    #[error("no Girok database at {path}")]
     Missing { path: String },
     #[error("a Girok database already exists at {path}")]
     Exists { path: String },
     #[error("{0}")]
     OutOfRange(String),
-    #[error(
-        "the database is encrypted and locked: unlock it (a passphrase in GIROK_PASSPHRASE, on the terminal, or --key-file) to read or write identifying data"
-    )]
+    #[error("the database is encrypted and locked: unlock it to read or write identifying data")]
     Locked,
     #[error("the database is not encrypted")]
     NotEncrypted,
@@ -70,7 +68,7 @@ pub enum StoreError {
     Vault(#[from] girok_vault::VaultError),
     #[error("{0}; nothing was written")]
     Notary(#[from] NotaryError),
-    #[error("the database is damaged: {0}; run `girok check` for a full report")]
+    #[error("the database is damaged: {0}")]
     Corrupt(String),
     #[error(transparent)]
     Journal(#[from] girok_journal::JournalError),

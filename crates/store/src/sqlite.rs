@@ -149,7 +149,7 @@ impl SqliteStore {
             };
         if application_id != APPLICATION_ID {
             return Err(not_girok(&if application_id == 0 {
-                "it is a SQLite database that `girok init` did not create".to_string()
+                "it is a SQLite database that Girok did not create".to_string()
             } else {
                 format!("it belongs to another application (id {application_id:#010x})")
             }));

@@ -245,7 +245,7 @@ fn consent_narrows_freely_but_widens_only_explicitly() {
         reason: "family agreed in writing".into(),
     };
     let error = commit(&mut store, vec![widen(false)]).expect_err("silent widening");
-    assert!(error.to_string().contains("--widen"), "{error}");
+    assert!(error.to_string().contains("says widen"), "{error}");
     let update = Change::Update {
         record: interview("s1", ConsentScope::Public),
         base_revision: 1,
@@ -429,7 +429,10 @@ fn a_file_that_is_not_girok_is_refused_unchanged() {
     let missing = SqliteStore::open(&dir.path().join("missing.sqlite"))
         .err()
         .expect("missing");
-    assert!(missing.to_string().contains("girok init"), "{missing}");
+    assert!(
+        missing.to_string().contains("no Girok database"),
+        "{missing}"
+    );
 }
 
 #[test]

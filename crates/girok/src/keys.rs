@@ -11,6 +11,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+use crate::terminal;
 use anyhow::{Context, Result, bail};
 use girok_model::{Change, RecordId};
 use girok_store::{AuditLog, KdfParams, LockState, SqliteStore, Store, Unlock};
@@ -215,10 +216,10 @@ pub fn print_audit(data: &Path, last: Option<usize>, against: Option<&Path>) -> 
             "{:>6}  {}  {}  why: {}  did: {}  read: {}{}",
             entry.seq,
             entry.time,
-            entry.actor,
-            entry.purpose,
-            entry.action,
-            entry.subjects.join(", "),
+            terminal::line(&entry.actor),
+            terminal::line(&entry.purpose),
+            terminal::line(&entry.action),
+            terminal::line(&entry.subjects.join(", ")),
             if more > 0 {
                 format!(" and {more} more")
             } else {

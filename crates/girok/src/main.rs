@@ -9,6 +9,7 @@ mod keys;
 mod linking;
 mod report;
 mod tables;
+mod terminal;
 mod web;
 
 use std::fs::File;
@@ -307,7 +308,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "{:<28} r{:<3} {}",
                     stored.record.id(),
                     stored.meta.revision,
-                    stored.record.label()
+                    terminal::line(&stored.record.label())
                 );
             }
             println!(
@@ -330,13 +331,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             println!(
                 "created by {} at journal entry {}",
-                meta.created_by, meta.created_seq
+                terminal::line(&meta.created_by),
+                meta.created_seq
             );
             println!(
                 "last changed by {} at journal entry {}",
-                meta.updated_by, meta.updated_seq
+                terminal::line(&meta.updated_by),
+                meta.updated_seq
             );
-            println!("{}", serde_json::to_string_pretty(&stored.record)?);
+            println!(
+                "{}",
+                terminal::block(&serde_json::to_string_pretty(&stored.record)?)
+            );
             let referrers = store.referrers(stored.record.id(), REFERRERS_SHOWN)?;
             if !referrers.is_empty() {
                 println!("referred to by (at most {REFERRERS_SHOWN} per field):");
@@ -357,8 +363,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "#{} {} {} {}",
                     entry.seq,
                     entry.time,
-                    entry.actor,
-                    entry.change.summary()
+                    terminal::line(&entry.actor),
+                    terminal::line(&entry.change.summary())
                 );
                 println!("    leaf hash {}", hex_prefix(&row.hash));
             }

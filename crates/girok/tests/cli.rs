@@ -1544,3 +1544,28 @@ fn databases_made_by_the_first_version_open_verify_and_take_writes() {
     let (done, out) = (output.status.success(), text(&output));
     assert!(done && !out.contains("Kim Eun-joo"), "{out}");
 }
+
+#[test]
+fn stored_control_characters_and_bidirectional_overrides_are_printed_escaped() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    // A name that clears the screen and rings the bell, a title that reverses itself.
+    let records = "{\"type\":\"person\",\"id\":\"p-esc\",\"names\":[{\"text\":\"Kim\\u001b[2J\\u0007\",\"script\":\"latin\"}]}\n\
+                   {\"type\":\"source\",\"id\":\"s-rlo\",\"kind\":\"report\",\"title\":\"Report \\u202egnorw\",\"consent\":\"public\"}\n";
+    ok(&data, &["import", &fixture.file("hostile.jsonl", records)]);
+    for args in [
+        &["list", "persons"][..],
+        &["list", "sources"],
+        &["show", "p-esc"],
+        &["show", "s-rlo"],
+        &["history", "p-esc"],
+    ] {
+        let out = ok(&data, args);
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+            "{args:?} printed a raw control character: {out:?}"
+        );
+    }
+    assert!(ok(&data, &["list", "persons"]).contains("Kim\\u{1b}[2J\\u{7}"));
+    assert!(ok(&data, &["list", "sources"]).contains("Report \\u{202e}gnorw"));
+}

@@ -1473,20 +1473,25 @@ async fn concurrent_wrong_guesses_are_counted_before_they_are_hashed() {
     );
 }
 
-#[tokio::test]
-async fn failed_sign_ins_survive_a_restart() {
-    let site = Site::new();
+/// As many wrong passwords for the documenter from `address` as lock it out there.
+async fn lock_out_documenter_from(site: &Site, address: &str) {
     for _ in 0..girok_server::access::MAX_FAILURES {
         let status = sign_in_from(
             site.app.clone(),
             "documenter",
             "wrong password",
-            "198.51.100.7",
+            address,
             None,
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
     }
+}
+
+#[tokio::test]
+async fn failed_sign_ins_survive_a_restart() {
+    let site = Site::new();
+    lock_out_documenter_from(&site, "198.51.100.7").await;
     // Another server process on the same directory, or this one restarted.
     let restarted = App::open(site.dir.path()).expect("reopen");
     let status = sign_in_from(restarted, "documenter", PASSWORD, "198.51.100.7", None).await;
@@ -1496,17 +1501,7 @@ async fn failed_sign_ins_survive_a_restart() {
 #[tokio::test]
 async fn a_name_locked_from_one_address_still_signs_in_from_another() {
     let site = Site::new();
-    for _ in 0..girok_server::access::MAX_FAILURES {
-        let status = sign_in_from(
-            site.app.clone(),
-            "documenter",
-            "wrong password",
-            "198.51.100.7",
-            None,
-        )
-        .await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED);
-    }
+    lock_out_documenter_from(&site, "198.51.100.7").await;
     let attacker = sign_in_from(
         site.app.clone(),
         "documenter",

@@ -87,6 +87,8 @@ impl NameIndex {
     }
 
     /// Persons whose names match `query`, in id order, at most `limit`.
+    /// The matches are recorded in the audit log as consulted: a match
+    /// (or a count of matches) tells something of their names.
     pub fn search(
         &self,
         store: &SqliteStore,
@@ -95,7 +97,7 @@ impl NameIndex {
     ) -> Result<Vec<RecordId>, StoreError> {
         let index = self.entries(store)?;
         let wanted = keys_of(query);
-        if !wanted.is_empty() {
+        let found: Vec<RecordId> = if !wanted.is_empty() {
             // A name: the persons whose names read the same, through the key map.
             let mut found: Vec<usize> = wanted
                 .iter()
@@ -105,20 +107,23 @@ impl NameIndex {
                 .collect();
             found.sort_unstable();
             found.dedup();
-            return Ok(found
+            found
                 .into_iter()
                 .take(limit)
                 .map(|i| index.entries[i].id.clone())
-                .collect());
-        }
-        // Not a name (an id fragment, other scripts): a substring of the names.
-        let folded = query.trim().to_lowercase();
-        Ok(index
-            .entries
-            .iter()
-            .filter(|entry| !folded.is_empty() && entry.folded.contains(&folded))
-            .take(limit)
-            .map(|entry| entry.id.clone())
-            .collect())
+                .collect()
+        } else {
+            // Not a name (an id fragment, other scripts): a substring of the names.
+            let folded = query.trim().to_lowercase();
+            index
+                .entries
+                .iter()
+                .filter(|entry| !folded.is_empty() && entry.folded.contains(&folded))
+                .take(limit)
+                .map(|entry| entry.id.clone())
+                .collect()
+        };
+        store.consulted(&found)?;
+        Ok(found)
     }
 }

@@ -1687,3 +1687,46 @@ async fn idle_and_half_sent_connections_are_closed_and_do_not_starve_others() {
     stop.send(()).expect("stop");
     server.await.expect("server");
 }
+
+#[tokio::test]
+async fn name_searches_are_audited_without_the_name_searched() {
+    let site = Site::encrypted("correct horse battery staple");
+    let documenter = site.session("documenter").await;
+    let page = site.get("/persons?q=Kim+Eun-joo", Some(&documenter)).await;
+    assert!(page.status.is_success(), "{}", page.status);
+    // A page past the end still tells how many match: that is a read too.
+    let api = site
+        .get(
+            "/api/records?kind=persons&name=Kim+Eun-joo&offset=100000",
+            Some(&documenter),
+        )
+        .await;
+    assert!(
+        api.status.is_success() && api.body.contains("\"items\":[]"),
+        "{}",
+        api.body
+    );
+    let entries = girok_store::AuditLog::open(&site.app.data)
+        .expect("audit")
+        .entries()
+        .expect("entries");
+    for entry in &entries {
+        let text = format!(
+            "{} {} {}",
+            entry.action,
+            entry.purpose,
+            entry.subjects.join(" ")
+        );
+        assert!(
+            !text.contains("Kim") && !text.contains("Eun-joo") && !text.contains("김은주"),
+            "the audit log holds a searched name: {entry:?}"
+        );
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.action == "GET /api/records?kind=person"
+                && e.subjects.contains(&"p-un-kim".to_string())),
+        "the count of matches was not audited: {entries:?}"
+    );
+}

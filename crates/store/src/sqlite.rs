@@ -216,6 +216,19 @@ impl SqliteStore {
         *self.auditor.borrow_mut() = auditor;
     }
 
+    /// Tells the auditor that the identifying data of `ids` was consulted
+    /// without being opened here (a name search matched them), when the
+    /// store reveals; the read fails if it cannot be recorded.
+    pub fn consulted(&self, ids: &[RecordId]) -> Result<(), StoreError> {
+        if ids.is_empty() || !self.revealing.get() || !matches!(self.lock, Lock::Unlocked(_)) {
+            return Ok(());
+        }
+        match self.auditor.borrow().as_ref() {
+            Some(auditor) => auditor.opening(ids),
+            None => Ok(()),
+        }
+    }
+
     /// Opens the sealed ones of `records` when the store reveals (unlocked,
     /// outside `sealed_reads`), after the auditor has recorded which.
     fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {

@@ -42,7 +42,16 @@ pub(super) async fn persons(
     };
     let role = principal.user.role;
     let q = query.q.clone();
-    let reading = Reading::of(&principal, format!("GET /persons?q={q}"));
+    // The searched name is not written to the audit log (it is kept in the
+    // clear); the persons it matched are.
+    let reading = Reading::of(
+        &principal,
+        if q.trim().is_empty() {
+            "GET /persons"
+        } else {
+            "GET /persons (name search)"
+        },
+    );
     let loaded = blocking(move || {
         app.read_as(
             &reading,

@@ -87,8 +87,8 @@ fn replay_and_compare(
             scratch.connection().execute_batch("COMMIT")?;
             Ok(refused)
         });
-        let mut statement =
-            snapshot.prepare("SELECT seq, bytes, hash FROM journal ORDER BY seq")?;
+        let mut statement = snapshot
+            .prepare("SELECT seq, bytes, hash, subject, time, actor FROM journal ORDER BY seq")?;
         let mut rows = statement.query([])?;
         let mut chunk = Vec::with_capacity(CHUNK);
         while let Some(row) = rows.next()? {
@@ -101,6 +101,40 @@ fn replay_and_compare(
                 report.chain_breaks.push(chain_break);
                 Entry::decode(seq, bytes)
             });
+            if let Ok(entry) = &entry {
+                // The columns beside the entry's bytes are copies that lookups use
+                // (`history` finds entries by subject): they must say what the bytes say.
+                let copies = [
+                    (
+                        "subject",
+                        row.get::<_, Option<String>>(3)?,
+                        entry.change.subject().map(|s| s.to_string()),
+                    ),
+                    (
+                        "time",
+                        row.get::<_, Option<String>>(4)?,
+                        Some(entry.time.clone()),
+                    ),
+                    (
+                        "actor",
+                        row.get::<_, Option<String>>(5)?,
+                        Some(entry.actor.clone()),
+                    ),
+                ];
+                for (column, stored, held) in copies {
+                    if stored != held && report.differences.len() < MAX_REPORTED {
+                        report.differences.push(Difference {
+                            table: "journal".into(),
+                            key: seq.to_string(),
+                            detail: format!(
+                                "column {column} is {} but the entry says {}",
+                                stored.as_deref().unwrap_or("NULL"),
+                                held.as_deref().unwrap_or("NULL")
+                            ),
+                        });
+                    }
+                }
+            }
             chunk.push((seq, entry.ok()));
             if chunk.len() == CHUNK {
                 // A send fails only if the replayer stopped; its error is reported below.

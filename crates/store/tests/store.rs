@@ -102,6 +102,30 @@ fn sql(path: &Path, statement: &str) {
 }
 
 #[test]
+fn the_journal_columns_beside_the_bytes_are_checked() {
+    let (_dir, path, store) = seeded();
+    // Someone hides entry 2 from `history` (which finds entries by subject) and renames its actor.
+    sql(
+        &path,
+        "UPDATE journal SET subject = 'elsewhere', actor = 'nobody' WHERE seq = 2",
+    );
+    let report = store.check(&mut |_, _| {}).expect("check");
+    let found: Vec<String> = report.differences.iter().map(ToString::to_string).collect();
+    assert!(
+        found
+            .iter()
+            .any(|d| d.starts_with("table journal, row 2: column subject is elsewhere")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|d| d.contains("column actor is nobody but the entry says tester")),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn a_clean_store_checks_clean_and_replays_to_the_same_state() {
     let (_dir, _path, store) = seeded();
     let report = store.check(&mut |_, _| {}).expect("check");

@@ -15,7 +15,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use girok_linkage::generic::{Column, Similarity, TextComparison};
 use girok_linkage::person::{PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::{BlockingRule, Candidates, Comparison, Groups, Problem, Settings, metrics};
+use girok_linkage::{
+    BlockingRule, Candidates, Comparison, Groups, Model, Problem, Settings, Training, metrics,
+};
 use girok_model::Record;
 use serde_json::json;
 
@@ -139,6 +141,9 @@ struct Prepared {
     rules: Vec<BlockingRule>,
     groups: Groups,
     truth: Vec<u32>,
+    /// The model training is regularised towards and falls back on, as
+    /// `girok link` does for persons.
+    reference: Option<Model>,
 }
 
 fn truth_ids(labels: impl Iterator<Item = String>) -> Vec<u32> {
@@ -182,6 +187,7 @@ fn prepare_persons(inputs: &[PathBuf], truth: Option<&Path>) -> Result<Prepared>
         rules: girok_linkage::person::blocking_rules(&features),
         groups: features.groups.clone(),
         truth: truth_ids(labels.into_iter()),
+        reference: Some(girok_linkage::person::shipped_model(records.len())),
     })
 }
 
@@ -250,6 +256,7 @@ fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
         rules,
         groups,
         truth,
+        reference: None,
     })
 }
 
@@ -317,7 +324,10 @@ fn run(
         must_link: &[],
         cannot_link: &[],
     };
-    let linkage = girok_linkage::link(&problem, settings, None);
+    let training = Training::Trained {
+        reference: prepared.reference.as_ref(),
+    };
+    let linkage = girok_linkage::link(&problem, settings, training)?;
     let linking: f64 = linkage.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
     // Quality is measured outside the timed stages.
     let candidates = Candidates::build(&problem, settings.max_block);
@@ -359,6 +369,7 @@ fn run(
         "peak_memory_mib": peak_memory_mib(),
         "lambda": linkage.model.lambda,
         "em_iterations": linkage.model.em_iterations_run,
+        "training": linkage.origin,
         "links": linkage.links.len(),
         "refused_by_constraint": linkage.clusters.refused_by_constraint,
         "refused_as_chaining": linkage.clusters.refused_as_chaining,

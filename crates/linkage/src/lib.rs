@@ -48,8 +48,9 @@ pub type RecordIndex = u32;
 /// One way of comparing two records, with ordered levels of agreement.
 ///
 /// Level 0 is "missing": a value is absent on one side, which is evidence
-/// neither way (weight 0). Levels 1.. run from the strongest agreement to
-/// disagreement, and the last level is "different".
+/// neither way (weight 0). Levels 1.. run from the strongest agreement
+/// (level 1, the same value) through near misses to disagreement, and the
+/// last level is "different".
 pub trait Comparison: Sync + Send {
     fn name(&self) -> &str;
     /// Labels of the levels, level 0 ("missing") first.
@@ -72,9 +73,14 @@ pub struct Settings {
     pub em_iterations: usize,
     /// Training samples blocks of a rule down to about this many pairs.
     pub max_training_pairs: u64,
-    /// Pairs at or above this match probability are proposed as links.
+    /// Pairs at or above this match probability are proposed as links. The
+    /// probability is the posterior at the prior estimated for the data set
+    /// (two random records matching), so it asks for more evidence in a
+    /// larger population, where more strangers share a name; the default,
+    /// even odds, links a pair when a match is likelier than not.
     pub link_probability: f64,
-    /// Two clusters merge only if their pairs' mean match probability reaches this.
+    /// Two clusters merge only if their pairs' mean match probability
+    /// reaches this (by default, even odds too).
     pub cluster_probability: f64,
     /// Blocks with more records are skipped (and reported): a key that common
     /// does not block anything.
@@ -88,8 +94,8 @@ impl Default for Settings {
             u_sample: 1_000_000,
             em_iterations: 200,
             max_training_pairs: 1_000_000,
-            link_probability: 0.8,
-            cluster_probability: 0.6,
+            link_probability: 0.5,
+            cluster_probability: 0.5,
             max_block: 5_000,
             seed: 1,
         }

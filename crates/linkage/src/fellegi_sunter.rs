@@ -86,8 +86,8 @@ impl Model {
     /// One round of EM with u held fixed, over the `active` comparisons:
     /// updates the prior and m (drawn towards `prior`, per comparison
     /// pseudo-counts of matches at levels 1.. or none), keeping m ≥ u on
-    /// the level of the same value. Returns the largest change and, per
-    /// comparison, the levels 1.. held at u.
+    /// agreement levels. Returns the largest change and, per comparison,
+    /// the levels 1.. held at u.
     pub(crate) fn em_step(
         &mut self,
         patterns: &[(u64, f64)],

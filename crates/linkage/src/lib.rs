@@ -48,9 +48,8 @@ pub type RecordIndex = u32;
 /// One way of comparing two records, with ordered levels of agreement.
 ///
 /// Level 0 is "missing": a value is absent on one side, which is evidence
-/// neither way (weight 0). Levels 1.. run from the strongest agreement
-/// (level 1, the same value) through near misses to disagreement, and the
-/// last level is "different".
+/// neither way (weight 0). Levels 1.. run from the strongest agreement to
+/// disagreement, and the last level is "different".
 pub trait Comparison: Sync + Send {
     fn name(&self) -> &str;
     /// Labels of the levels, level 0 ("missing") first.

@@ -1,8 +1,8 @@
 //! Training a Fellegi-Sunter model that cannot fail silently.
 //!
 //! m is estimated by EM once per training rule (a session), from several
-//! starts, with two safeguards in the M-step: the level of the same value
-//! keeps m ≥ u (agreeing on a value is never evidence against a match), and
+//! starts, with two safeguards in the M-step: every agreement level keeps
+//! m ≥ u (a level that is evidence against a match is no agreement), and
 //! m is drawn towards a reference model (a Dirichlet prior with the
 //! reference's m as its mean) where one is given. Each start is checked
 //! (convergence, enough expected matches, a plausible prior, levels in
@@ -269,31 +269,29 @@ fn normalise(m: &mut [f64]) {
 }
 
 /// The m over levels 1.. that best fits `weights` (expected matches plus
-/// prior pseudo-counts) with m ≥ u on the first, the level that means the
-/// same value: where the data would put it below u, it is held at u and the
-/// other levels share what is left in proportion to their weights. Near
-/// misses (a similar surname, a birth year within three years) are left
-/// free: among few surnames a similar one is commoner between strangers than
-/// between records of one person, so it may be evidence against a match,
-/// and holding it at u would take its mass from the level of the same value.
-/// Their order is checked instead ([`out_of_order`]). Returns m and whether
-/// each level is held at u.
+/// prior pseudo-counts) with m ≥ u on every agreement level (all but the
+/// last): the levels held at u are set there and the rest share what is
+/// left in proportion to their weights, until none is below its u. Returns
+/// m and whether each level is held at u.
 pub(crate) fn constrained_m(weights: &[f64], u: &[f64]) -> (Vec<f64>, Vec<bool>) {
-    let total: f64 = weights.iter().sum();
-    let mut m: Vec<f64> = weights.iter().map(|w| w / total.max(FLOOR)).collect();
-    let mut held = vec![false; weights.len()];
-    if weights.len() > 1 && m[0] < u[0] {
-        let rest: f64 = weights[1..].iter().sum();
-        let scale = (1.0 - u[0]) / rest.max(FLOOR);
-        m[0] = u[0];
-        m[1..]
-            .iter_mut()
-            .zip(&weights[1..])
-            .for_each(|(m, w)| *m = w * scale);
-        held[0] = true;
+    let levels = weights.len();
+    let mut held = vec![false; levels];
+    loop {
+        let held_mass: f64 = (0..levels).filter(|&l| held[l]).map(|l| u[l]).sum();
+        let free_weight: f64 = (0..levels).filter(|&l| !held[l]).map(|l| weights[l]).sum();
+        let scale = (1.0 - held_mass).max(0.0) / free_weight.max(FLOOR);
+        let m: Vec<f64> = (0..levels)
+            .map(|l| if held[l] { u[l] } else { weights[l] * scale })
+            .collect();
+        let below: Vec<usize> = (0..levels - 1)
+            .filter(|&l| !held[l] && m[l] < u[l])
+            .collect();
+        if below.is_empty() {
+            let m = m.into_iter().map(|m| m.clamp(FLOOR, 1.0 - FLOOR)).collect();
+            return (m, held);
+        }
+        below.into_iter().for_each(|l| held[l] = true);
     }
-    let m = m.into_iter().map(|m| m.clamp(FLOOR, 1.0 - FLOOR)).collect();
-    (m, held)
 }
 
 struct Trainer<'a> {
@@ -928,17 +926,17 @@ mod tests {
     }
 
     #[test]
-    fn the_same_value_is_held_at_u_and_near_misses_are_free() {
-        // The data would put m('same') at 0.01, below its u of 0.05.
-        let (m, held) = constrained_m(&[1.0, 9.0, 90.0], &[0.05, 0.1, 0.85]);
-        assert_eq!(held, [true, false, false]);
-        assert!((m[0] - 0.05).abs() < 1e-12);
-        assert!((m.iter().sum::<f64>() - 1.0).abs() < 1e-9);
-        assert!((m[2] / m[1] - 10.0).abs() < 1e-9, "{m:?}");
-        // A near miss may fall below u: among strangers it is common.
+    fn agreement_levels_are_held_at_u_and_the_rest_share_what_is_left() {
+        // The data would put m('close') at 0.01, below its u of 0.1.
         let (m, held) = constrained_m(&[89.0, 1.0, 10.0], &[0.05, 0.1, 0.85]);
-        assert_eq!(held, [false, false, false]);
-        assert!((m[1] - 0.01).abs() < 1e-12, "{m:?}");
+        assert_eq!(held, [false, true, false]);
+        assert!((m[1] - 0.1).abs() < 1e-12);
+        assert!((m.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        assert!((m[0] / m[2] - 8.9).abs() < 1e-9, "{m:?}");
+        // The last level ("different") may fall below u: that is its meaning.
+        let (m, held) = constrained_m(&[99.0, 1.0], &[0.1, 0.9]);
+        assert_eq!(held, [false, false]);
+        assert!(m[1] < 0.9);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use anyhow::{Result, bail};
 use girok_linkage::fellegi_sunter::probability;
 use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
 use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
-use girok_linkage::{Groups, Problem, RecordIndex, ScoredPair, Settings};
+use girok_linkage::training::{Failure, Source};
+use girok_linkage::{Groups, ModelOrigin, Problem, RecordIndex, ScoredPair, Settings, Training};
 use girok_model::{Change, RecordId};
 use girok_store::{SqliteStore, Store};
 
@@ -116,9 +117,21 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         link_probability,
         ..Settings::default()
     };
-    let model = (persons.len() < person::MIN_TRAINING_RECORDS)
-        .then(|| person::shipped_model(persons.len()));
-    let linkage = girok_linkage::link(&problem, &settings, model);
+    let shipped = person::shipped_model(persons.len());
+    let training = if persons.len() < person::MIN_TRAINING_RECORDS {
+        Training::Given {
+            model: shipped.clone(),
+            reason: format!(
+                "fewer than {} person records are too few to train on",
+                person::MIN_TRAINING_RECORDS
+            ),
+        }
+    } else {
+        Training::Trained {
+            reference: Some(&shipped),
+        }
+    };
+    let linkage = girok_linkage::link(&problem, &settings, training)?;
     let resolved = decisions.resolved();
     // The links inside each cluster (links across clusters were refused merges).
     let mut links_of: HashMap<RecordIndex, Vec<&ScoredPair>> = HashMap::new();
@@ -174,6 +187,7 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
     let saved = Proposals {
         journal_size: store.head()?.0,
         proposals,
+        training: Some(linkage.origin.clone()),
     };
     saved.save(data)?;
     let timings: Vec<String> = linkage
@@ -190,6 +204,7 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         saved.proposals.len(),
         timings.join(", ")
     );
+    print_training(&linkage.origin);
     for proposal in saved.proposals.iter().take(limit) {
         print_summary(proposal);
     }
@@ -200,6 +215,110 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
         "Review with `girok review --show N`, then --confirm N, --reject N or --split N --keep IDS."
     );
     Ok(())
+}
+
+fn describe_failure(failure: &Failure) -> String {
+    match failure {
+        Failure::NotConverged { iterations } => {
+            format!("not converged after {iterations} iterations")
+        }
+        Failure::TooFewMatches { expected } => format!("too few matches ({expected:.0} expected)"),
+        Failure::ImplausibleLambda {
+            lambda,
+            matches_per_record,
+        } => format!(
+            "implausible prior {lambda:.3} ({matches_per_record:.1} other records of one person per record)"
+        ),
+        Failure::LevelsOutOfOrder {
+            comparison,
+            level,
+            stronger,
+        } => format!("{comparison}: '{level}' weighs more than '{stronger}'"),
+    }
+}
+
+fn describe_failures(failures: &[Failure]) -> String {
+    let described: Vec<String> = failures.iter().map(describe_failure).collect();
+    described.join("; ")
+}
+
+/// Where the model came from and, if trained, what training did.
+fn print_training(origin: &ModelOrigin) {
+    let report = match origin {
+        ModelOrigin::Given { reason } => {
+            println!("Model: the shipped model ({reason}).");
+            return;
+        }
+        ModelOrigin::Trained(report) => report,
+    };
+    println!("Model: trained on this database, towards the shipped model.");
+    for session in &report.sessions {
+        let starts: Vec<String> = session
+            .starts
+            .iter()
+            .map(|s| {
+                let outcome = if s.failed.is_empty() {
+                    "passed".to_string()
+                } else {
+                    format!("refused: {}", describe_failures(&s.failed))
+                };
+                format!("{} {} iterations, {outcome}", s.start, s.iterations)
+            })
+            .collect();
+        let chosen = session
+            .chosen
+            .map_or("none used".to_string(), |s| format!("the run {s} used"));
+        println!(
+            "  EM on '{}' ({} of {} pairs): {chosen}; starts: {}",
+            session.rule,
+            session.sampled_pairs,
+            session.pairs,
+            starts.join(" | ")
+        );
+    }
+    for c in &report.comparisons {
+        let source = match &c.source {
+            Source::Trained => format!(
+                "trained ({} of {} sessions, {} iterations{})",
+                c.sessions_used,
+                c.sessions,
+                c.iterations,
+                if c.converged { "" } else { ", not converged" }
+            ),
+            Source::Reference { reason } => format!("shipped model's parameters: {reason}"),
+        };
+        let held = if c.held_at_u.is_empty() {
+            String::new()
+        } else {
+            format!("; m held at u for {}", c.held_at_u.join(", "))
+        };
+        let failed = if c.failed.is_empty() {
+            String::new()
+        } else {
+            format!("; failed: {}", describe_failures(&c.failed))
+        };
+        println!("  {:<24} {source}{held}{failed}", c.name);
+    }
+    let prior = &report.prior;
+    let fallback = if prior.failed.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; refused ({}), each person taken as recorded about twice",
+            describe_failures(&prior.failed)
+        )
+    };
+    println!(
+        "  prior: {:.4} of candidate pairs match ({:.2} other records per record, {} iterations{}){fallback}",
+        prior.lambda,
+        prior.matches_per_record,
+        prior.iterations,
+        if prior.converged {
+            ""
+        } else {
+            ", not converged"
+        }
+    );
 }
 
 fn print_summary(proposal: &Proposal) {

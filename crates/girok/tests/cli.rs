@@ -765,6 +765,13 @@ fn linkage_proposals_are_reviewed_as_reversible_journal_changes() {
     // The demo spells both witnesses three ways; linkage finds each as one person.
     let out = ok(&demo, &["link"]);
     assert!(out.contains("2 proposals"), "{out}");
+    // Too small to train on: the output and the proposals say which model was used.
+    assert!(
+        out.contains("Model: the shipped model (fewer than 5000 person records"),
+        "{out}"
+    );
+    let saved = std::fs::read_to_string(demo.join("link-proposals.json")).expect("proposals");
+    assert!(saved.contains(r#""model": "given""#), "{saved}");
     let kim = out
         .lines()
         .find(|l| l.contains("김은주"))

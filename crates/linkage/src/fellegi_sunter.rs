@@ -2,8 +2,6 @@
 //! maximisation over candidate pairs, and match weights with term-frequency
 //! adjustment.
 
-use std::collections::HashMap;
-
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -13,9 +11,7 @@ use crate::blocking::{BlockingReport, Candidates};
 use crate::{Comparison, Problem, RecordIndex, ScoredPair, Settings};
 
 /// Probabilities are kept away from 0 and 1 so no weight is infinite.
-const FLOOR: f64 = 1e-6;
-
-const INITIAL_LAMBDA: f64 = 1e-3;
+pub(crate) const FLOOR: f64 = 1e-6;
 
 /// A trained model: the prior and, per comparison and level, m and u.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,7 +62,7 @@ pub struct Part {
 }
 
 /// Levels of one pair, four bits a comparison.
-fn pattern(comparisons: &[Box<dyn Comparison>], a: RecordIndex, b: RecordIndex) -> u64 {
+pub(crate) fn pattern(comparisons: &[Box<dyn Comparison>], a: RecordIndex, b: RecordIndex) -> u64 {
     comparisons.iter().enumerate().fold(0, |code, (i, c)| {
         code | (u64::from(c.level(a, b)) << (4 * i))
     })
@@ -77,128 +73,6 @@ fn level_in(code: u64, comparison: usize) -> usize {
 }
 
 impl Model {
-    /// Estimates u from random pairs, then m by one EM session per training
-    /// rule (over that rule's pairs, for the comparisons the rule does not
-    /// fix, averaged over sessions, as Splink does), then the prior over all
-    /// candidates with m and u fixed.
-    pub fn train(problem: &Problem, candidates: &Candidates, settings: &Settings) -> Model {
-        assert!(
-            problem.comparisons.len() <= 16,
-            "patterns hold 16 comparisons"
-        );
-        let u = estimate_u(problem, settings);
-        let mut model = Model {
-            lambda: INITIAL_LAMBDA,
-            random_match_probability: INITIAL_LAMBDA,
-            comparisons: problem
-                .comparisons
-                .iter()
-                .zip(u)
-                .map(|(c, u)| {
-                    let levels = c.levels();
-                    // Start with agreement likely for matches, falling off per level.
-                    let m = (0..levels.len())
-                        .map(|l| if l == 0 { 1.0 } else { 0.1f64.powi(l as i32) })
-                        .collect();
-                    ComparisonParameters {
-                        name: c.name().to_string(),
-                        levels,
-                        m,
-                        u,
-                    }
-                })
-                .collect(),
-            em_iterations_run: 0,
-            records: problem.records,
-            term_frequencies: true,
-        };
-        model.normalise_m();
-        // Sampling keeps training cheap on large data; the prior is scaled back up.
-        let all_rules_sample = candidates.block_pairs() / settings.max_training_pairs.max(1) + 1;
-        let count = |rule: Option<usize>| -> Vec<(u64, f64)> {
-            let init = HashMap::<u64, u64>::new;
-            let visit = |counts: &mut HashMap<u64, u64>, _, a, b| {
-                *counts
-                    .entry(pattern(problem.comparisons, a, b))
-                    .or_default() += 1
-            };
-            let merge = |mut x: HashMap<u64, u64>, y: HashMap<u64, u64>| {
-                for (code, count) in y {
-                    *x.entry(code).or_default() += count;
-                }
-                x
-            };
-            let counts = match rule {
-                Some(r) => {
-                    let sample = candidates.rule_pairs(r) / settings.max_training_pairs.max(1) + 1;
-                    candidates.fold_rule(r, sample as usize, problem.groups, init, visit, merge)
-                }
-                None => candidates.fold_sampled(
-                    all_rules_sample as usize,
-                    problem.groups,
-                    init,
-                    visit,
-                    merge,
-                ),
-            };
-            counts.into_iter().map(|(k, v)| (k, v as f64)).collect()
-        };
-        let comparisons = model.comparisons.len();
-        let mut sums: Vec<Vec<f64>> = model
-            .comparisons
-            .iter()
-            .map(|c| vec![0.0; c.m.len()])
-            .collect();
-        let mut sessions = vec![0usize; comparisons];
-        for (r, rule) in problem
-            .blocking
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.trains)
-        {
-            let patterns = count(Some(r));
-            let active: Vec<bool> = (0..comparisons).map(|c| !rule.fixes.contains(&c)).collect();
-            // Matches are rare among a rule's pairs; starting the prior high
-            // lets EM take a common coincidence (a shared surname) for them.
-            let mut session = Model {
-                lambda: INITIAL_LAMBDA,
-                ..model.clone()
-            };
-            for _ in 0..settings.em_iterations {
-                model.em_iterations_run += 1;
-                if session.em_step(&patterns, &active, true) < 1e-7 {
-                    break;
-                }
-            }
-            for c in (0..comparisons).filter(|&c| active[c]) {
-                sums[c]
-                    .iter_mut()
-                    .zip(&session.comparisons[c].m)
-                    .for_each(|(s, m)| *s += m);
-                sessions[c] += 1;
-            }
-        }
-        for ((c, sum), n) in model.comparisons.iter_mut().zip(sums).zip(sessions) {
-            if n > 0 {
-                c.m = sum.into_iter().map(|s| s / n as f64).collect();
-            }
-        }
-        let everything = vec![true; comparisons];
-        let patterns = count(None);
-        for _ in 0..settings.em_iterations {
-            if model.em_step(&patterns, &everything, false) < 1e-9 {
-                break;
-            }
-        }
-        let candidate_pairs: f64 =
-            patterns.iter().map(|(_, count)| count).sum::<f64>() * all_rules_sample as f64;
-        let n = problem.records as f64;
-        let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
-        model.random_match_probability =
-            (model.lambda * candidate_pairs / all_pairs).clamp(FLOOR * FLOOR, 1.0 - FLOOR);
-        model
-    }
-
     /// A model trained elsewhere, for a data set of `records` records too
     /// small to train on: its own prior (each person recorded about twice)
     /// and no term-frequency adjustment.
@@ -209,18 +83,17 @@ impl Model {
         self
     }
 
-    fn normalise_m(&mut self) {
-        for c in &mut self.comparisons {
-            let total: f64 = c.m[1..].iter().sum();
-            for m in &mut c.m[1..] {
-                *m = (*m / total).clamp(FLOOR, 1.0 - FLOOR);
-            }
-        }
-    }
-
-    /// One round of EM with u held fixed, over the `active` comparisons;
-    /// updates the prior and (with `update_m`) m. Returns the largest change.
-    fn em_step(&mut self, patterns: &[(u64, f64)], active: &[bool], update_m: bool) -> f64 {
+    /// One round of EM with u held fixed, over the `active` comparisons:
+    /// updates the prior and m (drawn towards `prior`, per comparison
+    /// pseudo-counts of matches at levels 1.. or none), keeping m ≥ u on
+    /// agreement levels. Returns the largest change and, per comparison,
+    /// the levels 1.. held at u.
+    pub(crate) fn em_step(
+        &mut self,
+        patterns: &[(u64, f64)],
+        active: &[bool],
+        prior: &[Option<Vec<f64>>],
+    ) -> (f64, Vec<Vec<bool>>) {
         let mut expected_matches = 0.0;
         let mut total = 0.0;
         let mut m_counts: Vec<Vec<f64>> = self
@@ -229,14 +102,7 @@ impl Model {
             .map(|c| vec![0.0; c.levels.len()])
             .collect();
         for &(code, count) in patterns {
-            let (mut pm, mut pu) = (self.lambda, 1.0 - self.lambda);
-            for (i, c) in self.comparisons.iter().enumerate() {
-                let level = level_in(code, i);
-                if level > 0 && active[i] {
-                    pm *= c.m[level];
-                    pu *= c.u[level];
-                }
-            }
+            let (pm, pu) = self.pattern_likelihoods(code, active);
             let posterior = pm / (pm + pu);
             expected_matches += posterior * count;
             total += count;
@@ -247,27 +113,75 @@ impl Model {
         let lambda = (expected_matches / total.max(1.0)).clamp(FLOOR, 1.0 - FLOOR);
         let mut change = (lambda - self.lambda).abs();
         self.lambda = lambda;
-        if !update_m {
-            return change;
-        }
-        for ((c, counts), _) in self
+        let mut held: Vec<Vec<bool>> = self
             .comparisons
-            .iter_mut()
-            .zip(m_counts)
-            .zip(active)
-            .filter(|(_, active)| **active)
-        {
-            let observed: f64 = counts[1..].iter().sum();
-            if observed <= 0.0 {
+            .iter()
+            .map(|c| vec![false; c.levels.len() - 1])
+            .collect();
+        for (i, c) in self.comparisons.iter_mut().enumerate() {
+            let counts = &m_counts[i];
+            if !active[i] || counts[1..].iter().sum::<f64>() <= 0.0 {
                 continue;
             }
-            for (m, count) in c.m[1..].iter_mut().zip(&counts[1..]) {
-                let updated = (count / observed).clamp(FLOOR, 1.0 - FLOOR);
-                change = change.max((updated - *m).abs());
-                *m = updated;
+            let weights: Vec<f64> = match &prior[i] {
+                Some(pseudo) => counts[1..].iter().zip(pseudo).map(|(n, a)| n + a).collect(),
+                None => counts[1..].to_vec(),
+            };
+            let (m, held_at_u) = crate::training::constrained_m(&weights, &c.u[1..]);
+            for (old, new) in c.m[1..].iter_mut().zip(m) {
+                change = change.max((new - *old).abs());
+                *old = new;
+            }
+            held[i] = held_at_u;
+        }
+        (change, held)
+    }
+
+    /// The likelihood of a level pattern for a match and for a non-match,
+    /// each times its prior, over the `active` comparisons.
+    pub(crate) fn pattern_likelihoods(&self, code: u64, active: &[bool]) -> (f64, f64) {
+        let (mut pm, mut pu) = (self.lambda, 1.0 - self.lambda);
+        for (i, c) in self.comparisons.iter().enumerate() {
+            let level = level_in(code, i);
+            if level > 0 && active[i] {
+                pm *= c.m[level];
+                pu *= c.u[level];
             }
         }
-        change
+        (pm, pu)
+    }
+
+    /// Log-likelihood of the patterns plus the log density of m under the
+    /// prior (pseudo-counts per comparison): what EM climbs.
+    pub(crate) fn objective(
+        &self,
+        patterns: &[(u64, f64)],
+        active: &[bool],
+        prior: &[Option<Vec<f64>>],
+    ) -> f64 {
+        let likelihood: f64 = patterns
+            .iter()
+            .map(|&(code, count)| {
+                let (pm, pu) = self.pattern_likelihoods(code, active);
+                count * (pm + pu).ln()
+            })
+            .sum();
+        let density: f64 = self
+            .comparisons
+            .iter()
+            .zip(prior)
+            .zip(active)
+            .filter(|(_, active)| **active)
+            .filter_map(|((c, pseudo), _)| pseudo.as_ref().map(|p| (c, p)))
+            .map(|(c, pseudo)| {
+                c.m[1..]
+                    .iter()
+                    .zip(pseudo)
+                    .map(|(m, a)| a * m.ln())
+                    .sum::<f64>()
+            })
+            .sum();
+        likelihood + density
     }
 
     fn prior_weight(&self) -> f64 {
@@ -379,7 +293,7 @@ pub fn probability(weight: f64) -> f64 {
 
 /// u-probabilities: level frequencies among random pairs, which are almost
 /// all non-matches. Add-one smoothing keeps unseen levels possible.
-fn estimate_u(problem: &Problem, settings: &Settings) -> Vec<Vec<f64>> {
+pub(crate) fn estimate_u(problem: &Problem, settings: &Settings) -> Vec<Vec<f64>> {
     let n = problem.records as u64;
     let mut u: Vec<Vec<f64>> = problem
         .comparisons
@@ -480,7 +394,9 @@ mod tests {
         };
         let settings = Settings::default();
         let candidates = Candidates::build(&problem, settings.max_block);
-        let model = Model::train(&problem, &candidates, &settings);
+        let (model, report) = Model::train(&problem, &candidates, &settings, None)
+            .expect("healthy data trains without a reference");
+        assert!(report.fallbacks().next().is_none(), "{report:#?}");
         let near = &model.comparisons[0];
         assert!(near.m[1] > 0.9, "m for equal: {:?}", near.m);
         assert!(near.u[1] < 0.01, "u for equal: {:?}", near.u);

@@ -31,14 +31,16 @@ pub mod metrics;
 pub mod person;
 pub mod proposals;
 pub mod similarity;
+pub mod training;
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use blocking::{BlockingReport, BlockingRule, Candidates, Groups};
 pub use cluster::Clusters;
 pub use fellegi_sunter::{Explanation, Model};
+pub use training::{TrainingError, TrainingReport};
 
 /// A record's position in the data set being linked.
 pub type RecordIndex = u32;
@@ -66,12 +68,18 @@ pub trait Comparison: Sync + Send {
 pub struct Settings {
     /// Random pairs drawn to estimate u-probabilities.
     pub u_sample: usize,
+    /// EM iterations each start of a training session may take to converge.
     pub em_iterations: usize,
     /// Training samples blocks of a rule down to about this many pairs.
     pub max_training_pairs: u64,
-    /// Pairs at or above this match probability are proposed as links.
+    /// Pairs at or above this match probability are proposed as links. The
+    /// probability is the posterior at the prior estimated for the data set
+    /// (two random records matching), so it asks for more evidence in a
+    /// larger population, where more strangers share a name; the default,
+    /// even odds, links a pair when a match is likelier than not.
     pub link_probability: f64,
-    /// Two clusters merge only if their pairs' mean match probability reaches this.
+    /// Two clusters merge only if their pairs' mean match probability
+    /// reaches this (by default, even odds too).
     pub cluster_probability: f64,
     /// Blocks with more records are skipped (and reported): a key that common
     /// does not block anything.
@@ -83,10 +91,10 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             u_sample: 1_000_000,
-            em_iterations: 40,
+            em_iterations: 200,
             max_training_pairs: 1_000_000,
-            link_probability: 0.8,
-            cluster_probability: 0.6,
+            link_probability: 0.5,
+            cluster_probability: 0.5,
             max_block: 5_000,
             seed: 1,
         }
@@ -117,18 +125,42 @@ pub struct ScoredPair {
     pub probability: f64,
 }
 
+/// Where the model of a run comes from.
+pub enum Training<'a> {
+    /// This model, as it is, for the reason given (a data set too small to
+    /// train on).
+    Given { model: Model, reason: String },
+    /// Trained on the data, regularised towards and falling back on
+    /// `reference` where one is given.
+    Trained { reference: Option<&'a Model> },
+}
+
+/// What a run's model is: given, or trained with what training did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "snake_case")]
+pub enum ModelOrigin {
+    Given { reason: String },
+    Trained(TrainingReport),
+}
+
 /// The outcome of a run.
 pub struct Linkage {
     pub model: Model,
+    pub origin: ModelOrigin,
     pub blocking: BlockingReport,
     pub links: Vec<ScoredPair>,
     pub clusters: Clusters,
     pub timings: Vec<(&'static str, Duration)>,
 }
 
-/// Runs blocking, training, scoring and clustering; with `model`, uses it
-/// instead of training.
-pub fn link(problem: &Problem, settings: &Settings, model: Option<Model>) -> Linkage {
+/// Runs blocking, training (unless the model is given), scoring and
+/// clustering. Fails only when training fails its checks with no reference
+/// to fall back on.
+pub fn link(
+    problem: &Problem,
+    settings: &Settings,
+    training: Training,
+) -> Result<Linkage, TrainingError> {
     let mut timings = Vec::new();
     let mut stage = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
@@ -137,17 +169,24 @@ pub fn link(problem: &Problem, settings: &Settings, model: Option<Model>) -> Lin
     };
     let candidates = Candidates::build(problem, settings.max_block);
     lap("blocking", &mut timings);
-    let model = model.unwrap_or_else(|| Model::train(problem, &candidates, settings));
+    let (model, origin) = match training {
+        Training::Given { model, reason } => (model, ModelOrigin::Given { reason }),
+        Training::Trained { reference } => {
+            let (model, report) = Model::train(problem, &candidates, settings, reference)?;
+            (model, ModelOrigin::Trained(report))
+        }
+    };
     lap("training", &mut timings);
     let (links, blocking) = model.score_candidates(problem, &candidates, settings.link_probability);
     lap("scoring", &mut timings);
     let clusters = Clusters::build(problem, &model, &links, settings.cluster_probability);
     lap("clustering", &mut timings);
-    Linkage {
+    Ok(Linkage {
         model,
+        origin,
         blocking,
         links,
         clusters,
         timings,
-    }
+    })
 }

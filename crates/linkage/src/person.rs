@@ -906,11 +906,12 @@ mod tests {
             must_link: &[],
             cannot_link: &[],
         };
-        let linkage = crate::link(
-            &problem,
-            &crate::Settings::default(),
-            Some(shipped_model(records.len())),
-        );
+        let training = crate::Training::Given {
+            model: shipped_model(records.len()),
+            reason: "a test of the shipped model".into(),
+        };
+        let linkage = crate::link(&problem, &crate::Settings::default(), training)
+            .expect("a given model needs no training");
         linkage
             .links
             .iter()

@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 use girok_model::{Change, RecordId};
 use serde::{Deserialize, Serialize};
 
-use crate::Explanation;
+use crate::{Explanation, ModelOrigin};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Proposals {
     /// The journal size the proposals were computed at.
     pub journal_size: u64,
     pub proposals: Vec<Proposal>,
+    /// Where the model came from and what training did (absent in files
+    /// written before training was reported).
+    #[serde(default)]
+    pub training: Option<ModelOrigin>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -658,6 +658,7 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
                 explanation,
             }],
         }],
+        training: None,
     }
     .save(&site.app.data)
     .expect("proposals");

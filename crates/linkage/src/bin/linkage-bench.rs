@@ -15,7 +15,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use girok_linkage::generic::{Column, Similarity, TextComparison};
 use girok_linkage::person::{PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::{BlockingRule, Candidates, Comparison, Groups, Problem, Settings, metrics};
+use girok_linkage::{
+    BlockingRule, Candidates, Comparison, Groups, Model, Problem, Settings, Training, metrics,
+};
 use girok_model::Record;
 use serde_json::json;
 
@@ -143,6 +145,9 @@ struct Prepared {
     /// Per record: whether its person is one of a homonym group (persons no name and birth
     /// year tell apart). Empty when the truth has no such column.
     homonym: Vec<bool>,
+    /// The model training is regularised towards and falls back on, as
+    /// `girok link` does for persons.
+    reference: Option<Model>,
 }
 
 /// One line of ground truth: the entity and the homonym group (empty if none).
@@ -219,6 +224,7 @@ fn prepare_persons(inputs: &[PathBuf], truth: Option<&Path>) -> Result<Prepared>
         groups: features.groups.clone(),
         truth: truth_ids(labels.into_iter()),
         homonym,
+        reference: Some(girok_linkage::person::shipped_model(records.len())),
     })
 }
 
@@ -288,6 +294,7 @@ fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
         groups,
         truth,
         homonym: Vec::new(),
+        reference: None,
     })
 }
 
@@ -425,7 +432,10 @@ fn run(
         must_link: &[],
         cannot_link: &[],
     };
-    let linkage = girok_linkage::link(&problem, settings, None);
+    let training = Training::Trained {
+        reference: prepared.reference.as_ref(),
+    };
+    let linkage = girok_linkage::link(&problem, settings, training)?;
     let linking: f64 = linkage.timings.iter().map(|(_, d)| d.as_secs_f64()).sum();
     // Quality is measured outside the timed stages.
     let candidates = Candidates::build(&problem, settings.max_block);
@@ -477,6 +487,7 @@ fn run(
         "peak_memory_mib": peak_memory_mib(),
         "lambda": linkage.model.lambda,
         "em_iterations": linkage.model.em_iterations_run,
+        "training": linkage.origin,
         "links": linkage.links.len(),
         "refused_by_constraint": linkage.clusters.refused_by_constraint,
         "refused_as_chaining": linkage.clusters.refused_as_chaining,

@@ -86,12 +86,17 @@ struct Signer {
 impl Notary for Signer {
     fn sign(&self, size: u64, root: &Hash) -> Result<String, NotaryError> {
         let key = self.key.as_ref().map_err(|e| NotaryError(e.clone()))?;
-        Ok(key.sign(&Checkpoint {
-            origin: key.name().to_string(),
-            size,
-            root: *root,
-        }))
+        Ok(sign_tree(key, size, root))
     }
+}
+
+/// The checkpoint note of the tree of `size` entries with `root`.
+fn sign_tree(key: &SignerKey, size: u64, root: &Hash) -> String {
+    key.sign(&Checkpoint {
+        origin: key.name().to_string(),
+        size,
+        root: *root,
+    })
 }
 
 /// Creates the installation's checkpoint key, readable by its owner only,
@@ -149,11 +154,7 @@ pub fn verifier(data: &Path) -> Result<VerifierKey, ServiceError> {
 pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String), ServiceError> {
     let signer = signer(data)?;
     let (size, root) = store.tree_head()?;
-    let note = signer.sign(&Checkpoint {
-        origin: signer.name().to_string(),
-        size,
-        root,
-    });
+    let note = sign_tree(&signer, size, &root);
     store.add_checkpoint(size, &root, &note)?;
     Ok((size, note))
 }

@@ -150,7 +150,8 @@ impl MemoryState {
                 for decision in Decision::ALL {
                     let others = self
                         .decided
-                        .remove(&(decision, person.clone()))
+                        .get(&(decision, person.clone()))
+                        .cloned()
                         .unwrap_or_default();
                     for other in others {
                         self.pair(decision, person, &other, false);
@@ -168,10 +169,12 @@ impl MemoryState {
 
     fn pair(&mut self, decision: Decision, a: &RecordId, b: &RecordId, decided: bool) {
         for (one, other) in [(a, b), (b, a)] {
-            let partners = self.decided.entry((decision, one.clone())).or_default();
             if decided {
-                partners.insert(other.clone());
-            } else {
+                self.decided
+                    .entry((decision, one.clone()))
+                    .or_default()
+                    .insert(other.clone());
+            } else if let Some(partners) = self.decided.get_mut(&(decision, one.clone())) {
                 partners.remove(other);
             }
         }

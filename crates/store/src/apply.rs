@@ -142,27 +142,34 @@ pub(crate) fn record_meta(conn: &Connection, id: &str) -> Result<Option<RecordMe
          FROM record WHERE id = ?1",
     )?
     .query_row([id], |row| {
-        let kind: String = row.get(0)?;
         Ok((
-            kind,
-            RecordMeta {
-                kind: RecordKind::Source,
-                revision: row.get(1)?,
-                created_seq: row.get(2)?,
-                created_by: row.get(3)?,
-                updated_seq: row.get(4)?,
-                updated_by: row.get(5)?,
-                content_seq: row.get(6)?,
-                deleted: row.get(7)?,
-            },
+            row.get::<_, String>(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+            row.get(5)?,
+            row.get(6)?,
+            row.get(7)?,
         ))
     })
     .optional()?
-    .map(|(kind, meta)| {
-        let kind = RecordKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("record {id} has an unknown kind {kind}")))?;
-        Ok(RecordMeta { kind, ..meta })
-    })
+    .map(
+        |(kind, revision, created_seq, created_by, updated_seq, updated_by, content_seq, deleted)| {
+            Ok(RecordMeta {
+                kind: RecordKind::parse(&kind).ok_or_else(|| {
+                    StoreError::Corrupt(format!("record {id} has an unknown kind {kind}"))
+                })?,
+                revision,
+                created_seq,
+                created_by,
+                updated_seq,
+                updated_by,
+                content_seq,
+                deleted,
+            })
+        },
+    )
     .transpose()
 }
 

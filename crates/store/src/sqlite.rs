@@ -189,10 +189,7 @@ impl SqliteStore {
     /// Reads the vocabularies again if another connection or process has
     /// added a term since they were read (writes do this inside their transaction).
     pub fn refresh_vocabularies(&mut self) -> Result<(), StoreError> {
-        if latest_term_seq(&self.conn)? != self.terms_seq {
-            (self.vocabularies, self.terms_seq) = load_vocabularies(&self.conn)?;
-        }
-        Ok(())
+        refresh_vocabularies(&self.conn, &mut self.vocabularies, &mut self.terms_seq)
     }
 
     /// From now on every batch that writes ends with a checkpoint signed by `notary`,
@@ -220,19 +217,29 @@ impl SqliteStore {
     /// without being opened here (a name search matched them), when the
     /// store reveals; the read fails if it cannot be recorded.
     pub fn consulted(&self, ids: &[RecordId]) -> Result<(), StoreError> {
-        if ids.is_empty() || !self.revealing.get() || !matches!(self.lock, Lock::Unlocked(_)) {
-            return Ok(());
+        if self.reveals() {
+            self.audit_opening(ids)?;
         }
+        Ok(())
+    }
+
+    /// Whether reads open sealed records: unlocked, and outside `sealed_reads`.
+    fn reveals(&self) -> bool {
+        self.revealing.get() && matches!(self.lock, Lock::Unlocked(_))
+    }
+
+    /// Tells the auditor, if there is one, that `ids` are about to be opened.
+    fn audit_opening(&self, ids: &[RecordId]) -> Result<(), StoreError> {
         match self.auditor.borrow().as_ref() {
-            Some(auditor) => auditor.opening(ids),
-            None => Ok(()),
+            Some(auditor) if !ids.is_empty() => auditor.opening(ids),
+            _ => Ok(()),
         }
     }
 
     /// Opens the sealed ones of `records` when the store reveals (unlocked,
     /// outside `sealed_reads`), after the auditor has recorded which.
     fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
-        if !self.revealing.get() || !matches!(self.lock, Lock::Unlocked(_)) {
+        if !self.reveals() {
             return Ok(records);
         }
         let sealed: Vec<RecordId> = records
@@ -243,9 +250,7 @@ impl SqliteStore {
         if sealed.is_empty() {
             return Ok(records);
         }
-        if let Some(auditor) = self.auditor.borrow().as_ref() {
-            auditor.opening(&sealed)?;
-        }
+        self.audit_opening(&sealed)?;
         records
             .into_iter()
             .map(|record| match record.sealed() {
@@ -438,9 +443,7 @@ impl SqliteStore {
             .map_err(StoreError::from)?;
         let (seq, prev) = head_of(&tx)?;
         // Terms another connection added are read inside this transaction, which uses them.
-        if latest_term_seq(&tx)? != self.terms_seq {
-            (self.vocabularies, self.terms_seq) = load_vocabularies(&tx)?;
-        }
+        refresh_vocabularies(&tx, &mut self.vocabularies, &mut self.terms_seq)?;
         let tree = TreeWriter::resume(&tx, seq)?;
         let rebuild = if bulk {
             drop_secondary_indexes(&tx)?
@@ -600,6 +603,18 @@ fn latest_term_seq(conn: &Connection) -> Result<u64, StoreError> {
     Ok(conn
         .prepare_cached("SELECT COALESCE(MAX(added_seq), 0) FROM term")?
         .query_row([], |r| r.get(0))?)
+}
+
+/// Reads `vocabularies` again if a term was added after entry `terms_seq`.
+fn refresh_vocabularies(
+    conn: &Connection,
+    vocabularies: &mut Vocabularies,
+    terms_seq: &mut u64,
+) -> Result<(), StoreError> {
+    if latest_term_seq(conn)? != *terms_seq {
+        (*vocabularies, *terms_seq) = load_vocabularies(conn)?;
+    }
+    Ok(())
 }
 
 /// The shipped vocabularies with the added terms, and the entry of the latest.

@@ -15,6 +15,7 @@
 mod memory;
 mod rows;
 mod rules;
+pub mod tables;
 
 use girok_model::{
     ConsentScope, CustodyAction, Invalid, Record, RecordId, RecordKind, Term, VocabKind,
@@ -74,10 +75,7 @@ impl Decision {
 
     /// The name refusals and state dumps use.
     pub fn name(self) -> &'static str {
-        match self {
-            Decision::Same => "same_person",
-            Decision::Different => "different_person",
-        }
+        tables::decision_table(self).name
     }
 }
 

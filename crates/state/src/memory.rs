@@ -6,6 +6,10 @@ use std::convert::Infallible;
 use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Vocabularies};
 
 use crate::rows::{AddedTerm, CustodyRow, ImportRow, StateRows};
+use crate::tables::{
+    CUSTODY, FORGOTTEN, IMPORT, RECORD, Row, TERM, Table, decision_table, lookup_rows, record_row,
+    tables_of,
+};
 use crate::{Decision, EntryMeta, PriorImport, RecordMeta, Refusal, RuleError, StateOp, StateView};
 
 /// A whole state in memory: what a journal replays to.
@@ -30,6 +34,81 @@ impl MemoryState {
 
     pub fn into_rows(self) -> StateRows {
         self.rows
+    }
+
+    /// The rows of `table` this state gives, in key order.
+    pub fn table_rows<'a>(&'a self, table: &'a Table) -> Box<dyn Iterator<Item = Row<'a>> + 'a> {
+        let rows = &self.rows;
+        match table.name {
+            name if name == RECORD.name => {
+                Box::new(rows.records.iter().map(|(id, meta)| record_row(id, meta)))
+            }
+            name if name == CUSTODY.name => Box::new(rows.custody.iter().map(|(seq, row)| {
+                vec![
+                    (*seq).into(),
+                    (&row.evidence).into(),
+                    (&row.sha256).into(),
+                    row.action.as_str().into(),
+                    row.recipient.as_ref().into(),
+                    (&row.note).into(),
+                ]
+            })),
+            name if name == TERM.name => {
+                // Keyed by the vocabulary's name, which sorts apart from its enum order.
+                let mut terms: Vec<Row> = rows
+                    .terms
+                    .iter()
+                    .map(|((vocabulary, key), added)| {
+                        vec![
+                            vocabulary.name().into(),
+                            key.into(),
+                            serde_json::to_string(&added.term)
+                                .unwrap_or_default()
+                                .into(),
+                            added.added_seq.into(),
+                        ]
+                    })
+                    .collect();
+                terms.sort();
+                Box::new(terms.into_iter())
+            }
+            name if name == IMPORT.name => Box::new(rows.imports.iter().map(|(sha256, row)| {
+                vec![
+                    sha256.into(),
+                    (&row.file_name).into(),
+                    row.records.into(),
+                    row.seq.into(),
+                    (&row.time).into(),
+                ]
+            })),
+            name if name == FORGOTTEN.name => Box::new(
+                rows.forgotten
+                    .iter()
+                    .map(|(subject, seq)| vec![subject.into(), (*seq).into()]),
+            ),
+            name if Decision::ALL
+                .iter()
+                .any(|d| decision_table(*d).name == name) =>
+            {
+                Box::new(
+                    rows.decisions
+                        .iter()
+                        .filter(move |((decision, _, _), _)| decision_table(*decision).name == name)
+                        .map(|((_, a, b), seq)| vec![a.into(), b.into(), (*seq).into()]),
+                )
+            }
+            name => Box::new(
+                rows.content
+                    .values()
+                    .filter(move |record| tables_of(record.kind()).iter().any(|t| t.name == name))
+                    .flat_map(move |record| {
+                        lookup_rows(record)
+                            .into_iter()
+                            .filter(move |(of, _)| of.name == name)
+                            .map(|(_, row)| row)
+                    }),
+            ),
+        }
     }
 
     /// The vocabularies: the shipped ones and the terms this state added.

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use girok_model::{CustodyAction, Record, RecordId, Term, VocabKind};
 
+use crate::tables::{Differences, RECORD, column_differences, record_row};
 use crate::{Decision, RecordMeta};
 
 /// One custody event of an evidence file, keyed by its journal entry.
@@ -81,129 +82,68 @@ impl StateRows {
             "content",
             &self.content,
             &expected.content,
-            |_, _| "the record differs from the content its journal entry holds".into(),
+            |_, _, _| "the record differs from the content its journal entry holds".into(),
         ));
         found.extend(compare(
             "linkage decision",
             &self.decisions,
             &expected.decisions,
-            |s, e| format!("made at entry {s} but the journal says {e}"),
+            |_, s, e| format!("made at entry {s} but the journal says {e}"),
         ));
         found.extend(compare(
             "forgotten",
             &self.forgotten,
             &expected.forgotten,
-            |s, e| format!("forgotten at entry {s} but the journal says {e}"),
+            |_, s, e| format!("forgotten at entry {s} but the journal says {e}"),
         ));
         found.extend(compare(
             "custody",
             &self.custody,
             &expected.custody,
-            |s, e| format!("is {s:?} but the journal says {e:?}"),
+            |_, s, e| format!("is {s:?} but the journal says {e:?}"),
         ));
-        found.extend(compare("term", &self.terms, &expected.terms, |s, e| {
+        found.extend(compare("term", &self.terms, &expected.terms, |_, s, e| {
             format!("is {s:?} but the journal says {e:?}")
         }));
         found.extend(compare(
             "import",
             &self.imports,
             &expected.imports,
-            |s, e| format!("is {s:?} but the journal says {e:?}"),
+            |_, s, e| format!("is {s:?} but the journal says {e:?}"),
         ));
         found
     }
 }
 
-fn meta_columns(stored: &RecordMeta, expected: &RecordMeta) -> String {
-    let mut columns = Vec::new();
-    let mut column = |name: &str, s: String, e: String| {
-        if s != e {
-            columns.push(format!("column {name} is {s} but the journal says {e}"));
-        }
-    };
-    column("kind", stored.kind.to_string(), expected.kind.to_string());
-    column(
-        "revision",
-        stored.revision.to_string(),
-        expected.revision.to_string(),
-    );
-    column(
-        "created_seq",
-        stored.created_seq.to_string(),
-        expected.created_seq.to_string(),
-    );
-    column(
-        "created_by",
-        format!("'{}'", stored.created_by),
-        format!("'{}'", expected.created_by),
-    );
-    column(
-        "updated_seq",
-        stored.updated_seq.to_string(),
-        expected.updated_seq.to_string(),
-    );
-    column(
-        "updated_by",
-        format!("'{}'", stored.updated_by),
-        format!("'{}'", expected.updated_by),
-    );
-    column(
-        "content_seq",
-        stored.content_seq.to_string(),
-        expected.content_seq.to_string(),
-    );
-    column(
-        "deleted",
-        stored.deleted.to_string(),
-        expected.deleted.to_string(),
-    );
-    columns.join("; ")
+fn meta_columns(id: &RecordId, stored: &RecordMeta, expected: &RecordMeta) -> String {
+    column_differences(&RECORD, &record_row(id, stored), &record_row(id, expected))
 }
 
 fn compare<K: Ord + RowKey, V: PartialEq>(
-    table: &str,
+    table: &'static str,
     stored: &BTreeMap<K, V>,
     expected: &BTreeMap<K, V>,
-    detail: impl Fn(&V, &V) -> String,
+    detail: impl Fn(&K, &V, &V) -> String,
 ) -> Vec<Difference> {
-    let mut found = Vec::new();
-    let mut more = 0usize;
-    let mut report = |key: &K, detail: String| {
-        if found.len() == MAX_REPORTED {
-            more += 1;
-        } else {
-            found.push(Difference {
-                table: table.to_string(),
-                key: key.show(),
-                detail,
-            });
-        }
-    };
+    let mut found = Differences::new(table);
     for (key, value) in stored {
         match expected.get(key) {
-            None => report(
-                key,
+            None => found.push(
+                key.show(),
                 "is in the state tables but no journal entry creates it (written outside the journal)"
                     .into(),
             ),
-            Some(other) if other != value => report(key, detail(value, other)),
+            Some(other) if other != value => found.push(key.show(), detail(key, value, other)),
             Some(_) => {}
         }
     }
     for key in expected.keys().filter(|k| !stored.contains_key(k)) {
-        report(
-            key,
+        found.push(
+            key.show(),
             "is missing from the state tables although the journal creates it".into(),
         );
     }
-    if more > 0 {
-        found.push(Difference {
-            table: table.to_string(),
-            key: "…".into(),
-            detail: format!("and {more} more differing rows"),
-        });
-    }
-    found
+    found.finish()
 }
 
 /// A row's key as a person reads it.

@@ -4,11 +4,13 @@
 //! only answers their questions and writes what they decided, in SQL.
 
 use girok_journal::Entry;
-use girok_model::{Change, ConsentScope, FuzzyDate, Record, RecordId, RecordKind, Vocabularies};
+use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Vocabularies};
+use girok_state::tables::{Cell, lookup_rows, tables_of};
 use girok_state::{
     Decision, EntryMeta, PriorImport, RecordMeta, Refusal, RuleError, StateOp, StateView,
 };
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use crate::StoreError;
 
@@ -332,154 +334,57 @@ pub(crate) fn live_kind(conn: &Connection, id: &str) -> Result<Option<RecordKind
     Ok(kind.as_deref().and_then(RecordKind::parse))
 }
 
-fn dates(date: &FuzzyDate) -> (Option<String>, Option<String>, &'static str) {
-    (
-        date.start().map(|d| d.to_string()),
-        date.end().map(|d| d.to_string()),
-        date.precision().as_str(),
-    )
-}
-
-pub(crate) fn insert_state(conn: &Connection, record: &Record) -> Result<(), StoreError> {
-    match record {
-        Record::Source(r) => {
-            let (start, end, _) = dates(&r.obtained);
-            conn.prepare_cached(
-                "INSERT INTO source (id, kind, title, obtained_start, obtained_end, organisation, consent, witness) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.kind.as_str(),
-                r.title,
-                start,
-                end,
-                r.organisation,
-                r.consent.map(|c| c.as_str()),
-                r.witness.as_ref().map(RecordId::as_str)
-            ])?;
-        }
-        Record::Person(r) => {
-            let (start, end, _) = dates(&r.birth);
-            conn.prepare_cached(
-                "INSERT INTO person (id, sex, birth_start, birth_end, origin, protected, unit, unit_size) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.sex.as_str(),
-                start,
-                end,
-                r.origin,
-                r.protected,
-                r.unit.kind.as_str(),
-                r.unit.size
-            ])?;
-            let mut names = conn.prepare_cached(
-                "INSERT INTO person_name (person, position, text, script, system, kind) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for (position, name) in r.names.iter().enumerate() {
-                names.execute(params![
-                    r.id.as_str(),
-                    position,
-                    name.text,
-                    name.script.as_str(),
-                    name.system.as_str(),
-                    name.kind.as_str()
-                ])?;
-            }
-        }
-        Record::Event(r) => {
-            let (start, end, precision) = dates(&r.date);
-            conn.prepare_cached(
-                "INSERT INTO event (id, title, date_start, date_end, date_precision, place) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.title,
-                start,
-                end,
-                precision,
-                r.place
-            ])?;
-        }
-        Record::Act(r) => {
-            let (start, end, precision) = dates(&r.date);
-            conn.prepare_cached(
-                "INSERT INTO act (id, act_type, victim, event, date_start, date_end, date_precision, place, \
-                 victim_age, status, facility) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.act_type,
-                r.victim.as_str(),
-                r.event.as_ref().map(RecordId::as_str),
-                start,
-                end,
-                precision,
-                r.place,
-                r.victim_age,
-                r.status,
-                r.facility
-            ])?;
-        }
-        Record::Involvement(r) => {
-            conn.prepare_cached(
-                "INSERT INTO involvement (id, act, perpetrator, agency, degree) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.act.as_str(),
-                r.perpetrator.as_ref().map(RecordId::as_str),
-                r.agency,
-                r.degree.as_str()
-            ])?;
-        }
-        Record::Information(r) => {
-            conn.prepare_cached(
-                "INSERT INTO information (id, source, act, event, relation, reliability, knowledge) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.source.as_str(),
-                r.act.as_ref().map(RecordId::as_str),
-                r.event.as_ref().map(RecordId::as_str),
-                r.relation,
-                r.reliability.map(|v| v.as_str()),
-                r.knowledge.as_str()
-            ])?;
-        }
-        Record::Relation(r) => {
-            conn.prepare_cached(
-                "INSERT INTO relation (id, person, other, relation) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![
-                r.id.as_str(),
-                r.person.as_str(),
-                r.other.as_str(),
-                r.relation
-            ])?;
-        }
-        Record::Evidence(r) => {
-            conn.prepare_cached(
-                "INSERT INTO evidence (id, source, sha256, file_name, size) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![r.id.as_str(), r.source.as_str(), r.sha256, r.file_name, r.size])?;
-        }
+/// Writes a record's rows into the lookup tables.
+fn insert_state(conn: &Connection, record: &Record) -> Result<(), StoreError> {
+    for (table, row) in lookup_rows(record) {
+        let placeholders: Vec<String> =
+            (1..=table.columns.len()).map(|i| format!("?{i}")).collect();
+        // Table and column names come from `girok_state::tables`, never from input.
+        conn.prepare_cached(&format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            table.name,
+            table.columns.join(", "),
+            placeholders.join(", ")
+        ))?
+        .execute(params_from_iter(row.iter().map(SqlCell)))?;
     }
     Ok(())
 }
 
 fn delete_state(conn: &Connection, kind: RecordKind, id: &RecordId) -> Result<(), StoreError> {
-    conn.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
+    for table in tables_of(kind) {
+        conn.prepare_cached(&format!(
+            "DELETE FROM {} WHERE {} = ?1",
+            table.name, table.columns[0]
+        ))?
         .execute([id.as_str()])?;
-    if kind == RecordKind::Person {
-        conn.prepare_cached("DELETE FROM person_name WHERE person = ?1")?
-            .execute([id.as_str()])?;
     }
     Ok(())
+}
+
+/// A cell as a SQL parameter.
+pub(crate) struct SqlCell<'a>(pub &'a Cell<'a>);
+
+impl ToSql for SqlCell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Cell::Null => ValueRef::Null,
+            Cell::Integer(value) => ValueRef::Integer(*value),
+            Cell::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
+    }
+}
+
+/// A stored value as a cell; the state tables hold no reals or blobs, so
+/// one found there is shown as what it is and differs from any expected cell.
+pub(crate) fn cell_of(value: ValueRef<'_>) -> Cell<'static> {
+    match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Integer(value) => Cell::Integer(value),
+        ValueRef::Text(text) => Cell::Text(String::from_utf8_lossy(text).into_owned().into()),
+        ValueRef::Real(value) => Cell::Text(format!("real {value}").into()),
+        ValueRef::Blob(bytes) => Cell::Text(format!("{} bytes", bytes.len()).into()),
+    }
 }
 
 /// The record content a journal entry holds, with the authoritative columns applied.

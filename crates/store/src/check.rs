@@ -2,14 +2,14 @@
 //! state tables, verifying the hash chain on the way.
 
 use girok_journal::{ChainBreak, ChainVerifier, Entry, Hash};
-use rusqlite::types::Value;
-use rusqlite::{Connection, params_from_iter};
+use girok_state::MAX_REPORTED;
+use girok_state::tables::{Row, STATE_TABLES, Table, compare_table};
+use rusqlite::Connection;
 
 use crate::StoreError;
-use crate::schema::STATE_TABLES;
+use crate::apply::cell_of;
 use crate::sqlite::{Durability, SqliteStore};
 pub use girok_state::Difference;
-use girok_state::MAX_REPORTED;
 
 /// Journal entries handed to the replay thread at a time.
 const CHUNK: usize = 1024;
@@ -159,114 +159,46 @@ fn replay_and_compare(
     report.head = verifier.head();
     progress(total, total);
     let comparing = std::time::Instant::now();
-    for (table, keys) in STATE_TABLES {
-        report
-            .differences
-            .extend(compare_table(&snapshot, table, keys)?);
+    for table in STATE_TABLES {
+        let differences = with_rows(&snapshot, "main", table, |stored| {
+            with_rows(&snapshot, "replay", table, |replayed| {
+                compare_table(table, stored, replayed)
+            })
+        })?;
+        report.differences.extend(differences);
     }
     report.compare_seconds = comparing.elapsed().as_secs_f64();
     snapshot.commit()?;
     Ok(report)
 }
 
-fn compare_table(
+/// Runs `work` over the rows of `schema`'s `table` in key order, read one at a time.
+pub(crate) fn with_rows<T>(
     conn: &Connection,
-    table: &str,
-    keys: &str,
-) -> Result<Vec<Difference>, StoreError> {
-    let sql = format!(
-        "SELECT {keys} FROM (SELECT * FROM main.{table} EXCEPT SELECT * FROM replay.{table}) \
-         UNION SELECT {keys} FROM (SELECT * FROM replay.{table} EXCEPT SELECT * FROM main.{table})"
-    );
-    let key_columns: Vec<&str> = keys.split(", ").collect();
-    let mut statement = conn.prepare(&sql)?;
+    schema: &str,
+    table: &Table,
+    work: impl FnOnce(
+        &mut dyn Iterator<Item = Result<Row<'static>, StoreError>>,
+    ) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    // Schema, table and column names are the store's own, never input.
+    let mut statement = conn.prepare(&format!(
+        "SELECT {} FROM {schema}.{} ORDER BY {}",
+        table.columns.join(", "),
+        table.name,
+        table.key_columns().join(", ")
+    ))?;
+    let width = table.columns.len();
     let mut rows = statement.query([])?;
-    let mut differing: Vec<Vec<Value>> = Vec::new();
-    let mut more = 0usize;
-    while let Some(row) = rows.next()? {
-        if differing.len() == MAX_REPORTED {
-            more += 1;
-            continue;
-        }
-        differing.push(
-            (0..key_columns.len())
-                .map(|i| row.get(i))
-                .collect::<Result<_, _>>()?,
-        );
-    }
-    let condition = key_columns
-        .iter()
-        .map(|k| format!("{k} = ?"))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let mut differences = Vec::new();
-    for key in differing {
-        let stored = fetch(
-            conn,
-            &format!("SELECT * FROM main.{table} WHERE {condition}"),
-            &key,
-        )?;
-        let replayed = fetch(
-            conn,
-            &format!("SELECT * FROM replay.{table} WHERE {condition}"),
-            &key,
-        )?;
-        let detail = match (stored, replayed) {
-            (Some(_), None) => "is in the state tables but no journal entry creates it (written outside the journal)".to_string(),
-            (None, Some(_)) => "is missing from the state tables although the journal creates it".to_string(),
-            (Some(stored), Some(replayed)) => stored
-                .iter()
-                .zip(&replayed)
-                .filter(|(a, b)| a.1 != b.1)
-                .map(|((column, a), (_, b))| {
-                    format!("column {column} is {} but the journal says {}", show(a), show(b))
-                })
-                .collect::<Vec<_>>()
-                .join("; "),
-            (None, None) => continue,
-        };
-        differences.push(Difference {
-            table: table.to_string(),
-            key: key.iter().map(show).collect::<Vec<_>>().join(", "),
-            detail,
-        });
-    }
-    if more > 0 {
-        differences.push(Difference {
-            table: table.to_string(),
-            key: "…".into(),
-            detail: format!("and {more} more differing rows"),
-        });
-    }
-    Ok(differences)
-}
-
-fn fetch(
-    conn: &Connection,
-    sql: &str,
-    key: &[Value],
-) -> Result<Option<Vec<(String, Value)>>, StoreError> {
-    let mut statement = conn.prepare(sql)?;
-    let names: Vec<String> = statement.column_names().map(|n| n.to_string()).collect();
-    let mut rows = statement.query(params_from_iter(key.iter()))?;
-    let Some(row) = rows.next()? else {
-        return Ok(None);
-    };
-    let values = (0..names.len())
-        .map(|i| row.get::<_, Value>(i))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(names.into_iter().zip(values).collect()))
-}
-
-fn show(value: &Value) -> String {
-    match value {
-        Value::Null => "NULL".into(),
-        Value::Integer(i) => i.to_string(),
-        Value::Real(r) => r.to_string(),
-        Value::Text(t) if t.chars().count() > 80 => {
-            format!("'{}…'", t.chars().take(80).collect::<String>())
-        }
-        Value::Text(t) => format!("'{t}'"),
-        Value::Blob(b) => format!("{} bytes", b.len()),
-    }
+    let mut read = std::iter::from_fn(|| match rows.next() {
+        Ok(Some(row)) => Some(
+            (0..width)
+                .map(|i| row.get_ref(i).map(cell_of))
+                .collect::<Result<Row, _>>()
+                .map_err(StoreError::from),
+        ),
+        Ok(None) => None,
+        Err(e) => Some(Err(StoreError::from(e))),
+    });
+    work(&mut read)
 }

@@ -222,24 +222,3 @@ CREATE TABLE forgotten (
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i32 = MIGRATIONS.len() as i32;
-
-/// Tables that are a pure function of the journal, with their key columns:
-/// what `check` compares after a replay.
-pub const STATE_TABLES: &[(&str, &str)] = &[
-    ("record", "id"),
-    ("source", "id"),
-    ("person", "id"),
-    ("person_name", "person, position"),
-    ("event", "id"),
-    ("act", "id"),
-    ("involvement", "id"),
-    ("information", "id"),
-    ("relation", "id"),
-    ("evidence", "id"),
-    ("custody", "seq"),
-    ("term", "vocabulary, key"),
-    ("import", "sha256"),
-    ("same_person", "a, b"),
-    ("different_person", "a, b"),
-    ("forgotten", "subject"),
-];

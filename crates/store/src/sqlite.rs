@@ -24,6 +24,7 @@ use crate::{
     TreeReport,
 };
 use girok_state::EntryMeta;
+use girok_state::tables::{STATE_TABLES, compare_table};
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -269,6 +270,26 @@ impl SqliteStore {
     /// The whole state as typed rows, sealed records as stored.
     pub fn state_rows(&self) -> Result<crate::StateRows, StoreError> {
         crate::rows::state_rows(&self.conn)
+    }
+
+    /// Where the stored tables differ from the rows `expected` gives, as
+    /// `check` reports it: every state table row by row, in key order.
+    pub fn differences_from(
+        &self,
+        expected: &girok_state::MemoryState,
+    ) -> Result<Vec<crate::Difference>, StoreError> {
+        let snapshot = self.conn.unchecked_transaction()?;
+        let mut found = Vec::new();
+        for table in STATE_TABLES {
+            found.extend(crate::check::with_rows(
+                &snapshot,
+                "main",
+                table,
+                |stored| compare_table(table, stored, expected.table_rows(table).map(Ok)),
+            )?);
+        }
+        snapshot.commit()?;
+        Ok(found)
     }
 
     pub fn lock_state(&self) -> LockState {

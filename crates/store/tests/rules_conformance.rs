@@ -283,7 +283,8 @@ fn run(seed: u64, batches: usize) -> (usize, usize) {
             Err(_) => refused += 1,
         }
         let stored = store.state_rows().expect("rows");
-        let differences = stored.differences(reference.rows());
+        let mut differences = stored.differences(reference.rows());
+        differences.extend(store.differences_from(&reference).expect("tables"));
         assert!(
             differences.is_empty(),
             "seed {seed}, batch {batch}: {changes:#?}\n{}",

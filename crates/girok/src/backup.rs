@@ -14,7 +14,8 @@ use girok_vault::stream::{SealingWriter, open_backup};
 const SNAPSHOTTED: [&str; 3] = ["girok.sqlite", "access.sqlite", "audit.sqlite"];
 
 fn skipped(name: &str) -> bool {
-    SNAPSHOTTED.iter().any(|file| name.starts_with(file)) || name.starts_with(".backup-")
+    SNAPSHOTTED.iter().any(|file| name.starts_with(file))
+        || name.starts_with(girok_service::BACKUP_STAGING_PREFIX)
 }
 
 /// Every file under `dir` but the live SQLite files, relative to `root`.
@@ -64,14 +65,14 @@ fn write_archive(
 }
 
 pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
-    let store = SqliteStore::open(&data.join("girok.sqlite"))?;
+    let store = girok_service::open(data)?;
     let (size, root) = store.tree_head()?;
     drop(store);
-    // Snapshots go to a private directory inside the data directory, which only its owner can enter.
-    let staging = tempfile::Builder::new()
-        .prefix(".backup-")
-        .tempdir_in(data)
-        .context("cannot create a staging directory")?;
+    // The secret first: a refused one must not leave snapshots waiting behind it.
+    let secret = crate::keys::new_secret(key_file, crate::keys::PASSPHRASE_VARIABLE)?;
+    // Snapshots go to a private directory inside the data directory, which only its
+    // owner can enter; a backup killed before removing it is swept by the next open.
+    let staging = girok_service::backup_staging(data)?;
     for name in SNAPSHOTTED {
         if data.join(name).exists() {
             girok_store::snapshot(&data.join(name), &staging.path().join(name))?;
@@ -80,7 +81,6 @@ pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
     let mut files = Vec::new();
     files_under(data, data, &mut files)?;
 
-    let secret = crate::keys::new_secret(key_file, crate::keys::PASSPHRASE_VARIABLE)?;
     let file = File::create_new(out)
         .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
     let written = write_archive(file, &secret, (size, &root), staging.path(), data, &files);
@@ -129,6 +129,8 @@ pub fn restore(backup: &Path, data: &Path, key_file: Option<&Path>) -> Result<bo
         header.created, header.journal_size, header.root
     );
 
+    // The archive carries each file's mode as it was; a data directory is its owner's alone.
+    girok_service::restrict_to_owner(staging.path())?;
     let store = SqliteStore::open(&staging.path().join("girok.sqlite"))?;
     let (size, root) = store.tree_head()?;
     if size != header.journal_size || hex::encode(root) != header.root {

@@ -1207,6 +1207,62 @@ fn sql_at(path: &Path, statement: &str) {
     conn.execute_batch(statement).expect("statement");
 }
 
+/// Nothing under `root` can be read, written or entered by anyone but its owner.
+fn assert_owner_only(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(root)
+        .expect("metadata")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0, "{} is mode {mode:o}", root.display());
+    if root.is_dir() {
+        for entry in std::fs::read_dir(root).expect("read_dir") {
+            assert_owner_only(&entry.expect("entry").path());
+        }
+    }
+}
+
+#[test]
+fn a_backup_killed_midway_leaves_no_snapshot_behind_the_next_command() {
+    let fixture = Fixture::new();
+    let csv = fixture.file("rows.csv", CSV_EN);
+    ok(&fixture.data(), &["import", &csv]);
+    // What `kill -9` leaves of a backup: its staging directory, full snapshots inside.
+    let abandoned = fixture.data().join(".backup-4000000000-x1y2z3");
+    std::fs::create_dir(&abandoned).expect("mkdir");
+    std::fs::copy(
+        fixture.data().join("girok.sqlite"),
+        abandoned.join("girok.sqlite"),
+    )
+    .expect("copy");
+    // A backup still running (this test's own process) is left alone.
+    let running = fixture
+        .data()
+        .join(format!(".backup-{}-a1b2c3", std::process::id()));
+    std::fs::create_dir(&running).expect("mkdir");
+    ok(&fixture.data(), &["check"]);
+    assert!(
+        !abandoned.exists(),
+        "the abandoned snapshots are still there"
+    );
+    assert!(running.exists(), "a running backup's directory was removed");
+    // A refused secret leaves no staging directory either.
+    std::fs::remove_dir(&running).expect("rmdir");
+    let backup = fixture.dir.path().join("girok.backup");
+    let short = girok_with(
+        &fixture.data(),
+        Some("short"),
+        &["backup", "--out", backup.to_str().expect("path")],
+    );
+    assert!(!short.status.success(), "{}", text(&short));
+    let left: Vec<_> = std::fs::read_dir(fixture.data())
+        .expect("read_dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".backup-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn backups_are_encrypted_and_a_restore_verifies_before_it_accepts() {
     let fixture = Fixture::new();
@@ -1274,6 +1330,7 @@ fn backups_are_encrypted_and_a_restore_verifies_before_it_accepts() {
     let out = text(&output);
     assert!(output.status.success() && out.contains("VERIFIED"), "{out}");
     assert!(ok(&restored, &["show", "p1"]).contains("김은주"));
+    assert_owner_only(&restored);
     let again = girok_with(
         &restored,
         secret,

@@ -4,7 +4,7 @@
 //! witness" cannot be known), and no free-text field of any record (a
 //! description or note can name anyone), including reasons in the journal.
 
-use girok_model::{FuzzyDate, Name, Record, Romanization, SourceKind};
+use girok_model::{FuzzyDate, Name, Record, Romanization};
 
 use crate::access::Role;
 
@@ -23,6 +23,8 @@ pub fn record(record: Record, role: Role) -> Record {
     };
     match record {
         Record::Person(mut person) => {
+            // The sealed envelope's blind indexes link records by name equality.
+            person.sealed = None;
             person.names = vec![Name::detect(WITHHELD, Romanization::Unknown)];
             person.birth = FuzzyDate::UNKNOWN;
             person.origin = None;
@@ -32,9 +34,9 @@ pub fn record(record: Record, role: Role) -> Record {
             Record::Person(person)
         }
         Record::Source(mut source) => {
-            if source.kind == SourceKind::Interview {
-                source.title = WITHHELD.to_string();
-            }
+            source.sealed = None;
+            // Any title can name a witness ("report on the testimony of ..."), not only an interview's.
+            text(&mut source.title);
             text(&mut source.provenance);
             text(&mut source.notes);
             source.clarifications.clear();
@@ -66,6 +68,7 @@ pub fn record(record: Record, role: Role) -> Record {
             Record::Relation(relation)
         }
         Record::Evidence(mut evidence) => {
+            evidence.sealed = None;
             evidence.file_name = WITHHELD.to_string();
             evidence.collector = None;
             Record::Evidence(evidence)

@@ -339,6 +339,47 @@ async fn each_role_reaches_exactly_its_pages() {
 }
 
 #[tokio::test]
+async fn analysts_receive_neither_source_titles_nor_blind_indexes() {
+    let site = Site::encrypted("correct horse battery staple");
+    let analyst = site.session("analyst").await;
+    let documenter = site.session("documenter").await;
+    let title = "TJWG report on enforced disappearances";
+    let report = "/api/records/s-tjwg-2024";
+    assert!(
+        site.get(report, Some(&documenter))
+            .await
+            .body
+            .contains(title)
+    );
+    assert!(!site.get(report, Some(&analyst)).await.body.contains(title));
+    let stored = girok_store::SqliteStore::open(&site.dir.path().join("girok.sqlite"))
+        .expect("open")
+        .get(&girok_model::RecordId::new("p-un-kim"))
+        .expect("get")
+        .expect("stored");
+    let blind = &stored.record.sealed().expect("sealed").blind;
+    assert!(!blind.is_empty(), "the test must look for blind indexes");
+    for path in [
+        "/api/records?kind=persons&limit=500",
+        "/api/records?kind=sources&limit=500",
+        "/api/records/p-un-kim",
+    ] {
+        let seen = site.get(path, Some(&analyst)).await;
+        assert!(seen.status.is_success(), "{path}: {}", seen.status);
+        for index in blind {
+            assert!(
+                !seen.body.contains(index.as_str()),
+                "{path} gives an analyst a blind index"
+            );
+        }
+        assert!(
+            !seen.body.contains(title),
+            "{path} gives an analyst a report's title"
+        );
+    }
+}
+
+#[tokio::test]
 async fn analysts_never_receive_a_witness_name() {
     let site = Site::new();
     let analyst = site.session("analyst").await;

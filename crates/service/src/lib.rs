@@ -8,6 +8,12 @@
 //! store still reads, but every write is refused before anything is
 //! committed: a write no checkpoint covers could be cut off unnoticed.
 
+mod directory;
+
+pub use directory::{
+    BACKUP_STAGING_PREFIX, backup_staging, restrict_to_owner, sweep_abandoned_backups,
+};
+
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -47,6 +53,13 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot {action} {path}: {source}")]
+    Directory {
+        path: String,
+        action: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot draw random bytes for a new key: {0}")]
     Random(String),
     #[error("the checkpoint is not a valid one from this installation's key: {0}")]
@@ -66,6 +79,7 @@ fn key_path(data: &Path) -> PathBuf {
 /// attached: every batch it commits ends with a signed checkpoint.
 pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
     let mut store = SqliteStore::open(&database(data))?;
+    sweep_abandoned_backups(data)?;
     attach_signer(&mut store, data);
     Ok(store)
 }

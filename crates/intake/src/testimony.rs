@@ -105,9 +105,19 @@ impl<'a> Testimony<'a> {
         // (id, whether this testimony makes it)
         let source = match source_id {
             Some(id) => Some((given_is_new(&id), id)),
-            None => self
-                .get(Field::SourceTitle)
-                .map(|_| (true, self.stem.id(RecordKind::Source, None))),
+            // Fields of a source without its id describe a new one.
+            None => [
+                Field::SourceKind,
+                Field::SourceTitle,
+                Field::Consent,
+                Field::SourceDate,
+                Field::Organisation,
+                Field::Language,
+                Field::SourceNotes,
+            ]
+            .iter()
+            .any(|f| self.get(*f).is_some())
+            .then(|| (true, self.stem.id(RecordKind::Source, None))),
         };
         let new_source = matches!(source, Some((true, _)));
         let witness = match witness_id {

@@ -1949,3 +1949,96 @@ async fn a_value_no_door_can_read_is_refused_by_every_door_at_its_field() {
     );
     assert_eq!(head(&site), before, "nothing was written");
 }
+
+#[tokio::test]
+async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site
+        .get("/records/a-un-kim-flight-1/edit", Some(&documenter))
+        .await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let edit = |act_type: &str, age: &str| {
+        format!(
+            "csrf={}&revision={revision}&act_type={act_type}&date=1999&place=%ED%9A%8C%EB%A0%B9&victim_age={age}&status=&facility=&event=&description=",
+            documenter.csrf
+        )
+    };
+    let before = head(&site);
+    let bad = site
+        .post_form(
+            "/records/a-un-kim-flight-1/edit",
+            Some(&documenter),
+            &edit("flight", "200"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("id=\"victim_age-error\"")
+            && bad.body.contains("is not an age in whole years (0 to 130)"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(head(&site), before);
+    // A label in Korean reads as the term's key, as in a CSV row.
+    let saved = site
+        .post_form(
+            "/records/a-un-kim-flight-1/edit",
+            Some(&documenter),
+            &edit("%EC%B2%B4%ED%8F%AC", "19"),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = site
+        .get("/api/records/a-un-kim-flight-1", Some(&documenter))
+        .await;
+    assert!(
+        record.body.contains("\"act_type\":\"arrest\"")
+            && record.body.contains("\"place\":\"hoeryong\"")
+            && record.body.contains("\"victim_age\":19"),
+        "{}",
+        record.body
+    );
+    // A sex the editor cannot read is refused at its field, no longer read as unknown.
+    let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let person = |sex: &str| {
+        format!(
+            "csrf={}&revision={revision}&names=Kim+Eun-joo&sex={sex}&birth=&origin=",
+            documenter.csrf
+        )
+    };
+    let before = head(&site);
+    let bad = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &person("x"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"sex-error\""), "{}", bad.body);
+    assert_eq!(head(&site), before);
+    let saved = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &person("%EB%82%A8"),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
+    assert!(
+        record.body.contains("\"sex\":\"male\""),
+        "{}",
+        record.body
+    );
+}

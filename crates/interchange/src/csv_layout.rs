@@ -470,3 +470,21 @@ impl<W: Write> RecordWriter for CsvWriter<W> {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_of_a_testimony_has_a_column_headed_by_its_name() {
+        for field in Field::ALL {
+            let columns: Vec<&str> = COLUMNS
+                .iter()
+                .filter(|(f, ..)| f == field)
+                .map(|(_, en, ..)| *en)
+                .collect();
+            assert_eq!(columns, [field.name()], "{field:?}");
+        }
+        assert_eq!(COLUMNS.len(), Field::ALL.len());
+    }
+}

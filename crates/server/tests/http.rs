@@ -2036,9 +2036,5 @@ async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
-    assert!(
-        record.body.contains("\"sex\":\"male\""),
-        "{}",
-        record.body
-    );
+    assert!(record.body.contains("\"sex\":\"male\""), "{}", record.body);
 }

@@ -7,8 +7,9 @@
 //! of a file is stemmed by the file's SHA-256 and the row's line, so the same
 //! file names the same records in every database and each id leads back to
 //! its line; an entry typed into a form is stemmed by random bits the door
-//! draws. Ids made before this scheme stay valid: nothing reads meaning
-//! from an id.
+//! draws; two drawn stems that collide are refused by the store (an id is
+//! never reused), never written over. Ids made before this scheme stay
+//! valid: nothing reads meaning from an id.
 
 use girok_model::{RecordId, RecordKind};
 

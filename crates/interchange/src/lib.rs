@@ -17,7 +17,7 @@ use girok_model::{Change, Invalid, Record};
 use girok_store::{ChangeSink, StoreError};
 use sha2::{Digest, Sha256};
 
-pub use csv_layout::{COLUMNS, Column};
+pub use csv_layout::COLUMNS;
 
 /// The formats Girok reads and writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

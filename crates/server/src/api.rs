@@ -17,8 +17,11 @@ use girok_store::{Store, StoreError, Stored};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use girok_intake::{Field, NewIds, Testimony};
+
 use crate::access::Role;
 use crate::auth::{Flavor, check_csrf, require};
+use crate::intake::NotWritten;
 use crate::redact;
 use crate::{App, Reading};
 
@@ -29,14 +32,15 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/api/records/{id}", get(get_record))
         .route("/api/records/{id}/history", get(record_history))
         .route("/api/changes", post(post_changes))
+        .route("/api/testimonies", post(post_testimony))
         .route("/api/stats", get(stats))
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Girok API", description = "Records, their history, typed changes and statistics of a Girok database."),
-    paths(list_records, get_record, record_history, post_changes, stats, openapi),
-    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, StatsTable, StatsRow)),
+    paths(list_records, get_record, record_history, post_changes, post_testimony, stats, openapi),
+    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, TestimonyFields, MadeRecords, StatsTable, StatsRow)),
     modifiers(&Security),
     security(("session" = []), ("api_key" = []))
 )]
@@ -524,6 +528,113 @@ async fn post_changes(
         last: committed.last,
         changes: committed.changes,
     }))
+}
+
+/// A testimony as one CSV row carries it: text by field, each field named as
+/// the CSV layout's English header (`source_id`, `victim_id`, `act_type`, ...).
+/// An id not known yet names a new record; records without an id of their
+/// own are named by the server.
+#[derive(Deserialize, ToSchema)]
+#[schema(value_type = Object)]
+pub struct TestimonyFields(std::collections::BTreeMap<String, String>);
+
+#[derive(Serialize, ToSchema)]
+pub struct MadeRecords {
+    /// The records made, in the order they were written: kind and id.
+    records: Vec<(String, String)>,
+    first: Option<u64>,
+    last: Option<u64>,
+}
+
+/// Records a testimony (source, witness, victim, act, agencies, attestation)
+/// in one transaction, read as a CSV row is read.
+#[utoipa::path(post, path = "/api/testimonies", request_body = TestimonyFields,
+    params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
+    responses((status = 200, body = MadeRecords), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+async fn post_testimony(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<MadeRecords>, Response> {
+    let principal = require(&app, &headers, Role::Documenter, Flavor::Api)
+        .map_err(IntoResponse::into_response)?;
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&principal, token, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let TestimonyFields(fields) = serde_json::from_slice(&body).map_err(|e| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "Malformed testimony",
+            &format!(
+                "line {}, column {}: {e}; send an object of text by field",
+                e.line(),
+                e.column()
+            ),
+            None,
+        )
+    })?;
+    let mut typed = Vec::with_capacity(fields.len());
+    for (name, text) in fields {
+        let field = Field::from_name(&name).ok_or_else(|| {
+            let known: Vec<&str> = Field::ALL.iter().map(|f| f.name()).collect();
+            problem(
+                StatusCode::BAD_REQUEST,
+                "Unknown field",
+                &format!(
+                    "'{name}' is not a field; the fields are {}",
+                    known.join(", ")
+                ),
+                Some(name.clone()),
+            )
+        })?;
+        typed.push((field, text));
+    }
+    let actor = principal.user.name.clone();
+    let written = blocking(move || {
+        let mut testimony = Testimony::new(crate::intake::drawn_stem(), NewIds::Given);
+        for (field, text) in &typed {
+            testimony.set(*field, text);
+        }
+        testimony.received_by(Some(actor.clone()));
+        crate::intake::write(&app, &actor, &testimony)
+    })
+    .await?;
+    match written {
+        Ok((made, committed)) => Ok(Json(MadeRecords {
+            records: made
+                .into_iter()
+                .map(|(kind, id)| (kind.to_string(), id.to_string()))
+                .collect(),
+            first: committed.first,
+            last: committed.last,
+        })),
+        Err(NotWritten::Fields(refusals)) => {
+            let detail: Vec<String> = refusals
+                .iter()
+                .map(|r| format!("{}: {r}", r.field))
+                .collect();
+            Err(problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid testimony",
+                &detail.join("; "),
+                refusals.first().map(|r| r.field.to_string()),
+            ))
+        }
+        Err(NotWritten::Refused { field, error }) => {
+            let status = match error {
+                StoreError::Conflict { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            Err(problem(
+                status,
+                "Invalid testimony",
+                &error.to_string(),
+                Some(field.to_string()),
+            ))
+        }
+        Err(NotWritten::Failed(error)) => Err(store_problem(error)),
+    }
 }
 
 #[derive(Deserialize, IntoParams)]

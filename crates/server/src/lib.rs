@@ -12,6 +12,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod intake;
 pub mod pages;
 pub mod redact;
 pub mod search;

@@ -1772,3 +1772,310 @@ async fn name_searches_are_audited_without_the_name_searched() {
         "the count of matches was not audited: {entries:?}"
     );
 }
+
+/// The records created after journal entry `after`, in order, with every id
+/// they made replaced by its kind and order of appearance, and what only a
+/// door decides (who received it, where it came from) left out.
+fn made_since(site: &Site, after: u64) -> Vec<serde_json::Value> {
+    let rows = site.app.read(|store| store.recent(50).expect("recent"));
+    let mut records: Vec<girok_model::Record> = rows
+        .into_iter()
+        .rev()
+        .filter(|row| row.entry.seq > after)
+        .filter_map(|row| match row.entry.change {
+            girok_model::Change::Create { record } => Some(record),
+            _ => None,
+        })
+        .collect();
+    let mut placeholders = std::collections::HashMap::new();
+    for record in &records {
+        let n = placeholders.len();
+        placeholders.insert(record.id().to_string(), format!("{}#{n}", record.kind()));
+    }
+    records
+        .iter_mut()
+        .map(|record| {
+            let mut json = serde_json::to_value(&*record).expect("json");
+            let object = json.as_object_mut().expect("object");
+            object.remove("received_by");
+            object.remove("provenance");
+            for value in object.values_mut() {
+                if let Some(placeholder) = value.as_str().and_then(|id| placeholders.get(id)) {
+                    *value = serde_json::Value::String(placeholder.clone());
+                }
+            }
+            json
+        })
+        .collect()
+}
+
+fn head(site: &Site) -> u64 {
+    site.app.read(|store| store.head().expect("head").0)
+}
+
+#[tokio::test]
+async fn one_testimony_makes_the_same_records_through_the_csv_the_forms_and_the_api() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    // The forms: a new testimony, then an act it attests.
+    let before_forms = head(&site);
+    let created = site
+        .post_form(
+            "/sources",
+            Some(&documenter),
+            &format!(
+                "csrf={}&title=Interview+with+a+neighbour&obtained=2024-05&witness=%EC%9D%B4%EC%98%81%EC%88%98&sex=%EC%97%AC&consent=partners&language=ko&organisation=NKDB&notes=",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let source = created.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .trim_start_matches("/sources/")
+        .to_string();
+    let act = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &format!(
+                "csrf={}&act_type=arrest&date=2019%EB%85%84+%EA%B0%80%EC%9D%84&place=Hoery%C5%8Fng&age=19&agency=mss&source={source}&relation=neighbour&description=Taken+at+night",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(act.status, StatusCode::SEE_OTHER, "{}", act.body);
+    let through_forms = made_since(&site, before_forms);
+    assert_eq!(through_forms.len(), 5, "{through_forms:#?}");
+
+    // The same testimony as a CSV row, with Korean headers and other spellings.
+    let before_csv = head(&site);
+    let csv = site.dir.path().join("one.csv");
+    std::fs::write(
+        &csv,
+        "출처ID,출처제목,입수일,언어,기록단체,동의범위,증언자이름,증언자성별,피해자ID,행위유형,행위일시,행위장소,당시나이,가해기관,증언자와의관계,내용\n\
+         s-csv,Interview with a neighbour,2024-05,ko,NKDB,협력기관,이영수,여성,p-un-kim,체포,2019년 가을,회령,19,국가보위성,neighbour,Taken at night\n",
+    )
+    .expect("csv");
+    site.app
+        .write(|store| {
+            store.write("documenter", |sink| {
+                girok_interchange::import(&csv, sink, &mut |_| {})
+            })
+        })
+        .expect("import");
+    assert_eq!(made_since(&site, before_csv), through_forms);
+
+    // The same again through the API, named as the CSV's English headers.
+    let before_api = head(&site);
+    let payload = serde_json::json!({
+        "source_title": "Interview with a neighbour", "source_date": "2024-05", "language": "ko",
+        "organisation": "NKDB", "consent": "partners", "witness_name": "이영수", "witness_sex": "f",
+        "victim_id": "p-un-kim", "act_type": "Arrest", "act_date": "2019년 가을", "act_place": "hoeryong",
+        "victim_age": "19", "agency": "MSS", "relation": "neighbour", "description": "Taken at night",
+    });
+    let reply = site
+        .post_json(
+            "/api/testimonies",
+            &documenter,
+            Some(&documenter.csrf),
+            &payload.to_string(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(made_since(&site, before_api), through_forms);
+    let document = site.get("/api/openapi.json", None).await;
+    let openapi: serde_json::Value = serde_json::from_str(&document.body).expect("json");
+    assert!(openapi["paths"]["/api/testimonies"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn a_value_no_door_can_read_is_refused_by_every_door_at_its_field() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let before = head(&site);
+    // The testimony form no longer reads an unknown sex as unknown.
+    let form = site
+        .post_form(
+            "/sources",
+            Some(&documenter),
+            &format!(
+                "csrf={}&title=T&obtained=2024&witness=%EC%9D%B4%EC%98%81%EC%88%98&sex=x&consent=internal",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        form.body.contains("id=\"witness-error\"")
+            && form
+                .body
+                .contains("is not one of female, male, other, unknown"),
+        "{}",
+        form.body
+    );
+    let act = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &format!(
+                "csrf={}&act_type=arrest&date=2019&age=200&source=s-un-2025-kim",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(act.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        act.body.contains("id=\"age-error\"")
+            && act.body.contains("is not an age in whole years (0 to 130)"),
+        "{}",
+        act.body
+    );
+    let reply = site
+        .post_json(
+            "/api/testimonies",
+            &documenter,
+            Some(&documenter.csrf),
+            r#"{"source_id":"s-new","source_title":"T","consent":"internal","victim_id":"p-new","sex":"x","act_type":"arrest"}"#,
+        )
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("\"field\":\"sex\"")
+            && reply
+                .body
+                .contains("'x' is not one of female, male, other, unknown"),
+        "{}",
+        reply.body
+    );
+    let unknown = site
+        .post_json(
+            "/api/testimonies",
+            &documenter,
+            Some(&documenter.csrf),
+            r#"{"colour":"red"}"#,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown.body.contains("\"field\":\"colour\""),
+        "{}",
+        unknown.body
+    );
+    let csv = site.dir.path().join("bad.csv");
+    std::fs::write(
+        &csv,
+        "source_id,source_title,consent,victim_id,sex,act_type\ns-new,T,internal,p-new,x,arrest\n",
+    )
+    .expect("csv");
+    let refused = site.app.write(|store| {
+        store.write("documenter", |sink| {
+            girok_interchange::import(&csv, sink, &mut |_| {})
+        })
+    });
+    let message = refused.expect_err("refused").to_string();
+    assert!(
+        message.contains("line 2, column sex: 'x' is not one of female, male, other, unknown"),
+        "{message}"
+    );
+    assert_eq!(head(&site), before, "nothing was written");
+}
+
+#[tokio::test]
+async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site
+        .get("/records/a-un-kim-flight-1/edit", Some(&documenter))
+        .await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let edit = |act_type: &str, age: &str| {
+        format!(
+            "csrf={}&revision={revision}&act_type={act_type}&date=1999&place=%ED%9A%8C%EB%A0%B9&victim_age={age}&status=&facility=&event=&description=",
+            documenter.csrf
+        )
+    };
+    let before = head(&site);
+    let bad = site
+        .post_form(
+            "/records/a-un-kim-flight-1/edit",
+            Some(&documenter),
+            &edit("flight", "200"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("id=\"victim_age-error\"")
+            && bad.body.contains("is not an age in whole years (0 to 130)"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(head(&site), before);
+    // A label in Korean reads as the term's key, as in a CSV row.
+    let saved = site
+        .post_form(
+            "/records/a-un-kim-flight-1/edit",
+            Some(&documenter),
+            &edit("%EC%B2%B4%ED%8F%AC", "19"),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = site
+        .get("/api/records/a-un-kim-flight-1", Some(&documenter))
+        .await;
+    assert!(
+        record.body.contains("\"act_type\":\"arrest\"")
+            && record.body.contains("\"place\":\"hoeryong\"")
+            && record.body.contains("\"victim_age\":19"),
+        "{}",
+        record.body
+    );
+    // A sex the editor cannot read is refused at its field, no longer read as unknown.
+    let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
+    let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
+        .expect("revision")
+        .to_string();
+    let person = |sex: &str| {
+        format!(
+            "csrf={}&revision={revision}&names=Kim+Eun-joo&sex={sex}&birth=&origin=",
+            documenter.csrf
+        )
+    };
+    let before = head(&site);
+    let bad = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &person("x"),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"sex-error\""), "{}", bad.body);
+    assert_eq!(head(&site), before);
+    let saved = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &person("%EB%82%A8"),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
+    assert!(record.body.contains("\"sex\":\"male\""), "{}", record.body);
+}

@@ -1,6 +1,9 @@
 //! Recording an act against a person.
 
+use girok_intake::{Field, NewIds, Testimony};
+
 use super::*;
+use crate::intake;
 
 /// The new-act form's fields, as typed.
 #[derive(Deserialize, Default, Clone)]
@@ -147,6 +150,33 @@ pub(super) async fn new_act(
     )
 }
 
+/// The form's field for each field of the testimony it carries.
+fn form_field(field: Field) -> &'static str {
+    match field {
+        Field::ActDate => "date",
+        Field::ActPlace => "place",
+        Field::VictimAge => "age",
+        Field::Agency => "agency",
+        Field::SourceId => "source",
+        Field::Relation => "relation",
+        Field::EventId => "event",
+        Field::Description => "description",
+        _ => "act_type",
+    }
+}
+
+/// Errors by form field, or the store's failure.
+fn field_errors(
+    not: &intake::NotWritten,
+    korean: bool,
+) -> Result<HashMap<&'static str, String>, String> {
+    let mut errors = HashMap::new();
+    for (field, message) in not.by_field(korean).map_err(|e| e.to_string())? {
+        errors.entry(form_field(field)).or_insert(message);
+    }
+    Ok(errors)
+}
+
 pub(super) async fn create_act(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -160,96 +190,34 @@ pub(super) async fn create_act(
     };
     let actor = principal.user.name.clone();
     let submitted = form.clone();
-    let victim_id = RecordId::new(&victim);
+    let korean = lang == Lang::Ko;
+    let victim_id = victim.clone();
     let written = blocking(move || {
-        let mut errors: HashMap<&'static str, String> = HashMap::new();
-        let date = form_date(&form.date, "date", &mut errors);
-        let age = form_age(&form.age, "age", &mut errors);
         let pickers = app.read(act_pickers);
-        let place = resolve_place(&app, &form.place)
-            .map_err(|e| errors.insert("place", e))
-            .ok()
-            .flatten();
-        if !errors.is_empty() {
-            return (pickers, Err(errors));
+        let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
+        testimony.received_by(Some(actor.clone()));
+        for (field, text) in [
+            (Field::VictimId, victim_id.as_str()),
+            (Field::ActType, &form.act_type),
+            (Field::ActDate, &form.date),
+            (Field::ActPlace, &form.place),
+            (Field::VictimAge, &form.age),
+            (Field::Agency, &form.agency),
+            (Field::SourceId, &form.source),
+            (Field::Relation, &form.relation),
+            (Field::EventId, &form.event),
+            (Field::Description, &form.description),
+        ] {
+            testimony.set(field, text);
         }
-        let act_id = RecordId::new(format!("a-{}", random_hex(6)));
-        let mut changes = vec![Change::Create {
-            record: Record::Act(girok_model::Act {
-                id: act_id.clone(),
-                act_type: form.act_type.clone(),
-                victim: victim_id,
-                event: Some(form.event.trim())
-                    .filter(|e| !e.is_empty())
-                    .map(RecordId::new),
-                date,
-                place,
-                victim_age: age,
-                status: None,
-                facility: None,
-                description: form.description.trim().to_string(),
-                received_by: Some(actor.clone()),
-                clarifications: Default::default(),
-            }),
-        }];
-        if !form.agency.is_empty() {
-            changes.push(Change::Create {
-                record: Record::Involvement(girok_model::Involvement {
-                    id: RecordId::new(format!("i-{}", random_hex(6))),
-                    act: act_id.clone(),
-                    perpetrator: None,
-                    agency: Some(form.agency.clone()),
-                    degree: girok_model::Degree::Unknown,
-                    clarifications: Default::default(),
-                }),
-            });
-        }
-        if !form.source.trim().is_empty() {
-            changes.push(Change::Create {
-                record: Record::Information(girok_model::Information {
-                    id: RecordId::new(format!("f-{}", random_hex(6))),
-                    source: RecordId::new(form.source.trim()),
-                    act: Some(act_id.clone()),
-                    event: None,
-                    reliability: None,
-                    credibility: None,
-                    relation: Some(form.relation.clone()).filter(|r| !r.is_empty()),
-                    knowledge: girok_model::Knowledge::Unknown,
-                    clarifications: Default::default(),
-                }),
-            });
-        }
-        let written = app.write(|store| {
-            store.write(&actor, |sink| {
-                for change in changes {
-                    sink.apply(change)?;
-                }
-                Ok::<(), StoreError>(())
-            })
-        });
-        match written {
-            Ok(_) => (pickers, Ok(act_id)),
-            Err(StoreError::Invalid(invalid)) => {
-                // The store names the record field at fault; show it at the form field.
-                let field = match invalid.field.as_str() {
-                    "act_type" => "act_type",
-                    "source" => "source",
-                    "place" => "place",
-                    "event" => "event",
-                    _ => "act_type",
-                };
-                (pickers, Err(HashMap::from([(field, invalid.to_string())])))
-            }
-            Err(other) => (
-                pickers,
-                Err(HashMap::from([("act_type", other.to_string())])),
-            ),
-        }
+        let written = intake::write(&app, &actor, &testimony);
+        (pickers, written.map_err(|not| field_errors(&not, korean)))
     })
     .await;
     match written {
+        Ok((_, Err(Err(failure)))) => internal(failure),
         Ok((_, Ok(_))) => Redirect::to(&format!("/persons/{victim}")).into_response(),
-        Ok((pickers, Err(errors))) => {
+        Ok((pickers, Err(Ok(errors)))) => {
             let body = act_form(lang, &principal, &victim, &pickers, &submitted, &errors);
             (
                 StatusCode::UNPROCESSABLE_ENTITY,

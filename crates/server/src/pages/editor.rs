@@ -4,6 +4,7 @@
 //! into them and how typed values write back; rendering, field errors,
 //! stale revisions and the write itself are shared.
 
+use girok_intake::parse;
 use girok_model::{Event, VocabKind, Vocabularies};
 
 use super::*;
@@ -287,84 +288,88 @@ fn values_of(record: &Record) -> Values {
     values
 }
 
-/// Writes typed values into a record; what cannot be read is an error at its field.
-fn apply(record: &mut Record, values: &Values, app: &App, errors: &mut Errors) {
-    let mut place = |name: &'static str| {
-        resolve_place(app, values.get(name))
-            .map_err(|e| errors.insert(name, e))
-            .ok()
-            .flatten()
-    };
-    let origin_or_place = match record {
-        Record::Person(_) => place("origin"),
-        Record::Event(_) | Record::Act(_) => place("place"),
-        _ => None,
+/// Reads the form field `name` with one of intake's parsers: `None` when
+/// empty, or when it cannot be read (then an error at the field).
+fn read<T>(
+    values: &Values,
+    errors: &mut Errors,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
+    let text = parse::given(values.get(name))?;
+    parse(text).map_err(|e| errors.insert(name, e)).ok()
+}
+
+/// Writes typed values into a record, reading each with the parser of its
+/// field type; what cannot be read is an error at its field.
+fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, errors: &mut Errors) {
+    let term = |errors: &mut Errors, name: &'static str, kind: VocabKind| {
+        read(values, errors, name, |text| {
+            parse::term(vocabularies, kind, text)
+        })
     };
     match record {
         Record::Person(person) => {
             // Names already recorded keep their script, system and kind.
             let recorded = std::mem::take(&mut person.names);
-            person.names = values
-                .get("names")
-                .lines()
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(|text| {
+            person.names = read(values, errors, "names", parse::names)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|name| {
                     recorded
                         .iter()
-                        .find(|n| n.text == text)
+                        .find(|n| n.text == name.text)
                         .cloned()
-                        .unwrap_or_else(|| Name::detect(text, Romanization::Unknown))
+                        .unwrap_or(name)
                 })
                 .collect();
-            person.sex = Sex::parse(values.get("sex")).unwrap_or(Sex::Unknown);
-            person.birth = form_date(values.get("birth"), "birth", errors);
-            person.origin = origin_or_place;
+            person.sex = read(values, errors, "sex", parse::sex).unwrap_or(Sex::Unknown);
+            person.birth = read(values, errors, "birth", parse::date).unwrap_or_default();
+            person.origin = term(errors, "origin", VocabKind::Place);
             person.description = values.get("description").trim().to_string();
             person.notes = values.get("notes").trim().to_string();
         }
         Record::Source(source) => {
             source.title = values.get("title").trim().to_string();
-            match SourceKind::parse(values.get("kind")) {
-                Some(kind) => source.kind = kind,
-                None => {
-                    errors.insert(
-                        "kind",
-                        format!("expected one of {}", SourceKind::expected()),
-                    );
-                }
-            }
-            source.obtained = form_date(values.get("obtained"), "obtained", errors);
+            source.kind = read(values, errors, "kind", parse::source_kind).unwrap_or(source.kind);
+            source.obtained = read(values, errors, "obtained", parse::date).unwrap_or_default();
             source.language = values.trimmed("language");
             source.organisation = values.trimmed("organisation");
-            source.consent = match values.get("consent") {
-                "" => None,
-                text => ConsentScope::parse(text).or_else(|| {
-                    errors.insert(
-                        "consent",
-                        format!("expected one of {}", ConsentScope::expected()),
-                    );
-                    source.consent
-                }),
-            };
+            source.consent = read(values, errors, "consent", parse::consent);
             source.provenance = values.get("provenance").trim().to_string();
             source.notes = values.get("notes").trim().to_string();
         }
         Record::Event(event) => {
             event.title = values.get("title").trim().to_string();
-            event.date = form_date(values.get("date"), "date", errors);
-            event.place = origin_or_place;
-            event.violations = values.all("violations");
+            event.date = read(values, errors, "date", parse::date).unwrap_or_default();
+            event.place = term(errors, "place", VocabKind::Place);
+            event.violations = values
+                .all("violations")
+                .iter()
+                .filter_map(|v| {
+                    parse::term(vocabularies, VocabKind::ViolationCategory, v)
+                        .map_err(|e| errors.insert("violations", e))
+                        .ok()
+                })
+                .collect();
             event.description = values.get("description").trim().to_string();
         }
         Record::Act(act) => {
-            act.act_type = values.get("act_type").to_string();
-            act.date = form_date(values.get("date"), "date", errors);
-            act.place = origin_or_place;
-            act.victim_age = form_age(values.get("victim_age"), "victim_age", errors);
-            act.status = values.trimmed("status");
-            act.facility = values.trimmed("facility");
-            act.event = values.trimmed("event").map(RecordId::new);
+            act.act_type = match term(errors, "act_type", VocabKind::ActType) {
+                Some(key) => key,
+                None => {
+                    errors
+                        .entry("act_type")
+                        .or_insert_with(|| "must not be empty".to_string());
+                    String::new()
+                }
+            };
+            act.date = read(values, errors, "date", parse::date).unwrap_or_default();
+            act.place = term(errors, "place", VocabKind::Place);
+            act.victim_age = read(values, errors, "victim_age", parse::age);
+            act.status = term(errors, "status", VocabKind::ActStatus);
+            act.facility = term(errors, "facility", VocabKind::FacilityType);
+            act.event = read(values, errors, "event", parse::id);
             act.description = values.get("description").trim().to_string();
         }
         _ => {}
@@ -455,7 +460,7 @@ impl Target {
                 .map(|stored| (stored.record, stored.meta.revision)),
             Target::NewEvent => Some((
                 Record::Event(Event {
-                    id: RecordId::new(format!("e-{}", random_hex(6))),
+                    id: crate::intake::drawn_stem().id(RecordKind::Event, None),
                     title: String::new(),
                     date: FuzzyDate::UNKNOWN,
                     place: None,
@@ -535,6 +540,19 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
     }
 }
 
+/// Why a submitted form was not written.
+enum NotSaved {
+    /// Some field cannot be read (the errors say which).
+    Unreadable,
+    Store(StoreError),
+}
+
+impl From<StoreError> for NotSaved {
+    fn from(error: StoreError) -> NotSaved {
+        NotSaved::Store(error)
+    }
+}
+
 /// What became of a submitted form.
 enum Outcome {
     Saved(RecordKind, RecordId),
@@ -571,39 +589,47 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             Err(error) => return Outcome::Failed(error),
         };
         let kind = record.kind();
+        let id = record.id().clone();
         let mut errors = Errors::new();
-        apply(&mut record, &values, &app, &mut errors);
-        if errors.is_empty() {
-            let id = record.id().clone();
-            let change = match target {
-                Target::Existing(_) => Change::Update {
-                    record,
-                    base_revision: values.get("revision").parse().unwrap_or(0),
-                },
-                Target::NewEvent => Change::Create { record },
-            };
-            match app.write(|store| store.write(&actor, |sink| sink.apply(change))) {
-                Ok(_) => return Outcome::Saved(kind, id),
-                Err(StoreError::Conflict { message, .. }) => {
-                    errors.insert(FORM, message);
-                    return Outcome::Refused {
-                        kind,
-                        fields,
-                        status: StatusCode::CONFLICT,
-                        errors,
-                    };
+        // Values are read with the vocabularies of the batch that writes them.
+        let written = app.write(|store| {
+            store.write(&actor, |sink| {
+                apply(&mut record, &values, sink.vocabularies(), &mut errors);
+                if !errors.is_empty() {
+                    return Err(NotSaved::Unreadable);
                 }
-                Err(StoreError::Invalid(invalid)) => {
-                    // The store names the record field at fault; show it at the form field.
-                    let at = fields
-                        .iter()
-                        .map(|f| f.name)
-                        .find(|name| *name == invalid.field)
-                        .unwrap_or(FORM);
-                    errors.insert(at, invalid.to_string());
-                }
-                Err(other) => return Outcome::Failed(other),
+                sink.apply(match target {
+                    Target::Existing(_) => Change::Update {
+                        record,
+                        base_revision: values.get("revision").parse().unwrap_or(0),
+                    },
+                    Target::NewEvent => Change::Create { record },
+                })
+                .map_err(NotSaved::Store)
+            })
+        });
+        match written {
+            Ok(_) => return Outcome::Saved(kind, id),
+            Err(NotSaved::Unreadable) => {}
+            Err(NotSaved::Store(StoreError::Conflict { message, .. })) => {
+                errors.insert(FORM, message);
+                return Outcome::Refused {
+                    kind,
+                    fields,
+                    status: StatusCode::CONFLICT,
+                    errors,
+                };
             }
+            Err(NotSaved::Store(StoreError::Invalid(invalid))) => {
+                // The store names the record field at fault; show it at the form field.
+                let at = fields
+                    .iter()
+                    .map(|f| f.name)
+                    .find(|name| *name == invalid.field)
+                    .unwrap_or(FORM);
+                errors.insert(at, invalid.to_string());
+            }
+            Err(NotSaved::Store(other)) => return Outcome::Failed(other),
         }
         Outcome::Refused {
             kind,

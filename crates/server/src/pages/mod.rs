@@ -13,8 +13,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use girok_linkage::proposals::{Proposal, Proposals};
 use girok_model::{
-    Change, ConsentScope, FuzzyDate, Name, Person, Record, RecordId, RecordKind, Romanization, Sex,
-    Source, SourceKind,
+    Change, ConsentScope, FuzzyDate, Person, Record, RecordId, RecordKind, Sex, Source, SourceKind,
 };
 use girok_store::{LockState, SqliteStore, Store, StoreError};
 use girok_tabulate::{Audience, Dimension, Facts, Filter, Table, Unit};
@@ -242,53 +241,6 @@ fn submitted_by(
     let principal = require(app, headers, role, Flavor::Page)?;
     check_csrf(&principal, Some(csrf), Flavor::Page)?;
     Ok(principal)
-}
-
-/// A fuzzy date typed into a form field: empty is unknown; text that is
-/// not a date is an error at the field (and unknown until corrected).
-fn form_date(
-    text: &str,
-    field: &'static str,
-    errors: &mut HashMap<&'static str, String>,
-) -> FuzzyDate {
-    if text.trim().is_empty() {
-        return FuzzyDate::UNKNOWN;
-    }
-    FuzzyDate::parse(text).unwrap_or_else(|error| {
-        errors.insert(field, error.to_string());
-        FuzzyDate::UNKNOWN
-    })
-}
-
-/// An age in years typed into a form field: empty is unknown; anything but
-/// 0 to 129 is an error at the field.
-fn form_age(
-    text: &str,
-    field: &'static str,
-    errors: &mut HashMap<&'static str, String>,
-) -> Option<u16> {
-    match text.trim() {
-        "" => None,
-        text => text.parse::<u16>().ok().filter(|a| *a < 130).or_else(|| {
-            errors.insert(field, format!("'{text}' is not an age in years (0 to 129)"));
-            None
-        }),
-    }
-}
-
-/// The gazetteer key of a place written in any spelling it knows; empty is no place.
-fn resolve_place(app: &App, text: &str) -> Result<Option<String>, String> {
-    match text.trim() {
-        "" => Ok(None),
-        text => app.read(|store| {
-            store
-                .vocabularies()
-                .get(girok_model::VocabKind::Place)
-                .resolve(text)
-                .map(|term| Some(term.key.clone()))
-                .map_err(|e| e.to_string())
-        }),
-    }
 }
 
 /// A random identifier suffix or token.

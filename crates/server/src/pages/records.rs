@@ -1,6 +1,9 @@
 //! Reading records: persons (searched by any spelling), sources, any record; new testimonies.
 
+use girok_intake::{Field, NewIds, Testimony};
+
 use super::*;
+use crate::intake;
 
 #[derive(Deserialize, Default)]
 pub(super) struct ListQuery {
@@ -522,113 +525,65 @@ pub(super) async fn create_testimony(
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let mut errors: HashMap<&str, String> = HashMap::new();
-    if form.title.trim().is_empty() {
-        errors.insert(
-            "title",
-            lang.t("A title is required.", "제목을 입력하세요.")
-                .to_string(),
-        );
-    }
-    let obtained = form_date(&form.obtained, "obtained", &mut errors);
-    let consent = ConsentScope::parse(&form.consent);
-    if consent.is_none() {
-        errors.insert(
-            "consent",
-            format!("expected one of {}", ConsentScope::expected()),
-        );
-    }
-    let witness_name = form.witness.trim();
-    if !witness_name.is_empty() && witness_name.chars().count() > 200 {
-        errors.insert(
-            "witness",
-            lang.t(
-                "A name has at most 200 characters.",
-                "이름은 200자 이하입니다.",
-            )
-            .to_string(),
-        );
-    }
-    if !errors.is_empty() {
-        let body = testimony_form(lang, &principal, &form, &errors);
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(
-                lang,
-                &principal,
-                lang.t("Record a new testimony", "새 증언 기록"),
-                body,
-            ),
-        )
-            .into_response();
-    }
-    let source_id = RecordId::new(format!("s-{}", random_hex(6)));
-    let witness = (!witness_name.is_empty()).then(|| {
-        let mut person = Person::new(
-            RecordId::new(format!("p-{}", random_hex(6))),
-            vec![Name::detect(witness_name, Romanization::Unknown)],
-        );
-        person.sex = Sex::parse(&form.sex).unwrap_or(Sex::Unknown);
-        person.received_by = Some(principal.user.name.clone());
-        person
-    });
-    let source = Source {
-        id: source_id.clone(),
-        kind: SourceKind::Interview,
-        title: form.title.trim().to_string(),
-        obtained,
-        language: Some(form.language.trim().to_string()).filter(|l| !l.is_empty()),
-        organisation: Some(form.organisation.trim().to_string()).filter(|o| !o.is_empty()),
-        provenance: String::new(),
-        consent,
-        witness: witness.as_ref().map(|p| p.id.clone()),
-        received_by: Some(principal.user.name.clone()),
-        notes: form.notes.trim().to_string(),
-        clarifications: Default::default(),
-        sealed: None,
-    };
     let actor = principal.user.name.clone();
+    let korean = lang == Lang::Ko;
+    let typed = form.clone();
     let written = blocking(move || {
-        app.write(|store| {
-            store.write(&actor, |sink| {
-                if let Some(person) = witness {
-                    sink.apply(Change::Create {
-                        record: Record::Person(person),
-                    })?;
-                }
-                sink.apply(Change::Create {
-                    record: Record::Source(source),
-                })
-            })
-        })
+        let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
+        testimony.received_by(Some(actor.clone()));
+        for (field, text) in [
+            (Field::SourceTitle, &typed.title),
+            (Field::SourceDate, &typed.obtained),
+            (Field::Language, &typed.language),
+            (Field::Organisation, &typed.organisation),
+            (Field::Consent, &typed.consent),
+            (Field::WitnessName, &typed.witness),
+            (Field::WitnessSex, &typed.sex),
+            (Field::SourceNotes, &typed.notes),
+        ] {
+            testimony.set(field, text);
+        }
+        intake::write(&app, &actor, &testimony)
     })
     .await;
-    match written {
-        Ok(Ok(_)) => Redirect::to(&format!("/sources/{source_id}")).into_response(),
-        Ok(Err(StoreError::Invalid(invalid))) => {
-            // The store names the record field at fault; show it at the form field.
-            let field = match invalid.field.as_str() {
-                "obtained" => "obtained",
-                "language" => "language",
-                "organisation" => "organisation",
-                "consent" => "consent",
-                "names" | "name" | "text" => "witness",
-                _ => "title",
+    let not_written = match written {
+        Ok(Ok((made, _))) => {
+            let source = made.iter().find(|(kind, _)| *kind == RecordKind::Source);
+            return match source {
+                Some((_, id)) => Redirect::to(&format!("/sources/{id}")).into_response(),
+                None => internal("the testimony made no source"),
             };
-            errors.insert(field, invalid.to_string());
-            let body = testimony_form(lang, &principal, &form, &errors);
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                page(
-                    lang,
-                    &principal,
-                    lang.t("Record a new testimony", "새 증언 기록"),
-                    body,
-                ),
-            )
-                .into_response()
         }
-        Ok(Err(error)) => internal(error),
-        Err(response) => response,
+        Ok(Err(not_written)) => not_written,
+        Err(response) => return response,
+    };
+    let mut errors: HashMap<&str, String> = HashMap::new();
+    match not_written.by_field(korean) {
+        Ok(fields) => {
+            for (field, message) in fields {
+                let at = match field {
+                    Field::SourceDate => "obtained",
+                    Field::Language => "language",
+                    Field::Organisation => "organisation",
+                    Field::Consent => "consent",
+                    Field::WitnessName | Field::WitnessSex => "witness",
+                    Field::SourceNotes => "notes",
+                    _ => "title",
+                };
+                errors.entry(at).or_insert(message);
+            }
+        }
+        Err(failure) => return internal(failure),
     }
+    let body = testimony_form(lang, &principal, &form, &errors);
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page(
+            lang,
+            &principal,
+            lang.t("Record a new testimony", "새 증언 기록"),
+            body,
+        ),
+    )
+        .into_response()
 }

@@ -1,0 +1,116 @@
+//! Testimonies from the web forms and the API: read by `girok-intake` inside
+//! the batch that writes them, so the vocabularies and the ids it sees are
+//! the transaction's own.
+
+use girok_intake::{Field, Made, Problem, Refusal, Stem, Testimony, field_at_fault};
+use girok_model::{RecordId, RecordKind};
+use girok_store::{ChangeSink, Committed, Store, StoreError};
+
+use crate::App;
+
+/// Why a testimony was not written. Nothing of it was.
+#[derive(Debug)]
+pub enum NotWritten {
+    /// Fields that cannot be read, in field order.
+    Fields(Vec<Refusal>),
+    /// The store refused a change made from the testimony, at this field.
+    Refused { field: Field, error: StoreError },
+    /// The store failed.
+    Failed(StoreError),
+}
+
+impl From<StoreError> for NotWritten {
+    fn from(error: StoreError) -> NotWritten {
+        NotWritten::Failed(error)
+    }
+}
+
+impl NotWritten {
+    /// Each field at fault with what to say about it (the door's own words
+    /// in Korean when `korean`), or the store's failure.
+    pub fn by_field(&self, korean: bool) -> Result<Vec<(Field, String)>, &StoreError> {
+        match self {
+            NotWritten::Fields(refusals) => Ok(refusals
+                .iter()
+                .map(|refusal| (refusal.field, shown(refusal, korean)))
+                .collect()),
+            NotWritten::Refused { field, error } => Ok(vec![(*field, error.to_string())]),
+            NotWritten::Failed(error) => Err(error),
+        }
+    }
+}
+
+/// A refusal as a sentence to a person filling in a form.
+fn shown(refusal: &Refusal, korean: bool) -> String {
+    match (&refusal.problem, korean) {
+        (Problem::Missing(_), false) => {
+            let noun = refusal.field.noun();
+            let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "An"
+            } else {
+                "A"
+            };
+            format!("{article} {noun} is required.")
+        }
+        (Problem::Missing(_), true) => {
+            let noun = refusal.field.noun_ko();
+            // 을 after a final consonant, 를 after a vowel.
+            let particle = match noun.chars().last().map(u32::from) {
+                Some(c @ 0xAC00..=0xD7A3) if (c - 0xAC00) % 28 != 0 => "을",
+                _ => "를",
+            };
+            format!("{noun}{particle} 입력하세요.")
+        }
+        (Problem::Unreadable(message), _) => message.clone(),
+    }
+}
+
+/// The stem of a testimony typed in: 48 random bits.
+pub fn drawn_stem() -> Stem {
+    let mut random = [0u8; 6];
+    getrandom::fill(&mut random).expect("the operating system's random source");
+    Stem::drawn(random)
+}
+
+struct InBatch<'a>(&'a dyn ChangeSink);
+
+impl girok_intake::Known for InBatch<'_> {
+    fn exists(&self, id: &RecordId) -> bool {
+        matches!(self.0.kind_of(id), Ok(Some(_)))
+    }
+}
+
+/// Writes a testimony as `actor` in one batch; returns the records made.
+pub fn write(
+    app: &App,
+    actor: &str,
+    testimony: &Testimony,
+) -> Result<(Vec<(RecordKind, RecordId)>, Committed), NotWritten> {
+    app.write(|store| {
+        store.write(actor, |sink| {
+            let made = testimony
+                .changes(sink.vocabularies(), &InBatch(&*sink))
+                .map_err(NotWritten::Fields)?;
+            let mut ids = Vec::with_capacity(made.len());
+            for Made {
+                field,
+                kind,
+                change,
+            } in made
+            {
+                if let Some(id) = change.subject() {
+                    ids.push((kind, id.clone()));
+                }
+                sink.apply(change).map_err(|error| match &error {
+                    StoreError::Invalid(invalid) => NotWritten::Refused {
+                        field: field_at_fault(field, kind, &invalid.field),
+                        error,
+                    },
+                    StoreError::Conflict { .. } => NotWritten::Refused { field, error },
+                    _ => NotWritten::Failed(error),
+                })?;
+            }
+            Ok(ids)
+        })
+    })
+}

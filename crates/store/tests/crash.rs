@@ -20,10 +20,13 @@
 
 use std::collections::HashMap;
 
-use girok_journal::GENESIS;
+use std::sync::Arc;
+
+use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
+use girok_journal::{GENESIS, Hash};
 use girok_model::Change;
 use girok_state::MemoryState;
-use girok_store::{JournalRow, SqliteStore, Store};
+use girok_store::{JournalRow, Notary, NotaryError, SqliteStore, Store};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,16 +40,30 @@ use support::changes::{
 };
 use support::vfs::{Crash, Fault, Op, VFS, Volume};
 
+/// Signs the checkpoint that ends every batch, as every door's store does.
+struct Signer(SignerKey);
+
+impl Notary for Signer {
+    fn sign(&self, size: u64, root: &Hash) -> Result<String, NotaryError> {
+        Ok(self.0.sign(&Checkpoint {
+            origin: self.0.name().to_string(),
+            size,
+            root: *root,
+        }))
+    }
+}
+
 /// What the iterations did, to show the test exercised what it claims.
 #[derive(Debug, Default)]
 struct Tally {
     committed: u64,
     refused: u64,
     crashes: u64,
-    faults: u64,
+    /// Faults injected, by kind of operation (in the order of `Op::ALL`).
+    faults: [u64; 5],
     in_doubt_present: u64,
     in_doubt_absent: u64,
-    /// Reads, writes, syncs, truncates and locks performed by the store.
+    /// Reads, writes, syncs, truncates and locks the store performed with a fault armed.
     operations: [u64; 5],
 }
 
@@ -55,11 +72,11 @@ struct Tally {
 fn random_fault(rng: &mut ChaCha8Rng) -> Fault {
     let op = *Op::ALL.choose(rng).expect("ops");
     let most = match op {
-        Op::Read => 60,
-        Op::Write => 80,
-        Op::Sync => 6,
+        Op::Read => 20,
+        Op::Write => 40,
+        Op::Sync => 3,
         Op::Truncate => 1,
-        Op::Lock => 4,
+        Op::Lock => 45,
     };
     Fault {
         op,
@@ -86,9 +103,12 @@ impl Expected {
     fn take(&mut self, changes: &[Change], rows: Vec<JournalRow>, context: &str) {
         let times = times_of(&rows);
         let head = self.head();
-        if let Err(refusal) = apply_to_reference(&mut self.reference, changes, head + 1, &times) {
-            panic!("{context}: the store holds a batch the rules refuse ({refusal}): {changes:#?}");
-        }
+        self.reference = apply_to_reference(&self.reference, changes, head + 1, &times)
+            .unwrap_or_else(|refusal| {
+                panic!(
+                    "{context}: the store holds a batch the rules refuse ({refusal}): {changes:#?}"
+                )
+            });
         assert_eq!(rows.len(), changes.len(), "{context}: {rows:#?}");
         for (offset, (row, change)) in rows.iter().zip(changes).enumerate() {
             assert_eq!(row.entry.seq, head + 1 + offset as u64, "{context}");
@@ -104,6 +124,7 @@ impl Expected {
 /// reference's and `check` is clean.
 fn hold_to(
     store: &SqliteStore,
+    verifier: &VerifierKey,
     expected: &mut Expected,
     in_doubt: Option<Vec<Change>>,
     tally: &mut Tally,
@@ -150,12 +171,25 @@ fn hold_to(
         report.head, head,
         "{context}: the hash chain ends elsewhere"
     );
+    // The Merkle tree and the checkpoint are written in each batch's transaction.
+    let tree = store.verify_tree(verifier).expect("verify tree");
+    assert!(tree.problems.is_empty(), "{context}: {:?}", tree.problems);
+    assert_eq!(tree.size, expected.head(), "{context}");
+    let latest = store.latest_checkpoint().expect("checkpoint");
+    assert_eq!(
+        latest.map_or(0, |(size, _)| size),
+        expected.head(),
+        "{context}: committed entries outside the latest checkpoint"
+    );
 }
 
 fn iteration(seed: u64, tally: &mut Tally) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut volume = Volume::empty();
+    let signer = Arc::new(Signer(SignerKey::generate("crash").expect("key")));
+    let verifier = signer.0.verifier();
     let mut store = SqliteStore::create_in_vfs(&volume.database(), VFS).expect("create");
+    store.set_notary(signer.clone());
     let mut expected = Expected {
         reference: MemoryState::new(),
         journal: Vec::new(),
@@ -165,6 +199,7 @@ fn iteration(seed: u64, tally: &mut Tally) {
         let fault = random_fault(&mut rng);
         volume.arm(fault, rng.random());
         let fired_before = volume.fired();
+        let operations_before = volume.operations();
         let mut in_doubt = None;
         for _ in 0..rng.random_range(1..=40) {
             let changes = random_batch(&mut rng, expected.reference.rows());
@@ -179,11 +214,10 @@ fn iteration(seed: u64, tally: &mut Tally) {
                     tally.committed += 1;
                 }
                 Err(error) => {
-                    let mut reference = expected.reference.clone();
                     // A refused batch has no entry times; the comparison ignores them.
                     let no_times = HashMap::new();
                     match apply_to_reference(
-                        &mut reference,
+                        &expected.reference,
                         &changes,
                         expected.head() + 1,
                         &no_times,
@@ -198,7 +232,7 @@ fn iteration(seed: u64, tally: &mut Tally) {
                             }
                             tally.refused += 1;
                         }
-                        Ok(()) => {
+                        Ok(_) => {
                             assert!(faulted, "{context}: failed with no fault injected: {error}");
                             in_doubt = Some(changes);
                             break;
@@ -207,9 +241,14 @@ fn iteration(seed: u64, tally: &mut Tally) {
                 }
             }
         }
-        tally.faults += volume.fired() - fired_before;
-        for (total, count) in tally.operations.iter_mut().zip(volume.operations()) {
-            *total += count;
+        tally.faults[fault.op as usize] += volume.fired() - fired_before;
+        for ((total, after), before) in tally
+            .operations
+            .iter_mut()
+            .zip(volume.operations())
+            .zip(operations_before)
+        {
+            *total += after - before;
         }
         tally.crashes += 1;
         let crash = *Crash::ALL.choose(&mut rng).expect("crashes");
@@ -226,8 +265,10 @@ fn iteration(seed: u64, tally: &mut Tally) {
         volume = survivor;
         store = SqliteStore::open_in_vfs(&volume.database(), VFS)
             .unwrap_or_else(|e| panic!("{context}: cannot reopen after a {crash:?} crash: {e}"));
+        store.set_notary(signer.clone());
         hold_to(
             &store,
+            &verifier,
             &mut expected,
             in_doubt,
             tally,
@@ -249,4 +290,18 @@ fn a_crash_loses_nothing_committed_and_shows_nothing_uncommitted() {
         iteration(seed, &mut tally);
     }
     eprintln!("{tally:?}");
+    // The outcomes the test is about must all be common, or it proves little.
+    assert!(tally.committed >= 2 * iterations, "{tally:?}");
+    assert!(tally.refused >= 10 * iterations, "{tally:?}");
+    assert!(
+        tally.faults.iter().sum::<u64>() >= iterations / 2,
+        "{tally:?}"
+    );
+    if iterations >= 100 {
+        assert!(tally.faults.iter().all(|&n| n > 0), "{tally:?}");
+        assert!(
+            tally.in_doubt_present > 0 && tally.in_doubt_absent > 0,
+            "{tally:?}"
+        );
+    }
 }

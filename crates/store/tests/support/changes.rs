@@ -196,15 +196,15 @@ fn change(rng: &mut ChaCha8Rng, state: &StateRows) -> Change {
     serde_json::from_value(value).expect("the generator writes well-formed changes")
 }
 
-/// Applies one batch to the reference, each change at the sequence number
-/// and time the journal gave it; a refusal restores the state before it.
+/// The reference after one batch, each change at the sequence number and
+/// time the journal gave it, or the batch's refusal.
 pub fn apply_to_reference(
-    reference: &mut MemoryState,
+    reference: &MemoryState,
     changes: &[Change],
     first_seq: u64,
     times: &HashMap<u64, String>,
-) -> Result<(), String> {
-    let before = reference.clone();
+) -> Result<MemoryState, String> {
+    let mut after = reference.clone();
     for (offset, change) in changes.iter().enumerate() {
         let seq = first_seq + offset as u64;
         let meta = EntryMeta {
@@ -212,12 +212,11 @@ pub fn apply_to_reference(
             time: times.get(&seq).map_or(TIME, String::as_str),
             actor: "tester",
         };
-        if let Err(refusal) = reference.apply_change(meta, change) {
-            *reference = before;
-            return Err(refusal.to_string());
-        }
+        after
+            .apply_change(meta, change)
+            .map_err(|r| r.to_string())?;
     }
-    Ok(())
+    Ok(after)
 }
 
 pub fn apply_to_sqlite(store: &mut SqliteStore, changes: &[Change]) -> Result<(), String> {

@@ -2,7 +2,8 @@
 //! for crash tests. A write reaches a volatile layer (what reads see) and only
 //! xSync makes it durable; a crash keeps the durable layer and may tear the
 //! writes not yet synced (keep a prefix of them, or a random subset of their
-//! sectors). A fault plan fails the Nth read, write, sync, truncate or lock of
+//! sectors). A fault plan fails the Nth read, write, sync, truncate or lock
+//! (of the database file or of the WAL index) of
 //! a volume with the error code a real disk gives (SQLITE_IOERR_*, SQLITE_FULL).
 //!
 //! Paths `/crash-vfs/<volume>/<file>` are files of a volume; any other path
@@ -757,11 +758,16 @@ extern "C" fn shm_map(
 }
 
 extern "C" fn shm_lock(
-    _file: *mut ffi::sqlite3_file,
+    file: *mut ffi::sqlite3_file,
     _offset: c_int,
     _n: c_int,
-    _flags: c_int,
+    flags: c_int,
 ) -> c_int {
+    // In WAL mode the database file stays locked while the connection is
+    // open; every transaction takes locks of the WAL index instead.
+    if flags & ffi::SQLITE_SHM_LOCK != 0 && lock(&handle(file).disk).fails(Op::Lock).is_some() {
+        return ffi::SQLITE_IOERR_SHMLOCK;
+    }
     ffi::SQLITE_OK
 }
 

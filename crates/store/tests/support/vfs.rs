@@ -65,12 +65,14 @@ pub struct Fault {
 /// What a crash does to the writes that were not synced.
 #[derive(Debug, Clone, Copy)]
 pub enum Crash {
-    /// They are all lost.
+    /// They are all lost, and so are deletes not followed by a sync of the directory.
     Discard,
-    /// The first few reached the disk, the next one up to a sector boundary.
+    /// The first few reached the disk, the next one up to a sector boundary
+    /// (and each delete not followed by a sync of the directory, or not).
     Prefix,
-    /// A random subset of the sectors they changed reached the disk, and the
-    /// file has either its synced length or its latest one.
+    /// A random subset of the sectors they changed reached the disk, the file
+    /// has either its synced length or its latest one (and each delete not
+    /// followed by a sync of the directory happened or not).
     Sectors,
 }
 
@@ -110,6 +112,14 @@ struct File {
 }
 
 impl File {
+    fn synced(image: Vec<u8>) -> File {
+        File {
+            volatile: image.clone(),
+            durable: image,
+            unsynced: Vec::new(),
+        }
+    }
+
     /// The image a crash leaves on the disk.
     fn after_crash(&self, crash: Crash, rng: &mut ChaCha8Rng) -> Vec<u8> {
         let mut image = self.durable.clone();
@@ -154,6 +164,9 @@ impl File {
 #[derive(Default)]
 struct Disk {
     files: BTreeMap<String, File>,
+    /// Files deleted without a sync of the directory, with their durable
+    /// content: a crash may bring them back.
+    unlinked: BTreeMap<String, Vec<u8>>,
     /// The WAL index's regions, written by SQLite through the pointers xShmMap hands out.
     shm: Vec<Box<[UnsafeCell<u8>]>>,
     fault: Option<Fault>,
@@ -268,19 +281,16 @@ impl Volume {
     pub fn crash(&self, crash: Crash, rng: &mut ChaCha8Rng) -> Volume {
         let mut disk = lock(&self.disk);
         disk.dead = true;
-        let files = disk
+        let mut files: BTreeMap<String, File> = disk
             .files
             .iter()
-            .map(|(name, file)| {
-                let image = file.after_crash(crash, rng);
-                let file = File {
-                    volatile: image.clone(),
-                    durable: image,
-                    unsynced: Vec::new(),
-                };
-                (name.clone(), file)
-            })
+            .map(|(name, file)| (name.clone(), File::synced(file.after_crash(crash, rng))))
             .collect();
+        for (name, image) in &disk.unlinked {
+            if matches!(crash, Crash::Discard) || rng.random_bool(0.5) {
+                files.insert(name.clone(), File::synced(image.clone()));
+            }
+        }
         Self::holding(Disk {
             files,
             ..Disk::default()
@@ -428,6 +438,7 @@ extern "C" fn open(
             if flags & ffi::SQLITE_OPEN_CREATE == 0 {
                 return ffi::SQLITE_CANTOPEN;
             }
+            guard.unlinked.remove(&name);
             guard.files.insert(name.clone(), File::default());
         }
     }
@@ -468,11 +479,14 @@ extern "C" fn delete(vfs: *mut ffi::sqlite3_vfs, path: *const c_char, sync_dir: 
     if disk.dead {
         return ffi::SQLITE_IOERR_DELETE;
     }
-    // A delete is durable at once (SQLite syncs the directory after it).
-    match disk.files.remove(&name) {
-        Some(_) => ffi::SQLITE_OK,
-        None => ffi::SQLITE_IOERR_DELETE_NOENT,
+    let Some(file) = disk.files.remove(&name) else {
+        return ffi::SQLITE_IOERR_DELETE_NOENT;
+    };
+    // A delete is durable only if the directory is synced after it.
+    if sync_dir == 0 {
+        disk.unlinked.insert(name, file.durable);
     }
+    ffi::SQLITE_OK
 }
 
 extern "C" fn access(

@@ -15,13 +15,12 @@
 //! after the reopen, the journal must hold either none of its entries or all
 //! of them, equal to its changes, and the reference then takes it or not.
 //!
-//! The test has been seen to fail, each within its first few seeds, with
-//! `synchronous=NORMAL` (commits not synced), with the commit's error ignored
-//! and with `journal_mode=MEMORY` (no crash-safe rollback); it passes with
-//! `journal_mode=DELETE`, which is crash-safe too. It found that a power cut
-//! right after `create` could undo the switch to WAL (the rollback journal of
-//! the switch, deleted without a sync of the directory, came back), fixed by
-//! `synchronous=EXTRA` before the switch.
+//! The test has been seen to fail with `synchronous=NORMAL` (commits not
+//! synced), with the commit's error ignored, with `journal_mode=MEMORY` (no
+//! crash-safe rollback) and with `journal_mode=DELETE` at `synchronous=FULL`
+//! (the deleted rollback journal of the last commit comes back and undoes it,
+//! which is why SQLite has `synchronous=EXTRA`); it passes with
+//! `journal_mode=DELETE` at `synchronous=EXTRA`.
 //!
 //! `GIROK_CRASH_ITERATIONS` sets the number of iterations (300 by default),
 //! `GIROK_CRASH_SEED` the first seed, for a longer soak.

@@ -65,14 +65,14 @@ pub struct Fault {
 /// What a crash does to the writes that were not synced.
 #[derive(Debug, Clone, Copy)]
 pub enum Crash {
-    /// They are all lost, and so are deletes not followed by a sync of the directory.
+    /// They are all lost, and so are the deletes since the directory was last synced.
     Discard,
     /// The first few reached the disk, the next one up to a sector boundary
-    /// (and each delete not followed by a sync of the directory, or not).
+    /// (and each delete since the directory was last synced, or not).
     Prefix,
     /// A random subset of the sectors they changed reached the disk, the file
-    /// has either its synced length or its latest one (and each delete not
-    /// followed by a sync of the directory happened or not).
+    /// has either its synced length or its latest one (and each delete since
+    /// the directory was last synced happened or not).
     Sectors,
 }
 
@@ -109,6 +109,8 @@ struct File {
     durable: Vec<u8>,
     /// Changes since the last sync, oldest first: the next sync makes them durable.
     unsynced: Vec<Unsynced>,
+    /// Its next sync also syncs the directory.
+    syncs_directory: bool,
 }
 
 impl File {
@@ -117,6 +119,7 @@ impl File {
             volatile: image.clone(),
             durable: image,
             unsynced: Vec::new(),
+            syncs_directory: false,
         }
     }
 
@@ -164,8 +167,8 @@ impl File {
 #[derive(Default)]
 struct Disk {
     files: BTreeMap<String, File>,
-    /// Files deleted without a sync of the directory, with their durable
-    /// content: a crash may bring them back.
+    /// Files deleted since the directory was last synced, with their durable
+    /// content: a crash may bring them back. (A file's creation is durable at once.)
     unlinked: BTreeMap<String, Vec<u8>>,
     /// The WAL index's regions, written by SQLite through the pointers xShmMap hands out.
     shm: Vec<Box<[UnsafeCell<u8>]>>,
@@ -439,7 +442,14 @@ extern "C" fn open(
                 return ffi::SQLITE_CANTOPEN;
             }
             guard.unlinked.remove(&name);
-            guard.files.insert(name.clone(), File::default());
+        }
+        let opened = guard.files.entry(name.clone()).or_default();
+        // Like SQLite's unix VFS, which syncs the directory at the first sync
+        // of a journal or WAL it opened to create.
+        let journal =
+            ffi::SQLITE_OPEN_MAIN_JOURNAL | ffi::SQLITE_OPEN_SUPER_JOURNAL | ffi::SQLITE_OPEN_WAL;
+        if flags & ffi::SQLITE_OPEN_CREATE != 0 && flags & journal != 0 {
+            opened.syncs_directory = true;
         }
     }
     // SAFETY: the buffer is szOsFile bytes, at least a Handle, and aligned
@@ -482,9 +492,11 @@ extern "C" fn delete(vfs: *mut ffi::sqlite3_vfs, path: *const c_char, sync_dir: 
     let Some(file) = disk.files.remove(&name) else {
         return ffi::SQLITE_IOERR_DELETE_NOENT;
     };
-    // A delete is durable only if the directory is synced after it.
+    // A delete is durable once the directory is synced.
     if sync_dir == 0 {
         disk.unlinked.insert(name, file.durable);
+    } else {
+        disk.unlinked.clear();
     }
     ffi::SQLITE_OK
 }
@@ -686,20 +698,19 @@ extern "C" fn sync(file: *mut ffi::sqlite3_file, _flags: c_int) -> c_int {
     let Some(file) = disk.file(&handle.name) else {
         return ffi::SQLITE_IOERR_FSYNC;
     };
-    match failed {
-        Some(fault) => {
-            if fault.partial {
-                file.unsynced.clear();
-            }
-            ffi::SQLITE_IOERR_FSYNC
+    if let Some(fault) = failed {
+        if fault.partial {
+            file.unsynced.clear();
         }
-        None => {
-            for change in std::mem::take(&mut file.unsynced) {
-                change.apply(&mut file.durable);
-            }
-            ffi::SQLITE_OK
-        }
+        return ffi::SQLITE_IOERR_FSYNC;
     }
+    for change in std::mem::take(&mut file.unsynced) {
+        change.apply(&mut file.durable);
+    }
+    if std::mem::take(&mut file.syncs_directory) {
+        disk.unlinked.clear();
+    }
+    ffi::SQLITE_OK
 }
 
 extern "C" fn file_size(file: *mut ffi::sqlite3_file, out: *mut i64) -> c_int {

@@ -107,6 +107,7 @@ impl Expected {
 
     /// Takes a batch whose entries `rows` (oldest first) the store holds.
     fn take(&mut self, changes: &[Change], rows: Vec<JournalRow>, context: &str) {
+        assert_eq!(rows.len(), changes.len(), "{context}: {rows:#?}");
         let times = times_of(&rows);
         let head = self.head();
         self.reference = apply_to_reference(&self.reference, changes, head + 1, &times)
@@ -115,7 +116,6 @@ impl Expected {
                     "{context}: the store holds a batch the rules refuse ({refusal}): {changes:#?}"
                 )
             });
-        assert_eq!(rows.len(), changes.len(), "{context}: {rows:#?}");
         for (offset, (row, change)) in rows.iter().zip(changes).enumerate() {
             assert_eq!(row.entry.seq, head + 1 + offset as u64, "{context}");
             assert_eq!(&row.entry.change, change, "{context}");

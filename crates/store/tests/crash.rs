@@ -6,7 +6,8 @@
 //! it to the reference state fed exactly the batches the store reported as
 //! committed: nothing committed is lost, nothing uncommitted appears, `check`
 //! is clean and the hash chain intact. A database goes through one to three
-//! such crashes.
+//! such crashes, and now and then a restart (closed and opened again) with
+//! the fault still armed.
 //!
 //! A batch whose write failed after a fault was injected, and that the rules
 //! accept, is in doubt: the commit may have reached the disk before the error
@@ -32,7 +33,7 @@ use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::{GENESIS, Hash};
 use girok_model::Change;
 use girok_state::MemoryState;
-use girok_store::{JournalRow, Notary, NotaryError, SqliteStore, Store};
+use girok_store::{JournalRow, Notary, NotaryError, SqliteStore, Store, StoreError};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -65,6 +66,8 @@ struct Tally {
     committed: u64,
     refused: u64,
     crashes: u64,
+    /// Restarts with a fault armed (the store closed and opened again).
+    restarts: u64,
     /// Faults injected, by kind of operation (in the order of `Op::ALL`).
     faults: [u64; 5],
     in_doubt_present: u64,
@@ -194,8 +197,14 @@ fn iteration(seed: u64, tally: &mut Tally) {
     let mut volume = Volume::empty();
     let signer = Arc::new(Signer(SignerKey::generate("crash").expect("key")));
     let verifier = signer.0.verifier();
+    let open = |volume: &Volume| -> Result<SqliteStore, StoreError> {
+        let mut store = SqliteStore::open_in_vfs(&volume.database(), VFS)?;
+        store.set_notary(signer.clone());
+        Ok(store)
+    };
     let mut store = SqliteStore::create_in_vfs(&volume.database(), VFS).expect("create");
     store.set_notary(signer.clone());
+    let mut store = Some(store);
     let mut expected = Expected {
         reference: MemoryState::new(),
         journal: Vec::new(),
@@ -208,14 +217,17 @@ fn iteration(seed: u64, tally: &mut Tally) {
         let operations_before = volume.operations();
         let mut in_doubt = None;
         for _ in 0..rng.random_range(1..=40) {
+            let Some(writing) = store.as_mut() else {
+                break;
+            };
             let changes = random_batch(&mut rng, expected.reference.rows());
-            let written = apply_to_sqlite(&mut store, &changes);
+            let written = apply_to_sqlite(writing, &changes);
             // After a fault the connection owes no more than safety: any
             // later failure of this cycle may be the fault's doing too.
             let faulted = volume.fired() > fired_before;
             match written {
                 Ok(()) => {
-                    let rows = volume.quiet(|| latest_entries(&store, changes.len()));
+                    let rows = volume.quiet(|| latest_entries(writing, changes.len()));
                     expected.take(&changes, rows, &context);
                     tally.committed += 1;
                 }
@@ -246,6 +258,19 @@ fn iteration(seed: u64, tally: &mut Tally) {
                     }
                 }
             }
+            if rng.random_bool(0.05) {
+                // A restart, the fault still armed: SQLite checkpoints the WAL
+                // as it closes and recovers it as it opens.
+                store = None;
+                match open(&volume) {
+                    Ok(reopened) => store = Some(reopened),
+                    Err(error) => assert!(
+                        volume.fired() > fired_before,
+                        "{context}: cannot reopen with no fault injected: {error}"
+                    ),
+                }
+                tally.restarts += 1;
+            }
         }
         tally.faults[fault.op as usize] += volume.fired() - fired_before;
         for ((total, after), before) in tally
@@ -261,25 +286,25 @@ fn iteration(seed: u64, tally: &mut Tally) {
         // Sometimes the store is closed first (SQLite checkpoints the WAL into
         // the database as it closes, faults still armed), then the power is cut.
         let survivor = if rng.random_bool(0.25) {
-            drop(store);
+            drop(store.take());
             volume.crash(crash, &mut rng)
         } else {
             let survivor = volume.crash(crash, &mut rng);
-            drop(store);
+            drop(store.take());
             survivor
         };
         volume = survivor;
-        store = SqliteStore::open_in_vfs(&volume.database(), VFS)
+        let reopened = open(&volume)
             .unwrap_or_else(|e| panic!("{context}: cannot reopen after a {crash:?} crash: {e}"));
-        store.set_notary(signer.clone());
         hold_to(
-            &store,
+            &reopened,
             &verifier,
             &mut expected,
             in_doubt,
             tally,
             &format!("{context}, {crash:?} crash"),
         );
+        store = Some(reopened);
     }
 }
 
@@ -309,5 +334,6 @@ fn a_crash_loses_nothing_committed_and_shows_nothing_uncommitted() {
             tally.in_doubt_present > 0 && tally.in_doubt_absent > 0,
             "{tally:?}"
         );
+        assert!(tally.restarts > 0, "{tally:?}");
     }
 }

@@ -17,7 +17,8 @@
 //! of them, equal to its changes, and the reference then takes it or not.
 //!
 //! The test has been seen to fail with `synchronous=NORMAL` (commits not
-//! synced), with the commit's error ignored, with `journal_mode=MEMORY` (no
+//! synced), with the commit's error ignored, with the checkpoint signed in a
+//! transaction of its own after the batch's, with `journal_mode=MEMORY` (no
 //! crash-safe rollback) and with `journal_mode=DELETE` at `synchronous=FULL`
 //! (the deleted rollback journal of the last commit comes back and undoes it,
 //! which is why SQLite has `synchronous=EXTRA`); it passes with

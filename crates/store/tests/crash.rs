@@ -44,7 +44,8 @@ mod support {
     pub mod vfs;
 }
 use support::changes::{
-    apply_to_reference, apply_to_sqlite, latest_entries, random_batch, times_of, without_times,
+    apply_to_reference, apply_to_sqlite, assert_same_state, latest_entries, random_batch, times_of,
+    without_times,
 };
 use support::vfs::{Crash, Fault, Op, VFS, Volume};
 
@@ -160,19 +161,7 @@ fn hold_to(
             extra.len()
         ),
     }
-    let differences = store
-        .state_rows()
-        .expect("rows")
-        .differences(expected.reference.rows());
-    assert!(
-        differences.is_empty(),
-        "{context}:\n{}",
-        differences
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    assert_same_state(store, &expected.reference, context);
     let report = store.check(&mut |_, _| {}).expect("check");
     assert!(report.is_clean(), "{context}: {report:?}");
     assert_eq!(report.entries, expected.head(), "{context}");

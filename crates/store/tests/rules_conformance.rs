@@ -11,7 +11,8 @@ mod support {
     pub mod changes;
 }
 use support::changes::{
-    apply_to_reference, apply_to_sqlite, latest_entries, random_batch, times_of, without_times,
+    apply_to_reference, apply_to_sqlite, assert_same_state, latest_entries, random_batch, times_of,
+    without_times,
 };
 
 fn run(seed: u64, batches: usize) -> (usize, usize) {
@@ -40,17 +41,10 @@ fn run(seed: u64, batches: usize) -> (usize, usize) {
             Ok(()) => accepted += 1,
             Err(_) => refused += 1,
         }
-        let stored = store.state_rows().expect("rows");
-        let mut differences = stored.differences(reference.rows());
-        differences.extend(store.differences_from(&reference).expect("tables"));
-        assert!(
-            differences.is_empty(),
-            "seed {seed}, batch {batch}: {changes:#?}\n{}",
-            differences
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
+        assert_same_state(
+            &store,
+            &reference,
+            &format!("seed {seed}, batch {batch}: {changes:#?}"),
         );
     }
     let report = store.check(&mut |_, _| {}).expect("check");

@@ -231,6 +231,25 @@ pub fn apply_to_sqlite(store: &mut SqliteStore, changes: &[Change]) -> Result<()
         .map_err(|e| e.to_string())
 }
 
+/// Asserts that the store's state is the reference's: its typed rows and
+/// every state table row by row.
+pub fn assert_same_state(store: &SqliteStore, reference: &MemoryState, context: &str) {
+    let mut differences = store
+        .state_rows()
+        .expect("rows")
+        .differences(reference.rows());
+    differences.extend(store.differences_from(reference).expect("tables"));
+    assert!(
+        differences.is_empty(),
+        "{context}\n{}",
+        differences
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
 /// The store's latest `count` journal entries, oldest first.
 pub fn latest_entries(store: &SqliteStore, count: usize) -> Vec<JournalRow> {
     let mut rows = store

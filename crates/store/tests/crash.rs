@@ -211,7 +211,7 @@ fn iteration(seed: u64, tally: &mut Tally) {
                 break;
             };
             let changes = random_batch(&mut rng, expected.reference.rows());
-            let written = apply_to_sqlite(writing, &changes);
+            let written = apply_to_sqlite(&mut rng, writing, &changes);
             // After a fault the connection owes no more than safety: any
             // later failure of this cycle may be the fault's doing too.
             let faulted = volume.fired() > fired_before;

@@ -24,7 +24,7 @@ fn run(seed: u64, batches: usize) -> (usize, usize) {
     for batch in 0..batches {
         let changes = random_batch(&mut rng, reference.rows());
         let (head, _) = store.head().expect("head");
-        let in_sqlite = apply_to_sqlite(&mut store, &changes);
+        let in_sqlite = apply_to_sqlite(&mut rng, &mut store, &changes);
         let times = times_of(&latest_entries(&store, changes.len()));
         let in_reference = apply_to_reference(&reference, &changes, head + 1, &times);
         // A refused batch's entry times were never committed, so neither side

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use girok_model::{Change, Record, RecordId, RecordKind};
 use girok_state::{EntryMeta, MemoryState, StateRows};
-use girok_store::{JournalRow, SqliteStore, Store, StoreError};
+use girok_store::{ChangeSink, JournalRow, SqliteStore, Store, StoreError};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -219,16 +219,25 @@ pub fn apply_to_reference(
     Ok(after)
 }
 
-pub fn apply_to_sqlite(store: &mut SqliteStore, changes: &[Change]) -> Result<(), String> {
-    store
-        .write("tester", |sink| {
-            for change in changes {
-                sink.apply(change.clone())?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// Writes one batch, one time in five as a bulk write (an import's, which
+/// drops and rebuilds the secondary indexes in its transaction).
+pub fn apply_to_sqlite(
+    rng: &mut ChaCha8Rng,
+    store: &mut SqliteStore,
+    changes: &[Change],
+) -> Result<(), String> {
+    let work = |sink: &mut dyn ChangeSink| {
+        for change in changes {
+            sink.apply(change.clone())?;
+        }
+        Ok::<_, StoreError>(())
+    };
+    let written = if rng.random_bool(0.2) {
+        store.write_bulk("tester", work)
+    } else {
+        store.write("tester", work)
+    };
+    written.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Asserts that the store's state is the reference's: its typed rows and

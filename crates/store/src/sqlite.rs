@@ -60,6 +60,11 @@ pub struct SqliteStore {
 /// How many records a full scan opens under one audit entry.
 const REVEALED_AT_ONCE: usize = 1_000;
 
+/// How an existing database is opened. A connection is used by one thread at
+/// a time, so SQLite's own mutexes only cost.
+const OPEN_EXISTING: OpenFlags =
+    OpenFlags::SQLITE_OPEN_READ_WRITE.union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
 /// Whether a store can read and write identifying data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LockState {
@@ -100,7 +105,22 @@ impl SqliteStore {
                 source,
             })?;
         }
-        let mut conn = Connection::open(path)?;
+        Self::create_on(Connection::open(path)?, path, durability)
+    }
+
+    /// Creates a new, empty Girok database named `name` in the registered
+    /// SQLite VFS `vfs` rather than on the file system: crash tests put it on
+    /// one that fails and tears writes.
+    pub fn create_in_vfs(name: &str, vfs: &str) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags_and_vfs(name, OpenFlags::default(), vfs)?;
+        Self::create_on(conn, Path::new(name), Durability::Full)
+    }
+
+    fn create_on(
+        mut conn: Connection,
+        path: &Path,
+        durability: Durability,
+    ) -> Result<SqliteStore, StoreError> {
         configure(&conn, durability)?;
         let tx = conn.transaction()?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -129,15 +149,22 @@ impl SqliteStore {
         if !path.exists() {
             return Err(StoreError::Missing { path: shown });
         }
+        Self::open_on(Connection::open_with_flags(path, OPEN_EXISTING)?, path)
+    }
+
+    /// Opens an existing Girok database named `name` in the registered SQLite
+    /// VFS `vfs` (see [`Self::create_in_vfs`]).
+    pub fn open_in_vfs(name: &str, vfs: &str) -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_with_flags_and_vfs(name, OPEN_EXISTING, vfs)?;
+        Self::open_on(conn, Path::new(name))
+    }
+
+    fn open_on(mut conn: Connection, path: &Path) -> Result<SqliteStore, StoreError> {
+        let shown = path.display().to_string();
         let not_girok = |reason: &str| StoreError::NotGirok {
             path: shown.clone(),
             reason: reason.to_string(),
         };
-        let mut conn = Connection::open_with_flags(
-            path,
-            // A connection is used by one thread at a time, so SQLite's own mutexes only cost.
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
         let application_id: i32 =
             match conn.pragma_query_value(None, "application_id", |r| r.get(0)) {
                 Ok(id) => id,

@@ -13,7 +13,7 @@ use girok_model::RecordId;
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{Store, StoreError};
-use girok_tabulate::{Audience, Dimension, Facts, Filter, FilterError};
+use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, FilterError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EstimateError {
@@ -93,15 +93,17 @@ pub fn compute(
         organisations: BTreeSet<String>,
     }
     let mut victims: BTreeMap<&str, Victim> = BTreeMap::new();
+    // Strata by age use the groups of tables no one chose bands for.
+    let age_bands = AgeBands::default();
     for fact in facts
         .acts
         .iter()
-        .filter(|f| filter.matches(f, vocabularies))
+        .filter(|f| filter.matches(f, vocabularies, &age_bands))
     {
         let start = fact.date.start();
         let stratum = request
             .strata
-            .map(|d| d.values(fact, vocabularies).join("+"))
+            .map(|d| d.values(fact, vocabularies, &age_bands).join("+"))
             .unwrap_or_default();
         let victim = victims.entry(fact.victim.as_str()).or_insert(Victim {
             earliest: start,

@@ -24,6 +24,13 @@
 //! of the draws below 8,500 against 0.5% later; from the prior's sticks,
 //! 10,430 and 0.4% over the first 1,000 sweeps.
 //!
+//! A sweep draws the classes of the observed, the number missed and their
+//! classes, then the inclusion probabilities, the weights and α. LCMCR draws
+//! the number missed and their classes after the weights instead; both draw
+//! everyone's classes from one set of inclusion probabilities and weights
+//! and then these from those classes, so the two orders are one Markov
+//! chain read at different points of the sweep.
+//!
 //! The population is bounded as in LCMCR: N ≤ 21n for n observed (at most
 //! [`MAX_UNOBSERVED_PER_OBSERVED`] missed per observed individual). With the
 //! prior p(N) ∝ 1/N, a table whose lists barely overlap leaves the upper tail

@@ -13,7 +13,7 @@ use girok_model::RecordId;
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{Store, StoreError};
-use girok_tabulate::{Audience, Dimension, Facts, Filter, FilterError};
+use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, FilterError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EstimateError {
@@ -93,15 +93,17 @@ pub fn compute(
         organisations: BTreeSet<String>,
     }
     let mut victims: BTreeMap<&str, Victim> = BTreeMap::new();
+    // Strata by age use the groups of tables no one chose bands for.
+    let age_bands = AgeBands::default();
     for fact in facts
         .acts
         .iter()
-        .filter(|f| filter.matches(f, vocabularies))
+        .filter(|f| filter.matches(f, vocabularies, &age_bands))
     {
         let start = fact.date.start();
         let stratum = request
             .strata
-            .map(|d| d.values(fact, vocabularies).join("+"))
+            .map(|d| d.values(fact, vocabularies, &age_bands).join("+"))
             .unwrap_or_default();
         let victim = victims.entry(fact.victim.as_str()).or_insert(Victim {
             earliest: start,
@@ -309,6 +311,15 @@ fn warnings(
             ));
         }
     }
+    if let Some(estimate) = lcmcr
+        && estimate.tail_at_bound()
+    {
+        warnings.push(format!(
+            "the latent-class posterior reaches toward its bound of N ≤ {} (21 times the observed): \
+             the data do not bound the upper tail, and the upper end of the interval is the bound's",
+            estimate.bound
+        ));
+    }
     match decomposable {
         Some(Ok(posterior)) if posterior.truncated => warnings.push(format!(
             "the model-averaged posterior does not fall off by N = {}: the data do not bound the upper tail",
@@ -418,5 +429,39 @@ impl Stratum {
                 high: s.high,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One person on two lists of 400 each: nothing in the data bounds N.
+    #[test]
+    fn an_upper_tail_that_rests_on_the_bound_is_named_next_to_the_number() {
+        let request = Request {
+            conditions: Vec::new(),
+            strata: None,
+            lists: Vec::new(),
+            lcmcr: lcmcr::Settings {
+                burn_in: 2_000,
+                samples: 2_000,
+                thin: 1,
+                ..lcmcr::Settings::default()
+            },
+            chains: 2,
+            delta: None,
+            with_proposals: false,
+            audience: Audience::Internal,
+        };
+        let estimates =
+            from_table("100\t400\n010\t400\n001\t400\n110\t1\n", &request).expect("table");
+        let warnings = &estimates.strata[0].warnings;
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("its bound of N ≤ 25221")),
+            "{warnings:?}"
+        );
     }
 }

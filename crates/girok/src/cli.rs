@@ -187,6 +187,14 @@ pub enum Command {
         /// Suppress counts below this (default: 5 for partners and public).
         #[arg(long)]
         min_cell: Option<u64>,
+        /// Age bands of the age-group breakdown, such as 0-9,10-19,20-39,40-
+        /// (an age known only as an interval counts in a band when the whole
+        /// interval lies inside it, else in a "spans bands" row).
+        #[arg(long, value_name = "BANDS", default_value_t = girok_tabulate::AgeBands::default())]
+        age_bands: girok_tabulate::AgeBands,
+        /// Also treat the unreviewed proposals of `girok link` as the same person.
+        #[arg(long)]
+        with_proposals: bool,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -477,6 +485,8 @@ pub enum CountArg {
     Victims,
     /// Act records.
     Acts,
+    /// Cases: the events acts belong to (an act without an event is a case of its own).
+    Cases,
 }
 
 /// Who an output is for.

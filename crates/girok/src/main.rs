@@ -375,6 +375,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             count,
             audience,
             min_cell,
+            age_bands,
+            with_proposals,
             format,
         } => {
             let store = open(&reader)?;
@@ -386,10 +388,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     unit: match count {
                         CountArg::Victims => Unit::Victims,
                         CountArg::Acts => Unit::Acts,
+                        CountArg::Cases => Unit::Cases,
                     },
                     audience: audience.into(),
                     min_cell,
                     format,
+                    age_bands: &age_bands,
+                    with_proposals,
+                    data: &cli.data,
                 },
             )?;
         }
@@ -887,6 +893,9 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
             audience: girok_tabulate::Audience::Internal,
             min_cell: None,
             format: OutputFormat::Table,
+            age_bands: &girok_tabulate::AgeBands::default(),
+            with_proposals: false,
+            data: dir,
         },
     )?;
     println!(

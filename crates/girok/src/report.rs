@@ -42,6 +42,10 @@ pub fn write(
             audience: request.audience,
             min_cell,
             format: crate::cli::OutputFormat::Table,
+            age_bands: &girok_tabulate::AgeBands::default(),
+            // The tables count the persons the estimate counts.
+            with_proposals: request.with_proposals,
+            data,
         },
     )?;
     let estimates = if with_estimate {

@@ -682,7 +682,7 @@ async fn stats(
     let role = principal.user.role;
     let table = blocking(move || {
         app.read(|store| {
-            crate::pages::tabulate(store, &query.by, query.conditions.as_deref(), role)
+            crate::pages::tabulate(store, &query.by, query.conditions.as_deref(), None, role)
         })
     })
     .await?

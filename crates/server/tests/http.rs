@@ -2078,4 +2078,28 @@ async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
     assert!(record.body.contains("\"sex\":\"male\""), "{}", record.body);
+
+/// The statistics page reads age bands as `girok stats --age-bands` does,
+/// and names the band it cannot read.
+#[tokio::test]
+async fn the_statistics_page_takes_age_bands() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    let reply = site
+        .get(
+            "/stats?by=age-group&ages=0-9%2C10-19%2C20-39%2C40-",
+            Some(&analyst),
+        )
+        .await;
+    assert!(reply.status.is_success(), "{}", reply.body);
+    assert!(reply.body.contains("value=\"0-9,10-19,20-39,40-\""));
+    assert!(!reply.body.contains("role=\"alert\""), "{}", reply.body);
+    let reply = site
+        .get("/stats?by=age-group&ages=0-9%2C12-19", Some(&analyst))
+        .await;
+    assert!(
+        reply.body.contains("'12-19' does not start at 10"),
+        "{}",
+        reply.body
+    );
 }

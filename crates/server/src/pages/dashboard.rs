@@ -19,7 +19,7 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
             } else {
                 Vec::new()
             };
-            let table = tabulate(store, "act-type", None, role).ok();
+            let table = tabulate(store, "act-type", None, None, role).ok();
             Ok((counts, store.head()?.0, recent, table))
         })
     })

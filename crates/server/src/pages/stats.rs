@@ -1,6 +1,7 @@
 //! Statistics by any dimension, with the role deciding the audience.
 
 use super::*;
+use girok_tabulate::{AgeBands, AgeBandsError};
 
 /// A table for a role: viewers get the public audience (consent and
 /// disclosure control), everyone else the internal one.
@@ -27,11 +28,13 @@ impl Tabulated {
 }
 
 /// Counts distinct victims by `by` ("dim" or "rows,columns") under the
-/// conditions; errors name the parameter at fault.
+/// conditions, ages in `ages` ("0-9,10-19,20-" or the default groups);
+/// errors name the parameter at fault.
 pub fn tabulate(
     store: &SqliteStore,
     by: &str,
     conditions: Option<&str>,
+    ages: Option<&str>,
     role: Role,
 ) -> Result<Tabulated, (String, String)> {
     let dimensions: Vec<Dimension> = by
@@ -45,6 +48,12 @@ pub fn tabulate(
             "one dimension, or two separated by a comma".into(),
         ));
     }
+    let age_bands: AgeBands = match ages.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(text) => text
+            .parse()
+            .map_err(|e: AgeBandsError| ("ages".to_string(), e.to_string()))?,
+        None => AgeBands::default(),
+    };
     let vocabularies = store.vocabularies();
     let mut filter = Filter::default();
     if let Some(conditions) = conditions.filter(|c| !c.trim().is_empty()) {
@@ -69,6 +78,7 @@ pub fn tabulate(
         Unit::Victims,
         &filter,
         vocabularies,
+        &age_bands,
     )
     .suppressed(threshold);
     let labels = table
@@ -88,6 +98,8 @@ pub(super) struct StatsQuery {
     by: Option<String>,
     #[serde(default, rename = "where")]
     conditions: String,
+    #[serde(default)]
+    ages: String,
 }
 
 pub(super) async fn statistics(
@@ -102,10 +114,11 @@ pub(super) async fn statistics(
     };
     let role = principal.user.role;
     let by = query.by.clone().unwrap_or_else(|| "act-type".to_string());
-    let conditions = query.conditions.clone();
-    let (by_for_work, conditions_for_work) = (by.clone(), conditions.clone());
+    let (conditions, ages) = (query.conditions.clone(), query.ages.clone());
+    let work = (by.clone(), conditions.clone(), ages.clone());
     let loaded = blocking(move || {
-        app.read(|store| tabulate(store, &by_for_work, Some(&conditions_for_work), role))
+        let (by, conditions, ages) = work;
+        app.read(|store| tabulate(store, &by, Some(&conditions), Some(&ages), role))
     })
     .await;
     let result = match loaded {
@@ -129,6 +142,8 @@ pub(super) async fn statistics(
             }
             label for="where" { (lang.t("Only acts where", "조건")) }
             input id="where" name="where" value=(conditions) placeholder="year=2019..2023, place=함경북도";
+            label for="ages" { (lang.t("Age bands", "연령대")) }
+            input id="ages" name="ages" value=(ages) placeholder="0-9,10-19,20-39,40-";
             button.primary type="submit" { (lang.t("Show", "보기")) }
         }
         @match &result {

@@ -2078,6 +2078,7 @@ async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
     assert!(record.body.contains("\"sex\":\"male\""), "{}", record.body);
+}
 
 /// The statistics page reads age bands as `girok stats --age-bands` does,
 /// and names the band it cannot read.

@@ -40,7 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
 #[openapi(
     info(title = "Girok API", description = "Records, their history, typed changes and statistics of a Girok database."),
     paths(list_records, get_record, record_history, post_changes, post_testimony, stats, openapi),
-    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, TestimonyFields, MadeRecords, StatsTable, StatsRow)),
+    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, TestimonyFields, MadeRecord, MadeRecords, StatsTable, StatsRow)),
     modifiers(&Security),
     security(("session" = []), ("api_key" = []))
 )]
@@ -538,10 +538,17 @@ async fn post_changes(
 #[schema(value_type = Object)]
 pub struct TestimonyFields(std::collections::BTreeMap<String, String>);
 
+/// One record a testimony made.
+#[derive(Serialize, ToSchema)]
+pub struct MadeRecord {
+    kind: String,
+    id: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MadeRecords {
-    /// The records made, in the order they were written: kind and id.
-    records: Vec<(String, String)>,
+    /// The records made, in the order they were written.
+    records: Vec<MadeRecord>,
     first: Option<u64>,
     last: Option<u64>,
 }
@@ -551,8 +558,8 @@ pub struct MadeRecords {
 #[utoipa::path(post, path = "/api/testimonies", request_body = TestimonyFields,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = MadeRecords), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn post_testimony(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -604,7 +611,10 @@ async fn post_testimony(
         Ok((made, committed)) => Ok(Json(MadeRecords {
             records: made
                 .into_iter()
-                .map(|(kind, id)| (kind.to_string(), id.to_string()))
+                .map(|(kind, id)| MadeRecord {
+                    kind: kind.to_string(),
+                    id: id.to_string(),
+                })
                 .collect(),
             first: committed.first,
             last: committed.last,

@@ -1886,6 +1886,9 @@ async fn one_testimony_makes_the_same_records_through_the_csv_the_forms_and_the_
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let made: serde_json::Value = serde_json::from_str(&reply.body).expect("json");
+    assert_eq!(made["records"].as_array().map(Vec::len), Some(5), "{made}");
+    assert!(made["records"][0]["id"].is_string(), "{made}");
     assert_eq!(made_since(&site, before_api), through_forms);
     let document = site.get("/api/openapi.json", None).await;
     let openapi: serde_json::Value = serde_json::from_str(&document.body).expect("json");

@@ -1610,26 +1610,35 @@ fn databases_made_by_the_first_version_open_verify_and_take_writes() {
 }
 
 #[test]
-fn stored_control_characters_and_bidirectional_overrides_are_printed_escaped() {
+fn control_characters_and_bidirectional_overrides_are_refused_at_their_field() {
     let fixture = Fixture::new();
     let data = fixture.data();
+    let before = ok(&data, &["list", "persons"]);
     // A name that clears the screen and rings the bell, a title that reverses itself.
-    let records = "{\"type\":\"person\",\"id\":\"p-esc\",\"names\":[{\"text\":\"Kim\\u001b[2J\\u0007\",\"script\":\"latin\"}]}\n\
-                   {\"type\":\"source\",\"id\":\"s-rlo\",\"kind\":\"report\",\"title\":\"Report \\u202egnorw\",\"consent\":\"public\"}\n";
-    ok(&data, &["import", &fixture.file("hostile.jsonl", records)]);
-    for args in [
-        &["list", "persons"][..],
-        &["list", "sources"],
-        &["show", "p-esc"],
-        &["show", "s-rlo"],
-        &["history", "p-esc"],
+    for (records, field, code) in [
+        (
+            "{\"type\":\"person\",\"id\":\"p-esc\",\"names\":[{\"text\":\"Kim\\u001b[2J\\u0007\",\"script\":\"latin\"}],\"description\":\"seen \\u001b[2J\"}\n",
+            "description",
+            "U+001B",
+        ),
+        (
+            "{\"type\":\"source\",\"id\":\"s-rlo\",\"kind\":\"report\",\"title\":\"Report \\u202egnorw\",\"consent\":\"public\"}\n",
+            "title",
+            "U+202E",
+        ),
     ] {
-        let out = ok(&data, args);
+        let output = girok(&data, &["import", &fixture.file("hostile.jsonl", records)]);
+        let out = text(&output);
+        assert!(!output.status.success(), "{out}");
+        assert!(out.contains(field) && out.contains(code), "{out}");
         assert!(
-            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
-            "{args:?} printed a raw control character: {out:?}"
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "the refusal printed a raw control character: {out:?}"
         );
     }
-    assert!(ok(&data, &["list", "persons"]).contains("Kim\\u{1b}[2J\\u{7}"));
-    assert!(ok(&data, &["list", "sources"]).contains("Report \\u{202e}gnorw"));
+    assert_eq!(
+        ok(&data, &["list", "persons"]),
+        before,
+        "something was written"
+    );
 }

@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+mod controls;
 pub mod merkle;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -98,6 +99,7 @@ impl PreparedChange {
         change.validate(vocabularies)?;
         // Serializing plain structs and enums into a Vec cannot fail.
         let encoded = serde_json::to_vec(&change).unwrap_or_default();
+        controls::refuse_controls(&change, &encoded)?;
         Ok(PreparedChange { change, encoded })
     }
 

@@ -1642,3 +1642,66 @@ fn control_characters_and_bidirectional_overrides_are_refused_at_their_field() {
         "something was written"
     );
 }
+
+#[test]
+fn a_new_term_that_takes_another_terms_spelling_is_refused() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let csv = fixture.file("rows.csv", CSV_EN);
+    ok(&data, &["import", &csv]);
+    // "Hoeryong" / "회령" already name the city: a second place with them would
+    // make every CSV row and every condition that names Hoeryong ambiguous.
+    let output = girok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-2",
+            "--en",
+            "Hoeryong",
+            "--ko",
+            "회령 시내",
+        ],
+    );
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("en") && out.contains("already names hoeryong"),
+        "{out}"
+    );
+    let output = girok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-3",
+            "--en",
+            "Hoeryong town",
+            "--ko",
+            "회령",
+        ],
+    );
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("'회령' already names"),
+        "{}",
+        text(&output)
+    );
+    // Nothing was added: the place still reads as the one term.
+    assert!(ok(&data, &["stats", "--where", "place=회령"]).contains("where place=회령"));
+    ok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-market",
+            "--en",
+            "Hoeryong market",
+            "--ko",
+            "회령 시장",
+        ],
+    );
+}

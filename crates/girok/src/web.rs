@@ -34,6 +34,8 @@ pub fn serve(
             ),
         }
     }
+    // Read once above; from now on the passphrase lives only in the unlocked vault.
+    crate::keys::erase_passphrase_variable();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the server's runtime")?;
     println!(
         "Serving {} at http://{addr}/ (Ctrl-C stops)",

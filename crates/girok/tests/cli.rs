@@ -1705,3 +1705,43 @@ fn a_new_term_that_takes_another_terms_spelling_is_refused() {
         ],
     );
 }
+
+#[test]
+fn a_server_unlocked_from_the_environment_keeps_no_passphrase_there() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let passphrase = "correct horse battery staple";
+    let init = girok_with(&data, Some(passphrase), &["init", "--encrypt"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("GIROK_PASSPHRASE", passphrase)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let serving = line.starts_with("Serving");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    let environ = std::fs::read(format!("/proc/{}/environ", server.id())).expect("environ");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(seen.iter().any(|l| l.contains("is unlocked")), "{seen:?}");
+    assert!(
+        !environ
+            .windows(passphrase.len())
+            .any(|w| w == passphrase.as_bytes()),
+        "the passphrase is still in the server's environment"
+    );
+}

@@ -230,7 +230,7 @@ fn write_text(
                     "{unit} by {} ({}){}",
                     table.rows,
                     table.rows.description(),
-                    if is_multi_valued(table.rows) {
+                    if table.rows.is_multi_valued() {
                         "; one counted under each of several values, so rows can add up to more than the total"
                     } else {
                         ""
@@ -294,18 +294,6 @@ fn write_text(
         writeln!(out)?;
     }
     Ok(())
-}
-
-/// Dimensions under which one act can have several values.
-fn is_multi_valued(dimension: Dimension) -> bool {
-    matches!(
-        dimension,
-        Dimension::Agency
-            | Dimension::AgencyClass
-            | Dimension::Relation
-            | Dimension::RelationClass
-            | Dimension::Organisation
-    )
 }
 
 fn write_csv(out: &mut impl Write, tables: &[Table], store: &SqliteStore) -> Result<()> {

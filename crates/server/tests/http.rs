@@ -2107,3 +2107,59 @@ async fn the_statistics_page_takes_age_bands() {
         reply.body
     );
 }
+
+/// Two-way statistics with headings and totals, an explanation when one
+/// victim counts under several values, and the same table as CSV.
+#[tokio::test]
+async fn statistics_cross_tabulate_with_headings_and_download_as_csv() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    let page = site
+        .get("/stats?by=act-type&then=sex", Some(&analyst))
+        .await;
+    assert!(page.status.is_success(), "{}", page.body);
+    assert!(
+        page.body.contains("<thead>") && page.body.contains("<tfoot>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("scope=\"col\""), "{}", page.body);
+    let link = between(&page.body, "href=\"/stats.csv?", "\"").expect("csv link");
+    let csv = site
+        .get(
+            &format!("/stats.csv?{}", link.replace("&amp;", "&")),
+            Some(&analyst),
+        )
+        .await;
+    assert!(csv.status.is_success(), "{}", csv.body);
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let mut lines = csv.body.lines();
+    let heading = lines.next().expect("heading");
+    assert!(
+        heading.starts_with("act-type (en),act-type (ko),"),
+        "{heading}"
+    );
+    assert!(heading.ends_with("total / 합계"), "{heading}");
+    let last = csv.body.lines().last().expect("total row");
+    assert!(last.starts_with("total,합계,"), "{last}");
+    // By agency one victim counts under each agency named: the page says so.
+    let agencies = site.get("/stats?by=agency", Some(&analyst)).await;
+    let request = Request::builder()
+        .uri("/stats?by=agency")
+        .header(
+            header::COOKIE,
+            format!("girok_session={}; girok_lang=ko", analyst.token),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let korean = site.send(request).await;
+    assert!(
+        agencies.body.contains("more than the total"),
+        "{}",
+        agencies.body
+    );
+    assert!(korean.body.contains("100%를 넘습니다"), "{}", korean.body);
+    // A dimension that does not exist is named, on the page and for the CSV.
+    let bad = site.get("/stats.csv?by=nothing", Some(&analyst)).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -95,6 +95,20 @@ impl std::str::FromStr for Dimension {
 }
 
 impl Dimension {
+    /// Whether one act can have several values (agencies, relations,
+    /// organisations): one victim then counts under each, and rows can add up
+    /// to more than the total.
+    pub fn is_multi_valued(self) -> bool {
+        matches!(
+            self,
+            Dimension::Agency
+                | Dimension::AgencyClass
+                | Dimension::Relation
+                | Dimension::RelationClass
+                | Dimension::Organisation
+        )
+    }
+
     /// The vocabulary whose terms are this dimension's keys, if any.
     pub fn vocabulary(self) -> Option<VocabKind> {
         match self {

@@ -67,6 +67,7 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))
+        .route("/stats.csv", get(stats::statistics_csv))
         .route(
             "/verify",
             get(journal::verification).post(journal::run_check),

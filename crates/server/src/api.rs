@@ -67,6 +67,15 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// Whether only an admin may make a change: forgetting destroys a data key
+/// for ever, and widening consent lets testimony go further than it went.
+pub fn admin_only(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::Forget { .. } | Change::SetConsent { widen: true, .. }
+    )
+}
+
 /// An RFC 9457 problem.
 #[derive(Serialize, ToSchema)]
 pub struct Problem {
@@ -507,6 +516,20 @@ async fn post_changes(
             "No changes",
             "'changes' is empty",
             Some("changes".into()),
+        ));
+    }
+    if let Some(irreversible) = batch.changes.iter().find(|c| admin_only(c))
+        && !principal.administers()
+    {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "Only for admins",
+            &format!(
+                "'{}' needs the admin role (and, with an API key, the admin scope): {}",
+                irreversible.summary(),
+                "forgetting cannot be undone and widening consent publishes testimony"
+            ),
+            Some("op".into()),
         ));
     }
     let actor = principal.user.name.clone();

@@ -119,5 +119,6 @@ pub fn demo_users(dir: &Path) -> Result<()> {
         access.add_user(&name, role, &password)?;
         println!("  {name:<18} {password}   ({})", role.name());
     }
+    println!("  demo-admin sets up a second factor (an authenticator app) at its first sign-in.");
     Ok(())
 }

@@ -69,7 +69,7 @@ impl utoipa::Modify for Security {
 
 /// Whether only an admin may make a change: forgetting destroys a data key
 /// for ever, and widening consent lets testimony go further than it went.
-pub fn admin_only(change: &Change) -> bool {
+fn admin_only(change: &Change) -> bool {
     matches!(
         change,
         Change::Forget { .. } | Change::SetConsent { widen: true, .. }

@@ -606,6 +606,11 @@ async fn irreversible(
                         .map_err(|e| e.to_string())
                 }),
             };
+            // After the change, show the record as it is now.
+            let found = match &written {
+                Ok(_) => subject_of(&app, &form.id).unwrap_or(found),
+                Err(_) => found,
+            };
             (found, written)
         });
         (form, outcome)

@@ -487,7 +487,9 @@ pub struct Committed {
     changes: u64,
 }
 
-/// Applies a batch of changes as the signed-in user.
+/// Applies a batch of changes as the signed-in user (documenters and
+/// admins; with an API key, the write scope). `forget` and `set-consent` with
+/// `widen` need an admin, and with a key the admin scope.
 #[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = Committed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),

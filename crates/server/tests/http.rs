@@ -2633,4 +2633,8 @@ async fn only_admins_forget_or_widen_consent_and_the_browser_asks_twice() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(head(&site), at + 2);
+    let page = site
+        .get("/admin/consent?id=s-un-2025-kim", Some(&admin))
+        .await;
+    assert!(page.body.contains("id=\"nothing-wider\""), "{}", page.body);
 }

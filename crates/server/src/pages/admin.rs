@@ -500,6 +500,9 @@ fn consent_page(
                                 button.primary type="submit" { (lang.t("Widen to ", "다음으로 넓히기: ")) (after.as_str()) }
                             }
                         }
+                        _ if !ConsentScope::ALL.iter().any(|s| before.is_some_and(|b| *s > b)) => {
+                            p id="nothing-wider" { (lang.t("Nothing to widen: this consent is the widest there is, or none is set (set one in the editor).", "넓힐 수 없습니다: 이미 가장 넓은 동의 범위이거나 범위가 정해지지 않았습니다 (편집기에서 정하세요).")) }
+                        }
                         _ => {
                             form method="get" action="/admin/consent" {
                                 input type="hidden" name="id" value=(id);

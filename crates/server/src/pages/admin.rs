@@ -261,23 +261,35 @@ pub(super) async fn change_second_factor(
     Form(form): Form<SecondFactorForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
+    let lang = Lang::of(&headers);
     admin_change(app, headers, &csrf, move |access| {
         match form.action.as_str() {
             "reset" => {
                 access.reset_second_factor(&form.name)?;
                 Ok(format!(
-                    "The second factor of {} was reset; they set up a new one at their next sign-in.",
-                    form.name
+                    "{} {}",
+                    form.name,
+                    lang.t(
+                        ": second factor reset; a new one is set up at the next sign-in.",
+                        ": 2단계 인증을 초기화했습니다. 다음 로그인 때 새로 설정합니다.",
+                    )
                 ))
             }
             _ => {
                 let on = form.documenters == "on";
                 access.set_documenters_need_second_factor(on)?;
                 Ok(if on {
-                    "Documenters now sign in with a second factor.".to_string()
+                    lang.t(
+                        "Documenters now sign in with a second factor.",
+                        "이제 기록 담당자도 2단계 인증으로 로그인합니다.",
+                    )
                 } else {
-                    "Documenters may sign in without a second factor.".to_string()
-                })
+                    lang.t(
+                        "Documenters may sign in without a second factor.",
+                        "기록 담당자는 2단계 인증 없이 로그인할 수 있습니다.",
+                    )
+                }
+                .to_string())
             }
         }
     })
@@ -595,14 +607,25 @@ async fn irreversible(
     let (form, outcome) = match blocking(move || -> (Irreversible, Outcome) {
         let outcome = subject_of(&app, &form.id).map(|found| {
             let written = match &found {
-                None => Err(format!("no record {}", form.id.trim())),
+                None => Err(format!(
+                    "{} {}",
+                    lang.t("No record", "기록 없음:"),
+                    form.id.trim()
+                )),
                 Some(record) if form.confirm.trim() != record.id().as_str() => Err(format!(
-                    "the id typed to confirm is not {}: nothing was changed",
+                    "{} {}",
+                    lang.t(
+                        "Nothing was changed: the id typed to confirm is not",
+                        "변경하지 않았습니다. 확인용으로 입력한 ID가 다음과 다릅니다:",
+                    ),
                     record.id()
                 )),
-                Some(_) if form.reason.trim().is_empty() => {
-                    Err("a reason is required: nothing was changed".to_string())
-                }
+                Some(_) if form.reason.trim().is_empty() => Err(lang
+                    .t(
+                        "Nothing was changed: a reason is required.",
+                        "변경하지 않았습니다. 사유가 필요합니다.",
+                    )
+                    .to_string()),
                 Some(record) => change(record, &form).and_then(|change| {
                     app.write(|store| store.write(&actor, |sink| sink.apply(change)))
                         .map(|(seq, _)| seq)

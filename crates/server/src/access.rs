@@ -1254,4 +1254,31 @@ mod tests {
         ));
         assert_eq!(expiry_on(" ").expect("none"), None);
     }
+
+    #[test]
+    fn a_code_or_recovery_code_is_taken_once_across_processes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let one = AccessStore::open(dir.path()).expect("one");
+        let other = AccessStore::open(dir.path()).expect("other");
+        one.add_user("kim", Role::Admin, "correct horse battery")
+            .expect("add");
+        let secret = one.begin_enrolment("kim").expect("begin");
+        // Both processes show the same pending secret.
+        assert_eq!(other.begin_enrolment("kim").expect("begin"), secret);
+        let now = unix_now() as u64;
+        let codes = one
+            .confirm_enrolment("kim", &crate::totp::code(&secret, now, 6))
+            .expect("confirm")
+            .expect("codes");
+        let next = crate::totp::code(&secret, now + crate::totp::STEP, 6);
+        assert!(one.use_second_factor("kim", &next).expect("use"));
+        assert!(!other.use_second_factor("kim", &next).expect("use"));
+        assert!(other.use_second_factor("kim", &codes[1]).expect("use"));
+        assert!(!one.use_second_factor("kim", &codes[1]).expect("use"));
+        // A password alone now opens only the second step.
+        assert!(matches!(
+            other.sign_in("kim", "correct horse battery", "10.0.0.1"),
+            Ok(SignIn::SecondStep(_))
+        ));
+    }
 }

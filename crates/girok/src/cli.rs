@@ -452,7 +452,48 @@ pub enum UserAction {
         /// What the key is for ("partner import script").
         #[arg(long)]
         label: String,
+        /// What the key may do (at most what the user's role allows).
+        #[arg(long, value_enum)]
+        scope: KeyScopeArg,
+        /// The day (YYYY-MM-DD, UTC) from which the key is refused; without it the key does not expire.
+        #[arg(long)]
+        expires: Option<String>,
     },
+    /// Remove a user's second factor (a lost device): they set up a new one
+    /// at their next sign-in, and their open sessions end.
+    ResetSecondFactor { name: String },
+    /// Whether documenters must sign in with a second factor (admins always do).
+    SecondFactorForDocumenters {
+        #[arg(value_enum)]
+        setting: OnOff,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyScopeArg {
+    /// Records and statistics.
+    Read,
+    /// Also typed changes and testimonies.
+    Write,
+    /// Also forgetting records and widening consent (admins' keys only).
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl From<KeyScopeArg> for girok_server::access::Scope {
+    fn from(scope: KeyScopeArg) -> Self {
+        use girok_server::access::Scope;
+        match scope {
+            KeyScopeArg::Read => Scope::Read,
+            KeyScopeArg::Write => Scope::Write,
+            KeyScopeArg::Admin => Scope::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

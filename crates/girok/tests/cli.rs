@@ -1745,3 +1745,85 @@ fn a_server_unlocked_from_the_environment_keeps_no_passphrase_there() {
         "the passphrase is still in the server's environment"
     );
 }
+
+#[test]
+fn user_keys_get_a_scope_and_an_expiry_and_second_factors_are_reset() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let mut add = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(&data)
+        .args(["user", "add", "kim", "--role", "documenter"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"a long enough password\n")
+            .expect("password");
+    }
+    assert!(add.wait().expect("wait").success());
+    // The scope is chosen, and no wider than the role allows.
+    let out = fails(&data, &["user", "key", "kim", "--label", "x"]);
+    assert!(out.contains("--scope"), "{out}");
+    let out = fails(
+        &data,
+        &["user", "key", "kim", "--label", "x", "--scope", "admin"],
+    );
+    assert!(out.contains("at most the write scope"), "{out}");
+    let out = fails(
+        &data,
+        &[
+            "user",
+            "key",
+            "kim",
+            "--label",
+            "x",
+            "--scope",
+            "read",
+            "--expires",
+            "soon",
+        ],
+    );
+    assert!(out.contains("is not a date"), "{out}");
+    let out = ok(
+        &data,
+        &[
+            "user",
+            "key",
+            "kim",
+            "--label",
+            "reader",
+            "--scope",
+            "read",
+            "--expires",
+            "2099-01-31",
+        ],
+    );
+    assert!(out.contains("read scope"), "{out}");
+    let access = girok_server::access::AccessStore::open(&data).expect("access");
+    let keys = access.keys().expect("keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].scope, girok_server::access::Scope::Read);
+    assert!(
+        keys[0]
+            .expires
+            .as_deref()
+            .is_some_and(|e| e.starts_with("2099-01-31T00:00:00"))
+    );
+    // Documenters may be made to need a second factor; an admin resets one.
+    ok(&data, &["user", "second-factor-for-documenters", "on"]);
+    let out = ok(&data, &["user", "list"]);
+    assert!(out.contains("second factor required, not set up"), "{out}");
+    access.begin_enrolment("kim").expect("enrol");
+    ok(&data, &["user", "reset-second-factor", "kim"]);
+    assert_eq!(
+        access.second_factor("kim").expect("factor"),
+        girok_server::access::SecondFactor::Off
+    );
+    let out = fails(&data, &["user", "reset-second-factor", "nobody"]);
+    assert!(out.contains("no user 'nobody'"), "{out}");
+}

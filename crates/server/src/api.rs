@@ -67,6 +67,15 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// Whether only an admin may make a change: forgetting destroys a data key
+/// for ever, and widening consent lets testimony go further than it went.
+fn admin_only(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::Forget { .. } | Change::SetConsent { widen: true, .. }
+    )
+}
+
 /// An RFC 9457 problem.
 #[derive(Serialize, ToSchema)]
 pub struct Problem {
@@ -478,7 +487,9 @@ pub struct Committed {
     changes: u64,
 }
 
-/// Applies a batch of changes as the signed-in user.
+/// Applies a batch of changes as the signed-in user (documenters and
+/// admins; with an API key, the write scope). `forget` and `set-consent` with
+/// `widen` need an admin, and with a key the admin scope.
 #[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = Committed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -507,6 +518,20 @@ async fn post_changes(
             "No changes",
             "'changes' is empty",
             Some("changes".into()),
+        ));
+    }
+    if let Some(irreversible) = batch.changes.iter().find(|c| admin_only(c))
+        && !principal.administers()
+    {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "Only for admins",
+            &format!(
+                "'{}' needs the admin role (and, with an API key, the admin scope): {}",
+                irreversible.summary(),
+                "forgetting cannot be undone and widening consent publishes testimony"
+            ),
+            Some("op".into()),
         ));
     }
     let actor = principal.user.name.clone();

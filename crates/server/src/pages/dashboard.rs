@@ -64,6 +64,9 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                 }
             }
         }
+        @if principal.session.is_some() {
+            p.hint { a href="/account/second-factor" { (lang.t("Two-step sign-in for your account", "내 계정의 2단계 로그인")) } }
+        }
     };
     page(lang, &principal, lang.t("Dashboard", "대시보드"), body)
 }

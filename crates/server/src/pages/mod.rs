@@ -46,6 +46,11 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_form).post(login::login))
+        .route("/login/code", get(login::code_form).post(login::code))
+        .route(
+            "/account/second-factor",
+            get(login::second_factor).post(login::change_second_factor),
+        )
         .route("/logout", post(login::logout))
         .route("/lang/{lang}", get(login::switch_language))
         .route("/persons", get(records::persons))
@@ -78,6 +83,12 @@ pub fn routes() -> Router<Arc<App>> {
             get(admin::admin_users).post(admin::add_user),
         )
         .route("/admin/keys", post(admin::add_key))
+        .route("/admin/second-factor", post(admin::change_second_factor))
+        .route("/admin/forget", get(admin::forget_form).post(admin::forget))
+        .route(
+            "/admin/consent",
+            get(admin::consent_form).post(admin::widen_consent),
+        )
         .route(
             "/admin/encryption",
             get(admin::encryption).post(admin::change_encryption),

@@ -165,6 +165,12 @@ pub enum AccessError {
     Exists(String),
     #[error("no user '{0}'")]
     NoUser(String),
+    #[error("{user} has no key for '{label}'")]
+    NoKey { user: String, label: String },
+    #[error("{0} is your own account: another admin must disable it or change its role")]
+    OwnAccount(String),
+    #[error("no action '{0}'; the actions are disable, enable, role, password, sessions")]
+    BadAction(String),
     #[error("no scope '{0}'; the scopes are read, write, admin")]
     BadScope(String),
     #[error("a key of {user} ({role}) can have at most the {allowed} scope, not {asked}")]
@@ -262,6 +268,8 @@ const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[
         }
         Ok(())
     },
+    // 3: users an admin disabled (their sessions ended, their keys refused).
+    |t| t.execute_batch("ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"),
 ];
 
 /// Brings the schema to this version's, in one transaction that other
@@ -388,13 +396,15 @@ impl AccessStore {
     /// Checks a password (Argon2 verification compares in constant time);
     /// unknown users cost a hash too, so timing does not tell who exists.
     fn authenticate(&self, name: &str, password: &str) -> Result<Option<User>, AccessError> {
-        let row: Option<(String, String)> = self
+        let row: Option<(String, String, bool)> = self
             .conn
-            .query_row("SELECT role, hash FROM user WHERE name = ?1", [name], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT role, hash, disabled FROM user WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
-        let (role, hash) = match row {
+        let (role, hash, disabled) = match row {
             Some(row) => row,
             None => {
                 let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -402,13 +412,98 @@ impl AccessStore {
                 return Ok(None);
             }
         };
-        if !slow_matches(password, &hash)? {
+        // A disabled user's password is still checked: the time taken tells nothing.
+        if !slow_matches(password, &hash)? || disabled {
             return Ok(None);
         }
         Ok(Role::parse(&role).map(|role| User {
             name: name.to_string(),
             role,
         }))
+    }
+
+    /// The names of the users an admin disabled.
+    pub fn disabled_users(&self) -> Result<Vec<String>, AccessError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT name FROM user WHERE disabled = 1 ORDER BY name")?;
+        let names = statement.query_map([], |r| r.get(0))?;
+        Ok(names.collect::<Result<_, _>>()?)
+    }
+
+    /// Runs `statement` (with the user's name as `?1`) on an existing user.
+    fn change_user(
+        &self,
+        name: &str,
+        statement: &str,
+        value: &dyn rusqlite::ToSql,
+    ) -> Result<(), AccessError> {
+        if self.conn.execute(statement, params![name, value])? == 0 {
+            return Err(AccessError::NoUser(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Ends every session and pending second step of a user; how many sessions.
+    pub fn end_sessions(&self, name: &str) -> Result<usize, AccessError> {
+        self.conn
+            .execute("DELETE FROM sign_in_challenge WHERE user = ?1", [name])?;
+        Ok(self
+            .conn
+            .execute("DELETE FROM session WHERE user = ?1", [name])?)
+    }
+
+    /// Disables a user (no sign-in, sessions ended, keys refused) or enables
+    /// them again (their keys work again).
+    pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccessError> {
+        self.change_user(
+            name,
+            "UPDATE user SET disabled = ?2 WHERE name = ?1",
+            &disabled,
+        )?;
+        if disabled {
+            self.end_sessions(name)?;
+        }
+        Ok(())
+    }
+
+    /// Gives a user another role; their sessions end, so the next one starts
+    /// with it. Their keys are narrowed to what the new role allows.
+    pub fn set_role(&self, name: &str, role: Role) -> Result<(), AccessError> {
+        self.change_user(
+            name,
+            "UPDATE user SET role = ?2 WHERE name = ?1",
+            &role.name(),
+        )?;
+        self.end_sessions(name)?;
+        Ok(())
+    }
+
+    /// Sets a new password (an admin resetting a forgotten one); the user's
+    /// sessions end.
+    pub fn set_password(&self, name: &str, password: &str) -> Result<(), AccessError> {
+        if password.chars().count() < 12 {
+            return Err(AccessError::WeakPassword);
+        }
+        let hash = slow_hash(password)?;
+        self.change_user(name, "UPDATE user SET hash = ?2 WHERE name = ?1", &hash)?;
+        self.end_sessions(name)?;
+        Ok(())
+    }
+
+    /// Revokes a user's key by what it is for; refuses a key that is not there.
+    pub fn revoke_key(&self, user: &str, label: &str) -> Result<(), AccessError> {
+        let removed = self.conn.execute(
+            "DELETE FROM api_key WHERE user = ?1 AND label = ?2",
+            params![user, label],
+        )?;
+        if removed == 0 {
+            return Err(AccessError::NoKey {
+                user: user.to_string(),
+                label: label.to_string(),
+            });
+        }
+        Ok(())
     }
 
     /// Starts a session; returns its secret token (for the cookie) and the session.
@@ -442,7 +537,7 @@ impl AccessStore {
             .conn
             .query_row(
                 "SELECT s.user, u.role, s.csrf, s.expires FROM session s JOIN user u ON u.name = s.user
-                 WHERE s.token = ?1",
+                 WHERE s.token = ?1 AND u.disabled = 0",
                 [digest(token)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
@@ -565,7 +660,7 @@ impl AccessStore {
             .conn
             .query_row(
                 "SELECT u.name, u.role, k.scope, k.expires FROM api_key k JOIN user u ON u.name = k.user
-                 WHERE k.key = ?1",
+                 WHERE k.key = ?1 AND u.disabled = 0",
                 [digest(key)],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )

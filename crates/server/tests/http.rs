@@ -2730,3 +2730,121 @@ async fn only_admins_forget_or_widen_consent_and_the_browser_asks_twice() {
         .await;
     assert!(page.body.contains("id=\"nothing-wider\""), "{}", page.body);
 }
+
+/// An admin disables and enables users, changes roles and passwords, ends
+/// sessions and revokes keys from the browser, and each takes effect at once.
+#[tokio::test]
+async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
+    let site = Site::new();
+    let admin = site.session("admin").await;
+    let documenter = site.session("documenter").await;
+    let key = site.app.with_access(|access| {
+        access
+            .add_key("documenter", "field laptop", Scope::Write, None)
+            .expect("key")
+    });
+    let with_key = |key: &str| {
+        Request::builder()
+            .uri("/api/records?kind=persons")
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    assert!(site.send(with_key(&key)).await.status.is_success());
+    let change = |action: &str, extra: &str| {
+        format!(
+            "csrf={}&name=documenter&action={action}&role=viewer&password={extra}",
+            admin.csrf
+        )
+    };
+    // Disabled: the session ends, sign-in and the key are refused.
+    let done = site
+        .post_form("/admin/user", Some(&admin), &change("disable", ""), None)
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("disabled"), "{}", done.body);
+    let page = site.get("/persons", Some(&documenter)).await;
+    assert!(
+        !page.status.is_success(),
+        "a disabled user's session still works"
+    );
+    assert!(site.sign_in("documenter", PASSWORD).await.is_err());
+    assert_eq!(
+        site.send(with_key(&key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Enabled again: the password and the key work again.
+    site.post_form("/admin/user", Some(&admin), &change("enable", ""), None)
+        .await;
+    let again = site.sign_in("documenter", PASSWORD).await.expect("sign in");
+    assert!(site.send(with_key(&key)).await.status.is_success());
+    assert!(site.get("/sources/new", Some(&again)).await.status.is_success());
+    // A new role ends the sessions; the next one has the new role.
+    site.post_form("/admin/user", Some(&admin), &change("role", ""), None)
+        .await;
+    assert!(!site.get("/persons", Some(&again)).await.status.is_success());
+    let viewer = site.session("documenter").await;
+    let write = site.get("/sources/new", Some(&viewer)).await;
+    assert!(!write.status.is_success(), "{}", write.status);
+    // A new password: the old one fails, the new one works.
+    let reset = site
+        .post_form(
+            "/admin/user",
+            Some(&admin),
+            &change("password", "another+long+password"),
+            None,
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+    assert!(site.sign_in("documenter", PASSWORD).await.is_err());
+    assert!(
+        site.sign_in("documenter", "another long password")
+            .await
+            .is_ok()
+    );
+    // A weak password is refused and names why.
+    let weak = site
+        .post_form(
+            "/admin/user",
+            Some(&admin),
+            &change("password", "short"),
+            None,
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("12 characters"), "{}", weak.body);
+    // The key is revoked.
+    let revoked = site
+        .post_form(
+            "/admin/keys/revoke",
+            Some(&admin),
+            &format!("csrf={}&key=documenter%1Ffield+laptop", admin.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.body);
+    assert_eq!(
+        site.send(with_key(&key)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // An admin cannot disable their own account, and a form without the token changes nothing.
+    let own = site
+        .post_form(
+            "/admin/user",
+            Some(&admin),
+            &format!("csrf={}&name=admin&action=disable", admin.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", own.body);
+    let forged = site
+        .post_form(
+            "/admin/user",
+            Some(&admin),
+            "csrf=wrong&name=analyst&action=disable",
+            None,
+        )
+        .await;
+    assert!(!forged.status.is_success());
+    assert!(site.sign_in("analyst", PASSWORD).await.is_ok());
+}

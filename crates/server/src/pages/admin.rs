@@ -32,6 +32,7 @@ pub(super) struct KeyForm {
 /// Users with their second factors, keys and the second-factor policy.
 pub(super) struct Overview {
     users: Vec<(crate::access::User, crate::access::SecondFactor)>,
+    disabled: Vec<String>,
     keys: Vec<crate::access::ApiKey>,
     documenters_need_second_factor: bool,
 }
@@ -47,6 +48,7 @@ fn overview(access: &crate::access::AccessStore) -> Result<Overview, crate::acce
         .collect::<Result<_, crate::access::AccessError>>()?;
     Ok(Overview {
         users,
+        disabled: access.disabled_users()?,
         keys: access.keys()?,
         documenters_need_second_factor: access.documenters_need_second_factor()?,
     })
@@ -64,7 +66,7 @@ fn users_page(
             p class=(if *ok { "" } else { "error" }) role="status" id="admin-message" { (message) }
         }
         table id="users" {
-            tr { th { (lang.t("User", "사용자")) } th { (lang.t("Role", "역할")) } th { (lang.t("Two-step sign-in", "2단계 로그인")) } }
+            tr { th { (lang.t("User", "사용자")) } th { (lang.t("Role", "역할")) } th { (lang.t("Two-step sign-in", "2단계 로그인")) } th { (lang.t("Status", "상태")) } }
             @for (user, factor) in &overview.users {
                 tr {
                     td { (user.name) } td { (user.role.name()) }
@@ -72,8 +74,28 @@ fn users_page(
                         crate::access::SecondFactor::On { .. } => (lang.t("on", "켜짐")),
                         _ => (lang.t("not set up", "설정 안 됨")),
                     } }
+                    td { @if overview.disabled.contains(&user.name) { strong.error { (lang.t("disabled", "비활성")) } } @else { (lang.t("active", "활성")) } }
                 }
             }
+        }
+        h2 { (lang.t("Change a user", "사용자 변경")) }
+        form method="post" action="/admin/user" id="change-user" {
+            input type="hidden" name="csrf" value=(principal.csrf());
+            label for="change-name" { (lang.t("User", "사용자")) }
+            select id="change-name" name="name" { @for (user, _) in &overview.users { option value=(user.name) { (user.name) } } }
+            label for="change-action" { (lang.t("What to do", "할 일")) }
+            select id="change-action" name="action" {
+                option value="disable" { (lang.t("disable (sign-in refused, sessions ended, keys refused)", "비활성화 (로그인 거부, 세션 종료, 키 거부)")) }
+                option value="enable" { (lang.t("enable again", "다시 활성화")) }
+                option value="role" { (lang.t("give the role below (sessions end)", "아래 역할 부여 (세션 종료)")) }
+                option value="password" { (lang.t("set the password below (sessions end)", "아래 비밀번호로 재설정 (세션 종료)")) }
+                option value="sessions" { (lang.t("end every session", "모든 세션 종료")) }
+            }
+            label for="change-role" { (lang.t("Role", "역할")) }
+            select id="change-role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role.name()) } } }
+            label for="change-password" { (lang.t("New password (12 characters or more)", "새 비밀번호 (12자 이상)")) }
+            input id="change-password" name="password" type="password" autocomplete="new-password";
+            button.primary type="submit" { (lang.t("Apply", "적용")) }
         }
         h2 { (lang.t("Add a user", "사용자 추가")) }
         form method="post" action="/admin/users" {
@@ -122,6 +144,19 @@ fn users_page(
                         }
                     }
                 }
+            }
+        }
+        @if !overview.keys.is_empty() {
+            form method="post" action="/admin/keys/revoke" id="revoke-key" {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                label for="revoke" { (lang.t("Revoke the key", "키 폐기")) }
+                select id="revoke" name="key" {
+                    @for key in &overview.keys {
+                        @let value = format!("{}\u{1f}{}", key.user, key.label);
+                        option value=(value) { (key.user) " · " (key.label) }
+                    }
+                }
+                button.primary type="submit" { (lang.t("Revoke", "폐기")) }
             }
         }
         h2 { (lang.t("New API key", "새 API 키")) }
@@ -237,6 +272,111 @@ pub(super) async fn add_key(
             form.label,
             scope.name()
         ))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub(super) struct ChangeUserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Disables or enables a user, changes their role or password, or ends their sessions.
+pub(super) async fn change_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<ChangeUserForm>,
+) -> Response {
+    let csrf = form.csrf.clone();
+    let lang = Lang::of(&headers);
+    let acting = admin_name(&app, &headers);
+    admin_change(app, headers, &csrf, move |access| {
+        let name = form.name.as_str();
+        // An admin who locks themselves out leaves nobody to undo it.
+        if acting.as_deref() == Some(name) && matches!(form.action.as_str(), "disable" | "role") {
+            return Err(crate::access::AccessError::OwnAccount(name.to_string()));
+        }
+        let done = match form.action.as_str() {
+            "disable" => {
+                access.set_disabled(name, true)?;
+                lang.t(
+                    "disabled: sign-in refused, sessions ended, keys refused",
+                    "비활성화됨: 로그인 거부, 세션 종료, 키 거부",
+                )
+            }
+            "enable" => {
+                access.set_disabled(name, false)?;
+                lang.t("enabled again", "다시 활성화됨")
+            }
+            "role" => {
+                let role = Role::parse(&form.role)
+                    .ok_or_else(|| crate::access::AccessError::BadRole(form.role.clone()))?;
+                access.set_role(name, role)?;
+                return Ok(format!(
+                    "{name}: {} {}",
+                    lang.t("role now", "역할:"),
+                    role.name()
+                ));
+            }
+            "password" => {
+                access.set_password(name, &form.password)?;
+                lang.t(
+                    "password set; sessions ended",
+                    "비밀번호 재설정됨, 세션 종료",
+                )
+            }
+            "sessions" => {
+                let ended = access.end_sessions(name)?;
+                return Ok(format!(
+                    "{name}: {ended} {}",
+                    lang.t("sessions ended", "개 세션 종료")
+                ));
+            }
+            other => return Err(crate::access::AccessError::BadAction(other.to_string())),
+        };
+        Ok(format!("{name}: {done}"))
+    })
+    .await
+}
+
+/// The signed-in admin's own name, if the request carries a session.
+fn admin_name(app: &App, headers: &HeaderMap) -> Option<String> {
+    signed_in(app, headers, Role::Admin)
+        .ok()
+        .map(|principal| principal.user.name)
+}
+
+#[derive(Deserialize)]
+pub(super) struct RevokeForm {
+    #[serde(default)]
+    csrf: String,
+    /// The key's user and label, separated by U+001F (neither can hold it).
+    #[serde(default)]
+    key: String,
+}
+
+pub(super) async fn revoke_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let csrf = form.csrf.clone();
+    admin_change(app, headers, &csrf, move |access| {
+        let (user, label) = form
+            .key
+            .split_once('\u{1f}')
+            .unwrap_or((form.key.as_str(), ""));
+        access.revoke_key(user, label)?;
+        Ok(format!("Revoked the key of {user} for {label}"))
     })
     .await
 }

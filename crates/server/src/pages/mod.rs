@@ -83,6 +83,8 @@ pub fn routes() -> Router<Arc<App>> {
             get(admin::admin_users).post(admin::add_user),
         )
         .route("/admin/keys", post(admin::add_key))
+        .route("/admin/keys/revoke", post(admin::revoke_key))
+        .route("/admin/user", post(admin::change_user))
         .route("/admin/second-factor", post(admin::change_second_factor))
         .route("/admin/forget", get(admin::forget_form).post(admin::forget))
         .route(

@@ -412,7 +412,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&open(&reader)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&reader)?, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -441,7 +441,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&reader)?;
             report::write(
                 &store,
-                &cli.data,
                 &out,
                 &estimate::request(model, audience.into()),
                 min_cell,
@@ -610,7 +609,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut store = open(&reader)?;
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
-            linking::review(&mut store, &cli.data, &actor, action, &reason)?;
+            linking::review(&mut store, &actor, action, &reason)?;
             if writes {
                 announce_checkpoint(&store)?;
             }

@@ -27,7 +27,6 @@ footer{margin-top:3rem;color:#666;font-size:.9rem}
 
 pub fn write(
     store: &SqliteStore,
-    data: &Path,
     out: &Path,
     request: &girok_estimate::Request,
     min_cell: Option<u64>,
@@ -49,7 +48,7 @@ pub fn write(
         },
     )?;
     let estimates = if with_estimate {
-        Some(girok_estimate::compute(store, data, request)?)
+        Some(girok_estimate::compute(store, request)?)
     } else {
         None
     };

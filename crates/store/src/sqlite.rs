@@ -746,7 +746,11 @@ impl ChangeSink for SqliteWriter<'_> {
         match change {
             Change::Forget { subject, .. } => {
                 keys::destroy(&self.tx, subject)?;
+                crate::proposals::purge(&self.tx, subject)?;
                 self.destroyed_keys = true;
+            }
+            Change::LinkDecision { persons, .. } => {
+                crate::proposals::mark_decided(&self.tx, persons, seq)?
             }
             Change::AddTerm { .. } => self.terms_seq = seq,
             _ => {}

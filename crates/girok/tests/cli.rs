@@ -1722,6 +1722,55 @@ fn databases_made_by_the_first_version_open_verify_and_take_writes() {
     assert!(done && !out.contains("Kim Eun-joo"), "{out}");
 }
 
+/// `link-proposals.json` as versions before the proposals moved into the database wrote it.
+const LEGACY_PROPOSALS: &str = r#"{
+  "journal_size": 55,
+  "proposals": [{
+    "number": 1,
+    "persons": [
+      {"id": "p-media-kim", "names": "Eunju Kim", "sex": "female", "birth": "unknown", "origin": "unknown", "sources": "s-media-2025"},
+      {"id": "p-un-kim", "names": "Kim Eun-joo", "sex": "female", "birth": "unknown", "origin": "unknown", "sources": "s-un-2025-kim"}
+    ],
+    "probability": 0.9998,
+    "links": [{"a": "p-media-kim", "b": "p-un-kim", "explanation": {"prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
+      "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null}]}}]
+  }],
+  "training": {"model": "given", "reason": "fewer than 5000 person records are too few to train on"}
+}"#;
+
+#[test]
+fn a_proposals_file_of_an_earlier_version_is_moved_into_the_database_and_destroyed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = fixture_copy("v1-plain", dir.path());
+    let file = data.join("link-proposals.json");
+    std::fs::write(&file, LEGACY_PROPOSALS).expect("legacy file");
+    // A second name for the same bytes shows whether they were overwritten.
+    let witness = dir.path().join("same-inode");
+    std::fs::hard_link(&file, &witness).expect("hard link");
+    let queue = ok(&data, &["review"]);
+    assert!(
+        queue.contains("#1") && queue.contains("p-media-kim  ~  p-un-kim"),
+        "{queue}"
+    );
+    assert!(!file.exists(), "the plaintext file is still there");
+    let left = std::fs::read(&witness).expect("witness");
+    assert!(
+        left.iter().all(|&b| b == 0),
+        "the file was unlinked without being overwritten"
+    );
+    let shown = ok(&data, &["review", "--show", "1"]);
+    assert!(
+        shown.contains("same Hangul possible") && shown.contains("Kim Eun-joo"),
+        "{shown}"
+    );
+    ok(
+        &data,
+        &["review", "--confirm", "1", "--reason", "same witness"],
+    );
+    assert!(!ok(&data, &["review"]).contains("#1"));
+    assert!(ok(&data, &["verify"]).contains("VERIFIED"));
+}
+
 #[test]
 fn control_characters_and_bidirectional_overrides_are_refused_at_their_field() {
     let fixture = Fixture::new();

@@ -218,6 +218,9 @@ pub(super) async fn review_proposal(
     }
 }
 
+/// A proposal after a decision was asked for: the journal entry, or why not.
+type Decided = (Loaded, Result<u64, String>);
+
 pub(super) async fn decide_proposal(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -233,30 +236,28 @@ pub(super) async fn decide_proposal(
     let same = form.decision == "same";
     let reason = form.reason.trim().to_string();
     let reader = principal.clone();
-    let decided = blocking(
-        move || -> Result<Option<(Loaded, Result<u64, String>)>, StoreError> {
-            let Some(found) = app.read(|store| store.link_proposal(number))? else {
-                return Ok(None);
-            };
-            let outcome = if reason.is_empty() {
-                Err(lang
-                    .t("A reason is required.", "사유가 필요합니다.")
-                    .to_string())
-            } else if let Some(seq) = found.decided {
-                Err(format!(
-                    "{} {seq}",
-                    lang.t("Decided already in journal entry", "이미 결정됨: 기록 항목")
-                ))
-            } else {
-                let persons: Vec<RecordId> = found.persons.iter().map(|p| p.id.clone()).collect();
-                let change = proposals::decide(&persons, same, &reason);
-                app.write(|store| store.write(&actor, |sink| sink.apply(change)))
-                    .map(|(seq, _)| seq)
-                    .map_err(|e: StoreError| e.to_string())
-            };
-            Ok(load(&app, &reader, number)?.map(|loaded| (loaded, outcome)))
-        },
-    )
+    let decided = blocking(move || -> Result<Option<Decided>, StoreError> {
+        let Some(found) = app.read(|store| store.link_proposal(number))? else {
+            return Ok(None);
+        };
+        let outcome = if reason.is_empty() {
+            Err(lang
+                .t("A reason is required.", "사유가 필요합니다.")
+                .to_string())
+        } else if let Some(seq) = found.decided {
+            Err(format!(
+                "{} {seq}",
+                lang.t("Decided already in journal entry", "이미 결정됨: 기록 항목")
+            ))
+        } else {
+            let persons: Vec<RecordId> = found.persons.iter().map(|p| p.id.clone()).collect();
+            let change = proposals::decide(&persons, same, &reason);
+            app.write(|store| store.write(&actor, |sink| sink.apply(change)))
+                .map(|(seq, _)| seq)
+                .map_err(|e: StoreError| e.to_string())
+        };
+        Ok(load(&app, &reader, number)?.map(|loaded| (loaded, outcome)))
+    })
     .await;
     let (loaded, outcome) = match decided {
         Ok(Ok(Some(found))) => found,

@@ -344,17 +344,17 @@ fn print_full(store: &SqliteStore, proposal: &StoredProposal) -> Result<()> {
             proposal.number
         );
     }
-    let mut described: Vec<(String, Option<ProposedPerson>)> = Vec::new();
-    for person in &proposal.persons {
-        let shown = match store.get(&person.id)? {
-            Some(girok_store::Stored {
-                record: girok_model::Record::Person(record),
-                ..
-            }) => proposals::describe(&record),
-            _ => None,
-        };
-        described.push((person.id.to_string(), shown));
-    }
+    let described: Vec<(String, Option<ProposedPerson>)> = proposal
+        .persons
+        .iter()
+        .zip(store.link_proposal_persons(proposal)?)
+        .map(|(stored, record)| {
+            (
+                stored.id.to_string(),
+                record.as_ref().and_then(proposals::describe),
+            )
+        })
+        .collect();
     let names: Vec<String> = described
         .iter()
         .map(|(_, d)| d.as_ref().map_or("(sealed)".into(), |d| d.names.clone()))

@@ -8,7 +8,7 @@
 //! write path marks proposals decided in the transaction of the decision and
 //! deletes those naming a forgotten person in the transaction of `forget`.
 
-use girok_model::RecordId;
+use girok_model::{Person, Record, RecordId};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::{SqliteStore, StoreError};
@@ -135,6 +135,37 @@ impl SqliteStore {
             links,
             decided,
         }))
+    }
+
+    /// The person records of a proposal, in its order (`None` for one that
+    /// no longer exists), opened together as one read: unlocked, after the
+    /// auditor has recorded them; locked, they stay sealed.
+    pub fn link_proposal_persons(
+        &self,
+        proposal: &StoredProposal,
+    ) -> Result<Vec<Option<Person>>, StoreError> {
+        let conn = self.connection();
+        let mut found = Vec::new();
+        for person in &proposal.persons {
+            let live = crate::apply::record_meta(conn, person.id.as_str())?
+                .is_some_and(|meta| !meta.deleted);
+            if live && let Some(Record::Person(record)) = crate::apply::load(conn, &person.id)? {
+                found.push(record);
+            }
+        }
+        let mut opened: std::collections::HashMap<RecordId, Person> = self
+            .reveal(found.into_iter().map(Record::Person).collect())?
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::Person(person) => Some((person.id.clone(), person)),
+                _ => None,
+            })
+            .collect();
+        Ok(proposal
+            .persons
+            .iter()
+            .map(|p| opened.remove(&p.id))
+            .collect())
     }
 
     /// How many proposals the latest run made (decided ones included).

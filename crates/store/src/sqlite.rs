@@ -266,7 +266,7 @@ impl SqliteStore {
 
     /// Opens the sealed ones of `records` when the store reveals (unlocked,
     /// outside `sealed_reads`), after the auditor has recorded which.
-    fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
+    pub(crate) fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
         if !self.reveals() {
             return Ok(records);
         }

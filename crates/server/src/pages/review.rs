@@ -5,7 +5,7 @@
 //! through the audited read path, so names appear only unlocked.
 
 use girok_linkage::proposals::{self, ProposedPerson, decode_links};
-use girok_store::{Stored, StoredProposal};
+use girok_store::StoredProposal;
 
 use super::*;
 
@@ -98,16 +98,11 @@ fn load(app: &App, principal: &Principal, number: u64) -> Result<Option<Loaded>,
         let Some(proposal) = store.link_proposal(number)? else {
             return Ok(None);
         };
-        let mut persons = Vec::new();
-        for person in &proposal.persons {
-            persons.push(match store.get(&person.id)? {
-                Some(Stored {
-                    record: Record::Person(record),
-                    ..
-                }) => proposals::describe(&record),
-                _ => None,
-            });
-        }
+        let persons = store
+            .link_proposal_persons(&proposal)?
+            .iter()
+            .map(|record| record.as_ref().and_then(proposals::describe))
+            .collect();
         Ok(Some(Loaded {
             proposal,
             persons,

@@ -755,6 +755,14 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
     // A decided proposal leaves the queue, and takes no second decision.
     let queue = site.get("/review", Some(&documenter)).await;
     assert!(!queue.body.contains("/review/1"), "{}", queue.body);
+    // The merge shows on each person's page, by id (analysts see it too).
+    let merged = site.get("/persons/p-un-kim", Some(&analyst)).await;
+    assert!(
+        merged.body.contains("Merged by reviewers")
+            && merged.body.contains("href=\"/persons/p-media-kim\""),
+        "{}",
+        merged.body
+    );
     let contradiction = site
         .post_form(
             "/review/1",

@@ -168,6 +168,26 @@ impl SqliteStore {
             .collect())
     }
 
+    /// The other person records reviewers merged with `person` (directly or
+    /// through others), in id order: what a decided "same person" made.
+    pub fn merged_with(&self, person: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        let mut statement = self.connection().prepare_cached(
+            "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
+        )?;
+        let mut seen = std::collections::BTreeSet::from([person.clone()]);
+        let mut next = vec![person.clone()];
+        while let Some(id) = next.pop() {
+            for other in statement.query_map([id.as_str()], |r| r.get::<_, String>(0))? {
+                let other = RecordId::new(other?);
+                if seen.insert(other.clone()) {
+                    next.push(other);
+                }
+            }
+        }
+        seen.remove(person);
+        Ok(seen.into_iter().collect())
+    }
+
     /// How many proposals the latest run made (decided ones included).
     pub fn link_proposal_count(&self) -> Result<u64, StoreError> {
         Ok(self

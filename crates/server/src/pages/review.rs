@@ -18,6 +18,32 @@ fn stale_note(lang: Lang, computed_at: u64, journal: u64) -> Markup {
     }
 }
 
+/// The person records reviewers merged with `person`, for its page (ids
+/// only: nothing is decrypted).
+pub(super) async fn merged_with(
+    app: Arc<App>,
+    person: RecordId,
+) -> Result<Vec<RecordId>, Response> {
+    match blocking(move || app.read(|store| store.merged_with(&person))).await {
+        Ok(Ok(merged)) => Ok(merged),
+        Ok(Err(error)) => Err(internal(error)),
+        Err(response) => Err(response),
+    }
+}
+
+pub(super) fn merged_section(lang: Lang, merged: &[RecordId]) -> Markup {
+    html! {
+        @if !merged.is_empty() {
+            h2 { (lang.t("Merged by reviewers: the same person as", "검토로 병합됨: 같은 사람")) }
+            ul {
+                @for id in merged {
+                    li { a href=(format!("/persons/{id}")) { (id) } }
+                }
+            }
+        }
+    }
+}
+
 fn none_yet(lang: Lang) -> &'static str {
     lang.t(
         "No linkage proposals yet: run girok link first.",

@@ -395,7 +395,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format,
                     age_bands: &age_bands,
                     with_proposals,
-                    data: &cli.data,
                 },
             )?;
         }
@@ -894,7 +893,6 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
             format: OutputFormat::Table,
             age_bands: &girok_tabulate::AgeBands::default(),
             with_proposals: false,
-            data: dir,
         },
     )?;
     println!(

@@ -44,7 +44,6 @@ pub fn write(
             age_bands: &girok_tabulate::AgeBands::default(),
             // The tables count the persons the estimate counts.
             with_proposals: request.with_proposals,
-            data,
         },
     )?;
     let estimates = if with_estimate {

@@ -395,7 +395,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format,
                     age_bands: &age_bands,
                     with_proposals,
-                    data: &cli.data,
                 },
             )?;
         }
@@ -412,7 +411,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&open(&reader)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&reader)?, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -441,7 +440,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&reader)?;
             report::write(
                 &store,
-                &cli.data,
                 &out,
                 &estimate::request(model, audience.into()),
                 min_cell,
@@ -610,7 +608,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut store = open(&reader)?;
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
-            linking::review(&mut store, &cli.data, &actor, action, &reason)?;
+            linking::review(&mut store, &actor, action, &reason)?;
             if writes {
                 announce_checkpoint(&store)?;
             }
@@ -895,7 +893,6 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
             format: OutputFormat::Table,
             age_bands: &girok_tabulate::AgeBands::default(),
             with_proposals: false,
-            data: dir,
         },
     )?;
     println!(

@@ -2,7 +2,6 @@
 //! for tables that leave the organisation.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Result;
 use girok_store::{SqliteStore, Store};
@@ -41,9 +40,8 @@ pub struct Request<'a> {
     pub min_cell: Option<u64>,
     pub format: OutputFormat,
     pub age_bands: &'a AgeBands,
-    /// Also treat `girok link`'s unreviewed proposals (in `data`) as one person.
+    /// Also treat `girok link`'s undecided proposals as one person.
     pub with_proposals: bool,
-    pub data: &'a Path,
 }
 
 /// Tables as asked, with what a reader must know about them.
@@ -66,8 +64,7 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     for condition in request.conditions {
         filter.add(condition, vocabularies)?;
     }
-    let (resolved, stale_proposals) =
-        girok_estimate::resolution(store, request.data, request.with_proposals)?;
+    let (resolved, stale_proposals) = girok_estimate::resolution(store, request.with_proposals)?;
     let mut facts = Facts::load(store, resolved)?;
     let withheld_by_consent = facts.restrict_to(request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());

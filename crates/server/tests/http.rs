@@ -783,43 +783,45 @@ async fn the_language_switch_redirects_only_to_a_local_path() {
     );
 }
 
-#[tokio::test]
-async fn documenters_review_proposed_duplicates_with_the_explanation() {
-    use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
-    let site = Site::new();
-    let person = |id: &str, names: &str| ProposedPerson {
-        id: id.into(),
-        names: names.into(),
-        sex: "female".into(),
-        birth: "unknown".into(),
-        origin: "unknown".into(),
-        sources: "s".into(),
-    };
+/// Keeps one linkage proposal of two person records in the site's database,
+/// as `girok link` does.
+fn propose(site: &Site, a: &str, b: &str) {
+    use girok_linkage::proposals::{ExplainedPair, encode_links};
     let explanation: girok_linkage::Explanation = serde_json::from_value(serde_json::json!({
         "prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
         "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null},
                   {"comparison": "surname", "level": "same class", "weight": 7.5, "term_frequency": 0.21}]
     }))
     .expect("explanation");
-    Proposals {
+    let person = |id: &str| girok_store::ProposedRecord {
+        id: girok_model::RecordId::new(id),
+        sources: "s".into(),
+    };
+    let run = girok_store::LinkRun {
         journal_size: site.app.read(|store| store.head().expect("head").0),
-        proposals: vec![Proposal {
-            number: 1,
-            persons: vec![
-                person("p-media-kim", "Eunju Kim"),
-                person("p-un-kim", "Kim Eun-joo"),
-            ],
-            probability: 0.9998,
-            links: vec![ExplainedPair {
-                a: "p-media-kim".into(),
-                b: "p-un-kim".into(),
-                explanation,
-            }],
-        }],
+        time: "2026-01-01T00:00:00Z".into(),
         training: None,
-    }
-    .save(&site.app.data)
-    .expect("proposals");
+    };
+    let proposal = girok_store::StoredProposal {
+        number: 1,
+        persons: vec![person(a), person(b)],
+        probability: 0.9998,
+        links: encode_links(&[ExplainedPair {
+            a: a.into(),
+            b: b.into(),
+            explanation,
+        }]),
+        decided: None,
+    };
+    site.app
+        .write(|store| store.replace_link_proposals(&run, &[proposal]))
+        .expect("proposals");
+}
+
+#[tokio::test]
+async fn documenters_review_proposed_duplicates_with_the_explanation() {
+    let site = Site::new();
+    propose(&site, "p-media-kim", "p-un-kim");
 
     let analyst = site.session("analyst").await;
     assert_eq!(
@@ -827,10 +829,13 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
         StatusCode::FORBIDDEN
     );
     let documenter = site.session("documenter").await;
+    // The queue names no one; a proposal's page shows the records.
     let queue = site.get("/review", Some(&documenter)).await;
-    assert!(queue.body.contains("Kim Eun-joo") && queue.body.contains("/review/1"));
+    assert!(queue.body.contains("p-un-kim") && queue.body.contains("/review/1"));
+    assert!(!queue.body.contains("Kim Eun-joo"), "{}", queue.body);
     let shown = site.get("/review/1", Some(&documenter)).await;
     assert!(shown.body.contains("same Hangul possible") && shown.body.contains("+14.00"));
+    assert!(shown.body.contains("Kim Eun-joo") && shown.body.contains("Eunju Kim"));
     assert_eq!(
         site.get("/review/7", Some(&documenter)).await.status,
         StatusCode::NOT_FOUND
@@ -864,7 +869,17 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
     assert_eq!(decisions.same.len(), 1);
     let last = site.app.read(|store| store.recent(1).expect("recent"));
     assert_eq!(last[0].entry.actor, "documenter");
-    // Contradicting a confirmed merge is refused and changes nothing.
+    // A decided proposal leaves the queue, and takes no second decision.
+    let queue = site.get("/review", Some(&documenter)).await;
+    assert!(!queue.body.contains("/review/1"), "{}", queue.body);
+    // The merge shows on each person's page, by id (analysts see it too).
+    let merged = site.get("/persons/p-un-kim", Some(&analyst)).await;
+    assert!(
+        merged.body.contains("Merged by reviewers")
+            && merged.body.contains("href=\"/persons/p-media-kim\""),
+        "{}",
+        merged.body
+    );
     let contradiction = site
         .post_form(
             "/review/1",
@@ -885,6 +900,57 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
             .different
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_locked_server_shows_no_name_in_a_proposal_and_every_read_is_audited() {
+    let site = Site::encrypted("correct horse battery staple");
+    propose(&site, "p-media-kim", "p-un-kim");
+    let documenter = site.session("documenter").await;
+    let log = girok_store::AuditLog::open(&site.app.data).expect("audit");
+
+    site.app.lock();
+    let before = log.entries().expect("entries").len();
+    for path in ["/review", "/review/1"] {
+        let locked = site.get(path, Some(&documenter)).await;
+        assert!(locked.status.is_success(), "{path}: {}", locked.body);
+        assert!(
+            !locked.body.contains("Kim Eun-joo") && !locked.body.contains("Eunju Kim"),
+            "{path}: {}",
+            locked.body
+        );
+    }
+    assert!(
+        site.get("/review/1", Some(&documenter))
+            .await
+            .body
+            .contains("The database is locked")
+    );
+    assert_eq!(log.entries().expect("entries").len(), before);
+
+    site.app
+        .unlock(&girok_store::Unlock::Passphrase(
+            "correct horse battery staple".into(),
+        ))
+        .expect("unlock");
+    let shown = site.get("/review/1", Some(&documenter)).await;
+    assert!(
+        shown.body.contains("Kim Eun-joo") && shown.body.contains("Eunju Kim"),
+        "{}",
+        shown.body
+    );
+    let entries = log.entries().expect("entries");
+    assert!(
+        entries.iter().any(|e| e.actor == "documenter"
+            && e.action == "GET /review/1"
+            && e.subjects == ["p-media-kim", "p-un-kim"]),
+        "{entries:?}"
+    );
+    // The queue still decrypts nothing: it shows ids and scores.
+    let before = entries.len();
+    let queue = site.get("/review", Some(&documenter)).await;
+    assert!(queue.body.contains("p-un-kim") && !queue.body.contains("Kim Eun-joo"));
+    assert_eq!(log.entries().expect("entries").len(), before);
 }
 
 #[tokio::test]

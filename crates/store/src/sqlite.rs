@@ -266,7 +266,7 @@ impl SqliteStore {
 
     /// Opens the sealed ones of `records` when the store reveals (unlocked,
     /// outside `sealed_reads`), after the auditor has recorded which.
-    fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
+    pub(crate) fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
         if !self.reveals() {
             return Ok(records);
         }
@@ -746,7 +746,11 @@ impl ChangeSink for SqliteWriter<'_> {
         match change {
             Change::Forget { subject, .. } => {
                 keys::destroy(&self.tx, subject)?;
+                crate::proposals::purge(&self.tx, subject)?;
                 self.destroyed_keys = true;
+            }
+            Change::LinkDecision { persons, .. } => {
+                crate::proposals::mark_decided(&self.tx, persons, seq)?
             }
             Change::AddTerm { .. } => self.terms_seq = seq,
             _ => {}

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use girok_linkage::proposals::{Proposal, Proposals};
 use girok_model::{
     Change, ConsentScope, FuzzyDate, Person, Record, RecordId, RecordKind, Sex, Source, SourceKind,
 };

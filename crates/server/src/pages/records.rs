@@ -140,6 +140,10 @@ pub(super) async fn record_page(
     };
     let role = principal.user.role;
     let wanted = RecordId::new(&id);
+    let merged = match review::merged_with(app.clone(), wanted.clone()).await {
+        Ok(merged) => merged,
+        Err(response) => return response,
+    };
     let reading = Reading::of(&principal, format!("GET /records/{id}"));
     let loaded = blocking(move || {
         app.read_as(&reading, |store| -> Result<_, StoreError> {
@@ -223,6 +227,7 @@ pub(super) async fn record_page(
             }
             p.hint { (lang.t("Review them with girok link and girok review.", "girok link 와 girok review 로 검토하세요.")) }
         }
+        (review::merged_section(lang, &merged))
         @if !referrers.is_empty() {
             h2 { (lang.t("Referred to by", "이 기록을 참조하는 기록")) }
             ul {

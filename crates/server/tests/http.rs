@@ -2844,7 +2844,12 @@ async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
         .await;
     let again = site.sign_in("documenter", PASSWORD).await.expect("sign in");
     assert!(site.send(with_key(&key)).await.status.is_success());
-    assert!(site.get("/sources/new", Some(&again)).await.status.is_success());
+    assert!(
+        site.get("/sources/new", Some(&again))
+            .await
+            .status
+            .is_success()
+    );
     // A new role ends the sessions; the next one has the new role.
     site.post_form("/admin/user", Some(&admin), &change("role", ""), None)
         .await;
@@ -2913,4 +2918,60 @@ async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
         .await;
     assert!(!forged.status.is_success());
     assert!(site.sign_in("analyst", PASSWORD).await.is_ok());
+}
+
+/// A person of their own (a relative a testimony names) is created in the
+/// browser; a name is required and a sex that does not read is refused.
+#[tokio::test]
+async fn documenters_create_a_person_in_the_browser() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site.get("/persons/new", Some(&documenter)).await;
+    assert!(form.status.is_success(), "{}", form.body);
+    assert!(form.body.contains("name=\"names\""), "{}", form.body);
+    let before = site.app.read(|store| store.head().expect("head").0);
+    let bad = site
+        .post_form(
+            "/persons/new",
+            Some(&documenter),
+            &format!(
+                "csrf={}&names=%EA%B9%80%EC%9D%80%ED%9D%AC&sex=x",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    let saved = site
+        .post_form(
+            "/persons/new",
+            Some(&documenter),
+            &format!(
+                "csrf={}&names=%EA%B9%80%EC%9D%80%ED%9D%AC&sex=%EC%97%AC&birth=1995&origin=hoeryong",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let location = saved.headers[header::LOCATION].to_str().expect("location");
+    assert!(location.starts_with("/persons/p-"), "{location}");
+    let id = location.trim_start_matches("/persons/");
+    let record = site
+        .get(&format!("/api/records/{id}"), Some(&documenter))
+        .await;
+    assert!(
+        record.body.contains("김은희") && record.body.contains("\"sex\":\"female\""),
+        "{}",
+        record.body
+    );
+    let viewer = site.session("viewer").await;
+    assert!(
+        !site
+            .get("/persons/new", Some(&viewer))
+            .await
+            .status
+            .is_success()
+    );
 }

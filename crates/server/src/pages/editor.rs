@@ -432,6 +432,8 @@ fn editor(
 enum Target {
     Existing(RecordId),
     NewEvent,
+    /// A person of their own: a relative a testimony names, a perpetrator.
+    NewPerson,
 }
 
 impl Target {
@@ -439,6 +441,7 @@ impl Target {
         match self {
             Target::Existing(id) => format!("/records/{id}/edit"),
             Target::NewEvent => "/events/new".to_string(),
+            Target::NewPerson => "/persons/new".to_string(),
         }
     }
 
@@ -449,6 +452,7 @@ impl Target {
                 Lang::Ko => format!("{} {id} 수정", kind.ko()),
             },
             Target::NewEvent => lang.t("New event", "새 사건").to_string(),
+            Target::NewPerson => lang.t("New person", "새 인물").to_string(),
         }
     }
 
@@ -458,6 +462,16 @@ impl Target {
             Target::Existing(id) => store
                 .get(id)?
                 .map(|stored| (stored.record, stored.meta.revision)),
+            Target::NewPerson => Some((
+                Record::Person(Person {
+                    received_by: Some(actor.to_string()),
+                    ..Person::new(
+                        crate::intake::drawn_stem().id(RecordKind::Person, None),
+                        Vec::new(),
+                    )
+                }),
+                0,
+            )),
             Target::NewEvent => Some((
                 Record::Event(Event {
                     id: crate::intake::drawn_stem().id(RecordKind::Event, None),
@@ -603,7 +617,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                         record,
                         base_revision: values.get("revision").parse().unwrap_or(0),
                     },
-                    Target::NewEvent => Change::Create { record },
+                    Target::NewEvent | Target::NewPerson => Change::Create { record },
                 })
                 .map_err(NotSaved::Store)
             })
@@ -700,4 +714,16 @@ pub(super) async fn create_event(
     Form(values): Form<Vec<(String, String)>>,
 ) -> Response {
     submit(app, headers, Target::NewEvent, Values(values)).await
+}
+
+pub(super) async fn new_person(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    show(app, headers, Target::NewPerson).await
+}
+
+pub(super) async fn create_person(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Form(values): Form<Vec<(String, String)>>,
+) -> Response {
+    submit(app, headers, Target::NewPerson, Values(values)).await
 }

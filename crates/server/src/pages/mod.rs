@@ -53,6 +53,10 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/logout", post(login::logout))
         .route("/lang/{lang}", get(login::switch_language))
         .route("/persons", get(records::persons))
+        .route(
+            "/persons/new",
+            get(editor::new_person).post(editor::create_person),
+        )
         .route("/persons/{id}", get(records::person))
         .route("/persons/{id}/acts", post(acts::create_act))
         .route("/records/{id}/edit", get(editor::edit).post(editor::save))

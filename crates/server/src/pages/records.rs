@@ -248,9 +248,11 @@ fn referrer_table(
     lang: Lang,
     vocabularies: &girok_model::Vocabularies,
     titles: &readable::Titles,
+    field: &str,
     records: &[&Record],
 ) -> Markup {
-    // The columns: every field any of them has, but the one pointing here.
+    // The columns: every field any of them has, but the one pointing here
+    // and the title (the link says it).
     let rows: Vec<(&Record, Vec<readable::Row>)> = records
         .iter()
         .map(|r| (*r, readable::rows(r, lang, vocabularies, titles)))
@@ -406,7 +408,7 @@ pub(super) async fn record_page(
         @for ((kind, field), records) in &groups {
             section {
                 h2 { (referrer_heading(lang, *kind, field)) }
-                (referrer_table(lang, &vocabularies, titles, records))
+                (referrer_table(lang, &vocabularies, titles, field, records))
             }
         }
         @if !around.candidates.is_empty() {

@@ -124,6 +124,16 @@ pub(super) fn term(lang: Lang, vocabularies: &Vocabularies, kind: VocabKind, key
     }
 }
 
+/// A date as stated; an unknown one in the reader's language. (Stated dates
+/// are shown as the model writes them, in English: "autumn 2024".)
+fn date(lang: Lang, date: &FuzzyDate) -> String {
+    if date.is_unknown() {
+        lang.t("unknown", "미상").to_string()
+    } else {
+        date.to_string()
+    }
+}
+
 /// A place with the broader places it lies in: "Hoeryong, North Hamgyong".
 fn place(lang: Lang, vocabularies: &Vocabularies, key: &str) -> String {
     vocabularies
@@ -175,6 +185,9 @@ pub(super) fn field_label(lang: Lang, kind: RecordKind, field: &str) -> &'static
         (_, "source") => lang.t("Source", "출처"),
         (_, "reliability") => lang.t("Reliability of the source", "출처 신뢰도"),
         (_, "credibility") => lang.t("Credibility of the information", "정보 신빙성"),
+        (RecordKind::Information, "relation") => {
+            lang.t("Witness's relation to the victim", "증언자와 피해자의 관계")
+        }
         (_, "relation") => lang.t("Relation", "관계"),
         (_, "knowledge") => lang.t("How it is known", "인지 경위"),
         (_, "person") => lang.t("Person", "인물"),
@@ -227,18 +240,27 @@ pub(super) fn title_of(
             source.title.clone()
         }
         Record::Source(source) => {
-            format!("{}, {}", keyword(lang, source.kind), source.obtained)
+            format!(
+                "{}, {}",
+                keyword(lang, source.kind),
+                date(lang, &source.obtained)
+            )
         }
         Record::Event(event) if !event.title.is_empty() && !withheld(&event.title) => {
             event.title.clone()
         }
-        Record::Event(event) => format!("{} {}", lang.t("Event,", "사건,"), event.date),
+        Record::Event(event) => {
+            format!("{} {}", lang.t("Event,", "사건,"), date(lang, &event.date))
+        }
         Record::Act(act) => {
-            let kind = term(lang, vocabularies, VocabKind::ActType, &act.act_type);
-            match of(&act.victim) {
-                Some(victim) => format!("{kind} — {victim}, {}", act.date),
-                None => format!("{kind}, {}", act.date),
+            let mut title = term(lang, vocabularies, VocabKind::ActType, &act.act_type);
+            if let Some(victim) = of(&act.victim) {
+                title = format!("{title} — {victim}");
             }
+            if !act.date.is_unknown() {
+                title = format!("{title}, {}", act.date);
+            }
+            title
         }
         Record::Involvement(involvement) => {
             let who = involvement
@@ -324,7 +346,7 @@ pub(super) fn rows(
             }
             add("sex", html! { (keyword(lang, person.sex)) });
             if !person.birth.is_unknown() {
-                add("birth", html! { (person.birth) });
+                add("birth", html! { (date(lang, &person.birth)) });
             }
             if let Some(origin) = &person.origin {
                 add("origin", at(origin));
@@ -353,7 +375,7 @@ pub(super) fn rows(
             if !source.title.is_empty() {
                 add("title", text(lang, &source.title));
             }
-            add("obtained", html! { (source.obtained) });
+            add("obtained", html! { (date(lang, &source.obtained)) });
             if let Some(witness) = &source.witness {
                 add("witness", link(RecordKind::Person, witness, titles));
             }
@@ -375,7 +397,7 @@ pub(super) fn rows(
         }
         Record::Event(event) => {
             add("title", text(lang, &event.title));
-            add("date", html! { (event.date) });
+            add("date", html! { (date(lang, &event.date)) });
             if let Some(key) = &event.place {
                 add("place", at(key));
             }
@@ -439,7 +461,7 @@ pub(super) fn rows(
             );
             add("other", link(RecordKind::Person, &relation.other, titles));
             if !relation.date.is_unknown() {
-                add("date", html! { (relation.date) });
+                add("date", html! { (date(lang, &relation.date)) });
             }
         }
         Record::Evidence(evidence) => evidence_rows(evidence, lang, titles, &mut add),
@@ -485,7 +507,7 @@ fn act_rows(
         "act_type",
         html! { (term(lang, vocabularies, VocabKind::ActType, &act.act_type)) },
     );
-    add("date", html! { (act.date) });
+    add("date", html! { (date(lang, &act.date)) });
     if let Some(key) = &act.place {
         add("place", html! { (place(lang, vocabularies, key)) });
     }
@@ -529,7 +551,7 @@ fn evidence_rows(
         add("media_type", html! { (media) });
     }
     if !evidence.captured.is_unknown() {
-        add("captured", html! { (evidence.captured) });
+        add("captured", html! { (date(lang, &evidence.captured)) });
     }
     if let Some(collector) = &evidence.collector {
         add("collector", html! { (collector) });

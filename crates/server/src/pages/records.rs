@@ -180,9 +180,14 @@ fn around(
         record.id().clone(),
         readable::title_of(record, lang, vocabularies, &titles),
     );
+    // A person whose name is withheld is linked by number, and named in no title.
+    let named = |record: &Record| match record {
+        Record::Person(person) => !person.names.iter().any(|n| n.text == redact::WITHHELD),
+        _ => true,
+    };
     for pass in [true, false] {
         for other in linked.iter().chain(referrers.iter().map(|(_, r)| r)) {
-            if matches!(other, Record::Person(_)) == pass {
+            if matches!(other, Record::Person(_)) == pass && named(other) {
                 let title = readable::title_of(other, lang, vocabularies, &titles);
                 titles.insert(other.id().clone(), title);
             }
@@ -261,9 +266,16 @@ fn referrer_table(
     for (_, fields) in &rows {
         for row in fields {
             if !columns.iter().any(|(key, _)| *key == row.key)
+                && row.key != field
                 && !matches!(
                     row.key,
-                    "clarifications" | "sealed" | "received_by" | "names" | "description" | "notes"
+                    "title"
+                        | "clarifications"
+                        | "sealed"
+                        | "received_by"
+                        | "names"
+                        | "description"
+                        | "notes"
                 )
             {
                 columns.push((row.key, row.label));

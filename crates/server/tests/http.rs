@@ -2394,3 +2394,31 @@ async fn saving_confirms_and_offers_the_next_steps() {
         assert!(style.contains(hidden), "{style}");
     }
 }
+
+#[tokio::test]
+async fn stored_control_characters_and_bidirectional_overrides_are_shown_escaped() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-rlo","names":[{"text":"Kim \u202egnorw\u001b[2J","script":"latin"}],"notes":"line one\nline \u0007two"}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    for path in ["/persons/p-rlo", "/persons", "/records/p-rlo/history"] {
+        let page = site.get(path, Some(&documenter)).await;
+        assert!(
+            !page.body.contains('\u{202e}')
+                && !page.body.contains('\u{1b}')
+                && !page.body.contains('\u{7}'),
+            "{path} shows a control character as itself"
+        );
+        assert!(
+            page.body.contains("Kim \\u{202e}gnorw\\u{1b}[2J"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    let page = site.get("/persons/p-rlo", Some(&documenter)).await;
+    assert!(
+        page.body.contains("line one\nline \\u{7}two"),
+        "{}",
+        page.body
+    );
+}

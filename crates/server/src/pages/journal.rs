@@ -232,7 +232,7 @@ pub(super) async fn history(
                 tr {
                     td.n { (seq) }
                     td { (readable::local_time(time)) }
-                    td { (actor) }
+                    td { (girok_model::printable::line(actor)) }
                     td {
                         (what)
                         @if !changes.is_empty() {

@@ -6,6 +6,7 @@
 
 use std::borrow::Cow;
 
+use girok_model::printable::{block, line};
 use girok_model::{
     Act, CustodyAction, Degree, Evidence, Involvement, Knowledge, NameKind, Reliability,
     Romanization, Script, UnitKind, VocabKind, Vocabularies,
@@ -119,7 +120,7 @@ fn credibility(lang: Lang, grade: u8) -> String {
 /// term added after this process read them) is shown as stored.
 pub(super) fn term(lang: Lang, vocabularies: &Vocabularies, kind: VocabKind, key: &str) -> String {
     match vocabularies.get(kind).get(key) {
-        Some(term) => lang.t(&term.en, &term.ko).to_string(),
+        Some(term) => line(lang.t(&term.en, &term.ko)).into_owned(),
         None => key.to_string(),
     }
 }
@@ -211,13 +212,18 @@ fn withheld(text: &str) -> bool {
     text == redact::WITHHELD
 }
 
-/// What a record is, in a few words: a name, a title, an act and its victim.
+/// What a record is, in a few words: a name, a title, an act and its victim;
+/// stored text in it is made printable.
 pub(super) fn title_of(
     record: &Record,
     lang: Lang,
     vocabularies: &Vocabularies,
     titles: &Titles,
 ) -> String {
+    line(&words_of(record, lang, vocabularies, titles)).into_owned()
+}
+
+fn words_of(record: &Record, lang: Lang, vocabularies: &Vocabularies, titles: &Titles) -> String {
     let of = |id: &RecordId| titles.get(id).cloned();
     match record {
         Record::Person(person) => match person.names.first() {
@@ -312,7 +318,7 @@ fn text(lang: Lang, value: &str) -> Markup {
         @if withheld(value) {
             span.withheld { (lang.t("withheld for your role", "권한상 비공개")) }
         } @else {
-            span.text { (value) }
+            span.text { (block(value)) }
         }
     }
 }
@@ -383,10 +389,10 @@ pub(super) fn rows(
                 add("consent", html! { (keyword(lang, consent)) });
             }
             if let Some(language) = &source.language {
-                add("language", html! { (language) });
+                add("language", html! { (line(language)) });
             }
             if let Some(organisation) = &source.organisation {
-                add("organisation", html! { (organisation) });
+                add("organisation", html! { (line(organisation)) });
             }
             if !source.provenance.is_empty() {
                 add("provenance", text(lang, &source.provenance));
@@ -484,7 +490,7 @@ pub(super) fn rows(
         Record::Evidence(_) => (None, &Default::default()),
     };
     if let Some(who) = received_by {
-        add("received_by", html! { (who) });
+        add("received_by", html! { (line(who)) });
     }
     if !clarifications.is_empty() {
         add(
@@ -548,13 +554,13 @@ fn evidence_rows(
         html! { (evidence.size) " " (lang.t("bytes", "바이트")) },
     );
     if let Some(media) = &evidence.media_type {
-        add("media_type", html! { (media) });
+        add("media_type", html! { (line(media)) });
     }
     if !evidence.captured.is_unknown() {
         add("captured", html! { (date(lang, &evidence.captured)) });
     }
     if let Some(collector) = &evidence.collector {
-        add("collector", html! { (collector) });
+        add("collector", html! { (line(collector)) });
     }
     if evidence.sensitive {
         add("sensitive", yes(lang));
@@ -571,7 +577,7 @@ fn names(lang: Lang, names: &[girok_model::Name]) -> Markup {
                 tr { th { (lang.t("Name", "이름")) } th { (lang.t("Script", "문자")) } th { (lang.t("Romanization", "로마자 표기법")) } th { (lang.t("Kind", "종류")) } }
                 @for name in names {
                     tr {
-                        td lang=(if name.script == Script::Hangul { "ko" } else { "" }) { (name.text) }
+                        td lang=(if name.script == Script::Hangul { "ko" } else { "" }) { (line(&name.text)) }
                         td { (keyword(lang, name.script)) }
                         td { @if name.script == Script::Hangul { "—" } @else { (keyword(lang, name.system)) } }
                         td { (keyword(lang, name.kind)) }

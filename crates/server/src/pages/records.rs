@@ -1,6 +1,7 @@
 //! Reading records: persons (searched by any spelling), sources, any record; new testimonies.
 
 use girok_intake::{Field, NewIds, Testimony};
+use girok_model::printable::line;
 
 use super::*;
 use crate::intake;
@@ -25,12 +26,8 @@ pub(super) struct ListQuery {
 const PAGE: u64 = 50;
 
 fn display_names(person: &Person) -> String {
-    person
-        .names
-        .iter()
-        .map(|n| n.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
+    let names = person.names.iter().map(|n| n.text.as_str());
+    line(&names.collect::<Vec<_>>().join(" / ")).into_owned()
 }
 
 pub(super) async fn persons(
@@ -405,7 +402,7 @@ pub(super) async fn record_page(
             }
             tr {
                 th { (readable::field_label(lang, kind, "revision")) }
-                td { (meta.revision) " · " (lang.t("created by", "작성")) " " (meta.created_by) ", " (lang.t("last changed by", "최종 수정")) " " (meta.updated_by) }
+                td { (meta.revision) " · " (lang.t("created by", "작성")) " " (line(&meta.created_by)) ", " (lang.t("last changed by", "최종 수정")) " " (line(&meta.updated_by)) }
             }
         }
         p.actions {
@@ -543,7 +540,7 @@ pub(super) async fn sources(
             @for source in &found {
                 tr {
                     td { a href=(format!("/sources/{}", source.id)) { (source.id) } }
-                    td { (source.title) }
+                    td { (line(&source.title)) }
                     td { (readable::keyword(lang, source.kind)) }
                     td { (source.obtained) }
                     td { (source.consent.map(|c| readable::keyword(lang, c)).unwrap_or(std::borrow::Cow::Borrowed("—"))) }
@@ -603,7 +600,7 @@ pub(super) async fn events(
             @for (event, place) in &events {
                 tr {
                     td { a href=(format!("/records/{}", event.id)) { (event.id) } }
-                    td { (event.title) }
+                    td { (line(&event.title)) }
                     td { (event.date) }
                     td { (place) }
                 }

@@ -2422,3 +2422,51 @@ async fn stored_control_characters_and_bidirectional_overrides_are_shown_escaped
         page.body
     );
 }
+
+#[tokio::test]
+async fn name_search_follows_each_write() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let found = |body: &str| body.contains("href=\"/persons/p-follow\"");
+    // The first search builds the index; later writes are followed entry by entry
+    // (each changed person read again), so a rename and a delete must show at once.
+    assert!(!found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-follow","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"update","base_revision":1,"record":{"type":"person","id":"p-follow","names":[{"text":"이영희","script":"hangul"}]}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(!found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    assert!(found(
+        &site
+            .get("/persons?q=Lee+Young-hee", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"delete","kind":"person","id":"p-follow","base_revision":2,"reason":"entered twice"}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(!found(
+        &site
+            .get("/persons?q=Lee+Young-hee", Some(&documenter))
+            .await
+            .body
+    ));
+    assert!(!found(
+        &site.get("/persons?q=이영", Some(&documenter)).await.body
+    ));
+}

@@ -213,12 +213,14 @@ pub(super) async fn history(
                     row.hash,
                 ));
             }
-            Ok(entries)
+            let title =
+                previous.map(|record| readable::title_of(&record, lang, vocabularies, &titles));
+            Ok((entries, title))
         })
     })
     .await;
-    let entries = match loaded {
-        Ok(Ok(entries)) => entries,
+    let (entries, title) = match loaded {
+        Ok(Ok(found)) => found,
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
@@ -256,7 +258,11 @@ pub(super) async fn history(
     page(
         lang,
         &principal,
-        &format!("{} {id}", lang.t("History of", "이력:")),
+        &format!(
+            "{} {}",
+            lang.t("History of", "이력:"),
+            title.unwrap_or_else(|| id.clone())
+        ),
         body,
     )
 }

@@ -313,7 +313,8 @@ pub(super) fn link(kind: RecordKind, id: &RecordId, titles: &Titles) -> Markup {
     }
 }
 
-fn text(lang: Lang, value: &str) -> Markup {
+/// Stored free text, printable, or a note that the role may not read it.
+pub(super) fn text(lang: Lang, value: &str) -> Markup {
     html! {
         @if withheld(value) {
             span.withheld { (lang.t("withheld for your role", "권한상 비공개")) }

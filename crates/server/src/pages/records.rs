@@ -108,7 +108,7 @@ pub(super) async fn persons(
                 @for (person, witness) in &found {
                     tr {
                         td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
-                        td { (display_names(person)) @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
+                        td { a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) } @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
                         td { (readable::keyword(lang, person.sex)) }
                         td { (person.birth) }
                     }
@@ -540,7 +540,7 @@ pub(super) async fn sources(
             @for source in &found {
                 tr {
                     td { a href=(format!("/sources/{}", source.id)) { (source.id) } }
-                    td { (line(&source.title)) }
+                    td { a href=(format!("/sources/{}", source.id)) { (readable::text(lang, &source.title)) } }
                     td { (readable::keyword(lang, source.kind)) }
                     td { (source.obtained) }
                     td { (source.consent.map(|c| readable::keyword(lang, c)).unwrap_or(std::borrow::Cow::Borrowed("—"))) }
@@ -600,7 +600,7 @@ pub(super) async fn events(
             @for (event, place) in &events {
                 tr {
                     td { a href=(format!("/records/{}", event.id)) { (event.id) } }
-                    td { (line(&event.title)) }
+                    td { a href=(format!("/records/{}", event.id)) { (readable::text(lang, &event.title)) } }
                     td { (event.date) }
                     td { (place) }
                 }

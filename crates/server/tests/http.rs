@@ -2197,6 +2197,22 @@ async fn record_pages_read_in_the_vocabularies_words_with_links_and_no_internal_
         korean.contains("로마자") && korean.contains("여권") && korean.contains("여성"),
         "{korean}"
     );
+    // An analyst's titles name no one: the person's page says whose name is withheld once, and its
+    // acts are titled by what was done.
+    let analyst = site.session("analyst").await;
+    let seen = site.get_in("/persons/p-un-kim", &analyst, "en").await;
+    let title = between(&seen.body, "<h1>", "</h1>").expect("title");
+    assert_eq!(title, "Person (name withheld)");
+    assert!(
+        !seen.body.contains("— Person (name withheld)"),
+        "{}",
+        seen.body
+    );
+    assert!(
+        seen.body.contains(">Forced repatriation</a>"),
+        "{}",
+        seen.body
+    );
     for path in [
         "/persons/p-un-kim",
         "/sources/s-un-2025-kim",

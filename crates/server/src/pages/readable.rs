@@ -125,6 +125,18 @@ pub(super) fn term(lang: Lang, vocabularies: &Vocabularies, kind: VocabKind, key
     }
 }
 
+/// The languages testimonies are mostly given in by name; other codes as written.
+fn language_name(lang: Lang, code: &str) -> Cow<'_, str> {
+    match code.trim() {
+        "ko" => Cow::Borrowed(lang.t("Korean", "한국어")),
+        "en" => Cow::Borrowed(lang.t("English", "영어")),
+        "zh" => Cow::Borrowed(lang.t("Chinese", "중국어")),
+        "ru" => Cow::Borrowed(lang.t("Russian", "러시아어")),
+        "ja" => Cow::Borrowed(lang.t("Japanese", "일본어")),
+        other => line(other),
+    }
+}
+
 /// A date as stated; an unknown one in the reader's language. (Stated dates
 /// are shown as the model writes them, in English: "autumn 2024".)
 fn date(lang: Lang, date: &FuzzyDate) -> String {
@@ -277,10 +289,16 @@ fn words_of(record: &Record, lang: Lang, vocabularies: &Vocabularies, titles: &T
                 .unwrap_or_else(|| lang.t("unknown perpetrator", "미상의 가해자").to_string());
             format!("{}: {who}", lang.t("Involvement", "가해 관여"))
         }
+        // What it attests, rather than the source every attestation on a source page shares.
         Record::Information(information) => format!(
             "{}: {}",
             lang.t("Attestation", "증언 내용"),
-            of(&information.source).unwrap_or_else(|| information.source.to_string())
+            [&information.act, &information.event]
+                .into_iter()
+                .flatten()
+                .find_map(of)
+                .or_else(|| of(&information.source))
+                .unwrap_or_else(|| information.source.to_string())
         ),
         Record::Relation(relation) => format!(
             "{} — {} — {}",
@@ -390,7 +408,7 @@ pub(super) fn rows(
                 add("consent", html! { (keyword(lang, consent)) });
             }
             if let Some(language) = &source.language {
-                add("language", html! { (line(language)) });
+                add("language", html! { (language_name(lang, language)) });
             }
             if let Some(organisation) = &source.organisation {
                 add("organisation", html! { (line(organisation)) });

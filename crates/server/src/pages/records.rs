@@ -173,27 +173,26 @@ fn around(
     }
     // Persons first, so an act's title can name its victim.
     let mut titles = readable::Titles::new();
-    titles.insert(
-        record.id().clone(),
-        readable::title_of(record, lang, vocabularies, &titles),
-    );
     // A person whose name is withheld is linked by number, and named in no title.
     let named = |record: &Record| match record {
         Record::Person(person) => !person.names.iter().any(|n| n.text == redact::WITHHELD),
         _ => true,
     };
-    for pass in [true, false] {
+    for persons in [true, false] {
         for other in linked.iter().chain(referrers.iter().map(|(_, r)| r)) {
-            if matches!(other, Record::Person(_)) == pass && named(other) {
+            if matches!(other, Record::Person(_)) == persons && named(other) {
                 let title = readable::title_of(other, lang, vocabularies, &titles);
                 titles.insert(other.id().clone(), title);
             }
         }
+        // This record's title names its persons; the records naming it name it.
+        if named(record) {
+            titles.insert(
+                record.id().clone(),
+                readable::title_of(record, lang, vocabularies, &titles),
+            );
+        }
     }
-    titles.insert(
-        record.id().clone(),
-        readable::title_of(record, lang, vocabularies, &titles),
-    );
     // Other person records whose names read the same: candidates for linkage
     // review (names are a documenter's to see).
     let mut candidates = Vec::new();
@@ -431,10 +430,7 @@ pub(super) async fn record_page(
             }
         }
     };
-    let title = titles
-        .get(record.id())
-        .cloned()
-        .unwrap_or_else(|| id.clone());
+    let title = readable::title_of(&record, lang, &vocabularies, titles);
     page(lang, &principal, &title, body)
 }
 

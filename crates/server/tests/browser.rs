@@ -263,35 +263,37 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     assert_eq!(display(&client, "header").await, "flex");
     assert_eq!(display(&client, "p.printed").await, "none");
 
-    // At tablet width the menu is one row (it scrolls sideways if it must).
-    client
-        .set_window_size(800, 1024)
-        .await
-        .expect("tablet width");
-    let rows = client
-        .execute(
-            "return new Set([...document.querySelectorAll('header nav a')].map(a => a.getBoundingClientRect().top)).size;",
-            vec![],
-        )
-        .await
-        .expect("menu rows");
-    assert_eq!(
-        rows,
-        serde_json::json!(1),
-        "the menu takes {rows} rows at 800 px"
-    );
-    let header = client
-        .execute(
-            "return document.querySelector('header').getBoundingClientRect().height;",
-            vec![],
-        )
-        .await
-        .expect("header height");
-    assert!(
-        header.as_f64().is_some_and(|h| h < 110.0),
-        "header {header} px high at 800 px"
-    );
-    snap(&client, "3e-tablet").await;
+    // At tablet widths the menu is one row (it scrolls sideways if it must).
+    for width in [800, 768] {
+        client
+            .set_window_size(width, 1024)
+            .await
+            .expect("tablet width");
+        let rows = client
+            .execute(
+                "return new Set([...document.querySelectorAll('header nav a')].map(a => a.getBoundingClientRect().top)).size;",
+                vec![],
+            )
+            .await
+            .expect("menu rows");
+        assert_eq!(
+            rows,
+            serde_json::json!(1),
+            "the menu takes {rows} rows at {width} px"
+        );
+        let header = client
+            .execute(
+                "return document.querySelector('header').getBoundingClientRect().height;",
+                vec![],
+            )
+            .await
+            .expect("header height");
+        assert!(
+            header.as_f64().is_some_and(|h| h < 110.0),
+            "header {header} px high at {width} px"
+        );
+        snap(&client, &format!("3e-tablet-{width}")).await;
+    }
     client
         .set_window_size(1280, 900)
         .await

@@ -242,13 +242,7 @@ fn words_of(record: &Record, lang: Lang, vocabularies: &Vocabularies, titles: &T
             Some(name) if withheld(&name.text) => lang
                 .t("Person (name withheld)", "인물 (이름 비공개)")
                 .to_string(),
-            Some(_) => person
-                .names
-                .iter()
-                .find(|n| n.kind == NameKind::Legal)
-                .or(person.names.first())
-                .map(|n| n.text.clone())
-                .unwrap_or_default(),
+            Some(_) => person.display_name(),
             None if person.sealed.is_some() => lang
                 .t("Person (name sealed)", "인물 (이름 암호화됨)")
                 .to_string(),

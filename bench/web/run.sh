@@ -21,7 +21,7 @@ trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 "$girok" --data "$work/db" init >/dev/null
 "$girok" --data "$work/db" import "$work/s.jsonl" | grep Imported
 echo 'a long enough password' | "$girok" --data "$work/db" user add bench --role documenter >/dev/null
-key=$("$girok" --data "$work/db" user key bench --label wrk | tail -1)
+key=$("$girok" --data "$work/db" user key bench --label wrk --scope write | tail -1)
 port=18080
 "$girok" --data "$work/db" serve --addr "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 server=$!

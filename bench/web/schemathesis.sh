@@ -14,7 +14,7 @@ server=""
 trap '[ -n "$server" ] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 "$girok" demo --dir "$work/demo" --no-serve >/dev/null
 echo 'a long enough password' | "$girok" --data "$work/demo" user add api --role documenter >/dev/null
-key=$("$girok" --data "$work/demo" user key api --label schemathesis | tail -1)
+key=$("$girok" --data "$work/demo" user key api --label schemathesis --scope write | tail -1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$girok" --data "$work/demo" serve --addr "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
 server=$!

@@ -6,14 +6,12 @@
 //! Shared by `girok estimate`, `girok report` and the web application.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
 
-use girok_linkage::proposals::{Proposals, ProposalsError};
 use girok_model::RecordId;
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
-use girok_store::{Store, StoreError};
-use girok_tabulate::{Audience, Dimension, Facts, Filter, FilterError};
+use girok_store::{SqliteStore, Store, StoreError};
+use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, FilterError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EstimateError {
@@ -21,8 +19,8 @@ pub enum EstimateError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Filter(#[from] FilterError),
-    #[error(transparent)]
-    Proposals(#[from] ProposalsError),
+    #[error("there are no linkage proposals yet: run `girok link` first")]
+    NoProposals,
     #[error(
         "no source of organisation '{name}' attests a victim here; the organisations are: {known}"
     )]
@@ -73,17 +71,13 @@ pub struct Estimates {
 /// The name of the list of sources that record no organisation.
 const NO_ORGANISATION: &str = "(no organisation recorded)";
 
-pub fn compute(
-    store: &impl Store,
-    data: &Path,
-    request: &Request,
-) -> Result<Estimates, EstimateError> {
+pub fn compute(store: &SqliteStore, request: &Request) -> Result<Estimates, EstimateError> {
     let vocabularies = store.vocabularies();
     let mut filter = Filter::default();
     for condition in &request.conditions {
         filter.add(condition, vocabularies)?;
     }
-    let (resolved, stale) = resolution(store, data, request.with_proposals)?;
+    let (resolved, stale) = resolution(store, request.with_proposals)?;
     let mut facts = Facts::load(store, resolved)?;
     let left_out = facts.restrict_to(request.audience);
     // Per victim: stratum keys (of the earliest act) and organisations.
@@ -93,15 +87,17 @@ pub fn compute(
         organisations: BTreeSet<String>,
     }
     let mut victims: BTreeMap<&str, Victim> = BTreeMap::new();
+    // Strata by age use the groups of tables no one chose bands for.
+    let age_bands = AgeBands::default();
     for fact in facts
         .acts
         .iter()
-        .filter(|f| filter.matches(f, vocabularies))
+        .filter(|f| filter.matches(f, vocabularies, &age_bands))
     {
         let start = fact.date.start();
         let stratum = request
             .strata
-            .map(|d| d.values(fact, vocabularies).join("+"))
+            .map(|d| d.values(fact, vocabularies, &age_bands).join("+"))
             .unwrap_or_default();
         let victim = victims.entry(fact.victim.as_str()).or_insert(Victim {
             earliest: start,
@@ -309,6 +305,15 @@ fn warnings(
             ));
         }
     }
+    if let Some(estimate) = lcmcr
+        && estimate.tail_at_bound()
+    {
+        warnings.push(format!(
+            "the latent-class posterior reaches toward its bound of N ≤ {} (21 times the observed): \
+             the data do not bound the upper tail, and the upper end of the interval is the bound's",
+            estimate.bound
+        ));
+    }
     match decomposable {
         Some(Ok(posterior)) if posterior.truncated => warnings.push(format!(
             "the model-averaged posterior does not fall off by N = {}: the data do not bound the upper tail",
@@ -336,27 +341,26 @@ fn warnings(
 /// with `with_proposals`, the latest proposals of `girok link` as if
 /// confirmed. The second value warns when those proposals are stale.
 pub fn resolution(
-    store: &impl Store,
-    data: &Path,
+    store: &SqliteStore,
     with_proposals: bool,
 ) -> Result<(HashMap<RecordId, RecordId>, Option<String>), EstimateError> {
     let mut decisions = store.link_decisions()?;
     if !with_proposals {
         return Ok((decisions.resolved(), None));
     }
-    let proposals = Proposals::load(data)?;
+    let run = store.link_run()?.ok_or(EstimateError::NoProposals)?;
     let size = store.head()?.0;
-    let stale = (proposals.journal_size != size).then(|| {
+    let stale = (run.journal_size != size).then(|| {
         format!(
             "the linkage proposals were computed at journal size {}, the journal now has {size} entries: run `girok link` again",
-            proposals.journal_size
+            run.journal_size
         )
     });
-    for proposal in &proposals.proposals {
+    for proposal in store.undecided_link_proposals()? {
         for pair in proposal.persons.windows(2) {
             decisions
                 .same
-                .push((RecordId::new(&pair[0].id), RecordId::new(&pair[1].id)));
+                .push((pair[0].id.clone(), pair[1].id.clone()));
         }
     }
     Ok((decisions.resolved(), stale))
@@ -418,5 +422,39 @@ impl Stratum {
                 high: s.high,
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One person on two lists of 400 each: nothing in the data bounds N.
+    #[test]
+    fn an_upper_tail_that_rests_on_the_bound_is_named_next_to_the_number() {
+        let request = Request {
+            conditions: Vec::new(),
+            strata: None,
+            lists: Vec::new(),
+            lcmcr: lcmcr::Settings {
+                burn_in: 2_000,
+                samples: 2_000,
+                thin: 1,
+                ..lcmcr::Settings::default()
+            },
+            chains: 2,
+            delta: None,
+            with_proposals: false,
+            audience: Audience::Internal,
+        };
+        let estimates =
+            from_table("100\t400\n010\t400\n001\t400\n110\t1\n", &request).expect("table");
+        let warnings = &estimates.strata[0].warnings;
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("its bound of N ≤ 25221")),
+            "{warnings:?}"
+        );
     }
 }

@@ -187,6 +187,14 @@ pub enum Command {
         /// Suppress counts below this (default: 5 for partners and public).
         #[arg(long)]
         min_cell: Option<u64>,
+        /// Age bands of the age-group breakdown, such as 0-9,10-19,20-39,40-
+        /// (an age known only as an interval counts in a band when the whole
+        /// interval lies inside it, else in a "spans bands" row).
+        #[arg(long, value_name = "BANDS", default_value_t = girok_tabulate::AgeBands::default())]
+        age_bands: girok_tabulate::AgeBands,
+        /// Also treat the unreviewed proposals of `girok link` as the same person.
+        #[arg(long)]
+        with_proposals: bool,
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
@@ -444,7 +452,48 @@ pub enum UserAction {
         /// What the key is for ("partner import script").
         #[arg(long)]
         label: String,
+        /// What the key may do (at most what the user's role allows).
+        #[arg(long, value_enum)]
+        scope: KeyScopeArg,
+        /// The day (YYYY-MM-DD, UTC) from which the key is refused; without it the key does not expire.
+        #[arg(long)]
+        expires: Option<String>,
     },
+    /// Remove a user's second factor (a lost device): they set up a new one
+    /// at their next sign-in, and their open sessions end.
+    ResetSecondFactor { name: String },
+    /// Whether documenters must sign in with a second factor (admins always do).
+    SecondFactorForDocumenters {
+        #[arg(value_enum)]
+        setting: OnOff,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyScopeArg {
+    /// Records and statistics.
+    Read,
+    /// Also typed changes and testimonies.
+    Write,
+    /// Also forgetting records and widening consent (admins' keys only).
+    Admin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+impl From<KeyScopeArg> for girok_server::access::Scope {
+    fn from(scope: KeyScopeArg) -> Self {
+        use girok_server::access::Scope;
+        match scope {
+            KeyScopeArg::Read => Scope::Read,
+            KeyScopeArg::Write => Scope::Write,
+            KeyScopeArg::Admin => Scope::Admin,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -477,6 +526,8 @@ pub enum CountArg {
     Victims,
     /// Act records.
     Acts,
+    /// Cases: the events acts belong to (an act without an event is a case of its own).
+    Cases,
 }
 
 /// Who an output is for.

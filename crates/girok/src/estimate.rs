@@ -196,7 +196,7 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
                 value["lcmcr"] = serde_json::json!({
                     "median": p.quantile(0.5), "low": p.quantile(0.025), "high": p.quantile(0.975),
                     "rhat": e.rhat, "ess": e.ess, "chains": e.chains.len(), "converged": e.converged(),
-                    "drift": e.drift,
+                    "drift": e.drift, "bound": e.bound,
                     "chain_medians": e.chains.iter().map(|c| lcmcr::Posterior { population: c.clone() }.quantile(0.5)).collect::<Vec<_>>(),
                 });
             }

@@ -40,6 +40,27 @@ fn ask(prompt: &str) -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
+/// Erases `GIROK_PASSPHRASE` from this process's environment and from the
+/// memory that `/proc/PID/environ` shows: a long-running server must not keep
+/// the passphrase where every process of its user can read it (removing the
+/// variable alone leaves its bytes there). Call it before any thread starts.
+pub fn erase_passphrase_variable() {
+    let Ok(name) = std::ffi::CString::new(PASSPHRASE_VARIABLE) else {
+        return;
+    };
+    // SAFETY: no other thread exists yet, so none reads or changes the
+    // environment meanwhile; getenv returns null or a pointer to the
+    // variable's NUL-terminated value, and exactly its bytes before the NUL
+    // are overwritten.
+    unsafe {
+        let value = libc::getenv(name.as_ptr());
+        if !value.is_null() {
+            std::ptr::write_bytes(value, 0, libc::strlen(value));
+        }
+        std::env::remove_var(PASSPHRASE_VARIABLE);
+    }
+}
+
 /// The secret that unlocks an existing database, if one is at hand.
 pub fn secret_at_hand(key_file: Option<&Path>) -> Result<Option<Unlock>> {
     secret_given(key_file, true)

@@ -8,35 +8,11 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use girok_linkage::fellegi_sunter::probability;
 use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::proposals::{ExplainedPair, Proposal, Proposals, ProposedPerson};
+use girok_linkage::proposals::{self, ExplainedPair, ProposedPerson, decode_links};
 use girok_linkage::training::{Failure, Source};
 use girok_linkage::{Groups, ModelOrigin, Problem, RecordIndex, ScoredPair, Settings, Training};
 use girok_model::{Change, RecordId};
-use girok_store::{SqliteStore, Store};
-
-fn describe(person: &PersonRecord) -> ProposedPerson {
-    let birth = match (person.birth_from, person.birth_to) {
-        (Some(from), Some(to)) if from == to => from.to_string(),
-        (Some(from), Some(to)) => format!("{from}–{to}"),
-        _ => "unknown".into(),
-    };
-    ProposedPerson {
-        id: person.id.clone(),
-        names: person.names.clone(),
-        sex: if person.sex.is_empty() {
-            "unknown".into()
-        } else {
-            person.sex.clone()
-        },
-        birth,
-        origin: if person.origin.is_empty() {
-            "unknown".into()
-        } else {
-            person.origin.clone()
-        },
-        sources: person.sources.clone(),
-    }
-}
+use girok_store::{LinkRun, LockState, ProposedRecord, SqliteStore, Store, StoredProposal};
 
 /// Sealed person records (locked, or forgotten) are matched on their blind
 /// name indexes; the pairs go to `DIR/blind-candidates.tsv`.
@@ -169,47 +145,64 @@ pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usiz
                 count += 1;
             }
         }
-        proposals.push(Proposal {
-            number: 0,
-            persons: members
+        let mut persons_of: Vec<&PersonRecord> =
+            members.iter().map(|&m| &persons[m as usize]).collect();
+        persons_of.sort_by(|x, y| x.id.cmp(&y.id));
+        proposals.push((
+            StoredProposal {
+                number: 0,
+                persons: persons_of
+                    .iter()
+                    .map(|p| ProposedRecord {
+                        id: RecordId::new(&p.id),
+                        sources: p.sources.clone(),
+                    })
+                    .collect(),
+                probability: sum / f64::from(count.max(1)),
+                links: proposals::encode_links(&links),
+                decided: None,
+            },
+            persons_of
                 .iter()
-                .map(|&m| describe(&persons[m as usize]))
-                .collect(),
-            probability: sum / f64::from(count.max(1)),
-            links,
-        });
+                .map(|p| p.names.clone())
+                .collect::<Vec<_>>(),
+        ));
     }
     // Least certain first: that is where a reviewer's eye is worth most.
-    proposals.sort_by(|x, y| x.probability.total_cmp(&y.probability));
-    for (i, proposal) in proposals.iter_mut().enumerate() {
-        proposal.number = i + 1;
+    proposals.sort_by(|x, y| x.0.probability.total_cmp(&y.0.probability));
+    for (i, (proposal, _)) in proposals.iter_mut().enumerate() {
+        proposal.number = i as u64 + 1;
     }
-    let saved = Proposals {
-        journal_size: store.head()?.0,
-        proposals,
-        training: Some(linkage.origin.clone()),
-    };
-    saved.save(data)?;
+    let rows: Vec<StoredProposal> = proposals.iter().map(|(p, _)| p.clone()).collect();
+    store.replace_link_proposals(
+        &LinkRun {
+            journal_size: store.head()?.0,
+            time: girok_journal::format_time(chrono::Utc::now()),
+            training: Some(proposals::encode_training(&linkage.origin)),
+        },
+        &rows,
+    )?;
     let timings: Vec<String> = linkage
         .timings
         .iter()
         .map(|(stage, d)| format!("{stage} {:.2} s", d.as_secs_f64()))
         .collect();
     println!(
-        "{} person records, {} candidate pairs ({} rules), {} links, {} proposals ({})",
+        "{} person records, {} candidate pairs ({} rules), {} links, {} proposals ({}); kept in the database",
         persons.len(),
         linkage.blocking.candidate_pairs,
         linkage.blocking.rules.len(),
         linkage.links.len(),
-        saved.proposals.len(),
+        proposals.len(),
         timings.join(", ")
     );
     print_training(&linkage.origin);
-    for proposal in saved.proposals.iter().take(limit) {
-        print_summary(proposal);
+    // The names were read (and audited) by this run's scan of the records.
+    for (proposal, names) in proposals.iter().take(limit) {
+        print_summary(proposal, Some(names));
     }
-    if saved.proposals.len() > limit {
-        println!("... and {} more", saved.proposals.len() - limit);
+    if proposals.len() > limit {
+        println!("... and {} more", proposals.len() - limit);
     }
     println!(
         "Review with `girok review --show N`, then --confirm N, --reject N or --split N --keep IDS."
@@ -321,29 +314,68 @@ fn print_training(origin: &ModelOrigin) {
     );
 }
 
-fn print_summary(proposal: &Proposal) {
+/// One line per proposal: number, probability and its records, with their
+/// names when they were read.
+fn print_summary(proposal: &StoredProposal, names: Option<&[String]>) {
+    let persons: Vec<String> = proposal
+        .persons
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match names.and_then(|n| n.get(i)) {
+            Some(names) => format!("{names} ({})", p.id),
+            None => p.id.to_string(),
+        })
+        .collect();
     println!(
         "#{:<4} p = {:.3}  {}",
         proposal.number,
         proposal.probability,
-        proposal
-            .persons
-            .iter()
-            .map(|p| format!("{} ({})", p.names, p.id))
-            .collect::<Vec<_>>()
-            .join("  ~  ")
+        persons.join("  ~  ")
     );
 }
 
-fn print_full(proposal: &Proposal) {
-    print_summary(proposal);
-    for person in &proposal.persons {
-        println!(
-            "  {}: {} · sex {} · born {} · from {} · sources {}",
-            person.id, person.names, person.sex, person.birth, person.origin, person.sources
+/// A proposal with its persons' records, read through the store (opened
+/// only unlocked, and audited) and the weight of every comparison.
+fn print_full(store: &SqliteStore, proposal: &StoredProposal) -> Result<()> {
+    if store.lock_state() == LockState::Locked {
+        bail!(
+            "the database is encrypted and locked: proposal {} is shown with its names only once \
+             unlocked (give the key file or set GIROK_PASSPHRASE)",
+            proposal.number
         );
     }
-    for link in &proposal.links {
+    let described: Vec<(String, Option<ProposedPerson>)> = proposal
+        .persons
+        .iter()
+        .zip(store.link_proposal_persons(proposal)?)
+        .map(|(stored, record)| {
+            (
+                stored.id.to_string(),
+                record.as_ref().and_then(proposals::describe),
+            )
+        })
+        .collect();
+    let names: Vec<String> = described
+        .iter()
+        .map(|(_, d)| d.as_ref().map_or("(sealed)".into(), |d| d.names.clone()))
+        .collect();
+    print_summary(proposal, Some(&names));
+    if let Some(seq) = proposal.decided {
+        println!("  Decided in journal entry {seq}.");
+    }
+    for ((id, shown), stored) in described.iter().zip(&proposal.persons) {
+        match shown {
+            Some(p) => println!(
+                "  {id}: {} · sex {} · born {} · from {} · sources {}",
+                p.names, p.sex, p.birth, p.origin, stored.sources
+            ),
+            None => println!(
+                "  {id}: no longer readable (deleted or forgotten) · sources {}",
+                stored.sources
+            ),
+        }
+    }
+    for link in decode_links(&proposal.links)? {
         let e = &link.explanation;
         println!(
             "  {} ~ {}: weight {:+.2} (probability {:.4}); prior {:+.2}",
@@ -360,6 +392,7 @@ fn print_full(proposal: &Proposal) {
             );
         }
     }
+    Ok(())
 }
 
 /// What a reviewer asked for.
@@ -372,37 +405,62 @@ pub enum Review {
     Unmerge(String),
 }
 
-pub fn review(
-    store: &mut SqliteStore,
-    data: &Path,
-    actor: &str,
-    action: Review,
-    reason: &str,
-) -> Result<()> {
+/// Proposal `number` of the latest run, decided or not.
+fn proposal(store: &SqliteStore, number: usize) -> Result<StoredProposal> {
+    if let Some(found) = store.link_proposal(number as u64)? {
+        return Ok(found);
+    }
+    match store.link_proposal_count()? {
+        0 if store.link_run()?.is_none() => {
+            bail!("no linkage proposals yet; run `girok link` first")
+        }
+        0 => bail!("there is no proposal {number}: the last `girok link` proposed nothing"),
+        last => {
+            bail!("there is no proposal {number}; the last `girok link` made proposals 1 to {last}")
+        }
+    }
+}
+
+/// Proposal `number`, refused if a reviewer has decided it already.
+fn undecided(store: &SqliteStore, number: usize) -> Result<Vec<RecordId>> {
+    let found = proposal(store, number)?;
+    if let Some(seq) = found.decided {
+        bail!(
+            "proposal {number} was decided already (journal entry {seq}); `girok link` makes fresh ones"
+        );
+    }
+    Ok(found.persons.into_iter().map(|p| p.id).collect())
+}
+
+pub fn review(store: &mut SqliteStore, actor: &str, action: Review, reason: &str) -> Result<()> {
     let changes: Vec<Change> = match action {
         Review::List => {
-            let proposals = Proposals::load(data)?;
+            let Some(run) = store.link_run()? else {
+                bail!("no linkage proposals yet; run `girok link` first");
+            };
             let head = store.head()?.0;
-            if head != proposals.journal_size {
+            if head != run.journal_size {
                 println!(
                     "Note: the journal has changed since `girok link` ran (entry {} then, {head} now).",
-                    proposals.journal_size
+                    run.journal_size
                 );
             }
-            for p in &proposals.proposals {
-                print_summary(p);
+            let queue = store.undecided_link_proposals()?;
+            // The queue names no one: `--show N` reads one proposal's records.
+            for p in &queue {
+                print_summary(p, None);
             }
+            println!(
+                "{} undecided proposals; `girok review --show N` shows one with its names.",
+                queue.len()
+            );
             return Ok(());
         }
-        Review::Show(n) => {
-            print_full(Proposals::load(data)?.get(n)?);
-            return Ok(());
-        }
-        Review::Confirm(n) => vec![Proposals::load(data)?.get(n)?.decide(true, reason)],
-        Review::Reject(n) => vec![Proposals::load(data)?.get(n)?.decide(false, reason)],
+        Review::Show(n) => return print_full(store, &proposal(store, n)?),
+        Review::Confirm(n) => vec![proposals::decide(&undecided(store, n)?, true, reason)],
+        Review::Reject(n) => vec![proposals::decide(&undecided(store, n)?, false, reason)],
         Review::Split(n, keep) => {
-            let proposals = Proposals::load(data)?;
-            let all = proposals.get(n)?.person_ids();
+            let all = undecided(store, n)?;
             let keep: Vec<RecordId> = keep.iter().map(RecordId::new).collect();
             if let Some(stranger) = keep.iter().find(|k| !all.contains(k)) {
                 bail!("{stranger} is not in proposal {n}");

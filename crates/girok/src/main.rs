@@ -375,6 +375,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             count,
             audience,
             min_cell,
+            age_bands,
+            with_proposals,
             format,
         } => {
             let store = open(&reader)?;
@@ -386,10 +388,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     unit: match count {
                         CountArg::Victims => Unit::Victims,
                         CountArg::Acts => Unit::Acts,
+                        CountArg::Cases => Unit::Cases,
                     },
                     audience: audience.into(),
                     min_cell,
                     format,
+                    age_bands: &age_bands,
+                    with_proposals,
                 },
             )?;
         }
@@ -406,7 +411,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     girok_estimate::from_table(&text, &request)
                         .with_context(|| format!("in {}", path.display()))?
                 }
-                None => girok_estimate::compute(&open(&reader)?, &cli.data, &request)?,
+                None => girok_estimate::compute(&open(&reader)?, &request)?,
             };
             match format {
                 OutputFormat::Json => println!(
@@ -435,7 +440,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&reader)?;
             report::write(
                 &store,
-                &cli.data,
                 &out,
                 &estimate::request(model, audience.into()),
                 min_cell,
@@ -604,7 +608,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut store = open(&reader)?;
             let writes = !matches!(action, linking::Review::List | linking::Review::Show(_));
-            linking::review(&mut store, &cli.data, &actor, action, &reason)?;
+            linking::review(&mut store, &actor, action, &reason)?;
             if writes {
                 announce_checkpoint(&store)?;
             }
@@ -887,6 +891,8 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
             audience: girok_tabulate::Audience::Internal,
             min_cell: None,
             format: OutputFormat::Table,
+            age_bands: &girok_tabulate::AgeBands::default(),
+            with_proposals: false,
         },
     )?;
     println!(

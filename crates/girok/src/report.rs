@@ -27,7 +27,6 @@ footer{margin-top:3rem;color:#666;font-size:.9rem}
 
 pub fn write(
     store: &SqliteStore,
-    data: &Path,
     out: &Path,
     request: &girok_estimate::Request,
     min_cell: Option<u64>,
@@ -42,10 +41,13 @@ pub fn write(
             audience: request.audience,
             min_cell,
             format: crate::cli::OutputFormat::Table,
+            age_bands: &girok_tabulate::AgeBands::default(),
+            // The tables count the persons the estimate counts.
+            with_proposals: request.with_proposals,
         },
     )?;
     let estimates = if with_estimate {
-        Some(girok_estimate::compute(store, data, request)?)
+        Some(girok_estimate::compute(store, request)?)
     } else {
         None
     };

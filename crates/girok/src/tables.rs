@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use girok_store::{SqliteStore, Store};
-use girok_tabulate::{Audience, Dimension, Entry, Facts, Filter, Table, Unit};
+use girok_tabulate::{AgeBands, Audience, Dimension, Entry, Facts, Filter, Table, Unit};
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::OutputFormat;
@@ -39,6 +39,9 @@ pub struct Request<'a> {
     pub audience: Audience,
     pub min_cell: Option<u64>,
     pub format: OutputFormat,
+    pub age_bands: &'a AgeBands,
+    /// Also treat `girok link`'s undecided proposals as one person.
+    pub with_proposals: bool,
 }
 
 /// Tables as asked, with what a reader must know about them.
@@ -61,12 +64,21 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     for condition in request.conditions {
         filter.add(condition, vocabularies)?;
     }
-    let mut facts = Facts::load(store, store.link_decisions()?.resolved())?;
+    let (resolved, stale_proposals) = girok_estimate::resolution(store, request.with_proposals)?;
+    let mut facts = Facts::load(store, resolved)?;
     let withheld_by_consent = facts.restrict_to(request.audience);
     let threshold = request.min_cell.or(request.audience.default_threshold());
     let count = |rows: Dimension, columns: Option<Dimension>| {
-        Table::count(&facts, rows, columns, request.unit, &filter, vocabularies)
-            .suppressed(threshold)
+        Table::count(
+            &facts,
+            rows,
+            columns,
+            request.unit,
+            &filter,
+            vocabularies,
+            request.age_bands,
+        )
+        .suppressed(threshold)
     };
     let tables: Vec<Table> = match request.by {
         [] => STANDARD.iter().map(|&d| count(d, None)).collect(),
@@ -80,6 +92,8 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
             threshold,
             withheld_by_consent,
             audience: request.audience,
+            with_proposals: request.with_proposals,
+            stale_proposals,
         },
     })
 }
@@ -100,6 +114,8 @@ pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
                 "filter": notes.filter,
                 "suppression_threshold": threshold,
                 "acts_left_out_by_consent": withheld_by_consent,
+                "with_proposals": notes.with_proposals,
+                "warnings": notes.stale_proposals.iter().collect::<Vec<_>>(),
                 "tables": tables.iter().map(|t| table_json(t, store)).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
@@ -113,12 +129,17 @@ pub struct Notes {
     pub threshold: Option<u64>,
     pub withheld_by_consent: usize,
     pub audience: Audience,
+    /// Whether `girok link`'s unreviewed proposals joined records.
+    pub with_proposals: bool,
+    /// Why those proposals may no longer fit the database.
+    pub stale_proposals: Option<String>,
 }
 
 pub fn unit_name(unit: Unit) -> &'static str {
     match unit {
         Unit::Victims => "victims",
         Unit::Acts => "acts",
+        Unit::Cases => "cases",
     }
 }
 
@@ -158,12 +179,21 @@ fn write_text(
             .as_ref()
             .map(|f| format!(" where {f}"))
             .unwrap_or_default(),
-        if first.unit == Unit::Victims {
-            " (persons after linkage decisions: records a reviewer merged count once)"
-        } else {
-            ""
+        match (first.unit, notes.with_proposals) {
+            (Unit::Victims, false) =>
+                " (persons after linkage decisions: records a reviewer merged count once)",
+            (Unit::Victims, true) => {
+                " (persons after linkage decisions and `girok link`'s unreviewed proposals)"
+            }
+            (Unit::Cases, _) => {
+                " (events: an act recorded without an event is a case of its own)"
+            }
+            (Unit::Acts, _) => "",
         }
     )?;
+    if let Some(warning) = &notes.stale_proposals {
+        writeln!(out, "WARNING: {warning}")?;
+    }
     if let Some(k) = notes.threshold {
         writeln!(
             out,
@@ -197,7 +227,7 @@ fn write_text(
                     "{unit} by {} ({}){}",
                     table.rows,
                     table.rows.description(),
-                    if is_multi_valued(table.rows) {
+                    if table.rows.is_multi_valued() {
                         "; one counted under each of several values, so rows can add up to more than the total"
                     } else {
                         ""
@@ -261,18 +291,6 @@ fn write_text(
         writeln!(out)?;
     }
     Ok(())
-}
-
-/// Dimensions under which one act can have several values.
-fn is_multi_valued(dimension: Dimension) -> bool {
-    matches!(
-        dimension,
-        Dimension::Agency
-            | Dimension::AgencyClass
-            | Dimension::Relation
-            | Dimension::RelationClass
-            | Dimension::Organisation
-    )
 }
 
 fn write_csv(out: &mut impl Write, tables: &[Table], store: &SqliteStore) -> Result<()> {

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use girok_server::access::{AccessStore, Role};
+use girok_server::access::{AccessStore, Role, Scope};
 use girok_store::LockState;
 
 use crate::cli::UserAction;
@@ -34,6 +34,8 @@ pub fn serve(
             ),
         }
     }
+    // Read once above; from now on the passphrase lives only in the unlocked vault.
+    crate::keys::erase_passphrase_variable();
     let runtime = tokio::runtime::Runtime::new().context("cannot start the server's runtime")?;
     println!(
         "Serving {} at http://{addr}/ (Ctrl-C stops)",
@@ -58,12 +60,43 @@ pub fn user(data: &Path, action: UserAction) -> Result<()> {
         }
         UserAction::List => {
             for user in access.users()? {
-                println!("{:<24} {}", user.name, user.role.name());
+                let factor = match access.second_factor(&user.name)? {
+                    girok_server::access::SecondFactor::On { .. } => "second factor on",
+                    _ if access.second_factor_required(user.role)? => {
+                        "second factor required, not set up"
+                    }
+                    _ => "",
+                };
+                println!("{:<24} {:<11} {factor}", user.name, user.role.name());
             }
         }
-        UserAction::Key { name, label } => {
-            let key = access.add_key(&name, &label)?;
-            println!("API key for {name} ({label}); it is shown only now:\n{key}");
+        UserAction::Key {
+            name,
+            label,
+            scope,
+            expires,
+        } => {
+            let scope: Scope = scope.into();
+            let expires = girok_server::access::expiry_on(expires.as_deref().unwrap_or(""))?;
+            let key = access.add_key(&name, &label, scope, expires)?;
+            println!(
+                "API key for {name} ({label}, {} scope); it is shown only now:\n{key}",
+                scope.name()
+            );
+        }
+        UserAction::ResetSecondFactor { name } => {
+            access.reset_second_factor(&name)?;
+            println!(
+                "The second factor of {name} was removed; they set up a new one at their next sign-in."
+            );
+        }
+        UserAction::SecondFactorForDocumenters { setting } => {
+            let on = setting == crate::cli::OnOff::On;
+            access.set_documenters_need_second_factor(on)?;
+            println!(
+                "Documenters {} sign in with a second factor.",
+                if on { "now" } else { "no longer need to" }
+            );
         }
     }
     Ok(())
@@ -88,5 +121,6 @@ pub fn demo_users(dir: &Path) -> Result<()> {
         access.add_user(&name, role, &password)?;
         println!("  {name:<18} {password}   ({})", role.name());
     }
+    println!("  demo-admin sets up a second factor (an authenticator app) at its first sign-in.");
     Ok(())
 }

@@ -770,8 +770,8 @@ fn linkage_proposals_are_reviewed_as_reversible_journal_changes() {
         out.contains("Model: the shipped model (fewer than 5000 person records"),
         "{out}"
     );
-    let saved = std::fs::read_to_string(demo.join("link-proposals.json")).expect("proposals");
-    assert!(saved.contains(r#""model": "given""#), "{saved}");
+    // The proposals are in the database, not in a file beside it.
+    assert!(!demo.join("link-proposals.json").exists());
     let kim = out
         .lines()
         .find(|l| l.contains("김은주"))
@@ -821,14 +821,14 @@ fn linkage_proposals_are_reviewed_as_reversible_journal_changes() {
             "p-ko-kang,p-un-kang",
         ],
     );
-    // Merging records a reviewer kept apart is refused until one is unmerged.
+    // A decided proposal still shows, says so, and takes no second decision.
     let shown = ok(&demo, &["review", "--show", &number]);
-    assert!(shown.contains("p-media-kang"), "{shown}");
-    let conflict = fails(&demo, &["review", "--confirm", &number]);
     assert!(
-        conflict.contains("decided to be different persons"),
-        "{conflict}"
+        shown.contains("p-media-kang") && shown.contains("Decided in journal entry"),
+        "{shown}"
     );
+    let again = fails(&demo, &["review", "--confirm", &number]);
+    assert!(again.contains("decided already"), "{again}");
     let refused = fails(&demo, &["review", "--unmerge", "p-nobody"]);
     assert!(refused.contains("no person p-nobody"), "{refused}");
     ok(&demo, &["review", "--unmerge", "p-media-kim"]);
@@ -1041,6 +1041,118 @@ fn reports_are_self_contained_html_with_charts_and_methodology() {
     );
     let public = std::fs::read_to_string(&report).expect("report");
     assert!(public.contains("suppressed · 비공개") && public.contains("Disclosure control"));
+}
+
+/// Every file under `dir`, recursively, whose bytes hold `needle`.
+fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_holding(&path, needle));
+        } else if std::fs::read(&path)
+            .expect("read file")
+            .windows(needle.len())
+            .any(|w| w == needle.as_bytes())
+        {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn linkage_proposals_are_sealed_audited_decided_and_forgotten_in_the_database() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let secret = Some("correct horse battery staple");
+    let run = |passphrase: Option<&str>, args: &[&str]| {
+        let output = girok_with(&data, passphrase, args);
+        (output.status.success(), text(&output))
+    };
+    let demo = concat!(env!("CARGO_MANIFEST_DIR"), "/../synth/data/demo.json");
+    assert!(run(secret, &["init", "--encrypt"]).0);
+    let (done, out) = run(secret, &["import", demo]);
+    assert!(done, "{out}");
+    let (done, out) = run(secret, &["link"]);
+    assert!(done && out.contains("2 proposals"), "{out}");
+    // No plaintext file of proposals, and no name in any file of the directory.
+    assert!(!data.join("link-proposals.json").exists());
+    for name in ["김은주", "Eunju Kim", "강규리"] {
+        let holding = files_holding(&data, name);
+        assert!(holding.is_empty(), "{name} is in {holding:?}");
+    }
+
+    // Locked, the queue lists ids only and a proposal's names are refused.
+    let (done, queue) = run(None, &["review"]);
+    assert!(done && queue.contains("p-ko-kim"), "{queue}");
+    assert!(!queue.contains("Eunju Kim"), "{queue}");
+    let number = queue
+        .lines()
+        .find(|l| l.contains("p-ko-kim"))
+        .and_then(|l| l[1..].split_whitespace().next())
+        .expect("the proposal of Kim Eun-ju")
+        .to_string();
+    let (done, refused) = run(None, &["review", "--show", &number]);
+    assert!(!done && refused.contains("locked"), "{refused}");
+    assert!(!refused.contains("Eunju Kim"), "{refused}");
+
+    // Unlocked, the names are shown and the read is in the audit log.
+    let (done, shown) = run(secret, &["--purpose", "dedup", "review", "--show", &number]);
+    assert!(
+        done && shown.contains("Eunju Kim") && shown.contains("김은주"),
+        "{shown}"
+    );
+    let (_, audit) = run(None, &["audit"]);
+    // One entry for the proposal's records, read together.
+    assert!(
+        audit.lines().any(|l| l.contains("why: dedup")
+            && l.contains("did: review")
+            && l.contains("read: p-ko-kim, p-media-kim, p-un-kim")),
+        "{audit}"
+    );
+
+    // The Kang proposal, decided, leaves the queue; the Kim one stays.
+    let kang = queue
+        .lines()
+        .find(|l| l.contains("p-ko-kang"))
+        .and_then(|l| l[1..].split_whitespace().next())
+        .expect("the proposal of Kang")
+        .to_string();
+    let (done, out) = run(
+        secret,
+        &["review", "--confirm", &kang, "--reason", "same witness"],
+    );
+    assert!(done, "{out}");
+    let (_, queue) = run(None, &["review"]);
+    assert!(
+        !queue.contains("p-ko-kang") && queue.contains("p-ko-kim"),
+        "{queue}"
+    );
+
+    // Forgetting a person removes every proposal naming them, in the
+    // database and in a backup taken afterwards.
+    let (done, out) = run(secret, &["forget", "p-ko-kim", "--reason", "asked to"]);
+    assert!(done, "{out}");
+    let (_, queue) = run(None, &["review"]);
+    assert!(!queue.contains("p-ko-kim"), "{queue}");
+    let (done, refused) = run(secret, &["review", "--show", &number]);
+    assert!(!done, "{refused}");
+    let backup = dir.path().join("after-forget.backup");
+    let (done, out) = run(secret, &["backup", "--out", backup.to_str().expect("path")]);
+    assert!(done, "{out}");
+    let restored = dir.path().join("restored");
+    let output = girok_with(
+        &restored,
+        secret,
+        &["restore", backup.to_str().expect("path")],
+    );
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(files_holding(&restored, "김은주").is_empty());
+    let restored_queue = text(&girok_with(&restored, None, &["review"]));
+    assert!(!restored_queue.contains("p-ko-kim"), "{restored_queue}");
+    let (done, out) = run(secret, &["check"]);
+    assert!(done && out.contains("OK"), "{out}");
 }
 
 /// `girok` with a passphrase in the environment (or none) and no terminal.
@@ -1609,27 +1721,270 @@ fn databases_made_by_the_first_version_open_verify_and_take_writes() {
     assert!(done && !out.contains("Kim Eun-joo"), "{out}");
 }
 
+/// `link-proposals.json` as versions before the proposals moved into the database wrote it.
+const LEGACY_PROPOSALS: &str = r#"{
+  "journal_size": 55,
+  "proposals": [{
+    "number": 1,
+    "persons": [
+      {"id": "p-media-kim", "names": "Eunju Kim", "sex": "female", "birth": "unknown", "origin": "unknown", "sources": "s-media-2025"},
+      {"id": "p-un-kim", "names": "Kim Eun-joo", "sex": "female", "birth": "unknown", "origin": "unknown", "sources": "s-un-2025-kim"}
+    ],
+    "probability": 0.9998,
+    "links": [{"a": "p-media-kim", "b": "p-un-kim", "explanation": {"prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
+      "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null}]}}]
+  }],
+  "training": {"model": "given", "reason": "fewer than 5000 person records are too few to train on"}
+}"#;
+
 #[test]
-fn stored_control_characters_and_bidirectional_overrides_are_printed_escaped() {
+fn a_proposals_file_of_an_earlier_version_is_moved_into_the_database_and_destroyed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = fixture_copy("v1-plain", dir.path());
+    let file = data.join("link-proposals.json");
+    std::fs::write(&file, LEGACY_PROPOSALS).expect("legacy file");
+    // A second name for the same bytes shows whether they were overwritten.
+    let witness = dir.path().join("same-inode");
+    std::fs::hard_link(&file, &witness).expect("hard link");
+    let queue = ok(&data, &["review"]);
+    assert!(
+        queue.contains("#1") && queue.contains("p-media-kim  ~  p-un-kim"),
+        "{queue}"
+    );
+    assert!(!file.exists(), "the plaintext file is still there");
+    let left = std::fs::read(&witness).expect("witness");
+    assert!(
+        left.iter().all(|&b| b == 0),
+        "the file was unlinked without being overwritten"
+    );
+    let shown = ok(&data, &["review", "--show", "1"]);
+    assert!(
+        shown.contains("same Hangul possible") && shown.contains("Kim Eun-joo"),
+        "{shown}"
+    );
+    ok(
+        &data,
+        &["review", "--confirm", "1", "--reason", "same witness"],
+    );
+    assert!(!ok(&data, &["review"]).contains("#1"));
+    assert!(ok(&data, &["verify"]).contains("VERIFIED"));
+}
+
+#[test]
+fn control_characters_and_bidirectional_overrides_are_refused_at_their_field() {
     let fixture = Fixture::new();
     let data = fixture.data();
+    let before = ok(&data, &["list", "persons"]);
     // A name that clears the screen and rings the bell, a title that reverses itself.
-    let records = "{\"type\":\"person\",\"id\":\"p-esc\",\"names\":[{\"text\":\"Kim\\u001b[2J\\u0007\",\"script\":\"latin\"}]}\n\
-                   {\"type\":\"source\",\"id\":\"s-rlo\",\"kind\":\"report\",\"title\":\"Report \\u202egnorw\",\"consent\":\"public\"}\n";
-    ok(&data, &["import", &fixture.file("hostile.jsonl", records)]);
-    for args in [
-        &["list", "persons"][..],
-        &["list", "sources"],
-        &["show", "p-esc"],
-        &["show", "s-rlo"],
-        &["history", "p-esc"],
+    for (records, field, code) in [
+        (
+            "{\"type\":\"person\",\"id\":\"p-esc\",\"names\":[{\"text\":\"Kim\\u001b[2J\\u0007\",\"script\":\"latin\"}],\"description\":\"seen \\u001b[2J\"}\n",
+            "description",
+            "U+001B",
+        ),
+        (
+            "{\"type\":\"source\",\"id\":\"s-rlo\",\"kind\":\"report\",\"title\":\"Report \\u202egnorw\",\"consent\":\"public\"}\n",
+            "title",
+            "U+202E",
+        ),
     ] {
-        let out = ok(&data, args);
+        let output = girok(&data, &["import", &fixture.file("hostile.jsonl", records)]);
+        let out = text(&output);
+        assert!(!output.status.success(), "{out}");
+        assert!(out.contains(field) && out.contains(code), "{out}");
         assert!(
-            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
-            "{args:?} printed a raw control character: {out:?}"
+            !out.contains('\u{1b}') && !out.contains('\u{202e}'),
+            "the refusal printed a raw control character: {out:?}"
         );
     }
-    assert!(ok(&data, &["list", "persons"]).contains("Kim\\u{1b}[2J\\u{7}"));
-    assert!(ok(&data, &["list", "sources"]).contains("Report \\u{202e}gnorw"));
+    assert_eq!(
+        ok(&data, &["list", "persons"]),
+        before,
+        "something was written"
+    );
+}
+
+#[test]
+fn a_new_term_that_takes_another_terms_spelling_is_refused() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let csv = fixture.file("rows.csv", CSV_EN);
+    ok(&data, &["import", &csv]);
+    // "Hoeryong" / "회령" already name the city: a second place with them would
+    // make every CSV row and every condition that names Hoeryong ambiguous.
+    let output = girok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-2",
+            "--en",
+            "Hoeryong",
+            "--ko",
+            "회령 시내",
+        ],
+    );
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("en") && out.contains("already names hoeryong"),
+        "{out}"
+    );
+    let output = girok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-3",
+            "--en",
+            "Hoeryong town",
+            "--ko",
+            "회령",
+        ],
+    );
+    assert!(!output.status.success(), "{}", text(&output));
+    assert!(
+        text(&output).contains("'회령' already names"),
+        "{}",
+        text(&output)
+    );
+    // Nothing was added: the place still reads as the one term.
+    assert!(ok(&data, &["stats", "--where", "place=회령"]).contains("where place=회령"));
+    ok(
+        &data,
+        &[
+            "terms",
+            "add",
+            "places",
+            "hoeryong-market",
+            "--en",
+            "Hoeryong market",
+            "--ko",
+            "회령 시장",
+        ],
+    );
+}
+
+#[test]
+fn a_server_unlocked_from_the_environment_keeps_no_passphrase_there() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let passphrase = "correct horse battery staple";
+    let init = girok_with(&data, Some(passphrase), &["init", "--encrypt"]);
+    assert!(init.status.success(), "{}", text(&init));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .env("GIROK_PASSPHRASE", passphrase)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut lines = BufReader::new(server.stdout.take().expect("stdout")).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let serving = line.starts_with("Serving");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    let environ = std::fs::read(format!("/proc/{}/environ", server.id())).expect("environ");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(seen.iter().any(|l| l.contains("is unlocked")), "{seen:?}");
+    assert!(
+        !environ
+            .windows(passphrase.len())
+            .any(|w| w == passphrase.as_bytes()),
+        "the passphrase is still in the server's environment"
+    );
+}
+
+#[test]
+fn user_keys_get_a_scope_and_an_expiry_and_second_factors_are_reset() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    let mut add = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(&data)
+        .args(["user", "add", "kim", "--role", "documenter"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("user add");
+    {
+        use std::io::Write;
+        let mut stdin = add.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"a long enough password\n")
+            .expect("password");
+    }
+    assert!(add.wait().expect("wait").success());
+    // The scope is chosen, and no wider than the role allows.
+    let out = fails(&data, &["user", "key", "kim", "--label", "x"]);
+    assert!(out.contains("--scope"), "{out}");
+    let out = fails(
+        &data,
+        &["user", "key", "kim", "--label", "x", "--scope", "admin"],
+    );
+    assert!(out.contains("at most the write scope"), "{out}");
+    let out = fails(
+        &data,
+        &[
+            "user",
+            "key",
+            "kim",
+            "--label",
+            "x",
+            "--scope",
+            "read",
+            "--expires",
+            "soon",
+        ],
+    );
+    assert!(out.contains("is not a date"), "{out}");
+    let out = ok(
+        &data,
+        &[
+            "user",
+            "key",
+            "kim",
+            "--label",
+            "reader",
+            "--scope",
+            "read",
+            "--expires",
+            "2099-01-31",
+        ],
+    );
+    assert!(out.contains("read scope"), "{out}");
+    let access = girok_server::access::AccessStore::open(&data).expect("access");
+    let keys = access.keys().expect("keys");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].scope, girok_server::access::Scope::Read);
+    assert!(
+        keys[0]
+            .expires
+            .as_deref()
+            .is_some_and(|e| e.starts_with("2099-01-31T00:00:00"))
+    );
+    // Documenters may be made to need a second factor; an admin resets one.
+    ok(&data, &["user", "second-factor-for-documenters", "on"]);
+    let out = ok(&data, &["user", "list"]);
+    assert!(out.contains("second factor required, not set up"), "{out}");
+    access.begin_enrolment("kim").expect("enrol");
+    ok(&data, &["user", "reset-second-factor", "kim"]);
+    assert_eq!(
+        access.second_factor("kim").expect("factor"),
+        girok_server::access::SecondFactor::Off
+    );
+    let out = fails(&data, &["user", "reset-second-factor", "nobody"]);
+    assert!(out.contains("no user 'nobody'"), "{out}");
 }

@@ -10,6 +10,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+mod controls;
 pub mod merkle;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -98,6 +99,13 @@ impl PreparedChange {
         change.validate(vocabularies)?;
         // Serializing plain structs and enums into a Vec cannot fail.
         let encoded = serde_json::to_vec(&change).unwrap_or_default();
+        controls::refuse_controls(&change, &encoded)?;
+        // A new term may not take another's spelling; terms journaled before this rule still replay.
+        if let Change::AddTerm { vocabulary, term } = &change
+            && let Some((field, message)) = vocabularies.get(*vocabulary).spelling_taken(term)
+        {
+            return Err(Invalid::field(None, field, message));
+        }
         Ok(PreparedChange { change, encoded })
     }
 

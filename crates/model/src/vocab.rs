@@ -103,16 +103,25 @@ impl Term {
     }
 
     fn spellings(&self) -> impl Iterator<Item = &str> {
+        self.spellings_by_field().map(|(_, spelling)| spelling)
+    }
+
+    /// Every spelling that finds the term, with the field that holds it.
+    fn spellings_by_field(&self) -> impl Iterator<Item = (&str, &str)> {
         let listed = self
             .extra
             .iter()
             .filter(|(column, _)| SPELLING_COLUMNS.contains(&column.as_str()))
-            .flat_map(|(_, values)| values.split(','));
-        [self.key.as_str(), self.en.as_str(), self.ko.as_str()]
-            .into_iter()
-            .chain(listed)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
+            .flat_map(|(column, values)| values.split(',').map(move |v| (column.as_str(), v)));
+        [
+            ("key", self.key.as_str()),
+            ("en", self.en.as_str()),
+            ("ko", self.ko.as_str()),
+        ]
+        .into_iter()
+        .chain(listed)
+        .map(|(field, spelling)| (field, spelling.trim()))
+        .filter(|(_, s)| !s.is_empty())
     }
 }
 
@@ -265,6 +274,31 @@ impl Vocabulary {
             ));
         }
         Ok(())
+    }
+
+    /// The first spelling of `term` that already finds another term, with
+    /// its field and that term described: a new term that shares a spelling
+    /// would make every text with that spelling ambiguous.
+    pub fn spelling_taken(&self, term: &Term) -> Option<(&'static str, String)> {
+        term.spellings_by_field().find_map(|(field, spelling)| {
+            let taken = self.by_spelling.get(&normalize_spelling(spelling))?;
+            let other = taken
+                .iter()
+                .map(|&i| &self.terms[i])
+                .find(|t| t.key != term.key)?;
+            let field = ["key", "en", "ko"]
+                .into_iter()
+                .chain(SPELLING_COLUMNS)
+                .find(|f| *f == field)?;
+            Some((
+                field,
+                format!(
+                    "'{spelling}' already names {} in {}; a new term needs spellings of its own",
+                    self.describe(other),
+                    self.kind
+                ),
+            ))
+        })
     }
 
     /// Adds a term; keys must be new and lower-case kebab words, labels non-empty.

@@ -40,7 +40,7 @@ pub fn routes() -> Router<Arc<App>> {
 #[openapi(
     info(title = "Girok API", description = "Records, their history, typed changes and statistics of a Girok database."),
     paths(list_records, get_record, record_history, post_changes, post_testimony, stats, openapi),
-    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, TestimonyFields, MadeRecords, StatsTable, StatsRow)),
+    components(schemas(Problem, RecordPage, StoredRecord, HistoryEntry, ChangeBatch, Committed, TestimonyFields, MadeRecord, MadeRecords, StatsTable, StatsRow)),
     modifiers(&Security),
     security(("session" = []), ("api_key" = []))
 )]
@@ -65,6 +65,15 @@ impl utoipa::Modify for Security {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Whether only an admin may make a change: forgetting destroys a data key
+/// for ever, and widening consent lets testimony go further than it went.
+fn admin_only(change: &Change) -> bool {
+    matches!(
+        change,
+        Change::Forget { .. } | Change::SetConsent { widen: true, .. }
+    )
 }
 
 /// An RFC 9457 problem.
@@ -478,7 +487,9 @@ pub struct Committed {
     changes: u64,
 }
 
-/// Applies a batch of changes as the signed-in user.
+/// Applies a batch of changes as the signed-in user (documenters and
+/// admins; with an API key, the write scope). `forget` and `set-consent` with
+/// `widen` need an admin, and with a key the admin scope.
 #[utoipa::path(post, path = "/api/changes", request_body = ChangeBatch,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = Committed), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -507,6 +518,20 @@ async fn post_changes(
             "No changes",
             "'changes' is empty",
             Some("changes".into()),
+        ));
+    }
+    if let Some(irreversible) = batch.changes.iter().find(|c| admin_only(c))
+        && !principal.administers()
+    {
+        return Err(problem(
+            StatusCode::FORBIDDEN,
+            "Only for admins",
+            &format!(
+                "'{}' needs the admin role (and, with an API key, the admin scope): {}",
+                irreversible.summary(),
+                "forgetting cannot be undone and widening consent publishes testimony"
+            ),
+            Some("op".into()),
         ));
     }
     let actor = principal.user.name.clone();
@@ -538,10 +563,17 @@ async fn post_changes(
 #[schema(value_type = Object)]
 pub struct TestimonyFields(std::collections::BTreeMap<String, String>);
 
+/// One record a testimony made.
+#[derive(Serialize, ToSchema)]
+pub struct MadeRecord {
+    kind: String,
+    id: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MadeRecords {
-    /// The records made, in the order they were written: kind and id.
-    records: Vec<(String, String)>,
+    /// The records made, in the order they were written.
+    records: Vec<MadeRecord>,
     first: Option<u64>,
     last: Option<u64>,
 }
@@ -551,8 +583,8 @@ pub struct MadeRecords {
 #[utoipa::path(post, path = "/api/testimonies", request_body = TestimonyFields,
     params(("x-csrf-token" = Option<String>, Header, description = "the session's CSRF token, when signed in by cookie")),
     responses((status = 200, body = MadeRecords), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json")))]
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 async fn post_testimony(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -604,7 +636,10 @@ async fn post_testimony(
         Ok((made, committed)) => Ok(Json(MadeRecords {
             records: made
                 .into_iter()
-                .map(|(kind, id)| (kind.to_string(), id.to_string()))
+                .map(|(kind, id)| MadeRecord {
+                    kind: kind.to_string(),
+                    id: id.to_string(),
+                })
                 .collect(),
             first: committed.first,
             last: committed.last,
@@ -682,7 +717,7 @@ async fn stats(
     let role = principal.user.role;
     let table = blocking(move || {
         app.read(|store| {
-            crate::pages::tabulate(store, &query.by, query.conditions.as_deref(), role)
+            crate::pages::tabulate(store, &query.by, query.conditions.as_deref(), None, role)
         })
     })
     .await?

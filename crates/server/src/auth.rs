@@ -1,7 +1,8 @@
 //! From a request to a signed-in principal: a browser session cookie
 //! (whose forms must carry the session's CSRF token) or an API key in
 //! `Authorization: Bearer` (not sent by browsers on their own, so no CSRF
-//! token is needed).
+//! token is needed). A key does what its scope allows; a session what its
+//! role allows, once its second factor is set up where one is required.
 
 use std::net::IpAddr;
 
@@ -9,23 +10,34 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::App;
-use crate::access::{Role, Session, User, csrf_matches};
+use crate::access::{KeyLookup, Role, Scope, Session, User, csrf_matches};
 
 pub const SESSION_COOKIE: &str = "girok_session";
 /// The double-submit token of the sign-in form (there is no session yet).
 pub const LOGIN_COOKIE: &str = "girok_login";
 pub const LANG_COOKIE: &str = "girok_lang";
+/// The pending second step of a sign-in, between password and code.
+pub const CHALLENGE_COOKIE: &str = "girok_second_step";
 
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user: User,
     /// The browser session, if signed in by cookie.
     pub session: Option<(String, Session)>,
+    /// What this principal may do: a session all its role allows, a key
+    /// its scope.
+    pub scope: Scope,
 }
 
 impl Principal {
     pub fn csrf(&self) -> &str {
         self.session.as_ref().map_or("", |(_, s)| s.csrf.as_str())
+    }
+
+    /// Whether this is an admin with the admin scope: only they forget
+    /// records and widen consent.
+    pub fn administers(&self) -> bool {
+        self.user.role == Role::Admin && self.scope == Scope::Admin
     }
 }
 
@@ -42,6 +54,12 @@ pub enum Refusal {
     SignIn(Flavor),
     Forbidden(Flavor, &'static str),
     BadCsrf(Flavor),
+    /// An API key past its expiry (RFC 3339).
+    KeyExpired(Flavor, String),
+    /// A key whose scope is narrower than the work: (needed, held).
+    Scope(Flavor, Scope, Scope),
+    /// A session whose role needs a second factor not set up yet.
+    SecondFactorDue(Flavor),
     Internal(Flavor, String),
 }
 
@@ -66,6 +84,32 @@ impl IntoResponse for Refusal {
                 StatusCode::FORBIDDEN,
                 "Missing or wrong CSRF token",
                 "reload the page and submit the form again".to_string(),
+            ),
+            Refusal::KeyExpired(flavor, when) => (
+                flavor,
+                StatusCode::UNAUTHORIZED,
+                "API key expired",
+                format!("this API key expired at {when}; ask an admin for a new one"),
+            ),
+            Refusal::Scope(flavor, needed, held) => (
+                flavor,
+                StatusCode::FORBIDDEN,
+                "Not allowed for this API key",
+                format!(
+                    "this needs a key with the {} scope; this key's scope is {}",
+                    needed.name(),
+                    held.name()
+                ),
+            ),
+            Refusal::SecondFactorDue(Flavor::Page) => {
+                return Redirect::to("/account/second-factor").into_response();
+            }
+            Refusal::SecondFactorDue(flavor) => (
+                flavor,
+                StatusCode::FORBIDDEN,
+                "Set up two-step sign-in first",
+                "your role signs in with a second factor; set it up at /account/second-factor"
+                    .to_string(),
             ),
             Refusal::Internal(flavor, message) => (
                 flavor,
@@ -99,46 +143,68 @@ pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64) -> String {
     format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age_seconds}")
 }
 
-/// The signed-in principal, if any.
-pub fn principal(app: &App, headers: &HeaderMap) -> Result<Option<Principal>, String> {
+/// The signed-in principal, if any: by API key, else by session cookie.
+pub fn principal(
+    app: &App,
+    headers: &HeaderMap,
+    flavor: Flavor,
+) -> Result<Option<Principal>, Refusal> {
+    let internal = |e: crate::access::AccessError| Refusal::Internal(flavor, e.to_string());
     if let Some(key) = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
     {
-        return app
+        return match app
             .with_access(|access| access.key_user(key.trim()))
-            .map(|user| {
-                user.map(|user| Principal {
-                    user,
-                    session: None,
-                })
-            })
-            .map_err(|e| e.to_string());
+            .map_err(internal)?
+        {
+            KeyLookup::Unknown => Ok(None),
+            KeyLookup::Expired(when) => Err(Refusal::KeyExpired(flavor, when)),
+            KeyLookup::Valid(user, scope) => Ok(Some(Principal {
+                user,
+                session: None,
+                scope,
+            })),
+        };
     }
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    app.with_access(|access| access.session(token))
-        .map(|session| {
-            session.map(|session| Principal {
-                user: session.user.clone(),
-                session: Some((token.to_string(), session)),
-            })
-        })
-        .map_err(|e| e.to_string())
+    let session = app
+        .with_access(|access| access.session(token))
+        .map_err(internal)?;
+    Ok(session.map(|session| Principal {
+        user: session.user.clone(),
+        scope: session.user.role.scope(),
+        session: Some((token.to_string(), session)),
+    }))
 }
 
-/// The principal, who must hold at least `role`.
+/// The principal of a browser session, which may still be setting up its
+/// second factor (and may do nothing else).
+pub fn require_session(app: &App, headers: &HeaderMap) -> Result<Principal, Refusal> {
+    principal(app, headers, Flavor::Page)?
+        .filter(|p| p.session.is_some())
+        .ok_or(Refusal::SignIn(Flavor::Page))
+}
+
+/// The principal, who must hold at least `role`, with a session whose
+/// second factor is in place or a key whose scope covers the role's work.
 pub fn require(
     app: &App,
     headers: &HeaderMap,
     role: Role,
     flavor: Flavor,
 ) -> Result<Principal, Refusal> {
-    let principal = principal(app, headers)
-        .map_err(|e| Refusal::Internal(flavor, e))?
-        .ok_or(Refusal::SignIn(flavor))?;
+    let principal = principal(app, headers, flavor)?.ok_or(Refusal::SignIn(flavor))?;
+    if principal
+        .session
+        .as_ref()
+        .is_some_and(|(_, s)| s.second_factor_due)
+    {
+        return Err(Refusal::SecondFactorDue(flavor));
+    }
     if principal.user.role < role {
         return Err(Refusal::Forbidden(
             flavor,
@@ -153,6 +219,9 @@ pub fn require(
                 Role::Viewer => "sign in",
             },
         ));
+    }
+    if principal.scope < role.scope() {
+        return Err(Refusal::Scope(flavor, role.scope(), principal.scope));
     }
     Ok(principal)
 }

@@ -16,6 +16,7 @@ pub mod intake;
 pub mod pages;
 pub mod redact;
 pub mod search;
+pub mod totp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};

@@ -9,10 +9,12 @@
 //! committed: a write no checkpoint covers could be cut off unnoticed.
 
 mod directory;
+mod proposals;
 
 pub use directory::{
     BACKUP_STAGING_PREFIX, backup_staging, restrict_to_owner, sweep_abandoned_backups,
 };
+pub use proposals::adopt_legacy_proposals;
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -64,6 +66,8 @@ pub enum ServiceError {
     Random(String),
     #[error("the checkpoint is not a valid one from this installation's key: {0}")]
     NotOurCheckpoint(NoteError),
+    #[error("the linkage proposals of an earlier version were not moved into the database: {0}")]
+    Proposals(#[from] girok_linkage::proposals::ProposalsError),
 }
 
 /// The database file of a data directory.
@@ -80,6 +84,7 @@ fn key_path(data: &Path) -> PathBuf {
 pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
     let mut store = SqliteStore::open(&database(data))?;
     sweep_abandoned_backups(data)?;
+    adopt_legacy_proposals(&store, data)?;
     attach_signer(&mut store, data);
     Ok(store)
 }

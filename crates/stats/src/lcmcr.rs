@@ -24,6 +24,13 @@
 //! of the draws below 8,500 against 0.5% later; from the prior's sticks,
 //! 10,430 and 0.4% over the first 1,000 sweeps.
 //!
+//! A sweep draws the classes of the observed, the number missed and their
+//! classes, then the inclusion probabilities, the weights and α. LCMCR draws
+//! the number missed and their classes after the weights instead; both draw
+//! everyone's classes from one set of inclusion probabilities and weights
+//! and then these from those classes, so the two orders are one Markov
+//! chain read at different points of the sweep.
+//!
 //! The population is bounded as in LCMCR: N ≤ 21n for n observed (at most
 //! [`MAX_UNOBSERVED_PER_OBSERVED`] missed per observed individual). With the
 //! prior p(N) ∝ 1/N, a table whose lists barely overlap leaves the upper tail
@@ -464,6 +471,8 @@ pub struct Estimate {
     /// Each chain's drift of N from its first to its last tenth, in
     /// standard errors ([`diagnostics::drift`]).
     pub drift: Vec<f64>,
+    /// The largest N a chain may draw (21n; see the module documentation).
+    pub bound: u64,
 }
 
 /// A drift beyond this many standard errors shows a start not forgotten.
@@ -474,6 +483,13 @@ impl Estimate {
     /// least 400 effective draws.
     pub fn converged(&self) -> bool {
         self.rhat <= 1.05 && self.ess >= 400.0
+    }
+
+    /// Whether the upper tail rests on the bound on N rather than on the
+    /// data: the 97.5% quantile lies above half the bound (on Kosovo it is
+    /// 15% of it).
+    pub fn tail_at_bound(&self) -> bool {
+        self.pooled.quantile(0.975) > self.bound as f64 / 2.0
     }
 
     /// The chains (numbered from 1) whose first tenth of kept draws still
@@ -534,6 +550,7 @@ pub fn run(
             population: draws.concat(),
         },
         chains: draws,
+        bound: (MAX_UNOBSERVED_PER_OBSERVED + 1) * table.observed(),
     })
 }
 
@@ -570,6 +587,7 @@ mod tests {
             estimate.rhat,
             estimate.ess
         );
+        assert!(!estimate.tail_at_bound());
     }
 
     #[test]
@@ -582,8 +600,11 @@ mod tests {
             thin: 1,
             ..Settings::default()
         };
-        let posterior = sample(&table, &settings).expect("samples");
+        let estimate = run(&table, &settings, 2).expect("samples");
+        assert!(estimate.tail_at_bound());
+        let posterior = estimate.pooled;
         let bound = (MAX_UNOBSERVED_PER_OBSERVED + 1) * table.observed();
+        assert_eq!(estimate.bound, bound);
         let largest = *posterior.population.iter().max().expect("draws");
         assert!(largest <= bound, "N = {largest} above {bound}");
         assert!(

@@ -13,6 +13,7 @@ mod audit;
 mod check;
 mod files;
 mod keys;
+mod proposals;
 mod rows;
 mod schema;
 mod sqlite;
@@ -27,6 +28,7 @@ pub use files::{EvidenceFiles, FileState};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
+pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
 pub use schema::SCHEMA_VERSION;
 pub use sqlite::{LockState, SqliteStore, SqliteWriter, snapshot};
 pub use tree::TreeReport;
@@ -72,14 +74,37 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Journal(#[from] girok_journal::JournalError),
+    /// A failure of the database below the store; its type stays inside the backend.
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Backend(BackendError),
     #[error("{context}: {source}")]
     Io {
         context: String,
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A failure of a backend's database library, carried without its type.
+#[derive(Debug)]
+pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for BackendError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend(BackendError(Box::new(error)))
+    }
 }
 
 /// Signs a checkpoint of the journal's tree (size and root) as a note. A
@@ -187,8 +212,43 @@ pub trait ChangeSink {
     fn apply_presealed(&mut self, presealed: Presealed) -> Result<u64, StoreError>;
 }
 
-/// A Girok store. Every method but `write` only reads.
+/// How a batch is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchSize {
+    /// A few changes: indexes kept up to date change by change.
+    Small,
+    /// Many thousands of changes (imports): the store may trade per-change
+    /// index maintenance for a rebuild before the commit.
+    Bulk,
+}
+
+/// Why the work of a batch stopped: the store failed or refused, or the
+/// work gave up for a reason of its own (which it keeps).
+#[derive(Debug)]
+pub enum BatchError {
+    Store(StoreError),
+    Abandoned,
+}
+
+impl From<StoreError> for BatchError {
+    fn from(error: StoreError) -> Self {
+        BatchError::Store(error)
+    }
+}
+
+/// A Girok store. Every method but the writes only reads. The trait is
+/// object-safe: a door may hold any backend as `dyn Store` and write with
+/// [`write_with`]; `write` and `write_bulk` are its conveniences on a known type.
 pub trait Store {
+    /// Runs `work` in one transaction: either every change it applies is
+    /// committed, or (if it returns an error) none is.
+    fn write_batch(
+        &mut self,
+        actor: &str,
+        size: BatchSize,
+        work: &mut dyn FnMut(&mut dyn ChangeSink) -> Result<(), BatchError>,
+    ) -> Result<Committed, BatchError>;
+
     /// Runs `work` in one transaction: either every change it applies is
     /// committed, or (if it returns an error) none is.
     fn write<T, E>(
@@ -197,10 +257,13 @@ pub trait Store {
         work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
     ) -> Result<(T, Committed), E>
     where
-        E: From<StoreError>;
+        E: From<StoreError>,
+        Self: Sized,
+    {
+        write_with(self, actor, BatchSize::Small, work)
+    }
 
-    /// `write` for batches of many thousands of changes (imports): the store may
-    /// trade per-change index maintenance for a rebuild before the commit.
+    /// `write` for batches of many thousands of changes (imports).
     fn write_bulk<T, E>(
         &mut self,
         actor: &str,
@@ -208,8 +271,9 @@ pub trait Store {
     ) -> Result<(T, Committed), E>
     where
         E: From<StoreError>,
+        Self: Sized,
     {
-        self.write(actor, work)
+        write_with(self, actor, BatchSize::Bulk, work)
     }
 
     fn vocabularies(&self) -> &Vocabularies;
@@ -254,4 +318,40 @@ pub trait Store {
     fn link_decisions(&self) -> Result<LinkDecisions, StoreError>;
     /// Replays the journal into a scratch store and compares; `progress(done, total)`.
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError>;
+}
+
+/// A batch with a result and an error of the work's own through the
+/// object-safe [`Store::write_batch`], for any store (`dyn Store` too): the
+/// work's error is kept aside while the store rolls back.
+pub fn write_with<S: Store + ?Sized, T, E: From<StoreError>>(
+    store: &mut S,
+    actor: &str,
+    size: BatchSize,
+    work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
+) -> Result<(T, Committed), E> {
+    let mut work = Some(work);
+    let mut outcome: Option<Result<T, E>> = None;
+    let written = store.write_batch(actor, size, &mut |sink| {
+        let Some(work) = work.take() else {
+            return Err(BatchError::Abandoned);
+        };
+        match work(sink) {
+            Ok(value) => {
+                outcome = Some(Ok(value));
+                Ok(())
+            }
+            Err(error) => {
+                outcome = Some(Err(error));
+                Err(BatchError::Abandoned)
+            }
+        }
+    });
+    match (written, outcome) {
+        (Ok(committed), Some(Ok(value))) => Ok((value, committed)),
+        (_, Some(Err(error))) => Err(error),
+        (Err(BatchError::Store(error)), _) => Err(E::from(error)),
+        (Ok(_) | Err(BatchError::Abandoned), _) => Err(E::from(StoreError::Corrupt(
+            "the store ended a batch without running its work".into(),
+        ))),
+    }
 }

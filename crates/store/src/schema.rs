@@ -218,6 +218,31 @@ CREATE TABLE forgotten (
     seq     INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    r#"
+-- Linkage proposals: derived data, not state (not journaled, not replayed by
+-- `check`), remade whole by every `girok link`. They hold no identifying
+-- value: record ids, scores and the level of agreement of each comparison;
+-- names are read from the (sealed) person records when they are shown.
+CREATE TABLE link_run (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    journal_size INTEGER NOT NULL,
+    time         TEXT NOT NULL,
+    training     TEXT
+);
+CREATE TABLE link_proposal (
+    number      INTEGER PRIMARY KEY,
+    probability REAL NOT NULL,
+    links       TEXT NOT NULL,
+    decided_seq INTEGER
+);
+CREATE TABLE link_proposal_person (
+    number  INTEGER NOT NULL,
+    person  TEXT NOT NULL,
+    sources TEXT NOT NULL,
+    PRIMARY KEY (number, person)
+) WITHOUT ROWID;
+CREATE INDEX link_proposal_person_person ON link_proposal_person(person);
+"#,
 ];
 
 /// The schema version this build writes.

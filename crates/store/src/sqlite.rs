@@ -20,8 +20,8 @@ use crate::keys::{self, Lock};
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
-    Auditor, ChangeSink, CheckReport, Committed, JournalRow, Notary, Store, StoreError, Stored,
-    TreeReport,
+    Auditor, BatchError, BatchSize, ChangeSink, CheckReport, Committed, JournalRow, Notary, Store,
+    StoreError, Stored, TreeReport,
 };
 use girok_state::EntryMeta;
 use girok_state::tables::{STATE_TABLES, compare_table};
@@ -266,7 +266,7 @@ impl SqliteStore {
 
     /// Opens the sealed ones of `records` when the store reveals (unlocked,
     /// outside `sealed_reads`), after the auditor has recorded which.
-    fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
+    pub(crate) fn reveal(&self, records: Vec<Record>) -> Result<Vec<Record>, StoreError> {
         if !self.reveals() {
             return Ok(records);
         }
@@ -746,7 +746,11 @@ impl ChangeSink for SqliteWriter<'_> {
         match change {
             Change::Forget { subject, .. } => {
                 keys::destroy(&self.tx, subject)?;
+                crate::proposals::purge(&self.tx, subject)?;
                 self.destroyed_keys = true;
+            }
+            Change::LinkDecision { persons, .. } => {
+                crate::proposals::mark_decided(&self.tx, persons, seq)?
             }
             Change::AddTerm { .. } => self.terms_seq = seq,
             _ => {}
@@ -779,26 +783,14 @@ impl ChangeSink for SqliteWriter<'_> {
 }
 
 impl Store for SqliteStore {
-    fn write<T, E>(
+    fn write_batch(
         &mut self,
         actor: &str,
-        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
-    ) -> Result<(T, Committed), E>
-    where
-        E: From<StoreError>,
-    {
-        self.batch(actor, false, work)
-    }
-
-    fn write_bulk<T, E>(
-        &mut self,
-        actor: &str,
-        work: impl FnOnce(&mut dyn ChangeSink) -> Result<T, E>,
-    ) -> Result<(T, Committed), E>
-    where
-        E: From<StoreError>,
-    {
-        self.batch(actor, true, work)
+        size: BatchSize,
+        work: &mut dyn FnMut(&mut dyn ChangeSink) -> Result<(), BatchError>,
+    ) -> Result<Committed, BatchError> {
+        self.batch(actor, size == BatchSize::Bulk, work)
+            .map(|((), committed)| committed)
     }
 
     fn vocabularies(&self) -> &Vocabularies {

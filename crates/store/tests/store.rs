@@ -666,3 +666,92 @@ fn a_rejection_cannot_split_persons_already_merged() {
     assert_eq!(decisions.different.len(), 1);
     assert_eq!(decisions.same.len(), 1);
 }
+
+#[test]
+fn proposals_are_decided_by_a_decision_and_removed_by_forget_in_its_transaction() {
+    use girok_store::{LinkRun, ProposedRecord, StoredProposal};
+    let (_dir, _path, mut store) = new_store();
+    commit(
+        &mut store,
+        ["a", "b", "c", "d"]
+            .iter()
+            .map(|id| create(person(id, "Ri Su")))
+            .collect(),
+    )
+    .expect("persons");
+    let proposal = |ids: &[&str]| StoredProposal {
+        number: 0,
+        persons: ids
+            .iter()
+            .map(|id| ProposedRecord {
+                id: RecordId::new(*id),
+                sources: String::new(),
+            })
+            .collect(),
+        probability: 0.9,
+        links: "[]".into(),
+        decided: None,
+    };
+    let run = LinkRun {
+        journal_size: 4,
+        time: "2026-01-01T00:00:00Z".into(),
+        training: None,
+    };
+    store
+        .replace_link_proposals(&run, &[proposal(&["a", "b"]), proposal(&["c", "d"])])
+        .expect("proposals");
+    assert_eq!(store.link_run().expect("run"), Some(run.clone()));
+    let numbers = |store: &SqliteStore| -> Vec<u64> {
+        store
+            .undecided_link_proposals()
+            .expect("queue")
+            .iter()
+            .map(|p| p.number)
+            .collect()
+    };
+    assert_eq!(numbers(&store), [1, 2]);
+    // A refused batch marks nothing.
+    let refused = commit(
+        &mut store,
+        vec![
+            Change::LinkDecision {
+                same: true,
+                persons: vec![RecordId::new("a"), RecordId::new("b")],
+                reason: "same".into(),
+            },
+            create(person("a", "taken")),
+        ],
+    );
+    assert!(refused.is_err());
+    assert_eq!(numbers(&store), [1, 2]);
+    commit(
+        &mut store,
+        vec![Change::LinkDecision {
+            same: true,
+            persons: vec![RecordId::new("a"), RecordId::new("b")],
+            reason: "same".into(),
+        }],
+    )
+    .expect("decision");
+    let seq = store.head().expect("head").0;
+    assert_eq!(numbers(&store), [2]);
+    let decided = store.link_proposal(1).expect("read").expect("proposal 1");
+    assert_eq!(decided.decided, Some(seq));
+    commit(
+        &mut store,
+        vec![Change::Forget {
+            subject: RecordId::new("c"),
+            reason: "asked to".into(),
+        }],
+    )
+    .expect("forget");
+    assert!(store.link_proposal(2).expect("read").is_none());
+    assert!(numbers(&store).is_empty());
+    assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
+    // The next run replaces the proposals whole.
+    store
+        .replace_link_proposals(&run, &[proposal(&["a", "d"])])
+        .expect("proposals");
+    assert_eq!(numbers(&store), [1]);
+    assert_eq!(store.link_proposal_count().expect("count"), 1);
+}

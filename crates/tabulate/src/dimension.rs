@@ -4,6 +4,7 @@ use std::fmt;
 
 use girok_model::{ConsentScope, FuzzyDate, Sex, VocabKind, Vocabularies};
 
+use crate::ages::{AgeBands, OUTSIDE_BANDS, SPANS_BANDS};
 use crate::facts::ActFact;
 
 /// The key of the explicit "unknown" row every dimension has.
@@ -60,7 +61,7 @@ dimensions! {
     Year = "year": "Year of the act" / "행위 발생 연도",
     Period = "period": "Named period the act falls in" / "행위가 속한 시기",
     Sex = "sex": "Sex of the victim" / "피해자 성별",
-    AgeGroup = "age-group": "Victim's age at the act" / "행위 당시 피해자 나이",
+    AgeGroup = "age-group": "Victim's age at the act, in bands" / "행위 당시 피해자 나이 (구간별)",
     Relation = "relation": "Witness's relation to the victim" / "증언자와 피해자의 관계",
     RelationClass = "relation-class": "Whether the witness is a relative of the victim" / "증언자가 피해자의 친족인지 여부",
     Consent = "consent": "Widest consent scope among the attesting sources" / "출처들의 가장 넓은 동의 범위",
@@ -93,16 +94,21 @@ impl std::str::FromStr for Dimension {
     }
 }
 
-/// Age groups by lower bound; the last is open.
-const AGE_GROUPS: &[(u16, &str)] = &[
-    (0, "0-17"),
-    (18, "18-29"),
-    (30, "30-44"),
-    (45, "45-59"),
-    (60, "60+"),
-];
-
 impl Dimension {
+    /// Whether one act can have several values (agencies, relations,
+    /// organisations): one victim then counts under each, and rows can add up
+    /// to more than the total.
+    pub fn is_multi_valued(self) -> bool {
+        matches!(
+            self,
+            Dimension::Agency
+                | Dimension::AgencyClass
+                | Dimension::Relation
+                | Dimension::RelationClass
+                | Dimension::Organisation
+        )
+    }
+
     /// The vocabulary whose terms are this dimension's keys, if any.
     pub fn vocabulary(self) -> Option<VocabKind> {
         match self {
@@ -117,8 +123,13 @@ impl Dimension {
     }
 
     /// The keys of an act under this dimension: never empty ("unknown" when
-    /// nothing is recorded).
-    pub fn values(self, fact: &ActFact, vocabularies: &Vocabularies) -> Vec<String> {
+    /// nothing is recorded). Ages fall into `age_bands`.
+    pub fn values(
+        self,
+        fact: &ActFact,
+        vocabularies: &Vocabularies,
+        age_bands: &AgeBands,
+    ) -> Vec<String> {
         let class = |kind: VocabKind, key: &str| {
             vocabularies
                 .get(kind)
@@ -191,14 +202,7 @@ impl Dimension {
             },
             Dimension::AgeGroup => fact
                 .age
-                .map(|age| {
-                    AGE_GROUPS
-                        .iter()
-                        .rev()
-                        .find(|(from, _)| age >= *from)
-                        .map_or(UNKNOWN, |(_, group)| group)
-                        .to_string()
-                })
+                .map(|age| age_bands.band_of(age))
                 .into_iter()
                 .collect(),
             Dimension::Relation => fact.relations.clone(),
@@ -265,6 +269,13 @@ impl Dimension {
             (Dimension::Consent, scope) => ConsentScope::parse(scope)
                 .map(|s| (s.as_str().to_string(), s.ko().to_string()))
                 .unwrap_or_else(|| pair(scope, scope)),
+            (Dimension::AgeGroup, SPANS_BANDS) => pair(
+                "Age known only as an interval across bands",
+                "나이 구간이 여러 연령대에 걸침",
+            ),
+            (Dimension::AgeGroup, OUTSIDE_BANDS) => {
+                pair("Age outside the bands", "연령대 밖의 나이")
+            }
             (Dimension::AgeGroup, group) => (format!("Aged {group}"), format!("{group}세")),
             (Dimension::Corroboration, n) => (
                 format!("{n} independent source{}", if n == "1" { "" } else { "s" }),

@@ -2,7 +2,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use chrono::Datelike;
 use girok_model::{Act, ConsentScope, FuzzyDate, Record, RecordId, Sex, SourceKind};
+
+use crate::ages::AgeRange;
 
 /// An act and the facts about it that tabulations use.
 #[derive(Debug, Clone, PartialEq)]
@@ -11,6 +14,8 @@ pub struct ActFact {
     /// The victim after reviewers' linkage decisions: records merged into
     /// one person share this id.
     pub victim: RecordId,
+    /// The event (case) the act belongs to, if one is recorded.
+    pub event: Option<RecordId>,
     pub act_type: String,
     pub date: FuzzyDate,
     pub place: Option<String>,
@@ -18,8 +23,9 @@ pub struct ActFact {
     /// perpetrator named without an agency. Empty when no one is recorded.
     pub agencies: Vec<String>,
     pub sex: Sex,
-    /// Age at the act: as recorded, or from a birth year and a dated act.
-    pub age: Option<u16>,
+    /// Age at the act: as recorded, or from the birth date and the act's
+    /// date (an interval when either is known only roughly).
+    pub age: Option<AgeRange>,
     /// The witnesses' relations to the victim, one per attesting source.
     pub relations: Vec<String>,
     /// Independent attesting sources: sources given by the same witness count once.
@@ -237,10 +243,13 @@ impl FactsBuilder {
                     .get(&act.victim)
                     .cloned()
                     .unwrap_or((Sex::Unknown, FuzzyDate::UNKNOWN));
-                let age = act.victim_age.or_else(|| {
-                    let years = act.date.single_year()? - birth.single_year()?;
-                    u16::try_from(years).ok()
-                });
+                let age = match act.victim_age {
+                    Some(years) => Some(AgeRange {
+                        youngest: years,
+                        oldest: years,
+                    }),
+                    None => age_between(&birth, &act.date),
+                };
                 ActFact {
                     act: act.id.clone(),
                     victim: self
@@ -248,6 +257,7 @@ impl FactsBuilder {
                         .get(&act.victim)
                         .unwrap_or(&act.victim)
                         .clone(),
+                    event: act.event.clone(),
                     act_type: act.act_type.clone(),
                     date: act.date.clone(),
                     place: act.place.clone(),
@@ -267,4 +277,16 @@ impl FactsBuilder {
             .collect();
         Facts { acts }
     }
+}
+
+/// The age at an act from the birth date, as whole years between the
+/// years (the convention of a birth year and an act year): from the
+/// latest birth to the earliest act, up to the earliest birth to the latest
+/// act. `None` when either date is unknown or the act precedes the birth.
+fn age_between(birth: &FuzzyDate, act: &FuzzyDate) -> Option<AgeRange> {
+    let (born_first, born_last) = birth.bounds()?;
+    let (act_first, act_last) = act.bounds()?;
+    let oldest = u16::try_from(act_last.year() - born_first.year()).ok()?;
+    let youngest = u16::try_from(act_first.year() - born_last.year()).unwrap_or(0);
+    Some(AgeRange { youngest, oldest })
 }

@@ -11,6 +11,7 @@
 use chrono::NaiveDate;
 use girok_model::{FuzzyDate, VocabKind, Vocabularies};
 
+use crate::ages::AgeBands;
 use crate::dimension::{Dimension, UNKNOWN, place_chain};
 use crate::facts::ActFact;
 
@@ -89,7 +90,13 @@ impl Filter {
         Ok(())
     }
 
-    pub fn matches(&self, fact: &ActFact, vocabularies: &Vocabularies) -> bool {
+    /// Whether the act meets every condition (ages read in `age_bands`).
+    pub fn matches(
+        &self,
+        fact: &ActFact,
+        vocabularies: &Vocabularies,
+        age_bands: &AgeBands,
+    ) -> bool {
         self.conditions.iter().all(|condition| match condition {
             Condition::Within(intervals) => fact.date.bounds().is_some_and(|(start, end)| {
                 intervals
@@ -107,7 +114,7 @@ impl Filter {
                 })
             }
             Condition::Values(dimension, keys) => dimension
-                .values(fact, vocabularies)
+                .values(fact, vocabularies, age_bands)
                 .iter()
                 .any(|value| keys.contains(value)),
         })

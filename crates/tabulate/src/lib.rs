@@ -4,19 +4,22 @@
 //! [`facts`] turns records into one row per act (its resolved victim, type,
 //! place, date, perpetrators and the sources that attest it); [`dimension`]
 //! names what a table can be broken down by and [`filter`] what it can be
-//! restricted to; [`table`] counts distinct victims (or acts) per cell with
+//! restricted to; [`ages`] reads ages into bands a user may choose;
+//! [`table`] counts distinct victims (or acts, or cases) per cell with
 //! "unknown" always a row of its own; [`disclosure`] suppresses small cells
 //! and the cells that would let a reader recover them from totals.
 //!
 //! Depends on `girok-model`, and on `girok-store` only to read the records
 //! (`Facts::load`); callers decide who is the same person.
 
+pub mod ages;
 pub mod dimension;
 pub mod disclosure;
 pub mod facts;
 pub mod filter;
 pub mod table;
 
+pub use ages::{AgeBands, AgeBandsError, AgeRange};
 pub use dimension::Dimension;
 pub use facts::{ActFact, Audience, Facts};
 pub use filter::{Filter, FilterError};

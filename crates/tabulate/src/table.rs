@@ -1,9 +1,10 @@
-//! One- and two-way tables of distinct victims (or acts).
+//! One- and two-way tables of distinct victims (or acts, or cases).
 
 use std::collections::{BTreeSet, HashMap};
 
 use girok_model::{ConsentScope, Vocabularies};
 
+use crate::ages::{AgeBands, OUTSIDE_BANDS, SPANS_BANDS};
 use crate::dimension::{Dimension, OTHER_PERIOD, SPANS_YEARS, UNKNOWN};
 use crate::disclosure;
 use crate::facts::Facts;
@@ -17,6 +18,10 @@ pub enum Unit {
     Victims,
     /// Act records.
     Acts,
+    /// Cases: the events acts belong to (several victims of one arrest
+    /// make one case); an act recorded without an event is a case of its
+    /// own.
+    Cases,
 }
 
 /// A table with margins. One-way tables have a single column and no
@@ -59,7 +64,7 @@ impl Entry {
 
 impl Table {
     /// Counts the facts that pass `filter` by one dimension, or by two
-    /// (rows, columns).
+    /// (rows, columns), ages in `age_bands`.
     pub fn count(
         facts: &Facts,
         rows: Dimension,
@@ -67,6 +72,7 @@ impl Table {
         unit: Unit,
         filter: &Filter,
         vocabularies: &Vocabularies,
+        age_bands: &AgeBands,
     ) -> Table {
         type Members<'a> = BTreeSet<&'a str>;
         let mut cells: HashMap<(String, String), Members> = HashMap::new();
@@ -76,16 +82,18 @@ impl Table {
         for fact in facts
             .acts
             .iter()
-            .filter(|f| filter.matches(f, vocabularies))
+            .filter(|f| filter.matches(f, vocabularies, age_bands))
         {
             let id = match unit {
                 Unit::Victims => fact.victim.as_str(),
                 Unit::Acts => fact.act.as_str(),
+                // Ids are unique across kinds: an act's id is no event's.
+                Unit::Cases => fact.event.as_ref().unwrap_or(&fact.act).as_str(),
             };
             all.insert(id);
-            let row_values = rows.values(fact, vocabularies);
+            let row_values = rows.values(fact, vocabularies, age_bands);
             let column_values = match columns {
-                Some(dimension) => dimension.values(fact, vocabularies),
+                Some(dimension) => dimension.values(fact, vocabularies, age_bands),
                 None => vec![String::new()],
             };
             for row in &row_values {
@@ -200,12 +208,13 @@ impl Table {
 }
 
 /// Keys in display order: ordinal dimensions by key, others largest first;
-/// "spans years" (or outside the named periods) and "unknown" last.
+/// "spans years" (outside the named periods, ages across or outside the
+/// bands) and "unknown" last.
 fn ordered(dimension: Dimension, counts: &HashMap<String, u64>) -> Vec<String> {
     let mut keys: Vec<String> = counts.keys().cloned().collect();
     let rank = |key: &str| match key {
         UNKNOWN => 2,
-        SPANS_YEARS | OTHER_PERIOD => 1,
+        SPANS_YEARS | OTHER_PERIOD | SPANS_BANDS | OUTSIDE_BANDS => 1,
         _ => 0,
     };
     keys.sort_by(|a, b| {

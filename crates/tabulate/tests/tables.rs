@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use girok_model::{Record, RecordId, Vocabularies};
-use girok_tabulate::{Dimension, Facts, Filter, Table, Unit};
+use girok_tabulate::{AgeBands, Dimension, Facts, Filter, Table, Unit};
 
 fn record(json: &str) -> Record {
     serde_json::from_str(json).unwrap_or_else(|e| panic!("{json}: {e}"))
@@ -43,7 +43,15 @@ fn facts() -> Facts {
 
 fn one_way(dimension: Dimension, unit: Unit, filter: &Filter) -> Vec<(String, u64)> {
     let vocabularies = Vocabularies::default();
-    let table = Table::count(&facts(), dimension, None, unit, filter, &vocabularies);
+    let table = Table::count(
+        &facts(),
+        dimension,
+        None,
+        unit,
+        filter,
+        &vocabularies,
+        &AgeBands::default(),
+    );
     table
         .row_keys
         .iter()
@@ -201,6 +209,7 @@ fn a_cross_tabulation_has_margins_of_distinct_victims() {
         Unit::Victims,
         &Filter::default(),
         &vocabularies,
+        &AgeBands::default(),
     );
     assert_eq!(table.column_keys, ["female", "male", "unknown"]);
     let counts: Vec<Vec<u64>> = table
@@ -234,9 +243,70 @@ fn tables_of_an_empty_database_are_empty_not_errors() {
             Unit::Victims,
             &Filter::default(),
             &vocabularies,
+            &AgeBands::default(),
         );
         table.suppress(5);
         assert_eq!(table.total.count, 0);
         assert!(table.row_keys.is_empty());
     }
+}
+
+/// One arrest of a family (three victims, one event) and two acts with no
+/// event; ages exact, from a birth year, and from a birth decade.
+#[test]
+fn cases_are_events_and_interval_ages_count_only_inside_one_band() {
+    let mut builder = Facts::builder(HashMap::new());
+    for json in [
+        r#"{"type":"event","id":"e1","title":"arrest of a family"}"#,
+        r#"{"type":"person","id":"mother","names":[],"birth":"1970"}"#,
+        r#"{"type":"person","id":"son","names":[],"birth":"1990s"}"#,
+        r#"{"type":"person","id":"girl","names":[]}"#,
+        r#"{"type":"person","id":"other","names":[],"birth":"1975"}"#,
+        r#"{"type":"act","id":"a1","act_type":"arrest","victim":"mother","event":"e1","date":"2005"}"#,
+        r#"{"type":"act","id":"a2","act_type":"arrest","victim":"son","event":"e1","date":"2005"}"#,
+        r#"{"type":"act","id":"a3","act_type":"arrest","victim":"girl","event":"e1","date":"2005","victim_age":8}"#,
+        r#"{"type":"act","id":"a4","act_type":"arrest","victim":"other","date":"2010"}"#,
+        r#"{"type":"act","id":"a5","act_type":"execution","victim":"other","date":"2011"}"#,
+    ] {
+        builder.add(record(json));
+    }
+    let facts = builder.finish();
+    let vocabularies = Vocabularies::default();
+    let bands: AgeBands = "0-9,10-19,20-39,40-".parse().expect("bands");
+    let count = |dimension: Dimension, unit: Unit, bands: &AgeBands| {
+        let table = Table::count(
+            &facts,
+            dimension,
+            None,
+            unit,
+            &Filter::default(),
+            &vocabularies,
+            bands,
+        );
+        table
+            .row_keys
+            .iter()
+            .cloned()
+            .zip(table.row_totals.iter().map(|e| e.count))
+            .collect::<Vec<_>>()
+    };
+    // e1 is one case; a4 and a5 have no event and are a case each.
+    assert_eq!(
+        count(Dimension::ActType, Unit::Cases, &bands),
+        pairs(&[("arrest", 2), ("execution", 1)])
+    );
+    assert_eq!(
+        count(Dimension::ActType, Unit::Victims, &bands),
+        pairs(&[("arrest", 4), ("execution", 1)])
+    );
+    // The son was 6 to 15 in 2005 (born in the 1990s): in no one band.
+    assert_eq!(
+        count(Dimension::AgeGroup, Unit::Acts, &bands),
+        pairs(&[("0-9", 1), ("20-39", 3), ("spans bands", 1)])
+    );
+    // The default bands hold all of 6 to 15 in 0-17.
+    assert_eq!(
+        count(Dimension::AgeGroup, Unit::Victims, &AgeBands::default()),
+        pairs(&[("0-17", 2), ("30-44", 2)])
+    );
 }

@@ -19,7 +19,7 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
             } else {
                 Vec::new()
             };
-            let table = tabulate(store, "act-type", None, role).ok();
+            let table = tabulate(store, "act-type", None, None, role).ok();
             Ok((counts, store.head()?.0, recent, table))
         })
     })
@@ -63,6 +63,9 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                     }
                 }
             }
+        }
+        @if principal.session.is_some() {
+            p.hint { a href="/account/second-factor" { (lang.t("Two-step sign-in for your account", "내 계정의 2단계 로그인")) } }
         }
     };
     page(lang, &principal, lang.t("Dashboard", "대시보드"), body)

@@ -57,9 +57,8 @@ pub(super) async fn estimates(
         with_proposals: query.proposals.is_some(),
         audience: Audience::Internal,
     };
-    let data = app.data.clone();
     let computed =
-        blocking(move || app.read(|store| girok_estimate::compute(store, &data, &request))).await;
+        blocking(move || app.read(|store| girok_estimate::compute(store, &request))).await;
     let estimates = match computed {
         Ok(Ok(estimates)) => estimates,
         Ok(Err(error)) => {

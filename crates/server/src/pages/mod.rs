@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use girok_linkage::proposals::{Proposal, Proposals};
 use girok_model::{
     Change, ConsentScope, FuzzyDate, Person, Record, RecordId, RecordKind, Sex, Source, SourceKind,
 };
@@ -51,6 +50,11 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/favicon.ico", get(favicon))
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_form).post(login::login))
+        .route("/login/code", get(login::code_form).post(login::code))
+        .route(
+            "/account/second-factor",
+            get(login::second_factor).post(login::change_second_factor),
+        )
         .route("/logout", post(login::logout))
         .route("/lang/{lang}", get(login::switch_language))
         .route("/persons", get(records::persons))
@@ -72,6 +76,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))
+        .route("/stats.csv", get(stats::statistics_csv))
         .route(
             "/verify",
             get(journal::verification).post(journal::run_check),
@@ -82,6 +87,14 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             get(admin::admin_users).post(admin::add_user),
         )
         .route("/admin/keys", post(admin::add_key))
+        .route("/admin/keys/revoke", post(admin::revoke_key))
+        .route("/admin/user", post(admin::change_user))
+        .route("/admin/second-factor", post(admin::change_second_factor))
+        .route("/admin/forget", get(admin::forget_form).post(admin::forget))
+        .route(
+            "/admin/consent",
+            get(admin::consent_form).post(admin::widen_consent),
+        )
         .route(
             "/admin/encryption",
             get(admin::encryption).post(admin::change_encryption),
@@ -302,7 +315,11 @@ async fn inside_the_application(
         return response;
     };
     let lang = Lang::of(&headers);
-    let principal = crate::auth::principal(&app, &headers).ok().flatten();
+    // A session still setting up its second factor may do nothing else: no menu.
+    let principal = crate::auth::principal(&app, &headers, Flavor::Page)
+        .ok()
+        .flatten()
+        .filter(|p| !p.session.as_ref().is_some_and(|(_, s)| s.second_factor_due));
     let words = |text: &str| match (lang, korean_refusal(text)) {
         (Lang::Ko, Some(korean)) => korean.to_string(),
         _ => text.to_string(),

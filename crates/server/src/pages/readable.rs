@@ -612,3 +612,33 @@ pub(super) fn local_time(utc: &str) -> String {
         Err(_) => utc.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// New changes may hold no control character, but journals written
+    /// before that rule still hold some, and their records are shown.
+    #[test]
+    fn stored_control_characters_are_shown_escaped() {
+        let mut person = Person::new(
+            RecordId::new("p-rlo"),
+            vec![girok_model::Name::detect(
+                "Kim \u{202e}gnorw\u{1b}[2J",
+                Romanization::Unknown,
+            )],
+        );
+        person.notes = "line one\nline \u{7}two".to_string();
+        let record = Record::Person(person);
+        let vocabularies = Vocabularies::default();
+        let title = title_of(&record, Lang::En, &vocabularies, &Titles::new());
+        assert_eq!(title, "Kim \\u{202e}gnorw\\u{1b}[2J");
+        let shown: String = rows(&record, Lang::En, &vocabularies, &Titles::new())
+            .into_iter()
+            .map(|row| row.value.into_string())
+            .collect();
+        assert!(shown.contains("Kim \\u{202e}gnorw\\u{1b}[2J"), "{shown}");
+        assert!(shown.contains("line one\nline \\u{7}two"), "{shown}");
+        assert!(!shown.contains(['\u{202e}', '\u{1b}', '\u{7}']), "{shown}");
+    }
+}

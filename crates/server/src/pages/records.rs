@@ -339,6 +339,10 @@ pub(super) async fn record_page(
     };
     let role = principal.user.role;
     let wanted = RecordId::new(&id);
+    let merged = match review::merged_with(app.clone(), wanted.clone()).await {
+        Ok(merged) => merged,
+        Err(response) => return response,
+    };
     let reading = Reading::of(&principal, format!("GET /records/{id}"));
     let loaded = blocking(move || {
         app.read_as(&reading, |store| -> Result<_, StoreError> {
@@ -429,6 +433,7 @@ pub(super) async fn record_page(
                 }
             }
         }
+        (review::merged_section(lang, &merged))
     };
     let title = readable::title_of(&record, lang, &vocabularies, titles);
     page(lang, &principal, &title, body)

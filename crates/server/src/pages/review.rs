@@ -1,4 +1,11 @@
 //! The duplicate review queue: proposals of `girok link`, decided by documenters.
+//!
+//! The proposals in the database name no one. The queue shows record ids
+//! only; a proposal's page reads its person records for the documenter
+//! through the audited read path, so names appear only unlocked.
+
+use girok_linkage::proposals::{self, ProposedPerson, decode_links};
+use girok_store::StoredProposal;
 
 use super::*;
 
@@ -11,53 +18,85 @@ fn stale_note(lang: Lang, computed_at: u64, journal: u64) -> Markup {
     }
 }
 
+/// The person records reviewers merged with `person`, for its page (ids
+/// only: nothing is decrypted).
+pub(super) async fn merged_with(
+    app: Arc<App>,
+    person: RecordId,
+) -> Result<Vec<RecordId>, Response> {
+    match blocking(move || app.read(|store| store.merged_with(&person))).await {
+        Ok(Ok(merged)) => Ok(merged),
+        Ok(Err(error)) => Err(internal(error)),
+        Err(response) => Err(response),
+    }
+}
+
+pub(super) fn merged_section(lang: Lang, merged: &[RecordId]) -> Markup {
+    html! {
+        @if !merged.is_empty() {
+            h2 { (lang.t("Merged by reviewers: the same person as", "검토로 병합됨: 같은 사람")) }
+            ul {
+                @for id in merged {
+                    li { a href=(format!("/persons/{id}")) { (id) } }
+                }
+            }
+        }
+    }
+}
+
+fn none_yet(lang: Lang) -> &'static str {
+    lang.t(
+        "No linkage proposals yet: run girok link first.",
+        "아직 연결 제안이 없습니다. 먼저 girok link 를 실행하세요.",
+    )
+}
+
 pub(super) async fn review_queue(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     let lang = Lang::of(&headers);
     let principal = match signed_in(&app, &headers, Role::Documenter) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let data = app.data.clone();
+    // Nothing sealed is opened: the queue shows ids and scores only.
     let loaded = blocking(move || {
-        let journal = app.read(|store| store.head().map(|h| h.0));
-        (Proposals::load(&data), journal)
+        app.read(|store| -> Result<_, StoreError> {
+            Ok((
+                store.link_run()?,
+                store.undecided_link_proposals()?,
+                store.head()?.0,
+            ))
+        })
     })
     .await;
-    let (proposals, journal) = match loaded {
-        Ok((Ok(proposals), Ok(journal))) => (proposals, journal),
-        Ok((Err(error), _)) => {
-            let body = html! { p { (error.to_string()) } };
-            return page(
-                lang,
-                &principal,
-                lang.t("Duplicate review", "중복 검토"),
-                body,
-            );
+    let title = lang.t("Duplicate review", "중복 검토");
+    let (run, queue, journal) = match loaded {
+        Ok(Ok((Some(run), queue, journal))) => (run, queue, journal),
+        Ok(Ok((None, ..))) => {
+            return page(lang, &principal, title, html! { p { (none_yet(lang)) } });
         }
-        Ok((_, Err(error))) => return internal(error),
+        Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
     let body = html! {
-        p { (lang.t("Person records that automatic linkage proposes are one person, least certain first. Decisions are journal changes; later runs respect them.",
-                    "자동 연결이 같은 사람으로 제안한 인물 기록입니다 (확실성이 낮은 것부터). 결정은 기록에 남고 이후 실행에 반영됩니다.")) }
-        (stale_note(lang, proposals.journal_size, journal))
-        table {
-            tr { th { "#" } th { (lang.t("Probability", "확률")) } th { (lang.t("Person records", "인물 기록")) } }
-            @for proposal in &proposals.proposals {
-                tr {
-                    td { a href=(format!("/review/{}", proposal.number)) { (proposal.number) } }
-                    td.n { (format!("{:.3}", proposal.probability)) }
-                    td { (proposal.persons.iter().map(|p| format!("{} ({})", p.names, p.id)).collect::<Vec<_>>().join("  ~  ")) }
+        p { (lang.t("Person records that automatic linkage proposes are one person, least certain first. Open a proposal to compare the records. Decisions are journal changes; decided proposals leave the queue and later runs respect them.",
+                    "자동 연결이 같은 사람으로 제안한 인물 기록입니다 (확실성이 낮은 것부터). 제안을 열어 기록을 비교하세요. 결정은 기록에 남고, 결정된 제안은 목록에서 빠지며 이후 실행에 반영됩니다.")) }
+        (stale_note(lang, run.journal_size, journal))
+        @if queue.is_empty() {
+            p { (lang.t("No proposal is waiting for a decision.", "결정을 기다리는 제안이 없습니다.")) }
+        } @else {
+            table {
+                tr { th { "#" } th { (lang.t("Probability", "확률")) } th { (lang.t("Person records", "인물 기록")) } }
+                @for proposal in &queue {
+                    tr {
+                        td { a href=(format!("/review/{}", proposal.number)) { (proposal.number) } }
+                        td.n { (format!("{:.3}", proposal.probability)) }
+                        td { (proposal.persons.iter().map(|p| p.id.to_string()).collect::<Vec<_>>().join("  ~  ")) }
+                    }
                 }
             }
         }
     };
-    page(
-        lang,
-        &principal,
-        lang.t("Duplicate review", "중복 검토"),
-        body,
-    )
+    page(lang, &principal, title, body)
 }
 
 #[derive(Deserialize)]
@@ -69,93 +108,144 @@ pub(super) struct DecisionForm {
     reason: String,
 }
 
+/// A proposal with what the reader may see of its persons (`None` while
+/// sealed), and whether the database is locked.
+struct Loaded {
+    proposal: StoredProposal,
+    persons: Vec<Option<ProposedPerson>>,
+    locked: bool,
+}
+
+/// Reads proposal `number` and its person records for `principal`: the
+/// records are opened only unlocked and only after the audit log recorded it.
+fn load(app: &App, principal: &Principal, number: u64) -> Result<Option<Loaded>, StoreError> {
+    let reading = Reading::of(principal, format!("GET /review/{number}"));
+    app.read_as(&reading, |store| {
+        let Some(proposal) = store.link_proposal(number)? else {
+            return Ok(None);
+        };
+        let persons = store
+            .link_proposal_persons(&proposal)?
+            .iter()
+            .map(|record| record.as_ref().and_then(proposals::describe))
+            .collect();
+        Ok(Some(Loaded {
+            proposal,
+            persons,
+            locked: store.lock_state() == LockState::Locked,
+        }))
+    })
+}
+
 fn proposal_page(
     lang: Lang,
     principal: &Principal,
-    proposal: &Proposal,
+    loaded: &Loaded,
     message: Option<(bool, String)>,
 ) -> Markup {
+    let proposal = &loaded.proposal;
+    let links = decode_links(&proposal.links);
     html! {
         @if let Some((ok, message)) = &message {
             p class=(if *ok { "" } else { "error" }) role="status" { (message) }
         }
+        @if loaded.locked {
+            p.hint { (lang.t("The database is locked: names, birth and origin are shown once an administrator unlocks it.",
+                             "데이터베이스가 잠겨 있습니다. 관리자가 잠금을 풀면 이름, 출생, 출신이 표시됩니다.")) }
+        }
+        @if let Some(seq) = proposal.decided {
+            p.hint { (lang.t("Decided in journal entry", "결정됨: 기록 항목")) " " (seq) }
+        }
         table {
             tr { th { "ID" } th { (lang.t("Names", "이름")) } th { (lang.t("Sex", "성별")) } th { (lang.t("Born", "출생")) } th { (lang.t("From", "출신")) } th { (lang.t("Sources", "출처")) } }
-            @for person in &proposal.persons {
+            @for (stored, shown) in proposal.persons.iter().zip(&loaded.persons) {
                 tr {
-                    td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
-                    td { (person.names) } td { (person.sex) } td { (person.birth) } td { (person.origin) } td { (person.sources) }
+                    td { a href=(format!("/persons/{}", stored.id)) { (stored.id) } }
+                    @if let Some(person) = shown {
+                        td { (person.names) } td { (person.sex) } td { (person.birth) } td { (person.origin) }
+                    } @else {
+                        td colspan="4" { (lang.t("(sealed)", "(봉인됨)")) }
+                    }
+                    td { (stored.sources) }
                 }
             }
         }
         h2 { (lang.t("Why: the weight of every comparison", "근거: 비교 항목별 가중치")) }
-        @for link in &proposal.links {
-            h3 { (link.a) " ~ " (link.b) ": " (format!("{:+.2}", link.explanation.weight)) " (p = " (format!("{:.4}", link.explanation.probability)) ")" }
-            table {
-                tr { th { (lang.t("Comparison", "비교")) } th { (lang.t("Level", "수준")) } th { (lang.t("Weight", "가중치")) } }
-                tr { td { (lang.t("prior", "사전")) } td {} td.n { (format!("{:+.2}", link.explanation.prior_weight)) } }
-                @for part in &link.explanation.parts {
-                    tr {
-                        td { (part.comparison) }
-                        td { (part.level) @if let Some(tf) = part.term_frequency { " " span.hint { (format!("({:.2}%)", tf * 100.0)) } } }
-                        td.n { (format!("{:+.2}", part.weight)) }
+        @match &links {
+            Err(error) => p.error { (error.to_string()) },
+            Ok(links) => @for link in links {
+                h3 { (link.a) " ~ " (link.b) ": " (format!("{:+.2}", link.explanation.weight)) " (p = " (format!("{:.4}", link.explanation.probability)) ")" }
+                table {
+                    tr { th { (lang.t("Comparison", "비교")) } th { (lang.t("Level", "수준")) } th { (lang.t("Weight", "가중치")) } }
+                    tr { td { (lang.t("prior", "사전")) } td {} td.n { (format!("{:+.2}", link.explanation.prior_weight)) } }
+                    @for part in &link.explanation.parts {
+                        tr {
+                            td { (part.comparison) }
+                            td { (part.level) @if let Some(tf) = part.term_frequency { " " span.hint { (format!("({:.2}%)", tf * 100.0)) } } }
+                            td.n { (format!("{:+.2}", part.weight)) }
+                        }
                     }
                 }
+            },
+        }
+        @if proposal.decided.is_none() {
+            form method="post" action=(format!("/review/{}", proposal.number)) {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                label for="reason" { (lang.t("Reason (recorded in the journal)", "사유 (기록에 남음)")) }
+                input id="reason" name="reason" required;
+                button.primary type="submit" name="decision" value="same" { (lang.t("Same person", "같은 사람")) }
+                " "
+                button.primary type="submit" name="decision" value="different" { (lang.t("Different persons", "다른 사람")) }
             }
         }
-        form method="post" action=(format!("/review/{}", proposal.number)) {
-            input type="hidden" name="csrf" value=(principal.csrf());
-            label for="reason" { (lang.t("Reason (recorded in the journal)", "사유 (기록에 남음)")) }
-            input id="reason" name="reason" required;
-            button.primary type="submit" name="decision" value="same" { (lang.t("Same person", "같은 사람")) }
-            " "
-            button.primary type="submit" name="decision" value="different" { (lang.t("Different persons", "다른 사람")) }
-        }
     }
+}
+
+fn no_such(lang: Lang, number: u64) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        lang.t("Duplicate review", "중복 검토"),
+        &format!(
+            "{} {number}",
+            lang.t(
+                "The latest girok link made no such proposal:",
+                "최근 girok link 가 만든 제안에 없습니다:"
+            )
+        ),
+    )
 }
 
 pub(super) async fn review_proposal(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Path(number): Path<usize>,
+    Path(number): Path<u64>,
 ) -> Response {
     let lang = Lang::of(&headers);
     let principal = match signed_in(&app, &headers, Role::Documenter) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let data = app.data.clone();
-    let loaded = blocking(move || Proposals::load(&data)).await;
-    let proposals = match loaded {
-        Ok(Ok(proposals)) => proposals,
-        Ok(Err(error)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                lang.t("Duplicate review", "중복 검토"),
-                &error.to_string(),
-            );
-        }
-        Err(response) => return response,
-    };
-    match proposals.get(number) {
-        Ok(proposal) => page(
+    let reader = principal.clone();
+    match blocking(move || load(&app, &reader, number)).await {
+        Ok(Ok(Some(loaded))) => page(
             lang,
             &principal,
             &format!("{} #{number}", lang.t("Proposal", "제안")),
-            proposal_page(lang, &principal, proposal, None),
+            proposal_page(lang, &principal, &loaded, None),
         ),
-        Err(error) => error_page(
-            StatusCode::NOT_FOUND,
-            lang.t("Duplicate review", "중복 검토"),
-            &error.to_string(),
-        ),
+        Ok(Ok(None)) => no_such(lang, number),
+        Ok(Err(error)) => internal(error),
+        Err(response) => response,
     }
 }
+
+/// A proposal after a decision was asked for: the journal entry, or why not.
+type Decided = (Loaded, Result<u64, String>);
 
 pub(super) async fn decide_proposal(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    Path(number): Path<usize>,
+    Path(number): Path<u64>,
     Form(form): Form<DecisionForm>,
 ) -> Response {
     let lang = Lang::of(&headers);
@@ -163,36 +253,37 @@ pub(super) async fn decide_proposal(
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let data = app.data.clone();
     let actor = principal.user.name.clone();
     let same = form.decision == "same";
     let reason = form.reason.trim().to_string();
-    type Decided = Result<(Proposal, Result<u64, String>), String>;
-    let decided = blocking(move || -> Decided {
-        let proposals = Proposals::load(&data).map_err(|e| e.to_string())?;
-        let proposal = proposals.get(number).map_err(|e| e.to_string())?.clone();
-        if reason.is_empty() {
-            return Ok((proposal, Err("a reason is required".to_string())));
-        }
-        let change = proposal.decide(same, &reason);
-        let written = app.write(|store| store.write(&actor, |sink| sink.apply(change)));
-        Ok((
-            proposal,
-            written
+    let reader = principal.clone();
+    let decided = blocking(move || -> Result<Option<Decided>, StoreError> {
+        let Some(found) = app.read(|store| store.link_proposal(number))? else {
+            return Ok(None);
+        };
+        let outcome = if reason.is_empty() {
+            Err(lang
+                .t("A reason is required.", "사유가 필요합니다.")
+                .to_string())
+        } else if let Some(seq) = found.decided {
+            Err(format!(
+                "{} {seq}",
+                lang.t("Decided already in journal entry", "이미 결정됨: 기록 항목")
+            ))
+        } else {
+            let persons: Vec<RecordId> = found.persons.iter().map(|p| p.id.clone()).collect();
+            let change = proposals::decide(&persons, same, &reason);
+            app.write(|store| store.write(&actor, |sink| sink.apply(change)))
                 .map(|(seq, _)| seq)
-                .map_err(|e: StoreError| e.to_string()),
-        ))
+                .map_err(|e: StoreError| e.to_string())
+        };
+        Ok(load(&app, &reader, number)?.map(|loaded| (loaded, outcome)))
     })
     .await;
-    let (proposal, outcome) = match decided {
-        Ok(Ok(found)) => found,
-        Ok(Err(message)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                lang.t("Duplicate review", "중복 검토"),
-                &message,
-            );
-        }
+    let (loaded, outcome) = match decided {
+        Ok(Ok(Some(found))) => found,
+        Ok(Ok(None)) => return no_such(lang, number),
+        Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
     let (status, message) = match outcome {
@@ -214,7 +305,7 @@ pub(super) async fn decide_proposal(
             lang,
             &principal,
             &format!("{} #{number}", lang.t("Proposal", "제안")),
-            proposal_page(lang, &principal, &proposal, Some(message)),
+            proposal_page(lang, &principal, &loaded, Some(message)),
         ),
     )
         .into_response()

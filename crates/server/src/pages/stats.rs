@@ -1,12 +1,14 @@
 //! Statistics by any dimension, with the role deciding the audience.
 
 use super::*;
+use girok_tabulate::{AgeBands, AgeBandsError};
 
 /// A table for a role: viewers get the public audience (consent and
 /// disclosure control), everyone else the internal one.
 pub struct Tabulated {
     pub table: Table,
     pub labels: Vec<(String, String)>,
+    pub column_labels: Vec<(String, String)>,
     pub threshold: Option<u64>,
 }
 
@@ -27,11 +29,13 @@ impl Tabulated {
 }
 
 /// Counts distinct victims by `by` ("dim" or "rows,columns") under the
-/// conditions; errors name the parameter at fault.
+/// conditions, ages in `ages` ("0-9,10-19,20-" or the default groups);
+/// errors name the parameter at fault.
 pub fn tabulate(
     store: &SqliteStore,
     by: &str,
     conditions: Option<&str>,
+    ages: Option<&str>,
     role: Role,
 ) -> Result<Tabulated, (String, String)> {
     let dimensions: Vec<Dimension> = by
@@ -45,6 +49,12 @@ pub fn tabulate(
             "one dimension, or two separated by a comma".into(),
         ));
     }
+    let age_bands: AgeBands = match ages.map(str::trim).filter(|a| !a.is_empty()) {
+        Some(text) => text
+            .parse()
+            .map_err(|e: AgeBandsError| ("ages".to_string(), e.to_string()))?,
+        None => AgeBands::default(),
+    };
     let vocabularies = store.vocabularies();
     let mut filter = Filter::default();
     if let Some(conditions) = conditions.filter(|c| !c.trim().is_empty()) {
@@ -69,6 +79,7 @@ pub fn tabulate(
         Unit::Victims,
         &filter,
         vocabularies,
+        &age_bands,
     )
     .suppressed(threshold);
     let labels = table
@@ -76,18 +87,139 @@ pub fn tabulate(
         .iter()
         .map(|key| table.rows.label(key, vocabularies))
         .collect();
+    let column_labels = match table.columns {
+        Some(columns) => table
+            .column_keys
+            .iter()
+            .map(|key| columns.label(key, vocabularies))
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Tabulated {
         table,
         labels,
+        column_labels,
         threshold,
     })
 }
 
-#[derive(Deserialize, Default)]
+impl Tabulated {
+    /// Whether the rows add up to more than the total: one victim counted
+    /// under several values (several acts, agencies, relations).
+    fn rows_overlap(&self) -> bool {
+        self.table.row_totals.iter().map(|e| e.count).sum::<u64>() > self.table.total.count
+    }
+
+    /// The table as CSV: a heading row, one row per value with its English
+    /// and Korean label, the columns' counts (empty where withheld), the total.
+    fn csv(&self) -> Result<Vec<u8>, csv::Error> {
+        let shown = |entry: &girok_tabulate::Entry| {
+            entry.shown().map(|n| n.to_string()).unwrap_or_default()
+        };
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let mut heading = vec![
+            format!("{} (en)", self.table.rows.name()),
+            format!("{} (ko)", self.table.rows.name()),
+        ];
+        heading.extend(
+            self.column_labels
+                .iter()
+                .map(|(en, ko)| format!("{en} / {ko}")),
+        );
+        heading.push("total / 합계".to_string());
+        out.write_record(&heading)?;
+        for (r, (en, ko)) in self.labels.iter().enumerate() {
+            let mut row = vec![en.clone(), ko.clone()];
+            if let Some(cells) = self
+                .table
+                .cells
+                .get(r)
+                .filter(|_| self.table.columns.is_some())
+            {
+                row.extend(cells.iter().map(shown));
+            }
+            row.push(shown(&self.table.row_totals[r]));
+            out.write_record(&row)?;
+        }
+        let mut total = vec!["total".to_string(), "합계".to_string()];
+        if self.table.columns.is_some() {
+            total.extend(self.table.column_totals.iter().map(shown));
+        }
+        total.push(shown(&self.table.total));
+        out.write_record(&total)?;
+        out.into_inner().map_err(|e| e.into_error().into())
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
 pub(super) struct StatsQuery {
     by: Option<String>,
+    /// The columns of a two-way table (the form's second choice).
+    #[serde(default)]
+    then: String,
     #[serde(default, rename = "where")]
     conditions: String,
+    #[serde(default)]
+    ages: String,
+}
+
+impl StatsQuery {
+    /// "rows" or "rows,columns".
+    fn dimensions(&self) -> String {
+        let by = self.by.clone().unwrap_or_else(|| "act-type".to_string());
+        match self.then.trim() {
+            "" => by,
+            then => format!("{by},{then}"),
+        }
+    }
+
+    fn run(self, app: Arc<App>, role: Role) -> Result<Tabulated, (String, String)> {
+        let by = self.dimensions();
+        app.read(|store| tabulate(store, &by, Some(&self.conditions), Some(&self.ages), role))
+    }
+}
+
+/// The table of the statistics page as CSV, for the same query.
+pub(super) async fn statistics_csv(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<StatsQuery>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Viewer) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let role = principal.user.role;
+    let loaded = blocking(move || query.run(app, role)).await;
+    let tabulated = match loaded {
+        Ok(Ok(tabulated)) => tabulated,
+        Ok(Err((_, message))) => {
+            return (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
+        }
+        Err(response) => return response,
+    };
+    match tabulated.csv() {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"girok-statistics.csv\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            lang.t(
+                "the table could not be written as CSV",
+                "표를 CSV로 쓸 수 없습니다",
+            ),
+        )
+            .into_response(),
+    }
 }
 
 pub(super) async fn statistics(
@@ -102,12 +234,19 @@ pub(super) async fn statistics(
     };
     let role = principal.user.role;
     let by = query.by.clone().unwrap_or_else(|| "act-type".to_string());
-    let conditions = query.conditions.clone();
-    let (by_for_work, conditions_for_work) = (by.clone(), conditions.clone());
-    let loaded = blocking(move || {
-        app.read(|store| tabulate(store, &by_for_work, Some(&conditions_for_work), role))
-    })
-    .await;
+    let then = query.then.clone();
+    let (conditions, ages) = (query.conditions.clone(), query.ages.clone());
+    let csv_link = format!(
+        "/stats.csv?{}",
+        serde_urlencoded::to_string([
+            ("by", by.as_str()),
+            ("then", then.as_str()),
+            ("where", conditions.as_str()),
+            ("ages", ages.as_str()),
+        ])
+        .unwrap_or_default()
+    );
+    let loaded = blocking(move || query.run(app, role)).await;
     let result = match loaded {
         Ok(result) => result,
         Err(response) => return response,
@@ -127,8 +266,17 @@ pub(super) async fn statistics(
                     option value=(d.name()) selected[by == d.name()] { (vocab_label(*d)) }
                 }
             }
+            label for="then" { (lang.t("and by (columns)", "열 기준")) }
+            select id="then" name="then" {
+                option value="" selected[then.is_empty()] { "—" }
+                @for d in Dimension::ALL {
+                    option value=(d.name()) selected[then == d.name()] { (vocab_label(*d)) }
+                }
+            }
             label for="where" { (lang.t("Only acts where", "조건")) }
             input id="where" name="where" value=(conditions) placeholder="year=2019..2023, place=함경북도";
+            label for="ages" { (lang.t("Age bands", "연령대")) }
+            input id="ages" name="ages" value=(ages) placeholder="0-9,10-19,20-39,40-";
             button.primary type="submit" { (lang.t("Show", "보기")) }
         }
         @match &result {
@@ -138,16 +286,57 @@ pub(super) async fn statistics(
                     p.hint { (lang.t("Public statistics: counts below", "공개 통계: ")) " " (k) " " (lang.t("and the counts that would reveal them are suppressed.", "미만의 수와 이를 드러낼 수 있는 수는 비공개입니다.")) }
                 }
                 p { (lang.t("Victims", "피해자")) ": " (tabulated.table.total.shown().map_or("—".to_string(), |n| n.to_string())) }
+                @if tabulated.rows_overlap() {
+                    p.hint { (lang.t(
+                        "One victim can count under several values (several acts, agencies or relations), so the rows add up to more than the total and the percentages to more than 100%.",
+                        "한 피해자가 여러 값(여러 행위, 기관, 관계)에 함께 집계될 수 있어 행의 합이 전체보다 크고 백분율의 합이 100%를 넘습니다.",
+                    )) }
+                }
                 (tabulated.chart())
+                @let label = |(en, ko): &(String, String)| if lang == Lang::Ko { ko.clone() } else { en.clone() };
+                @let shown = |entry: &girok_tabulate::Entry| entry.shown().map_or(girok_charts::WITHHELD.to_string(), |n| n.to_string());
                 table {
-                    @for ((en, ko), entry) in tabulated.labels.iter().zip(&tabulated.table.row_totals) {
+                    thead {
                         tr {
-                            td { (if lang == Lang::Ko { ko } else { en }) }
-                            td.n { (entry.shown().map_or(girok_charts::WITHHELD.to_string(), |n| n.to_string())) }
-                            td.n { (tabulated.table.percent(entry).map(|p| format!("{p:.1}%")).unwrap_or_default()) }
+                            th scope="col" { (vocab_label(tabulated.table.rows)) }
+                            @for column in &tabulated.column_labels {
+                                th.n scope="col" { (label(column)) }
+                            }
+                            th.n scope="col" { (lang.t("Victims", "피해자")) }
+                            @if tabulated.table.columns.is_none() {
+                                th.n scope="col" { "%" }
+                            }
+                        }
+                    }
+                    tbody {
+                        @for (r, (row_label, entry)) in tabulated.labels.iter().zip(&tabulated.table.row_totals).enumerate() {
+                            tr {
+                                th scope="row" { (label(row_label)) }
+                                @if tabulated.table.columns.is_some() {
+                                    @for cell in tabulated.table.cells.get(r).into_iter().flatten() {
+                                        td.n { (shown(cell)) }
+                                    }
+                                }
+                                td.n { (shown(entry)) }
+                                @if tabulated.table.columns.is_none() {
+                                    td.n { (tabulated.table.percent(entry).map(|p| format!("{p:.1}%")).unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                    @if tabulated.table.columns.is_some() {
+                        tfoot {
+                            tr {
+                                th scope="row" { (lang.t("Total", "합계")) }
+                                @for entry in &tabulated.table.column_totals {
+                                    td.n { (shown(entry)) }
+                                }
+                                td.n { (shown(&tabulated.table.total)) }
+                            }
                         }
                     }
                 }
+                p { a href=(csv_link) download { (lang.t("Download this table (CSV)", "이 표 내려받기 (CSV)")) } }
             }
         }
     };

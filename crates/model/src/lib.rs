@@ -5,6 +5,7 @@
 
 pub mod change;
 pub mod date;
+pub mod printable;
 pub mod record;
 pub mod sealed;
 pub mod vocab;

@@ -212,7 +212,7 @@ impl App {
 
 /// Every route of the application and the API.
 pub fn router(app: Arc<App>) -> Router {
-    pages::routes()
+    pages::routes(&app)
         .merge(api::routes())
         .layer(axum::middleware::from_fn(api::problem_details))
         .layer(axum::middleware::from_fn(security_headers))

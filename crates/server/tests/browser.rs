@@ -2,7 +2,9 @@
 //! WebDriver (Debian's `chromium` and `chromium-driver`, installed by
 //! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
 //! date, find the witness by a romanized spelling, see a field error for bad
-//! input, edit a source, create an event, switch language. Screenshots go to `target/e2e-screenshots/`.
+//! input, edit a source, create an event, switch language; read a record
+//! page, its print layout and its menu at tablet width. Screenshots go to
+//! `target/e2e-screenshots/`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -108,6 +110,52 @@ async fn click_then(
         .expect("the page after the click")
 }
 
+/// A Chromium DevTools command, sent through chromedriver.
+#[derive(Debug)]
+struct DevTools(serde_json::Value);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        (axum::http::Method::POST, Some(self.0.to_string()))
+    }
+}
+
+/// Renders the page as it prints (`print`) or as on screen (`screen`).
+async fn media(client: &Client, media: &str) {
+    client
+        .issue_cmd(DevTools(serde_json::json!({
+            "cmd": "Emulation.setEmulatedMedia",
+            "params": { "media": media }
+        })))
+        .await
+        .expect("emulated media");
+}
+
+/// The computed `display` of the first element matching `selector`.
+async fn display(client: &Client, selector: &str) -> String {
+    client
+        .execute(
+            "return getComputedStyle(document.querySelector(arguments[0])).display;",
+            vec![serde_json::json!(selector)],
+        )
+        .await
+        .expect("computed style")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
 async fn text(client: &Client) -> String {
     client
         .find(Locator::Css("body"))
@@ -160,15 +208,103 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     click_then(
         &client,
         Locator::Css("button.primary"),
-        Locator::XPath("//h1[starts-with(., 'Source')]"),
+        Locator::Css("div.saved"),
     )
     .await;
     let saved = text(&client).await;
     assert!(
-        saved.contains("탈북민 증언") && saved.contains("2024"),
+        saved.contains("탈북민 증언") && saved.contains("2024") && saved.contains("Saved."),
+        "{saved}"
+    );
+    // The page says what the record is, in words: its title, its kind and consent by their labels.
+    let title = client
+        .find(Locator::Css("h1"))
+        .await
+        .expect("h1")
+        .text()
+        .await
+        .expect("title");
+    assert_eq!(title, "탈북민 증언 — 회령, 2019");
+    assert!(
+        saved.contains("Interview") && saved.contains("Internal"),
         "{saved}"
     );
     snap(&client, "3-saved").await;
+
+    // The next step leads to the witness, whose names are a list with their script.
+    click_then(
+        &client,
+        Locator::LinkText("Go to the witness"),
+        Locator::Css("table.names"),
+    )
+    .await;
+    let witness = text(&client).await;
+    assert!(
+        witness.contains("이영수")
+            && witness.contains("Hangul")
+            && witness.contains("Testimonies given"),
+        "{witness}"
+    );
+    assert!(
+        !witness.contains("\"script\"") && !witness.contains("[{"),
+        "{witness}"
+    );
+    snap(&client, "3c-witness").await;
+
+    // On paper: no menu, no sign-out, no edit link, the record itself readable.
+    media(&client, "print").await;
+    assert_eq!(display(&client, "header").await, "none");
+    assert_eq!(display(&client, "form[action='/logout']").await, "none");
+    assert_eq!(display(&client, "p.actions").await, "none");
+    assert_eq!(display(&client, "table.names").await, "table");
+    assert_eq!(display(&client, "p.printed").await, "block");
+    snap(&client, "3d-witness-printed").await;
+    media(&client, "screen").await;
+    assert_eq!(display(&client, "header").await, "flex");
+    assert_eq!(display(&client, "p.printed").await, "none");
+
+    // At tablet widths the menu is one row (it scrolls sideways if it must).
+    for width in [800, 768] {
+        client
+            .set_window_size(width, 1024)
+            .await
+            .expect("tablet width");
+        let rows = client
+            .execute(
+                "return new Set([...document.querySelectorAll('header nav a')].map(a => a.getBoundingClientRect().top)).size;",
+                vec![],
+            )
+            .await
+            .expect("menu rows");
+        assert_eq!(
+            rows,
+            serde_json::json!(1),
+            "the menu takes {rows} rows at {width} px"
+        );
+        let header = client
+            .execute(
+                "return document.querySelector('header').getBoundingClientRect().height;",
+                vec![],
+            )
+            .await
+            .expect("header height");
+        assert!(
+            header.as_f64().is_some_and(|h| h < 110.0),
+            "header {header} px high at {width} px"
+        );
+        snap(&client, &format!("3e-tablet-{width}")).await;
+    }
+    client
+        .set_window_size(1280, 900)
+        .await
+        .expect("desktop width");
+
+    client.back().await.expect("back to the source");
+    client
+        .wait()
+        .for_element(Locator::Id("edit"))
+        .await
+        .expect("the source again");
 
     // Edit it: the form starts from what was saved.
     click_then(&client, Locator::Id("edit"), Locator::Id("title")).await;
@@ -176,7 +312,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     click_then(
         &client,
         Locator::Css("button.primary"),
-        Locator::XPath("//h1[starts-with(., 'Source')]"),
+        Locator::XPath("//h1[. = '탈북민 증언 — 회령, 2019년 봄']"),
     )
     .await;
     let edited = text(&client).await;
@@ -201,14 +337,15 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     click_then(
         &client,
         Locator::Css("button.primary"),
-        Locator::XPath("//h1[starts-with(., 'Record')]"),
+        Locator::XPath("//h1[. = '회령 장마당 단속']"),
     )
     .await;
+    // The place and the violation by their vocabulary labels, not their keys.
     let event = text(&client).await;
     assert!(
-        event.contains("회령 장마당 단속")
-            && event.contains("hoeryong")
-            && event.contains("liberty"),
+        event.contains("Hoeryong, North Hamgyong")
+            && event.contains("Arbitrary deprivation of liberty")
+            && !event.contains("hoeryong"),
         "{event}"
     );
     snap(&client, "3b-event-saved").await;

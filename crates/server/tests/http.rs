@@ -103,6 +103,16 @@ impl Site {
             .await
     }
 
+    /// A page in the given interface language (the language switch's cookie).
+    async fn get_in(&self, path: &str, session: &Session, lang: &str) -> Reply {
+        let request = Request::builder().uri(path).header(
+            header::COOKIE,
+            format!("girok_session={}; girok_lang={lang}", session.token),
+        );
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
     async fn post_form(
         &self,
         path: &str,
@@ -1286,7 +1296,10 @@ async fn events_are_created_and_acts_edited_into_them() {
         .to_str()
         .expect("location")
         .to_string();
-    let event_id = location.trim_start_matches("/records/").to_string();
+    let event_id = location
+        .trim_start_matches("/records/")
+        .trim_end_matches("?saved=1")
+        .to_string();
     let event = site
         .get(&format!("/api/records/{event_id}"), Some(&documenter))
         .await;
@@ -2020,6 +2033,7 @@ async fn one_testimony_makes_the_same_records_through_the_csv_the_forms_and_the_
         .to_str()
         .expect("location")
         .trim_start_matches("/sources/")
+        .trim_end_matches("?saved=1")
         .to_string();
     let act = site
         .post_form(
@@ -2974,4 +2988,369 @@ async fn documenters_create_a_person_in_the_browser() {
             .status
             .is_success()
     );
+}
+
+/// The text a reader sees: the body without its tags, styles and scripts.
+fn visible(html: &str) -> String {
+    let mut text = String::new();
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        text.push(' ');
+        let tail = &rest[open..];
+        let skip_to = if tail.starts_with("<style") {
+            tail.find("</style>").map(|i| i + "</style>".len())
+        } else {
+            tail.find('>').map(|i| i + 1)
+        };
+        rest = &tail[skip_to.unwrap_or(tail.len())..];
+    }
+    text.push_str(rest);
+    text
+}
+
+fn term(kind: girok_model::VocabKind, key: &str) -> girok_model::Term {
+    girok_model::vocab::builtin(kind)
+        .get(key)
+        .expect("a shipped term")
+        .clone()
+}
+
+#[tokio::test]
+async fn record_pages_read_in_the_vocabularies_words_with_links_and_no_internal_keys() {
+    use girok_model::VocabKind;
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let act_type = term(VocabKind::ActType, "forced-repatriation");
+    let agency = term(VocabKind::Agency, "china-public-security");
+    let place = term(VocabKind::Place, "china");
+    for lang in ["en", "ko"] {
+        let label = |t: &girok_model::Term| {
+            if lang == "en" {
+                t.en.clone()
+            } else {
+                t.ko.clone()
+            }
+        };
+        let act = site
+            .get_in("/records/a-un-kim-repatriation", &documenter, lang)
+            .await;
+        assert_eq!(act.status, StatusCode::OK, "{lang}");
+        let title = between(&act.body, "<h1>", "</h1>").expect("title");
+        // The title says what the act is and whom it was done to, not its id.
+        assert!(
+            title.contains(&label(&act_type)) && title.contains("Kim Eun-joo"),
+            "{lang}: {title}"
+        );
+        let text = visible(&act.body);
+        for word in [label(&act_type), label(&agency), label(&place)] {
+            assert!(text.contains(&word), "{lang}: no {word} in {text}");
+        }
+        // The act summary: its victim and its source are links, the source with its grade.
+        assert!(
+            act.body
+                .contains("href=\"/persons/p-un-kim\">Kim Eun-joo</a>"),
+            "{lang}: {}",
+            act.body
+        );
+        assert!(
+            act.body
+                .contains("href=\"/sources/s-un-2025-kim\">Testimony of Kim Eun-joo")
+        );
+        let grade = if lang == "en" {
+            "B — usually reliable"
+        } else {
+            "B — 대체로 신뢰할 수 있음"
+        };
+        assert!(text.contains(grade), "{lang}: {text}");
+        let field = if lang == "en" {
+            "Type of act"
+        } else {
+            "행위 유형"
+        };
+        assert!(text.contains(field), "{lang}: {text}");
+    }
+    // A person's names are a list with script and system, never JSON.
+    let person = site.get_in("/persons/p-un-kim", &documenter, "en").await;
+    let text = visible(&person.body);
+    assert!(
+        text.contains("Kim Eun-joo")
+            && text.contains("Latin")
+            && text.contains("Passport spelling"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Acts against this person") && text.contains("Torture"),
+        "{text}"
+    );
+    let korean = visible(
+        &site
+            .get_in("/persons/p-un-kim", &documenter, "ko")
+            .await
+            .body,
+    );
+    assert!(
+        korean.contains("로마자") && korean.contains("여권") && korean.contains("여성"),
+        "{korean}"
+    );
+    // An analyst's titles name no one: the person's page says whose name is withheld once, and its
+    // acts are titled by what was done.
+    let analyst = site.session("analyst").await;
+    let seen = site.get_in("/persons/p-un-kim", &analyst, "en").await;
+    let title = between(&seen.body, "<h1>", "</h1>").expect("title");
+    assert_eq!(title, "Person (name withheld)");
+    assert!(
+        !seen.body.contains("— Person (name withheld)"),
+        "{}",
+        seen.body
+    );
+    assert!(
+        seen.body.contains(">Forced repatriation</a>"),
+        "{}",
+        seen.body
+    );
+    for path in [
+        "/persons/p-un-kim",
+        "/sources/s-un-2025-kim",
+        "/records/a-un-kim-repatriation",
+        "/records/a-un-kim-torture",
+        "/records/i-un-kim-repatriation",
+        "/records/f-un-kim-torture",
+        "/records/e-covid-executions",
+    ] {
+        for lang in ["en", "ko"] {
+            let page = site.get_in(path, &documenter, lang).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            let text = visible(&page.body);
+            for internal in [
+                "act_type",
+                "victim_age",
+                "received_by",
+                "\"script\"",
+                "[{",
+                "{\"",
+                "forced-repatriation",
+                "china-public-security",
+                "carried-out",
+                "north-korea",
+                "heard-from",
+                "interview ",
+                "public-anonymised",
+                " self ",
+                "[withheld]",
+            ] {
+                assert!(
+                    !text.contains(internal),
+                    "{path} ({lang}) shows {internal}: {text}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn history_shows_each_change_before_and_after_in_local_time() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-history","names":[{"text":"박동구","script":"hangul"}],"sex":"unknown"}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"update","base_revision":1,"record":{"type":"person","id":"p-history","names":[{"text":"박동구","script":"hangul"}],"sex":"male","origin":"hoeryong"}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let history = site
+        .get_in("/records/p-history/history", &documenter, "en")
+        .await;
+    assert_eq!(history.status, StatusCode::OK);
+    let body = &history.body;
+    // The update names the fields it set: sex from unknown to male, an origin where there was none.
+    assert!(
+        body.contains("<th>Sex</th><td><del>Unknown</del></td><td><ins>Male</ins></td>"),
+        "{body}"
+    );
+    assert!(body.contains("<th>Place of origin</th><td><span class=\"hint\">—</span></td><td><ins>Hoeryong, North Hamgyong"), "{body}");
+    assert!(
+        !body.contains("from revision") && body.contains("Changed (revision 1 → 2)"),
+        "{body}"
+    );
+    // Times to the second, in local time with the offset: no microseconds, no raw RFC 3339.
+    let stored = site.app.read(|store| {
+        store
+            .history(&girok_model::RecordId::new("p-history"))
+            .expect("history")
+    });
+    let raw = &stored[0].entry.time;
+    assert!(raw.contains('.'), "the journal keeps microseconds: {raw}");
+    assert!(
+        !body.contains(raw.as_str()) && !body.contains(&raw[..19]),
+        "{body}"
+    );
+    let local = chrono::DateTime::parse_from_rfc3339(raw)
+        .expect("time")
+        .with_timezone(&chrono::Local);
+    assert!(
+        body.contains(&local.format("%Y-%m-%d %H:%M:%S (UTC%:z)").to_string()),
+        "{body}"
+    );
+    let korean = site
+        .get_in("/records/p-history/history", &documenter, "ko")
+        .await;
+    assert!(
+        korean
+            .body
+            .contains("<th>성별</th><td><del>미상</del></td><td><ins>남성</ins></td>"),
+        "{}",
+        korean.body
+    );
+    // An analyst sees that the origin changed, not where it is (origin is withheld).
+    let analyst = site.session("analyst").await;
+    let seen = site
+        .get_in("/records/p-history/history", &analyst, "en")
+        .await;
+    assert!(
+        !seen.body.contains("박동구") && !seen.body.contains("Hoeryong"),
+        "{}",
+        seen.body
+    );
+    assert!(seen.body.contains("<ins>Male</ins>"), "{}", seen.body);
+}
+
+#[tokio::test]
+async fn error_pages_are_inside_the_application_with_the_menu_in_the_readers_language() {
+    let site = Site::new();
+    let viewer = site.session("viewer").await;
+    let documenter = site.session("documenter").await;
+    for (path, session, status) in [
+        ("/no-such-page", &documenter, StatusCode::NOT_FOUND),
+        (
+            "/records/p-no-such-person",
+            &documenter,
+            StatusCode::NOT_FOUND,
+        ),
+        ("/persons", &viewer, StatusCode::FORBIDDEN),
+    ] {
+        let english = site.get_in(path, session, "en").await;
+        assert_eq!(english.status, status, "{path}");
+        assert!(
+            english.body.contains("<nav") && english.body.contains("href=\"/stats\""),
+            "{path}: {}",
+            english.body
+        );
+        assert!(english.body.contains("action=\"/logout\""), "{path}");
+        let korean = site.get_in(path, session, "ko").await;
+        assert_eq!(korean.status, status, "{path}");
+        assert!(
+            korean.body.contains("<html lang=\"ko\"") && korean.body.contains("통계"),
+            "{path}"
+        );
+        let words = if status == StatusCode::FORBIDDEN {
+            "분석가 이상의 권한이 필요합니다"
+        } else {
+            "찾을 수 없음"
+        };
+        assert!(korean.body.contains(words), "{path}: {}", korean.body);
+    }
+    // The API keeps answering problem+json.
+    let api = site.get("/api/no-such-operation", Some(&documenter)).await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        api.headers[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    // The icon is the application's own, inline SVG.
+    let icon = site.get("/favicon.svg", None).await;
+    assert_eq!(icon.status, StatusCode::OK);
+    assert_eq!(icon.headers[header::CONTENT_TYPE], "image/svg+xml");
+    assert!(icon.body.starts_with("<svg"));
+    assert!(
+        site.get("/", Some(&documenter))
+            .await
+            .body
+            .contains("rel=\"icon\" type=\"image/svg+xml\" href=\"/favicon.svg\"")
+    );
+}
+
+#[tokio::test]
+async fn saving_confirms_and_offers_the_next_steps() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = format!(
+        "csrf={}&title=Testimony+of+a+new+witness&obtained=2024-05&witness=%EC%9D%B4%EC%98%81%EC%88%98&sex=male&consent=internal&language=ko&organisation=NKDB&notes=",
+        documenter.csrf
+    );
+    let created = site
+        .post_form("/sources", Some(&documenter), &form, None)
+        .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);
+    let location = created.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(location.ends_with("?saved=1"), "{location}");
+    let page = site.get_in(&location, &documenter, "en").await;
+    assert!(
+        page.body.contains("role=\"status\"") && page.body.contains("Saved."),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Record an act against the witness")
+            && page.body.contains("href=\"/sources/new\"")
+    );
+    // Without the flag the same page has no confirmation.
+    let again = site
+        .get_in(location.trim_end_matches("?saved=1"), &documenter, "en")
+        .await;
+    assert!(!again.body.contains("Saved."));
+    // Every page carries a print layout without the menu, the actions or the forms.
+    let style = between(&page.body, "@media print{", "}}").expect("a print stylesheet");
+    for hidden in ["header", ".actions", "form"] {
+        assert!(style.contains(hidden), "{style}");
+    }
+}
+
+#[tokio::test]
+async fn name_search_follows_each_write() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let found = |body: &str| body.contains("href=\"/persons/p-follow\"");
+    // The first search builds the index; later writes are followed entry by entry
+    // (each changed person read again), so a rename and a delete must show at once.
+    assert!(!found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-follow","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"update","base_revision":1,"record":{"type":"person","id":"p-follow","names":[{"text":"이영희","script":"hangul"}]}}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(!found(
+        &site
+            .get("/persons?q=Park+Dong-gu", Some(&documenter))
+            .await
+            .body
+    ));
+    assert!(found(
+        &site
+            .get("/persons?q=Lee+Young-hee", Some(&documenter))
+            .await
+            .body
+    ));
+    let reply = site.post_changes_with_key(r#"{"changes":[{"op":"delete","kind":"person","id":"p-follow","base_revision":2,"reason":"entered twice"}]}"#).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(!found(
+        &site
+            .get("/persons?q=Lee+Young-hee", Some(&documenter))
+            .await
+            .body
+    ));
+    assert!(!found(
+        &site.get("/persons?q=이영", Some(&documenter)).await.body
+    ));
 }

@@ -216,7 +216,7 @@ pub(super) async fn create_act(
     .await;
     match written {
         Ok((_, Err(Err(failure)))) => internal(failure),
-        Ok((_, Ok(_))) => Redirect::to(&format!("/persons/{victim}")).into_response(),
+        Ok((_, Ok(_))) => saved(RecordKind::Person, &RecordId::new(victim)),
         Ok((pickers, Err(Ok(errors)))) => {
             let body = act_form(lang, &principal, &victim, &pickers, &submitted, &errors);
             (

@@ -48,16 +48,16 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
         @if !recent.is_empty() {
             h2 { (lang.t("Recent changes", "최근 변경")) }
             table {
-                tr { th { "#" } th { (lang.t("When (UTC)", "시각 (UTC)")) } th { (lang.t("Who", "작성자")) } th { (lang.t("Change", "변경")) } }
+                tr { th { "#" } th { (lang.t("When (local time)", "시각 (현지 시각)")) } th { (lang.t("Who", "작성자")) } th { (lang.t("Change", "변경")) } }
                 @for row in &recent {
                     tr {
                         td.n { (row.entry.seq) }
-                        td { (row.entry.time.get(..19).unwrap_or(&row.entry.time)) }
+                        td { (readable::local_time(&row.entry.time)) }
                         td { (row.entry.actor) }
                         td {
-                            @match row.entry.change.subject() {
-                                Some(id) => a href=(format!("/records/{id}/history")) { (redact::summary(&row.entry.change, role)) },
-                                None => (redact::summary(&row.entry.change, role)),
+                            (journal::describe(&row.entry.change, lang, role))
+                            @if let Some(id) = row.entry.change.subject() {
+                                " · " a href=(format!("/records/{id}/history")) { (id) }
                             }
                         }
                     }

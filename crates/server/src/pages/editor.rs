@@ -654,7 +654,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
     })
     .await;
     match outcome {
-        Ok(Outcome::Saved(kind, id)) => Redirect::to(&link_of(kind.as_str(), &id)).into_response(),
+        Ok(Outcome::Saved(kind, id)) => saved(kind, &id),
         Ok(Outcome::Refused {
             kind,
             fields,

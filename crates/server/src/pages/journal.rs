@@ -2,6 +2,146 @@
 
 use super::*;
 
+/// A journal entry in the reader's language: what was done, with its reason
+/// only for those who may read free text (a reason can name anyone).
+pub(super) fn describe(change: &Change, lang: Lang, role: Role) -> String {
+    let reason = |text: &str| {
+        if role.sees_witnesses() && !text.is_empty() {
+            format!(": {text}")
+        } else {
+            String::new()
+        }
+    };
+    match change {
+        Change::Create { record } => format!(
+            "{} ({})",
+            lang.t("Created", "작성"),
+            readable::keyword(lang, record.kind())
+        ),
+        Change::Update { base_revision, .. } => format!(
+            "{} ({} {base_revision} → {})",
+            lang.t("Changed", "수정"),
+            lang.t("revision", "개정"),
+            base_revision + 1
+        ),
+        Change::Delete { reason: why, .. } => {
+            format!("{}{}", lang.t("Deleted", "삭제"), reason(why))
+        }
+        Change::SetConsent {
+            scope,
+            widen,
+            reason: why,
+            ..
+        } => format!(
+            "{} {}{}",
+            if *widen {
+                lang.t("Consent widened to", "동의 범위 확대:")
+            } else {
+                lang.t("Consent set to", "동의 범위 설정:")
+            },
+            readable::keyword(lang, *scope),
+            reason(why)
+        ),
+        Change::AddTerm { vocabulary, term } => format!(
+            "{} ({vocabulary}): {}",
+            lang.t("Term added", "용어 추가"),
+            lang.t(&term.en, &term.ko)
+        ),
+        Change::Custody {
+            action, recipient, ..
+        } => format!(
+            "{}: {}{}",
+            lang.t("Custody", "보관 이력"),
+            readable::keyword(lang, *action),
+            match recipient {
+                Some(who) if role.sees_witnesses() => format!(" → {who}"),
+                _ => String::new(),
+            }
+        ),
+        Change::LinkDecision {
+            same,
+            persons,
+            reason: why,
+        } => format!(
+            "{} ({}){}",
+            if *same {
+                lang.t("Decided: the same person", "판정: 같은 인물")
+            } else {
+                lang.t("Decided: different persons", "판정: 다른 인물")
+            },
+            persons
+                .iter()
+                .map(RecordId::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            reason(why)
+        ),
+        Change::Unlink { reason: why, .. } => format!(
+            "{}{}",
+            lang.t("Linkage decisions withdrawn", "연결 판정 철회"),
+            reason(why)
+        ),
+        Change::Forget { reason: why, .. } => format!(
+            "{}{}",
+            lang.t("Identifying data destroyed", "신원 정보 파기"),
+            reason(why)
+        ),
+        Change::Import {
+            file_name, records, ..
+        } => {
+            let from = if role.sees_witnesses() {
+                format!(" ({file_name})")
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {records}{from}",
+                lang.t("Imported records:", "가져온 기록 수:")
+            )
+        }
+    }
+}
+
+/// One field that a change set: its label, the value before and after.
+struct Difference {
+    label: &'static str,
+    before: Option<Markup>,
+    after: Option<Markup>,
+}
+
+/// The fields that differ between two versions of a record, as shown.
+fn difference(
+    before: Option<&Record>,
+    after: &Record,
+    lang: Lang,
+    vocabularies: &girok_model::Vocabularies,
+    titles: &readable::Titles,
+) -> Vec<Difference> {
+    let old = before.map_or_else(Vec::new, |r| readable::rows(r, lang, vocabularies, titles));
+    let new = readable::rows(after, lang, vocabularies, titles);
+    let mut differences: Vec<Difference> = Vec::new();
+    for row in &new {
+        let was = old.iter().find(|o| o.key == row.key);
+        if was.is_none_or(|was| was.value.0 != row.value.0) {
+            differences.push(Difference {
+                label: row.label,
+                before: was.map(|w| w.value.clone()),
+                after: Some(row.value.clone()),
+            });
+        }
+    }
+    for row in old.iter().filter(|o| !new.iter().any(|n| n.key == o.key)) {
+        differences.push(Difference {
+            label: row.label,
+            before: Some(row.value.clone()),
+            after: None,
+        });
+    }
+    differences
+}
+
+/// The history of a record: every journal entry about it, in local time,
+/// each change with the fields it set, before and after.
 pub(super) async fn history(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -14,23 +154,103 @@ pub(super) async fn history(
     };
     let role = principal.user.role;
     let wanted = RecordId::new(&id);
-    let loaded = blocking(move || app.read(|store| store.history(&wanted))).await;
-    let rows = match loaded {
-        Ok(Ok(rows)) => rows,
+    let loaded = blocking(move || {
+        app.read(|store| -> Result<_, StoreError> {
+            let rows = store.history(&wanted)?;
+            let vocabularies = store.vocabularies();
+            // The titles of every record the versions refer to, as the role may see them.
+            let mut titles = readable::Titles::new();
+            for row in &rows {
+                if let Change::Create { record } | Change::Update { record, .. } = &row.entry.change
+                {
+                    for (_, other, _) in record.references() {
+                        if titles.contains_key(other) {
+                            continue;
+                        }
+                        if let Some(stored) = store.get(other)? {
+                            let shown = redact::record(stored.record, role);
+                            let title = readable::title_of(&shown, lang, vocabularies, &titles);
+                            titles.insert(other.clone(), title);
+                        }
+                    }
+                }
+            }
+            let mut previous: Option<Record> = None;
+            let mut entries = Vec::new();
+            for row in rows {
+                let what = describe(&row.entry.change, lang, role);
+                let changes = match row.entry.change {
+                    Change::Create { record } | Change::Update { record, .. } => {
+                        let version = redact::record(record, role);
+                        let changes =
+                            difference(previous.as_ref(), &version, lang, vocabularies, &titles);
+                        previous = Some(version);
+                        changes
+                    }
+                    Change::SetConsent { scope, .. } => match previous.as_mut() {
+                        Some(Record::Source(source)) => {
+                            let before = source.clone();
+                            source.consent = Some(scope);
+                            let after = Record::Source(source.clone());
+                            difference(
+                                Some(&Record::Source(before)),
+                                &after,
+                                lang,
+                                vocabularies,
+                                &titles,
+                            )
+                        }
+                        _ => Vec::new(),
+                    },
+                    _ => Vec::new(),
+                };
+                entries.push((
+                    row.entry.seq,
+                    row.entry.time,
+                    row.entry.actor,
+                    what,
+                    changes,
+                    row.hash,
+                ));
+            }
+            let title =
+                previous.map(|record| readable::title_of(&record, lang, vocabularies, &titles));
+            Ok((entries, title))
+        })
+    })
+    .await;
+    let (entries, title) = match loaded {
+        Ok(Ok(found)) => found,
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
+    let none = html! { span.hint { "—" } };
     let body = html! {
-        @if rows.is_empty() { p { (lang.t("The journal has no entries about this record.", "이 기록에 대한 항목이 없습니다.")) } }
-        table {
-            tr { th { "#" } th { (lang.t("When (UTC)", "시각 (UTC)")) } th { (lang.t("Who", "작성자")) } th { (lang.t("Change", "변경")) } th { (lang.t("Entry hash", "항목 해시")) } }
-            @for row in &rows {
+        p.actions { a href=(link_of("", &RecordId::new(&id))) { (lang.t("Back to the record", "기록으로 돌아가기")) } }
+        @if entries.is_empty() { p { (lang.t("The journal has no entries about this record.", "이 기록에 대한 항목이 없습니다.")) } }
+        table.history {
+            tr { th { "#" } th { (lang.t("When (local time)", "시각 (현지 시각)")) } th { (lang.t("Who", "작성자")) } th { (lang.t("Change", "변경")) } th { (lang.t("Entry hash", "항목 해시")) } }
+            @for (seq, time, actor, what, changes, hash) in &entries {
                 tr {
-                    td.n { (row.entry.seq) }
-                    td { (row.entry.time) }
-                    td { (row.entry.actor) }
-                    td { (redact::summary(&row.entry.change, role)) }
-                    td { code { (hex::encode(&row.hash[..8])) "…" } }
+                    td.n { (seq) }
+                    td { (readable::local_time(time)) }
+                    td { (girok_model::printable::line(actor)) }
+                    td {
+                        (what)
+                        @if !changes.is_empty() {
+                            table.diff {
+                                tr { th { (lang.t("Field", "항목")) } th { (lang.t("Before", "이전")) } th { (lang.t("After", "이후")) } }
+                                @for change in changes {
+                                    tr {
+                                        th { (change.label) }
+                                        td { @match &change.before { Some(value) => del { (value) }, None => (none) } }
+                                        td { @match &change.after { Some(value) => ins { (value) }, None => (none) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    td { code { (hex::encode(&hash[..8])) "…" } }
                 }
             }
         }
@@ -38,7 +258,11 @@ pub(super) async fn history(
     page(
         lang,
         &principal,
-        &format!("{} {id}", lang.t("History of", "이력:")),
+        &format!(
+            "{} {}",
+            lang.t("History of", "이력:"),
+            title.unwrap_or_else(|| id.clone())
+        ),
         body,
     )
 }

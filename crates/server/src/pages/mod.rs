@@ -35,14 +35,19 @@ mod editor;
 mod estimates;
 mod journal;
 mod login;
+mod readable;
 mod records;
 mod review;
 mod stats;
 
 pub use stats::{Tabulated, tabulate};
 
-pub fn routes() -> Router<Arc<App>> {
+/// The pages, with error pages inside the application: a refusal or a
+/// missing page is shown with the menu, in the reader's language.
+pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_form).post(login::login))
         .route("/login/code", get(login::code_form).post(login::code))
@@ -57,7 +62,7 @@ pub fn routes() -> Router<Arc<App>> {
             "/persons/new",
             get(editor::new_person).post(editor::create_person),
         )
-        .route("/persons/{id}", get(records::person))
+        .route("/persons/{id}", get(records::any_record))
         .route("/persons/{id}/acts", post(acts::create_act))
         .route("/records/{id}/edit", get(editor::edit).post(editor::save))
         .route("/events", get(records::events))
@@ -71,7 +76,7 @@ pub fn routes() -> Router<Arc<App>> {
             get(records::sources).post(records::create_testimony),
         )
         .route("/sources/new", get(records::new_testimony))
-        .route("/sources/{id}", get(records::source))
+        .route("/sources/{id}", get(records::any_record))
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))
@@ -103,6 +108,11 @@ pub fn routes() -> Router<Arc<App>> {
             "/review/{number}",
             get(review::review_proposal).post(review::decide_proposal),
         )
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            inside_the_application,
+        ))
 }
 
 /// The interface language.
@@ -146,19 +156,43 @@ impl Lang {
 
 const STYLE: &str = "
 *{box-sizing:border-box}body{font-family:system-ui,'Noto Sans KR','Apple SD Gothic Neo','Malgun Gothic',sans-serif;margin:0;color:#1d1d1f;line-height:1.5}
-header{background:#1f3a5f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:center}
-header a{color:#fff;text-decoration:none}header nav{display:flex;flex-wrap:wrap;gap:1rem;flex:1}header form{display:inline}
+header{background:#1f3a5f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center}
+header a{color:#fff;text-decoration:none}header nav{display:flex;flex-wrap:wrap;gap:.3rem 1rem;flex:1}header form{display:inline}
 header button{background:none;border:1px solid #fff;color:#fff;border-radius:4px;padding:.2rem .6rem;cursor:pointer}
 main{max-width:64rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.5rem}table{border-collapse:collapse;width:100%}
 td,th{padding:.35rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}td.n{text-align:right}
+table.fields>tbody>tr>th,table.fields>tr>th{width:14rem;font-weight:600}td ul,dd ul{margin:0;padding-left:1.2rem}
 label{display:block;margin-top:.8rem;font-weight:600}input,select,textarea{font:inherit;padding:.45rem;width:100%;max-width:36rem;border:1px solid #999;border-radius:4px}
-button.primary{margin-top:1rem;background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:.55rem 1.2rem;font:inherit;cursor:pointer}
+button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:.55rem 1.2rem;font:inherit;cursor:pointer}
 .error{color:#a31515;font-weight:600}.field-error input,.field-error select{border-color:#a31515}.hint{color:#555;font-size:.9rem}
 .cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.8rem 1.2rem;min-width:9rem}.card b{font-size:1.6rem;display:block}
-.withheld{color:#777;font-style:italic}
+.withheld{color:#777;font-style:italic}.kind{color:#555;margin-top:-.6rem}.text{white-space:pre-wrap}
+.saved{border:1px solid #2e7d32;background:#eef7ee;border-radius:6px;padding:.2rem 1rem;margin-bottom:1rem}
+del{background:#fbe9e9;text-decoration:line-through}ins{background:#e6f4e6;text-decoration:none}
+table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}
 fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
 label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-top:.2rem}label.check input{width:auto}
+@media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;gap:.9rem;white-space:nowrap;font-size:.95rem}
+header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}}
+@media print{@page{size:A4;margin:16mm 14mm}body{font-size:10.5pt;color:#000}header,.actions,.next,.saved,form,button{display:none!important}
+main{max-width:none;margin:0;padding:0}a{color:#000;text-decoration:none}h1{font-size:15pt;margin-top:0}h2{font-size:12pt;break-after:avoid}
+tr,li{break-inside:avoid}td,th{padding:.2rem .4rem;border-bottom:1px solid #999}.withheld,.hint,.kind{color:#333}.printed{display:block!important}}
+.printed{display:none;margin-top:1.5rem;font-size:9pt;color:#333;border-top:1px solid #999}
 ";
+
+/// The application's icon: a page of records, drawn inline (nothing fetched).
+const FAVICON: &str = "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='6' fill='#1f3a5f'/><path d='M9 7h11l4 4v14H9z' fill='#fff'/><path d='M12 14h9M12 18h9M12 22h6' stroke='#1f3a5f' stroke-width='2'/></svg>";
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
 
 fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) -> Markup {
     html! {
@@ -168,13 +202,14 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Girok 기록" }
+                link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 header {
                     a href="/" { strong { "Girok 기록" } }
                     @if let Some(principal) = principal {
-                        nav {
+                        nav aria-label=(lang.t("Menu", "메뉴")) {
                             a href="/" { (lang.t("Dashboard", "대시보드")) }
                             @if principal.user.role.reads_records() {
                                 a href="/persons" { (lang.t("Persons", "인물")) }
@@ -196,7 +231,7 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                                 a href="/verify" { (lang.t("Verification", "검증")) }
                             }
                         }
-                        span { (principal.user.name) " (" (principal.user.role.name()) ")" }
+                        span.who { (principal.user.name) " (" (principal.user.role.name()) ")" }
                     } @else {
                         nav {}
                     }
@@ -210,7 +245,14 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                         }
                     }
                 }
-                main { h1 { (title) } (body) }
+                main {
+                    h1 { (title) }
+                    (body)
+                    @if let Some(principal) = principal {
+                        // Only on paper: who printed it and when, for the file it goes into.
+                        p.printed { (lang.t("Printed from Girok by", "Girok에서 출력:")) " " (principal.user.name) }
+                    }
+                }
             }
         }
     }
@@ -220,17 +262,101 @@ fn page(lang: Lang, principal: &Principal, title: &str, body: Markup) -> Respons
     layout(lang, Some(principal), title, body).into_response()
 }
 
+/// An error page's words, kept on the response so that
+/// `inside_the_application` can show them with the reader's menu and language.
+#[derive(Clone)]
+struct ErrorPage {
+    title: String,
+    detail: String,
+}
+
+/// An error shown as a page. Refusals are worded where they are decided,
+/// in English; the reader's language and menu are added on the way out.
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    (
+    let mut response = (
         status,
-        layout(
-            Lang::En,
-            None,
-            title,
-            html! { p { (detail) } p { a href="/" { "Girok" } } },
+        layout(Lang::En, None, title, html! { p { (detail) } }),
+    )
+        .into_response();
+    response.extensions_mut().insert(ErrorPage {
+        title: title.to_string(),
+        detail: detail.to_string(),
+    });
+    response
+}
+
+/// Korean for the refusals the sign-in checks word in English.
+fn korean_refusal(text: &str) -> Option<&'static str> {
+    Some(match text {
+        "Not allowed for your role" => "권한이 없습니다",
+        "this needs the admin role" => "관리자 권한이 필요합니다",
+        "this needs the documenter role (viewers and analysts only read)" => {
+            "기록 담당자 권한이 필요합니다 (열람자와 분석가는 읽기만 할 수 있습니다)"
+        }
+        "this needs the analyst role or above (viewers see public statistics only)" => {
+            "분석가 이상의 권한이 필요합니다 (열람자는 공개 통계만 볼 수 있습니다)"
+        }
+        "Missing or wrong CSRF token" => "양식의 보안 토큰이 없거나 맞지 않습니다",
+        "reload the page and submit the form again" => {
+            "페이지를 새로 고친 뒤 양식을 다시 제출하세요"
+        }
+        "Internal error" => "내부 오류",
+        "Not found" => "찾을 수 없음",
+        _ => return None,
+    })
+}
+
+/// Error pages inside the application: the menu of whoever is signed in and
+/// their language, so a refusal or a wrong address is not a dead end.
+async fn inside_the_application(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers().clone();
+    let response = next.run(request).await;
+    let Some(error) = response.extensions().get::<ErrorPage>().cloned() else {
+        return response;
+    };
+    let lang = Lang::of(&headers);
+    // A session still setting up its second factor may do nothing else: no menu.
+    let principal = crate::auth::principal(&app, &headers, Flavor::Page)
+        .ok()
+        .flatten()
+        .filter(|p| !p.session.as_ref().is_some_and(|(_, s)| s.second_factor_due));
+    let words = |text: &str| match (lang, korean_refusal(text)) {
+        (Lang::Ko, Some(korean)) => korean.to_string(),
+        _ => text.to_string(),
+    };
+    let body = html! {
+        p role="alert" { (words(&error.detail)) }
+        p { a href="/" { (lang.t("Back to the dashboard", "대시보드로 돌아가기")) } }
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let page = layout(lang, principal.as_ref(), &words(&error.title), body).into_string();
+    Response::from_parts(parts, axum::body::Body::from(page))
+}
+
+/// No page at this address (the API answers its own 404s).
+async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let lang = Lang::of(&headers);
+    error_page(
+        StatusCode::NOT_FOUND,
+        lang.t("Not found", "찾을 수 없음"),
+        lang.t(
+            "There is no page at this address.",
+            "이 주소에는 페이지가 없습니다.",
         ),
     )
-        .into_response()
+}
+
+/// After a form saved a record: its page, with a confirmation and next steps.
+fn saved(kind: RecordKind, id: &RecordId) -> Response {
+    Redirect::to(&format!("{}?saved=1", link_of(kind.as_str(), id))).into_response()
 }
 
 fn internal(error: impl std::fmt::Display) -> Response {

@@ -1,6 +1,7 @@
 //! Reading records: persons (searched by any spelling), sources, any record; new testimonies.
 
 use girok_intake::{Field, NewIds, Testimony};
+use girok_model::printable::line;
 
 use super::*;
 use crate::intake;
@@ -25,12 +26,8 @@ pub(super) struct ListQuery {
 const PAGE: u64 = 50;
 
 fn display_names(person: &Person) -> String {
-    person
-        .names
-        .iter()
-        .map(|n| n.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" / ")
+    let names = person.names.iter().map(|n| n.text.as_str());
+    line(&names.collect::<Vec<_>>().join(" / ")).into_owned()
 }
 
 pub(super) async fn persons(
@@ -111,8 +108,8 @@ pub(super) async fn persons(
                 @for (person, witness) in &found {
                     tr {
                         td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
-                        td { (display_names(person)) @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
-                        td { (if lang == Lang::Ko { person.sex.ko() } else { person.sex.as_str() }) }
+                        td { a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) } @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
+                        td { (readable::keyword(lang, person.sex)) }
                         td { (person.birth) }
                     }
                 }
@@ -125,13 +122,215 @@ pub(super) async fn persons(
     page(lang, &principal, lang.t("Persons", "인물"), body)
 }
 
-/// A record's fields as a table, with the records that refer to it.
+/// `?saved=1`: the record was just saved, from a form.
+#[derive(Deserialize, Default)]
+pub(super) struct Shown {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+/// What a record page shows besides the record: the records it names and
+/// those naming it, each as the reader's role may see it.
+struct Around {
+    /// Records referring to this one, with the field they refer by.
+    referrers: Vec<(&'static str, Record)>,
+    titles: readable::Titles,
+    candidates: Vec<(RecordId, String)>,
+}
+
+/// The record and its neighbourhood, redacted for `role`: its references,
+/// its referrers and what they reference (an attestation's source, an
+/// involvement's perpetrator), so every link has a title.
+fn around(
+    app: &App,
+    store: &SqliteStore,
+    record: &Record,
+    role: Role,
+    lang: Lang,
+) -> Result<Around, StoreError> {
+    let vocabularies = store.vocabularies();
+    let mut referrers = Vec::new();
+    for referrer in store.referrers(record.id(), 50)? {
+        if let Some(stored) = store.get(&referrer.id)? {
+            referrers.push((referrer.field, redact::record(stored.record, role)));
+        }
+    }
+    let mut wanted: Vec<RecordId> = record
+        .references()
+        .iter()
+        .map(|(_, id, _)| (*id).clone())
+        .collect();
+    for (_, referrer) in &referrers {
+        wanted.extend(referrer.references().iter().map(|(_, id, _)| (*id).clone()));
+    }
+    wanted.sort();
+    wanted.dedup();
+    let mut linked = Vec::new();
+    for id in wanted.iter().filter(|id| *id != record.id()) {
+        if let Some(stored) = store.get(id)? {
+            linked.push(redact::record(stored.record, role));
+        }
+    }
+    // Persons first, so an act's title can name its victim.
+    let mut titles = readable::Titles::new();
+    // A person whose name is withheld is linked by number, and named in no title.
+    let named = |record: &Record| match record {
+        Record::Person(person) => !person.names.iter().any(|n| n.text == redact::WITHHELD),
+        _ => true,
+    };
+    for persons in [true, false] {
+        for other in linked.iter().chain(referrers.iter().map(|(_, r)| r)) {
+            if matches!(other, Record::Person(_)) == persons && named(other) {
+                let title = readable::title_of(other, lang, vocabularies, &titles);
+                titles.insert(other.id().clone(), title);
+            }
+        }
+        // This record's title names its persons; the records naming it name it.
+        if named(record) {
+            titles.insert(
+                record.id().clone(),
+                readable::title_of(record, lang, vocabularies, &titles),
+            );
+        }
+    }
+    // Other person records whose names read the same: candidates for linkage
+    // review (names are a documenter's to see).
+    let mut candidates = Vec::new();
+    if let (Record::Person(person), true) = (record, role.sees_witnesses()) {
+        let mut found: Vec<RecordId> = Vec::new();
+        for name in &person.names {
+            for other in app.names.search(store, &name.text, 20)? {
+                if &other != record.id() && !found.contains(&other) {
+                    found.push(other);
+                }
+            }
+        }
+        for other in found {
+            if let Some(stored) = store.get(&other)? {
+                let title = readable::title_of(&stored.record, lang, vocabularies, &titles);
+                candidates.push((other, title));
+            }
+        }
+    }
+    Ok(Around {
+        referrers,
+        titles,
+        candidates,
+    })
+}
+
+/// A heading for the records referring to this one by `field`.
+fn referrer_heading(lang: Lang, kind: RecordKind, field: &str) -> &'static str {
+    match (kind, field) {
+        (RecordKind::Act, "victim") => lang.t("Acts against this person", "이 인물에 대한 행위"),
+        (RecordKind::Source, "witness") => lang.t("Testimonies given", "이 인물의 증언"),
+        (RecordKind::Involvement, "perpetrator") => {
+            lang.t("Involved as a perpetrator in", "가해자로 관여한 행위")
+        }
+        (RecordKind::Relation, _) => lang.t("Relations", "관계"),
+        (RecordKind::Information, "source") => {
+            lang.t("What this source attests", "이 출처가 증언하는 내용")
+        }
+        (RecordKind::Evidence, _) => lang.t("Evidence", "증거"),
+        (RecordKind::Act, "event") => lang.t("Acts in this event", "이 사건의 행위"),
+        (RecordKind::Information, "event") => {
+            lang.t("Sources on this event", "이 사건에 대한 출처")
+        }
+        (RecordKind::Involvement, "act") => {
+            lang.t("Agencies and perpetrators", "가해 기관과 가해자")
+        }
+        (RecordKind::Information, "act") => lang.t("Sources", "출처"),
+        _ => lang.t("Referred to by", "이 기록을 참조하는 기록"),
+    }
+}
+
+/// A table of records with the fields that tell them apart.
+fn referrer_table(
+    lang: Lang,
+    vocabularies: &girok_model::Vocabularies,
+    titles: &readable::Titles,
+    field: &str,
+    records: &[&Record],
+) -> Markup {
+    // The columns: every field any of them has, but the one pointing here
+    // and the title (the link says it).
+    let rows: Vec<(&Record, Vec<readable::Row>)> = records
+        .iter()
+        .map(|r| (*r, readable::rows(r, lang, vocabularies, titles)))
+        .collect();
+    let mut columns: Vec<(&'static str, &'static str)> = Vec::new();
+    for (_, fields) in &rows {
+        for row in fields {
+            if !columns.iter().any(|(key, _)| *key == row.key)
+                && row.key != field
+                && !matches!(
+                    row.key,
+                    "title"
+                        | "clarifications"
+                        | "sealed"
+                        | "received_by"
+                        | "names"
+                        | "description"
+                        | "notes"
+                )
+            {
+                columns.push((row.key, row.label));
+            }
+        }
+    }
+    html! {
+        table {
+            tr { th { (lang.t("Record", "기록")) } @for (_, label) in &columns { th { (label) } } }
+            @for (record, fields) in &rows {
+                tr {
+                    td { (readable::link(record.kind(), record.id(), titles)) }
+                    @for (key, _) in &columns {
+                        td { @if let Some(row) = fields.iter().find(|r| r.key == *key) { (row.value) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Where a documenter goes after saving a record.
+fn next_steps(lang: Lang, record: &Record) -> Markup {
+    html! {
+        ul.next {
+            @match record {
+                Record::Person(person) => {
+                    li { a href=(format!("/persons/{}/acts/new", person.id)) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) } }
+                    li { a href="/sources/new" { (lang.t("Record a new testimony", "새 증언 기록")) } }
+                }
+                Record::Source(source) => {
+                    @if let Some(witness) = &source.witness {
+                        li { a href=(format!("/persons/{witness}")) { (lang.t("Go to the witness", "증언자 보기")) } }
+                        li { a href=(format!("/persons/{witness}/acts/new")) { (lang.t("Record an act against the witness", "증언자에 대한 행위 기록")) } }
+                    }
+                    li { a href="/sources/new" { (lang.t("Record another testimony", "다른 증언 기록")) } }
+                }
+                Record::Act(act) => {
+                    li { a href=(format!("/persons/{}", act.victim)) { (lang.t("Back to the victim", "피해자로 돌아가기")) } }
+                    li { a href=(format!("/persons/{}/acts/new", act.victim)) { (lang.t("Record another act against the victim", "피해자에 대한 다른 행위 기록")) } }
+                }
+                Record::Event(_) => {
+                    li { a href="/events" { (lang.t("All events", "모든 사건")) } }
+                    li { a href="/events/new" { (lang.t("Record another event", "다른 사건 기록")) } }
+                }
+                _ => {}
+            }
+            li { a href="/" { (lang.t("Dashboard", "대시보드")) } }
+        }
+    }
+}
+
+/// A record as a documenter reads it: what it is, its fields in the reader's
+/// language, the records it names and those naming it, as links.
 pub(super) async fn record_page(
     app: Arc<App>,
     headers: HeaderMap,
     id: String,
-    title_en: &'static str,
-    title_ko: &'static str,
+    shown: Shown,
 ) -> Response {
     let lang = Lang::of(&headers);
     let principal = match signed_in(&app, &headers, Role::Analyst) {
@@ -150,66 +349,66 @@ pub(super) async fn record_page(
             let Some(stored) = store.get(&wanted)? else {
                 return Ok(None);
             };
-            let referrers = store.referrers(&wanted, 50)?;
-            // Other person records whose names read the same: candidates
-            // for `girok link` and review (names are a documenter's to see).
-            let mut candidates = Vec::new();
-            if let (Record::Person(person), true) = (&stored.record, role.sees_witnesses()) {
-                for name in &person.names {
-                    for other in app.names.search(store, &name.text, 20)? {
-                        if other != wanted && !candidates.contains(&other) {
-                            candidates.push(other);
-                        }
-                    }
-                }
-            }
-            let mut labelled = Vec::new();
-            for other in candidates {
-                if let Some(found) = store.get(&other)? {
-                    labelled.push((other, found.record.label()));
-                }
-            }
+            let record = redact::record(stored.record, role);
+            let around = around(&app, store, &record, role, lang)?;
             Ok(Some((
-                redact::record(stored.record, role),
+                record,
                 stored.meta,
-                referrers,
-                labelled,
+                around,
+                store.vocabularies().clone(),
             )))
         })
     })
     .await;
-    let (record, meta, referrers, candidates) = match loaded {
+    let (record, meta, around, vocabularies) = match loaded {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
             return error_page(
                 StatusCode::NOT_FOUND,
                 lang.t("Not found", "찾을 수 없음"),
-                &id,
+                &format!(
+                    "{} {id}",
+                    lang.t("There is no record", "다음 기록이 없습니다:")
+                ),
             );
         }
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
-    let fields = serde_json::to_value(&record).unwrap_or_default();
-    let body = html! {
-        table {
-            @if let Some(object) = fields.as_object() {
-                @for (key, value) in object {
-                    tr {
-                        th { (key) }
-                        td {
-                            @match value {
-                                serde_json::Value::String(text) if text == redact::WITHHELD => span.withheld { (lang.t("withheld for your role", "권한상 비공개")) },
-                                serde_json::Value::String(text) => (text),
-                                other => code { (other.to_string()) },
-                            }
-                        }
-                    }
-                }
-            }
-            tr { th { (lang.t("revision", "개정")) } td { (meta.revision) ", " (lang.t("created by", "작성")) " " (meta.created_by) ", " (lang.t("last changed by", "최종 수정")) " " (meta.updated_by) } }
+    let titles = &around.titles;
+    let kind = record.kind();
+    let mut groups: Vec<((RecordKind, &'static str), Vec<&Record>)> = Vec::new();
+    for (field, referrer) in &around.referrers {
+        // Both sides of a relation are one list.
+        let field = if referrer.kind() == RecordKind::Relation {
+            "person"
+        } else {
+            field
+        };
+        let key = (referrer.kind(), field);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, records)) => records.push(referrer),
+            None => groups.push((key, vec![referrer])),
         }
-        p {
+    }
+    let body = html! {
+        @if shown.saved.is_some() {
+            div.saved role="status" {
+                p { strong { (lang.t("Saved.", "저장했습니다.")) } " " (lang.t("What next?", "다음 단계:")) }
+                (next_steps(lang, &record))
+            }
+        }
+        p.kind { (readable::keyword(lang, kind)) " · " code { (record.id()) } }
+        table.fields {
+            @for row in readable::rows(&record, lang, &vocabularies, titles) {
+                tr { th { (row.label) } td { (row.value) } }
+            }
+            tr {
+                th { (readable::field_label(lang, kind, "revision")) }
+                td { (meta.revision) " · " (lang.t("created by", "작성")) " " (line(&meta.created_by)) ", " (lang.t("last changed by", "최종 수정")) " " (line(&meta.updated_by)) }
+            }
+        }
+        p.actions {
             a href=(format!("/records/{id}/history")) { (lang.t("History of this record", "이 기록의 이력")) }
             @if role.can_write() && matches!(record, Record::Person(_) | Record::Source(_) | Record::Event(_) | Record::Act(_)) {
                 " · " a href=(format!("/records/{id}/edit")) id="edit" { (lang.t("Edit", "수정")) }
@@ -218,55 +417,36 @@ pub(super) async fn record_page(
                 " · " a href=(format!("/persons/{id}/acts/new")) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) }
             }
         }
-        @if !candidates.is_empty() {
-            h2 { (lang.t("Possible duplicates: names that read the same", "중복 가능성: 같게 읽히는 이름")) }
-            ul {
-                @for (id, label) in &candidates {
-                    li { a href=(format!("/persons/{id}")) { (id) } " " (label) }
+        @for ((kind, field), records) in &groups {
+            section {
+                h2 { (referrer_heading(lang, *kind, field)) }
+                (referrer_table(lang, &vocabularies, titles, field, records))
+            }
+        }
+        @if !around.candidates.is_empty() {
+            section.actions {
+                h2 { (lang.t("Possible duplicates: names that read the same", "중복 가능성: 같게 읽히는 이름")) }
+                ul {
+                    @for (id, title) in &around.candidates {
+                        li { a href=(format!("/persons/{id}")) { (title) } " " span.hint { (id) } }
+                    }
                 }
             }
-            p.hint { (lang.t("Review them with girok link and girok review.", "girok link 와 girok review 로 검토하세요.")) }
         }
         (review::merged_section(lang, &merged))
-        @if !referrers.is_empty() {
-            h2 { (lang.t("Referred to by", "이 기록을 참조하는 기록")) }
-            ul {
-                @for r in &referrers {
-                    li { (r.kind) " " a href=(link_of(r.kind, &r.id)) { (r.id) } " (" (r.field) ")" }
-                }
-            }
-        }
     };
-    page(
-        lang,
-        &principal,
-        &format!("{} {id}", lang.t(title_en, title_ko)),
-        body,
-    )
+    let title = readable::title_of(&record, lang, &vocabularies, titles);
+    page(lang, &principal, &title, body)
 }
 
+/// Any record's page; persons and sources have their own addresses too.
 pub(super) async fn any_record(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(shown): Query<Shown>,
 ) -> Response {
-    record_page(app, headers, id, "Record", "기록").await
-}
-
-pub(super) async fn person(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(app, headers, id, "Person", "인물").await
-}
-
-pub(super) async fn source(
-    State(app): State<Arc<App>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    record_page(app, headers, id, "Source", "출처").await
+    record_page(app, headers, id, shown).await
 }
 
 // ---- Sources ----
@@ -333,7 +513,6 @@ pub(super) async fn sources(
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
-    let keyword = |key: &'static str, ko: &'static str| if lang == Lang::Ko { ko } else { key };
     let body = html! {
         @if role.can_write() {
             p { a href="/sources/new" { (lang.t("Record a new testimony", "새 증언 기록")) } }
@@ -348,12 +527,12 @@ pub(super) async fn sources(
             label for="kind" { (lang.t("Kind", "종류")) }
             select id="kind" name="kind" {
                 option value="" { "—" }
-                @for k in SourceKind::ALL { option value=(k.as_str()) selected[kind == Some(*k)] { (keyword(k.as_str(), k.ko())) } }
+                @for k in SourceKind::ALL { option value=(k.as_str()) selected[kind == Some(*k)] { (readable::keyword(lang, *k)) } }
             }
             label for="consent" { (lang.t("Consent", "동의")) }
             select id="consent" name="consent" {
                 option value="" { "—" }
-                @for c in ConsentScope::ALL { option value=(c.as_str()) selected[consent == Some(*c)] { (keyword(c.as_str(), c.ko())) } }
+                @for c in ConsentScope::ALL { option value=(c.as_str()) selected[consent == Some(*c)] { (readable::keyword(lang, *c)) } }
             }
             button.primary type="submit" { (lang.t("Search", "검색")) }
         }
@@ -362,10 +541,10 @@ pub(super) async fn sources(
             @for source in &found {
                 tr {
                     td { a href=(format!("/sources/{}", source.id)) { (source.id) } }
-                    td { (source.title) }
-                    td { (keyword(source.kind.as_str(), source.kind.ko())) }
+                    td { a href=(format!("/sources/{}", source.id)) { (readable::text(lang, &source.title)) } }
+                    td { (readable::keyword(lang, source.kind)) }
                     td { (source.obtained) }
-                    td { (source.consent.map(|c| keyword(c.as_str(), c.ko())).unwrap_or("—")) }
+                    td { (source.consent.map(|c| readable::keyword(lang, c)).unwrap_or(std::borrow::Cow::Borrowed("—"))) }
                 }
             }
         }
@@ -389,11 +568,17 @@ pub(super) async fn events(
     let loaded = blocking(move || {
         app.read(|store| -> Result<_, StoreError> {
             let total = store.count(RecordKind::Event)?;
-            let events: Vec<girok_model::Event> = store
+            let vocabularies = store.vocabularies();
+            let events: Vec<(girok_model::Event, String)> = store
                 .list(RecordKind::Event, offset, PAGE)?
                 .into_iter()
                 .filter_map(|stored| match redact::record(stored.record, role) {
-                    Record::Event(event) => Some(event),
+                    Record::Event(event) => {
+                        let place = event.place.as_deref().map_or("—".to_string(), |key| {
+                            readable::term(lang, vocabularies, girok_model::VocabKind::Place, key)
+                        });
+                        Some((event, place))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -413,12 +598,12 @@ pub(super) async fn events(
         p { (total) " " (lang.t("events", "건")) }
         table {
             tr { th { "ID" } th { (lang.t("Title", "제목")) } th { (lang.t("When", "언제")) } th { (lang.t("Where", "어디서")) } }
-            @for event in &events {
+            @for (event, place) in &events {
                 tr {
                     td { a href=(format!("/records/{}", event.id)) { (event.id) } }
-                    td { (event.title) }
+                    td { a href=(format!("/records/{}", event.id)) { (readable::text(lang, &event.title)) } }
                     td { (event.date) }
-                    td { (event.place.as_deref().unwrap_or("—")) }
+                    td { (place) }
                 }
             }
         }
@@ -480,14 +665,14 @@ fn testimony_form(
             label for="sex" { (lang.t("Witness's sex", "증언자 성별")) }
             select id="sex" name="sex" {
                 @for sex in [Sex::Unknown, Sex::Female, Sex::Male, Sex::Other] {
-                    option value=(sex.as_str()) selected[form.sex == sex.as_str()] { (if lang == Lang::Ko { sex.ko() } else { sex.as_str() }) }
+                    option value=(sex.as_str()) selected[form.sex == sex.as_str()] { (readable::keyword(lang, sex)) }
                 }
             }
             div class=(if errors.contains_key("consent") { "field-error" } else { "" }) {
                 label for="consent" { (lang.t("Consent given by the witness", "증언자의 동의 범위")) }
                 select id="consent" name="consent" {
                     @for scope in [ConsentScope::Internal, ConsentScope::Partners, ConsentScope::PublicAnonymised, ConsentScope::Public] {
-                        option value=(scope.as_str()) selected[form.consent == scope.as_str()] { (scope.as_str()) " · " (scope.ko()) }
+                        option value=(scope.as_str()) selected[form.consent == scope.as_str()] { (readable::keyword(lang, scope)) }
                     }
                 }
                 @if let Some(error) = errors.get("consent") { div.error role="alert" { (error) } }
@@ -555,7 +740,7 @@ pub(super) async fn create_testimony(
         Ok(Ok((made, _))) => {
             let source = made.iter().find(|(kind, _)| *kind == RecordKind::Source);
             return match source {
-                Some((_, id)) => Redirect::to(&format!("/sources/{id}")).into_response(),
+                Some((_, id)) => saved(RecordKind::Source, id),
                 None => internal("the testimony made no source"),
             };
         }

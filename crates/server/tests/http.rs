@@ -2940,6 +2940,8 @@ async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
 async fn documenters_create_a_person_in_the_browser() {
     let site = Site::new();
     let documenter = site.session("documenter").await;
+    let list = site.get("/persons", Some(&documenter)).await;
+    assert!(list.body.contains("href=\"/persons/new\""), "{}", list.body);
     let form = site.get("/persons/new", Some(&documenter)).await;
     assert!(form.status.is_success(), "{}", form.body);
     assert!(form.body.contains("name=\"names\""), "{}", form.body);

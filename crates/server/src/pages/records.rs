@@ -100,6 +100,9 @@ pub(super) async fn persons(
             }
             button.primary type="submit" { (lang.t("Search", "검색")) }
         }
+        @if role.can_write() {
+            p { a href="/persons/new" { (lang.t("Record a new person (a relative named in a testimony, a perpetrator)", "새 인물 기록 (증언에 나온 가족, 가해자 등)")) } }
+        }
         @if found.is_empty() {
             p { (lang.t("No persons found.", "찾은 인물이 없습니다.")) }
         } @else {

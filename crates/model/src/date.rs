@@ -528,6 +528,39 @@ impl fmt::Display for Statement {
     }
 }
 
+impl Statement {
+    /// The statement as a Korean reader writes it ("2019년 가을", "1990년대");
+    /// every form reads back as the same date.
+    fn korean(&self) -> String {
+        match self {
+            Statement::Unknown => "미상".to_string(),
+            Statement::Day(d) => d.format("%Y년 %-m월 %-d일").to_string(),
+            Statement::Month { year, month } => format!("{year}년 {month}월"),
+            Statement::Season { year, season } => format!("{year}년 {}", season.korean()),
+            Statement::PartOfYear { year, part } => format!(
+                "{year}년 {}",
+                match part {
+                    YearPart::Early => "초",
+                    YearPart::Mid => "중반",
+                    YearPart::Late => "말",
+                }
+            ),
+            Statement::Year(year) => format!("{year}년"),
+            Statement::Around(year) => format!("{year}년경"),
+            Statement::Decade(year) => format!("{year}년대"),
+            Statement::Range(from, to) => format!("{}..{}", from.korean(), to.korean()),
+            Statement::Period { key, .. } => key.clone(),
+        }
+    }
+}
+
+impl FuzzyDate {
+    /// The date in Korean, as `to_string` gives it in English.
+    pub fn korean(&self) -> String {
+        self.0.korean()
+    }
+}
+
 impl fmt::Display for FuzzyDate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -569,6 +602,28 @@ mod tests {
         let date = FuzzyDate::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         let (start, end) = date.bounds().expect("known date");
         (start.to_string(), end.to_string(), date.precision())
+    }
+
+    #[test]
+    fn korean_forms_read_back_as_the_same_date() {
+        for (text, korean) in [
+            ("2020", "2020년"),
+            ("2020-05", "2020년 5월"),
+            ("2020-05-20", "2020년 5월 20일"),
+            ("autumn 2024", "2024년 가을"),
+            ("early 2019", "2019년 초"),
+            ("mid 2019", "2019년 중반"),
+            ("late 2019", "2019년 말"),
+            ("c. 1999", "1999년경"),
+            ("1990s", "1990년대"),
+            ("2020-01..2023-08", "2020년 1월..2023년 8월"),
+            ("unknown", "미상"),
+        ] {
+            let date = FuzzyDate::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(date.korean(), korean, "{text}");
+            let again = FuzzyDate::parse(korean).unwrap_or_else(|e| panic!("{korean}: {e}"));
+            assert_eq!(again, date, "{korean} reads as another date");
+        }
     }
 
     #[test]

@@ -3356,3 +3356,25 @@ async fn name_search_follows_each_write() {
         &site.get("/persons?q=이영", Some(&documenter)).await.body
     ));
 }
+
+/// Stated dates read in the page's language: "2023-10" is "2023년 10월" in Korean.
+#[tokio::test]
+async fn dates_read_in_the_language_of_the_page() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let english = site
+        .get("/records/a-un-kang-flight", Some(&documenter))
+        .await;
+    assert!(english.status.is_success(), "{}", english.status);
+    assert!(english.body.contains("2023-10"), "{}", english.body);
+    let request = Request::builder()
+        .uri("/records/a-un-kang-flight")
+        .header(
+            header::COOKIE,
+            format!("girok_session={}; girok_lang=ko", documenter.token),
+        )
+        .body(Body::empty())
+        .expect("request");
+    let korean = site.send(request).await;
+    assert!(korean.body.contains("2023년 10월"), "{}", korean.body);
+}

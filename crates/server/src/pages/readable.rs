@@ -137,13 +137,11 @@ fn language_name(lang: Lang, code: &str) -> Cow<'_, str> {
     }
 }
 
-/// A date as stated; an unknown one in the reader's language. (Stated dates
-/// are shown as the model writes them, in English: "autumn 2024".)
+/// A date as stated, in the reader's language ("autumn 2024", "2024년 가을").
 fn date(lang: Lang, date: &FuzzyDate) -> String {
-    if date.is_unknown() {
-        lang.t("unknown", "미상").to_string()
-    } else {
-        date.to_string()
+    match lang {
+        Lang::Ko => date.korean(),
+        Lang::En => date.to_string(),
     }
 }
 
@@ -270,7 +268,7 @@ fn words_of(record: &Record, lang: Lang, vocabularies: &Vocabularies, titles: &T
                 title = format!("{title} — {victim}");
             }
             if !act.date.is_unknown() {
-                title = format!("{title}, {}", act.date);
+                title = format!("{title}, {}", date(lang, &act.date));
             }
             title
         }

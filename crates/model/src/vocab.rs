@@ -165,6 +165,12 @@ pub fn normalize_spelling(text: &str) -> String {
         .collect()
 }
 
+/// Hangul syllables as their letters (Unicode's canonical decomposition).
+fn jamo(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    text.nfd().collect()
+}
+
 /// A vocabulary: ordered terms and an index of every accepted spelling.
 #[derive(Debug, Clone)]
 pub struct Vocabulary {
@@ -368,11 +374,15 @@ impl Vocabulary {
     /// The error for a key that is not in this vocabulary, with the closest terms.
     pub fn unknown(&self, text: &str) -> TermError {
         let wanted = normalize_spelling(text);
+        let wanted_jamo = jamo(&wanted);
         let mut scored: Vec<(f64, usize)> = self
             .by_spelling
             .iter()
             .filter_map(|(spelling, terms)| {
-                let score = strsim::jaro_winkler(&wanted, spelling);
+                // Hangul is also compared letter by letter (회룡 is one jamo from 회령,
+                // but a whole syllable apart).
+                let score = strsim::jaro_winkler(&wanted, spelling)
+                    .max(strsim::jaro_winkler(&wanted_jamo, &jamo(spelling)));
                 (score >= 0.8).then(|| terms.iter().map(move |&t| (score, t)))
             })
             .flatten()
@@ -583,6 +593,26 @@ mod tests {
             .expect_err("typo");
         let message = error.to_string();
         assert!(message.contains("did you mean torture"), "{message}");
+    }
+
+    #[test]
+    fn a_hangul_typo_gets_a_suggestion_by_its_letters() {
+        for (typo, meant) in [
+            ("회룡", "hoeryong"),
+            ("청친", "chongjin"),
+            ("고문읍", "torture"),
+        ] {
+            let kind = if meant == "torture" {
+                VocabKind::ActType
+            } else {
+                VocabKind::Place
+            };
+            let message = builtin(kind).resolve(typo).expect_err(typo).to_string();
+            assert!(
+                message.contains(&format!("did you mean {meant}")),
+                "{typo}: {message}"
+            );
+        }
     }
 
     #[test]

@@ -3378,3 +3378,50 @@ async fn dates_read_in_the_language_of_the_page() {
     let korean = site.send(request).await;
     assert!(korean.body.contains("2023년 10월"), "{}", korean.body);
 }
+
+/// An act saved without a source is saved, and the page that confirms it
+/// says plainly that nothing attests it yet; with a source, no warning.
+#[tokio::test]
+async fn an_act_saved_without_a_source_is_named_as_unattested() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let act = |source: &str| {
+        format!(
+            "csrf={}&act_type=arrest&date=2019&place=hoeryong&age=&agency=&source={source}&relation=&description=",
+            documenter.csrf
+        )
+    };
+    let unsourced = site
+        .post_form("/persons/p-un-kim/acts", Some(&documenter), &act(""), None)
+        .await;
+    assert_eq!(
+        unsourced.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        unsourced.body
+    );
+    let location = unsourced.headers[header::LOCATION]
+        .to_str()
+        .expect("location");
+    assert!(location.contains("unsourced=1"), "{location}");
+    let page = site.get(location, Some(&documenter)).await;
+    assert!(
+        page.body.contains("saved without a source"),
+        "{}",
+        page.body
+    );
+    let sourced = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &act("s-un-2025-kim"),
+            None,
+        )
+        .await;
+    let location = sourced.headers[header::LOCATION]
+        .to_str()
+        .expect("location");
+    assert!(!location.contains("unsourced"), "{location}");
+    let page = site.get(location, Some(&documenter)).await;
+    assert!(!page.body.contains("saved without a source"));
+}

@@ -216,6 +216,12 @@ pub(super) async fn create_act(
     .await;
     match written {
         Ok((_, Err(Err(failure)))) => internal(failure),
+        // Saved, but an act no source attests is one nobody can weigh: say so.
+        Ok((_, Ok(_))) if submitted.source.trim().is_empty() => Redirect::to(&format!(
+            "{}?saved=1&unsourced=1",
+            link_of(RecordKind::Person.as_str(), &RecordId::new(victim))
+        ))
+        .into_response(),
         Ok((_, Ok(_))) => saved(RecordKind::Person, &RecordId::new(victim)),
         Ok((pickers, Err(Ok(errors)))) => {
             let body = act_form(lang, &principal, &victim, &pickers, &submitted, &errors);

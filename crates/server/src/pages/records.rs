@@ -130,6 +130,9 @@ pub(super) async fn persons(
 pub(super) struct Shown {
     #[serde(default)]
     saved: Option<String>,
+    /// `&unsourced=1`: the act just saved names no source.
+    #[serde(default)]
+    unsourced: Option<String>,
 }
 
 /// What a record page shows besides the record: the records it names and
@@ -398,6 +401,12 @@ pub(super) async fn record_page(
         @if shown.saved.is_some() {
             div.saved role="status" {
                 p { strong { (lang.t("Saved.", "저장했습니다.")) } " " (lang.t("What next?", "다음 단계:")) }
+                @if shown.unsourced.is_some() {
+                    p.error role="alert" { (lang.t(
+                        "The act was saved without a source: no testimony or document attests it yet, so it cannot be weighed or counted as documented. Record the testimony that tells it, or edit the act to name its source.",
+                        "출처 없이 저장했습니다. 이 행위를 입증하는 증언이나 문서가 아직 없어 신뢰도를 따질 수 없고 기록된 것으로 집계할 수 없습니다. 이를 말한 증언을 기록하거나 행위를 수정해 출처를 지정하세요.",
+                    )) }
+                }
                 (next_steps(lang, &record))
             }
         }

@@ -117,11 +117,18 @@ pub fn intervals(reference_label: &str, reference: f64, rows: &[Interval]) -> Ma
             LABEL_WIDTH + (v - low) / span * (WIDTH - LABEL_WIDTH - 20.0)
         )
     };
-    let height = 34.0 * rows.len() as f64 + 40.0;
+    let axis_y = 34.0 * rows.len() as f64 + 14.0;
+    let height = axis_y + 50.0;
     html! {
         svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" style="width:100%;height:auto" {
-            line x1=(x(reference)) y1="4" x2=(x(reference)) y2=(height - 24.0) stroke="#b33" stroke-dasharray="4 3" {}
-            text x=(x(reference)) y=(height - 8.0) text-anchor="middle" fill="#b33" font-size="12" {
+            // The axis, with round ticks across the drawn range.
+            line x1=(x(low)) y1=(axis_y) x2=(x(high)) y2=(axis_y) stroke="#888" {}
+            @for tick in ticks(low, high) {
+                line x1=(x(tick)) y1=(axis_y) x2=(x(tick)) y2=(axis_y + 5.0) stroke="#888" {}
+                text x=(x(tick)) y=(axis_y + 18.0) text-anchor="middle" font-size="11" fill="#555" { (format!("{tick:.0}")) }
+            }
+            line x1=(x(reference)) y1="4" x2=(x(reference)) y2=(axis_y) stroke="#b33" stroke-dasharray="4 3" {}
+            text x=(x(reference)) y=(height - 6.0) text-anchor="middle" fill="#b33" font-size="12" {
                 (reference_label) " " (format!("{reference:.0}"))
             }
             @for (i, row) in rows.iter().enumerate() {
@@ -130,9 +137,35 @@ pub fn intervals(reference_label: &str, reference: f64, rows: &[Interval]) -> Ma
                 line x1=(x(row.low)) y1=(y) x2=(x(row.high)) y2=(y) stroke="#1d1d1f" stroke-width="2" {}
                 circle cx=(x(row.median)) cy=(y) r="5" fill="#3a6ea5" {}
                 text x=(x(row.median)) y=(y - 9.0) text-anchor="middle" font-size="12" { (format!("{:.0}", row.median)) }
+                text x=(x(row.low)) y=(y + 15.0) text-anchor="start" font-size="10" fill="#555" {
+                    (format!("{:.0}–{:.0}", row.low, row.high))
+                }
             }
         }
     }
+}
+
+/// Round values (steps of 1, 2 or 5 times a power of ten) from `low` to
+/// `high`: five to a dozen of them.
+fn ticks(low: f64, high: f64) -> Vec<f64> {
+    let span = high - low;
+    if !span.is_finite() || span <= 0.0 {
+        return Vec::new();
+    }
+    let rough = span / 5.0;
+    let power = 10f64.powf(rough.log10().floor());
+    let step = [10.0, 5.0, 2.0, 1.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|step| *step <= rough)
+        .unwrap_or(power);
+    let mut tick = (low / step).ceil() * step;
+    let mut found = Vec::new();
+    while tick <= high && found.len() < 12 {
+        found.push(tick);
+        tick += step;
+    }
+    found
 }
 
 #[cfg(test)]
@@ -174,5 +207,13 @@ mod tests {
         )
         .into_string();
         assert!(svg.contains("observed 4400") && svg.contains(">10400<"));
+        // An axis with round ticks, and each interval's figures.
+        assert!(svg.contains(">6000<") && svg.contains(">10000<"), "{svg}");
+        assert!(svg.contains("9000–13700"), "{svg}");
+        assert_eq!(
+            ticks(4180.0, 14385.0),
+            vec![6000.0, 8000.0, 10000.0, 12000.0, 14000.0]
+        );
+        assert!(ticks(5.0, 5.0).is_empty());
     }
 }

@@ -76,7 +76,22 @@ pub(super) async fn estimates(
                 Err(error) => p.error role="alert" { (lang.t("No estimate:", "추정 불가:")) " " (error.to_string()) },
                 Ok(table) => {
                     p { (lang.t("Observed", "관측")) ": " (table.observed()) }
-                    (girok_charts::intervals(lang.t("observed", "관측"), table.observed() as f64, &stratum.chart_rows()))
+                    @let rows = stratum.chart_rows();
+                    (girok_charts::intervals(lang.t("observed", "관측"), table.observed() as f64, &rows))
+                    table.figures {
+                        thead { tr {
+                            th scope="col" { (lang.t("Model", "모형")) }
+                            th.n scope="col" { (lang.t("2.5%", "2.5%")) }
+                            th.n scope="col" { (lang.t("Median", "중앙값")) }
+                            th.n scope="col" { (lang.t("97.5%", "97.5%")) }
+                        } }
+                        tbody { @for row in &rows { tr {
+                            th scope="row" { (row.label) }
+                            td.n { (format!("{:.0}", row.low)) }
+                            td.n { (format!("{:.0}", row.median)) }
+                            td.n { (format!("{:.0}", row.high)) }
+                        } } }
+                    }
                     @for warning in &stratum.warnings { p.error { (lang.t("Warning:", "경고:")) " " (warning) } }
                 }
             }

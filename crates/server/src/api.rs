@@ -487,6 +487,15 @@ pub struct Committed {
     changes: u64,
 }
 
+/// Who sends a write: a documenter or admin, with the session's CSRF token
+/// when signed in by cookie.
+fn writer(app: &App, headers: &HeaderMap) -> Result<crate::auth::Principal, crate::auth::Refusal> {
+    let principal = require(app, headers, Role::Documenter, Flavor::Api)?;
+    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+    check_csrf(&principal, token, Flavor::Api)?;
+    Ok(principal)
+}
+
 /// Applies a batch of changes as the signed-in user (documenters and
 /// admins; with an API key, the write scope). `forget` and `set-consent` with
 /// `widen` need an admin, and with a key the admin scope.
@@ -500,10 +509,7 @@ async fn post_changes(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Committed>, Response> {
-    let principal = require(&app, &headers, Role::Documenter, Flavor::Api)
-        .map_err(IntoResponse::into_response)?;
-    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    check_csrf(&principal, token, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let principal = writer(&app, &headers).map_err(IntoResponse::into_response)?;
     let batch: ChangeBatch = serde_json::from_slice(&body).map_err(|e| {
         problem(
             StatusCode::BAD_REQUEST,
@@ -590,10 +596,7 @@ async fn post_testimony(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<MadeRecords>, Response> {
-    let principal = require(&app, &headers, Role::Documenter, Flavor::Api)
-        .map_err(IntoResponse::into_response)?;
-    let token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
-    check_csrf(&principal, token, Flavor::Api).map_err(IntoResponse::into_response)?;
+    let principal = writer(&app, &headers).map_err(IntoResponse::into_response)?;
     let TestimonyFields(fields) = serde_json::from_slice(&body).map_err(|e| {
         problem(
             StatusCode::BAD_REQUEST,

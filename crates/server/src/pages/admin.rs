@@ -203,12 +203,13 @@ pub(super) async fn admin_users(State(app): State<Arc<App>>, headers: HeaderMap)
     }
 }
 
-/// Runs an access change as an admin and shows the users with its outcome.
+/// Runs an access change as an admin (told the acting admin's name) and
+/// shows the users with its outcome.
 pub(super) async fn admin_change(
     app: Arc<App>,
     headers: HeaderMap,
     csrf: &str,
-    change: impl FnOnce(&crate::access::AccessStore) -> Result<String, crate::access::AccessError>
+    change: impl FnOnce(&crate::access::AccessStore, &str) -> Result<String, crate::access::AccessError>
     + Send
     + 'static,
 ) -> Response {
@@ -217,7 +218,10 @@ pub(super) async fn admin_change(
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let done = blocking(move || app.with_access(|access| (change(access), overview(access)))).await;
+    let acting = principal.user.name.clone();
+    let done =
+        blocking(move || app.with_access(|access| (change(access, &acting), overview(access))))
+            .await;
     match done {
         Ok((outcome, Ok(overview))) => {
             let status = if outcome.is_ok() {
@@ -246,7 +250,7 @@ pub(super) async fn add_user(
     Form(form): Form<UserForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
-    admin_change(app, headers, &csrf, move |access| {
+    admin_change(app, headers, &csrf, move |access, _| {
         let role = Role::parse(&form.role)
             .ok_or_else(|| crate::access::AccessError::BadRole(form.role.clone()))?;
         access.add_user(&form.name, role, &form.password)?;
@@ -261,7 +265,7 @@ pub(super) async fn add_key(
     Form(form): Form<KeyForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
-    admin_change(app, headers, &csrf, move |access| {
+    admin_change(app, headers, &csrf, move |access, _| {
         let scope = crate::access::Scope::parse(&form.scope)
             .ok_or_else(|| crate::access::AccessError::BadScope(form.scope.clone()))?;
         let expires = crate::access::expiry_on(&form.expires)?;
@@ -298,11 +302,10 @@ pub(super) async fn change_user(
 ) -> Response {
     let csrf = form.csrf.clone();
     let lang = Lang::of(&headers);
-    let acting = admin_name(&app, &headers);
-    admin_change(app, headers, &csrf, move |access| {
+    admin_change(app, headers, &csrf, move |access, acting| {
         let name = form.name.as_str();
         // An admin who locks themselves out leaves nobody to undo it.
-        if acting.as_deref() == Some(name) && matches!(form.action.as_str(), "disable" | "role") {
+        if acting == name && matches!(form.action.as_str(), "disable" | "role") {
             return Err(crate::access::AccessError::OwnAccount(name.to_string()));
         }
         let done = match form.action.as_str() {
@@ -348,13 +351,6 @@ pub(super) async fn change_user(
     .await
 }
 
-/// The signed-in admin's own name, if the request carries a session.
-fn admin_name(app: &App, headers: &HeaderMap) -> Option<String> {
-    signed_in(app, headers, Role::Admin)
-        .ok()
-        .map(|principal| principal.user.name)
-}
-
 #[derive(Deserialize)]
 pub(super) struct RevokeForm {
     #[serde(default)]
@@ -370,7 +366,7 @@ pub(super) async fn revoke_key(
     Form(form): Form<RevokeForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
-    admin_change(app, headers, &csrf, move |access| {
+    admin_change(app, headers, &csrf, move |access, _| {
         let (user, label) = form
             .key
             .split_once('\u{1f}')
@@ -402,7 +398,7 @@ pub(super) async fn change_second_factor(
 ) -> Response {
     let csrf = form.csrf.clone();
     let lang = Lang::of(&headers);
-    admin_change(app, headers, &csrf, move |access| {
+    admin_change(app, headers, &csrf, move |access, _| {
         match form.action.as_str() {
             "reset" => {
                 access.reset_second_factor(&form.name)?;

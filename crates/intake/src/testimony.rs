@@ -199,6 +199,7 @@ impl<'a> Testimony<'a> {
                     description: r.text(Field::Description).unwrap_or_default(),
                     received_by: self.received_by.clone(),
                     clarifications: BTreeMap::new(),
+                    sealed: None,
                 };
                 add(Field::ActType, Record::Act(act));
                 let agencies = r

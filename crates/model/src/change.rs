@@ -71,9 +71,11 @@ pub enum Change {
         person: RecordId,
         reason: String,
     },
-    /// Crypto-shredding: the data key of a person or source is destroyed, so
-    /// its sealed identifying data can never be read again. The record and
-    /// its de-identified facts stay; the journal still verifies.
+    /// Crypto-shredding: the data key of a person, source, event or evidence
+    /// file is destroyed, so its sealed identifying data and free text (a
+    /// person's also the descriptions of acts against them) can never be
+    /// read again. The record and its de-identified facts stay; the journal
+    /// still verifies.
     Forget {
         subject: RecordId,
         reason: String,
@@ -358,7 +360,7 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
     };
     match record {
         Record::Source(source) => {
-            // A sealed interview's title is in its envelope.
+            // A sealed source's title is in its envelope.
             if source.sealed.is_none() {
                 require_text(Some(id), "title", &source.title)?;
             }
@@ -418,7 +420,9 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
             }
         }
         Record::Event(event) => {
-            require_text(Some(id), "title", &event.title)?;
+            if event.sealed.is_none() {
+                require_text(Some(id), "title", &event.title)?;
+            }
             term("place", VocabKind::Place, event.place.as_ref())?;
             for violation in &event.violations {
                 term("violations", VocabKind::ViolationCategory, Some(violation))?;
@@ -506,6 +510,7 @@ mod tests {
             description: String::new(),
             received_by: None,
             clarifications: Default::default(),
+            sealed: None,
         })
     }
 

@@ -451,6 +451,9 @@ pub struct Event {
     pub received_by: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub clarifications: Clarifications,
+    /// In an encrypted database: the title, description and clarifications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -481,6 +484,10 @@ pub struct Act {
     pub received_by: Option<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub clarifications: Clarifications,
+    /// In an encrypted database: the description and clarifications, sealed
+    /// under the victim's data key (forgetting the victim shreds them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<Sealed>,
 }
 
 /// A perpetrator in an act: a person, an agency, or both (a named officer of an agency).

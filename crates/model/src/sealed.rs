@@ -1,8 +1,9 @@
 //! Identifying data sealed before it reaches the journal.
 //!
 //! A person's names, birth, origin, description and notes, a source's
-//! provenance and notes (and an interview's title), and an evidence file's
-//! name and collector are its *secrets*. In an
+//! title, provenance and notes, an event's title and description, an act's
+//! description, and an evidence file's name and collector are its
+//! *secrets* (with the clarification notes of each). In an
 //! encrypted database they are moved out of the record into a [`Sealed`]
 //! envelope — ciphertext under the record's own data key, plus keyed blind
 //! indexes for linkage — and the record keeps only de-identified facts.
@@ -10,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Clarifications, FuzzyDate, Name, Record, SourceKind};
+use crate::{Clarifications, FuzzyDate, Name, Record, RecordId};
 
 /// The identifying fields of one record, sealed together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +53,11 @@ pub struct Sealed {
     /// find candidates without reading a name.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blind: Vec<String>,
+    /// The record whose data key sealed it, when not the record itself: an
+    /// act's text is sealed under its victim's key, so that forgetting the
+    /// victim shreds what was written about them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub under: Option<RecordId>,
 }
 
 impl Record {
@@ -59,7 +65,11 @@ impl Record {
     pub fn has_secrets(&self) -> bool {
         matches!(
             self,
-            Record::Person(_) | Record::Source(_) | Record::Evidence(_)
+            Record::Person(_)
+                | Record::Source(_)
+                | Record::Evidence(_)
+                | Record::Event(_)
+                | Record::Act(_)
         )
     }
 
@@ -77,16 +87,23 @@ impl Record {
                 clarifications: std::mem::take(&mut p.clarifications),
                 ..Secrets::default()
             }),
+            // Any title can name a witness ("report on the testimony of ..."), not only an interview's.
             Record::Source(s) => Some(Secrets {
-                // A published document's title identifies no one; an interview's may.
-                title: if s.kind == SourceKind::Interview {
-                    take(&mut s.title)
-                } else {
-                    String::new()
-                },
+                title: take(&mut s.title),
                 provenance: take(&mut s.provenance),
                 notes: take(&mut s.notes),
                 clarifications: std::mem::take(&mut s.clarifications),
+                ..Secrets::default()
+            }),
+            Record::Event(e) => Some(Secrets {
+                title: take(&mut e.title),
+                description: take(&mut e.description),
+                clarifications: std::mem::take(&mut e.clarifications),
+                ..Secrets::default()
+            }),
+            Record::Act(a) => Some(Secrets {
+                description: take(&mut a.description),
+                clarifications: std::mem::take(&mut a.clarifications),
                 ..Secrets::default()
             }),
             Record::Evidence(e) => Some(Secrets {
@@ -110,12 +127,23 @@ impl Record {
                 p.clarifications = secrets.clarifications;
             }
             Record::Source(s) => {
-                if s.kind == SourceKind::Interview {
+                // Earlier versions sealed only an interview's title and left
+                // other titles in the record.
+                if !secrets.title.is_empty() {
                     s.title = secrets.title;
                 }
                 s.provenance = secrets.provenance;
                 s.notes = secrets.notes;
                 s.clarifications = secrets.clarifications;
+            }
+            Record::Event(e) => {
+                e.title = secrets.title;
+                e.description = secrets.description;
+                e.clarifications = secrets.clarifications;
+            }
+            Record::Act(a) => {
+                a.description = secrets.description;
+                a.clarifications = secrets.clarifications;
             }
             Record::Evidence(e) => {
                 e.file_name = secrets.file_name;
@@ -125,12 +153,23 @@ impl Record {
         }
     }
 
+    /// The record whose data key seals this record's secrets: an act's
+    /// victim, every other record itself.
+    pub fn key_subject(&self) -> &RecordId {
+        match self {
+            Record::Act(a) => &a.victim,
+            other => other.id(),
+        }
+    }
+
     /// The sealed envelope, if the record's secrets are sealed.
     pub fn sealed(&self) -> Option<&Sealed> {
         match self {
             Record::Person(p) => p.sealed.as_ref(),
             Record::Source(s) => s.sealed.as_ref(),
             Record::Evidence(e) => e.sealed.as_ref(),
+            Record::Event(e) => e.sealed.as_ref(),
+            Record::Act(a) => a.sealed.as_ref(),
             _ => None,
         }
     }
@@ -141,6 +180,8 @@ impl Record {
             Record::Person(p) => p.sealed = sealed,
             Record::Source(s) => s.sealed = sealed,
             Record::Evidence(e) => e.sealed = sealed,
+            Record::Event(e) => e.sealed = sealed,
+            Record::Act(a) => a.sealed = sealed,
             _ => {}
         }
     }

@@ -45,12 +45,14 @@ pub fn record(record: Record, role: Role) -> Record {
         Record::Event(mut event) => {
             // Titles are written by documenters and name people ("executions
             // of three friends of ...").
+            event.sealed = None;
             text(&mut event.title);
             text(&mut event.description);
             event.clarifications.clear();
             Record::Event(event)
         }
         Record::Act(mut act) => {
+            act.sealed = None;
             text(&mut act.description);
             act.clarifications.clear();
             Record::Act(act)

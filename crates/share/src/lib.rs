@@ -272,11 +272,8 @@ pub fn export(
             Record::Source(source) if plan.sources.contains(&source.id) => {
                 Some(Record::Source(Source {
                     id: pseudonym(RecordKind::Source, &source.id),
-                    title: match source.kind {
-                        // An interview's title may name the witness; a published title names no one new.
-                        SourceKind::Interview => "interview".to_string(),
-                        _ => source.title,
-                    },
+                    // Any title can name a witness ("report on the testimony of ..."): the kind stands in.
+                    title: source.kind.to_string(),
                     kind: source.kind,
                     obtained: year(&source.obtained),
                     language: source.language,
@@ -300,6 +297,7 @@ pub fn export(
                 violations: event.violations,
                 received_by: None,
                 clarifications: Default::default(),
+                sealed: None,
             })),
             Record::Act(act) => plan.acts.get(&act.id).map(|level| {
                 let (place, date) = match level {
@@ -330,6 +328,7 @@ pub fn export(
                     description: String::new(),
                     received_by: None,
                     clarifications: Default::default(),
+                    sealed: None,
                 })
             }),
             Record::Involvement(involvement) if plan.acts.contains_key(&involvement.act) => {

@@ -47,9 +47,7 @@ fn identifying(record: &Record) -> Vec<String> {
             p.clarifications.values().for_each(|c| text(c));
         }
         Record::Source(s) => {
-            if s.kind == girok_model::SourceKind::Interview {
-                text(&s.title);
-            }
+            text(&s.title);
             text(&s.provenance);
             text(&s.notes);
         }
@@ -57,7 +55,10 @@ fn identifying(record: &Record) -> Vec<String> {
             text(&e.title);
             text(&e.description);
         }
-        Record::Act(a) => text(&a.description),
+        Record::Act(a) => {
+            text(&a.description);
+            a.clarifications.values().for_each(|c| text(c));
+        }
         _ => {}
     }
     // Short strings ("s1", "Kim") occur by chance in anything.

@@ -118,14 +118,17 @@ pub fn plan<'c, V: StateView + ?Sized>(
                 .filter(|m| {
                     matches!(
                         m.kind,
-                        RecordKind::Person | RecordKind::Source | RecordKind::Evidence
+                        RecordKind::Person
+                            | RecordKind::Source
+                            | RecordKind::Event
+                            | RecordKind::Evidence
                     ) && !m.deleted
                 })
                 .ok_or_else(|| {
                     Invalid::field(
                         Some(subject),
                         "subject",
-                        format!("no person, source or evidence file {subject}"),
+                        format!("no person, source, event or evidence file {subject}"),
                     )
                 })?;
             if view.is_forgotten(subject).map_err(RuleError::View)? {

@@ -1,11 +1,11 @@
 //! Encryption in the store: the vault header and the wrapped data keys,
 //! sealing on the write path and opening on the read path.
 //!
-//! In an encrypted database every person's and source's identifying fields
-//! are sealed before the change is journaled, so neither the journal nor
-//! the state tables ever hold them in plaintext. Reading opens them when
-//! the store is unlocked; locked, records come back with their envelope
-//! and nothing identifying.
+//! In an encrypted database the identifying fields and free text of
+//! persons, sources, events, acts and evidence are sealed before the change
+//! is journaled, so neither the journal nor the state tables ever hold them
+//! in plaintext. Reading opens them when the store is unlocked; locked,
+//! records come back with their envelope and nothing identifying.
 
 use std::sync::Arc;
 
@@ -161,7 +161,8 @@ impl Presealer {
         let Change::Create { record } = prepared.change() else {
             return Ok(Presealed::plain(prepared));
         };
-        if record.sealed().is_some() {
+        // An act is sealed under its victim's key, which the write path holds.
+        if record.sealed().is_some() || record.key_subject() != record.id() {
             return Ok(Presealed::plain(prepared));
         }
         let Some((mut sealed, secrets)) = plaintext_secrets(record) else {
@@ -235,24 +236,29 @@ pub(crate) fn seal(
             return Err(Invalid::field(
                 Some(&id),
                 "sealed",
-                "this record's identifying data is sealed and was read while the database was locked; \
-                 read it again unlocked to change names, birth, origin or notes",
+                "this record's identifying data and free text are sealed and were read while the database was locked; \
+                 read it again unlocked to change them",
             )
             .into());
         }
         Lock::Locked => return Err(StoreError::Locked),
         Lock::Unlocked(vault) => vault,
     };
-    if is_forgotten(conn, &id)? {
-        return Err(Invalid::field(
-            Some(&id),
-            "sealed",
-            format!("{id} was forgotten: its identifying data cannot be written again; record a new person or source"),
-        )
-        .into());
+    let subject = record.key_subject().clone();
+    if is_forgotten(conn, &subject)? {
+        let message = if subject == id {
+            format!(
+                "{id} was forgotten: its identifying data cannot be written again; record a new person or source"
+            )
+        } else {
+            format!(
+                "{subject} was forgotten: nothing can be written again about them; record a new person"
+            )
+        };
+        return Err(Invalid::field(Some(&id), "sealed", message).into());
     }
-    let key = data_key_of(conn, vault, &id, true)?
-        .ok_or_else(|| StoreError::Corrupt(format!("no data key for {id}")))?;
+    let key = data_key_of(conn, vault, &subject, true)?
+        .ok_or_else(|| StoreError::Corrupt(format!("no data key for {subject}")))?;
     let Some((mut sealed, secrets)) = taken else {
         return Ok(prepared);
     };
@@ -277,11 +283,11 @@ pub(crate) fn reveal(
     let Lock::Unlocked(vault) = lock else {
         return Ok(record);
     };
-    if record.sealed().is_none() {
+    let Some(sealed) = record.sealed() else {
         return Ok(record);
-    }
-    let id = record.id().clone();
-    if let Some(key) = data_key_of(conn, vault, &id, false)? {
+    };
+    let subject = sealed.under.clone().unwrap_or_else(|| record.id().clone());
+    if let Some(key) = data_key_of(conn, vault, &subject, false)? {
         girok_vault::open(&mut record, &key)?;
     }
     Ok(record)

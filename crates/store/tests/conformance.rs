@@ -32,6 +32,7 @@ fn act(id: &str, victim: &str) -> Change {
             description: String::new(),
             received_by: None,
             clarifications: Default::default(),
+            sealed: None,
         }),
     }
 }

@@ -307,6 +307,159 @@ fn forgotten_persons_stay_unreadable_and_the_journal_still_checks() {
     assert!(report.is_clean(), "{report:?}");
 }
 
+fn record_of(store: &SqliteStore, id: &str) -> Record {
+    store
+        .get(&RecordId::new(id))
+        .expect("get")
+        .map(|s| s.record)
+        .unwrap_or_else(|| panic!("{id} is missing"))
+}
+
+/// The free text of a published report, an event and an act, each naming people.
+fn free_text_records() -> Vec<Record> {
+    let mut report = testimony("s2", "p1");
+    if let Record::Source(source) = &mut report {
+        source.kind = SourceKind::Report;
+        source.title = "Report on the disappearance of Ri Chol-ho".into();
+        source.consent = None;
+        source.witness = None;
+    }
+    let event = Record::Event(Event {
+        id: RecordId::new("e1"),
+        title: "Executions of the friends of Pak Song-il".into(),
+        date: FuzzyDate::parse("2019-05").expect("date"),
+        place: Some("hoeryong".into()),
+        description: "Ri Chol-ho was shot at the market".into(),
+        violations: Vec::new(),
+        received_by: None,
+        clarifications: Default::default(),
+        sealed: None,
+    });
+    let act = Record::Act(Act {
+        id: RecordId::new("a1"),
+        act_type: "arrest".into(),
+        victim: RecordId::new("p1"),
+        event: Some(RecordId::new("e1")),
+        date: FuzzyDate::parse("2019-05").expect("date"),
+        place: Some("hoeryong".into()),
+        victim_age: None,
+        status: None,
+        facility: None,
+        description: "taken from her home by agent Choe Myong-su".into(),
+        received_by: None,
+        clarifications: Clarifications::from([(
+            "date".to_string(),
+            "her neighbour Yun remembers the rain".to_string(),
+        )]),
+        sealed: None,
+    });
+    vec![report, event, act]
+}
+
+const FREE_TEXT: [&str; 6] = [
+    "Ri Chol-ho",
+    "disappearance",
+    "Pak Song-il",
+    "the market",
+    "Choe Myong-su",
+    "neighbour Yun",
+];
+
+#[test]
+fn free_text_of_acts_events_and_every_source_is_sealed_and_shredded_with_its_subject() {
+    let (_dir, path) = encrypted();
+    let mut store = SqliteStore::open(&path).expect("open");
+    store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
+    store
+        .write("kim", |sink| {
+            for record in free_text_records() {
+                sink.apply(Change::Create { record })?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .expect("write");
+    for record in free_text_records() {
+        let mut stored = record_of(&store, record.id().as_str());
+        stored.set_sealed(None);
+        assert_eq!(stored, record, "read back unlocked");
+    }
+    drop(store);
+    let bytes = disk_bytes(&path);
+    for secret in FREE_TEXT {
+        assert!(!contains(&bytes, secret), "{secret} is on disk");
+    }
+
+    // Locked: every free text is sealed away; the coded facts stay for statistics.
+    let mut store = SqliteStore::open(&path).expect("open");
+    let Record::Act(act) = record_of(&store, "a1") else {
+        panic!("a1")
+    };
+    assert!(act.description.is_empty() && act.clarifications.is_empty());
+    assert_eq!(
+        (act.act_type.as_str(), act.sealed.is_some()),
+        ("arrest", true)
+    );
+    let Record::Event(event) = record_of(&store, "e1") else {
+        panic!("e1")
+    };
+    assert!(event.title.is_empty() && event.description.is_empty() && event.sealed.is_some());
+    let Record::Source(report) = record_of(&store, "s2") else {
+        panic!("s2")
+    };
+    assert!(report.title.is_empty() && report.sealed.is_some());
+
+    // An act's text goes with its victim; an event's and a source's with themselves.
+    store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
+    for subject in ["p1", "e1", "s2"] {
+        store
+            .write("admin", |sink| {
+                sink.apply(Change::Forget {
+                    subject: RecordId::new(subject),
+                    reason: "asked to be removed".into(),
+                })
+            })
+            .expect("forget");
+    }
+    let Record::Act(act) = record_of(&store, "a1") else {
+        panic!("a1")
+    };
+    assert!(
+        act.description.is_empty() && act.sealed.is_some(),
+        "{act:?}"
+    );
+    let Record::Event(event) = record_of(&store, "e1") else {
+        panic!("e1")
+    };
+    assert!(
+        event.title.is_empty() && event.sealed.is_some(),
+        "{event:?}"
+    );
+    let Record::Source(report) = record_of(&store, "s2") else {
+        panic!("s2")
+    };
+    assert!(
+        report.title.is_empty() && report.sealed.is_some(),
+        "{report:?}"
+    );
+    // Nothing new can be written about a forgotten victim.
+    let mut rewritten = free_text_records().remove(2);
+    if let Record::Act(act) = &mut rewritten {
+        act.description = "again".into();
+    }
+    let refused = store.write("kim", |sink| {
+        sink.apply(Change::Update {
+            record: rewritten,
+            base_revision: 1,
+        })
+    });
+    assert!(
+        matches!(&refused, Err(StoreError::Invalid(i)) if i.field == "sealed"),
+        "{refused:?}"
+    );
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert!(report.is_clean(), "{report:?}");
+}
+
 #[test]
 fn rotation_rewraps_every_key_for_the_new_passphrase() {
     let (_dir, path) = encrypted();
@@ -351,6 +504,7 @@ fn only_an_empty_database_is_encrypted_and_plain_ones_refuse_sealed_records() {
         nonce: "AAAA".into(),
         ciphertext: "AAAA".into(),
         blind: Vec::new(),
+        under: None,
     }));
     let refused = store.write("kim", |sink| sink.apply(Change::Create { record: sealed }));
     assert!(

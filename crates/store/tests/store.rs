@@ -30,6 +30,7 @@ fn act(id: &str, victim: &str, act_type: &str, date: &str) -> Record {
         description: String::new(),
         received_by: None,
         clarifications: Default::default(),
+        sealed: None,
     })
 }
 

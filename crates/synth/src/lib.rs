@@ -508,6 +508,7 @@ pub fn generate(
                     description: String::new(),
                     received_by: None,
                     clarifications: BTreeMap::new(),
+                    sealed: None,
                 }))?;
                 if rng.random_bool(0.7) {
                     let agency = if abroad && a == 0 {

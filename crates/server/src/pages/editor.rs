@@ -482,6 +482,7 @@ impl Target {
                     violations: Vec::new(),
                     received_by: Some(actor.to_string()),
                     clarifications: Default::default(),
+                    sealed: None,
                 }),
                 0,
             )),

@@ -7,7 +7,10 @@ use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::VerifierKey;
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
 use girok_service::Extension;
-use girok_store::{AuditLog, EvidenceFiles, FileState, JournalRow, LockState, SqliteStore, Store};
+use girok_store::{
+    AuditLog, EvidenceFiles, FileState, JournalRow, LockState, Opening, SqliteStore, Store,
+};
+use girok_vault::DataKey;
 
 /// Evidence bytes inside a data directory.
 const EVIDENCE_DIR: &str = "evidence";
@@ -39,51 +42,57 @@ pub fn attach(
         None => FuzzyDate::UNKNOWN,
     };
     let files = evidence_files(data);
-    let id_for = |sha256: &str| {
-        RecordId::new(
-            intake
-                .id
-                .clone()
-                .unwrap_or_else(|| format!("ev-{}", &sha256[..16])),
-        )
-    };
-    // In an encrypted database a sensitive file is sealed under its record's own data key.
+    // In an encrypted database a sensitive file is sealed under its record's
+    // own data key, and only a salted commitment to its bytes is journaled:
+    // neither its id nor its custody says which file it is.
     let sealed = intake.sensitive && store.lock_state() != LockState::Plain;
-    let (id, sha256, size, new) = if sealed {
-        let (sha256, _) = EvidenceFiles::sha256_of(file)?;
-        let id = id_for(&sha256);
+    let given_id = intake.id.clone().map(RecordId::new);
+    let (id, sha256, size, content, new) = if sealed {
+        let id = match given_id {
+            Some(id) => id,
+            None => RecordId::new(format!(
+                "ev-{}",
+                hex::encode(&girok_vault::random_salt()?[..8])
+            )),
+        };
+        let (plain_sha256, _) = EvidenceFiles::sha256_of(file)?;
         let key = store.data_key(&id)?;
-        let (sha256, size) = files.put_sealed(file, &id, &sha256, &key)?;
-        (id, sha256, size, true)
+        let (content, commitment) = files.put_sealed(file, &id, &plain_sha256, &key)?;
+        (id, commitment, 0, Some(content), true)
     } else {
         let (sha256, size, new) = files.put(file)?;
-        (id_for(&sha256), sha256, size, new)
+        let id = given_id.unwrap_or_else(|| RecordId::new(format!("ev-{}", &sha256[..16])));
+        (id, sha256, size, None, new)
     };
     let file_name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let note = match &content {
+        // The note is journaled in the clear: in an encrypted database the
+        // name, collector and size stay in the sealed evidence record only.
+        Some(_) => format!("captured {captured}"),
+        None if store.lock_state() != LockState::Plain => {
+            format!("{size} bytes, captured {captured}")
+        }
+        None => format!(
+            "original name {file_name}, {size} bytes, captured {captured}, collector {}",
+            intake.collector.as_deref().unwrap_or("unknown")
+        ),
+    };
     let evidence = Evidence {
         id: id.clone(),
         source: RecordId::new(&intake.source),
         sha256: sha256.clone(),
-        file_name: file_name.clone(),
+        file_name,
         size,
         media_type: intake.media_type,
-        captured: captured.clone(),
+        captured,
         collector: intake.collector.clone(),
         sensitive: intake.sensitive,
         sealed: None,
-    };
-    // Custody notes are journaled in the clear: in an encrypted database the
-    // name and collector stay in the sealed evidence record only.
-    let note = if store.lock_state() == LockState::Plain {
-        format!(
-            "original name {file_name}, {size} bytes, captured {captured}, collector {}",
-            intake.collector.as_deref().unwrap_or("unknown")
-        )
-    } else {
-        format!("{size} bytes, captured {captured}")
+        salted: content.is_some(),
+        content,
     };
     let intake_event = Change::Custody {
         evidence: id.clone(),
@@ -121,6 +130,20 @@ fn evidence_of(store: &SqliteStore, sha256: &str, custody: &[JournalRow]) -> Res
     }
 }
 
+/// How to open an evidence record's sealed file with `key`; `None` when the
+/// bytes' hash cannot be known (the record was read locked).
+fn opening<'a>(evidence: &'a Evidence, key: &'a DataKey) -> Option<(&'a str, Opening<'a>)> {
+    let sha256 = evidence.content_sha256()?;
+    Some((
+        sha256,
+        Opening {
+            id: &evidence.id,
+            key,
+            padded_from: evidence.content.as_ref().map(|c| c.size),
+        },
+    ))
+}
+
 /// Copies a stored file out, opening it with its key if it is sealed.
 fn copy_evidence(
     store: &SqliteStore,
@@ -128,22 +151,21 @@ fn copy_evidence(
     evidence: &Evidence,
     to: &Path,
 ) -> Result<u64> {
-    let key = if files.is_sealed(&evidence.id) {
-        Some(store.existing_data_key(&evidence.id)?.with_context(|| {
-            format!(
-                "evidence file {} is sealed: unlock the database to copy it out \
-                 (if it was forgotten, it can never be read again)",
-                evidence.sha256
-            )
-        })?)
-    } else {
-        None
+    if !files.is_sealed(&evidence.id) {
+        return Ok(files.copy_out(&evidence.sha256, None, to)?);
+    }
+    let locked = || {
+        format!(
+            "evidence file {} is sealed: unlock the database to copy it out \
+             (if it was forgotten, it can never be read again)",
+            evidence.id
+        )
     };
-    Ok(files.copy_out(
-        &evidence.sha256,
-        key.as_ref().map(|k| (&evidence.id, k)),
-        to,
-    )?)
+    let key = store
+        .existing_data_key(&evidence.id)?
+        .with_context(locked)?;
+    let (sha256, opening) = opening(evidence, &key).with_context(locked)?;
+    Ok(files.copy_out(sha256, Some(&opening), to)?)
 }
 
 /// Copies a stored file out and journals the export.
@@ -177,9 +199,12 @@ pub fn export_evidence(
 pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
     let custody = store.custody(sha256)?;
     let evidence = evidence_of(store, sha256, &custody)?;
+    let size = evidence
+        .content_size()
+        .map_or_else(|| "size sealed".to_string(), |size| format!("{size} bytes"));
     println!(
-        "{} ({} bytes), evidence record {} of source {}",
-        evidence.file_name, evidence.size, evidence.id, evidence.source
+        "{} ({size}), evidence record {} of source {}",
+        evidence.file_name, evidence.id, evidence.source
     );
     for row in &custody {
         let entry = &row.entry;
@@ -247,7 +272,20 @@ fn check_evidence(store: &SqliteStore, data: &Path) -> Result<EvidenceReport> {
             } else {
                 format!("{}, record {}", evidence.file_name, evidence.id)
             };
-            match files.check(&evidence.sha256, key.as_ref().map(|k| (&evidence.id, k)))? {
+            let state = match &key {
+                Some(key) => match opening(evidence, key) {
+                    Some((sha256, opening)) => files.check(sha256, Some(&opening))?,
+                    None => {
+                        unread.push(format!(
+                            "evidence file {} (record {}) is sealed and was not re-hashed: its record was not opened",
+                            evidence.sha256, evidence.id
+                        ));
+                        continue;
+                    }
+                },
+                None => files.check(&evidence.sha256, None)?,
+            };
+            match state {
                 FileState::Intact => {}
                 FileState::Missing => problems.push(format!(
                     "evidence file {} ({named}) is missing",
@@ -396,8 +434,14 @@ pub fn prove(
             record: e.id.clone(),
             sha256: e.sha256.clone(),
             file_name: e.file_name.clone(),
-            size: e.size,
+            size: e.content_size().unwrap_or(e.size),
             included: files_for.is_some(),
+            // The salt lets the recipient check the bytes against the
+            // journaled commitment; it goes only with the bytes.
+            salt: files_for
+                .as_ref()
+                .and(e.content.as_ref())
+                .map(|c| c.salt.clone()),
         })
         .collect();
     let contents = Bundle {

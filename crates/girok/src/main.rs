@@ -507,7 +507,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             with_files_for,
         } => {
-            let mut store = open_locked(&cli.data)?;
+            // Copying sealed files into the bundle opens them: an audited, unlocked read.
+            let mut store = match with_files_for {
+                Some(_) => open(&reader)?,
+                None => open_locked(&cli.data)?,
+            };
             let summary =
                 integrity::prove(&mut store, &cli.data, &actor, &record, &out, with_files_for)?;
             println!(

@@ -1483,12 +1483,21 @@ fn sensitive_evidence_is_sealed_and_forgetting_it_is_final() {
         .expect("sha256 printed")
         .to_string();
 
-    // Neither the bytes nor the file name are on disk in plaintext.
+    // Neither the bytes, nor the file name, nor the bytes' hash (anyone
+    // holding a copy of the file could confirm it is here) are on disk in
+    // plaintext; the journaled hash is salted.
+    let plain_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(contents));
+    assert_ne!(sha256, plain_sha256);
     let mut stored = Vec::new();
     for entry in walk(&data) {
         stored.extend(std::fs::read(entry).unwrap_or_default());
     }
-    for secret_text in ["describes her brother", "kim-eunju-interview"] {
+    for secret_text in [
+        "describes her brother",
+        "kim-eunju-interview",
+        &plain_sha256,
+        &plain_sha256[..16],
+    ] {
         assert!(
             !stored
                 .windows(secret_text.len())
@@ -1496,6 +1505,49 @@ fn sensitive_evidence_is_sealed_and_forgetting_it_is_final() {
             "{secret_text} is on disk"
         );
     }
+    // Locked, the record and its custody show neither its hash nor its size.
+    let size = contents.len();
+    for args in [["show", "ev-1"], ["custody", sha256.as_str()]] {
+        let (done, out) = run(None, &args);
+        assert!(
+            done && !out.contains(&plain_sha256)
+                && !out.contains(&format!("{size} bytes"))
+                && !out.contains(&format!("\"size\": {size}")),
+            "{out}"
+        );
+    }
+    // Unlocked, who may see names sees them.
+    let (done, out) = run(secret, &["show", "ev-1"]);
+    assert!(done && out.contains(&plain_sha256), "{out}");
+    // A second attachment of the same file gets an id that says nothing of its bytes.
+    let (done, out) = run(secret, &["attach", "s1", path, "--sensitive"]);
+    assert!(done && !out.contains(&plain_sha256[..16]), "{out}");
+    // A proof bundle with the file proves it against the salted hash.
+    let bundle = dir.path().join("bundle");
+    let (done, out) = run(
+        secret,
+        &[
+            "prove",
+            "ev-1",
+            "--out",
+            bundle.to_str().expect("path"),
+            "--with-files-for",
+            "court",
+        ],
+    );
+    assert!(done, "{out}");
+    let (_, key) = run(None, &["key"]);
+    let (done, out) = run(
+        None,
+        &[
+            "verify-bundle",
+            bundle.to_str().expect("path"),
+            "--key",
+            key.trim(),
+        ],
+    );
+    assert!(done && out.contains("1 evidence files re-hashed"), "{out}");
+
     // Unlocked, it comes out whole; locked, verify says what it could not re-hash.
     let copy = dir.path().join("copy.txt");
     let (done, out) = run(

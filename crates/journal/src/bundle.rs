@@ -58,6 +58,10 @@ pub struct EvidenceFile {
     pub size: u64,
     /// Whether `files/<sha256>` is in the bundle.
     pub included: bool,
+    /// Hex of the salt of a sealed file's commitment: the salt followed by
+    /// the bytes hash to `sha256`. Given only with the file itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 /// What a successful check established.
@@ -169,7 +173,15 @@ pub fn verify(dir: &Path, key: &VerifierKey) -> Result<BundleReport, BundleError
             let bytes = std::fs::read(&path).map_err(|e| {
                 BundleError::Unreadable(format!("cannot read {}: {e}", path.display()))
             })?;
-            let actual = hex::encode(Sha256::digest(&bytes));
+            let mut hasher = Sha256::new();
+            if let Some(salt) = &file.salt {
+                let salt = hex::decode(salt).map_err(|_| {
+                    BundleError::Invalid(format!("the salt of file {} is not hex", file.sha256))
+                })?;
+                hasher.update(salt);
+            }
+            hasher.update(&bytes);
+            let actual = hex::encode(hasher.finalize());
             if actual != file.sha256 {
                 return invalid(format!(
                     "file {} ({}) was altered: its bytes hash to {actual}",

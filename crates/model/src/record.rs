@@ -560,9 +560,13 @@ pub struct Relation {
 pub struct Evidence {
     pub id: RecordId,
     pub source: RecordId,
-    /// SHA-256 of the bytes at intake, lower-case hex.
+    /// SHA-256 of the bytes at intake, lower-case hex. For a sensitive file
+    /// sealed in an encrypted database, SHA-256 of a secret salt followed by
+    /// the bytes: a commitment that no one holding a candidate file can test
+    /// (the bytes' own hash and size are in `content`, sealed).
     pub sha256: String,
     pub file_name: String,
+    /// The size in bytes (0 for a sealed sensitive file: see `content`).
     pub size: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
@@ -572,9 +576,49 @@ pub struct Evidence {
     pub collector: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
     pub sensitive: bool,
-    /// The file name and collector, when sealed.
+    /// The file name and collector (and `content`), when sealed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sealed: Option<Sealed>,
+    /// What identifies a sealed sensitive file's bytes; in the envelope
+    /// while sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<SealedContent>,
+    /// Whether `sha256` is a salted commitment rather than the bytes' hash.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub salted: bool,
+}
+
+/// The hash and size of a sensitive file's bytes, and the salt of the
+/// commitment journaled in their place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SealedContent {
+    /// SHA-256 of the bytes, lower-case hex.
+    pub sha256: String,
+    pub size: u64,
+    /// Hex of the random salt: SHA-256(salt ‖ bytes) is the record's `sha256`.
+    pub salt: String,
+}
+
+impl Evidence {
+    /// The SHA-256 of the file's bytes, when it can be known here: the
+    /// journaled one, or for a sealed file the one opened from its envelope.
+    pub fn content_sha256(&self) -> Option<&str> {
+        if self.salted {
+            self.content.as_ref().map(|c| c.sha256.as_str())
+        } else {
+            Some(&self.sha256)
+        }
+    }
+
+    /// The file's size in bytes, when it can be known here.
+    pub fn content_size(&self) -> Option<u64> {
+        if self.salted {
+            self.content.as_ref().map(|c| c.size)
+        } else {
+            Some(self.size)
+        }
+    }
 }
 
 /// Any record, tagged with its kind.

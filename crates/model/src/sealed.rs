@@ -11,7 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Clarifications, FuzzyDate, Name, Record, RecordId};
+use crate::{Clarifications, FuzzyDate, Name, Record, RecordId, SealedContent};
 
 /// The identifying fields of one record, sealed together.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,8 @@ pub struct Secrets {
     pub file_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collector: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<SealedContent>,
 }
 
 /// Secrets as stored: authenticated ciphertext and blind indexes.
@@ -109,6 +111,7 @@ impl Record {
             Record::Evidence(e) => Some(Secrets {
                 file_name: take(&mut e.file_name),
                 collector: e.collector.take(),
+                content: e.content.take(),
                 ..Secrets::default()
             }),
             _ => None,
@@ -148,6 +151,7 @@ impl Record {
             Record::Evidence(e) => {
                 e.file_name = secrets.file_name;
                 e.collector = secrets.collector;
+                e.content = secrets.content;
             }
             _ => {}
         }

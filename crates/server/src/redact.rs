@@ -71,6 +71,8 @@ pub fn record(record: Record, role: Role) -> Record {
         }
         Record::Evidence(mut evidence) => {
             evidence.sealed = None;
+            // A file's own hash lets whoever holds a candidate file confirm it is here.
+            evidence.content = None;
             evidence.file_name = WITHHELD.to_string();
             evidence.collector = None;
             Record::Evidence(evidence)

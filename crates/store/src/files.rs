@@ -8,7 +8,7 @@ use std::fs::{self, File};
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
-use girok_model::RecordId;
+use girok_model::{RecordId, SealedContent};
 use girok_vault::DataKey;
 use girok_vault::stream::{SealingWriter, open_file};
 use sha2::{Digest, Sha256};
@@ -138,23 +138,37 @@ impl EvidenceFiles {
     }
 
     /// Stores a sensitive file sealed under its evidence record's data key
-    /// (the id and the plaintext's SHA-256 are bound to the ciphertext);
-    /// returns (sha256, size).
+    /// (the id and the bytes' SHA-256, `sha256`, are bound to the
+    /// ciphertext), padded so that its stored size tells little of its own.
+    /// Returns the bytes' hash, size and the salted commitment that is
+    /// journaled in their place.
     pub fn put_sealed(
         &self,
         source: &Path,
         id: &RecordId,
         sha256: &str,
         key: &DataKey,
-    ) -> Result<(String, u64), StoreError> {
+    ) -> Result<(SealedContent, String), StoreError> {
         let shown = source.display().to_string();
         let mut reader =
             BufReader::new(File::open(source).map_err(io(format!("cannot open {shown}")))?);
+        let salt = girok_vault::random_salt()?;
+        let mut commitment = Sha256::new();
+        commitment.update(salt);
         let (actual, size, _) = self.store(
             &shown,
             |file| {
                 let mut sealing = SealingWriter::for_file(file, key, &file_aad(id, sha256))?;
-                let hashed = copy_hashing(&mut reader, &mut sealing, &shown)?;
+                let mut both = Tee {
+                    out: &mut sealing,
+                    hasher: &mut commitment,
+                };
+                let hashed = copy_hashing(&mut reader, &mut both, &shown)?;
+                std::io::copy(
+                    &mut std::io::repeat(0).take(padded_size(hashed.1) - hashed.1),
+                    &mut sealing,
+                )
+                .map_err(io(format!("cannot seal {shown}")))?;
                 sealing
                     .finish()
                     .map_err(io(format!("cannot seal {shown}")))?;
@@ -168,7 +182,12 @@ impl EvidenceFiles {
                 "{shown} changed while it was stored (SHA-256 {sha256}, then {actual})"
             )));
         }
-        Ok((actual, size))
+        let content = SealedContent {
+            sha256: actual,
+            size,
+            salt: hex::encode(salt),
+        };
+        Ok((content, hex::encode(commitment.finalize())))
     }
 
     /// Removes a file that `put` just stored, when its journal entry did not commit.
@@ -186,10 +205,10 @@ impl EvidenceFiles {
     fn reader(
         &self,
         sha256: &str,
-        sealed: Option<(&RecordId, &DataKey)>,
+        sealed: Option<&Opening>,
     ) -> Result<Option<Box<dyn Read>>, StoreError> {
         let path = match sealed {
-            Some((id, _)) => self.sealed_path_of(id),
+            Some(opening) => self.sealed_path_of(opening.id),
             None => self.path_of(sha256),
         };
         let Ok(file) = File::open(&path) else {
@@ -197,17 +216,19 @@ impl EvidenceFiles {
         };
         let reader = BufReader::new(file);
         Ok(Some(match sealed {
-            Some((id, key)) => Box::new(open_file(reader, key, &file_aad(id, sha256))?),
+            Some(opening) => {
+                let opened = open_file(reader, opening.key, &file_aad(opening.id, sha256))?;
+                match opening.padded_from {
+                    Some(size) => Box::new(opened.take(size)),
+                    None => Box::new(opened),
+                }
+            }
             None => Box::new(reader),
         }))
     }
 
     /// Hashes a stored file again (a sealed one through its key).
-    pub fn check(
-        &self,
-        sha256: &str,
-        sealed: Option<(&RecordId, &DataKey)>,
-    ) -> Result<FileState, StoreError> {
+    pub fn check(&self, sha256: &str, sealed: Option<&Opening>) -> Result<FileState, StoreError> {
         let Some(mut reader) = self.reader(sha256, sealed)? else {
             return Ok(FileState::Missing);
         };
@@ -226,7 +247,7 @@ impl EvidenceFiles {
     pub fn copy_out(
         &self,
         sha256: &str,
-        sealed: Option<(&RecordId, &DataKey)>,
+        sealed: Option<&Opening>,
         to: &Path,
     ) -> Result<u64, StoreError> {
         let mut reader = self
@@ -251,6 +272,46 @@ impl EvidenceFiles {
                 })
             }
         }
+    }
+}
+
+/// How to open a sealed file.
+pub struct Opening<'a> {
+    pub id: &'a RecordId,
+    pub key: &'a DataKey,
+    /// The size of the bytes, when zeros were sealed after them.
+    pub padded_from: Option<u64>,
+}
+
+/// Sealed files are padded to a multiple of 64 KiB, or of an eighth of
+/// the largest power of two below their size when that is larger: at most
+/// 64 KiB or an eighth more on disk, and one stored size for many originals.
+fn padded_size(size: u64) -> u64 {
+    const SMALLEST: u64 = 64 * 1024;
+    let step = if size <= SMALLEST {
+        SMALLEST
+    } else {
+        (1u64 << (63 - size.leading_zeros())) / 8
+    }
+    .max(SMALLEST);
+    size.div_ceil(step).max(1) * step
+}
+
+/// Writes to `out` and hashes what it wrote.
+struct Tee<'a, W: Write> {
+    out: &'a mut W,
+    hasher: &'a mut Sha256,
+}
+
+impl<W: Write> Write for Tee<'_, W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.out.write(bytes)?;
+        self.hasher.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -313,6 +374,81 @@ mod tests {
         assert_eq!(
             files.check(&sha256, None).expect("check"),
             FileState::Missing
+        );
+    }
+
+    #[test]
+    fn sealed_files_are_padded_and_open_to_their_exact_bytes() {
+        for size in [
+            0,
+            1,
+            64 * 1024,
+            64 * 1024 + 1,
+            1 << 20,
+            (1 << 20) + 1,
+            3_000_001,
+        ] {
+            let padded = padded_size(size);
+            assert!(
+                padded >= size.max(1) && padded.is_multiple_of(64 * 1024),
+                "{size}"
+            );
+            assert!(
+                padded <= size + (size / 8).max(64 * 1024),
+                "{size} to {padded}"
+            );
+        }
+        assert_eq!(padded_size(1_000_000), padded_size(1_010_000));
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = EvidenceFiles::new(&dir.path().join("evidence"));
+        let original = dir.path().join("testimony.txt");
+        fs::write(&original, b"a witness names her brother").expect("write");
+        let (sha256, _) = EvidenceFiles::sha256_of(&original).expect("hash");
+        let quick = girok_vault::KdfParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let (vault, _) =
+            girok_vault::Vault::create(&girok_vault::Unlock::Passphrase("p".repeat(12)), quick)
+                .expect("vault");
+        let id = RecordId::new("ev-1");
+        let (key, _) = vault.new_data_key(&id).expect("key");
+        let (content, commitment) = files
+            .put_sealed(&original, &id, &sha256, &key)
+            .expect("put");
+        assert_eq!(
+            (content.sha256.as_str(), content.size),
+            (sha256.as_str(), 27)
+        );
+        let mut salted = Sha256::new();
+        salted.update(hex::decode(&content.salt).expect("hex"));
+        salted.update(b"a witness names her brother");
+        assert_eq!(commitment, hex::encode(salted.finalize()));
+        let on_disk = fs::metadata(files.sealed_path_of(&id))
+            .expect("stored")
+            .len();
+        assert!(on_disk > 64 * 1024, "{on_disk}");
+        let opening = Opening {
+            id: &id,
+            key: &key,
+            padded_from: Some(content.size),
+        };
+        assert_eq!(
+            files.check(&sha256, Some(&opening)).expect("check"),
+            FileState::Intact
+        );
+        let copy = dir.path().join("copy.txt");
+        assert_eq!(
+            files
+                .copy_out(&sha256, Some(&opening), &copy)
+                .expect("copy"),
+            27
+        );
+        assert_eq!(
+            fs::read(&copy).expect("read"),
+            b"a witness names her brother"
         );
     }
 }

@@ -24,7 +24,7 @@ use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
 pub use audit::{AuditEntry, AuditLog, AuditReport, Auditor, ReadAudit};
 pub use check::{CheckReport, Difference};
-pub use files::{EvidenceFiles, FileState};
+pub use files::{EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};

@@ -91,6 +91,13 @@ impl std::fmt::Debug for Key {
     }
 }
 
+/// 32 random bytes from the operating system, for salts.
+pub fn random_salt() -> Result<[u8; 32], VaultError> {
+    let mut salt = [0u8; 32];
+    fill_random(&mut salt)?;
+    Ok(salt)
+}
+
 fn fill_random(buffer: &mut [u8]) -> Result<(), VaultError> {
     getrandom::fill(buffer).map_err(|e| VaultError::Random(e.to_string()))
 }

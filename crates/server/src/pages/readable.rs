@@ -204,6 +204,7 @@ pub(super) fn field_label(lang: Lang, kind: RecordKind, field: &str) -> &'static
         (_, "person") => lang.t("Person", "인물"),
         (_, "other") => lang.t("Related person", "관련 인물"),
         (_, "sha256") => lang.t("SHA-256", "SHA-256"),
+        (_, "commitment") => lang.t("Salted SHA-256 in the journal", "저널의 솔트 SHA-256"),
         (_, "file_name") => lang.t("File name", "파일 이름"),
         (_, "size") => lang.t("Size", "크기"),
         (_, "media_type") => lang.t("Media type", "미디어 유형"),
@@ -559,11 +560,18 @@ fn evidence_rows(
 ) {
     add("source", link(RecordKind::Source, &evidence.source, titles));
     add("file_name", text(lang, &evidence.file_name));
-    add("sha256", html! { code { (evidence.sha256) } });
-    add(
-        "size",
-        html! { (evidence.size) " " (lang.t("bytes", "바이트")) },
-    );
+    let sealed = || html! { (lang.t("sealed", "암호화됨")) };
+    match evidence.content_sha256() {
+        Some(sha256) => add("sha256", html! { code { (sha256) } }),
+        None => add("sha256", sealed()),
+    }
+    match evidence.content_size() {
+        Some(size) => add("size", html! { (size) " " (lang.t("bytes", "바이트")) }),
+        None => add("size", sealed()),
+    }
+    if evidence.salted {
+        add("commitment", html! { code { (evidence.sha256) } });
+    }
     if let Some(media) = &evidence.media_type {
         add("media_type", html! { (line(media)) });
     }

@@ -29,14 +29,11 @@ use tower::ServiceExt;
 const SEXES: [&str; 3] = ["female", "male", "unknown"];
 
 /// The demo database and generated testimonies: many small cells.
-fn app(dir: &std::path::Path) -> Arc<App> {
+fn app(dir: &std::path::Path, testimonies: u64, seed: u64) -> Arc<App> {
     let generated = dir.join("generated.jsonl");
     let mut records = std::fs::File::create(&generated).expect("file");
     girok_synth::generate(
-        girok_synth::Config {
-            testimonies: 70,
-            seed: 19,
-        },
+        girok_synth::Config { testimonies, seed },
         &mut records,
         &mut std::io::sink(),
         &mut |_| {},
@@ -289,8 +286,18 @@ impl Attacker {
 
 #[tokio::test]
 async fn no_withheld_count_of_the_tables_viewers_get_can_be_pinned_by_a_solver() {
+    for (testimonies, seed) in DATABASES {
+        attack(testimonies, seed).await;
+    }
+}
+
+/// Generated databases: (testimonies, seed).
+const DATABASES: [(u64, u64); 3] = [(70, 19), (40, 3), (150, 5)];
+
+/// Plays the attacker on one database.
+async fn attack(testimonies: u64, seed: u64) {
     let dir = tempfile::tempdir().expect("dir");
-    let app = app(dir.path());
+    let app = app(dir.path(), testimonies, seed);
     let key = app.with_access(|access| {
         access
             .add_user("viewer", Role::Viewer, "a long enough password")
@@ -383,13 +390,13 @@ async fn no_withheld_count_of_the_tables_viewers_get_can_be_pinned_by_a_solver()
     let attacker = Attacker::new(&served);
     assert!(
         attacker.withheld() >= 8,
-        "the database must give small cells: {} withheld",
+        "{testimonies} testimonies, seed {seed}: the database must give small cells, {} withheld",
         attacker.withheld()
     );
     let pinned = attacker.pinned();
     assert!(
         pinned.is_empty(),
-        "withheld counts a solver pins to one value (count, value): {pinned:?}"
+        "{testimonies} testimonies, seed {seed}: withheld counts a solver pins to one value (count, value): {pinned:?}"
     );
 
     // What keeps it so: every table outside the published set is refused.

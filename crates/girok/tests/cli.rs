@@ -1077,6 +1077,25 @@ fn reports_are_self_contained_html_with_charts_and_methodology() {
     );
     let public = std::fs::read_to_string(&report).expect("report");
     assert!(public.contains("suppressed · 비공개") && public.contains("Disclosure control"));
+    assert!(public.contains("These are the published tables") && public.contains("공개 표"));
+    // A public report restricted by conditions could be set against an unrestricted one.
+    let error = fails(
+        &data,
+        &[
+            "report",
+            "--out",
+            path,
+            "--audience",
+            "public",
+            "--where",
+            "year=2015..2030",
+            "--no-estimate",
+        ],
+    );
+    assert!(
+        error.contains("published tables take no conditions") && error.contains("공개 표"),
+        "{error}"
+    );
 }
 
 /// Every file under `dir`, recursively, whose bytes hold `needle`.

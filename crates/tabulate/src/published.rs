@@ -16,7 +16,8 @@
 //! or in none. Each table is suppressed as a line (see
 //! [`crate::disclosure::suppress_line`]); a table whose withheld cells
 //! cannot be protected, or whose total is itself small, is published without
-//! its rows.
+//! its rows. Withheld rows follow the shown ones in the order of their keys,
+//! since rows largest first would bound a withheld count by its neighbours.
 
 use girok_model::Vocabularies;
 
@@ -153,6 +154,7 @@ pub fn table(
         table.cells.clear();
         table.row_totals.clear();
     }
+    table.order_withheld_rows_by_key();
     table
 }
 

@@ -679,9 +679,10 @@ async fn post_testimony(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// One dimension, or two separated by a comma (rows,columns).
+    /// One dimension, or two separated by a comma (rows,columns); for
+    /// viewers, one dimension of the published tables.
     by: String,
-    /// Conditions as in `girok stats --where`.
+    /// Conditions as in `girok stats --where` (analysts and above).
     #[serde(default, rename = "where")]
     conditions: Option<String>,
 }

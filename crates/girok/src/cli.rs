@@ -181,7 +181,8 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = CountArg::Victims)]
         count: CountArg,
         /// Who the table is for: partners and public tables only count acts
-        /// whose sources' consent allows it, and suppress small cells.
+        /// whose sources' consent allows it, suppress small cells, and are
+        /// the published tables only (no conditions or two-way tables).
         #[arg(long, value_enum, default_value_t = AudienceArg::Internal)]
         audience: AudienceArg,
         /// Suppress counts below this (default: 5 for partners and public).
@@ -219,7 +220,8 @@ pub enum Command {
         #[command(flatten)]
         model: EstimateArgs,
         /// Who the report is for: partners and public reports only count
-        /// acts whose sources' consent allows it, and suppress small cells.
+        /// acts whose sources' consent allows it, suppress small cells, and
+        /// show the published tables only (no conditions).
         #[arg(long, value_enum, default_value_t = AudienceArg::Internal)]
         audience: AudienceArg,
         /// Suppress counts below this (default: 5 for partners and public).
@@ -564,10 +566,16 @@ Dates in conditions keep acts whose whole date lies inside (an act dated \
 inside it (place=north-hamgyong includes Hoeryong). 'unknown' is always a \
 row of its own.
 
+Partners and the public get the published tables only: one-way tables of \
+victims by act-type, agency-class, inside, year, sex, age-group, \
+relation-class or corroboration, with no conditions and the standard age \
+groups (differences of restricted tables would reveal suppressed counts).
+
 Examples:
   girok stats --by agency-class
   girok stats --by agency,inside --where year=2000..2019
-  girok stats --by act-type --where period=covid-border-closure --audience public --format csv";
+  girok stats --by act-type --where period=covid-border-closure
+  girok stats --audience public --format csv";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum KindArg {

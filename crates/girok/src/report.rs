@@ -9,7 +9,7 @@ use girok_charts::WITHHELD;
 use girok_model::RecordKind;
 use girok_stats::CaptureTable;
 use girok_store::{SqliteStore, Store};
-use girok_tabulate::{Dimension, Table, Unit};
+use girok_tabulate::{Audience, Dimension, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use crate::estimate;
@@ -296,6 +296,12 @@ fn methodology(context: &Page) -> Markup {
             li { "Dates: an act is counted in a year only if its whole date lies in that year; acts dated to a longer span are counted apart." }
             @if let Some(k) = notes.threshold {
                 li { "Disclosure control: counts below " (k) " are suppressed, and so are as many other counts as needed so that no suppressed count can be worked out from totals (complementary suppression)." }
+            }
+            @if notes.audience != Audience::Internal {
+                li {
+                    "These are the published tables: the same one-way tables for every partner and the public, without conditions, so that no suppressed count can be worked out by setting one table against another. · "
+                    span.ko { "공개 표: 모든 협력기관과 일반에 같은 1차원 표이며, 조건을 붙이지 않아 표끼리 맞대어 비공개 수를 알아낼 수 없습니다." }
+                }
             }
             @if notes.withheld_by_consent > 0 {
                 li { (notes.withheld_by_consent) " acts are not counted because no source attesting them consented to this audience." }

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use girok_store::{SqliteStore, Store};
-use girok_tabulate::{AgeBands, Audience, Dimension, Entry, Facts, Filter, Table, Unit};
+use girok_tabulate::{AgeBands, Audience, Dimension, Entry, Facts, Filter, Table, Unit, published};
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::OutputFormat;
@@ -13,7 +13,8 @@ use crate::cli::OutputFormat;
 /// Display width of the label column in text tables, at least.
 const LABEL_COLUMNS: usize = 36;
 
-/// The one-way tables `girok stats` prints when no breakdown is asked for.
+/// The one-way tables `girok stats` prints when no breakdown is asked for
+/// (inside the organisation; partners and the public get the published set).
 pub const STANDARD: &[Dimension] = &[
     Dimension::ActType,
     Dimension::Category,
@@ -51,7 +52,9 @@ pub struct Tabulated {
 }
 
 /// Counts the tables of a request: filtered, restricted to the audience's
-/// consent, small cells suppressed.
+/// consent, small cells suppressed. Partners and the public get the
+/// published tables only (`girok_tabulate::published`): a request for
+/// another table is refused.
 pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     if request.by.len() > 2 {
         anyhow::bail!(
@@ -59,6 +62,19 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
             request.by.len()
         );
     }
+    let published = match request.audience {
+        Audience::Internal => None,
+        Audience::Partners | Audience::Public => Some(
+            published::select(published::Wanted {
+                by: request.by,
+                unit: request.unit,
+                conditions: !request.conditions.is_empty(),
+                age_bands: *request.age_bands != AgeBands::default(),
+                with_proposals: request.with_proposals,
+            })
+            .map_err(|refusal| anyhow::anyhow!("{refusal} ({})", refusal.ko()))?,
+        ),
+    };
     let vocabularies = store.vocabularies();
     let mut filter = Filter::default();
     for condition in request.conditions {
@@ -80,10 +96,17 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
         )
         .suppressed(threshold)
     };
-    let tables: Vec<Table> = match request.by {
-        [] => STANDARD.iter().map(|&d| count(d, None)).collect(),
-        [rows] => vec![count(*rows, None)],
-        [rows, columns, ..] => vec![count(*rows, Some(*columns))],
+    let tables: Vec<Table> = match (published, request.by) {
+        (Some(dimensions), _) => dimensions
+            .into_iter()
+            .map(|d| {
+                let threshold = threshold.unwrap_or(published::THRESHOLD);
+                published::table(&facts, d, vocabularies, threshold)
+            })
+            .collect(),
+        (None, []) => STANDARD.iter().map(|&d| count(d, None)).collect(),
+        (None, [rows]) => vec![count(*rows, None)],
+        (None, [rows, columns, ..]) => vec![count(*rows, Some(*columns))],
     };
     Ok(Tabulated {
         tables,

@@ -870,7 +870,7 @@ fn statistics_filter_cross_tabulate_and_suppress_small_cells() {
     );
 
     let internal = json(&["--by", "place,agency-class"]);
-    let partners = json(&["--by", "place,agency-class", "--audience", "partners"]);
+    let partners = json(&["--by", "place,agency-class", "--min-cell", "5"]);
     let table = &partners["tables"][0];
     let mut entries: Vec<&serde_json::Value> = Vec::new();
     for row in table["rows"].as_array().expect("rows") {
@@ -897,6 +897,42 @@ fn statistics_filter_cross_tabulate_and_suppress_small_cells() {
         suppressed > small_cells,
         "complements suppressed too: {partners}"
     );
+    // Partners get the published tables, and no other.
+    for refused in [
+        &["--by", "place,agency-class", "--audience", "partners"][..],
+        &["--by", "province", "--audience", "public"],
+        &[
+            "--by",
+            "sex",
+            "--where",
+            "year=2015..2030",
+            "--audience",
+            "partners",
+        ],
+        &[
+            "--by",
+            "age-group",
+            "--age-bands",
+            "0-9,10-",
+            "--audience",
+            "public",
+        ],
+    ] {
+        let mut all = vec!["stats"];
+        all.extend_from_slice(refused);
+        let error = fails(&data, &all);
+        assert!(error.contains("published tables"), "{refused:?}: {error}");
+        assert!(error.contains("공개 표"), "{refused:?}: {error}");
+    }
+    let published = json(&["--audience", "partners"]);
+    let tables = published["tables"].as_array().expect("tables");
+    assert_eq!(tables.len(), girok_tabulate::published::DIMENSIONS.len());
+    for table in tables {
+        for row in table["rows"].as_array().expect("rows") {
+            let count = row["count"].as_u64();
+            assert!(count.is_none_or(|c| c >= 5), "{row}");
+        }
+    }
 
     let error = fails(&data, &["stats", "--where", "year=sometime"]);
     assert!(error.contains("year=sometime"), "{error}");
@@ -1041,6 +1077,25 @@ fn reports_are_self_contained_html_with_charts_and_methodology() {
     );
     let public = std::fs::read_to_string(&report).expect("report");
     assert!(public.contains("suppressed · 비공개") && public.contains("Disclosure control"));
+    assert!(public.contains("These are the published tables") && public.contains("공개 표"));
+    // A public report restricted by conditions could be set against an unrestricted one.
+    let error = fails(
+        &data,
+        &[
+            "report",
+            "--out",
+            path,
+            "--audience",
+            "public",
+            "--where",
+            "year=2015..2030",
+            "--no-estimate",
+        ],
+    );
+    assert!(
+        error.contains("published tables take no conditions") && error.contains("공개 표"),
+        "{error}"
+    );
 }
 
 /// Every file under `dir`, recursively, whose bytes hold `needle`.

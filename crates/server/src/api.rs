@@ -22,6 +22,7 @@ use girok_intake::{Field, NewIds, Testimony};
 use crate::access::Role;
 use crate::auth::{Flavor, check_csrf, require};
 use crate::intake::NotWritten;
+use crate::pages::StatsRefusal;
 use crate::redact;
 use crate::{App, Reading};
 
@@ -678,9 +679,10 @@ async fn post_testimony(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct StatsQuery {
-    /// One dimension, or two separated by a comma (rows,columns).
+    /// One dimension, or two separated by a comma (rows,columns); for
+    /// viewers, one dimension of the published tables.
     by: String,
-    /// Conditions as in `girok stats --where`.
+    /// Conditions as in `girok stats --where` (analysts and above).
     #[serde(default, rename = "where")]
     conditions: Option<String>,
 }
@@ -702,13 +704,16 @@ pub struct StatsTable {
     column_keys: Vec<String>,
     total: Option<u64>,
     rows: Vec<StatsRow>,
-    /// Counts below this are withheld (viewers see public statistics).
+    /// Counts below this are withheld (viewers see the published tables).
     suppression_threshold: Option<u64>,
 }
 
-/// Distinct victims by one or two dimensions; viewers get the public table.
+/// Distinct victims by one or two dimensions under any conditions; viewers
+/// get the published tables only (one dimension of the set, no conditions),
+/// and are refused any other with 403.
 #[utoipa::path(get, path = "/api/stats", params(StatsQuery),
-    responses((status = 200, body = StatsTable), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = StatsTable), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 500, body = Problem, content_type = "application/problem+json")))]
 async fn stats(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -724,13 +729,26 @@ async fn stats(
         })
     })
     .await?
-    .map_err(|(field, message)| {
-        problem(
-            StatusCode::BAD_REQUEST,
-            "Bad statistics request",
-            &message,
-            Some(field),
-        )
+    .map_err(|refusal| {
+        let field = refusal.field().map(str::to_string);
+        let (status, title, detail) = match &refusal {
+            StatsRefusal::Unreadable { message, .. } => (
+                StatusCode::BAD_REQUEST,
+                "Bad statistics request",
+                message.clone(),
+            ),
+            StatsRefusal::NotPublished(refusal) => (
+                StatusCode::FORBIDDEN,
+                "Not a published table",
+                format!("{refusal}. {}", refusal.ko()),
+            ),
+            StatsRefusal::Failed(message) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Database error",
+                message.clone(),
+            ),
+        };
+        problem(status, title, &detail, field)
     })?;
     Ok(Json(table.into_json()))
 }

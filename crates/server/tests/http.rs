@@ -2282,6 +2282,60 @@ async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
     assert!(record.body.contains("\"sex\":\"male\""), "{}", record.body);
 }
 
+/// Viewers choose among the published tables only: their form offers no
+/// conditions, columns or age bands, and a table outside the set is refused
+/// with a page in their language (or problem+json), never widened.
+#[tokio::test]
+async fn viewers_get_the_published_tables_and_a_page_that_says_so_for_others() {
+    let site = Site::new();
+    let viewer = site.session("viewer").await;
+    let analyst = site.session("analyst").await;
+    let form = site.get("/stats?by=sex", Some(&viewer)).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    for field in [
+        "name=\"where\"",
+        "name=\"then\"",
+        "name=\"ages\"",
+        "value=\"province\"",
+    ] {
+        assert!(!form.body.contains(field), "{field} offered to a viewer");
+    }
+    let full = site.get("/stats", Some(&analyst)).await;
+    assert!(full.body.contains("name=\"where\"") && full.body.contains("value=\"province\""));
+    for path in [
+        "/stats?by=province",
+        "/stats?by=sex&then=act-type",
+        "/stats?by=sex&where=year%3D2019",
+        "/stats?by=age-group&ages=0-9%2C10-",
+    ] {
+        let english = site.get_in(path, &viewer, "en").await;
+        assert_eq!(english.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            english.body.contains("Not a published table")
+                && english.body.contains("href=\"/stats?by=act-type\""),
+            "{path}: {}",
+            english.body
+        );
+        let korean = site.get_in(path, &viewer, "ko").await;
+        assert_eq!(korean.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            korean.body.contains("공개 표가 아닙니다") && korean.body.contains("<html lang=\"ko\""),
+            "{path}: {}",
+            korean.body
+        );
+        // Analysts still make any table.
+        let reply = site.get(path, Some(&analyst)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{path}");
+    }
+    let csv = site.get("/stats.csv?by=province", Some(&viewer)).await;
+    assert_eq!(csv.status, StatusCode::FORBIDDEN);
+    let api = site
+        .get("/api/stats?by=sex&where=sex%3Dfemale", Some(&viewer))
+        .await;
+    assert_problem(&api, StatusCode::FORBIDDEN, "a condition");
+    assert!(api.body.contains("\"field\":\"where\""), "{}", api.body);
+}
+
 /// The statistics page reads age bands as `girok stats --age-bands` does,
 /// and names the band it cannot read.
 #[tokio::test]

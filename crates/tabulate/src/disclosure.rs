@@ -3,7 +3,10 @@
 //! be recovered by subtraction from the totals (complementary suppression).
 //!
 //! A one-way table is one line: its cells add up to the total, so a line
-//! must never have exactly one withheld entry. A two-way table with margins
+//! must never have exactly one withheld entry. Nor may its withheld cells
+//! all be 1: a reader knows a listed value counts someone (zeros are shown),
+//! so withheld cells that add up to as many victims as there are of them are
+//! each 1. A two-way table with margins
 //! is a network: rows and columns (the margins included) are nodes, each
 //! withheld entry an edge, and a withheld entry is recoverable exactly when
 //! its edge is a bridge (no cycle of withheld entries passes through it).
@@ -15,23 +18,33 @@ fn sensitive(count: u64, threshold: u64) -> bool {
 }
 
 /// Suppression for one line of cells and its total: (withheld cells, total withheld).
+/// The total is withheld when it is small itself, or when no shown cell is
+/// left to protect the withheld ones with.
 pub fn suppress_line(cells: &[u64], total: u64, threshold: u64) -> (Vec<bool>, bool) {
     let mut hidden: Vec<bool> = cells.iter().map(|&c| sensitive(c, threshold)).collect();
     let mut total_hidden = sensitive(total, threshold);
-    let withheld = hidden.iter().filter(|&&h| h).count() + usize::from(total_hidden);
-    if withheld == 1 {
+    while !total_hidden && pinned(cells, &hidden) {
         // The smallest shown non-zero cell; failing that, the total.
         let partner = (0..cells.len())
             .filter(|&i| !hidden[i] && cells[i] > 0)
             .min_by_key(|&i| cells[i]);
         match partner {
-            Some(i) if !total_hidden => hidden[i] = true,
-            _ if !total_hidden => total_hidden = true,
             Some(i) => hidden[i] = true,
-            None => {}
+            None => total_hidden = true,
         }
     }
     (hidden, total_hidden)
+}
+
+/// Whether a reader who knows the line's sum can tell the withheld cells'
+/// counts: one withheld cell is the difference, and withheld cells that
+/// are all 1 add up to no more than the least they can be.
+fn pinned(cells: &[u64], hidden: &[bool]) -> bool {
+    let withheld: Vec<u64> = (0..cells.len())
+        .filter(|&i| hidden[i])
+        .map(|i| cells[i])
+        .collect();
+    withheld.len() == 1 || (withheld.len() > 1 && withheld.iter().all(|&c| c == 1))
 }
 
 /// Suppression for a table whose last row and last column are its margins
@@ -221,6 +234,12 @@ mod tests {
             suppress_line(&[0, 3, 0], 3, 5),
             (vec![false, true, false], true)
         );
+        // Two withheld 1s are each 1: a third cell joins them.
+        let (hidden, total) = suppress_line(&[50, 1, 1, 30], 82, 5);
+        assert_eq!(hidden, [false, true, true, true]);
+        assert!(!total);
+        // Nothing left to join them: the total goes too.
+        assert_eq!(suppress_line(&[1, 1], 2, 2), (vec![true, true], true));
     }
 
     #[test]

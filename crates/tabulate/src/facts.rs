@@ -148,7 +148,7 @@ impl Audience {
     pub fn default_threshold(self) -> Option<u64> {
         match self {
             Audience::Internal => None,
-            Audience::Partners | Audience::Public => Some(5),
+            Audience::Partners | Audience::Public => Some(crate::published::THRESHOLD),
         }
     }
 }

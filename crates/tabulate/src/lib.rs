@@ -7,7 +7,10 @@
 //! restricted to; [`ages`] reads ages into bands a user may choose;
 //! [`table`] counts distinct victims (or acts, or cases) per cell with
 //! "unknown" always a row of its own; [`disclosure`] suppresses small cells
-//! and the cells that would let a reader recover them from totals.
+//! and the cells that would let a reader recover them from totals;
+//! [`published`] is the fixed set of tables readers outside the
+//! organisation (and viewers) may have, since suppression cannot protect
+//! tables they make up.
 //!
 //! Depends on `girok-model`, and on `girok-store` only to read the records
 //! (`Facts::load`); callers decide who is the same person.
@@ -17,10 +20,12 @@ pub mod dimension;
 pub mod disclosure;
 pub mod facts;
 pub mod filter;
+pub mod published;
 pub mod table;
 
 pub use ages::{AgeBands, AgeBandsError, AgeRange};
 pub use dimension::Dimension;
 pub use facts::{ActFact, Audience, Facts};
 pub use filter::{Filter, FilterError};
+pub use published::NotPublished;
 pub use table::{Entry, Table, Unit};

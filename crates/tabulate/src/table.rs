@@ -192,6 +192,29 @@ impl Table {
         }
     }
 
+    /// Puts the withheld rows of a one-way table ordered by count after the
+    /// shown ones, in the order of their keys: a withheld count's place
+    /// among counts largest first would bound it by its neighbours.
+    pub fn order_withheld_rows_by_key(&mut self) {
+        if self.rows.is_ordinal() || self.columns.is_some() {
+            return;
+        }
+        let mut order: Vec<usize> = (0..self.row_keys.len()).collect();
+        // Stable: shown rows keep their order, largest first.
+        order.sort_by_key(|&r| {
+            let withheld = self.row_totals[r].suppressed;
+            let key = if withheld {
+                self.row_keys[r].as_str()
+            } else {
+                ""
+            };
+            (rank(&self.row_keys[r]), withheld, key)
+        });
+        self.row_totals = order.iter().map(|&r| self.row_totals[r]).collect();
+        self.cells = order.iter().map(|&r| self.cells[r].clone()).collect();
+        self.row_keys = order.iter().map(|&r| self.row_keys[r].clone()).collect();
+    }
+
     /// The table with disclosure control applied when a threshold is given.
     pub fn suppressed(mut self, threshold: Option<u64>) -> Table {
         if let Some(k) = threshold {
@@ -212,11 +235,6 @@ impl Table {
 /// bands) and "unknown" last.
 fn ordered(dimension: Dimension, counts: &HashMap<String, u64>) -> Vec<String> {
     let mut keys: Vec<String> = counts.keys().cloned().collect();
-    let rank = |key: &str| match key {
-        UNKNOWN => 2,
-        SPANS_YEARS | OTHER_PERIOD | SPANS_BANDS | OUTSIDE_BANDS => 1,
-        _ => 0,
-    };
     keys.sort_by(|a, b| {
         rank(a).cmp(&rank(b)).then_with(|| {
             if dimension == Dimension::Consent {
@@ -230,6 +248,15 @@ fn ordered(dimension: Dimension, counts: &HashMap<String, u64>) -> Vec<String> {
         })
     });
     keys
+}
+
+/// Rows that are not a value come last: "spans years" and the like, then "unknown".
+fn rank(key: &str) -> u8 {
+    match key {
+        UNKNOWN => 2,
+        SPANS_YEARS | OTHER_PERIOD | SPANS_BANDS | OUTSIDE_BANDS => 1,
+        _ => 0,
+    }
 }
 
 /// Orders "9" before "10" and "60+" after "45-59".

@@ -40,7 +40,7 @@ mod records;
 mod review;
 mod stats;
 
-pub use stats::{Tabulated, tabulate};
+pub use stats::{StatsRefusal, Tabulated, tabulate};
 
 /// The pages, with error pages inside the application: a refusal or a
 /// missing page is shown with the menu, in the reader's language.

@@ -1,7 +1,11 @@
-//! Statistics by any dimension, with the role deciding the audience.
+//! Statistics: analysts and above tabulate by any dimension under any
+//! conditions; viewers get the published tables only (see
+//! `girok_tabulate::published`), and a request for another is refused, never
+//! widened.
 
 use super::*;
-use girok_tabulate::{AgeBands, AgeBandsError};
+use girok_tabulate::published::{self, Wanted};
+use girok_tabulate::{AgeBands, AgeBandsError, NotPublished};
 
 /// A table for a role: viewers get the public audience (consent and
 /// disclosure control), everyone else the internal one.
@@ -10,6 +14,42 @@ pub struct Tabulated {
     pub labels: Vec<(String, String)>,
     pub column_labels: Vec<(String, String)>,
     pub threshold: Option<u64>,
+}
+
+/// Why no table is given.
+pub enum StatsRefusal {
+    /// A parameter that does not read, and what was expected.
+    Unreadable { field: String, message: String },
+    /// A viewer asked for a table outside the published set.
+    NotPublished(NotPublished),
+    /// The database could not be read.
+    Failed(String),
+}
+
+impl StatsRefusal {
+    /// The query parameter at fault, if one is.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            StatsRefusal::Unreadable { field, .. } => Some(field),
+            StatsRefusal::NotPublished(NotPublished::Dimension(_) | NotPublished::TwoWay) => {
+                Some("by")
+            }
+            StatsRefusal::NotPublished(NotPublished::Conditions) => Some("where"),
+            StatsRefusal::NotPublished(NotPublished::AgeBands) => Some("ages"),
+            StatsRefusal::NotPublished(_) | StatsRefusal::Failed(_) => None,
+        }
+    }
+
+    /// What went wrong, in the reader's language.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            StatsRefusal::Unreadable { message, .. } | StatsRefusal::Failed(message) => {
+                message.clone()
+            }
+            StatsRefusal::NotPublished(refusal) if lang == Lang::Ko => refusal.ko(),
+            StatsRefusal::NotPublished(refusal) => refusal.to_string(),
+        }
+    }
 }
 
 impl Tabulated {
@@ -29,59 +69,79 @@ impl Tabulated {
 }
 
 /// Counts distinct victims by `by` ("dim" or "rows,columns") under the
-/// conditions, ages in `ages` ("0-9,10-19,20-" or the default groups);
-/// errors name the parameter at fault.
+/// conditions, ages in `ages` ("0-9,10-19,20-" or the default groups).
 pub fn tabulate(
     store: &SqliteStore,
     by: &str,
     conditions: Option<&str>,
     ages: Option<&str>,
     role: Role,
-) -> Result<Tabulated, (String, String)> {
+) -> Result<Tabulated, StatsRefusal> {
+    let unreadable = |field: &str, message: String| StatsRefusal::Unreadable {
+        field: field.to_string(),
+        message,
+    };
     let dimensions: Vec<Dimension> = by
         .split(',')
         .map(str::parse)
         .collect::<Result<_, String>>()
-        .map_err(|e| ("by".to_string(), e))?;
+        .map_err(|e| unreadable("by", e))?;
     if dimensions.is_empty() || dimensions.len() > 2 {
-        return Err((
-            "by".into(),
+        return Err(unreadable(
+            "by",
             "one dimension, or two separated by a comma".into(),
         ));
     }
     let age_bands: AgeBands = match ages.map(str::trim).filter(|a| !a.is_empty()) {
         Some(text) => text
             .parse()
-            .map_err(|e: AgeBandsError| ("ages".to_string(), e.to_string()))?,
+            .map_err(|e: AgeBandsError| unreadable("ages", e.to_string()))?,
         None => AgeBands::default(),
     };
-    let vocabularies = store.vocabularies();
-    let mut filter = Filter::default();
-    if let Some(conditions) = conditions.filter(|c| !c.trim().is_empty()) {
-        filter
-            .add(conditions, vocabularies)
-            .map_err(|e| ("where".to_string(), e.to_string()))?;
-    }
-    let internal = |e: StoreError| ("".to_string(), e.to_string());
-    let mut facts = Facts::load(store, store.link_decisions().map_err(internal)?.resolved())
-        .map_err(internal)?;
-    let audience = if role >= Role::Analyst {
-        Audience::Internal
-    } else {
-        Audience::Public
+    let conditions = conditions.filter(|c| !c.trim().is_empty());
+    // Viewers are refused before anything is counted.
+    let published_dimension = match role {
+        Role::Viewer => {
+            let wanted = Wanted {
+                by: &dimensions,
+                unit: Unit::Victims,
+                conditions: conditions.is_some(),
+                age_bands: age_bands != AgeBands::default(),
+                with_proposals: false,
+            };
+            Some(published::select(wanted).map_err(StatsRefusal::NotPublished)?[0])
+        }
+        _ => None,
     };
-    facts.restrict_to(audience);
-    let threshold = audience.default_threshold();
-    let table = Table::count(
-        &facts,
-        dimensions[0],
-        dimensions.get(1).copied(),
-        Unit::Victims,
-        &filter,
-        vocabularies,
-        &age_bands,
-    )
-    .suppressed(threshold);
+    let vocabularies = store.vocabularies();
+    let failed = |e: StoreError| StatsRefusal::Failed(e.to_string());
+    let mut facts =
+        Facts::load(store, store.link_decisions().map_err(failed)?.resolved()).map_err(failed)?;
+    let (table, threshold) = match published_dimension {
+        Some(dimension) => {
+            facts.restrict_to(Audience::Public);
+            let table = published::table(&facts, dimension, vocabularies, published::THRESHOLD);
+            (table, Some(published::THRESHOLD))
+        }
+        None => {
+            let mut filter = Filter::default();
+            if let Some(conditions) = conditions {
+                filter
+                    .add(conditions, vocabularies)
+                    .map_err(|e| unreadable("where", e.to_string()))?;
+            }
+            let table = Table::count(
+                &facts,
+                dimensions[0],
+                dimensions.get(1).copied(),
+                Unit::Victims,
+                &filter,
+                vocabularies,
+                &age_bands,
+            );
+            (table, None)
+        }
+    };
     let labels = table
         .row_keys
         .iter()
@@ -173,7 +233,7 @@ impl StatsQuery {
         }
     }
 
-    fn run(self, app: Arc<App>, role: Role) -> Result<Tabulated, (String, String)> {
+    fn run(self, app: Arc<App>, role: Role) -> Result<Tabulated, StatsRefusal> {
         let by = self.dimensions();
         app.read(|store| tabulate(store, &by, Some(&self.conditions), Some(&self.ages), role))
     }
@@ -194,8 +254,13 @@ pub(super) async fn statistics_csv(
     let loaded = blocking(move || query.run(app, role)).await;
     let tabulated = match loaded {
         Ok(Ok(tabulated)) => tabulated,
-        Ok(Err((_, message))) => {
-            return (StatusCode::UNPROCESSABLE_ENTITY, message).into_response();
+        Ok(Err(refusal)) => {
+            let status = match refusal {
+                StatsRefusal::Unreadable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+                StatsRefusal::NotPublished(_) => StatusCode::FORBIDDEN,
+                StatsRefusal::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            return (status, refusal.message(lang)).into_response();
         }
         Err(response) => return response,
     };
@@ -248,42 +313,52 @@ pub(super) async fn statistics(
     );
     let loaded = blocking(move || query.run(app, role)).await;
     let result = match loaded {
+        Ok(Err(refusal @ StatsRefusal::NotPublished(_))) => {
+            return not_published(lang, &principal, &refusal.message(lang));
+        }
         Ok(result) => result,
         Err(response) => return response,
     };
-    let vocab_label = |d: Dimension| {
-        if lang == Lang::Ko {
-            d.description_ko()
-        } else {
-            d.description()
-        }
+    // Viewers choose among the published tables only.
+    let choices = if role == Role::Viewer {
+        published::DIMENSIONS
+    } else {
+        Dimension::ALL
     };
     let body = html! {
         form method="get" action="/stats" {
             label for="by" { (lang.t("Victims by", "기준")) }
             select id="by" name="by" {
-                @for d in Dimension::ALL {
-                    option value=(d.name()) selected[by == d.name()] { (vocab_label(*d)) }
+                @for d in choices {
+                    option value=(d.name()) selected[by == d.name()] { (description(lang, *d)) }
                 }
             }
-            label for="then" { (lang.t("and by (columns)", "열 기준")) }
-            select id="then" name="then" {
-                option value="" selected[then.is_empty()] { "—" }
-                @for d in Dimension::ALL {
-                    option value=(d.name()) selected[then == d.name()] { (vocab_label(*d)) }
+            @if role != Role::Viewer {
+                label for="then" { (lang.t("and by (columns)", "열 기준")) }
+                select id="then" name="then" {
+                    option value="" selected[then.is_empty()] { "—" }
+                    @for d in Dimension::ALL {
+                        option value=(d.name()) selected[then == d.name()] { (description(lang, *d)) }
+                    }
                 }
+                label for="where" { (lang.t("Only acts where", "조건")) }
+                input id="where" name="where" value=(conditions) placeholder="year=2019..2023, place=함경북도";
+                label for="ages" { (lang.t("Age bands", "연령대")) }
+                input id="ages" name="ages" value=(ages) placeholder="0-9,10-19,20-39,40-";
             }
-            label for="where" { (lang.t("Only acts where", "조건")) }
-            input id="where" name="where" value=(conditions) placeholder="year=2019..2023, place=함경북도";
-            label for="ages" { (lang.t("Age bands", "연령대")) }
-            input id="ages" name="ages" value=(ages) placeholder="0-9,10-19,20-39,40-";
             button.primary type="submit" { (lang.t("Show", "보기")) }
         }
         @match &result {
-            Err((_, message)) => p.error role="alert" { (message) },
+            Err(refusal) => p.error role="alert" { (refusal.message(lang)) },
             Ok(tabulated) => {
                 @if let Some(k) = tabulated.threshold {
                     p.hint { (lang.t("Public statistics: counts below", "공개 통계: ")) " " (k) " " (lang.t("and the counts that would reveal them are suppressed.", "미만의 수와 이를 드러낼 수 있는 수는 비공개입니다.")) }
+                    @if tabulated.table.row_keys.is_empty() {
+                        p { (lang.t(
+                            "Too few victims are counted for this breakdown to be published.",
+                            "집계된 피해자가 너무 적어 이 분류는 공개하지 않습니다.",
+                        )) }
+                    }
                 }
                 p { (lang.t("Victims", "피해자")) ": " (tabulated.table.total.shown().map_or("—".to_string(), |n| n.to_string())) }
                 @if tabulated.rows_overlap() {
@@ -298,7 +373,7 @@ pub(super) async fn statistics(
                 table {
                     thead {
                         tr {
-                            th scope="col" { (vocab_label(tabulated.table.rows)) }
+                            th scope="col" { (description(lang, tabulated.table.rows)) }
                             @for column in &tabulated.column_labels {
                                 th.n scope="col" { (label(column)) }
                             }
@@ -341,4 +416,31 @@ pub(super) async fn statistics(
         }
     };
     page(lang, &principal, lang.t("Statistics", "통계"), body)
+}
+
+fn description(lang: Lang, dimension: Dimension) -> &'static str {
+    if lang == Lang::Ko {
+        dimension.description_ko()
+    } else {
+        dimension.description()
+    }
+}
+
+/// The page that refuses a viewer a table outside the published set,
+/// with links to the tables of the set.
+fn not_published(lang: Lang, principal: &Principal, message: &str) -> Response {
+    let body = html! {
+        p role="alert" { (message) }
+        p { (lang.t(
+            "Viewers see the published tables: the same fixed tables for everyone, from which no withheld count can be narrowed down to one value. Analysts can make other tables.",
+            "열람자는 공개 표를 봅니다. 모두에게 같은 고정된 표이며, 어떤 비공개 수도 이 표들로부터 하나의 값으로 좁혀 알아낼 수 없습니다. 다른 표는 분석가가 만들 수 있습니다.",
+        )) }
+        ul {
+            @for d in published::DIMENSIONS {
+                li { a href=(format!("/stats?by={}", d.name())) { (description(lang, *d)) } }
+            }
+        }
+    };
+    let title = lang.t("Not a published table", "공개 표가 아닙니다");
+    (StatusCode::FORBIDDEN, page(lang, principal, title, body)).into_response()
 }

@@ -1226,6 +1226,79 @@ fn girok_with(data: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
     command.output().expect("run girok")
 }
 
+/// Runs girok as a user who cannot write `data`: as root (who writes
+/// anything), as `nobody` through `setpriv`; otherwise as the caller, once
+/// the files are made read-only.
+fn girok_without_write(data: &Path, args: &[&str]) -> Output {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").expect("/proc").uid() == 0;
+    let mut command = if root {
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_girok"));
+        setpriv
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_girok"))
+    };
+    command
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("GIROK_ACTOR", "tester")
+        .env_remove("GIROK_PASSPHRASE")
+        .stdin(Stdio::null());
+    command
+        .output()
+        .expect("run girok (as root the tests need setpriv, from util-linux)")
+}
+
+/// Sets the mode of `path` and everything under it.
+fn chmod_all(path: &Path, file_mode: u32, dir_mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = if path.is_dir() { dir_mode } else { file_mode };
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path).expect("read dir").flatten() {
+            chmod_all(&entry.path(), file_mode, dir_mode);
+        }
+    }
+}
+
+#[test]
+fn a_read_only_data_directory_is_read_checked_and_verified_and_writes_are_refused() {
+    let fixture = Fixture::new();
+    let data = fixture.data();
+    ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
+    let before = ok(&data, &["list", "persons"]);
+    let csv = fixture.file("b.csv", &CSV_EN.replace("p1", "p7").replace("s1", "s7"));
+    chmod_all(fixture.dir.path(), 0o444, 0o555);
+    for args in [
+        &["list", "persons"][..],
+        &["show", "p1"],
+        &["history", "p1"],
+        &["check"],
+        &["verify"],
+        &["stats", "--by", "act-type"],
+    ] {
+        let output = girok_without_write(&data, args);
+        assert!(output.status.success(), "{args:?}: {}", text(&output));
+        if args[0] == "list" {
+            assert_eq!(text(&output), before);
+        }
+    }
+    let output = girok_without_write(&data, &["import", &csv]);
+    let out = text(&output);
+    assert!(
+        !output.status.success()
+            && out.contains("read-only")
+            && out.contains("nothing was written"),
+        "{out}"
+    );
+    chmod_all(fixture.dir.path(), 0o600, 0o700);
+    assert_eq!(ok(&data, &["list", "persons"]), before, "nothing changed");
+}
+
 #[test]
 fn an_encrypted_database_unlocks_rotates_and_forgets() {
     let dir = tempfile::tempdir().expect("tempdir");

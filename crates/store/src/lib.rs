@@ -63,6 +63,11 @@ pub enum StoreError {
     #[error("the database is not encrypted")]
     NotEncrypted,
     #[error(
+        "the database cannot be written here (its file or directory is read-only): \
+         it can be read, checked and verified, but nothing was written"
+    )]
+    ReadOnly,
+    #[error(
         "only a new database can be encrypted: this one has {entries} journal entries already in plaintext"
     )]
     NotEmpty { entries: u64 },
@@ -103,7 +108,10 @@ impl std::error::Error for BackendError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Backend(BackendError(Box::new(error)))
+        match error.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ReadOnly) => StoreError::ReadOnly,
+            _ => StoreError::Backend(BackendError(Box::new(error))),
+        }
     }
 }
 

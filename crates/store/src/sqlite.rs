@@ -149,7 +149,33 @@ impl SqliteStore {
         if !path.exists() {
             return Err(StoreError::Missing { path: shown });
         }
-        Self::open_on(Connection::open_with_flags(path, OPEN_EXISTING)?, path)
+        match Self::open_on(Connection::open_with_flags(path, OPEN_EXISTING)?, path) {
+            Err(StoreError::ReadOnly) => Self::open_read_only(path),
+            opened => opened,
+        }
+    }
+
+    /// Opens a database whose file or directory cannot be written (a
+    /// read-only mount, an archive copy): every read works, every write is
+    /// refused as [`StoreError::ReadOnly`]. Without a write-ahead log beside
+    /// it, nothing can change the file under the reader, so SQLite is told
+    /// so (`immutable`) and needs no shared-memory file it could not create.
+    fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        let immutable = if wal.exists() { "" } else { "&immutable=1" };
+        // In a URI's path only these three would be read as syntax.
+        let escaped = path
+            .to_string_lossy()
+            .replace('%', "%25")
+            .replace('?', "%3f")
+            .replace('#', "%23");
+        let conn = Connection::open_with_flags(
+            format!("file:{escaped}?mode=ro{immutable}"),
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        Self::open_on(conn, path)
     }
 
     /// Opens an existing Girok database named `name` in the registered SQLite
@@ -190,7 +216,15 @@ impl SqliteStore {
                 supported: SCHEMA_VERSION,
             });
         }
-        configure(&conn, Durability::Full)?;
+        if conn.is_readonly(rusqlite::MAIN_DB)? {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            if version < SCHEMA_VERSION {
+                // An older schema must be upgraded before this build can read it.
+                return Err(StoreError::ReadOnly);
+            }
+        } else {
+            configure(&conn, Durability::Full)?;
+        }
         if version < SCHEMA_VERSION {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             migrate(&tx, version)?;

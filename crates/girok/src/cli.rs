@@ -86,11 +86,12 @@ pub enum Command {
         #[arg(long, value_name = "SIGNED-HEAD-FILE")]
         against: Option<PathBuf>,
     },
-    /// Crypto-shredding: destroy the data key of a person or source. Its
-    /// identifying data becomes unreadable for good; statistics keep its
-    /// de-identified facts and the journal still verifies.
+    /// Crypto-shredding: destroy the data key of a person, source, event or
+    /// evidence file. Its identifying data and free text (a person's also the
+    /// descriptions of acts against them) become unreadable for good;
+    /// statistics keep its de-identified facts and the journal still verifies.
     Forget {
-        /// The person or source.
+        /// The person, source, event or evidence file.
         id: String,
         /// Why (recorded in the journal).
         #[arg(long)]

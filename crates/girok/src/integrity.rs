@@ -5,200 +5,15 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use girok_journal::bundle::{self, Bundle};
 use girok_journal::checkpoint::VerifierKey;
-use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
+use girok_model::{Change, CustodyAction, Evidence, Record, RecordId};
 use girok_service::Extension;
-use girok_store::{
-    AuditLog, EvidenceFiles, FileState, JournalRow, LockState, Opening, SqliteStore, Store,
-};
-use girok_vault::DataKey;
-
-/// Evidence bytes inside a data directory.
-const EVIDENCE_DIR: &str = "evidence";
-
-fn evidence_files(data: &Path) -> EvidenceFiles {
-    EvidenceFiles::new(&data.join(EVIDENCE_DIR))
-}
-
-/// What `attach` is told about a file besides its bytes.
-pub struct Intake {
-    pub source: String,
-    pub captured: Option<String>,
-    pub collector: Option<String>,
-    pub media_type: Option<String>,
-    pub sensitive: bool,
-    pub id: Option<String>,
-}
-
-/// Stores the bytes, then journals the evidence record and its intake custody event.
-pub fn attach(
-    store: &mut SqliteStore,
-    data: &Path,
-    actor: &str,
-    file: &Path,
-    intake: Intake,
-) -> Result<(RecordId, String)> {
-    let captured = match &intake.captured {
-        Some(text) => FuzzyDate::parse(text).context("--captured-at")?,
-        None => FuzzyDate::UNKNOWN,
-    };
-    let files = evidence_files(data);
-    // In an encrypted database a sensitive file is sealed under its record's
-    // own data key, and only a salted commitment to its bytes is journaled:
-    // neither its id nor its custody says which file it is.
-    let sealed = intake.sensitive && store.lock_state() != LockState::Plain;
-    let given_id = intake.id.clone().map(RecordId::new);
-    let (id, sha256, size, content, new) = if sealed {
-        let id = match given_id {
-            Some(id) => id,
-            None => RecordId::new(format!(
-                "ev-{}",
-                hex::encode(&girok_vault::random_salt()?[..8])
-            )),
-        };
-        let (plain_sha256, _) = EvidenceFiles::sha256_of(file)?;
-        let key = store.data_key(&id)?;
-        let (content, commitment) = files.put_sealed(file, &id, &plain_sha256, &key)?;
-        (id, commitment, 0, Some(content), true)
-    } else {
-        let (sha256, size, new) = files.put(file)?;
-        let id = given_id.unwrap_or_else(|| RecordId::new(format!("ev-{}", &sha256[..16])));
-        (id, sha256, size, None, new)
-    };
-    let file_name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let note = match &content {
-        // The note is journaled in the clear: in an encrypted database the
-        // name, collector and size stay in the sealed evidence record only.
-        Some(_) => format!("captured {captured}"),
-        None if store.lock_state() != LockState::Plain => {
-            format!("{size} bytes, captured {captured}")
-        }
-        None => format!(
-            "original name {file_name}, {size} bytes, captured {captured}, collector {}",
-            intake.collector.as_deref().unwrap_or("unknown")
-        ),
-    };
-    let evidence = Evidence {
-        id: id.clone(),
-        source: RecordId::new(&intake.source),
-        sha256: sha256.clone(),
-        file_name,
-        size,
-        media_type: intake.media_type,
-        captured,
-        collector: intake.collector.clone(),
-        sensitive: intake.sensitive,
-        sealed: None,
-        salted: content.is_some(),
-        content,
-    };
-    let intake_event = Change::Custody {
-        evidence: id.clone(),
-        sha256: sha256.clone(),
-        action: CustodyAction::Intake,
-        recipient: None,
-        note,
-    };
-    let written = store.write(actor, |sink| {
-        sink.apply(Change::Create {
-            record: Record::Evidence(evidence),
-        })?;
-        sink.apply(intake_event)
-    });
-    if let Err(error) = written {
-        if sealed {
-            files.discard_sealed(&id);
-        } else if new {
-            files.discard(&sha256);
-        }
-        return Err(error.into());
-    }
-    Ok((id, sha256))
-}
-
-/// The evidence record of a stored file.
-fn evidence_of(store: &SqliteStore, sha256: &str, custody: &[JournalRow]) -> Result<Evidence> {
-    let Some(Change::Custody { evidence, .. }) = custody.first().map(|row| &row.entry.change)
-    else {
-        bail!("no evidence file with SHA-256 {sha256}");
-    };
-    match store.get(evidence)?.map(|stored| stored.record) {
-        Some(Record::Evidence(evidence)) => Ok(evidence),
-        _ => bail!("evidence record {evidence} of file {sha256} is gone"),
-    }
-}
-
-/// How to open an evidence record's sealed file with `key`; `None` when the
-/// bytes' hash cannot be known (the record was read locked).
-fn opening<'a>(evidence: &'a Evidence, key: &'a DataKey) -> Option<(&'a str, Opening<'a>)> {
-    let sha256 = evidence.content_sha256()?;
-    Some((
-        sha256,
-        Opening {
-            id: &evidence.id,
-            key,
-            padded_from: evidence.content.as_ref().map(|c| c.size),
-        },
-    ))
-}
-
-/// Copies a stored file out, opening it with its key if it is sealed.
-fn copy_evidence(
-    store: &SqliteStore,
-    files: &EvidenceFiles,
-    evidence: &Evidence,
-    to: &Path,
-) -> Result<u64> {
-    if !files.is_sealed(&evidence.id) {
-        return Ok(files.copy_out(&evidence.sha256, None, to)?);
-    }
-    let locked = || {
-        format!(
-            "evidence file {} is sealed: unlock the database to copy it out \
-             (if it was forgotten, it can never be read again)",
-            evidence.id
-        )
-    };
-    let key = store
-        .existing_data_key(&evidence.id)?
-        .with_context(locked)?;
-    let (sha256, opening) = opening(evidence, &key).with_context(locked)?;
-    Ok(files.copy_out(sha256, Some(&opening), to)?)
-}
-
-/// Copies a stored file out and journals the export.
-pub fn export_evidence(
-    store: &mut SqliteStore,
-    data: &Path,
-    actor: &str,
-    sha256: &str,
-    to: &Path,
-    recipient: String,
-    note: String,
-) -> Result<u64> {
-    let evidence = evidence_of(store, sha256, &store.custody(sha256)?)?;
-    let size = copy_evidence(store, &evidence_files(data), &evidence, to)?;
-    let event = Change::Custody {
-        evidence: evidence.id,
-        sha256: sha256.to_string(),
-        action: CustodyAction::Export,
-        recipient: Some(recipient),
-        note,
-    };
-    if let Err(error) = store.write(actor, |sink| sink.apply(event)) {
-        // An export that is not in the custody chain must not exist.
-        let _ = std::fs::remove_file(to);
-        return Err(error.into());
-    }
-    Ok(size)
-}
+use girok_service::evidence;
+use girok_store::{AuditLog, SqliteStore, Store};
 
 /// Prints the chain of custody of a file.
 pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
     let custody = store.custody(sha256)?;
-    let evidence = evidence_of(store, sha256, &custody)?;
+    let evidence = evidence::evidence_of(store, sha256, &custody)?;
     let size = evidence
         .content_size()
         .map_or_else(|| "size sealed".to_string(), |size| format!("{size} bytes"));
@@ -226,83 +41,6 @@ pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// What re-hashing the evidence files found.
-struct EvidenceReport {
-    files: u64,
-    problems: Vec<String>,
-    /// Sealed files that could not be re-hashed (locked, or forgotten).
-    unread: Vec<String>,
-}
-
-/// Re-hashes every evidence file the database names (a sealed one through
-/// its key, when the store is unlocked).
-fn check_evidence(store: &SqliteStore, data: &Path) -> Result<EvidenceReport> {
-    let files = evidence_files(data);
-    let mut problems = Vec::new();
-    let mut unread = Vec::new();
-    let records = store.list(RecordKind::Evidence, 0, u64::MAX)?;
-    for stored in &records {
-        if let Record::Evidence(evidence) = &stored.record {
-            let sealed = files.is_sealed(&evidence.id);
-            let key = if sealed {
-                match store.existing_data_key(&evidence.id)? {
-                    Some(key) => Some(key),
-                    None => {
-                        unread.push(format!(
-                            "evidence file {} (record {}) is sealed and was not re-hashed: {}",
-                            evidence.sha256,
-                            evidence.id,
-                            if store.lock_state() == LockState::Unlocked {
-                                "it was forgotten"
-                            } else {
-                                "the database is locked"
-                            }
-                        ));
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            // A sealed record read locked has no file name to show.
-            let named = if evidence.file_name.is_empty() {
-                format!("record {}", evidence.id)
-            } else {
-                format!("{}, record {}", evidence.file_name, evidence.id)
-            };
-            let state = match &key {
-                Some(key) => match opening(evidence, key) {
-                    Some((sha256, opening)) => files.check(sha256, Some(&opening))?,
-                    None => {
-                        unread.push(format!(
-                            "evidence file {} (record {}) is sealed and was not re-hashed: its record was not opened",
-                            evidence.sha256, evidence.id
-                        ));
-                        continue;
-                    }
-                },
-                None => files.check(&evidence.sha256, None)?,
-            };
-            match state {
-                FileState::Intact => {}
-                FileState::Missing => problems.push(format!(
-                    "evidence file {} ({named}) is missing",
-                    evidence.sha256
-                )),
-                FileState::Altered(actual) => problems.push(format!(
-                    "evidence file {} ({named}) was altered: its bytes now hash to {actual}",
-                    evidence.sha256
-                )),
-            }
-        }
-    }
-    Ok(EvidenceReport {
-        files: records.len() as u64,
-        problems,
-        unread,
-    })
 }
 
 /// The first line of a signed audit head.
@@ -388,10 +126,10 @@ pub fn prove(
     std::fs::create_dir(out)
         .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
     if let Some(recipient) = &files_for {
-        let files = evidence_files(data);
+        let files = evidence::files(data);
         std::fs::create_dir(out.join("files"))?;
         for file in &evidence {
-            copy_evidence(store, &files, file, &out.join("files").join(&file.sha256))?;
+            evidence::copy_out(store, &files, file, &out.join("files").join(&file.sha256))?;
         }
         let copies: Vec<Change> = evidence
             .iter()
@@ -515,7 +253,7 @@ pub fn verify(
     for problem in &tree.problems {
         println!("TREE: {problem}");
     }
-    let evidence = check_evidence(store, data)?;
+    let evidence = evidence::check_all(store, data)?;
     println!(
         "Re-hashed {} evidence files",
         evidence.files - evidence.unread.len() as u64

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use girok_interchange::{COLUMNS, Format, ImportError};
-use girok_model::{Change, ConsentScope, Record, RecordId, RecordKind, Term, VocabKind};
+use girok_model::{Change, ConsentScope, FuzzyDate, Record, RecordId, RecordKind, Term, VocabKind};
 use girok_store::{CheckReport, SqliteStore, Store, StoreError};
 use girok_tabulate::{Dimension, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -464,16 +464,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sensitive,
             id,
         } => {
-            let mut store = open(&reader)?;
-            let intake = integrity::Intake {
-                source,
-                captured: captured_at,
+            let captured = match &captured_at {
+                Some(text) => FuzzyDate::parse(text).context("--captured-at")?,
+                None => FuzzyDate::UNKNOWN,
+            };
+            let intake = girok_service::evidence::Intake {
+                source: RecordId::new(source),
+                file_name: file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                captured,
                 collector,
                 media_type,
                 sensitive,
-                id,
+                id: id.map(RecordId::new),
             };
-            let (id, sha256) = integrity::attach(&mut store, &cli.data, &actor, &file, intake)?;
+            let mut store = open(&reader)?;
+            let (id, sha256) =
+                girok_service::evidence::attach(&mut store, &cli.data, &actor, &file, intake)?;
             println!(
                 "Stored {} as evidence {id}, SHA-256 {sha256}",
                 file.display()
@@ -488,7 +497,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             note,
         } => {
             let mut store = open(&reader)?;
-            let size = integrity::export_evidence(
+            let size = girok_service::evidence::export(
                 &mut store, &cli.data, &actor, &sha256, &out, recipient, note,
             )?;
             println!(

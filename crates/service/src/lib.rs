@@ -9,6 +9,7 @@
 //! committed: a write no checkpoint covers could be cut off unnoticed.
 
 mod directory;
+pub mod evidence;
 mod proposals;
 
 pub use directory::{

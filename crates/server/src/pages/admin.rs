@@ -178,7 +178,7 @@ fn users_page(
         }
         h2 { (lang.t("Irreversible changes", "되돌릴 수 없는 변경")) }
         ul {
-            li { a href="/admin/forget" { (lang.t("Forget a person, source or evidence file (destroy its data key)", "인물, 출처, 증거 파일 잊기 (데이터 키 파기)")) } }
+            li { a href="/admin/forget" { (lang.t("Forget a person, source, event or evidence file (destroy its data key)", "인물, 출처, 사건, 증거 파일 잊기 (데이터 키 파기)")) } }
             li { a href="/admin/consent" { (lang.t("Widen a source's consent", "출처의 동의 범위 넓히기")) } }
         }
     };
@@ -603,7 +603,7 @@ fn forget_page(
                 p id="what-happens" {
                     strong { (lang.t("This cannot be undone.", "되돌릴 수 없습니다.")) } " "
                     (lang.t("Forgetting destroys the data key of ", "잊기는 다음 기록의 데이터 키를 파기합니다: ")) (record.kind()) " " code { (id) }
-                    (lang.t(": its names, birth data, origin, notes, titles and sensitive file bytes can never be read again, by anyone, including you. Its facts stay and still count; the journal still verifies. Backups made before keep the key.", ". 이름, 출생 정보, 출신지, 메모, 제목, 민감한 파일 내용은 당신을 포함해 누구도 다시 읽을 수 없습니다. 사실 정보는 남아 계속 집계되고 저널 검증도 유지됩니다. 이전에 만든 백업에는 키가 남아 있습니다."))
+                    (lang.t(": its names, birth data, origin, notes, titles, descriptions and sensitive file bytes (for a person, also the descriptions of acts against them) can never be read again, by anyone, including you. Its facts stay and still count; the journal still verifies. Backups made before keep the key.", ". 이름, 출생 정보, 출신지, 메모, 제목, 설명, 민감한 파일 내용(인물의 경우 그 인물이 당한 행위의 설명까지)은 당신을 포함해 누구도 다시 읽을 수 없습니다. 사실 정보는 남아 계속 집계되고 저널 검증도 유지됩니다. 이전에 만든 백업에는 키가 남아 있습니다."))
                 }
                 @if message.as_ref().is_none_or(|(ok, _)| !ok) {
                     form method="post" action="/admin/forget" {

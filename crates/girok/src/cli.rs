@@ -121,6 +121,9 @@ pub enum Command {
         /// sign-in failures are counted against.
         #[arg(long = "trusted-proxy", value_name = "ADDR")]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// The largest evidence file accepted by upload in the browser, in MiB.
+        #[arg(long, value_name = "MIB", default_value_t = 256)]
+        max_upload_mib: u64,
     },
     /// Users of the web application and API (kept in DIR/access.sqlite).
     User {

@@ -206,12 +206,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(verified);
             }
             web::demo_users(&dir)?;
-            web::serve(&dir, None, addr, Vec::new())?;
+            web::serve(&dir, None, addr, girok_server::Settings::default())?;
         }
         Command::Serve {
             addr,
             trusted_proxies,
-        } => web::serve(&cli.data, key_file, addr, trusted_proxies)?,
+            max_upload_mib,
+        } => web::serve(
+            &cli.data,
+            key_file,
+            addr,
+            girok_server::Settings {
+                trusted_proxies,
+                upload_limit: max_upload_mib.saturating_mul(1024 * 1024),
+            },
+        )?,
         Command::Unlock => keys::report_unlock(&mut open_locked(&cli.data)?, key_file)?,
         Command::Rekey { new_key_file } => {
             keys::rekey(&mut open(&reader)?, new_key_file.as_deref())?

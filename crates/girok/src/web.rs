@@ -1,7 +1,7 @@
 //! `girok serve`, `girok user` and the demo's web application.
 
 use std::io::BufRead;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +14,7 @@ pub fn serve(
     data: &Path,
     key_file: Option<&Path>,
     addr: SocketAddr,
-    trusted_proxies: Vec<IpAddr>,
+    settings: girok_server::Settings,
 ) -> Result<()> {
     if !data.join("girok.sqlite").exists() {
         bail!(
@@ -22,7 +22,7 @@ pub fn serve(
             data.display()
         );
     }
-    let app = girok_server::App::open_behind(data, trusted_proxies)?;
+    let app = girok_server::App::open_with(data, settings)?;
     if app.lock_state() == LockState::Locked {
         match crate::keys::secret_at_hand(key_file)? {
             Some(secret) => {

@@ -71,12 +71,29 @@ pub struct App {
     readers: Vec<Mutex<SqliteStore>>,
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
-    pub trusted_proxies: Vec<IpAddr>,
+    pub settings: Settings,
     pub names: search::NameIndex,
     /// Held while a full verification runs. Each `girok serve` process runs
     /// at most one, so the processes sharing a database bound how many run.
     pub verification: Mutex<()>,
+}
+
+/// How a server is run, beyond its data directory.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// The largest evidence file accepted by upload, in bytes.
+    pub upload_limit: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            trusted_proxies: Vec::new(),
+            upload_limit: 256 * 1024 * 1024,
+        }
+    }
 }
 
 /// Readers in the pool: enough for the machine's cores to read at once.
@@ -87,11 +104,11 @@ fn reader_count() -> usize {
 impl App {
     /// Opens the database in `data` (created by `girok init` or `girok demo`).
     pub fn open(data: &Path) -> Result<Arc<App>, ServerError> {
-        App::open_behind(data, Vec::new())
+        App::open_with(data, Settings::default())
     }
 
-    /// Opens the database in `data`, served behind `trusted_proxies`.
-    pub fn open_behind(data: &Path, trusted_proxies: Vec<IpAddr>) -> Result<Arc<App>, ServerError> {
+    /// Opens the database in `data`, served as `settings` say.
+    pub fn open_with(data: &Path, settings: Settings) -> Result<Arc<App>, ServerError> {
         // Every connection signs what it commits, so no door writes without a checkpoint.
         let writer = girok_service::open(data)?;
         let readers = (0..reader_count())
@@ -103,7 +120,7 @@ impl App {
             readers,
             next_reader: AtomicUsize::new(0),
             access: Mutex::new(AccessStore::open(data)?),
-            trusted_proxies,
+            settings,
             names: search::NameIndex::default(),
             verification: Mutex::new(()),
         }))

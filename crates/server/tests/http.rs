@@ -1797,7 +1797,14 @@ async fn forwarded_addresses_are_ignored_from_an_untrusted_peer() {
 async fn a_trusted_proxy_names_the_client() {
     let site = Site::new();
     let proxy: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
-    let app = App::open_behind(site.dir.path(), vec![proxy]).expect("app");
+    let app = App::open_with(
+        site.dir.path(),
+        girok_server::Settings {
+            trusted_proxies: vec![proxy],
+            ..Default::default()
+        },
+    )
+    .expect("app");
     for _ in 0..girok_server::access::MAX_FAILURES {
         let status = sign_in_from(
             app.clone(),
@@ -3478,4 +3485,213 @@ async fn an_act_saved_without_a_source_is_named_as_unattested() {
     assert!(!location.contains("unsourced"), "{location}");
     let page = site.get(location, Some(&documenter)).await;
     assert!(!page.body.contains("saved without a source"));
+}
+
+/// A multipart upload form: the CSRF token first, as the browser sends the page's form.
+fn upload_request(
+    path: &str,
+    session: &Session,
+    csrf: &str,
+    file: &[u8],
+    sensitive: bool,
+) -> Request<Body> {
+    let boundary = "girok-test-boundary";
+    let mut body = Vec::new();
+    let mut text_field = |name: &str, value: &str| {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .into_bytes(),
+        );
+    };
+    text_field("csrf", csrf);
+    text_field("captured", "2024-03");
+    if sensitive {
+        text_field("sensitive", "1");
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kim-interview.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+        )
+        .into_bytes(),
+    );
+    body.extend(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, format!("girok_session={}", session.token))
+        .body(Body::from(body))
+        .expect("request")
+}
+
+fn evidence_count(site: &Site) -> u64 {
+    site.app
+        .read(|store| store.count(girok_model::RecordKind::Evidence))
+        .expect("count")
+}
+
+fn leftover_uploads(site: &Site) -> Vec<String> {
+    std::fs::read_dir(site.dir.path())
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".upload-") || name.starts_with(".download-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn documenters_upload_and_download_evidence_and_see_its_chain_of_custody() {
+    let site = Site::encrypted("correct horse battery staple");
+    let documenter = site.session("documenter").await;
+    let analyst = site.session("analyst").await;
+    let contents = b"transcript: a witness names her brother";
+    let form = site
+        .get("/sources/s-un-2025-kim/evidence/new", Some(&documenter))
+        .await;
+    assert!(
+        form.status.is_success() && form.body.contains("multipart/form-data"),
+        "{}",
+        form.body
+    );
+    let path = "/sources/s-un-2025-kim/evidence";
+
+    // Without the form's token, or from an analyst, nothing is stored.
+    let before = evidence_count(&site);
+    let forged = site
+        .send(upload_request(path, &documenter, "forged", contents, true))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let analysts = site
+        .send(upload_request(
+            path,
+            &analyst,
+            &analyst.csrf,
+            contents,
+            true,
+        ))
+        .await;
+    assert_eq!(analysts.status, StatusCode::FORBIDDEN);
+    assert_eq!(evidence_count(&site), before);
+
+    // Stored sealed: its page shows the file's own hash to a documenter, and the custody chain.
+    let stored = site
+        .send(upload_request(
+            path,
+            &documenter,
+            &documenter.csrf,
+            contents,
+            true,
+        ))
+        .await;
+    assert_eq!(stored.status, StatusCode::SEE_OTHER, "{}", stored.body);
+    let location = stored.headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let id = between(&location, "/records/", "?")
+        .expect("evidence id")
+        .to_string();
+    assert_eq!(evidence_count(&site), before + 1);
+    let plain_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(contents));
+    let page = site.get(&format!("/records/{id}"), Some(&documenter)).await;
+    assert!(
+        page.body.contains(&plain_sha256)
+            && page.body.contains("kim-interview.txt")
+            && page.body.contains("Chain of custody")
+            && page.body.contains("Intake"),
+        "{}",
+        page.body
+    );
+    // An analyst sees neither the file's hash nor its name.
+    let seen = site.get(&format!("/records/{id}"), Some(&analyst)).await;
+    assert!(
+        seen.status.is_success()
+            && !seen.body.contains(&plain_sha256)
+            && !seen.body.contains("kim-interview"),
+        "{}",
+        seen.body
+    );
+    let refused = site
+        .get(&format!("/records/{id}/download"), Some(&analyst))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // A download hands out the exact bytes and is a custody event.
+    let download = site
+        .get(&format!("/records/{id}/download"), Some(&documenter))
+        .await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body.as_bytes(), contents);
+    assert!(
+        download.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("header")
+            .contains("kim-interview.txt")
+    );
+    let page = site.get(&format!("/records/{id}"), Some(&documenter)).await;
+    assert!(
+        page.body.contains("downloaded in the web application"),
+        "{}",
+        page.body
+    );
+    assert!(
+        leftover_uploads(&site).is_empty(),
+        "{:?}",
+        leftover_uploads(&site)
+    );
+
+    // Locked, the file cannot be handed out.
+    site.app.lock();
+    let locked = site
+        .get(&format!("/records/{id}/download"), Some(&documenter))
+        .await;
+    assert_eq!(locked.status, StatusCode::CONFLICT, "{}", locked.body);
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
+    let mut site = Site::new();
+    site.app = App::open_with(
+        site.dir.path(),
+        girok_server::Settings {
+            upload_limit: 1024,
+            ..Default::default()
+        },
+    )
+    .expect("app");
+    let documenter = site.session("documenter").await;
+    let before = evidence_count(&site);
+    let big = vec![b'x'; 4096];
+    let reply = site
+        .send(upload_request(
+            "/sources/s-un-2025-kim/evidence",
+            &documenter,
+            &documenter.csrf,
+            &big,
+            false,
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("larger than the limit"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(evidence_count(&site), before);
+    assert!(leftover_uploads(&site).is_empty());
+    assert!(
+        !site.dir.path().join("evidence").exists(),
+        "no file was stored"
+    );
 }

@@ -54,8 +54,11 @@ pub(super) async fn login(
             )),
         );
     }
-    let client =
-        crate::auth::client_key(&app.trusted_proxies, connect.map(|c| c.0.0.ip()), &headers);
+    let client = crate::auth::client_key(
+        &app.settings.trusted_proxies,
+        connect.map(|c| c.0.0.ip()),
+        &headers,
+    );
     let (name, password) = (form.name, form.password);
     let outcome =
         match blocking(move || app.with_access(|access| access.sign_in(&name, &password, &client)))
@@ -182,8 +185,11 @@ pub(super) async fn code(
     let token = cookie(&headers, CHALLENGE_COOKIE)
         .unwrap_or_default()
         .to_string();
-    let client =
-        crate::auth::client_key(&app.trusted_proxies, connect.map(|c| c.0.0.ip()), &headers);
+    let client = crate::auth::client_key(
+        &app.settings.trusted_proxies,
+        connect.map(|c| c.0.0.ip()),
+        &headers,
+    );
     let csrf = form.csrf.clone();
     let outcome = match blocking(move || {
         app.with_access(|access| access.second_step(&token, &form.csrf, &form.code, &client))

@@ -33,6 +33,7 @@ mod admin;
 mod dashboard;
 mod editor;
 mod estimates;
+mod evidence;
 mod journal;
 mod login;
 mod readable;
@@ -77,6 +78,13 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/sources/new", get(records::new_testimony))
         .route("/sources/{id}", get(records::any_record))
+        .route("/sources/{id}/evidence/new", get(evidence::new_evidence))
+        .route(
+            "/sources/{id}/evidence",
+            // The upload limit is checked while the file streams in; this only lifts axum's default.
+            post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/records/{id}/download", get(evidence::download))
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))

@@ -357,16 +357,21 @@ pub(super) async fn record_page(
             };
             let record = redact::record(stored.record, role);
             let around = around(&app, store, &record, role, lang)?;
+            let custody = match &record {
+                Record::Evidence(evidence) => store.custody(&evidence.sha256)?,
+                _ => Vec::new(),
+            };
             Ok(Some((
                 record,
                 stored.meta,
                 around,
                 store.vocabularies().clone(),
+                custody,
             )))
         })
     })
     .await;
-    let (record, meta, around, vocabularies) = match loaded {
+    let (record, meta, around, vocabularies, custody) = match loaded {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
             return error_page(
@@ -428,6 +433,12 @@ pub(super) async fn record_page(
             @if matches!(record, Record::Person(_)) && role.can_write() {
                 " · " a href=(format!("/persons/{id}/acts/new")) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) }
             }
+            @if matches!(record, Record::Source(_)) && role.can_write() {
+                " · " a href=(format!("/sources/{id}/evidence/new")) id="add-evidence" { (lang.t("Add evidence (a file)", "증거 파일 추가")) }
+            }
+        }
+        @if let Record::Evidence(evidence) = &record {
+            (super::evidence::custody_section(lang, &evidence.id, &custody, role.can_write()))
         }
         @for ((kind, field), records) in &groups {
             section {

@@ -1,0 +1,376 @@
+//! Evidence in the browser: a file uploaded for a source (streamed to disk
+//! under a size limit, then stored and journaled by the service exactly as
+//! `girok attach` does, sealed when sensitive), downloaded as a custody
+//! event, and its chain of custody on its page.
+
+use std::io::Write;
+
+use axum::extract::Multipart;
+use girok_model::printable::line;
+use girok_model::{CustodyAction, Evidence};
+use girok_service::evidence::{self, EvidenceError, Intake};
+use girok_store::JournalRow;
+
+use super::*;
+
+/// The upload form of a source.
+pub(super) async fn new_evidence(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(source): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let limit = app.settings.upload_limit;
+    page(
+        lang,
+        &principal,
+        &format!("{} {source}", lang.t("Add evidence to", "증거 추가:")),
+        upload_form(lang, &principal, &source, limit, None),
+    )
+}
+
+fn upload_form(
+    lang: Lang,
+    principal: &Principal,
+    source: &str,
+    limit: u64,
+    error: Option<&str>,
+) -> Markup {
+    html! {
+        @if let Some(error) = error {
+            p.error role="alert" id="upload-error" { (error) }
+        }
+        form method="post" action=(format!("/sources/{source}/evidence")) enctype="multipart/form-data" {
+            // The token comes first: nothing of the file is read before it is checked.
+            input type="hidden" name="csrf" value=(principal.csrf());
+            label for="file" { (lang.t("File", "파일")) }
+            input type="file" id="file" name="file" required;
+            p.hint { (lang.t("At most", "최대")) " " (limit / (1024 * 1024)) " MiB" }
+            label for="captured" { (lang.t("Captured or collected (date)", "촬영·수집일")) }
+            input type="text" id="captured" name="captured" placeholder=(lang.t("2024-03, spring 2019, c. 2010", "2024년 3월, 2019년 봄"));
+            label for="collector" { (lang.t("Collected by", "수집자")) }
+            input type="text" id="collector" name="collector";
+            label for="media_type" { (lang.t("Media type", "미디어 유형")) }
+            input type="text" id="media_type" name="media_type" placeholder="image/jpeg, audio/mpeg, application/pdf";
+            label.check {
+                input type="checkbox" name="sensitive" value="1";
+                " " (lang.t("Sensitive: it identifies someone (sealed in an encrypted database)", "민감 자료: 누군가를 식별할 수 있음 (암호화된 데이터베이스에서는 봉인)"))
+            }
+            div.buttons { button.primary type="submit" { (lang.t("Store the file", "파일 저장")) } }
+        }
+    }
+}
+
+/// What the upload form sent besides the file.
+#[derive(Default)]
+struct Upload {
+    csrf_checked: bool,
+    file_name: String,
+    captured: String,
+    collector: String,
+    media_type: String,
+    sensitive: bool,
+    /// The received bytes, in a private temporary file of the data directory.
+    file: Option<tempfile::NamedTempFile>,
+}
+
+/// Why an upload was refused: the reader's to mend.
+enum UploadRefusal {
+    Signed(Refusal),
+    Form(String),
+}
+
+/// Reads the multipart form, writing the file to a temporary file inside
+/// the data directory as it arrives and refusing it past `limit` bytes.
+async fn receive(
+    app: &App,
+    principal: &Principal,
+    mut form: Multipart,
+    lang: Lang,
+) -> Result<Upload, UploadRefusal> {
+    let limit = app.settings.upload_limit;
+    let bad = |en: &str, ko: &str| UploadRefusal::Form(lang.t(en, ko).to_string());
+    let mut upload = Upload::default();
+    while let Some(mut field) = form.next_field().await.map_err(|_| {
+        bad(
+            "The upload was cut off or is not a form; nothing was stored.",
+            "업로드가 중간에 끊겼거나 양식이 아닙니다. 아무것도 저장하지 않았습니다.",
+        )
+    })? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "csrf" {
+            let token = field.text().await.unwrap_or_default();
+            check_csrf(principal, Some(&token), Flavor::Page).map_err(UploadRefusal::Signed)?;
+            upload.csrf_checked = true;
+            continue;
+        }
+        if !upload.csrf_checked {
+            return Err(UploadRefusal::Signed(Refusal::BadCsrf(Flavor::Page)));
+        }
+        if name != "file" {
+            let text = field.text().await.unwrap_or_default();
+            match name.as_str() {
+                "captured" => upload.captured = text,
+                "collector" => upload.collector = text,
+                "media_type" => upload.media_type = text,
+                "sensitive" => upload.sensitive = !text.is_empty(),
+                _ => {}
+            }
+            continue;
+        }
+        upload.file_name = field.file_name().unwrap_or_default().to_string();
+        let mut file = tempfile::Builder::new()
+            .prefix(".upload-")
+            .tempfile_in(&app.data)
+            .map_err(|e| {
+                UploadRefusal::Form(format!(
+                    "{}: {e}",
+                    lang.t("Cannot store the upload", "업로드를 저장할 수 없습니다")
+                ))
+            })?;
+        let mut received = 0u64;
+        while let Some(chunk) = field.chunk().await.map_err(|_| {
+            bad(
+                "The upload was cut off; nothing was stored.",
+                "업로드가 중간에 끊겼습니다. 아무것도 저장하지 않았습니다.",
+            )
+        })? {
+            received += chunk.len() as u64;
+            if received > limit {
+                return Err(UploadRefusal::Form(format!(
+                    "{} {} MiB; {}",
+                    lang.t(
+                        "The file is larger than the limit of",
+                        "파일이 한도를 넘습니다:"
+                    ),
+                    limit / (1024 * 1024),
+                    lang.t("nothing was stored.", "아무것도 저장하지 않았습니다.")
+                )));
+            }
+            file.write_all(&chunk).map_err(|e| {
+                UploadRefusal::Form(format!(
+                    "{}: {e}",
+                    lang.t("Cannot store the upload", "업로드를 저장할 수 없습니다")
+                ))
+            })?;
+        }
+        upload.file = Some(file);
+    }
+    if !upload.csrf_checked {
+        return Err(UploadRefusal::Signed(Refusal::BadCsrf(Flavor::Page)));
+    }
+    Ok(upload)
+}
+
+/// Stores an uploaded file as evidence of a source.
+pub(super) async fn upload(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(source): Path<String>,
+    form: Multipart,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let limit = app.settings.upload_limit;
+    let refused = |message: &str| {
+        let body = upload_form(lang, &principal, &source, limit, Some(message));
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(lang, &principal, lang.t("Add evidence", "증거 추가"), body),
+        )
+            .into_response()
+    };
+    let upload = match receive(&app, &principal, form, lang).await {
+        Ok(upload) => upload,
+        Err(UploadRefusal::Signed(refusal)) => return refusal.into_response(),
+        Err(UploadRefusal::Form(message)) => return refused(&message),
+    };
+    let Some(file) = upload.file.filter(|_| !upload.file_name.trim().is_empty()) else {
+        return refused(lang.t("Choose a file to store.", "저장할 파일을 고르세요."));
+    };
+    let captured = match upload.captured.trim() {
+        "" => FuzzyDate::UNKNOWN,
+        text => match FuzzyDate::parse(text) {
+            Ok(date) => date,
+            Err(error) => {
+                return refused(&format!("{}: {error}", lang.t("Captured", "촬영·수집일")));
+            }
+        },
+    };
+    let optional = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
+    let intake = Intake {
+        source: RecordId::new(source.trim()),
+        file_name: upload.file_name,
+        captured,
+        collector: optional(&upload.collector),
+        media_type: optional(&upload.media_type),
+        sensitive: upload.sensitive,
+        id: None,
+    };
+    let actor = principal.user.name.clone();
+    let data = app.data.clone();
+    let stored = blocking(move || {
+        let stored = app.write(|store| evidence::attach(store, &data, &actor, file.path(), intake));
+        // The temporary file goes either way: the bytes are stored, or nothing is.
+        drop(file);
+        stored
+    })
+    .await;
+    match stored {
+        Ok(Ok((id, _))) => saved(RecordKind::Evidence, &id),
+        Ok(Err(EvidenceError::Store(StoreError::Invalid(invalid)))) => {
+            refused(&invalid.to_string())
+        }
+        Ok(Err(EvidenceError::Store(StoreError::Locked))) => refused(lang.t(
+            "The database is locked: a sensitive file can be stored only once an admin has unlocked it.",
+            "데이터베이스가 잠겨 있습니다. 관리자가 잠금을 해제해야 민감한 파일을 저장할 수 있습니다.",
+        )),
+        Ok(Err(error)) => internal(error),
+        Err(response) => response,
+    }
+}
+
+/// Hands out an evidence file and journals it as a custody event.
+pub(super) async fn download(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let reading = Reading::of(&principal, format!("GET /records/{id}/download"));
+    let actor = principal.user.name.clone();
+    let wanted = RecordId::new(&id);
+    let data = app.data.clone();
+    let copied = blocking(
+        move || -> Result<Option<(Evidence, Vec<u8>)>, EvidenceError> {
+            let copy = tempfile::Builder::new()
+                .prefix(".download-")
+                .tempfile_in(&data)
+                .map_err(|source| StoreError::Io {
+                    context: "cannot make a temporary copy".into(),
+                    source,
+                })?;
+            // One audited read: the record (a sealed one opened) and its bytes.
+            let found = app.read_as(&reading, |store| {
+                let Some(Record::Evidence(evidence)) = store.get(&wanted)?.map(|s| s.record) else {
+                    return Ok(None);
+                };
+                let copied =
+                    evidence::copy_out(store, &evidence::files(&data), &evidence, copy.path());
+                Ok(Some((evidence, copied)))
+            })?;
+            let Some((evidence, copied)) = found else {
+                return Ok(None);
+            };
+            copied?;
+            let bytes = std::fs::read(copy.path()).map_err(|source| StoreError::Io {
+                context: "cannot read the temporary copy".into(),
+                source,
+            })?;
+            // No custody event, no file: the download is refused if it cannot be journaled.
+            app.write(|store| {
+                store.write(&actor, |sink| {
+                    sink.apply(Change::Custody {
+                        evidence: evidence.id.clone(),
+                        sha256: evidence.sha256.clone(),
+                        action: CustodyAction::Copy,
+                        recipient: Some(actor.clone()),
+                        note: "downloaded in the web application".into(),
+                    })
+                })
+            })?;
+            Ok(Some((evidence, bytes)))
+        },
+    )
+    .await;
+    match copied {
+        Ok(Ok(Some((evidence, bytes)))) => {
+            let name = if evidence.file_name.is_empty() {
+                evidence.id.to_string()
+            } else {
+                evidence.file_name.clone()
+            };
+            // Only letters, digits and a few marks reach the header: a stored name cannot inject one.
+            let safe: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+                .collect();
+            (
+                AppendHeaders([
+                    (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{safe}\""),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_string()),
+                ]),
+                bytes,
+            )
+                .into_response()
+        }
+        Ok(Ok(None)) => error_page(
+            StatusCode::NOT_FOUND,
+            lang.t("Not found", "찾을 수 없음"),
+            &format!("{} {id}", lang.t("There is no evidence record", "다음 증거 기록이 없습니다:")),
+        ),
+        Ok(Err(EvidenceError::Sealed(_))) => error_page(
+            StatusCode::CONFLICT,
+            lang.t("Sealed", "봉인됨"),
+            lang.t(
+                "This file is sealed: it can be downloaded once an admin has unlocked the database (if it was forgotten, never again).",
+                "이 파일은 봉인되어 있습니다. 관리자가 데이터베이스 잠금을 해제하면 내려받을 수 있습니다 (잊힌 파일은 다시 받을 수 없습니다).",
+            ),
+        ),
+        Ok(Err(error)) => internal(error),
+        Err(response) => response,
+    }
+}
+
+/// The chain of custody of an evidence record, oldest first.
+pub(super) fn custody_section(
+    lang: Lang,
+    id: &RecordId,
+    custody: &[JournalRow],
+    can_download: bool,
+) -> Markup {
+    html! {
+        section id="custody" {
+            h2 { (lang.t("Chain of custody", "보관 이력")) }
+            @if can_download {
+                p.actions { a href=(format!("/records/{id}/download")) id="download" { (lang.t("Download the file (recorded in the chain of custody)", "파일 내려받기 (보관 이력에 기록됨)")) } }
+            }
+            table {
+                thead { tr {
+                    th { (lang.t("Entry", "항목")) } th { (lang.t("Time (UTC)", "시각 (UTC)")) }
+                    th { (lang.t("By", "수행자")) } th { (lang.t("Action", "조치")) }
+                    th { (lang.t("To", "받는 사람")) } th { (lang.t("Note", "메모")) }
+                } }
+                tbody {
+                    @for row in custody {
+                        @if let Change::Custody { action, recipient, note, .. } = &row.entry.change {
+                            tr {
+                                td { (row.entry.seq) }
+                                td { (line(row.entry.time.get(..19).unwrap_or(&row.entry.time))) }
+                                td { (line(&row.entry.actor)) }
+                                td { (readable::keyword(lang, *action)) }
+                                td { (line(recipient.as_deref().unwrap_or(""))) }
+                                td { (line(note)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

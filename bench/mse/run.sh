@@ -3,16 +3,14 @@
 #
 #   bash bench/mse/run.sh            # Kosovo: speed, estimates; the sweep over lists and K
 #
-# The anchor, the R/C++ LCMCR package (~45,000 iterations/s for the Kosovo
-# table, K = 10, on this kind of machine), is on CRAN, which this machine
-# cannot reach; its figure is quoted from the issue. Both samplers run the
-# same Gibbs sweep over capture-pattern cells on one thread.
+# Girok's sampler alone; bench/mse/ess.sh runs it beside R's LCMCR package
+# and compares effective draws of N per CPU second.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 kosovo=../shared/data/kosovo-1999.tsv
 cargo build --release -q -p girok -p girok-stats
 
-echo "== LCMCR iterations per second, Kosovo (4 lists, 15 cells), K = 10, one thread (3 runs)"
+echo "== LCMCR iterations per CPU second, Kosovo (4 lists, 15 cells), K = 10, one thread (3 runs)"
 for run in 1 2 3; do
     target/release/lcmcr-bench "$kosovo" 200000 10
 done

@@ -29,7 +29,12 @@
 //! the number missed and their classes after the weights instead; both draw
 //! everyone's classes from one set of inclusion probabilities and weights
 //! and then these from those classes, so the two orders are one Markov
-//! chain read at different points of the sweep.
+//! chain read at different points of the sweep. Unlike LCMCR, Girok then
+//! redraws the number missed of each class holding at least 1/20 of the
+//! observed, with the inclusion probabilities and weights integrated out
+//! (see `Chain::move_unobserved`), before drawing those: on Kosovo (K = 10)
+//! this gives 2.2–2.9 times the effective draws of N per sweep for about a
+//! tenth more per sweep, with the same posterior.
 //!
 //! The population is bounded as in LCMCR: N ≤ 21n for n observed (at most
 //! [`MAX_UNOBSERVED_PER_OBSERVED`] missed per observed individual). With the
@@ -38,8 +43,8 @@
 //! finite, and where the data bound N it changes nothing (Kosovo's posterior
 //! lies far below its bound of 92,400).
 
-use rand::{Rng, RngCore, SeedableRng};
-use rand_distr::{Beta, Binomial, Distribution, Gamma, Poisson};
+use rand::{Rng, SeedableRng};
+use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::capture::{CaptureError, CaptureTable};
@@ -108,6 +113,8 @@ struct Chain {
     rng: Xoshiro256PlusPlus,
     a_alpha: f64,
     b_alpha: f64,
+    /// ln k! for k = 0..=N's bound + 1 (the collapsed moves' terms).
+    ln_factorial: Vec<f64>,
     scratch: Scratch,
 }
 
@@ -122,6 +129,9 @@ struct Scratch {
     drawn: Vec<u64>,
     /// Classes by decreasing weight.
     order: Vec<usize>,
+    /// Members of the classes i.. other than the one `move_unobserved`
+    /// draws for, at [i]; 0 at [classes].
+    later: Vec<u64>,
 }
 
 /// The most latent classes a chain may use.
@@ -141,6 +151,17 @@ pub const MAX_UNOBSERVED_PER_OBSERVED: u64 = 20;
 /// inversion of the truncated distribution (only when the bound holds most
 /// of the mass above it).
 const UNOBSERVED_REDRAWS: usize = 16;
+
+/// The most ln k! values a chain tabulates (8 MB); larger k are computed.
+const LN_FACTORIAL_TABLE: u64 = 1 << 20;
+
+/// A class holding at least 1 in this many of the observed has its number
+/// missed redrawn with λ and the weights integrated out.
+const COLLAPSED_SHARE: u64 = 20;
+
+/// The slice sampler's step (individuals missed) and most steps out.
+const SLICE_WIDTH: f64 = 200.0;
+const SLICE_STEPS: usize = 32;
 
 impl Chain {
     /// LCMCR's start (see the module documentation), warm-up included.
@@ -196,12 +217,14 @@ impl Chain {
             rng,
             a_alpha: settings.a_alpha,
             b_alpha: settings.b_alpha,
+            ln_factorial: ln_factorials((MAX_UNOBSERVED_PER_OBSERVED + 1) * observed + 1),
             scratch: Scratch {
                 members: vec![0; classes],
                 captures: vec![0; classes * lists],
                 weights: vec![0.0; classes],
                 drawn: vec![0; classes],
                 order: (0..classes).collect(),
+                later: vec![0; classes + 1],
             },
         };
         for _ in 0..WARM_UP_SWEEPS {
@@ -243,6 +266,143 @@ impl Chain {
         truncated_negative_binomial(&mut self.rng, self.observed, missed, bound)
     }
 
+    fn ln_factorial(&self, k: u64) -> f64 {
+        self.ln_factorial
+            .get(k as usize)
+            .copied()
+            .unwrap_or_else(|| libm::lgamma(k as f64 + 1.0))
+    }
+
+    /// The collapsed log-probability of class k's number missed, up to a
+    /// constant (see `move_unobserved`): `others` members in the other
+    /// classes, `observed` of class k's, `later_others[i]` members of the
+    /// classes i.. other than k.
+    fn unobserved_log_probability(
+        &self,
+        k: usize,
+        missing: u64,
+        observed: u64,
+        others: u64,
+        captures: &[u64],
+        later_others: &[u64],
+    ) -> f64 {
+        let (lists, classes, alpha) = (self.lists, self.classes, self.alpha);
+        let members = observed + missing;
+        let population = others + members;
+        let inclusion: f64 = captures[k * lists..(k + 1) * lists]
+            .iter()
+            .map(|&c| self.ln_factorial(members - c))
+            .sum::<f64>()
+            - lists as f64 * self.ln_factorial(members + 1);
+        let weights = if classes == 1 {
+            0.0
+        } else {
+            let own = if k + 1 < classes {
+                self.ln_factorial(members)
+            } else {
+                libm::lgamma(alpha + members as f64)
+            };
+            let tails: f64 = later_others[1..(k + 1).min(classes - 1)]
+                .iter()
+                .map(|&t| (alpha + (t + members) as f64).ln())
+                .sum();
+            own - libm::lgamma(1.0 + alpha + population as f64) - tails
+        };
+        self.ln_factorial(population - 1) - self.ln_factorial(missing) + inclusion + weights
+    }
+
+    /// Draws each class's number missed from its conditional given the
+    /// classes of the observed, the other classes' numbers missed and α,
+    /// with the inclusion probabilities and the weights integrated out, by
+    /// slice sampling (Neal 2003: stepping out, then shrinking), which finds
+    /// the conditional's width by itself. The Gibbs draws move N slowly:
+    /// the class that holds most of the missed has inclusion probabilities
+    /// fitted to its members, the missed among them, so each draw of N
+    /// stays near the last; integrated out, N moves by its conditional's
+    /// width at once. The sweep then draws λ and the weights from their
+    /// conditionals given the new counts, so the chain keeps the posterior
+    /// (a partially collapsed Gibbs sampler).
+    ///
+    /// With N_k members of class k, m_k of them missed, c_kj of them on
+    /// list j, T_k = N_k + … + N_K, Beta(1, 1) priors on λ, stick-breaking
+    /// weights over K classes and p(N) ∝ 1/N, the collapsed probability of
+    /// the m_k is proportional to
+    ///
+    /// (N − 1)! Π_k [Π_j (N_k − c_kj)! / (N_k + 1)!^J] / m_k!
+    ///   · Π_{k<K} N_k! · Γ(α + N_K) / Γ(1 + α + N) · Π_{1<k<K} 1 / (α + T_k).
+    ///
+    /// Only classes with at least 1/[`COLLAPSED_SHARE`] of the observed
+    /// are redrawn (the draw does not change who is observed in a class, so
+    /// that may choose them): they hold nearly all of the missed, and the
+    /// small ones are left to the Gibbs draws at a fifth less cost.
+    fn move_unobserved(
+        &mut self,
+        members: &mut [u64],
+        captures: &[u64],
+        missing: &mut [u64],
+        later_others: &mut [u64],
+    ) {
+        let classes = self.classes;
+        let bound = (MAX_UNOBSERVED_PER_OBSERVED + 1) * self.observed;
+        let mut population: u64 = members.iter().sum();
+        for k in 0..classes {
+            let observed = members[k] - missing[k];
+            if observed < self.observed / COLLAPSED_SHARE {
+                continue;
+            }
+            let others = population - members[k];
+            later_others[classes] = 0;
+            for i in (0..classes).rev() {
+                later_others[i] = later_others[i + 1] + if i == k { 0 } else { members[i] };
+            }
+            let most = bound - others - observed;
+            let log_density = |chain: &Chain, x: f64| -> f64 {
+                if x < 0.0 || x >= (most + 1) as f64 {
+                    return f64::NEG_INFINITY;
+                }
+                chain.unobserved_log_probability(
+                    k,
+                    x as u64,
+                    observed,
+                    others,
+                    captures,
+                    later_others,
+                )
+            };
+            // m_k as the integer part of a continuous x with density
+            // constant on each [m, m + 1).
+            let x = missing[k] as f64 + self.rng.random::<f64>();
+            let level = log_density(self, x) + self.rng.random::<f64>().ln();
+            let mut left = x - self.rng.random::<f64>() * SLICE_WIDTH;
+            let mut right = left + SLICE_WIDTH;
+            let mut left_steps = self.rng.random_range(0..SLICE_STEPS);
+            let mut right_steps = SLICE_STEPS - 1 - left_steps;
+            while left_steps > 0 && log_density(self, left) > level {
+                left -= SLICE_WIDTH;
+                left_steps -= 1;
+            }
+            while right_steps > 0 && log_density(self, right) > level {
+                right += SLICE_WIDTH;
+                right_steps -= 1;
+            }
+            let drawn = loop {
+                let candidate = left + self.rng.random::<f64>() * (right - left);
+                if log_density(self, candidate) > level {
+                    break candidate as u64;
+                }
+                if candidate < x {
+                    left = candidate;
+                } else {
+                    right = candidate;
+                }
+            };
+            members[k] = observed + drawn;
+            missing[k] = drawn;
+            population = others + members[k];
+        }
+        self.unobserved = population - self.observed;
+    }
+
     fn sweep(&mut self, concentration: Concentration) {
         let (lists, classes) = (self.lists, self.classes);
         // Buffers reused across iterations: the sampler allocates nothing.
@@ -253,6 +413,7 @@ impl Chain {
             weights,
             drawn,
             order,
+            later,
         } = &mut scratch;
         members.iter_mut().for_each(|m| *m = 0);
         captures.iter_mut().for_each(|c| *c = 0);
@@ -294,6 +455,8 @@ impl Chain {
             .iter_mut()
             .zip(drawn.iter())
             .for_each(|(m, d)| *m += d);
+        // 3b. The numbers missed again, with λ and the weights integrated out.
+        self.move_unobserved(members, captures, drawn, later);
         // 4. Inclusion probabilities, Beta(1, 1) prior.
         for k in 0..classes {
             for j in 0..lists {
@@ -341,6 +504,13 @@ impl Chain {
 enum Concentration {
     Drawn,
     Held,
+}
+
+/// ln k! for k = 0..=largest, at most [`LN_FACTORIAL_TABLE`] of them.
+fn ln_factorials(largest: u64) -> Vec<f64> {
+    (0..=largest.min(LN_FACTORIAL_TABLE - 1))
+        .map(|k| libm::lgamma(k as f64 + 1.0))
+        .collect()
 }
 
 /// A negative binomial draw (failures before `successes` successes, each
@@ -413,17 +583,27 @@ fn beta(rng: &mut Xoshiro256PlusPlus, a: f64, b: f64) -> f64 {
         // CDF x^a.
         u.powf(1.0 / a)
     } else {
-        Beta::new(a, b).map_or(0.5, |d| d.sample(rng))
+        // Two gamma draws (Marsaglia and Tsang): cheaper than Cheng's
+        // rejection sampler in rand_distr's Beta.
+        let x = gamma(rng, a);
+        let y = gamma(rng, b);
+        x / (x + y)
     }
 }
 
-/// Below this many trials a binomial is drawn as a sum of Bernoulli trials:
-/// cheaper than setting up an inversion or BTPE sampler.
-const BERNOULLI_TRIALS: u64 = 24;
+/// A Gamma(shape, 1) draw.
+fn gamma(rng: &mut Xoshiro256PlusPlus, shape: f64) -> f64 {
+    Gamma::new(shape, 1.0).map_or(shape, |g| g.sample(rng))
+}
 
-/// One binomial draw. Small counts (most splits after the heaviest class
-/// took its share) as Bernoulli trials on raw 64-bit uniforms; larger ones
-/// by rand_distr's BINV/BTPE.
+/// Below this mean (of the smaller of successes and failures) a binomial
+/// is drawn by inversion: most splits after the heaviest class took its
+/// share, cheaper than setting up rand_distr's sampler.
+const INVERSION_MEAN: f64 = 10.0;
+
+/// One binomial draw: by inversion of its distribution function when the
+/// mean is small (BINV of Kachitvichyanukul and Schmeiser), else by
+/// rand_distr's BTPE.
 fn binomial(rng: &mut Xoshiro256PlusPlus, trials: u64, p: f64) -> u64 {
     if trials == 0 || p <= 0.0 {
         return 0;
@@ -431,12 +611,21 @@ fn binomial(rng: &mut Xoshiro256PlusPlus, trials: u64, p: f64) -> u64 {
     if p >= 1.0 {
         return trials;
     }
-    if trials < BERNOULLI_TRIALS {
-        // u < p·2^64 with u uniform on [0, 2^64): probability p (to 2^-64).
-        let threshold = (p * 18_446_744_073_709_551_616.0) as u64;
-        return (0..trials).filter(|_| rng.next_u64() < threshold).count() as u64;
+    let rarer = p.min(1.0 - p);
+    if trials as f64 * rarer >= INVERSION_MEAN {
+        return Binomial::new(trials, p).map_or(0, |b| b.sample(rng));
     }
-    Binomial::new(trials, p).map_or(0, |b| b.sample(rng))
+    // P(0), then P(k + 1) = P(k) · (n − k) / (k + 1) · p / (1 − p).
+    let odds = rarer / (1.0 - rarer);
+    let mut probability = (1.0 - rarer).powi(trials as i32);
+    let mut u: f64 = rng.random();
+    let mut drawn = 0;
+    while u >= probability && drawn < trials {
+        u -= probability;
+        probability *= odds * (trials - drawn) as f64 / (drawn + 1) as f64;
+        drawn += 1;
+    }
+    if rarer == p { drawn } else { trials - drawn }
 }
 
 /// Runs one chain: the start and its warm-up (see the module
@@ -559,21 +748,23 @@ mod tests {
     use super::*;
     use crate::capture::kosovo;
 
-    /// The posterior on a long run (four chains) against R's LCMCR 0.4.14
+    /// The posterior on a long run (eight chains) against R's LCMCR 0.4.14
     /// on the same table (shared/data/kosovo-lcmcr-r.tsv: 2.5% 9,001,
-    /// median 10,418, 97.5% 13,734-13,840). With about 2,000 effective
+    /// median 10,418, 97.5% 13,734-13,840). With about 4,000 effective
     /// draws the tails move with the seed by about a hundred; the bounds
     /// allow for that and no more (from the start used before, the 2.5%
-    /// quantile fell to 8,300).
+    /// quantile fell to 8,300). Eight chains rather than four longer ones:
+    /// a chain now and then spends a few hundred sweeps in the rare low-N
+    /// states (R's single chains too), and more chains weigh each less.
     #[test]
     fn kosovo_posterior_matches_the_published_lcmcr_figures() {
         let settings = Settings {
             burn_in: 20_000,
-            samples: 25_000,
+            samples: 12_500,
             thin: 10,
             ..Settings::default()
         };
-        let estimate = run(&kosovo(), &settings, 4).expect("samples");
+        let estimate = run(&kosovo(), &settings, 8).expect("samples");
         let posterior = &estimate.pooled;
         let median = posterior.quantile(0.5);
         assert!((10_250.0..=10_650.0).contains(&median), "median {median}");
@@ -630,6 +821,75 @@ mod tests {
         // value about 1.47 times as likely as the one below it.
         let piled = mean(&mut rng, 0.99, 100);
         assert!((97.0..=98.8).contains(&piled), "mean {piled}");
+    }
+
+    /// With one class the model is the independence model, whose posterior
+    /// of N sums in closed form: p(N) ∝ (N − 1)! / (N − n)! · Π_j (N − c_j)!
+    /// / (N + 1)! for c_j on list j (Beta(1, 1) priors integrated out).
+    /// The collapsed draws of the number missed must keep it.
+    #[test]
+    fn one_class_draws_the_exact_independence_posterior() {
+        let table = kosovo();
+        let n = table.observed();
+        let on_list: Vec<u64> = (0..table.lists)
+            .map(|j| {
+                table
+                    .cells
+                    .iter()
+                    .filter(|(pattern, _)| table.on_list(*pattern, j))
+                    .map(|(_, count)| count)
+                    .sum()
+            })
+            .collect();
+        let ln_factorial = |k: u64| libm::lgamma(k as f64 + 1.0);
+        let log_posterior: Vec<f64> = (0..=MAX_UNOBSERVED_PER_OBSERVED * n)
+            .map(|missed| {
+                let population = n + missed;
+                ln_factorial(population - 1) - ln_factorial(missed)
+                    + on_list
+                        .iter()
+                        .map(|&c| ln_factorial(population - c))
+                        .sum::<f64>()
+                    - table.lists as f64 * ln_factorial(population + 1)
+            })
+            .collect();
+        let peak = log_posterior.iter().copied().fold(f64::MIN, f64::max);
+        let weights: Vec<f64> = log_posterior.iter().map(|l| (l - peak).exp()).collect();
+        let total: f64 = weights.iter().sum();
+        let moment = |power: i32| -> f64 {
+            weights
+                .iter()
+                .enumerate()
+                .map(|(missed, w)| w * ((n + missed as u64) as f64).powi(power))
+                .sum::<f64>()
+                / total
+        };
+        let (mean, sd) = (moment(1), (moment(2) - moment(1).powi(2)).sqrt());
+        let settings = Settings {
+            classes: 1,
+            burn_in: 1_000,
+            samples: 20_000,
+            thin: 1,
+            ..Settings::default()
+        };
+        let draws = sample(&table, &settings).expect("samples").population;
+        let as_f64: Vec<f64> = draws.iter().map(|&d| d as f64).collect();
+        let sampled = as_f64.iter().sum::<f64>() / as_f64.len() as f64;
+        let error = sd / diagnostics::effective_sample_size(&[as_f64]).sqrt();
+        assert!(
+            (sampled - mean).abs() < 4.0 * error,
+            "exact mean {mean:.1} (sd {sd:.1}), sampled {sampled:.1} ± {error:.1}"
+        );
+        let sampled_sd = (draws
+            .iter()
+            .map(|&d| (d as f64 - sampled).powi(2))
+            .sum::<f64>()
+            / draws.len() as f64)
+            .sqrt();
+        assert!(
+            (sampled_sd / sd - 1.0).abs() < 0.1,
+            "sd {sampled_sd:.1} against {sd:.1}"
+        );
     }
 
     #[test]

@@ -36,6 +36,38 @@ pub struct ActFact {
     /// count as public): the widest audience some source allows this fact
     /// to reach. `None` for an act no source attests.
     pub consent: Option<ConsentScope>,
+    /// Each attesting source, from which the four fields above are drawn:
+    /// an audience sees them drawn from the sources that allow it only.
+    pub attested_by: Vec<Attestation>,
+}
+
+/// What one source says about an act, as far as tables count it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attestation {
+    /// The witness (after linkage decisions), or the source itself when it
+    /// names none: sources given by one witness are not independent.
+    pub witness: RecordId,
+    pub relation: String,
+    pub organisation: Option<String>,
+    pub consent: Option<ConsentScope>,
+}
+
+impl ActFact {
+    /// Draws relations, corroboration, organisations and consent from `attested_by`.
+    fn summarise(&mut self) {
+        let mut witnesses = BTreeSet::new();
+        let mut organisations = BTreeSet::new();
+        self.relations.clear();
+        self.consent = None;
+        for attestation in &self.attested_by {
+            witnesses.insert(&attestation.witness);
+            organisations.extend(attestation.organisation.iter().cloned());
+            self.relations.push(attestation.relation.clone());
+            self.consent = self.consent.max(attestation.consent);
+        }
+        self.corroboration = witnesses.len();
+        self.organisations = organisations.into_iter().collect();
+    }
 }
 
 /// The acts of a database as facts, built from its records in any order.
@@ -97,15 +129,21 @@ impl Facts {
         Ok(builder.finish())
     }
 
-    /// Keeps the acts an audience may see: those whose sources' consent
-    /// allows it. Returns how many were left out.
+    /// Keeps what an audience may see: the acts some source allows it to
+    /// know, each counted from those sources only (a second testimony that
+    /// did not consent is neither a corroboration nor a relation nor a list).
+    /// Returns how many acts were left out.
     pub fn restrict_to(&mut self, audience: Audience) -> usize {
         let Some(required) = audience.required_consent() else {
             return 0;
         };
         let before = self.acts.len();
-        self.acts
-            .retain(|fact| fact.consent.is_some_and(|scope| scope >= required));
+        for fact in &mut self.acts {
+            fact.attested_by
+                .retain(|a| a.consent.is_some_and(|scope| scope >= required));
+            fact.summarise();
+        }
+        self.acts.retain(|fact| !fact.attested_by.is_empty());
         before - self.acts.len()
     }
 }
@@ -217,26 +255,30 @@ impl FactsBuilder {
                             .unwrap_or(&no_attestations),
                     )
                     .collect();
-                let mut witnesses = BTreeSet::new();
-                let mut organisations = BTreeSet::new();
-                let mut consent = None;
-                let mut relations = Vec::new();
+                let mut attested_by = Vec::new();
                 let mut seen_sources = BTreeSet::new();
                 for (source_id, relation) in attestations {
                     if !seen_sources.insert(source_id) {
                         continue;
                     }
-                    relations.push(relation.clone().unwrap_or_else(|| "unknown".into()));
-                    let Some(source) = self.sources.get(source_id) else {
-                        witnesses.insert(source_id.clone());
-                        continue;
-                    };
-                    let witness = source.witness.as_ref().unwrap_or(source_id);
-                    witnesses.insert(self.resolved.get(witness).unwrap_or(witness).clone());
-                    if let Some(organisation) = &source.organisation {
-                        organisations.insert(organisation.clone());
-                    }
-                    consent = consent.max(source.consent);
+                    let relation = relation.clone().unwrap_or_else(|| "unknown".into());
+                    attested_by.push(match self.sources.get(source_id) {
+                        Some(source) => {
+                            let witness = source.witness.as_ref().unwrap_or(source_id);
+                            Attestation {
+                                witness: self.resolved.get(witness).unwrap_or(witness).clone(),
+                                relation,
+                                organisation: source.organisation.clone(),
+                                consent: source.consent,
+                            }
+                        }
+                        None => Attestation {
+                            witness: source_id.clone(),
+                            relation,
+                            organisation: None,
+                            consent: None,
+                        },
+                    });
                 }
                 let (sex, birth) = self
                     .persons
@@ -250,7 +292,7 @@ impl FactsBuilder {
                     }),
                     None => age_between(&birth, &act.date),
                 };
-                ActFact {
+                let mut fact = ActFact {
                     act: act.id.clone(),
                     victim: self
                         .resolved
@@ -268,11 +310,14 @@ impl FactsBuilder {
                         .unwrap_or_default(),
                     sex,
                     age,
-                    relations,
-                    corroboration: witnesses.len(),
-                    organisations: organisations.into_iter().collect(),
-                    consent,
-                }
+                    relations: Vec::new(),
+                    corroboration: 0,
+                    organisations: Vec::new(),
+                    consent: None,
+                    attested_by,
+                };
+                fact.summarise();
+                fact
             })
             .collect();
         Facts { acts }

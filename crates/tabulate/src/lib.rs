@@ -25,7 +25,7 @@ pub mod table;
 
 pub use ages::{AgeBands, AgeBandsError, AgeRange};
 pub use dimension::Dimension;
-pub use facts::{ActFact, Audience, Facts};
+pub use facts::{ActFact, Attestation, Audience, Facts};
 pub use filter::{Filter, FilterError};
 pub use published::NotPublished;
 pub use table::{Entry, Table, Unit};

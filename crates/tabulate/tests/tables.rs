@@ -310,3 +310,37 @@ fn cases_are_events_and_interval_ages_count_only_inside_one_band() {
         pairs(&[("0-17", 2), ("30-44", 2)])
     );
 }
+
+#[test]
+fn an_audience_counts_only_the_sources_that_consented_to_it() {
+    // a1: s1 (partners) and s2 (internal) by witness w1, and the report s3 (public).
+    let mut partners = facts();
+    let left_out = partners.restrict_to(girok_tabulate::Audience::Partners);
+    assert_eq!(left_out, 4, "a3 (only internal) and the unattested acts");
+    let a1 = &partners.acts[0];
+    assert_eq!(
+        (
+            a1.corroboration,
+            a1.organisations.clone(),
+            a1.relations.clone()
+        ),
+        (
+            2,
+            vec!["A".to_string(), "B".to_string()],
+            vec!["sibling".to_string(), "unknown".to_string()]
+        )
+    );
+    // The public sees only the report: one source, organisation B, no relation known.
+    let mut public = facts();
+    public.restrict_to(girok_tabulate::Audience::Public);
+    let a1 = &public.acts[0];
+    assert_eq!(
+        (
+            a1.corroboration,
+            a1.organisations.clone(),
+            a1.relations.clone()
+        ),
+        (1, vec!["B".to_string()], vec!["unknown".to_string()]),
+        "the interviews that did not consent to the public neither corroborate nor name a list"
+    );
+}

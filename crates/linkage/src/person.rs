@@ -33,6 +33,10 @@ const TAKEN: [&str; 4] = [
 /// slips in rare names, and in common ones would compare nearly everyone.
 const SYLLABLE_BLOCK: usize = 40;
 
+/// Blocks of names one sound apart are kept this small: a mishearing or a
+/// slip in a name with no birth year or origin to block on.
+const SOUND_BLOCK: usize = 200;
+
 /// Readings of a name compared by similarity (the likeliest come first).
 const FUZZY_READINGS: usize = 3;
 
@@ -247,12 +251,36 @@ struct CompactReading {
     surname_key: u64,
     given_key: u64,
     full_key: u64,
-    /// Coarse classes of the first two given syllables.
-    given_classes: [u16; 2],
+    /// Coarse classes of the given syllables (initial, vowel and final as
+    /// the hundreds, tens and units).
+    given_classes: Box<[u16]>,
     surname: (u32, u8),
     given: (u32, u8),
     /// The given name in Revised Romanization (first candidate of each syllable).
     given_romanized: Box<str>,
+}
+
+impl CompactReading {
+    /// The coarse class of given syllable `i`, or a class no syllable has.
+    fn given_class(&self, i: usize) -> u16 {
+        self.given_classes.get(i).copied().unwrap_or(u16::MAX)
+    }
+
+    /// Keys under which given names one coarse sound apart meet (김학진 and
+    /// 김학징, 권오희 and 권옥희): the surname with the given name, each
+    /// sound (initial, vowel or final of a syllable) left out in turn.
+    fn one_sound_masked(&self, keys: &mut Vec<u64>) {
+        for (i, &class) in self.given_classes.iter().enumerate() {
+            let masked = [class - class % 10];
+            for (sound, masked) in masked.into_iter().enumerate() {
+                let mut key = mix(self.surname_key, (i as u64) << 8 | sound as u64);
+                for (j, &other) in self.given_classes.iter().enumerate() {
+                    key = mix(key, u64::from(if j == i { masked } else { other }));
+                }
+                keys.push(key);
+            }
+        }
+    }
 }
 
 impl Names {
@@ -410,10 +438,7 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
                         .iter()
                         .fold(0x9e37_79b9_7f4a_7c15u64, |h, &c| mix(h, u64::from(c))),
                     full_key: key.hash64(),
-                    given_classes: [
-                        given.first().copied().unwrap_or(u16::MAX),
-                        given.get(1).copied().unwrap_or(u16::MAX),
-                    ],
+                    given_classes: given.into(),
                     surname,
                     given: given_range,
                     given_romanized: reading
@@ -765,32 +790,40 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
             }
         })
         .training_only(&[3, 4]);
+    let f = features.clone();
+    let one_sound_apart = BlockingRule::new("name key, one sound apart", move |record, keys| {
+        for reading in f.names.of(record) {
+            reading.one_sound_masked(keys);
+        }
+    })
+    .with_max_block(SOUND_BLOCK);
     vec![
         rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1]),
         birth_and_origin,
+        one_sound_apart,
         rule("given name, birth year", |r| r.given_key, Other::BirthYear),
         rule(
             "surname, first given syllable, birth year",
-            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            |r| mix(r.surname_key, u64::from(r.given_class(0))),
             Other::BirthYear,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, birth year",
-            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            |r| mix(r.surname_key, u64::from(r.given_class(1)) | 1 << 20),
             Other::BirthYear,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule("given name, origin", |r| r.given_key, Other::Origin),
         rule(
             "surname, first given syllable, origin",
-            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            |r| mix(r.surname_key, u64::from(r.given_class(0))),
             Other::Origin,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, origin",
-            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            |r| mix(r.surname_key, u64::from(r.given_class(1)) | 1 << 20),
             Other::Origin,
         )
         .with_max_block(SYLLABLE_BLOCK),
@@ -963,6 +996,50 @@ mod tests {
             let features = Arc::new(PersonFeatures::new(&records));
             assert_eq!(comparisons(&features)[1].level(0, 1), 5, "{a} / {b}");
             assert!(proposed(&records).is_empty(), "{a} / {b}");
+        }
+    }
+
+    /// Whether blocking makes a candidate of two records with nothing but a name.
+    fn blocked_together(a: &str, b: &str) -> bool {
+        let records = [
+            person("a", a, "", None, "s1"),
+            person("b", b, "", None, "s2"),
+        ]
+        .map(|r| PersonRecord {
+            origin: String::new(),
+            ..r
+        });
+        let features = Arc::new(PersonFeatures::new(&records));
+        let rules = blocking_rules(&features);
+        let problem = crate::Problem {
+            records: records.len(),
+            comparisons: &[],
+            blocking: &rules,
+            groups: &features.groups,
+            must_link: &[],
+            cannot_link: &[],
+        };
+        let candidates =
+            crate::blocking::Candidates::build(&problem, crate::Settings::default().max_block);
+        candidates.fold(&features.groups, || 0, |n, _, _, _| *n += 1, |x, y| x + y) == 1
+    }
+
+    #[test]
+    fn names_alone_block_across_scripts_and_one_sound_apart() {
+        for (a, b) in [
+            ("김은주", "Kim Eun-joo"),
+            ("김학진", "김학징"),
+            ("Kwon O-hui", "권옥희"),
+            ("Pak Pok-Myon", "PARK BOK-MYEONG"),
+            ("Jin Enzhu", "김은주"),
+            ("Piao Jinshan", "Pak Kum-son"),
+            ("金英粉", "김영분"),
+            ("Wang Jianguo", "王建国"),
+        ] {
+            assert!(blocked_together(a, b), "{a} / {b}");
+        }
+        for (a, b) in [("김학진", "김영호"), ("김은주", "박은주")] {
+            assert!(!blocked_together(a, b), "{a} / {b}");
         }
     }
 

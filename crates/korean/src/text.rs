@@ -60,6 +60,61 @@ pub fn text_tokens(text: &str) -> Result<Vec<String>, NameError> {
     Ok(tokens)
 }
 
+/// The consonants of a name token as a Korean ear takes them, from Latin
+/// letters or Hangul alike, so that a foreign name and its Hangul
+/// transcription meet: "vladimir" and 블라디미르 are both `PLTML`, "zhao" and
+/// 자오 `S`, "elizabeth" and 엘리자베스 `LSPS`. Vowels, glides and h are left
+/// out (Korean writes them too differently), a consonant repeated without a
+/// vowel between counts once, and letters of other scripts are skipped.
+pub fn consonant_skeleton(token: &str) -> String {
+    let mut letters: Vec<char> = Vec::with_capacity(token.len());
+    for c in token.chars() {
+        match crate::romanize_syllable(c, crate::System::Revised) {
+            Some(latin) => letters.extend(latin.chars()),
+            None => letters.push(c),
+        }
+    }
+    let mut skeleton = String::new();
+    let mut previous = None;
+    let mut i = 0;
+    while i < letters.len() {
+        let next = letters.get(i + 1).copied();
+        let (sound, len) = match (letters[i], next) {
+            // English th: ㅌ at the start (Thomas), ㅅ after (Smith, Elizabeth).
+            ('t', Some('h')) if i == 0 => (Some('T'), 2),
+            ('t', Some('h')) => (Some('S'), 2),
+            ('n', Some('g')) => (Some('N'), 2),
+            ('p', Some('h')) => (Some('P'), 2),
+            // Russian х is heard as ㅎ, which is left out like h.
+            ('k', Some('h')) => (None, 2),
+            ('c' | 's' | 'z', Some('h')) | ('t', Some('s')) => (Some('S'), 2),
+            ('c', Some('e' | 'i' | 'y')) => (Some('S'), 1),
+            ('c' | 'g' | 'k', _) => (Some('K'), 1),
+            ('s' | 'z' | 'j' | 'x' | 'q', _) => (Some('S'), 1),
+            ('b' | 'p' | 'f' | 'v', _) => (Some('P'), 1),
+            ('d' | 't', _) => (Some('T'), 1),
+            ('l' | 'r', _) => (Some('L'), 1),
+            ('m', _) => (Some('M'), 1),
+            ('n', _) => (Some('N'), 1),
+            ('h', _) => (None, 1),
+            (c, _) if c.is_ascii_alphabetic() => {
+                // A vowel or glide: what follows is a new consonant.
+                previous = None;
+                (None, 1)
+            }
+            _ => (None, 1),
+        };
+        if let Some(sound) = sound
+            && previous != Some(sound)
+        {
+            skeleton.push(sound);
+            previous = Some(sound);
+        }
+        i += len;
+    }
+    skeleton
+}
+
 /// Latin letters for letters that have no decomposition: Cyrillic (BGN/PCGN
 /// for Russian, with the Ukrainian and Belarusian letters) and the Latin
 /// letters that are not a base letter with an accent.
@@ -224,6 +279,41 @@ mod tests {
                 "{written}"
             );
         }
+    }
+
+    #[test]
+    fn foreign_names_and_their_hangul_have_one_skeleton() {
+        for (written, hangul) in [
+            ("vladimir", "블라디미르"),
+            ("morozov", "모로조프"),
+            ("petrova", "페트로바"),
+            ("sergey", "세르게이"),
+            ("aleksandr", "알렉산드르"),
+            ("mikhail", "미하일"),
+            ("natalya", "나탈리야"),
+            ("elizabeth", "엘리자베스"),
+            ("smith", "스미스"),
+            ("thomas", "토머스"),
+            ("gonzalez", "곤살레스"),
+            ("zhao", "자오"),
+            ("hongwei", "훙웨이"),
+            ("jianguo", "젠궈"),
+            ("dongmei", "둥메이"),
+        ] {
+            assert_eq!(
+                consonant_skeleton(written),
+                consonant_skeleton(hangul),
+                "{written} / {hangul}"
+            );
+        }
+        assert_eq!(consonant_skeleton("vladimir"), "PLTML");
+        assert_eq!(
+            consonant_skeleton("tatyana"),
+            "TTN",
+            "a vowel between: twice"
+        );
+        assert_ne!(consonant_skeleton("petrov"), consonant_skeleton("popov"));
+        assert_eq!(consonant_skeleton("王"), "", "other scripts are skipped");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! of origin, date and place of arrest, the sources that name them), the
 //! comparisons on them and the blocking rules.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Datelike;
@@ -48,6 +48,13 @@ const PROVINCE_CLASSES: [&str; 5] = [
     "foreign-region",
     "country",
 ];
+
+/// Consonants a name needs for its skeleton to block or agree: shorter
+/// ones (Zhao, 자오: `S`) are shared by too many names.
+const MIN_SKELETON: usize = 3;
+
+/// Blocks on consonant skeletons are kept this small.
+const SKELETON_BLOCK: usize = 100;
 
 /// Letters of each token in the text blocking key.
 const TEXT_PREFIX: usize = 4;
@@ -191,20 +198,49 @@ struct Names {
     given_frequency: HashMap<u64, f64>,
     /// Share of records with each text name (by [`TextName::key`]).
     text_frequency: HashMap<u64, f64>,
+    /// Per record: whether some name of it is written as a Korean name
+    /// (with a Korean surname, without reading pinyin).
+    written_korean: Vec<bool>,
 }
 
 /// A name as text tokens in any order ("Petrov Aleksandr" is "Aleksandr Petrov").
 struct TextName {
     tokens: Box<[Box<str>]>,
+    /// The consonant skeleton of the tokens in written order, and with the
+    /// last token first (given name first or last), hashed: none when too
+    /// short to tell names apart.
+    sounds: Vec<u64>,
+    /// Written as a Korean name: its skeleton is shared by too many others.
+    korean: bool,
 }
 
 impl TextName {
-    fn new(text: &str) -> Option<TextName> {
+    fn new(text: &str, korean: bool) -> Option<TextName> {
         let mut tokens = girok_korean::text_tokens(text).ok()?;
+        let skeletons: Vec<String> = tokens
+            .iter()
+            .map(|t| girok_korean::consonant_skeleton(t))
+            .collect();
+        let mut sounds = Vec::new();
+        if skeletons.iter().map(String::len).sum::<usize>() >= MIN_SKELETON {
+            let mut last_first = skeletons.clone();
+            last_first.rotate_right(1);
+            sounds.push(stable_hash(&skeletons.concat()));
+            sounds.push(stable_hash(&last_first.concat()));
+            sounds.dedup();
+        }
         tokens.sort_unstable();
         Some(TextName {
             tokens: tokens.into_iter().map(Into::into).collect(),
+            sounds,
+            korean,
         })
+    }
+
+    /// Whether the two names sound alike to a Korean ear (Vladimir Morozov,
+    /// 블라디미르 모로조프).
+    fn sounds_alike(&self, other: &TextName) -> bool {
+        self.sounds.iter().any(|s| other.sounds.contains(s))
     }
 
     fn key(&self) -> u64 {
@@ -221,13 +257,14 @@ impl TextName {
         })
     }
 
-    /// 1 the same tokens, 4 every token close to one of the other's, 5 different.
+    /// 1 the same tokens, 4 every token close to one of the other's or the
+    /// same sounds, 5 different.
     fn level(&self, other: &TextName) -> u8 {
         if self.tokens == other.tokens {
             return 1;
         }
         if self.tokens.len() != other.tokens.len() {
-            return 5;
+            return if self.sounds_alike(other) { 4 } else { 5 };
         }
         let mut unused: Vec<&str> = other.tokens.iter().map(|t| &t[..]).collect();
         for token in &self.tokens {
@@ -240,7 +277,7 @@ impl TextName {
                 Some((i, similarity)) if similarity >= TEXT_SIMILAR => {
                     unused.swap_remove(i);
                 }
-                _ => return 5,
+                _ => return if self.sounds_alike(other) { 4 } else { 5 },
             }
         }
         4
@@ -391,6 +428,14 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         .par_iter()
         .filter_map(|&text| parse_name_repairing(text).ok().map(|(p, _)| (text, p)))
         .collect();
+    let written_korean: HashSet<&str> = distinct
+        .par_iter()
+        .copied()
+        .filter(|text| {
+            girok_korean::parse_name(text)
+                .is_ok_and(|p| p.readings.iter().any(|r| r.surname_class.is_some()))
+        })
+        .collect();
     let mut names = Names {
         offsets: vec![0],
         readings: Vec::new(),
@@ -400,6 +445,7 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         surname_frequency: HashMap::new(),
         given_frequency: HashMap::new(),
         text_frequency: HashMap::new(),
+        written_korean: Vec::with_capacity(records.len()),
     };
     let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
     let mut intern = |names: &mut Names, positions: &[Box<[char]>]| -> (u32, u8) {
@@ -455,11 +501,13 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
             }
         }
         names.offsets.push(names.readings.len() as u32);
+        let texts = record.names.split(" | ");
+        names
+            .written_korean
+            .push(texts.clone().any(|t| written_korean.contains(t)));
         names.text.push(
-            record
-                .names
-                .split(" | ")
-                .filter_map(TextName::new)
+            texts
+                .filter_map(|t| TextName::new(t, written_korean.contains(t)))
                 .collect(),
         );
     }
@@ -589,15 +637,46 @@ impl Comparison for GivenNameComparison {
     fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
         let names = &self.0.names;
         let (x, y) = (names.of(a), names.of(b));
-        if x.is_empty() || y.is_empty() {
-            // A name that is no Korean name is compared as text, tokens in any order.
+        // A name that is no Korean name is compared as text, tokens in any order.
+        let as_text = || {
             let (p, q) = (&names.text[a as usize], &names.text[b as usize]);
-            return p
-                .iter()
+            p.iter()
                 .flat_map(|n| q.iter().map(|m| n.level(m)))
                 .min()
-                .unwrap_or(0);
+                .unwrap_or(0)
+        };
+        if x.is_empty() || y.is_empty() {
+            return as_text();
         }
+        let korean = self.korean_level(x, y);
+        // A foreign name in Hangul reads as Korean syllables that mean
+        // nothing (블라디미르 모로조프); its text still sounds like the original.
+        let foreign = !names.written_korean[a as usize] || !names.written_korean[b as usize];
+        if korean == 5 && foreign {
+            return match as_text() {
+                0 => 5,
+                text => text,
+            };
+        }
+        korean
+    }
+    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+        let names = &self.0.names;
+        if level != 1 && level != 2 {
+            return None;
+        }
+        match names.of(a).first() {
+            Some(r) => names.given_frequency.get(&r.given_key).copied(),
+            None => names.text[a as usize]
+                .first()
+                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
+        }
+    }
+}
+
+impl GivenNameComparison {
+    fn korean_level(&self, x: &[CompactReading], y: &[CompactReading]) -> u8 {
+        let names = &self.0.names;
         // Exact levels over every pair of readings; a shared Hangul reading ends it.
         let mut best = 5;
         for r in x {
@@ -633,18 +712,6 @@ impl Comparison for GivenNameComparison {
                 .any(|s| jaro_winkler(&r.given_romanized, &s.given_romanized) >= 0.9)
         });
         if close { 4 } else { 5 }
-    }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
-        let names = &self.0.names;
-        if level != 1 && level != 2 {
-            return None;
-        }
-        match names.of(a).first() {
-            Some(r) => names.given_frequency.get(&r.given_key).copied(),
-            None => names.text[a as usize]
-                .first()
-                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
-        }
     }
 }
 
@@ -830,6 +897,7 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
         text_rule("text name", features, |name, _, keys| {
             keys.push(name.prefix_key())
         }),
+        sounds_rule(features),
         text_rule("text token, birth year", features, |name, years, keys| {
             for token in &name.tokens {
                 keys.extend(years.iter().map(|&y| mix(stable_hash(token), y)));
@@ -837,6 +905,19 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
         })
         .with_max_block(SYLLABLE_BLOCK),
     ]
+}
+
+/// A rule on the consonant skeletons of names not written as Korean names:
+/// foreign names meet their Hangul transcriptions (Sergey Volkov, 세르게이
+/// 볼코프; Zhao Jianguo, 자오젠궈).
+fn sounds_rule(features: &Arc<PersonFeatures>) -> BlockingRule {
+    let f = features.clone();
+    BlockingRule::new("consonant skeleton", move |record, keys| {
+        for text in f.names.text[record as usize].iter().filter(|t| !t.korean) {
+            keys.extend(&text.sounds);
+        }
+    })
+    .with_max_block(SKELETON_BLOCK)
 }
 
 /// A rule on the names of records that have no Korean reading, as text;
@@ -980,6 +1061,8 @@ mod tests {
             ("Choe Ryong-myong", "최용명"),
             ("Kim Ryon-bok", "Kim Yeon-bok"),
             ("金恩珠", "김은주"),
+            ("Vladimir Morozov", "블라디미르 모로조프"),
+            ("Morozov Vladimir", "Владимир Морозов"),
         ] {
             assert!(proposed_pair(a, b), "{a} / {b}");
         }
@@ -1035,6 +1118,9 @@ mod tests {
             ("Piao Jinshan", "Pak Kum-son"),
             ("金英粉", "김영분"),
             ("Wang Jianguo", "王建国"),
+            ("Sergey Volkov", "세르게이 볼코프"),
+            ("Zhao Jianguo", "자오젠궈"),
+            ("Elizabeth Smith", "엘리자베스 스미스"),
         ] {
             assert!(blocked_together(a, b), "{a} / {b}");
         }

@@ -847,7 +847,7 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
     // 4 origin, 5 arrest. m is trained on two rules that together leave
     // every comparison free at least once, and whose keys are independent of
     // the comparisons they train (a shared first syllable would make a shared
-    // given name look like evidence of a match).
+    // given name look like evidence of a match; a shared name, a shared sex).
     let f = features.clone();
     let birth_and_origin =
         BlockingRule::new("birth year, origin (training)", move |record, keys| {
@@ -865,7 +865,7 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
     })
     .with_max_block(SOUND_BLOCK);
     vec![
-        rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1]),
+        rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1, 2]),
         birth_and_origin,
         one_sound_apart,
         rule("given name, birth year", |r| r.given_key, Other::BirthYear),

@@ -677,10 +677,16 @@ impl Comparison for GivenNameComparison {
 impl GivenNameComparison {
     fn korean_level(&self, x: &[CompactReading], y: &[CompactReading]) -> u8 {
         let names = &self.0.names;
+        // One reading of each name for the surname and the given name
+        // together: where the surnames can agree, only readings whose
+        // surnames agree (Sok Ri Ri is not Chang Ee Lee read both ways).
+        let same_surname = |r: &CompactReading, s: &CompactReading| r.surname_key == s.surname_key;
+        let surnames_agree = x.iter().any(|r| y.iter().any(|s| same_surname(r, s)));
+        let paired = |r: &CompactReading, s: &CompactReading| !surnames_agree || same_surname(r, s);
         // Exact levels over every pair of readings; a shared Hangul reading ends it.
         let mut best = 5;
         for r in x {
-            for s in y {
+            for s in y.iter().filter(|s| paired(r, s)) {
                 if positions_agree(names.positions(r.given), names.positions(s.given)) {
                     return 1;
                 }
@@ -1156,6 +1162,24 @@ mod tests {
         );
         assert_eq!(given.level(5, 6), 5);
         proposed(&records);
+    }
+
+    #[test]
+    fn surname_and_given_name_are_read_together() {
+        let records = [
+            person("a", "Sok Ri Ri", "", None, "s1"),
+            person("b", "Chang Ee Lee", "", None, "s2"),
+            person("c", "Ri Sok Ri", "", None, "s3"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        assert_eq!(compare[0].level(0, 1), 1, "both may be surname 리");
+        assert_ne!(
+            compare[1].level(0, 1),
+            1,
+            "under surname 리 the given names are 석리 and 장이"
+        );
+        assert_eq!((compare[0].level(0, 2), compare[1].level(0, 2)), (1, 1));
     }
 
     #[test]

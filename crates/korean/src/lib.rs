@@ -15,7 +15,7 @@ pub use name::{
     positions_similarity, syllable_similarity,
 };
 pub use spelling::{fold, spellings_of, table as spelling_table};
-pub use text::{hanja_coverage, text_tokens};
+pub use text::{consonant_skeleton, hanja_coverage, text_tokens};
 
 const SYLLABLE_BASE: u32 = 0xAC00;
 const SYLLABLE_LAST: u32 = 0xD7A3;

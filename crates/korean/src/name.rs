@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::spelling::{fold, table};
-use crate::text::hanja_readings;
+use crate::text::{Hanja, hanja_readings, longest_mandarin, mandarin_readings};
 use crate::{Syllable, surnames};
 
 /// Longer input is not a personal name (a pasted paragraph, an attack).
@@ -71,7 +71,13 @@ enum Surname {
 }
 
 /// Parses a name written in Hangul or in any romanization, in either order.
+/// Chinese characters are read from the first version of the reading
+/// table: blind indexes are made from these readings.
 pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
+    parse_with(text, Hanja::Sealed)
+}
+
+fn parse_with(text: &str, hanja: Hanja) -> Result<ParsedName, NameError> {
     let chars = text.chars().count();
     if chars > MAX_NAME_CHARS {
         return Err(NameError::TooLong { chars });
@@ -85,10 +91,10 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
         Some((surname, given)) => (Some(surname), given),
         None => (None, text),
     };
-    let given_groups = groups(given_text)?;
+    let given_groups = groups(given_text, hanja)?;
     let readings = match surname_text {
         Some(surname_text) => {
-            let surname_groups = groups(surname_text)?;
+            let surname_groups = groups(surname_text, hanja)?;
             if surname_groups.is_empty() {
                 return Err(NameError::Empty);
             }
@@ -96,6 +102,12 @@ pub fn parse_name(text: &str) -> Result<ParsedName, NameError> {
         }
         None => readings_in_either_order(&given_groups),
     };
+    finish(readings)
+}
+
+/// Readings without repeats, the likeliest few, each followed by its South
+/// Korean form.
+fn finish(readings: Vec<Reading>) -> Result<ParsedName, NameError> {
     let mut readings: Vec<Reading> = readings.into_iter().fold(Vec::new(), |mut kept, r| {
         if !kept.contains(&r) {
             kept.push(r);
@@ -179,9 +191,11 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
     // A surname outside the table, or a letter typed twice where no
     // romanization doubles it, is more often a slip than a rare name.
     let slipped = looks_slipped(text);
-    let (unrepaired, error) = match parse_name(text) {
-        Ok(parsed) if !slipped && parsed.readings.iter().any(|r| r.surname_class.is_some()) => {
-            return Ok((parsed, false));
+    let known_surname = |readings: &[Reading]| readings.iter().any(|r| r.surname_class.is_some());
+    let mandarin = mandarin_name(text);
+    let (unrepaired, error) = match parse_with(text, Hanja::All) {
+        Ok(parsed) if !slipped && known_surname(&parsed.readings) => {
+            return Ok((parsed.followed_by(mandarin), false));
         }
         Ok(parsed) => (parsed, None),
         Err(error @ NameError::NotKorean { .. }) => (
@@ -192,6 +206,11 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         ),
         Err(other) => return Err(other),
     };
+    // Pinyin that reads as no Korean name ("Piao Jinshan"), or as one
+    // without a Korean surname ("Wang Jianguo" as 왕 지안구오).
+    if let Some(mandarin) = mandarin {
+        return Ok((mandarin.followed_by(Some(unrepaired)), false));
+    }
     let chars: Vec<char> = text.chars().collect();
     let letter = |i: usize| chars.get(i).is_some_and(|c| c.is_ascii_alphabetic());
     let letters: Vec<usize> = (0..chars.len()).filter(|&i| letter(i)).collect();
@@ -234,7 +253,7 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
     let mut found: Vec<Reading> = Vec::new();
     for reading in variants
         .iter()
-        .filter_map(|v| parse_name(v).ok())
+        .filter_map(|v| parse_with(v, Hanja::All).ok())
         .flat_map(|p| p.readings)
     {
         if !found.contains(&reading) {
@@ -261,6 +280,102 @@ pub fn parse_name_repairing(text: &str) -> Result<(ParsedName, bool), NameError>
         Some(error) if found.is_empty() => Err(error),
         _ => Ok((ParsedName { readings: found }, true)),
     }
+}
+
+impl ParsedName {
+    /// These readings, then those of `other` not among them.
+    fn followed_by(mut self, other: Option<ParsedName>) -> ParsedName {
+        for reading in other.into_iter().flat_map(|o| o.readings) {
+            if self.readings.len() < MAX_REPAIRED_READINGS && !self.readings.contains(&reading) {
+                self.readings.push(reading);
+            }
+        }
+        self
+    }
+}
+
+/// A name in pinyin read through the Chinese characters it may stand for:
+/// Chinese papers write Korean names so (金恩珠, "Jin Enzhu"), and Korean
+/// sources read Chinese names so (王建國, 왕건국). `None` unless every word
+/// splits into Mandarin syllables of the reading table.
+fn mandarin_name(text: &str) -> Option<ParsedName> {
+    let folded = fold(&text.nfc().collect::<String>());
+    let mut groups = Vec::new();
+    for word in folded.split(|c: char| !c.is_alphabetic()) {
+        if word.is_empty() {
+            continue;
+        }
+        if !word.chars().all(|c| c.is_ascii_lowercase()) {
+            return None;
+        }
+        let sequences: Vec<Vec<Candidates>> = mandarin_segmentations(word)
+            .iter()
+            .flat_map(|syllables| {
+                // One sequence per choice of coarse class at each syllable,
+                // so that each has a comparison key of its own.
+                syllables.iter().fold(vec![Vec::new()], |acc, syllable| {
+                    cross(&acc, &by_class(mandarin_readings(syllable).unwrap_or(&[])))
+                })
+            })
+            .take(MAX_SEGMENTATIONS)
+            .collect();
+        if sequences.is_empty() {
+            return None;
+        }
+        groups.push(Group {
+            letters: word.to_string(),
+            sequences,
+        });
+    }
+    if groups.is_empty() {
+        return None;
+    }
+    finish(readings_in_either_order(&groups)).ok()
+}
+
+/// Every way to split letters into Mandarin syllables of the table, fewest
+/// syllables first ("xian" before "xi an").
+fn mandarin_segmentations(letters: &str) -> Vec<Vec<&str>> {
+    fn split<'a>(rest: &'a str, path: &mut Vec<&'a str>, found: &mut Vec<Vec<&'a str>>) {
+        if found.len() == MAX_SEGMENTATIONS {
+            return;
+        }
+        if rest.is_empty() {
+            found.push(path.clone());
+            return;
+        }
+        for end in (1..=rest.len().min(longest_mandarin())).rev() {
+            if rest.is_char_boundary(end) && mandarin_readings(&rest[..end]).is_some() {
+                path.push(&rest[..end]);
+                split(&rest[end..], path, found);
+                path.pop();
+            }
+        }
+    }
+    let mut found = Vec::new();
+    split(letters, &mut Vec::new(), &mut found);
+    found.sort_by_key(Vec::len);
+    found
+}
+
+/// Syllables grouped by coarse class, in the order they come: one position
+/// of a sequence for each class.
+fn by_class(syllables: &[char]) -> Vec<Vec<Candidates>> {
+    let mut classes: Vec<(Option<u16>, Vec<char>)> = Vec::new();
+    for &syllable in syllables {
+        let class = coarse_class(syllable);
+        match classes.iter_mut().find(|(c, _)| *c == class) {
+            Some((_, members)) => members.push(syllable),
+            None => classes.push((class, vec![syllable])),
+        }
+    }
+    classes
+        .into_iter()
+        .map(|(_, mut members)| {
+            members.sort_unstable();
+            vec![members.into()]
+        })
+        .collect()
 }
 
 /// Whether a letter occurs in some spelling of a syllable or a surname.
@@ -304,7 +419,7 @@ struct Group {
     sequences: Vec<Vec<Candidates>>,
 }
 
-fn groups(text: &str) -> Result<Vec<Group>, NameError> {
+fn groups(text: &str, hanja: Hanja) -> Result<Vec<Group>, NameError> {
     let folded = fold(text);
     let mut groups = Vec::new();
     for word in folded.split(|c: char| !(c.is_alphabetic() || c == '-')) {
@@ -312,7 +427,7 @@ fn groups(text: &str) -> Result<Vec<Group>, NameError> {
         if letters.is_empty() {
             continue;
         }
-        let sequences = match word_sequences(word) {
+        let sequences = match word_sequences(word, hanja) {
             Ok(sequences) => sequences,
             // "Park", "Rhee": surname spellings that are not syllable spellings.
             Err(error) => match surname_spellings().get(&letters) {
@@ -334,17 +449,17 @@ fn groups(text: &str) -> Result<Vec<Group>, NameError> {
     Ok(groups)
 }
 
-fn word_sequences(word: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
+fn word_sequences(word: &str, hanja: Hanja) -> Result<Vec<Vec<Candidates>>, NameError> {
     let mut sequences: Vec<Vec<Candidates>> = vec![Vec::new()];
     for part in word.split('-').filter(|p| !p.is_empty()) {
-        sequences = cross(&sequences, &part_sequences(part)?);
+        sequences = cross(&sequences, &part_sequences(part, hanja)?);
     }
     Ok(sequences)
 }
 
 /// The syllable sequences one hyphen-free part may be: Hangul as written,
 /// romanized letters by every way of splitting them into syllables.
-fn part_sequences(part: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
+fn part_sequences(part: &str, hanja: Hanja) -> Result<Vec<Vec<Candidates>>, NameError> {
     let mut sequences: Vec<Vec<Candidates>> = vec![Vec::new()];
     let mut latin = String::new();
     for c in part.chars() {
@@ -358,7 +473,7 @@ fn part_sequences(part: &str) -> Result<Vec<Vec<Candidates>>, NameError> {
             }
         } else if c.is_ascii_lowercase() {
             latin.push(c);
-        } else if let Some(readings) = hanja_readings(c) {
+        } else if let Some(readings) = hanja_readings(c, hanja) {
             if !latin.is_empty() {
                 sequences = cross(&sequences, &segmentations(&latin)?);
                 latin.clear();
@@ -1061,7 +1176,7 @@ mod tests {
             "a Chinese character outside the reading table is not guessed"
         );
         assert!(
-            parse_name_repairing("Wang Xiaoming").is_err(),
+            parse_name("Wang Xiaoming").is_err(),
             "no word of a romanization starts with x: no slip"
         );
         for name in ["", "?!", "\u{0}\u{7}", "--", &"김".repeat(10_000)] {
@@ -1081,6 +1196,56 @@ mod tests {
             assert!(same(hanja, hangul), "{hanja} / {hangul}");
         }
         assert!(!same("金恩珠", "김은자"));
+    }
+
+    /// The keys linkage reads a name under (more Chinese characters, pinyin).
+    fn linkage_keys(text: &str) -> Vec<NameKey> {
+        parse_name_repairing(text)
+            .map(|(parsed, _)| parsed.keys())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn pinyin_and_later_characters_are_read_by_linkage_only() {
+        for (written, hangul) in [
+            ("Jin Enzhu", "김은주"),
+            ("Piao Jinshan", "박금선"),
+            ("Li Guangzhe", "이광철"),
+            ("Cui Yuhua", "최옥화"),
+            ("Jin Jinnan", "김금남"),
+            ("Enzhu Jin", "김은주"),
+            ("Wang Jianguo", "왕건국"),
+            ("王建国", "왕건국"),
+            ("Zhou Na", "주나"),
+            ("金英粉", "김영분"),
+            ("南宮革", "남궁혁"),
+        ] {
+            let hangul = key(hangul);
+            assert!(
+                linkage_keys(written).iter().any(|k| hangul.contains(k)),
+                "{written} / {hangul:?}"
+            );
+        }
+        for (written, other) in [("Jin Enzhu", "김은자"), ("Wang Jianguo", "왕젠궈")] {
+            let other = key(other);
+            assert!(
+                !linkage_keys(written).iter().any(|k| other.contains(k)),
+                "{written} / {other:?}"
+            );
+        }
+        for sealed in ["Jin Enzhu", "王建国", "金英粉"] {
+            assert!(
+                parse_name(sealed).is_err(),
+                "{sealed}: blind indexes unchanged"
+            );
+        }
+        for korean in ["Kim Eun-joo", "Ri Yong Ho", "김은주", "金恩珠"] {
+            assert_eq!(
+                linkage_keys(korean),
+                key(korean),
+                "{korean} reads as before"
+            );
+        }
     }
 
     #[test]

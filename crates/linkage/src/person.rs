@@ -3,7 +3,7 @@
 //! of origin, date and place of arrest, the sources that name them), the
 //! comparisons on them and the blocking rules.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Datelike;
@@ -33,6 +33,10 @@ const TAKEN: [&str; 4] = [
 /// slips in rare names, and in common ones would compare nearly everyone.
 const SYLLABLE_BLOCK: usize = 40;
 
+/// Blocks of names one sound apart are kept this small: a mishearing or a
+/// slip in a name with no birth year or origin to block on.
+const SOUND_BLOCK: usize = 200;
+
 /// Readings of a name compared by similarity (the likeliest come first).
 const FUZZY_READINGS: usize = 3;
 
@@ -44,6 +48,13 @@ const PROVINCE_CLASSES: [&str; 5] = [
     "foreign-region",
     "country",
 ];
+
+/// Consonants a name needs for its skeleton to block or agree: shorter
+/// ones (Zhao, 자오: `S`) are shared by too many names.
+const MIN_SKELETON: usize = 3;
+
+/// Blocks on consonant skeletons are kept this small.
+const SKELETON_BLOCK: usize = 100;
 
 /// Letters of each token in the text blocking key.
 const TEXT_PREFIX: usize = 4;
@@ -187,20 +198,49 @@ struct Names {
     given_frequency: HashMap<u64, f64>,
     /// Share of records with each text name (by [`TextName::key`]).
     text_frequency: HashMap<u64, f64>,
+    /// Per record: whether some name of it is written as a Korean name
+    /// (with a Korean surname, without reading pinyin).
+    written_korean: Vec<bool>,
 }
 
 /// A name as text tokens in any order ("Petrov Aleksandr" is "Aleksandr Petrov").
 struct TextName {
     tokens: Box<[Box<str>]>,
+    /// The consonant skeleton of the tokens in written order, and with the
+    /// last token first (given name first or last), hashed: none when too
+    /// short to tell names apart.
+    sounds: Vec<u64>,
+    /// Written as a Korean name: its skeleton is shared by too many others.
+    korean: bool,
 }
 
 impl TextName {
-    fn new(text: &str) -> Option<TextName> {
+    fn new(text: &str, korean: bool) -> Option<TextName> {
         let mut tokens = girok_korean::text_tokens(text).ok()?;
+        let skeletons: Vec<String> = tokens
+            .iter()
+            .map(|t| girok_korean::consonant_skeleton(t))
+            .collect();
+        let mut sounds = Vec::new();
+        if skeletons.iter().map(String::len).sum::<usize>() >= MIN_SKELETON {
+            let mut last_first = skeletons.clone();
+            last_first.rotate_right(1);
+            sounds.push(stable_hash(&skeletons.concat()));
+            sounds.push(stable_hash(&last_first.concat()));
+            sounds.dedup();
+        }
         tokens.sort_unstable();
         Some(TextName {
             tokens: tokens.into_iter().map(Into::into).collect(),
+            sounds,
+            korean,
         })
+    }
+
+    /// Whether the two names sound alike to a Korean ear (Vladimir Morozov,
+    /// 블라디미르 모로조프).
+    fn sounds_alike(&self, other: &TextName) -> bool {
+        self.sounds.iter().any(|s| other.sounds.contains(s))
     }
 
     fn key(&self) -> u64 {
@@ -217,13 +257,14 @@ impl TextName {
         })
     }
 
-    /// 1 the same tokens, 4 every token close to one of the other's, 5 different.
+    /// 1 the same tokens, 4 every token close to one of the other's or the
+    /// same sounds, 5 different.
     fn level(&self, other: &TextName) -> u8 {
         if self.tokens == other.tokens {
             return 1;
         }
         if self.tokens.len() != other.tokens.len() {
-            return 5;
+            return if self.sounds_alike(other) { 4 } else { 5 };
         }
         let mut unused: Vec<&str> = other.tokens.iter().map(|t| &t[..]).collect();
         for token in &self.tokens {
@@ -236,7 +277,7 @@ impl TextName {
                 Some((i, similarity)) if similarity >= TEXT_SIMILAR => {
                     unused.swap_remove(i);
                 }
-                _ => return 5,
+                _ => return if self.sounds_alike(other) { 4 } else { 5 },
             }
         }
         4
@@ -247,12 +288,36 @@ struct CompactReading {
     surname_key: u64,
     given_key: u64,
     full_key: u64,
-    /// Coarse classes of the first two given syllables.
-    given_classes: [u16; 2],
+    /// Coarse classes of the given syllables (initial, vowel and final as
+    /// the hundreds, tens and units).
+    given_classes: Box<[u16]>,
     surname: (u32, u8),
     given: (u32, u8),
     /// The given name in Revised Romanization (first candidate of each syllable).
     given_romanized: Box<str>,
+}
+
+impl CompactReading {
+    /// The coarse class of given syllable `i`, or a class no syllable has.
+    fn given_class(&self, i: usize) -> u16 {
+        self.given_classes.get(i).copied().unwrap_or(u16::MAX)
+    }
+
+    /// Keys under which given names one coarse sound apart meet (김학진 and
+    /// 김학징, 권오희 and 권옥희): the surname with the given name, each
+    /// sound (initial, vowel or final of a syllable) left out in turn.
+    fn one_sound_masked(&self, keys: &mut Vec<u64>) {
+        for (i, &class) in self.given_classes.iter().enumerate() {
+            let masked = [class - class % 10];
+            for (sound, masked) in masked.into_iter().enumerate() {
+                let mut key = mix(self.surname_key, (i as u64) << 8 | sound as u64);
+                for (j, &other) in self.given_classes.iter().enumerate() {
+                    key = mix(key, u64::from(if j == i { masked } else { other }));
+                }
+                keys.push(key);
+            }
+        }
+    }
 }
 
 impl Names {
@@ -363,6 +428,14 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         .par_iter()
         .filter_map(|&text| parse_name_repairing(text).ok().map(|(p, _)| (text, p)))
         .collect();
+    let written_korean: HashSet<&str> = distinct
+        .par_iter()
+        .copied()
+        .filter(|text| {
+            girok_korean::parse_name(text)
+                .is_ok_and(|p| p.readings.iter().any(|r| r.surname_class.is_some()))
+        })
+        .collect();
     let mut names = Names {
         offsets: vec![0],
         readings: Vec::new(),
@@ -372,6 +445,7 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         surname_frequency: HashMap::new(),
         given_frequency: HashMap::new(),
         text_frequency: HashMap::new(),
+        written_korean: Vec::with_capacity(records.len()),
     };
     let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
     let mut intern = |names: &mut Names, positions: &[Box<[char]>]| -> (u32, u8) {
@@ -410,10 +484,7 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
                         .iter()
                         .fold(0x9e37_79b9_7f4a_7c15u64, |h, &c| mix(h, u64::from(c))),
                     full_key: key.hash64(),
-                    given_classes: [
-                        given.first().copied().unwrap_or(u16::MAX),
-                        given.get(1).copied().unwrap_or(u16::MAX),
-                    ],
+                    given_classes: given.into(),
                     surname,
                     given: given_range,
                     given_romanized: reading
@@ -430,11 +501,13 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
             }
         }
         names.offsets.push(names.readings.len() as u32);
+        let texts = record.names.split(" | ");
+        names
+            .written_korean
+            .push(texts.clone().any(|t| written_korean.contains(t)));
         names.text.push(
-            record
-                .names
-                .split(" | ")
-                .filter_map(TextName::new)
+            texts
+                .filter_map(|t| TextName::new(t, written_korean.contains(t)))
                 .collect(),
         );
     }
@@ -564,19 +637,56 @@ impl Comparison for GivenNameComparison {
     fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
         let names = &self.0.names;
         let (x, y) = (names.of(a), names.of(b));
-        if x.is_empty() || y.is_empty() {
-            // A name that is no Korean name is compared as text, tokens in any order.
+        // A name that is no Korean name is compared as text, tokens in any order.
+        let as_text = || {
             let (p, q) = (&names.text[a as usize], &names.text[b as usize]);
-            return p
-                .iter()
+            p.iter()
                 .flat_map(|n| q.iter().map(|m| n.level(m)))
                 .min()
-                .unwrap_or(0);
+                .unwrap_or(0)
+        };
+        if x.is_empty() || y.is_empty() {
+            return as_text();
         }
+        let korean = self.korean_level(x, y);
+        // A foreign name in Hangul reads as Korean syllables that mean
+        // nothing (블라디미르 모로조프); its text still sounds like the original.
+        let foreign = !names.written_korean[a as usize] || !names.written_korean[b as usize];
+        if korean == 5 && foreign {
+            return match as_text() {
+                0 => 5,
+                text => text,
+            };
+        }
+        korean
+    }
+    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+        let names = &self.0.names;
+        if level != 1 && level != 2 {
+            return None;
+        }
+        match names.of(a).first() {
+            Some(r) => names.given_frequency.get(&r.given_key).copied(),
+            None => names.text[a as usize]
+                .first()
+                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
+        }
+    }
+}
+
+impl GivenNameComparison {
+    fn korean_level(&self, x: &[CompactReading], y: &[CompactReading]) -> u8 {
+        let names = &self.0.names;
+        // One reading of each name for the surname and the given name
+        // together: where the surnames can agree, only readings whose
+        // surnames agree (Sok Ri Ri is not Chang Ee Lee read both ways).
+        let same_surname = |r: &CompactReading, s: &CompactReading| r.surname_key == s.surname_key;
+        let surnames_agree = x.iter().any(|r| y.iter().any(|s| same_surname(r, s)));
+        let paired = |r: &CompactReading, s: &CompactReading| !surnames_agree || same_surname(r, s);
         // Exact levels over every pair of readings; a shared Hangul reading ends it.
         let mut best = 5;
         for r in x {
-            for s in y {
+            for s in y.iter().filter(|s| paired(r, s)) {
                 if positions_agree(names.positions(r.given), names.positions(s.given)) {
                     return 1;
                 }
@@ -608,18 +718,6 @@ impl Comparison for GivenNameComparison {
                 .any(|s| jaro_winkler(&r.given_romanized, &s.given_romanized) >= 0.9)
         });
         if close { 4 } else { 5 }
-    }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
-        let names = &self.0.names;
-        if level != 1 && level != 2 {
-            return None;
-        }
-        match names.of(a).first() {
-            Some(r) => names.given_frequency.get(&r.given_key).copied(),
-            None => names.text[a as usize]
-                .first()
-                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
-        }
     }
 }
 
@@ -755,7 +853,7 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
     // 4 origin, 5 arrest. m is trained on two rules that together leave
     // every comparison free at least once, and whose keys are independent of
     // the comparisons they train (a shared first syllable would make a shared
-    // given name look like evidence of a match).
+    // given name look like evidence of a match; a shared name, a shared sex).
     let f = features.clone();
     let birth_and_origin =
         BlockingRule::new("birth year, origin (training)", move |record, keys| {
@@ -765,38 +863,47 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
             }
         })
         .training_only(&[3, 4]);
+    let f = features.clone();
+    let one_sound_apart = BlockingRule::new("name key, one sound apart", move |record, keys| {
+        for reading in f.names.of(record) {
+            reading.one_sound_masked(keys);
+        }
+    })
+    .with_max_block(SOUND_BLOCK);
     vec![
-        rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1]),
+        rule("name key", |r| r.full_key, Other::Nothing).training(&[0, 1, 2]),
         birth_and_origin,
+        one_sound_apart,
         rule("given name, birth year", |r| r.given_key, Other::BirthYear),
         rule(
             "surname, first given syllable, birth year",
-            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            |r| mix(r.surname_key, u64::from(r.given_class(0))),
             Other::BirthYear,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, birth year",
-            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            |r| mix(r.surname_key, u64::from(r.given_class(1)) | 1 << 20),
             Other::BirthYear,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule("given name, origin", |r| r.given_key, Other::Origin),
         rule(
             "surname, first given syllable, origin",
-            |r| mix(r.surname_key, u64::from(r.given_classes[0])),
+            |r| mix(r.surname_key, u64::from(r.given_class(0))),
             Other::Origin,
         )
         .with_max_block(SYLLABLE_BLOCK),
         rule(
             "surname, second given syllable, origin",
-            |r| mix(r.surname_key, u64::from(r.given_classes[1]) | 1 << 20),
+            |r| mix(r.surname_key, u64::from(r.given_class(1)) | 1 << 20),
             Other::Origin,
         )
         .with_max_block(SYLLABLE_BLOCK),
         text_rule("text name", features, |name, _, keys| {
             keys.push(name.prefix_key())
         }),
+        sounds_rule(features),
         text_rule("text token, birth year", features, |name, years, keys| {
             for token in &name.tokens {
                 keys.extend(years.iter().map(|&y| mix(stable_hash(token), y)));
@@ -804,6 +911,19 @@ pub fn blocking_rules(features: &Arc<PersonFeatures>) -> Vec<BlockingRule> {
         })
         .with_max_block(SYLLABLE_BLOCK),
     ]
+}
+
+/// A rule on the consonant skeletons of names not written as Korean names:
+/// foreign names meet their Hangul transcriptions (Sergey Volkov, 세르게이
+/// 볼코프; Zhao Jianguo, 자오젠궈).
+fn sounds_rule(features: &Arc<PersonFeatures>) -> BlockingRule {
+    let f = features.clone();
+    BlockingRule::new("consonant skeleton", move |record, keys| {
+        for text in f.names.text[record as usize].iter().filter(|t| !t.korean) {
+            keys.extend(&text.sounds);
+        }
+    })
+    .with_max_block(SKELETON_BLOCK)
 }
 
 /// A rule on the names of records that have no Korean reading, as text;
@@ -947,6 +1067,8 @@ mod tests {
             ("Choe Ryong-myong", "최용명"),
             ("Kim Ryon-bok", "Kim Yeon-bok"),
             ("金恩珠", "김은주"),
+            ("Vladimir Morozov", "블라디미르 모로조프"),
+            ("Morozov Vladimir", "Владимир Морозов"),
         ] {
             assert!(proposed_pair(a, b), "{a} / {b}");
         }
@@ -963,6 +1085,53 @@ mod tests {
             let features = Arc::new(PersonFeatures::new(&records));
             assert_eq!(comparisons(&features)[1].level(0, 1), 5, "{a} / {b}");
             assert!(proposed(&records).is_empty(), "{a} / {b}");
+        }
+    }
+
+    /// Whether blocking makes a candidate of two records with nothing but a name.
+    fn blocked_together(a: &str, b: &str) -> bool {
+        let records = [
+            person("a", a, "", None, "s1"),
+            person("b", b, "", None, "s2"),
+        ]
+        .map(|r| PersonRecord {
+            origin: String::new(),
+            ..r
+        });
+        let features = Arc::new(PersonFeatures::new(&records));
+        let rules = blocking_rules(&features);
+        let problem = crate::Problem {
+            records: records.len(),
+            comparisons: &[],
+            blocking: &rules,
+            groups: &features.groups,
+            must_link: &[],
+            cannot_link: &[],
+        };
+        let candidates =
+            crate::blocking::Candidates::build(&problem, crate::Settings::default().max_block);
+        candidates.fold(&features.groups, || 0, |n, _, _, _| *n += 1, |x, y| x + y) == 1
+    }
+
+    #[test]
+    fn names_alone_block_across_scripts_and_one_sound_apart() {
+        for (a, b) in [
+            ("김은주", "Kim Eun-joo"),
+            ("김학진", "김학징"),
+            ("Kwon O-hui", "권옥희"),
+            ("Pak Pok-Myon", "PARK BOK-MYEONG"),
+            ("Jin Enzhu", "김은주"),
+            ("Piao Jinshan", "Pak Kum-son"),
+            ("金英粉", "김영분"),
+            ("Wang Jianguo", "王建国"),
+            ("Sergey Volkov", "세르게이 볼코프"),
+            ("Zhao Jianguo", "자오젠궈"),
+            ("Elizabeth Smith", "엘리자베스 스미스"),
+        ] {
+            assert!(blocked_together(a, b), "{a} / {b}");
+        }
+        for (a, b) in [("김학진", "김영호"), ("김은주", "박은주")] {
+            assert!(!blocked_together(a, b), "{a} / {b}");
         }
     }
 
@@ -993,6 +1162,24 @@ mod tests {
         );
         assert_eq!(given.level(5, 6), 5);
         proposed(&records);
+    }
+
+    #[test]
+    fn surname_and_given_name_are_read_together() {
+        let records = [
+            person("a", "Sok Ri Ri", "", None, "s1"),
+            person("b", "Chang Ee Lee", "", None, "s2"),
+            person("c", "Ri Sok Ri", "", None, "s3"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        assert_eq!(compare[0].level(0, 1), 1, "both may be surname 리");
+        assert_ne!(
+            compare[1].level(0, 1),
+            1,
+            "under surname 리 the given names are 석리 and 장이"
+        );
+        assert_eq!((compare[0].level(0, 2), compare[1].level(0, 2)), (1, 1));
     }
 
     #[test]

@@ -231,6 +231,44 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     );
     snap(&client, "3-saved").await;
 
+    // Evidence: a file chosen in the upload form is stored, hashed and in the chain of custody.
+    let source_page = client.current_url().await.expect("url");
+    let recording = dir.path().join("recording-note.txt");
+    std::fs::write(&recording, "audio transcript, 2024").expect("file");
+    click_then(
+        &client,
+        Locator::Id("add-evidence"),
+        Locator::Css("input[type=file]"),
+    )
+    .await
+    .send_keys(recording.to_str().expect("path"))
+    .await
+    .expect("choose the file");
+    fill(&client, "collector", "documenter 3").await;
+    snap(&client, "3d-evidence-form").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("custody"),
+    )
+    .await;
+    let evidence = text(&client).await;
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        "audio transcript, 2024",
+    ));
+    assert!(
+        evidence.contains("Saved.")
+            && evidence.contains("recording-note.txt")
+            && evidence.contains(&sha256)
+            && evidence.contains("Intake"),
+        "{evidence}"
+    );
+    snap(&client, "3e-evidence-saved").await;
+    client
+        .goto(source_page.as_str())
+        .await
+        .expect("back to the source");
+
     // The next step leads to the witness, whose names are a list with their script.
     click_then(
         &client,

@@ -319,6 +319,10 @@ fn next_steps(lang: Lang, record: &Record) -> Markup {
                     li { a href=(format!("/persons/{}", act.victim)) { (lang.t("Back to the victim", "피해자로 돌아가기")) } }
                     li { a href=(format!("/persons/{}/acts/new", act.victim)) { (lang.t("Record another act against the victim", "피해자에 대한 다른 행위 기록")) } }
                 }
+                Record::Evidence(evidence) => {
+                    li { a href=(format!("/sources/{}", evidence.source)) { (lang.t("Back to the source", "출처로 돌아가기")) } }
+                    li { a href=(format!("/sources/{}/evidence/new", evidence.source)) { (lang.t("Add another file to the source", "출처에 다른 파일 추가")) } }
+                }
                 Record::Event(_) => {
                     li { a href="/events" { (lang.t("All events", "모든 사건")) } }
                     li { a href="/events/new" { (lang.t("Record another event", "다른 사건 기록")) } }

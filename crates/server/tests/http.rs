@@ -3555,10 +3555,24 @@ async fn documenters_upload_and_download_evidence_and_see_its_chain_of_custody()
         .get("/sources/s-un-2025-kim/evidence/new", Some(&documenter))
         .await;
     assert!(
-        form.status.is_success() && form.body.contains("multipart/form-data"),
+        form.status.is_success()
+            && form.body.contains("multipart/form-data")
+            && form.body.contains("Testimony of Kim Eun-joo"),
         "{}",
         form.body
     );
+    let korean = site
+        .get_in("/sources/s-un-2025-kim/evidence/new", &documenter, "ko")
+        .await;
+    assert!(
+        korean.body.contains("증거 추가") && korean.body.contains("파일 저장"),
+        "{}",
+        korean.body
+    );
+    let missing = site
+        .get("/sources/no-such-source/evidence/new", Some(&documenter))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let path = "/sources/s-un-2025-kim/evidence";
 
     // Without the form's token, or from an analyst, nothing is stored.

@@ -25,10 +25,41 @@ pub(super) async fn new_evidence(
         Err(refusal) => return refusal.into_response(),
     };
     let limit = app.settings.upload_limit;
+    let reading = Reading::of(&principal, format!("GET /sources/{source}/evidence/new"));
+    let wanted = RecordId::new(&source);
+    let title = blocking(move || {
+        app.read_as(&reading, |store| {
+            Ok(match store.get(&wanted)?.map(|s| s.record) {
+                Some(record @ Record::Source(_)) => Some(readable::title_of(
+                    &record,
+                    lang,
+                    store.vocabularies(),
+                    &readable::Titles::new(),
+                )),
+                _ => None,
+            })
+        })
+    })
+    .await;
+    let title = match title {
+        Ok(Ok(Some(title))) => title,
+        Ok(Ok(None)) => {
+            return error_page(
+                StatusCode::NOT_FOUND,
+                lang.t("Not found", "찾을 수 없음"),
+                &format!(
+                    "{} {source}",
+                    lang.t("There is no source", "다음 출처가 없습니다:")
+                ),
+            );
+        }
+        Ok(Err(error)) => return internal(error),
+        Err(response) => return response,
+    };
     page(
         lang,
         &principal,
-        &format!("{} {source}", lang.t("Add evidence to", "증거 추가:")),
+        &format!("{} {title}", lang.t("Add evidence to", "증거 추가:")),
         upload_form(lang, &principal, &source, limit, None),
     )
 }

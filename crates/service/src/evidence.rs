@@ -224,21 +224,22 @@ pub fn check_all(store: &SqliteStore, data: &Path) -> Result<EvidenceReport, Evi
     let records = store.list(RecordKind::Evidence, 0, u64::MAX)?;
     for stored in &records {
         if let Record::Evidence(evidence) = &stored.record {
+            let not_rehashed = |why: &str| {
+                format!(
+                    "evidence file {} (record {}) is sealed and was not re-hashed: {why}",
+                    evidence.sha256, evidence.id
+                )
+            };
             let sealed = files.is_sealed(&evidence.id);
             let key = if sealed {
                 match store.existing_data_key(&evidence.id)? {
                     Some(key) => Some(key),
                     None => {
-                        unread.push(format!(
-                            "evidence file {} (record {}) is sealed and was not re-hashed: {}",
-                            evidence.sha256,
-                            evidence.id,
-                            if store.lock_state() == LockState::Unlocked {
-                                "it was forgotten"
-                            } else {
-                                "the database is locked"
-                            }
-                        ));
+                        unread.push(not_rehashed(if store.lock_state() == LockState::Unlocked {
+                            "it was forgotten"
+                        } else {
+                            "the database is locked"
+                        }));
                         continue;
                     }
                 }
@@ -255,10 +256,7 @@ pub fn check_all(store: &SqliteStore, data: &Path) -> Result<EvidenceReport, Evi
                 Some(key) => match opening(evidence, key) {
                     Some((sha256, opening)) => files.check(sha256, Some(&opening))?,
                     None => {
-                        unread.push(format!(
-                            "evidence file {} (record {}) is sealed and was not re-hashed: its record was not opened",
-                            evidence.sha256, evidence.id
-                        ));
+                        unread.push(not_rehashed("its record was not opened"));
                         continue;
                     }
                 },

@@ -109,10 +109,12 @@ struct Upload {
     file: Option<tempfile::NamedTempFile>,
 }
 
-/// Why an upload was refused: the reader's to mend.
-enum UploadRefusal {
+/// Why an upload was not received: refused (the reader's to mend), or a
+/// failure of the server's disk.
+enum NotReceived {
     Signed(Refusal),
     Form(String),
+    Failed(std::io::Error),
 }
 
 /// Reads the multipart form, writing the file to a temporary file inside
@@ -122,9 +124,9 @@ async fn receive(
     principal: &Principal,
     mut form: Multipart,
     lang: Lang,
-) -> Result<Upload, UploadRefusal> {
+) -> Result<Upload, NotReceived> {
     let limit = app.settings.upload_limit;
-    let bad = |en: &str, ko: &str| UploadRefusal::Form(lang.t(en, ko).to_string());
+    let bad = |en: &str, ko: &str| NotReceived::Form(lang.t(en, ko).to_string());
     let mut upload = Upload::default();
     while let Some(mut field) = form.next_field().await.map_err(|_| {
         bad(
@@ -135,12 +137,12 @@ async fn receive(
         let name = field.name().unwrap_or_default().to_string();
         if name == "csrf" {
             let token = field.text().await.unwrap_or_default();
-            check_csrf(principal, Some(&token), Flavor::Page).map_err(UploadRefusal::Signed)?;
+            check_csrf(principal, Some(&token), Flavor::Page).map_err(NotReceived::Signed)?;
             upload.csrf_checked = true;
             continue;
         }
         if !upload.csrf_checked {
-            return Err(UploadRefusal::Signed(Refusal::BadCsrf(Flavor::Page)));
+            return Err(NotReceived::Signed(Refusal::BadCsrf(Flavor::Page)));
         }
         if name != "file" {
             let text = field.text().await.unwrap_or_default();
@@ -157,12 +159,7 @@ async fn receive(
         let mut file = tempfile::Builder::new()
             .prefix(".upload-")
             .tempfile_in(&app.data)
-            .map_err(|e| {
-                UploadRefusal::Form(format!(
-                    "{}: {e}",
-                    lang.t("Cannot store the upload", "업로드를 저장할 수 없습니다")
-                ))
-            })?;
+            .map_err(NotReceived::Failed)?;
         let mut received = 0u64;
         while let Some(chunk) = field.chunk().await.map_err(|_| {
             bad(
@@ -172,7 +169,7 @@ async fn receive(
         })? {
             received += chunk.len() as u64;
             if received > limit {
-                return Err(UploadRefusal::Form(format!(
+                return Err(NotReceived::Form(format!(
                     "{} {} MiB; {}",
                     lang.t(
                         "The file is larger than the limit of",
@@ -182,17 +179,12 @@ async fn receive(
                     lang.t("nothing was stored.", "아무것도 저장하지 않았습니다.")
                 )));
             }
-            file.write_all(&chunk).map_err(|e| {
-                UploadRefusal::Form(format!(
-                    "{}: {e}",
-                    lang.t("Cannot store the upload", "업로드를 저장할 수 없습니다")
-                ))
-            })?;
+            file.write_all(&chunk).map_err(NotReceived::Failed)?;
         }
         upload.file = Some(file);
     }
     if !upload.csrf_checked {
-        return Err(UploadRefusal::Signed(Refusal::BadCsrf(Flavor::Page)));
+        return Err(NotReceived::Signed(Refusal::BadCsrf(Flavor::Page)));
     }
     Ok(upload)
 }
@@ -220,8 +212,11 @@ pub(super) async fn upload(
     };
     let upload = match receive(&app, &principal, form, lang).await {
         Ok(upload) => upload,
-        Err(UploadRefusal::Signed(refusal)) => return refusal.into_response(),
-        Err(UploadRefusal::Form(message)) => return refused(&message),
+        Err(NotReceived::Signed(refusal)) => return refusal.into_response(),
+        Err(NotReceived::Form(message)) => return refused(&message),
+        Err(NotReceived::Failed(error)) => {
+            return internal(format!("cannot store the upload: {error}"));
+        }
     };
     let Some(file) = upload.file.filter(|_| !upload.file_name.trim().is_empty()) else {
         return refused(lang.t("Choose a file to store.", "저장할 파일을 고르세요."));

@@ -1272,6 +1272,8 @@ fn a_read_only_data_directory_is_read_checked_and_verified_and_writes_are_refuse
     ok(&data, &["import", &fixture.file("a.csv", CSV_EN)]);
     let before = ok(&data, &["list", "persons"]);
     let csv = fixture.file("b.csv", &CSV_EN.replace("p1", "p7").replace("s1", "s7"));
+    let old = fixture_copy("v1-plain", fixture.dir.path());
+    let bytes = std::fs::read(old.join("girok.sqlite")).expect("fixture");
     chmod_all(fixture.dir.path(), 0o444, 0o555);
     for args in [
         &["list", "persons"][..],
@@ -1294,6 +1296,17 @@ fn a_read_only_data_directory_is_read_checked_and_verified_and_writes_are_refuse
             && out.contains("read-only")
             && out.contains("nothing was written"),
         "{out}"
+    );
+    // A read-only copy made by an older version cannot take the upgrade it needs: said, unchanged.
+    let output = girok_without_write(&old, &["list", "persons"]);
+    let out = text(&output);
+    assert!(
+        !output.status.success() && out.contains("must be upgraded") && out.contains("read-only"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read(old.join("girok.sqlite")).expect("fixture"),
+        bytes
     );
     chmod_all(fixture.dir.path(), 0o600, 0o700);
     assert_eq!(ok(&data, &["list", "persons"]), before, "nothing changed");

@@ -68,6 +68,11 @@ pub enum StoreError {
     )]
     ReadOnly,
     #[error(
+        "{path} has schema version {found} and must be upgraded before this build reads it, \
+         which a read-only copy cannot take; open it once where it can be written; it was not changed"
+    )]
+    ReadOnlyNeedsUpgrade { path: String, found: i32 },
+    #[error(
         "only a new database can be encrypted: this one has {entries} journal entries already in plaintext"
     )]
     NotEmpty { entries: u64 },

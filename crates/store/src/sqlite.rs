@@ -219,8 +219,10 @@ impl SqliteStore {
         if conn.is_readonly(rusqlite::MAIN_DB)? {
             conn.busy_timeout(BUSY_TIMEOUT)?;
             if version < SCHEMA_VERSION {
-                // An older schema must be upgraded before this build can read it.
-                return Err(StoreError::ReadOnly);
+                return Err(StoreError::ReadOnlyNeedsUpgrade {
+                    path: shown,
+                    found: version,
+                });
             }
         } else {
             configure(&conn, Durability::Full)?;

@@ -3495,6 +3495,18 @@ fn upload_request(
     file: &[u8],
     sensitive: bool,
 ) -> Request<Body> {
+    upload_request_captured(path, session, csrf, file, sensitive, "2024-03")
+}
+
+/// [`upload_request`] with the date typed in the form's "captured" field.
+fn upload_request_captured(
+    path: &str,
+    session: &Session,
+    csrf: &str,
+    file: &[u8],
+    sensitive: bool,
+    captured: &str,
+) -> Request<Body> {
     let boundary = "girok-test-boundary";
     let mut body = Vec::new();
     let mut text_field = |name: &str, value: &str| {
@@ -3506,7 +3518,7 @@ fn upload_request(
         );
     };
     text_field("csrf", csrf);
-    text_field("captured", "2024-03");
+    text_field("captured", captured);
     if sensitive {
         text_field("sensitive", "1");
     }
@@ -3708,4 +3720,26 @@ async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
         !site.dir.path().join("evidence").exists(),
         "no file was stored"
     );
+
+    // A date that does not read is named, what was typed is kept, and nothing is stored.
+    let reply = site
+        .send(upload_request_captured(
+            "/sources/s-un-2025-kim/evidence",
+            &documenter,
+            &documenter.csrf,
+            b"small",
+            true,
+            "the 32nd of Neverary",
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("Captured")
+            && reply.body.contains("value=\"the 32nd of Neverary\"")
+            && reply.body.contains("checked"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(evidence_count(&site), before);
+    assert!(leftover_uploads(&site).is_empty());
 }

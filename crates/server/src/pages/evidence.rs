@@ -60,7 +60,7 @@ pub(super) async fn new_evidence(
         lang,
         &principal,
         &format!("{} {title}", lang.t("Add evidence to", "증거 추가:")),
-        upload_form(lang, &principal, &source, limit, None),
+        upload_form(lang, &principal, &source, limit, &Typed::default(), None),
     )
 }
 
@@ -69,6 +69,7 @@ fn upload_form(
     principal: &Principal,
     source: &str,
     limit: u64,
+    typed: &Typed,
     error: Option<&str>,
 ) -> Markup {
     html! {
@@ -82,13 +83,13 @@ fn upload_form(
             input type="file" id="file" name="file" required;
             p.hint { (lang.t("At most", "최대")) " " (limit / (1024 * 1024)) " MiB" }
             label for="captured" { (lang.t("Captured or collected (date)", "촬영·수집일")) }
-            input type="text" id="captured" name="captured" placeholder=(lang.t("2024-03, spring 2019, c. 2010", "2024년 3월, 2019년 봄"));
+            input type="text" id="captured" name="captured" value=(typed.captured) placeholder=(lang.t("2024-03, spring 2019, c. 2010", "2024년 3월, 2019년 봄"));
             label for="collector" { (lang.t("Collected by", "수집자")) }
-            input type="text" id="collector" name="collector";
+            input type="text" id="collector" name="collector" value=(typed.collector);
             label for="media_type" { (lang.t("Media type", "미디어 유형")) }
-            input type="text" id="media_type" name="media_type" placeholder="image/jpeg, audio/mpeg, application/pdf";
+            input type="text" id="media_type" name="media_type" value=(typed.media_type) placeholder="image/jpeg, audio/mpeg, application/pdf";
             label.check {
-                input type="checkbox" name="sensitive" value="1";
+                input type="checkbox" name="sensitive" value="1" checked[typed.sensitive];
                 " " (lang.t("Sensitive: it identifies someone (sealed in an encrypted database)", "민감 자료: 누군가를 식별할 수 있음 (암호화된 데이터베이스에서는 봉인)"))
             }
             div.buttons { button.primary type="submit" { (lang.t("Store the file", "파일 저장")) } }
@@ -96,15 +97,22 @@ fn upload_form(
     }
 }
 
-/// What the upload form sent besides the file.
-#[derive(Default)]
-struct Upload {
-    csrf_checked: bool,
-    file_name: String,
+/// What was typed in the upload form: kept when the form is shown again
+/// (a browser never refills a file field).
+#[derive(Default, Clone)]
+struct Typed {
     captured: String,
     collector: String,
     media_type: String,
     sensitive: bool,
+}
+
+/// What the upload form sent.
+#[derive(Default)]
+struct Upload {
+    csrf_checked: bool,
+    file_name: String,
+    typed: Typed,
     /// The received bytes, in a private temporary file of the data directory.
     file: Option<tempfile::NamedTempFile>,
 }
@@ -147,10 +155,10 @@ async fn receive(
         if name != "file" {
             let text = field.text().await.unwrap_or_default();
             match name.as_str() {
-                "captured" => upload.captured = text,
-                "collector" => upload.collector = text,
-                "media_type" => upload.media_type = text,
-                "sensitive" => upload.sensitive = !text.is_empty(),
+                "captured" => upload.typed.captured = text,
+                "collector" => upload.typed.collector = text,
+                "media_type" => upload.typed.media_type = text,
+                "sensitive" => upload.typed.sensitive = !text.is_empty(),
                 _ => {}
             }
             continue;
@@ -202,8 +210,8 @@ pub(super) async fn upload(
         Err(refusal) => return refusal.into_response(),
     };
     let limit = app.settings.upload_limit;
-    let refused = |message: &str| {
-        let body = upload_form(lang, &principal, &source, limit, Some(message));
+    let refused = |message: &str, typed: &Typed| {
+        let body = upload_form(lang, &principal, &source, limit, typed, Some(message));
         (
             StatusCode::UNPROCESSABLE_ENTITY,
             page(lang, &principal, lang.t("Add evidence", "증거 추가"), body),
@@ -213,20 +221,27 @@ pub(super) async fn upload(
     let upload = match receive(&app, &principal, form, lang).await {
         Ok(upload) => upload,
         Err(NotReceived::Signed(refusal)) => return refusal.into_response(),
-        Err(NotReceived::Form(message)) => return refused(&message),
+        Err(NotReceived::Form(message)) => return refused(&message, &Typed::default()),
         Err(NotReceived::Failed(error)) => {
             return internal(format!("cannot store the upload: {error}"));
         }
     };
+    let typed = upload.typed;
     let Some(file) = upload.file.filter(|_| !upload.file_name.trim().is_empty()) else {
-        return refused(lang.t("Choose a file to store.", "저장할 파일을 고르세요."));
+        return refused(
+            lang.t("Choose a file to store.", "저장할 파일을 고르세요."),
+            &typed,
+        );
     };
-    let captured = match upload.captured.trim() {
+    let captured = match typed.captured.trim() {
         "" => FuzzyDate::UNKNOWN,
         text => match FuzzyDate::parse(text) {
             Ok(date) => date,
             Err(error) => {
-                return refused(&format!("{}: {error}", lang.t("Captured", "촬영·수집일")));
+                return refused(
+                    &format!("{}: {error}", lang.t("Captured", "촬영·수집일")),
+                    &typed,
+                );
             }
         },
     };
@@ -235,9 +250,9 @@ pub(super) async fn upload(
         source: RecordId::new(source.trim()),
         file_name: upload.file_name,
         captured,
-        collector: optional(&upload.collector),
-        media_type: optional(&upload.media_type),
-        sensitive: upload.sensitive,
+        collector: optional(&typed.collector),
+        media_type: optional(&typed.media_type),
+        sensitive: typed.sensitive,
         id: None,
     };
     let actor = principal.user.name.clone();
@@ -252,12 +267,12 @@ pub(super) async fn upload(
     match stored {
         Ok(Ok((id, _))) => saved(RecordKind::Evidence, &id),
         Ok(Err(EvidenceError::Store(StoreError::Invalid(invalid)))) => {
-            refused(&invalid.to_string())
+            refused(&invalid.to_string(), &typed)
         }
         Ok(Err(EvidenceError::Store(StoreError::Locked))) => refused(lang.t(
             "The database is locked: a sensitive file can be stored only once an admin has unlocked it.",
             "데이터베이스가 잠겨 있습니다. 관리자가 잠금을 해제해야 민감한 파일을 저장할 수 있습니다.",
-        )),
+        ), &typed),
         Ok(Err(error)) => internal(error),
         Err(response) => response,
     }

@@ -7,7 +7,7 @@ use girok_state::tables::{Row, STATE_TABLES, Table, compare_table};
 use rusqlite::Connection;
 
 use crate::StoreError;
-use crate::apply::cell_of;
+use crate::sql::owned;
 use crate::sqlite::{Durability, SqliteStore};
 pub use girok_state::Difference;
 
@@ -193,7 +193,7 @@ pub(crate) fn with_rows<T>(
     let mut read = std::iter::from_fn(|| match rows.next() {
         Ok(Some(row)) => Some(
             (0..width)
-                .map(|i| row.get_ref(i).map(cell_of))
+                .map(|i| row.get_ref(i).map(|value| owned(value).into_cell()))
                 .collect::<Result<Row, _>>()
                 .map_err(StoreError::from),
         ),

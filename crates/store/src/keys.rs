@@ -9,12 +9,11 @@
 
 use std::sync::Arc;
 
+use crate::StoreError;
+use crate::sql::Sql;
 use girok_journal::PreparedChange;
 use girok_model::{Change, Invalid, Record, RecordId, Secrets, Vocabularies};
 use girok_vault::{DataKey, Header, Vault};
-use rusqlite::{Connection, OptionalExtension, params};
-
-use crate::StoreError;
 
 /// Whether identifying data can be sealed and opened.
 #[derive(Clone, Debug)]
@@ -26,10 +25,11 @@ pub(crate) enum Lock {
     Unlocked(Arc<Vault>),
 }
 
-pub(crate) fn header(conn: &Connection) -> Result<Option<Header>, StoreError> {
-    let text: Option<String> = conn
-        .query_row("SELECT header FROM vault WHERE id = 1", [], |r| r.get(0))
-        .optional()?;
+pub(crate) fn header(sql: &dyn Sql) -> Result<Option<Header>, StoreError> {
+    let text = sql
+        .row("SELECT header FROM vault WHERE id = 1", &[])?
+        .map(|mut row| row.text(0))
+        .transpose()?;
     text.map(|text| {
         serde_json::from_str(&text)
             .map_err(|e| StoreError::Corrupt(format!("the key header does not parse: {e}")))
@@ -37,84 +37,86 @@ pub(crate) fn header(conn: &Connection) -> Result<Option<Header>, StoreError> {
     .transpose()
 }
 
-pub(crate) fn write_header(conn: &Connection, header: &Header) -> Result<(), StoreError> {
+pub(crate) fn write_header(sql: &dyn Sql, header: &Header) -> Result<(), StoreError> {
     let text = serde_json::to_string(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    conn.execute(
+    sql.execute(
         "INSERT INTO vault (id, header) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET header = excluded.header",
-        [text],
+        &[text.as_str().into()],
     )?;
     Ok(())
 }
 
 /// The lock state a database starts in.
-pub(crate) fn initial_lock(conn: &Connection) -> Result<Lock, StoreError> {
-    Ok(if header(conn)?.is_some() {
+pub(crate) fn initial_lock(sql: &dyn Sql) -> Result<Lock, StoreError> {
+    Ok(if header(sql)?.is_some() {
         Lock::Locked
     } else {
         Lock::Plain
     })
 }
 
-fn wrapped_key(conn: &Connection, subject: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT wrapped FROM data_key WHERE subject = ?1")?
-        .query_row([subject.as_str()], |r| r.get(0))
-        .optional()?)
+fn wrapped_key(sql: &dyn Sql, subject: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+    sql.row(
+        "SELECT wrapped FROM data_key WHERE subject = ?1",
+        &[subject.as_str().into()],
+    )?
+    .map(|mut row| row.blob(0))
+    .transpose()
 }
 
-fn is_forgotten(conn: &Connection, subject: &RecordId) -> Result<bool, StoreError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM forgotten WHERE subject = ?1")?
-        .exists([subject.as_str()])?)
+fn is_forgotten(sql: &dyn Sql, subject: &RecordId) -> Result<bool, StoreError> {
+    sql.exists(
+        "SELECT 1 FROM forgotten WHERE subject = ?1",
+        &[subject.as_str().into()],
+    )
 }
 
 /// Every wrapped data key, for rotation.
-pub(crate) fn all_wrapped(conn: &Connection) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError> {
-    let mut statement = conn.prepare("SELECT subject, wrapped FROM data_key")?;
-    let rows = statement.query_map([], |r| {
-        Ok((
-            RecordId::new(r.get::<_, String>(0)?),
-            r.get::<_, Vec<u8>>(1)?,
-        ))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+pub(crate) fn all_wrapped(sql: &dyn Sql) -> Result<Vec<(RecordId, Vec<u8>)>, StoreError> {
+    sql.rows("SELECT subject, wrapped FROM data_key", &[])?
+        .into_iter()
+        .map(|mut row| Ok((RecordId::new(row.text(0)?), row.blob(1)?)))
+        .collect()
 }
 
 pub(crate) fn replace_wrapped(
-    conn: &Connection,
+    sql: &dyn Sql,
     subject: &RecordId,
     wrapped: &[u8],
 ) -> Result<(), StoreError> {
-    conn.prepare_cached("UPDATE data_key SET wrapped = ?2 WHERE subject = ?1")?
-        .execute(params![subject.as_str(), wrapped])?;
+    sql.execute(
+        "UPDATE data_key SET wrapped = ?2 WHERE subject = ?1",
+        &[subject.as_str().into(), wrapped.into()],
+    )?;
     Ok(())
 }
 
 /// Destroys a data key. The connection deletes securely (pages are zeroed),
 /// and the caller checkpoints the write-ahead log after the commit.
-pub(crate) fn destroy(conn: &Connection, subject: &RecordId) -> Result<(), StoreError> {
-    conn.prepare_cached("DELETE FROM data_key WHERE subject = ?1")?
-        .execute([subject.as_str()])?;
+pub(crate) fn destroy(sql: &dyn Sql, subject: &RecordId) -> Result<(), StoreError> {
+    sql.execute(
+        "DELETE FROM data_key WHERE subject = ?1",
+        &[subject.as_str().into()],
+    )?;
     Ok(())
 }
 
 /// The data key of a subject; with `create`, a new one is made and stored
 /// if it has none (never for a forgotten subject).
 pub(crate) fn data_key_of(
-    conn: &Connection,
+    sql: &dyn Sql,
     vault: &Vault,
     subject: &RecordId,
     create: bool,
 ) -> Result<Option<DataKey>, StoreError> {
-    if let Some(wrapped) = wrapped_key(conn, subject)? {
+    if let Some(wrapped) = wrapped_key(sql, subject)? {
         return Ok(Some(vault.unwrap_data_key(subject, &wrapped)?));
     }
-    if !create || is_forgotten(conn, subject)? {
+    if !create || is_forgotten(sql, subject)? {
         return Ok(None);
     }
     let (key, wrapped) = vault.new_data_key(subject)?;
-    conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
-        .execute(params![subject.as_str(), wrapped])?;
+    insert_key(sql, subject, &wrapped)?;
     Ok(Some(key))
 }
 
@@ -188,25 +190,31 @@ fn plaintext_secrets(record: &Record) -> Option<(Record, Secrets)> {
 
 /// Stores the data key a presealed change was sealed under.
 pub(crate) fn store_presealed_key(
-    conn: &Connection,
+    sql: &dyn Sql,
     subject: &RecordId,
     wrapped: &[u8],
 ) -> Result<(), StoreError> {
-    if is_forgotten(conn, subject)? || wrapped_key(conn, subject)?.is_some() {
+    if is_forgotten(sql, subject)? || wrapped_key(sql, subject)?.is_some() {
         return Err(StoreError::Conflict {
             id: subject.clone(),
             message: format!("{subject} already has a data key or was forgotten"),
         });
     }
-    conn.prepare_cached("INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)")?
-        .execute(params![subject.as_str(), wrapped])?;
+    insert_key(sql, subject, wrapped)
+}
+
+fn insert_key(sql: &dyn Sql, subject: &RecordId, wrapped: &[u8]) -> Result<(), StoreError> {
+    sql.execute(
+        "INSERT INTO data_key (subject, wrapped) VALUES (?1, ?2)",
+        &[subject.as_str().into(), wrapped.into()],
+    )?;
     Ok(())
 }
 
 /// Seals the identifying fields of a record a change writes. Returns the
 /// change unchanged when there is nothing to seal.
 pub(crate) fn seal(
-    conn: &Connection,
+    sql: &dyn Sql,
     lock: &Lock,
     vocabularies: &Vocabularies,
     prepared: PreparedChange,
@@ -245,7 +253,7 @@ pub(crate) fn seal(
         Lock::Unlocked(vault) => vault,
     };
     let subject = record.key_subject().clone();
-    if is_forgotten(conn, &subject)? {
+    if is_forgotten(sql, &subject)? {
         let message = if subject == id {
             format!(
                 "{id} was forgotten: its identifying data cannot be written again; record a new person or source"
@@ -257,7 +265,7 @@ pub(crate) fn seal(
         };
         return Err(Invalid::field(Some(&id), "sealed", message).into());
     }
-    let key = data_key_of(conn, vault, &subject, true)?
+    let key = data_key_of(sql, vault, &subject, true)?
         .ok_or_else(|| StoreError::Corrupt(format!("no data key for {subject}")))?;
     let Some((mut sealed, secrets)) = taken else {
         return Ok(prepared);
@@ -275,11 +283,7 @@ pub(crate) fn seal(
 
 /// Opens a sealed record when the store is unlocked and its key exists;
 /// otherwise returns it sealed.
-pub(crate) fn reveal(
-    conn: &Connection,
-    lock: &Lock,
-    mut record: Record,
-) -> Result<Record, StoreError> {
+pub(crate) fn reveal(sql: &dyn Sql, lock: &Lock, mut record: Record) -> Result<Record, StoreError> {
     let Lock::Unlocked(vault) = lock else {
         return Ok(record);
     };
@@ -287,7 +291,7 @@ pub(crate) fn reveal(
         return Ok(record);
     };
     let subject = sealed.under.clone().unwrap_or_else(|| record.id().clone());
-    if let Some(key) = data_key_of(conn, vault, &subject, false)? {
+    if let Some(key) = data_key_of(sql, vault, &subject, false)? {
         girok_vault::open(&mut record, &key)?;
     }
     Ok(record)

@@ -16,6 +16,8 @@ mod keys;
 mod proposals;
 mod rows;
 mod schema;
+mod sql;
+mod sql_store;
 mod sqlite;
 mod tree;
 
@@ -30,7 +32,8 @@ pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
 pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
 pub use schema::SCHEMA_VERSION;
-pub use sqlite::{LockState, SqliteStore, SqliteWriter, snapshot};
+pub use sql_store::{LockState, SqlStore};
+pub use sqlite::{Sqlite, SqliteStore, snapshot};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]

@@ -9,8 +9,9 @@
 //! deletes those naming a forgotten person in the transaction of `forget`.
 
 use girok_model::{Person, Record, RecordId};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
+use crate::sql::Sql;
 use crate::{SqliteStore, StoreError};
 
 /// One linkage run: the journal size it saw, when, and what training did
@@ -199,39 +200,38 @@ impl SqliteStore {
 /// Marks decided, by journal entry `seq`, every undecided proposal with at
 /// least two of `persons`: a reviewer's decision on its members.
 pub(crate) fn mark_decided(
-    conn: &Connection,
+    sql: &dyn Sql,
     persons: &[RecordId],
     seq: u64,
 ) -> Result<(), StoreError> {
     let mut counted: std::collections::BTreeMap<u64, usize> = Default::default();
     for person in persons {
-        let numbers = conn
-            .prepare_cached("SELECT number FROM link_proposal_person WHERE person = ?1")?
-            .query_map([person.as_str()], |r| r.get::<_, u64>(0))?
-            .collect::<Result<Vec<_>, _>>()?;
-        for number in numbers {
-            *counted.entry(number).or_default() += 1;
+        for mut row in sql.rows(
+            "SELECT number FROM link_proposal_person WHERE person = ?1",
+            &[person.as_str().into()],
+        )? {
+            *counted.entry(row.count(0)?).or_default() += 1;
         }
     }
     for (number, _) in counted.into_iter().filter(|(_, n)| *n >= 2) {
-        conn.prepare_cached(
+        sql.execute(
             "UPDATE link_proposal SET decided_seq = ?1 WHERE number = ?2 AND decided_seq IS NULL",
-        )?
-        .execute(params![seq, number])?;
+            &[seq.into(), number.into()],
+        )?;
     }
     Ok(())
 }
 
 /// Deletes every proposal naming `subject` (secure delete overwrites it).
-pub(crate) fn purge(conn: &Connection, subject: &RecordId) -> Result<(), StoreError> {
-    conn.prepare_cached(
+pub(crate) fn purge(sql: &dyn Sql, subject: &RecordId) -> Result<(), StoreError> {
+    sql.execute(
         "DELETE FROM link_proposal WHERE number IN \
          (SELECT number FROM link_proposal_person WHERE person = ?1)",
-    )?
-    .execute([subject.as_str()])?;
-    conn.prepare_cached(
+        &[subject.as_str().into()],
+    )?;
+    sql.execute(
         "DELETE FROM link_proposal_person WHERE number NOT IN (SELECT number FROM link_proposal)",
-    )?
-    .execute([])?;
+        &[],
+    )?;
     Ok(())
 }

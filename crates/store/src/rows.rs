@@ -1,66 +1,48 @@
-//! The SQLite state as the typed rows of `girok-state`, to compare with the
+//! The stored state as the typed rows of `girok-state`, to compare with the
 //! reference state.
 
 use girok_model::{CustodyAction, RecordId, Term, VocabKind};
 use girok_state::{AddedTerm, CustodyRow, Decision, ImportRow, StateRows};
-use rusqlite::Connection;
 
 use crate::StoreError;
 use crate::apply::{self, record_meta};
+use crate::sql::Sql;
 
-/// Every row of the state, read in one transaction.
-pub(crate) fn state_rows(conn: &Connection) -> Result<StateRows, StoreError> {
-    let snapshot = conn.unchecked_transaction()?;
-    let rows = read_rows(&snapshot)?;
-    Ok(rows)
-}
-
-fn read_rows(snapshot: &Connection) -> Result<StateRows, StoreError> {
+/// Every row of the state (read in one snapshot by the caller).
+pub(crate) fn state_rows(sql: &dyn Sql) -> Result<StateRows, StoreError> {
     let mut rows = StateRows::default();
-    let ids: Vec<String> = snapshot
-        .prepare("SELECT id FROM record ORDER BY id")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    for id in ids {
-        let meta = record_meta(snapshot, &id)?
+    for id in apply::ids(sql, "SELECT id FROM record ORDER BY id", &[])? {
+        let meta = record_meta(sql, id.as_str())?
             .ok_or_else(|| StoreError::Corrupt(format!("record {id} vanished during a read")))?;
-        let id = RecordId::new(id);
         if !meta.deleted
-            && let Some(record) = apply::load(snapshot, &id)?
+            && let Some(record) = apply::load(sql, &id)?
         {
             rows.content.insert(id.clone(), record);
         }
         rows.records.insert(id, meta);
     }
     for decision in Decision::ALL {
-        let mut statement =
-            snapshot.prepare(&format!("SELECT a, b, seq FROM {}", decision.name()))?;
-        for row in statement.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
-        })? {
-            let (a, b, seq) = row?;
-            rows.decisions
-                .insert((decision, RecordId::new(a), RecordId::new(b)), seq);
+        for mut row in sql.rows(&format!("SELECT a, b, seq FROM {}", decision.name()), &[])? {
+            rows.decisions.insert(
+                (
+                    decision,
+                    RecordId::new(row.text(0)?),
+                    RecordId::new(row.text(1)?),
+                ),
+                row.count(2)?,
+            );
         }
     }
-    let mut statement = snapshot.prepare("SELECT subject, seq FROM forgotten")?;
-    for row in statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))? {
-        let (subject, seq) = row?;
-        rows.forgotten.insert(RecordId::new(subject), seq);
+    for mut row in sql.rows("SELECT subject, seq FROM forgotten", &[])? {
+        rows.forgotten
+            .insert(RecordId::new(row.text(0)?), row.count(1)?);
     }
-    let mut statement =
-        snapshot.prepare("SELECT seq, evidence, sha256, action, recipient, note FROM custody")?;
-    for row in statement.query_map([], |r| {
-        Ok((
-            r.get::<_, u64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })? {
-        let (seq, evidence, sha256, action, recipient, note) = row?;
+    for mut row in sql.rows(
+        "SELECT seq, evidence, sha256, action, recipient, note FROM custody",
+        &[],
+    )? {
+        let seq: u64 = row.count(0)?;
+        let action = row.text(3)?;
         let action = CustodyAction::parse(&action).ok_or_else(|| {
             StoreError::Corrupt(format!(
                 "custody entry {seq} has an unknown action {action}"
@@ -69,46 +51,35 @@ fn read_rows(snapshot: &Connection) -> Result<StateRows, StoreError> {
         rows.custody.insert(
             seq,
             CustodyRow {
-                evidence: RecordId::new(evidence),
-                sha256,
+                evidence: RecordId::new(row.text(1)?),
+                sha256: row.text(2)?,
                 action,
-                recipient,
-                note,
+                recipient: row.opt_text(4)?,
+                note: row.text(5)?,
             },
         );
     }
-    let mut statement = snapshot.prepare("SELECT vocabulary, key, body, added_seq FROM term")?;
-    for row in statement.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, u64>(3)?,
-        ))
-    })? {
-        let (vocabulary, key, body, added_seq) = row?;
+    for mut row in sql.rows("SELECT vocabulary, key, body, added_seq FROM term", &[])? {
+        let (vocabulary, key, body) = (row.text(0)?, row.text(1)?, row.text(2)?);
         let corrupt =
             || StoreError::Corrupt(format!("added term {vocabulary}/{key} cannot be read"));
         let kind = VocabKind::from_name(&vocabulary).ok_or_else(corrupt)?;
         let term: Term = serde_json::from_str(&body).map_err(|_| corrupt())?;
+        let added_seq = row.count(3)?;
         rows.terms
             .insert((kind, key), AddedTerm { term, added_seq });
     }
-    let mut statement =
-        snapshot.prepare("SELECT sha256, file_name, records, seq, time FROM import")?;
-    for row in statement.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            ImportRow {
-                file_name: r.get(1)?,
-                records: r.get(2)?,
-                seq: r.get(3)?,
-                time: r.get(4)?,
-            },
-        ))
-    })? {
-        let (sha256, import) = row?;
-        rows.imports.insert(sha256, import);
+    for mut row in sql.rows(
+        "SELECT sha256, file_name, records, seq, time FROM import",
+        &[],
+    )? {
+        let import = ImportRow {
+            file_name: row.text(1)?,
+            records: row.count(2)?,
+            seq: row.count(3)?,
+            time: row.text(4)?,
+        };
+        rows.imports.insert(row.text(0)?, import);
     }
     Ok(rows)
 }

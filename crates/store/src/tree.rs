@@ -5,12 +5,11 @@
 //! complete, so an append costs amortized O(1) rows and any root or proof is
 //! O(log n) lookups plus rehashing at most `2^STORED_LEVEL` leaf hashes.
 
+use crate::StoreError;
+use crate::sql::Sql;
 use girok_journal::Hash;
 use girok_journal::checkpoint::VerifierKey;
 use girok_journal::merkle::{self, MemoryTree, Subtrees, node_hash};
-use rusqlite::{Connection, OptionalExtension, params};
-
-use crate::StoreError;
 
 /// Subtrees of 64 leaves and up are stored; smaller ones are rehashed from leaves.
 const STORED_LEVEL: u32 = 6;
@@ -18,7 +17,7 @@ const STORED_LEAVES: u64 = 1 << STORED_LEVEL;
 
 /// The stored tree, read through a connection (or transaction).
 pub(crate) struct StoredTree<'c> {
-    pub conn: &'c Connection,
+    pub sql: &'c dyn Sql,
 }
 
 fn to_hash(bytes: Vec<u8>, what: impl FnOnce() -> String) -> Result<Hash, StoreError> {
@@ -30,15 +29,13 @@ fn to_hash(bytes: Vec<u8>, what: impl FnOnce() -> String) -> Result<Hash, StoreE
 impl StoredTree<'_> {
     /// Leaf hashes of journal entries `first..=last`.
     fn leaves(&self, first: u64, last: u64) -> Result<Vec<Hash>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
+        let rows = self.sql.rows(
             "SELECT seq, hash FROM journal WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+            &[first.into(), last.into()],
         )?;
-        let rows = statement.query_map(params![first, last], |r| {
-            Ok((r.get::<_, u64>(0)?, r.get::<_, Vec<u8>>(1)?))
-        })?;
         let mut leaves = Vec::new();
-        for (expected, row) in (first..=last).zip(rows) {
-            let (seq, hash) = row?;
+        for (expected, mut row) in (first..=last).zip(rows) {
+            let (seq, hash): (u64, _) = (row.count(0)?, row.blob(1)?);
             if seq != expected {
                 return Err(StoreError::Corrupt(format!(
                     "journal entry {expected} is missing"
@@ -62,11 +59,14 @@ impl Subtrees for StoredTree<'_> {
 
     fn subtree(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
         if level >= STORED_LEVEL {
-            let hash: Option<Vec<u8>> = self
-                .conn
-                .prepare_cached("SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2")?
-                .query_row(params![level, index], |r| r.get(0))
-                .optional()?;
+            let hash = self
+                .sql
+                .row(
+                    "SELECT hash FROM merkle WHERE level = ?1 AND idx = ?2",
+                    &[level.into(), index.into()],
+                )?
+                .map(|mut row| row.blob(0))
+                .transpose()?;
             let hash = hash.ok_or_else(|| {
                 StoreError::Corrupt(format!("Merkle node ({level}, {index}) is missing"))
             })?;
@@ -90,18 +90,18 @@ pub(crate) struct TreeWriter {
 
 impl TreeWriter {
     /// Picks up the leaves after the last stored subtree of a journal of `size` entries.
-    pub fn resume(conn: &Connection, size: u64) -> Result<TreeWriter, StoreError> {
+    pub fn resume(sql: &dyn Sql, size: u64) -> Result<TreeWriter, StoreError> {
         let done = size - size % STORED_LEAVES;
         let pending = if done == size {
             Vec::new()
         } else {
-            StoredTree { conn }.leaves(done + 1, size)?
+            StoredTree { sql }.leaves(done + 1, size)?
         };
         Ok(TreeWriter { pending })
     }
 
     /// Records leaf `seq` (1-based) and stores every subtree it completes.
-    pub fn append(&mut self, conn: &Connection, seq: u64, leaf: Hash) -> Result<(), StoreError> {
+    pub fn append(&mut self, sql: &dyn Sql, seq: u64, leaf: Hash) -> Result<(), StoreError> {
         self.pending.push(leaf);
         if !seq.is_multiple_of(STORED_LEAVES) {
             return Ok(());
@@ -111,14 +111,15 @@ impl TreeWriter {
             tree.push(leaf);
         }
         let (mut level, mut index, mut hash) = (STORED_LEVEL, seq / STORED_LEAVES - 1, tree.root());
-        let mut insert =
-            conn.prepare_cached("INSERT INTO merkle (level, idx, hash) VALUES (?1, ?2, ?3)")?;
         loop {
-            insert.execute(params![level, index, hash.as_slice()])?;
+            sql.execute(
+                "INSERT INTO merkle (level, idx, hash) VALUES (?1, ?2, ?3)",
+                &[level.into(), index.into(), hash.as_slice().into()],
+            )?;
             if index.is_multiple_of(2) {
                 return Ok(());
             }
-            let left = StoredTree { conn }.subtree(level, index - 1)?;
+            let left = StoredTree { sql }.subtree(level, index - 1)?;
             hash = node_hash(&left, &hash);
             level += 1;
             index /= 2;
@@ -138,29 +139,31 @@ pub struct TreeReport {
 /// Rebuilds the tree from the journal's leaf hashes, compares every stored
 /// node, and checks every stored checkpoint: its signature, that its root is
 /// the rebuilt tree's root at its size, and consistency with the one before.
-pub(crate) fn verify(conn: &Connection, verifier: &VerifierKey) -> Result<TreeReport, StoreError> {
+pub(crate) fn verify(sql: &dyn Sql, verifier: &VerifierKey) -> Result<TreeReport, StoreError> {
     let mut rebuilt = MemoryTree::default();
-    let mut statement = conn.prepare("SELECT seq, hash FROM journal ORDER BY seq")?;
-    let mut rows = statement.query([])?;
     let mut problems = Vec::new();
-    while let Some(row) = rows.next()? {
-        let seq: u64 = row.get(0)?;
-        let hash = to_hash(row.get(1)?, || format!("the hash of journal entry {seq}"))?;
-        if seq != rebuilt.size() + 1 {
-            problems.push(format!(
-                "journal entry {} is missing (found {seq})",
-                rebuilt.size() + 1
-            ));
-        }
-        rebuilt.push(hash);
-    }
+    sql.each(
+        "SELECT seq, hash FROM journal ORDER BY seq",
+        &[],
+        &mut |mut row| {
+            let seq: u64 = row.count(0)?;
+            let hash = to_hash(row.blob(1)?, || format!("the hash of journal entry {seq}"))?;
+            if seq != rebuilt.size() + 1 {
+                problems.push(format!(
+                    "journal entry {} is missing (found {seq})",
+                    rebuilt.size() + 1
+                ));
+            }
+            rebuilt.push(hash);
+            Ok(())
+        },
+    )?;
     let size = rebuilt.size();
     let mut stored = 0u64;
-    let mut nodes = conn.prepare("SELECT level, idx, hash FROM merkle ORDER BY level, idx")?;
-    let mut rows = nodes.query([])?;
-    while let Some(row) = rows.next()? {
-        let (level, index): (u32, u64) = (row.get(0)?, row.get(1)?);
-        let hash = to_hash(row.get(2)?, || format!("Merkle node ({level}, {index})"))?;
+    let nodes = "SELECT level, idx, hash FROM merkle ORDER BY level, idx";
+    sql.each(nodes, &[], &mut |mut row| {
+        let (level, index): (u32, u64) = (row.count(0)?, row.count(1)?);
+        let hash = to_hash(row.blob(2)?, || format!("Merkle node ({level}, {index})"))?;
         stored += 1;
         let expected = ((index + 1) << level <= size).then(|| {
             rebuilt
@@ -172,7 +175,8 @@ pub(crate) fn verify(conn: &Connection, verifier: &VerifierKey) -> Result<TreeRe
                 "Merkle node ({level}, {index}) does not match the journal's leaves"
             ));
         }
-    }
+        Ok(())
+    })?;
     let expected_nodes: u64 = (STORED_LEVEL..64).map(|level| size >> level).sum();
     if stored != expected_nodes {
         problems.push(format!(
@@ -181,10 +185,8 @@ pub(crate) fn verify(conn: &Connection, verifier: &VerifierKey) -> Result<TreeRe
     }
     let mut checkpoints = 0u64;
     let mut previous: Option<(u64, Hash)> = None;
-    let mut statement = conn.prepare("SELECT size, note FROM checkpoint ORDER BY size")?;
-    let rows = statement.query_map([], |r| Ok((r.get::<_, u64>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (stored_size, note) = row?;
+    for mut row in sql.rows("SELECT size, note FROM checkpoint ORDER BY size", &[])? {
+        let (stored_size, note): (u64, _) = (row.count(0)?, row.text(1)?);
         checkpoints += 1;
         let checkpoint = match verifier.verify(&note) {
             Ok(checkpoint) => checkpoint,

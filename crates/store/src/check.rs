@@ -7,9 +7,10 @@ use girok_state::tables::{Row, STATE_TABLES, Table, compare_table};
 use rusqlite::Connection;
 
 use crate::StoreError;
-use crate::sql::owned;
+use crate::sql::{Sql, owned};
 use crate::sqlite::{Durability, SqliteStore};
 pub use girok_state::Difference;
+use girok_state::{EntryMeta, MemoryState};
 
 /// Journal entries handed to the replay thread at a time.
 const CHUNK: usize = 1024;
@@ -102,38 +103,12 @@ fn replay_and_compare(
                 Entry::decode(seq, bytes)
             });
             if let Ok(entry) = &entry {
-                // The columns beside the entry's bytes are copies that lookups use
-                // (`history` finds entries by subject): they must say what the bytes say.
                 let copies = [
-                    (
-                        "subject",
-                        row.get::<_, Option<String>>(3)?,
-                        entry.change.subject().map(|s| s.to_string()),
-                    ),
-                    (
-                        "time",
-                        row.get::<_, Option<String>>(4)?,
-                        Some(entry.time.clone()),
-                    ),
-                    (
-                        "actor",
-                        row.get::<_, Option<String>>(5)?,
-                        Some(entry.actor.clone()),
-                    ),
+                    row.get::<_, Option<String>>(3)?,
+                    row.get::<_, Option<String>>(4)?,
+                    row.get::<_, Option<String>>(5)?,
                 ];
-                for (column, stored, held) in copies {
-                    if stored != held && report.differences.len() < MAX_REPORTED {
-                        report.differences.push(Difference {
-                            table: "journal".into(),
-                            key: seq.to_string(),
-                            detail: format!(
-                                "column {column} is {} but the entry says {}",
-                                stored.as_deref().unwrap_or("NULL"),
-                                held.as_deref().unwrap_or("NULL")
-                            ),
-                        });
-                    }
-                }
+                compare_copies(&mut report, seq, entry, copies);
             }
             chunk.push((seq, entry.ok()));
             if chunk.len() == CHUNK {
@@ -201,4 +176,122 @@ pub(crate) fn with_rows<T>(
         Err(e) => Some(Err(StoreError::from(e))),
     });
     work(&mut read)
+}
+
+/// The columns stored beside an entry's bytes are copies that lookups use
+/// (`history` finds entries by subject): they must say what the bytes say.
+fn compare_copies(
+    report: &mut CheckReport,
+    seq: u64,
+    entry: &Entry,
+    [subject, time, actor]: [Option<String>; 3],
+) {
+    let copies = [
+        (
+            "subject",
+            subject,
+            entry.change.subject().map(|s| s.to_string()),
+        ),
+        ("time", time, Some(entry.time.clone())),
+        ("actor", actor, Some(entry.actor.clone())),
+    ];
+    for (column, stored, held) in copies {
+        if stored != held && report.differences.len() < MAX_REPORTED {
+            report.differences.push(Difference {
+                table: "journal".into(),
+                key: seq.to_string(),
+                detail: format!(
+                    "column {column} is {} but the entry says {}",
+                    stored.as_deref().unwrap_or("NULL"),
+                    held.as_deref().unwrap_or("NULL")
+                ),
+            });
+        }
+    }
+}
+
+/// `check` for a backend with no scratch database at hand: the journal is
+/// replayed into the in-memory reference state, which is then compared with
+/// the stored tables, all read from one snapshot `sql`.
+pub(crate) fn check_in_memory(
+    sql: &dyn Sql,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<CheckReport, StoreError> {
+    let total = sql.number("SELECT COALESCE(MAX(seq), 0) FROM journal", &[])?;
+    let started = std::time::Instant::now();
+    let mut report = CheckReport::default();
+    let mut verifier = ChainVerifier::default();
+    let mut state = MemoryState::new();
+    let mut first = 1;
+    // The journal is read in pages, so its bytes are never all in memory at once.
+    loop {
+        let page = sql.rows(
+            "SELECT seq, bytes, hash, subject, time, actor FROM journal \
+             WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+            &[first.into(), (CHUNK as u64).into()],
+        )?;
+        let Some(last) = page.len().checked_sub(1) else {
+            break;
+        };
+        for (index, mut row) in page.into_iter().enumerate() {
+            let seq: u64 = row.count(0)?;
+            let (bytes, hash) = (row.blob(1)?, row.blob(2)?);
+            let entry = verifier.check(seq, &bytes, &hash).or_else(|chain_break| {
+                report.chain_breaks.push(chain_break);
+                Entry::decode(seq, &bytes)
+            });
+            let Ok(entry) = entry else {
+                report
+                    .refused
+                    .push((seq, "the entry cannot be decoded".to_string()));
+                continue;
+            };
+            let copies = [row.opt_text(3)?, row.opt_text(4)?, row.opt_text(5)?];
+            compare_copies(&mut report, seq, &entry, copies);
+            let meta = EntryMeta {
+                seq,
+                time: &entry.time,
+                actor: &entry.actor,
+            };
+            if let Err(refusal) = state.apply_change(meta, &entry.change) {
+                report
+                    .refused
+                    .push((seq, StoreError::from(refusal).to_string()));
+            }
+            if index == last {
+                first = seq + 1;
+            }
+        }
+        progress(first - 1, total);
+    }
+    report.replay_seconds = started.elapsed().as_secs_f64();
+    report.entries = verifier.entries_checked();
+    report.head = verifier.head();
+    progress(total, total);
+    let comparing = std::time::Instant::now();
+    for table in STATE_TABLES {
+        // Schema, table and column names are the store's own, never input.
+        let query = format!(
+            "SELECT {} FROM {} ORDER BY {}",
+            table.columns.join(", "),
+            table.name,
+            table.key_columns().join(", ")
+        );
+        let mut stored: Vec<Result<girok_state::tables::Row<'static>, StoreError>> = Vec::new();
+        sql.each(&query, &[], &mut |row| {
+            stored.push(Ok(row
+                .0
+                .into_iter()
+                .map(|value| value.into_cell())
+                .collect()));
+            Ok(())
+        })?;
+        report.differences.extend(compare_table(
+            table,
+            stored,
+            state.table_rows(table).map(Ok),
+        )?);
+    }
+    report.compare_seconds = comparing.elapsed().as_secs_f64();
+    Ok(report)
 }

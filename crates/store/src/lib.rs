@@ -13,6 +13,7 @@ mod audit;
 mod check;
 mod files;
 mod keys;
+mod postgres;
 mod proposals;
 mod rows;
 mod schema;
@@ -30,6 +31,7 @@ pub use files::{EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
+pub use postgres::{Postgres, PostgresStore};
 pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
 pub use schema::SCHEMA_VERSION;
 pub use sql_store::{LockState, SqlStore};
@@ -61,6 +63,14 @@ pub enum StoreError {
     Exists { path: String },
     #[error("{0}")]
     OutOfRange(String),
+    #[error("cannot connect to the {target}: {reason}; nothing was read or written")]
+    Connect { target: String, reason: String },
+    #[error(
+        "this database cannot be encrypted: it keeps deleted rows (in its files, its write-ahead log, \
+         replicas and backups), so forgetting a person could not destroy their data key; \
+         use an embedded (SQLite) database for encrypted work"
+    )]
+    NoSecureDeletion,
     #[error("the database is encrypted and locked: unlock it to read or write identifying data")]
     Locked,
     #[error("the database is not encrypted")]
@@ -100,7 +110,7 @@ pub enum StoreError {
 
 /// A failure of a backend's database library, carried without its type.
 #[derive(Debug)]
-pub struct BackendError(Box<dyn std::error::Error + Send + Sync>);
+pub struct BackendError(pub(crate) Box<dyn std::error::Error + Send + Sync>);
 
 impl std::fmt::Display for BackendError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -42,6 +42,9 @@ pub(crate) trait Backend {
     /// Drops what a bulk batch need not maintain row by row, inside its
     /// transaction; returns the statements that rebuild it before the commit.
     fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<String>, StoreError>;
+    /// Whether a deleted row is gone from everything the backend writes, so
+    /// destroying a data key erases what it sealed (crypto-shredding).
+    const DESTROYS_DELETED_ROWS: bool;
     /// After a batch that destroyed a data key has committed: whatever the
     /// backend must do so the key's bytes do not linger in its files.
     fn after_destroying_keys(&self) -> Result<(), StoreError>;
@@ -239,6 +242,9 @@ impl<B: Backend> SqlStore<B> {
             return Err(StoreError::Vault(VaultError::BadHeader(
                 "the database is already encrypted".into(),
             )));
+        }
+        if !B::DESTROYS_DELETED_ROWS {
+            return Err(StoreError::NoSecureDeletion);
         }
         let (vault, header) = Vault::create(unlock, params)?;
         self.backend.write(|sql| {

@@ -80,6 +80,9 @@ impl Backend for Sqlite {
         Ok(create)
     }
 
+    /// Secure delete zeroes a deleted key's page; the log is reset after.
+    const DESTROYS_DELETED_ROWS: bool = true;
+
     fn after_destroying_keys(&self) -> Result<(), StoreError> {
         // The deleted key's page may linger in the write-ahead log until it is reset.
         self.conn

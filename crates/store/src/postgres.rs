@@ -72,7 +72,13 @@ impl From<postgres::Error> for StoreError {
     fn from(error: postgres::Error) -> Self {
         match error.code() {
             Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => StoreError::ReadOnly,
-            _ => StoreError::Backend(BackendError(Box::new(error))),
+            // The client shows a server's error as "db error"; say what the server said.
+            _ => match error.as_db_error() {
+                Some(db) => StoreError::Backend(BackendError(
+                    format!("{} (PostgreSQL error {})", db.message(), db.code().code()).into(),
+                )),
+                None => StoreError::Backend(BackendError(Box::new(error))),
+            },
         }
     }
 }

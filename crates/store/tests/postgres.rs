@@ -1,0 +1,282 @@
+//! What the PostgreSQL backend must do beyond the conformance suite: keep
+//! one unbroken chain while several processes append at once, refuse any
+//! change to the journal even from its owner, show every connection the
+//! others' writes (vocabularies included), find state edited behind its
+//! back, and name what is wrong with a database it cannot use.
+
+use girok_journal::checkpoint::SignerKey;
+use girok_model::*;
+use girok_store::{KdfParams, Notary, NotaryError, PostgresStore, Store, StoreError, Unlock};
+
+mod cluster;
+
+fn person(id: &str) -> Change {
+    Change::Create {
+        record: Record::Person(Person::new(
+            RecordId::new(id),
+            vec![Name::detect("김은주", Romanization::Unknown)],
+        )),
+    }
+}
+
+fn admin(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect")
+}
+
+/// Signs checkpoints with a fixed test key.
+struct TestNotary(SignerKey);
+
+impl Notary for TestNotary {
+    fn sign(&self, size: u64, root: &girok_journal::Hash) -> Result<String, NotaryError> {
+        Ok(self.0.sign(&girok_journal::checkpoint::Checkpoint {
+            origin: self.0.name().to_string(),
+            size,
+            root: *root,
+        }))
+    }
+}
+
+const WRITERS: usize = 4;
+const BATCHES: usize = 40;
+
+/// One writer process of the test below: appends `BATCHES` one-change
+/// batches, each ending with a signed checkpoint. Does nothing unless the
+/// test below started this process with a database to write to.
+#[test]
+fn appending_writer_process() {
+    let (Ok(url), Ok(writer)) = (
+        std::env::var("GIROK_TEST_APPEND_URL"),
+        std::env::var("GIROK_TEST_APPEND_WRITER"),
+    ) else {
+        return;
+    };
+    let mut store = PostgresStore::open_postgres(&url).expect("open");
+    let key = SignerKey::generate("girok/test").expect("key");
+    store.set_notary(std::sync::Arc::new(TestNotary(key)));
+    for batch in 0..BATCHES {
+        store
+            .write("writer", |sink| {
+                sink.apply(person(&format!("p-{writer}-{batch}")))
+            })
+            .expect("append");
+    }
+}
+
+#[test]
+fn writers_in_several_processes_keep_one_unbroken_chain() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    drop(PostgresStore::create_postgres(&url).expect("create"));
+    let test_binary = std::env::current_exe().expect("test binary");
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            std::process::Command::new(&test_binary)
+                .args(["--exact", "appending_writer_process", "--test-threads=1"])
+                .env("GIROK_TEST_APPEND_URL", &url)
+                .env("GIROK_TEST_APPEND_WRITER", writer.to_string())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("start a writer process")
+        })
+        .collect();
+    for mut writer in writers {
+        assert!(writer.wait().expect("writer").success());
+    }
+    let store = PostgresStore::open_postgres(&url).expect("open");
+    let appended = (WRITERS * BATCHES) as u64;
+    assert_eq!(store.head().expect("head").0, appended);
+    assert_eq!(store.count(RecordKind::Person).expect("count"), appended);
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.entries, appended);
+    // Every batch signed the tree it ended: one checkpoint per append, none skipped.
+    let mut client = admin(&url);
+    let sizes: Vec<i64> = client
+        .query("SELECT size FROM checkpoint ORDER BY size", &[])
+        .expect("checkpoints")
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(sizes, (1..=appended as i64).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_journal_refuses_update_delete_and_truncate_even_from_its_owner() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let mut store = PostgresStore::create_postgres(&url).expect("create");
+    let key = SignerKey::generate("girok/test").expect("key");
+    store.set_notary(std::sync::Arc::new(TestNotary(key)));
+    // 64 entries: the first stored Merkle node, so its table has a row to refuse changing.
+    store
+        .write("tester", |sink| {
+            (1..=64).try_for_each(|n| sink.apply(person(&format!("p{n}"))).map(drop))
+        })
+        .expect("write");
+    let mut client = admin(&url);
+    for statement in [
+        "UPDATE journal SET actor = 'someone else'",
+        "DELETE FROM journal",
+        "TRUNCATE journal",
+        "UPDATE merkle SET hash = hash",
+        "DELETE FROM checkpoint",
+    ] {
+        let refused = client.batch_execute(statement).expect_err(statement);
+        let said = refused.as_db_error().map(|e| e.message().to_string());
+        assert!(
+            said.as_deref().is_some_and(|m| m.contains("append-only")),
+            "{statement}: {refused:?}"
+        );
+    }
+    assert_eq!(store.head().expect("head").0, 64);
+    assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
+}
+
+#[test]
+fn every_connection_sees_the_others_writes_and_terms_at_once() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let mut first = PostgresStore::create_postgres(&url).expect("create");
+    let mut second = PostgresStore::open_postgres(&url).expect("open");
+    let term = Term {
+        key: "forced-marriage".into(),
+        en: "Forced marriage".into(),
+        ko: "강제 결혼".into(),
+        parent: None,
+        class: Some("trafficking-slavery".into()),
+        extra: Default::default(),
+    };
+    first
+        .write("tester", |sink| {
+            sink.apply(Change::AddTerm {
+                vocabulary: VocabKind::ActType,
+                term,
+            })?;
+            sink.apply(person("p1"))
+        })
+        .expect("write");
+    assert!(second.get(&RecordId::new("p1")).expect("get").is_some());
+    // The second connection's batch reads the term inside its own transaction.
+    second
+        .write("tester", |sink| {
+            sink.apply(Change::Create {
+                record: Record::Act(Act {
+                    id: RecordId::new("a1"),
+                    act_type: "forced-marriage".into(),
+                    victim: RecordId::new("p1"),
+                    event: None,
+                    date: FuzzyDate::parse("2003").expect("date"),
+                    place: None,
+                    victim_age: None,
+                    status: None,
+                    facility: None,
+                    description: String::new(),
+                    received_by: None,
+                    clarifications: Default::default(),
+                    sealed: None,
+                }),
+            })
+        })
+        .expect("a term another connection added is usable");
+    assert_eq!(first.count(RecordKind::Act).expect("count"), 1);
+}
+
+#[test]
+fn check_names_a_state_row_edited_behind_the_stores_back() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let mut store = PostgresStore::create_postgres(&url).expect("create");
+    store
+        .write("tester", |sink| {
+            sink.apply(person("p1"))?;
+            sink.apply(person("p2"))
+        })
+        .expect("write");
+    admin(&url)
+        .batch_execute("UPDATE person SET sex = 'female' WHERE id = 'p2'")
+        .expect("edit");
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert!(report.chain_breaks.is_empty() && report.refused.is_empty());
+    assert_eq!(report.differences.len(), 1, "{report:?}");
+    assert_eq!(report.differences[0].table, "person");
+    assert!(report.differences[0].key.contains("p2"), "{report:?}");
+}
+
+#[test]
+fn a_database_it_cannot_use_is_named_and_left_unchanged() {
+    let cluster = cluster::Cluster::start();
+
+    let empty = cluster.new_database();
+    let missing = PostgresStore::open_postgres(&empty).err();
+    assert!(
+        matches!(missing, Some(StoreError::Missing { .. })),
+        "{missing:?}"
+    );
+
+    let other = cluster.new_database();
+    admin(&other)
+        .batch_execute("CREATE TABLE invoices (id INT)")
+        .expect("another application's table");
+    for refused in [
+        PostgresStore::open_postgres(&other).err(),
+        PostgresStore::create_postgres(&other).err(),
+    ] {
+        assert!(
+            matches!(&refused, Some(StoreError::NotGirok { reason, .. }) if reason.contains("another application") || reason.contains("did not create")),
+            "{refused:?}"
+        );
+    }
+
+    let newer = cluster.new_database();
+    drop(PostgresStore::create_postgres(&newer).expect("create"));
+    admin(&newer)
+        .batch_execute("UPDATE girok_meta SET value = '999' WHERE key = 'schema_version'")
+        .expect("a future schema");
+    let too_new = PostgresStore::open_postgres(&newer).err();
+    assert!(
+        matches!(too_new, Some(StoreError::TooNew { found: 999, .. })),
+        "{too_new:?}"
+    );
+    let exists = PostgresStore::create_postgres(&newer).err();
+    assert!(
+        matches!(exists, Some(StoreError::Exists { .. })),
+        "{exists:?}"
+    );
+
+    // Nothing listens there; the message names the server, never a password.
+    let unreachable = PostgresStore::open_postgres(
+        "host=127.0.0.1 port=1 user=girok password=s3cret-word dbname=girok connect_timeout=2",
+    )
+    .err()
+    .expect("refused");
+    let message = unreachable.to_string();
+    assert!(
+        matches!(unreachable, StoreError::Connect { .. }),
+        "{message}"
+    );
+    assert!(
+        message.contains("127.0.0.1") && !message.contains("s3cret-word"),
+        "{message}"
+    );
+}
+
+#[test]
+fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
+    let cluster = cluster::Cluster::start();
+    let mut store = PostgresStore::create_postgres(&cluster.new_database()).expect("create");
+    let refused = store.encrypt(
+        &Unlock::Passphrase("correct horse battery staple".into()),
+        KdfParams {
+            memory_kib: 8,
+            iterations: 1,
+            parallelism: 1,
+        },
+    );
+    assert!(
+        matches!(refused, Err(StoreError::NoSecureDeletion)),
+        "{refused:?}"
+    );
+    store
+        .write("tester", |sink| sink.apply(person("p1")))
+        .expect("still a plain store");
+}

@@ -10,6 +10,7 @@
 
 mod directory;
 pub mod evidence;
+pub mod imports;
 mod proposals;
 
 pub use directory::{

@@ -34,12 +34,14 @@ mod dashboard;
 mod editor;
 mod estimates;
 mod evidence;
+mod imports;
 mod journal;
 mod login;
 mod readable;
 mod records;
 mod review;
 mod stats;
+mod upload;
 
 pub use stats::{StatsRefusal, Tabulated, tabulate};
 
@@ -85,6 +87,14 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/records/{id}/download", get(evidence::download))
+        .route(
+            "/import",
+            // As for evidence: the upload limit is checked while the file streams in.
+            get(imports::import_form)
+                .post(imports::check)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/import/confirm", post(imports::confirm))
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))
@@ -226,6 +236,7 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                             }
                             @if principal.user.role.can_write() {
                                 a href="/review" { (lang.t("Duplicates", "중복 검토")) }
+                                a href="/import" { (lang.t("Import", "가져오기")) }
                             }
                             @if principal.user.role == Role::Admin {
                                 a href="/admin/users" { (lang.t("Users", "사용자")) }

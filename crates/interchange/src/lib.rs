@@ -193,6 +193,16 @@ pub struct Preview {
     pub problems: Vec<CsvProblem>,
 }
 
+/// How to write an import of `bytes` in all: a large one rebuilds the
+/// store's indexes once instead of maintaining them row by row.
+pub fn batch_size(bytes: u64) -> BatchSize {
+    if bytes > 32 << 20 {
+        BatchSize::Bulk
+    } else {
+        BatchSize::Small
+    }
+}
+
 /// Imports `path` through `sink`. The caller runs this inside one store
 /// transaction; any error leaves the store as it was.
 pub fn import(

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use girok_interchange::{ImportError, ImportSummary, Preview};
-use girok_store::{Committed, SqliteStore, Store};
+use girok_store::{Committed, SqliteStore};
 
 /// The directory of staged uploads inside a data directory.
 const STAGING_DIR: &str = "import-staging";
@@ -89,9 +89,11 @@ impl StagedImports {
         name: &str,
     ) -> Result<(ImportSummary, Committed), StagingError> {
         let path = self.find(sha256)?;
-        let imported = store.write(actor, |sink| {
-            girok_interchange::import_as(&path, name, sink, &mut |_| {})
-        })?;
+        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let imported =
+            girok_store::write_with(store, actor, girok_interchange::batch_size(bytes), |sink| {
+                girok_interchange::import_as(&path, name, sink, &mut |_| {})
+            })?;
         self.remove(sha256);
         Ok(imported)
     }

@@ -170,18 +170,25 @@ fn preview_body(
             }
         } @else {
             p.error role="alert" id="import-problems" {
-                (preview.problems.len()) " "
-                (lang.t(
-                    "problems: nothing was written. Correct the file and upload it again.",
-                    "개의 문제가 있어 아무것도 쓰지 않았습니다. 파일을 고친 뒤 다시 올리세요.",
-                ))
+                (match lang {
+                    Lang::En => format!("{} problems: nothing was written. Correct the file and upload it again.", preview.problems.len()),
+                    Lang::Ko => format!("{}개의 문제가 있어 아무것도 쓰지 않았습니다. 파일을 고친 뒤 다시 올리세요.", preview.problems.len()),
+                })
             }
             (problems_table(lang, &preview.problems))
+            p.hint { (lang.t(
+                "Lines are counted as a spreadsheet counts its rows: the header is line 1.",
+                "행 번호는 스프레드시트의 행 번호와 같습니다. 열 이름 행이 1행입니다.",
+            )) }
             h2 { (lang.t("Upload the corrected file", "고친 파일 올리기")) }
             (upload_form(lang, principal, limit, None))
         }
     }
 }
+
+/// Problems listed on one page: a file read with the wrong columns can have
+/// one on every row, and its first ones say what to mend.
+const PROBLEMS_SHOWN: usize = 1000;
 
 fn problems_table(lang: Lang, problems: &[CsvProblem]) -> Markup {
     html! {
@@ -190,7 +197,7 @@ fn problems_table(lang: Lang, problems: &[CsvProblem]) -> Markup {
                 th.n { (lang.t("Line", "행")) } th { (lang.t("Column", "열")) } th { (lang.t("Problem", "문제")) }
             } }
             tbody {
-                @for problem in problems {
+                @for problem in problems.iter().take(PROBLEMS_SHOWN) {
                     tr {
                         td.n { (problem.line) }
                         td { (printable::line(problem.column.as_deref().unwrap_or("—"))) }
@@ -198,6 +205,12 @@ fn problems_table(lang: Lang, problems: &[CsvProblem]) -> Markup {
                     }
                 }
             }
+        }
+        @if problems.len() > PROBLEMS_SHOWN {
+            p.hint { (match lang {
+                Lang::En => format!("The first {PROBLEMS_SHOWN} problems are shown; {} more follow.", problems.len() - PROBLEMS_SHOWN),
+                Lang::Ko => format!("처음 {PROBLEMS_SHOWN}개의 문제만 보여 줍니다. {}개가 더 있습니다.", problems.len() - PROBLEMS_SHOWN),
+            }) }
         }
     }
 }
@@ -272,8 +285,10 @@ pub(super) async fn confirm(
     let body = html! {
         div.saved role="status" {
             p id="imported" {
-                (lang.t("Imported", "가져왔습니다:")) " " (summary.records) " "
-                (lang.t("records from", "개 기록,")) " " (printable::line(&shown_name))
+                (match lang {
+                    Lang::En => format!("Imported {} records from {}", summary.records, printable::line(&shown_name)),
+                    Lang::Ko => format!("{}에서 기록 {}개를 가져왔습니다", printable::line(&shown_name), summary.records),
+                })
                 @if let (Some(first), Some(last)) = (committed.first, committed.last) {
                     " (" (lang.t("journal entries", "기록 항목")) " " (first) "–" (last) ")"
                 }

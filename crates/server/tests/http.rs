@@ -4100,6 +4100,21 @@ async fn an_import_over_the_upload_limit_is_refused_and_leaves_nothing() {
         "{}",
         not_csv.body
     );
+    let empty = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "empty.csv",
+            b"source_id,victim_id,act_type\n",
+        ))
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.body.contains("no rows below its header"),
+        "{}",
+        empty.body
+    );
+    assert_eq!(head(&site), before);
     assert!(staged_and_leftover(&site).is_empty());
 }
 

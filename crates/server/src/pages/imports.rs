@@ -102,8 +102,11 @@ pub(super) async fn check(
     let previewed = blocking(move || {
         let sha256 = staging.keep(file)?;
         let preview = app.write(|store| staging.preview(store, &actor, &sha256, &name));
-        // Only a file without problems waits for its confirmation.
-        if !preview.as_ref().is_ok_and(|p| p.problems.is_empty()) {
+        // Only a file with rows and without problems waits for its confirmation.
+        if !preview
+            .as_ref()
+            .is_ok_and(|p| p.rows > 0 && p.problems.is_empty())
+        {
             staging.remove(&sha256);
         }
         Ok::<_, StagingError>((sha256, preview?))
@@ -114,6 +117,12 @@ pub(super) async fn check(
         Ok(Err(error)) => return not_imported(lang, &principal, &shown_name, error),
         Err(response) => return response,
     };
+    if preview.rows == 0 && preview.problems.is_empty() {
+        return refused(lang.t(
+            "The file has no rows below its header; nothing was written.",
+            "파일에 열 이름 아래 행이 없습니다. 아무것도 쓰지 않았습니다.",
+        ));
+    }
     let status = if preview.problems.is_empty() {
         StatusCode::OK
     } else {

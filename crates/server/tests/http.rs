@@ -4125,3 +4125,58 @@ fn words(html: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[tokio::test]
+async fn a_confirmed_import_is_checked_again_as_it_is_written() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let preview = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    // Meanwhile another door takes the id the file gives its second victim, for a source.
+    let other = site.dir.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "source_id,source_title,consent,victim_id,act_type\np-web-2,Another interview,internal,p-web-8,arrest\n",
+    )
+    .expect("csv");
+    site.app
+        .write(|store| {
+            store.write("documenter", |sink| {
+                girok_interchange::import(&other, sink, &mut |_| {})
+            })
+        })
+        .expect("the other import");
+    let before = head(&site);
+    let refused = site
+        .post_form(
+            "/import/confirm",
+            Some(&documenter),
+            &confirmation(&preview.body, &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let error = words(between(&refused.body, "id=\"import-error\"", "</p>").expect("error"));
+    assert!(
+        error.contains("seoul.csv, line 3, column victim_id")
+            && error.contains("nothing was imported"),
+        "{error}"
+    );
+    assert_eq!(head(&site), before, "nothing of the file was written");
+    assert!(
+        staged_and_leftover(&site).is_empty(),
+        "a refused file is not kept"
+    );
+}

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use girok_interchange::{ImportError, ImportSummary, Preview};
-use girok_store::{Committed, SqliteStore};
+use girok_store::{Committed, SqliteStore, StoreError};
 
 /// The directory of staged uploads inside a data directory.
 const STAGING_DIR: &str = "import-staging";
@@ -79,8 +79,9 @@ impl StagedImports {
     }
 
     /// Imports the staged file whole or not at all, read and checked again
-    /// as it is written (the database may have changed since its preview);
-    /// once imported it is no longer kept.
+    /// as it is written (the database may have changed since its preview).
+    /// Once imported or refused it is no longer kept; after a failure of the
+    /// store (say, a locked database) the same bytes can be confirmed again.
     pub fn import(
         &self,
         store: &mut SqliteStore,
@@ -93,9 +94,15 @@ impl StagedImports {
         let imported =
             girok_store::write_with(store, actor, girok_interchange::batch_size(bytes), |sink| {
                 girok_interchange::import_as(&path, name, sink, &mut |_| {})
-            })?;
-        self.remove(sha256);
-        Ok(imported)
+            });
+        let failed = matches!(
+            &imported,
+            Err(ImportError::Store(error)) if !matches!(error, StoreError::DuplicateImport(_))
+        );
+        if !failed {
+            self.remove(sha256);
+        }
+        Ok(imported?)
     }
 
     /// No longer keeps the file (a preview with problems has nothing to confirm).

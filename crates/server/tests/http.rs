@@ -4048,7 +4048,7 @@ async fn importing_needs_the_csrf_token_and_a_role_that_writes() {
 }
 
 #[tokio::test]
-async fn an_import_over_the_upload_limit_is_refused_and_leaves_nothing() {
+async fn an_import_over_the_limit_cut_off_or_without_rows_is_refused_and_leaves_nothing() {
     let mut site = Site::new();
     site.app = App::open_with(
         site.dir.path(),
@@ -4114,6 +4114,25 @@ async fn an_import_over_the_upload_limit_is_refused_and_leaves_nothing() {
         "{}",
         empty.body
     );
+    assert_eq!(head(&site), before);
+    // A body that ends inside the file, as when a connection drops midway.
+    let whole = import_request(
+        &documenter,
+        Some(&documenter.csrf),
+        "cut.csv",
+        GOOD_CSV.as_bytes(),
+    );
+    let (parts, body) = whole.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let cut = Request::from_parts(parts, Body::from(bytes.slice(..bytes.len() - 40)));
+    let reply = site.send(cut).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("cut off"), "{}", reply.body);
     assert_eq!(head(&site), before);
     assert!(staged_and_leftover(&site).is_empty());
 }

@@ -51,7 +51,7 @@ impl StagedImports {
     /// Keeps an uploaded file (a temporary file on the data directory's
     /// disk) under its SHA-256, which it returns; drops what has expired.
     pub fn keep(&self, upload: tempfile::NamedTempFile) -> Result<String, StagingError> {
-        self.sweep()?;
+        self.sweep();
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -134,20 +134,17 @@ impl StagedImports {
         Ok(path)
     }
 
-    /// Removes the uploads that waited longer than [`STAGED_FOR`].
-    fn sweep(&self) -> Result<(), StagingError> {
+    /// Removes the uploads that waited longer than [`STAGED_FOR`]. One that
+    /// cannot be removed (a read-only copy) stays, and is found no more.
+    pub fn sweep(&self) {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Ok(());
+            return;
         };
         for entry in entries.flatten() {
-            let stale = entry.metadata().is_ok_and(|m| m.is_file() && expired(&m));
-            if stale {
-                std::fs::remove_file(entry.path()).map_err(|source| {
-                    directory("remove the expired upload", &entry.path(), source)
-                })?;
+            if entry.metadata().is_ok_and(|m| m.is_file() && expired(&m)) {
+                let _ = std::fs::remove_file(entry.path());
             }
         }
-        Ok(())
     }
 
     fn path_of(&self, sha256: &str) -> PathBuf {

@@ -463,6 +463,15 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     assert_eq!(app.read(|store| store.head().expect("head").0), before);
     snap(&client, "7a-import-problems").await;
     client
+        .set_window_size(768, 1024)
+        .await
+        .expect("tablet width");
+    snap(&client, "7a-import-problems-768").await;
+    client
+        .set_window_size(1280, 900)
+        .await
+        .expect("desktop width");
+    client
         .find(Locator::Css("input[type=file]"))
         .await
         .expect("the form to upload again")

@@ -32,9 +32,6 @@ use cli::{Cli, Command, CountArg, ExportFormat, KindArg, OutputFormat, ScopeArg,
 /// How many referring records `show` lists per referring field.
 const REFERRERS_SHOWN: u32 = 20;
 
-/// Imports larger than this use the store's bulk write.
-const BULK_IMPORT_BYTES: u64 = 32 << 20;
-
 /// The CSV layout, for `girok import --help`.
 pub static CSV_HELP: LazyLock<String> = LazyLock::new(|| {
     let mut help = String::from(
@@ -672,7 +669,6 @@ fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()>
         .sum();
     let bar = bar(total, "bytes");
     let started = Instant::now();
-    // Large imports rebuild indexes once instead of maintaining them row by row.
     let work = |sink: &mut dyn girok_store::ChangeSink| {
         let mut summaries = Vec::new();
         for file in files {
@@ -682,11 +678,7 @@ fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()>
         }
         Ok::<_, ImportError>(summaries)
     };
-    let result = if total > BULK_IMPORT_BYTES {
-        store.write_bulk(actor, work)
-    } else {
-        store.write(actor, work)
-    };
+    let result = girok_store::write_with(store, actor, girok_interchange::batch_size(total), work);
     bar.finish_and_clear();
     let (summaries, committed) = result?;
     let records: u64 = summaries.iter().map(|s| s.records).sum();

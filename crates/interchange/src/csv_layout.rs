@@ -13,11 +13,11 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::Path;
 
-use girok_intake::{Field, Made, NewIds, Stem, Testimony, field_at_fault};
+use girok_intake::{Field, Made, NewIds, Problem, Refusal, Stem, Testimony, field_at_fault};
 use girok_model::*;
 use girok_store::{ChangeSink, StoreError};
 
-use crate::{ImportError, ImportSummary, RecordWriter};
+use crate::{CsvProblem, ImportError, Preview, Problems, RecordWriter, Wrong};
 
 /// Every column: English header, Korean header, what it holds.
 pub const COLUMNS: &[(Field, &str, &str, &str)] = &[
@@ -203,7 +203,7 @@ fn header_key(text: &str) -> String {
         .collect()
 }
 
-fn headers_of(field: Field) -> (&'static str, &'static str) {
+pub(crate) fn headers_of(field: Field) -> (&'static str, &'static str) {
     COLUMNS
         .iter()
         .find(|(f, ..)| *f == field)
@@ -223,56 +223,65 @@ impl girok_intake::Known for Known<'_> {
     }
 }
 
+/// Reads the file's rows into `sink`; each problem goes to `problems`,
+/// which stops the import or notes it and reads on from the next row. The
+/// returned preview counts rows and created records; its problems are empty.
 pub(crate) fn import(
     path: &Path,
+    file: &str,
     sha256: &str,
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
-) -> Result<ImportSummary, ImportError> {
-    let file = path.display().to_string();
+    problems: &mut Problems,
+) -> Result<Preview, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(false)
         .from_reader(std::io::BufReader::new(crate::open(path)?));
-    let located = |e: csv::Error| {
-        let line = e.position().map(|p| p.line()).unwrap_or(0);
-        ImportError::at(&file, line, None, format!("not valid CSV: {e}"))
+    let not_csv = |e: &csv::Error| CsvProblem {
+        line: e.position().map(|p| p.line()).unwrap_or(0),
+        column: None,
+        wrong: Wrong::NotCsv(e.to_string()),
     };
-    let header_row = reader.headers().map_err(located)?.clone();
+    let fatal = |e: csv::Error| {
+        let problem = not_csv(&e);
+        ImportError::at(file, problem.line, None, problem.wrong.to_string())
+    };
+    let header_row = reader.headers().map_err(fatal)?.clone();
     let mut columns: Vec<Field> = Vec::new();
     let mut headers: HashMap<Field, String> = HashMap::new();
+    let mut header_problems = Vec::new();
+    let at_header = |column: Option<&str>, wrong| CsvProblem {
+        line: 1,
+        column: column.map(str::to_string),
+        wrong,
+    };
     for header in header_row.iter() {
         let key = header_key(header);
-        let column = COLUMNS
+        let Some(column) = COLUMNS
             .iter()
             .find(|(_, en, ko, _)| header_key(en) == key || header_key(ko) == key)
             .map(|(c, ..)| *c)
-            .ok_or_else(|| {
-                let accepted: Vec<String> = COLUMNS
-                    .iter()
-                    .map(|(_, en, ko, _)| format!("{en}/{ko}"))
-                    .collect();
-                ImportError::at(
-                    &file,
-                    1,
-                    Some(header),
-                    format!("unknown column; the columns are {}", accepted.join(", ")),
-                )
-            })?;
+        else {
+            header_problems.push(at_header(Some(header), Wrong::UnknownColumn));
+            continue;
+        };
         if headers.insert(column, header.to_string()).is_some() {
-            return Err(ImportError::at(&file, 1, Some(header), "appears twice"));
+            header_problems.push(at_header(Some(header), Wrong::RepeatedColumn));
         }
         columns.push(column);
     }
     for column in REQUIRED {
         if !headers.contains_key(&column) {
-            let (en, ko) = headers_of(column);
-            return Err(ImportError::at(
-                &file,
-                1,
-                None,
-                format!("the required column {en} (or {ko}) is missing"),
-            ));
+            header_problems.push(at_header(None, Wrong::MissingColumn(column)));
         }
+    }
+    let mut read = Preview::default();
+    if !header_problems.is_empty() {
+        // Rows under headers that cannot be read would be read wrong: only the header is reported.
+        for problem in header_problems {
+            problems.found(file, problem)?;
+        }
+        return Ok(read);
     }
     let header = |field: Field| {
         headers
@@ -281,38 +290,59 @@ pub(crate) fn import(
             .unwrap_or_else(|| headers_of(field).0)
     };
     let provenance = format!("imported from {file}");
-    let mut summary = ImportSummary::default();
     let mut created: HashSet<RecordId> = HashSet::new();
     let mut record = csv::StringRecord::new();
-    while reader.read_record(&mut record).map_err(located)? {
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            // A row of another width or not UTF-8 is the row's problem; the reader goes on past it.
+            Err(e) if !e.is_io_error() => {
+                read.rows += 1;
+                problems.found(file, not_csv(&e))?;
+                continue;
+            }
+            Err(e) => return Err(fatal(e)),
+        }
+        read.rows += 1;
         let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let at = |field: Field, wrong| CsvProblem {
+            line,
+            column: Some(header(field).to_string()),
+            wrong,
+        };
         let mut testimony = Testimony::new(Stem::row(sha256, line), NewIds::Given);
         testimony.provenance(provenance.clone());
         for (&column, value) in columns.iter().zip(record.iter()) {
             testimony.set(column, value);
         }
         // A row is an attestation: of an act, by a source.
-        for field in [Field::SourceId, Field::VictimId] {
-            if testimony.get(field).is_none() {
-                return Err(ImportError::at(
-                    &file,
-                    line,
-                    Some(header(field)),
-                    "must not be empty",
-                ));
-            }
-        }
+        let empty: Vec<Refusal> = [Field::SourceId, Field::VictimId]
+            .into_iter()
+            .filter(|&field| testimony.get(field).is_none())
+            .map(|field| Refusal {
+                field,
+                problem: Problem::Missing(""),
+            })
+            .collect();
         let known = Known {
             created: &created,
             sink: &*sink,
         };
-        let made = testimony
-            .changes(sink.vocabularies(), &known)
-            .map_err(|refusals| {
-                let first = &refusals[0];
-                ImportError::at(&file, line, Some(header(first.field)), first.to_string())
-            })?;
-        summary.records += made.len() as u64;
+        let made = if empty.is_empty() {
+            testimony.changes(sink.vocabularies(), &known)
+        } else {
+            Err(empty)
+        };
+        let made = match made {
+            Ok(made) => made,
+            Err(refusals) => {
+                for refusal in refusals {
+                    problems.found(file, at(refusal.field, Wrong::Refused(refusal)))?;
+                }
+                continue;
+            }
+        };
         for Made {
             field,
             kind,
@@ -322,17 +352,21 @@ pub(crate) fn import(
             if let Some(id) = change.subject() {
                 created.insert(id.clone());
             }
-            sink.apply(change).map_err(|e| {
-                let at = match &e {
+            if let Err(error) = sink.apply(change) {
+                let field = match &error {
                     StoreError::Invalid(invalid) => field_at_fault(field, kind, &invalid.field),
                     _ => field,
                 };
-                ImportError::refused(&file, line, Some(header(at)), e)
-            })?;
+                let (_, message) = crate::refusal(error)?;
+                problems.found(file, at(field, Wrong::Store(message)))?;
+                // The rest of the row builds on what was refused.
+                break;
+            }
+            *read.created.entry(kind).or_default() += 1;
         }
         progress(record.as_slice().len() as u64 + record.len() as u64);
     }
-    Ok(summary)
+    Ok(read)
 }
 
 /// Collects records and writes one row per attestation of an act when finished.

@@ -16,19 +16,18 @@ use crate::{ImportError, ImportSummary, RecordWriter};
 /// error from either stops both.
 pub(crate) fn import_lines(
     path: &Path,
+    file: &str,
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
     const CHUNK: usize = 512;
     type Prepared = (u64, u64, Result<Presealed, ImportError>);
-    let file = path.display().to_string();
     let reader = BufReader::with_capacity(1 << 20, crate::open(path)?);
     let vocabularies = sink.vocabularies().clone();
     let presealer = sink.presealer();
     let mut summary = ImportSummary::default();
     std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Prepared>>(64);
-        let file = file.as_str();
         scope.spawn(move || {
             let mut chunk = Vec::with_capacity(CHUNK);
             for (index, line) in reader.lines().enumerate() {
@@ -114,20 +113,20 @@ fn prepare(
 
 pub(crate) fn import_array(
     path: &Path,
+    file: &str,
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let file = path.display().to_string();
     let mut text = String::new();
     crate::open(path)?
         .read_to_string(&mut text)
         .map_err(|e| ImportError::File {
-            file: file.clone(),
+            file: file.to_string(),
             message: format!("cannot be read as UTF-8 text: {e}"),
         })?;
     let items: Vec<&RawValue> = serde_json::from_str(&text).map_err(|e| {
         ImportError::at(
-            &file,
+            file,
             e.line() as u64,
             None,
             format!("expected a JSON array of records: {e}"),
@@ -142,9 +141,9 @@ pub(crate) fn import_array(
             .filter(|&&b| b == b'\n')
             .count() as u64
             + 1;
-        let prepared = prepare(&file, line, item.get(), sink.vocabularies())?;
+        let prepared = prepare(file, line, item.get(), sink.vocabularies())?;
         sink.apply_prepared(prepared)
-            .map_err(|e| ImportError::refused(&file, line, None, e))?;
+            .map_err(|e| ImportError::refused(file, line, None, e))?;
         summary.records += 1;
         progress(item.get().len() as u64 + 1);
     }

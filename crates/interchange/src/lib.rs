@@ -8,13 +8,15 @@
 mod csv_layout;
 mod json;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
-use girok_model::{Change, Invalid, Record};
-use girok_store::{ChangeSink, StoreError};
+use girok_intake::Field;
+use girok_model::{Change, Invalid, Record, RecordKind};
+use girok_store::{BatchError, BatchSize, ChangeSink, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 pub use csv_layout::COLUMNS;
@@ -94,25 +96,31 @@ impl ImportError {
         column: Option<&str>,
         error: StoreError,
     ) -> ImportError {
-        match error {
-            StoreError::Invalid(Invalid {
-                record,
-                field,
-                message,
-            }) => {
-                let record = record
-                    .map(|id| format!("record {id}: "))
-                    .unwrap_or_default();
-                ImportError::at(
-                    file,
-                    line,
-                    Some(column.unwrap_or(&field)),
-                    format!("{record}{message}"),
-                )
+        match refusal(error) {
+            Ok((field, message)) => {
+                ImportError::at(file, line, column.or(field.as_deref()), message)
             }
-            StoreError::Conflict { message, .. } => ImportError::at(file, line, column, message),
-            other => ImportError::Store(other),
+            Err(failure) => ImportError::Store(failure),
         }
+    }
+}
+
+/// A store's refusal of a change as the field it names (if any) and what to
+/// say; a failure of the store is no refusal and is given back.
+pub(crate) fn refusal(error: StoreError) -> Result<(Option<String>, String), StoreError> {
+    match error {
+        StoreError::Invalid(Invalid {
+            record,
+            field,
+            message,
+        }) => {
+            let record = record
+                .map(|id| format!("record {id}: "))
+                .unwrap_or_default();
+            Ok((Some(field), format!("{record}{message}")))
+        }
+        StoreError::Conflict { message, .. } => Ok((None, message)),
+        other => Err(other),
     }
 }
 
@@ -124,6 +132,77 @@ pub struct ImportSummary {
     pub reused: u64,
 }
 
+/// What is wrong at one place of a CSV file, apart from its wording, so
+/// that each door can word it in its reader's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wrong {
+    /// The line is not CSV (say, a row with another number of cells).
+    NotCsv(String),
+    /// A header that is none of [`COLUMNS`].
+    UnknownColumn,
+    /// A header given twice.
+    RepeatedColumn,
+    /// A column every file needs is absent from the header row.
+    MissingColumn(Field),
+    /// A cell that cannot be read, as intake refuses it.
+    Refused(girok_intake::Refusal),
+    /// The store refused a record made from the row (a taken id, a bad reference).
+    Store(String),
+}
+
+impl fmt::Display for Wrong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Wrong::NotCsv(reason) => write!(f, "not valid CSV: {reason}"),
+            Wrong::UnknownColumn => {
+                let accepted: Vec<String> = COLUMNS
+                    .iter()
+                    .map(|(_, en, ko, _)| format!("{en}/{ko}"))
+                    .collect();
+                write!(f, "unknown column; the columns are {}", accepted.join(", "))
+            }
+            Wrong::RepeatedColumn => f.write_str("appears twice"),
+            Wrong::MissingColumn(field) => {
+                let (en, ko) = csv_layout::headers_of(*field);
+                write!(f, "the required column {en} (or {ko}) is missing")
+            }
+            Wrong::Refused(refusal) => write!(f, "{refusal}"),
+            Wrong::Store(message) => f.write_str(message),
+        }
+    }
+}
+
+/// One problem of a CSV file: its line, the column as the file heads it
+/// (none for a whole line or a missing column), and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvProblem {
+    pub line: u64,
+    pub column: Option<String>,
+    pub wrong: Wrong,
+}
+
+/// What importing a CSV file would do, found by importing it in a batch
+/// that is rolled back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    /// Rows read after the header, good or not.
+    pub rows: u64,
+    /// Records the good rows would create, by kind.
+    pub created: BTreeMap<RecordKind, u64>,
+    /// Every problem, in file order; the file can be imported only without any.
+    pub problems: Vec<CsvProblem>,
+}
+
+/// How to write an import of `bytes` in all: a large one rebuilds the
+/// store's indexes once instead of maintaining them row by row.
+pub fn batch_size(bytes: u64) -> BatchSize {
+    if bytes > 32 << 20 {
+        BatchSize::Bulk
+    } else {
+        BatchSize::Small
+    }
+}
+
 /// Imports `path` through `sink`. The caller runs this inside one store
 /// transaction; any error leaves the store as it was.
 pub fn import(
@@ -131,16 +210,126 @@ pub fn import(
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let shown = path.display().to_string();
-    let format = Format::from_path(path).ok_or_else(|| ImportError::File {
-        file: shown.clone(),
+    import_as(path, &path.display().to_string(), sink, progress)
+}
+
+/// [`import`] of a file known by another name than its path (an upload
+/// kept under its hash): `name` decides the format and is what the journal
+/// records and every message names.
+pub fn import_as(
+    path: &Path,
+    name: &str,
+    sink: &mut dyn ChangeSink,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportSummary, ImportError> {
+    let format = format_of(name)?;
+    let sha256 = announce(path, name, format, sink)?;
+    match format {
+        Format::Csv => {
+            let read =
+                csv_layout::import(path, name, &sha256, sink, progress, &mut Problems::Stop)?;
+            Ok(ImportSummary {
+                records: read.created.values().sum(),
+                ..ImportSummary::default()
+            })
+        }
+        Format::Json => json::import_array(path, name, sink, progress),
+        Format::JsonLines => json::import_lines(path, name, sink, progress),
+    }
+}
+
+/// Every problem of the CSV file `path` (known as `name`) and what it would
+/// create, found by importing it into `store` in a batch that is always
+/// rolled back: nothing is written. A file imported before is refused as
+/// an import refuses it ([`StoreError::DuplicateImport`]) before any row is read.
+pub fn preview(
+    store: &mut dyn Store,
+    actor: &str,
+    path: &Path,
+    name: &str,
+) -> Result<Preview, ImportError> {
+    if format_of(name)? != Format::Csv {
+        return Err(ImportError::File {
+            file: name.to_string(),
+            message: "only a CSV file can be previewed".into(),
+        });
+    }
+    let mut outcome = None;
+    let rolled_back = store.write_batch(actor, BatchSize::Small, &mut |sink| {
+        outcome = Some(preview_in(path, name, sink));
+        // Never committed: a preview writes nothing, however good the file.
+        Err(BatchError::Abandoned)
+    });
+    match (outcome, rolled_back) {
+        (Some(outcome), _) => outcome,
+        (None, Err(BatchError::Store(error))) => Err(error.into()),
+        (None, _) => Err(ImportError::File {
+            file: name.to_string(),
+            message: "the store did not run the preview".into(),
+        }),
+    }
+}
+
+fn preview_in(path: &Path, name: &str, sink: &mut dyn ChangeSink) -> Result<Preview, ImportError> {
+    let sha256 = announce(path, name, Format::Csv, sink)?;
+    let mut problems = Vec::new();
+    let mut preview = csv_layout::import(
+        path,
+        name,
+        &sha256,
+        sink,
+        &mut |_| {},
+        &mut Problems::Note(&mut problems),
+    )?;
+    preview.problems = problems;
+    Ok(preview)
+}
+
+/// What a CSV import does with a problem: an import stops at the first, a
+/// preview notes each and reads on from the next row.
+pub(crate) enum Problems<'a> {
+    Stop,
+    Note(&'a mut Vec<CsvProblem>),
+}
+
+impl Problems<'_> {
+    /// Notes the problem, or stops the import with it.
+    pub(crate) fn found(&mut self, file: &str, problem: CsvProblem) -> Result<(), ImportError> {
+        match self {
+            Problems::Stop => Err(ImportError::at(
+                file,
+                problem.line,
+                problem.column.as_deref(),
+                problem.wrong.to_string(),
+            )),
+            Problems::Note(problems) => {
+                problems.push(problem);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn format_of(name: &str) -> Result<Format, ImportError> {
+    Format::from_path(Path::new(name)).ok_or_else(|| ImportError::File {
+        file: name.to_string(),
         message: "unknown format: name the file .csv, .json or .jsonl".into(),
-    })?;
+    })
+}
+
+/// Journals the `Import` change, which refuses a file imported before;
+/// returns the file's SHA-256.
+fn announce(
+    path: &Path,
+    name: &str,
+    format: Format,
+    sink: &mut dyn ChangeSink,
+) -> Result<String, ImportError> {
     let (sha256, lines) = file_sha256(path)?;
-    let file_name = path
+    let file_name = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| shown.clone());
+        .unwrap_or_else(|| name.to_string());
     // Records are one a line in all three formats, less the CSV header or the JSON brackets.
     let records = lines.saturating_sub(if format == Format::JsonLines {
         0
@@ -152,11 +341,7 @@ pub fn import(
         sha256: sha256.clone(),
         records,
     })?;
-    match format {
-        Format::Csv => csv_layout::import(path, &sha256, sink, progress),
-        Format::Json => json::import_array(path, sink, progress),
-        Format::JsonLines => json::import_lines(path, sink, progress),
-    }
+    Ok(sha256)
 }
 
 /// Writes exported records in one format. Records arrive in dependency order.

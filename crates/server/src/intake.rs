@@ -40,8 +40,8 @@ impl NotWritten {
     }
 }
 
-/// A refusal as a sentence to a person filling in a form.
-fn shown(refusal: &Refusal, korean: bool) -> String {
+/// A refusal as a sentence to a person filling in a form (or a file).
+pub(crate) fn shown(refusal: &Refusal, korean: bool) -> String {
     match (&refusal.problem, korean) {
         (Problem::Missing(_), false) => {
             let noun = refusal.field.noun();

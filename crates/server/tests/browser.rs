@@ -2,7 +2,8 @@
 //! WebDriver (Debian's `chromium` and `chromium-driver`, installed by
 //! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
 //! date, find the witness by a romanized spelling, see a field error for bad
-//! input, edit a source, create an event, switch language; read a record
+//! input, edit a source, create an event, import a CSV file (its problems by
+//! line and column, then the corrected file), switch language; read a record
 //! page, its print layout and its menu at tablet width. Screenshots go to
 //! `target/e2e-screenshots/`.
 
@@ -18,6 +19,18 @@ use girok_store::{SqliteStore, Store};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 const PASSWORD: &str = "a long enough password";
+
+/// A CSV file in the import layout with a row without its victim and an act type misspelt.
+const IMPORT_WITH_PROBLEMS: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
+s-csv,Interview in Seoul,internal,p-csv-1,박영희,여성,arrest,2020년 5월,Hoeryŏng\n\
+s-csv,,,,Ri Chol,male,enforced-disappearance,c. 2019,Musan\n\
+s-csv,,,p-csv-3,Kim Ok,female,publc execution,2018,Hyesan\n";
+
+/// The same file, corrected.
+const IMPORT_CORRECTED: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
+s-csv,Interview in Seoul,internal,p-csv-1,박영희,여성,arrest,2020년 5월,Hoeryŏng\n\
+s-csv,,,p-csv-2,Ri Chol,male,enforced-disappearance,c. 2019,Musan\n\
+s-csv,,,p-csv-3,Kim Ok,female,public execution,2018,Hyesan\n";
 
 /// chromedriver, stopped when the test ends.
 struct Driver(Child);
@@ -418,6 +431,86 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     assert_eq!(app.read(|store| store.head().expect("head").0), before);
     snap(&client, "5-field-error").await;
 
+    // Import a CSV file: its problems by line and column first, then the corrected file, whole.
+    let with_problems = dir.path().join("testimonies.csv");
+    std::fs::write(&with_problems, IMPORT_WITH_PROBLEMS).expect("csv");
+    let corrected = dir.path().join("testimonies-corrected.csv");
+    std::fs::write(&corrected, IMPORT_CORRECTED).expect("csv");
+    click_then(
+        &client,
+        Locator::Css("header nav a[href='/import']"),
+        Locator::Css("input[type=file]"),
+    )
+    .await
+    .send_keys(with_problems.to_str().expect("path"))
+    .await
+    .expect("choose the file");
+    snap(&client, "7-import-form").await;
+    let problems = click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("problems"),
+    )
+    .await
+    .text()
+    .await
+    .expect("problems");
+    assert!(
+        problems.contains("3 victim_id A victim is required.")
+            && problems.contains("4 act_type 'publc execution' is not a term"),
+        "{problems}"
+    );
+    assert_eq!(app.read(|store| store.head().expect("head").0), before);
+    snap(&client, "7a-import-problems").await;
+    client
+        .set_window_size(768, 1024)
+        .await
+        .expect("tablet width");
+    snap(&client, "7a-import-problems-768").await;
+    client
+        .set_window_size(1280, 900)
+        .await
+        .expect("desktop width");
+    client
+        .find(Locator::Css("input[type=file]"))
+        .await
+        .expect("the form to upload again")
+        .send_keys(corrected.to_str().expect("path"))
+        .await
+        .expect("choose the corrected file");
+    let created = click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("created"),
+    )
+    .await
+    .text()
+    .await
+    .expect("what it creates");
+    assert!(
+        created.contains("Person") && created.contains("Act"),
+        "{created}"
+    );
+    assert_eq!(app.read(|store| store.head().expect("head").0), before);
+    snap(&client, "7b-import-preview").await;
+    let imported = click_then(
+        &client,
+        Locator::Id("confirm-import"),
+        Locator::Id("imported"),
+    )
+    .await
+    .text()
+    .await
+    .expect("imported");
+    assert!(imported.contains("testimonies-corrected.csv"), "{imported}");
+    let victim = app.read(|store| {
+        store
+            .get(&girok_model::RecordId::new("p-csv-2"))
+            .expect("get")
+    });
+    assert!(victim.is_some(), "the imported victim exists");
+    snap(&client, "7c-imported").await;
+
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");
     click_then(
@@ -432,6 +525,32 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         "{korean}"
     );
     snap(&client, "6-korean").await;
+    click_then(
+        &client,
+        Locator::Css("header nav a[href='/import']"),
+        Locator::Css("input[type=file]"),
+    )
+    .await
+    .send_keys(with_problems.to_str().expect("path"))
+    .await
+    .expect("choose the file");
+    let korean = click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("import-problems"),
+    )
+    .await
+    .text()
+    .await
+    .expect("problems");
+    assert!(korean.contains("개의 문제가 있어"), "{korean}");
+    assert!(
+        text(&client).await.contains("피해자를 입력하세요."),
+        "{}",
+        text(&client).await
+    );
+    snap(&client, "7d-import-problems-korean").await;
+    client.goto(&format!("{site}/")).await.expect("dashboard");
     click_then(
         &client,
         Locator::Id("language"),

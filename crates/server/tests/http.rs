@@ -3743,3 +3743,459 @@ async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
     assert_eq!(evidence_count(&site), before);
     assert!(leftover_uploads(&site).is_empty());
 }
+
+/// A CSV file uploaded through the import form: the CSRF token first, as the browser sends it.
+fn import_request(session: &Session, csrf: Option<&str>, name: &str, file: &[u8]) -> Request<Body> {
+    let boundary = "girok-test-boundary";
+    let mut body = Vec::new();
+    if let Some(csrf) = csrf {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n"
+            )
+            .into_bytes(),
+        );
+    }
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n"
+        )
+        .into_bytes(),
+    );
+    body.extend(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+    Request::builder()
+        .method(Method::POST)
+        .uri("/import")
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(header::COOKIE, format!("girok_session={}", session.token))
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// Uploads waiting for a confirmation, and upload files left behind.
+fn staged_and_leftover(site: &Site) -> Vec<String> {
+    let staged = std::fs::read_dir(site.dir.path().join("import-staging"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned());
+    staged.chain(leftover_uploads(site)).collect()
+}
+
+const GOOD_CSV: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
+s-web-1,Interview in Seoul,internal,p-web-1,박영희;Pak Yŏng-hŭi,여성,arrest,2020년 5월,Hoeryŏng\n\
+s-web-1,,,p-web-2,Ri Chol,male,enforced-disappearance,c. 2019,Musan\n";
+
+fn confirmation(page: &str, csrf: &str) -> String {
+    let sha256 =
+        between(page, "name=\"sha256\" value=\"", "\"").expect("the confirmation names the bytes");
+    let name = between(page, "name=\"name\" value=\"", "\"").expect("and the file's name");
+    format!("csrf={csrf}&sha256={sha256}&name={name}")
+}
+
+#[tokio::test]
+async fn a_csv_previews_what_it_creates_then_imports_whole_and_a_second_time_is_refused() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site.get("/import", Some(&documenter)).await;
+    assert!(
+        form.status.is_success()
+            && form.body.contains("multipart/form-data")
+            && form.body.contains("href=\"/import\"")
+            && form.body.contains("행위유형"),
+        "{}",
+        form.body
+    );
+    let korean = site.get_in("/import", &documenter, "ko").await;
+    assert!(korean.body.contains("CSV 파일 가져오기") && korean.body.contains("파일 검사"));
+    let sources = site.get("/sources", Some(&documenter)).await;
+    assert!(sources.body.contains("Import testimonies from a CSV file"));
+
+    let before = head(&site);
+    let preview = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let created = between(&preview.body, "id=\"created\"", "</table>").expect("created");
+    assert!(
+        preview.body.contains("<td id=\"rows\">2</td>")
+            && words(created).contains("Person 2")
+            && words(created).contains("Act 2")
+            && preview.body.contains("confirm-import"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(head(&site), before, "a preview writes nothing");
+    assert_eq!(
+        staged_and_leftover(&site).len(),
+        1,
+        "the upload waits on disk"
+    );
+
+    let confirm = confirmation(&preview.body, &documenter.csrf);
+    let imported = site
+        .post_form("/import/confirm", Some(&documenter), &confirm, None)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    assert!(
+        imported.body.contains("id=\"imported\""),
+        "{}",
+        imported.body
+    );
+    let person = site.get("/persons/p-web-1", Some(&documenter)).await;
+    assert!(person.body.contains("박영희"), "{}", person.body);
+    let journaled = site.app.read(|store| store.recent(20).expect("recent"));
+    assert!(journaled.iter().any(|row| matches!(
+        &row.entry.change,
+        girok_model::Change::Import { file_name, .. } if file_name == "seoul.csv"
+    )));
+    assert!(
+        staged_and_leftover(&site).is_empty(),
+        "{:?}",
+        staged_and_leftover(&site)
+    );
+
+    // The same bytes again, previewed or confirmed, are refused as on the command line.
+    let after = head(&site);
+    let again = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "again.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+    assert!(
+        again.body.contains("already imported (as seoul.csv"),
+        "{}",
+        again.body
+    );
+    let replayed = site
+        .post_form("/import/confirm", Some(&documenter), &confirm, None)
+        .await;
+    assert_eq!(replayed.status, StatusCode::CONFLICT, "{}", replayed.body);
+    assert_eq!(head(&site), after);
+    assert!(staged_and_leftover(&site).is_empty());
+}
+
+#[tokio::test]
+async fn a_csv_with_problems_shows_each_by_line_and_column_and_writes_nothing() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let csv = "source_id,source_title,consent,victim_id,sex,act_type,act_date\n\
+               s-web-2,Interview,internal,p-web-3,female,arrest,2020\n\
+               s-web-2,,,,female,arrest,2020\n\
+               s-web-2,,,p-web-4,maybe,publc execution,2020\n\
+               s-web-2,,,p-web-5\n";
+    let before = head(&site);
+    let reply = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "rows.csv",
+            csv.as_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    let problems = words(between(&reply.body, "<tbody>", "</tbody>").expect("problems"));
+    for expected in [
+        "3 victim_id A victim is required.",
+        "4 sex",
+        "4 act_type",
+        "did you mean public-execution",
+        "5 — Not valid CSV",
+    ] {
+        assert!(problems.contains(expected), "{expected}: {problems}");
+    }
+    assert!(
+        reply.body.contains("4 problems: nothing was written"),
+        "{}",
+        reply.body
+    );
+    assert!(!reply.body.contains("confirm-import"));
+    assert_eq!(head(&site), before);
+    assert!(
+        staged_and_leftover(&site).is_empty(),
+        "a file with problems is not kept"
+    );
+
+    let korean = site
+        .send({
+            let mut request = import_request(
+                &documenter,
+                Some(&documenter.csrf),
+                "rows.csv",
+                csv.as_bytes(),
+            );
+            request.headers_mut().insert(
+                header::COOKIE,
+                format!("girok_session={}; girok_lang=ko", documenter.token)
+                    .parse()
+                    .expect("cookie"),
+            );
+            request
+        })
+        .await;
+    assert!(
+        korean.body.contains("피해자를 입력하세요")
+            && korean.body.contains("CSV 형식이 아닙니다")
+            && korean
+                .body
+                .contains("개의 문제가 있어 아무것도 쓰지 않았습니다"),
+        "{}",
+        korean.body
+    );
+    let header = "source_id,act_typ\ns-web-2,arrest\n";
+    let columns = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "cols.csv",
+            header.as_bytes(),
+        ))
+        .await;
+    let problems = words(between(&columns.body, "<tbody>", "</tbody>").expect("problems"));
+    assert!(
+        problems.contains("1 act_typ Unknown column")
+            && problems.contains("required column victim_id (or 피해자ID) is missing"),
+        "{problems}"
+    );
+    assert_eq!(head(&site), before);
+}
+
+#[tokio::test]
+async fn importing_needs_the_csrf_token_and_a_role_that_writes() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let before = head(&site);
+    let forged = site
+        .send(import_request(
+            &documenter,
+            None,
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    let wrong = site
+        .send(import_request(
+            &documenter,
+            Some("forged"),
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(staged_and_leftover(&site).is_empty());
+
+    let preview = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    let confirm = confirmation(&preview.body, &documenter.csrf);
+    let without_token = confirm.replace(&format!("csrf={}", documenter.csrf), "csrf=");
+    let refused = site
+        .post_form("/import/confirm", Some(&documenter), &without_token, None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    for role in ["viewer", "analyst"] {
+        let session = site.session(role).await;
+        let form = site.get("/import", Some(&session)).await;
+        assert_eq!(form.status, StatusCode::FORBIDDEN, "{role}");
+        assert!(form.body.contains("documenter role"), "{}", form.body);
+        let upload = site
+            .send(import_request(
+                &session,
+                Some(&session.csrf),
+                "seoul.csv",
+                GOOD_CSV.as_bytes(),
+            ))
+            .await;
+        assert_eq!(upload.status, StatusCode::FORBIDDEN, "{role}");
+        let theirs = confirm.replace(&documenter.csrf, &session.csrf);
+        let confirmed = site
+            .post_form("/import/confirm", Some(&session), &theirs, None)
+            .await;
+        assert_eq!(confirmed.status, StatusCode::FORBIDDEN, "{role}");
+        let menu = site.get("/", Some(&session)).await;
+        assert!(!menu.body.contains("href=\"/import\""), "{role}");
+    }
+    assert_eq!(head(&site), before);
+    // What the documenter previewed still waits for them alone to confirm.
+    let imported = site
+        .post_form("/import/confirm", Some(&documenter), &confirm, None)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+}
+
+#[tokio::test]
+async fn an_import_over_the_limit_cut_off_or_without_rows_is_refused_and_leaves_nothing() {
+    let mut site = Site::new();
+    site.app = App::open_with(
+        site.dir.path(),
+        girok_server::Settings {
+            upload_limit: 1024,
+            ..Default::default()
+        },
+    )
+    .expect("app");
+    let documenter = site.session("documenter").await;
+    let before = head(&site);
+    let big = format!("{GOOD_CSV}{}", "s-web-1,,,p-web-9,,,arrest,,\n".repeat(200));
+    let reply = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "big.csv",
+            big.as_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(
+        reply.body.contains("larger than the limit"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(head(&site), before);
+    assert!(
+        staged_and_leftover(&site).is_empty(),
+        "{:?}",
+        staged_and_leftover(&site)
+    );
+    let not_csv = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "notes.txt",
+            b"hello",
+        ))
+        .await;
+    assert_eq!(not_csv.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        not_csv.body.contains("Choose a CSV file"),
+        "{}",
+        not_csv.body
+    );
+    let empty = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "empty.csv",
+            b"source_id,victim_id,act_type\n",
+        ))
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.body.contains("no rows below its header"),
+        "{}",
+        empty.body
+    );
+    assert_eq!(head(&site), before);
+    // A body that ends inside the file, as when a connection drops midway.
+    let whole = import_request(
+        &documenter,
+        Some(&documenter.csrf),
+        "cut.csv",
+        GOOD_CSV.as_bytes(),
+    );
+    let (parts, body) = whole.into_parts();
+    let bytes = body.collect().await.expect("body").to_bytes();
+    let cut = Request::from_parts(parts, Body::from(bytes.slice(..bytes.len() - 40)));
+    let reply = site.send(cut).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        reply.body
+    );
+    assert!(reply.body.contains("cut off"), "{}", reply.body);
+    assert_eq!(head(&site), before);
+    assert!(staged_and_leftover(&site).is_empty());
+}
+
+/// The text of a page's markup, its whitespace collapsed.
+fn words(html: &str) -> String {
+    visible(html)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[tokio::test]
+async fn a_confirmed_import_is_checked_again_as_it_is_written() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let preview = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.csv",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    // Meanwhile another door takes the id the file gives its second victim, for a source.
+    let other = site.dir.path().join("other.csv");
+    std::fs::write(
+        &other,
+        "source_id,source_title,consent,victim_id,act_type\np-web-2,Another interview,internal,p-web-8,arrest\n",
+    )
+    .expect("csv");
+    site.app
+        .write(|store| {
+            store.write("documenter", |sink| {
+                girok_interchange::import(&other, sink, &mut |_| {})
+            })
+        })
+        .expect("the other import");
+    let before = head(&site);
+    let refused = site
+        .post_form(
+            "/import/confirm",
+            Some(&documenter),
+            &confirmation(&preview.body, &documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    let error = words(between(&refused.body, "id=\"import-error\"", "</p>").expect("error"));
+    assert!(
+        error.contains("seoul.csv, line 3, column victim_id")
+            && error.contains("nothing was imported"),
+        "{error}"
+    );
+    assert_eq!(head(&site), before, "nothing of the file was written");
+    assert!(
+        staged_and_leftover(&site).is_empty(),
+        "a refused file is not kept"
+    );
+}

@@ -10,6 +10,7 @@
 
 mod directory;
 pub mod evidence;
+pub mod imports;
 mod proposals;
 
 pub use directory::{
@@ -85,6 +86,7 @@ fn key_path(data: &Path) -> PathBuf {
 pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
     let mut store = SqliteStore::open(&database(data))?;
     sweep_abandoned_backups(data)?;
+    imports::StagedImports::of(data).sweep();
     adopt_legacy_proposals(&store, data)?;
     attach_signer(&mut store, data);
     Ok(store)

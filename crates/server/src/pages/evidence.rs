@@ -3,14 +3,13 @@
 //! `girok attach` does, sealed when sensitive), downloaded as a custody
 //! event, and its chain of custody on its page.
 
-use std::io::Write;
-
 use axum::extract::Multipart;
 use girok_model::printable::line;
 use girok_model::{CustodyAction, Evidence};
 use girok_service::evidence::{self, EvidenceError, Intake};
 use girok_store::JournalRow;
 
+use super::upload::{self, NotReceived};
 use super::*;
 
 /// The upload form of a source.
@@ -107,96 +106,6 @@ struct Typed {
     sensitive: bool,
 }
 
-/// What the upload form sent.
-#[derive(Default)]
-struct Upload {
-    csrf_checked: bool,
-    file_name: String,
-    typed: Typed,
-    /// The received bytes, in a private temporary file of the data directory.
-    file: Option<tempfile::NamedTempFile>,
-}
-
-/// Why an upload was not received: refused (the reader's to mend), or a
-/// failure of the server's disk.
-enum NotReceived {
-    Signed(Refusal),
-    Form(String),
-    Failed(std::io::Error),
-}
-
-/// Reads the multipart form, writing the file to a temporary file inside
-/// the data directory as it arrives and refusing it past `limit` bytes.
-async fn receive(
-    app: &App,
-    principal: &Principal,
-    mut form: Multipart,
-    lang: Lang,
-) -> Result<Upload, NotReceived> {
-    let limit = app.settings.upload_limit;
-    let bad = |en: &str, ko: &str| NotReceived::Form(lang.t(en, ko).to_string());
-    let mut upload = Upload::default();
-    while let Some(mut field) = form.next_field().await.map_err(|_| {
-        bad(
-            "The upload was cut off or is not a form; nothing was stored.",
-            "업로드가 중간에 끊겼거나 양식이 아닙니다. 아무것도 저장하지 않았습니다.",
-        )
-    })? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "csrf" {
-            let token = field.text().await.unwrap_or_default();
-            check_csrf(principal, Some(&token), Flavor::Page).map_err(NotReceived::Signed)?;
-            upload.csrf_checked = true;
-            continue;
-        }
-        if !upload.csrf_checked {
-            return Err(NotReceived::Signed(Refusal::BadCsrf(Flavor::Page)));
-        }
-        if name != "file" {
-            let text = field.text().await.unwrap_or_default();
-            match name.as_str() {
-                "captured" => upload.typed.captured = text,
-                "collector" => upload.typed.collector = text,
-                "media_type" => upload.typed.media_type = text,
-                "sensitive" => upload.typed.sensitive = !text.is_empty(),
-                _ => {}
-            }
-            continue;
-        }
-        upload.file_name = field.file_name().unwrap_or_default().to_string();
-        let mut file = tempfile::Builder::new()
-            .prefix(".upload-")
-            .tempfile_in(&app.data)
-            .map_err(NotReceived::Failed)?;
-        let mut received = 0u64;
-        while let Some(chunk) = field.chunk().await.map_err(|_| {
-            bad(
-                "The upload was cut off; nothing was stored.",
-                "업로드가 중간에 끊겼습니다. 아무것도 저장하지 않았습니다.",
-            )
-        })? {
-            received += chunk.len() as u64;
-            if received > limit {
-                return Err(NotReceived::Form(format!(
-                    "{} {} MiB; {}",
-                    lang.t(
-                        "The file is larger than the limit of",
-                        "파일이 한도를 넘습니다:"
-                    ),
-                    limit / (1024 * 1024),
-                    lang.t("nothing was stored.", "아무것도 저장하지 않았습니다.")
-                )));
-            }
-            file.write_all(&chunk).map_err(NotReceived::Failed)?;
-        }
-        upload.file = Some(file);
-    }
-    if !upload.csrf_checked {
-        return Err(NotReceived::Signed(Refusal::BadCsrf(Flavor::Page)));
-    }
-    Ok(upload)
-}
-
 /// Stores an uploaded file as evidence of a source.
 pub(super) async fn upload(
     State(app): State<Arc<App>>,
@@ -218,7 +127,7 @@ pub(super) async fn upload(
         )
             .into_response()
     };
-    let upload = match receive(&app, &principal, form, lang).await {
+    let upload = match upload::receive(&app, &principal, form, lang).await {
         Ok(upload) => upload,
         Err(NotReceived::Signed(refusal)) => return refusal.into_response(),
         Err(NotReceived::Form(message)) => return refused(&message, &Typed::default()),
@@ -226,7 +135,13 @@ pub(super) async fn upload(
             return internal(format!("cannot store the upload: {error}"));
         }
     };
-    let typed = upload.typed;
+    let text = |name: &str| upload.fields.get(name).cloned().unwrap_or_default();
+    let typed = Typed {
+        captured: text("captured"),
+        collector: text("collector"),
+        media_type: text("media_type"),
+        sensitive: !text("sensitive").is_empty(),
+    };
     let Some(file) = upload.file.filter(|_| !upload.file_name.trim().is_empty()) else {
         return refused(
             lang.t("Choose a file to store.", "저장할 파일을 고르세요."),

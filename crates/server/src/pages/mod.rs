@@ -34,12 +34,14 @@ mod dashboard;
 mod editor;
 mod estimates;
 mod evidence;
+mod imports;
 mod journal;
 mod login;
 mod readable;
 mod records;
 mod review;
 mod stats;
+mod upload;
 
 pub use stats::{StatsRefusal, Tabulated, tabulate};
 
@@ -85,6 +87,14 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             post(evidence::upload).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/records/{id}/download", get(evidence::download))
+        .route(
+            "/import",
+            // As for evidence: the upload limit is checked while the file streams in.
+            get(imports::import_form)
+                .post(imports::check)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/import/confirm", post(imports::confirm))
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
         .route("/stats", get(stats::statistics))
@@ -178,7 +188,7 @@ button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;borde
 .saved{border:1px solid #2e7d32;background:#eef7ee;border-radius:6px;padding:.2rem 1rem;margin-bottom:1rem}
 del{background:#fbe9e9;text-decoration:line-through}ins{background:#e6f4e6;text-decoration:none}
 table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}
-fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
+details{margin-top:1.2rem}fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
 label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-top:.2rem}label.check input{width:auto}
 @media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;gap:.9rem;white-space:nowrap;font-size:.95rem}
 header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}}
@@ -226,6 +236,7 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                             }
                             @if principal.user.role.can_write() {
                                 a href="/review" { (lang.t("Duplicates", "중복 검토")) }
+                                a href="/import" { (lang.t("Import", "가져오기")) }
                             }
                             @if principal.user.role == Role::Admin {
                                 a href="/admin/users" { (lang.t("Users", "사용자")) }

@@ -542,7 +542,10 @@ pub(super) async fn sources(
     };
     let body = html! {
         @if role.can_write() {
-            p { a href="/sources/new" { (lang.t("Record a new testimony", "새 증언 기록")) } }
+            p {
+                a href="/sources/new" { (lang.t("Record a new testimony", "새 증언 기록")) }
+                " · " a href="/import" { (lang.t("Import testimonies from a CSV file", "CSV 파일에서 증언 가져오기")) }
+            }
         }
         form method="get" action="/sources" role="search" {
             label for="q" { (lang.t("Search titles and notes", "제목과 메모 검색")) }

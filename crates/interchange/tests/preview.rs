@@ -1,0 +1,134 @@
+//! A preview reads a whole CSV file through the import path and writes
+//! nothing: every problem of every row, with its line and column, and what
+//! the good rows would create.
+
+use girok_interchange::{CsvProblem, Wrong, import_as, preview};
+use girok_model::RecordKind;
+use girok_store::{SqliteStore, Store, StoreError};
+
+const GOOD: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
+s1,Interview with a mother,internal,p1,김은주;Kim Eun-joo,여성,arrest,2020년 5월,Hoeryŏng\n\
+s1,,,p2,Pak Tong Gu,male,enforced-disappearance,c. 2019,Musan\n";
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = SqliteStore::create(&dir.path().join("girok.sqlite")).expect("store");
+    (dir, store)
+}
+
+fn file(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+    let path = dir.path().join("staged-under-its-hash");
+    std::fs::write(&path, text).expect("file");
+    path
+}
+
+fn located(problems: &[CsvProblem]) -> Vec<(u64, Option<&str>)> {
+    problems
+        .iter()
+        .map(|p| (p.line, p.column.as_deref()))
+        .collect()
+}
+
+#[test]
+fn a_preview_lists_every_problem_of_every_row_and_writes_nothing() {
+    let (dir, mut store) = store();
+    let path = file(
+        &dir,
+        "source_id,source_title,consent,victim_id,sex,act_type,act_date\n\
+         s1,Interview,internal,p1,female,arrest,2020\n\
+         s1,,,,female,arrest,2020\n\
+         s1,,,p2,maybe,publc execution,2020\n\
+         s1,,,p3\n\
+         s1,,,p4,male,arrest,the 32nd of Neverary\n",
+    );
+    let found = preview(&mut store, "tester", &path, "rows.csv").expect("preview");
+    assert_eq!(found.rows, 5);
+    assert_eq!(
+        located(&found.problems),
+        [
+            (3, Some("victim_id")),
+            (4, Some("sex")),
+            (4, Some("act_type")),
+            (5, None),
+            (6, Some("act_date")),
+        ],
+        "{:#?}",
+        found.problems
+    );
+    assert!(matches!(found.problems[3].wrong, Wrong::NotCsv(_)));
+    assert!(
+        found.problems[2]
+            .wrong
+            .to_string()
+            .contains("did you mean public-execution"),
+        "{}",
+        found.problems[2].wrong
+    );
+    assert_eq!(store.head().expect("head").0, 0, "nothing was written");
+}
+
+#[test]
+fn a_header_that_cannot_be_read_is_every_problem_there_is() {
+    let (dir, mut store) = store();
+    let path = file(&dir, "source_id,act_typ,source_id\ns1,arrest,s1\n");
+    let found = preview(&mut store, "tester", &path, "cols.csv").expect("preview");
+    assert_eq!(
+        located(&found.problems),
+        [
+            (1, Some("act_typ")),
+            (1, Some("source_id")),
+            (1, None),
+            (1, None)
+        ]
+    );
+    assert_eq!(
+        found.problems[2].wrong,
+        Wrong::MissingColumn(girok_intake::Field::VictimId)
+    );
+    assert_eq!(found.problems[0].wrong, Wrong::UnknownColumn);
+    assert_eq!(found.problems[1].wrong, Wrong::RepeatedColumn);
+}
+
+#[test]
+fn a_good_file_previews_what_the_import_then_creates_and_is_refused_a_second_time() {
+    let (dir, mut store) = store();
+    let path = file(&dir, GOOD);
+    let found = preview(&mut store, "tester", &path, "good.csv").expect("preview");
+    assert!(found.problems.is_empty(), "{:#?}", found.problems);
+    assert_eq!(found.rows, 2);
+    assert_eq!(
+        found.created.get(&RecordKind::Person),
+        Some(&2),
+        "{found:?}"
+    );
+    assert_eq!(found.created.get(&RecordKind::Act), Some(&2));
+    assert_eq!(store.head().expect("head").0, 0);
+
+    let (summary, _) = store
+        .write("tester", |sink| {
+            import_as(&path, "good.csv", sink, &mut |_| {})
+        })
+        .expect("import");
+    assert_eq!(summary.records, found.created.values().sum::<u64>());
+    let import = store
+        .recent(100)
+        .expect("recent")
+        .pop()
+        .expect("first entry");
+    assert!(
+        matches!(&import.entry.change, girok_model::Change::Import { file_name, .. } if file_name == "good.csv"),
+        "the name, not the staged path, is journaled: {:?}",
+        import.entry.change
+    );
+
+    let again = preview(&mut store, "tester", &path, "good.csv");
+    assert!(
+        matches!(
+            again,
+            Err(girok_interchange::ImportError::Store(
+                StoreError::DuplicateImport(_)
+            ))
+        ),
+        "{again:?}"
+    );
+}

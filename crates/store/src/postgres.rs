@@ -373,10 +373,10 @@ impl Backend for Postgres {
     }
 
     fn write<T, E: From<StoreError>>(
-        &mut self,
+        &self,
         work: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let client = self.client.get_mut();
+        let mut client = self.client.borrow_mut();
         // READ COMMITTED with the lock taken first: every statement after it
         // sees what the writer before committed. A snapshot isolation level
         // would take its snapshot before the lock is granted and lose appends.
@@ -456,6 +456,7 @@ impl ToSql for Value<'_> {
                 Type::BOOL => (value != 0).to_sql(ty, out),
                 _ => Err(format!("an integer cannot be written as {ty}").into()),
             },
+            Value::Real(value) if *ty == Type::FLOAT8 => value.to_sql(ty, out),
             Value::Text(text) if <&str as ToSql>::accepts(ty) => text.to_sql(ty, out),
             Value::Blob(bytes) if *ty == Type::BYTEA => bytes.to_sql(ty, out),
             _ => Err(format!("{self:?} cannot be written as {ty}").into()),
@@ -465,7 +466,7 @@ impl ToSql for Value<'_> {
     fn accepts(ty: &Type) -> bool {
         matches!(
             *ty,
-            Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL | Type::BYTEA
+            Type::INT8 | Type::INT4 | Type::INT2 | Type::BOOL | Type::FLOAT8 | Type::BYTEA
         ) || <&str as ToSql>::accepts(ty)
     }
 

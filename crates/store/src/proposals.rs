@@ -8,11 +8,10 @@
 //! write path marks proposals decided in the transaction of the decision and
 //! deletes those naming a forgotten person in the transaction of `forget`.
 
+use crate::StoreError;
+use crate::sql::{Sql, Value};
+use crate::sql_store::{Backend, SqlStore};
 use girok_model::{Person, Record, RecordId};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
-
-use crate::sql::Sql;
-use crate::{SqliteStore, StoreError};
 
 /// One linkage run: the journal size it saw, when, and what training did
 /// (as the linkage wrote it, if it said; the store does not read it).
@@ -42,7 +41,8 @@ pub struct StoredProposal {
     pub decided: Option<u64>,
 }
 
-impl SqliteStore {
+#[allow(private_bounds)]
+impl<B: Backend> SqlStore<B> {
     /// Replaces the proposals of the previous run by `proposals` (numbered
     /// from 1 in the order given), in one transaction.
     pub fn replace_link_proposals(
@@ -50,91 +50,103 @@ impl SqliteStore {
         run: &LinkRun,
         proposals: &[StoredProposal],
     ) -> Result<(), StoreError> {
-        let tx = Transaction::new_unchecked(self.connection(), TransactionBehavior::Immediate)?;
-        tx.execute_batch(
-            "DELETE FROM link_proposal_person; DELETE FROM link_proposal; DELETE FROM link_run;",
-        )?;
-        tx.execute(
-            "INSERT INTO link_run (id, journal_size, time, training) VALUES (1, ?1, ?2, ?3)",
-            params![run.journal_size, run.time, run.training],
-        )?;
-        for (i, proposal) in proposals.iter().enumerate() {
-            let number = i as u64 + 1;
-            tx.prepare_cached(
-                "INSERT INTO link_proposal (number, probability, links, decided_seq) VALUES (?1, ?2, ?3, ?4)",
-            )?
-            .execute(params![number, proposal.probability, proposal.links, proposal.decided])?;
-            for person in &proposal.persons {
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO link_proposal_person (number, person, sources) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(params![number, person.id.as_str(), person.sources])?;
+        self.backend.write(|sql| {
+            for table in ["link_proposal_person", "link_proposal", "link_run"] {
+                sql.execute(&format!("DELETE FROM {table}"), &[])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            sql.execute(
+                "INSERT INTO link_run (id, journal_size, time, training) VALUES (1, ?1, ?2, ?3)",
+                &[
+                    run.journal_size.into(),
+                    run.time.as_str().into(),
+                    run.training.as_deref().into(),
+                ],
+            )?;
+            for (i, proposal) in proposals.iter().enumerate() {
+                let number = Value::from(i as u64 + 1);
+                sql.execute(
+                    "INSERT INTO link_proposal (number, probability, links, decided_seq) VALUES (?1, ?2, ?3, ?4)",
+                    &[
+                        number,
+                        proposal.probability.into(),
+                        proposal.links.as_str().into(),
+                        proposal.decided.into(),
+                    ],
+                )?;
+                for person in &proposal.persons {
+                    sql.execute(
+                        "INSERT INTO link_proposal_person (number, person, sources) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT DO NOTHING",
+                        &[number, person.id.as_str().into(), person.sources.as_str().into()],
+                    )?;
+                }
+            }
+            Ok(())
+        })
     }
 
     /// The latest linkage run, if any.
     pub fn link_run(&self) -> Result<Option<LinkRun>, StoreError> {
-        Ok(self
-            .connection()
-            .query_row(
+        self.backend
+            .sql()
+            .row(
                 "SELECT journal_size, time, training FROM link_run WHERE id = 1",
-                [],
-                |r| {
-                    Ok(LinkRun {
-                        journal_size: r.get(0)?,
-                        time: r.get(1)?,
-                        training: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+                &[],
+            )?
+            .map(|mut row| {
+                Ok(LinkRun {
+                    journal_size: row.count(0)?,
+                    time: row.text(1)?,
+                    training: row.opt_text(2)?,
+                })
+            })
+            .transpose()
     }
 
     /// The proposals no reviewer has decided, by number.
     pub fn undecided_link_proposals(&self) -> Result<Vec<StoredProposal>, StoreError> {
-        let numbers: Vec<u64> = self
-            .connection()
-            .prepare("SELECT number FROM link_proposal WHERE decided_seq IS NULL ORDER BY number")?
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let numbers = self.backend.sql().rows(
+            "SELECT number FROM link_proposal WHERE decided_seq IS NULL ORDER BY number",
+            &[],
+        )?;
         numbers
             .into_iter()
-            .filter_map(|n| self.link_proposal(n).transpose())
+            .filter_map(|mut row| match row.count(0) {
+                Ok(number) => self.link_proposal(number).transpose(),
+                Err(e) => Some(Err(e)),
+            })
             .collect()
     }
 
     /// Proposal `number` of the latest run, decided or not.
     pub fn link_proposal(&self, number: u64) -> Result<Option<StoredProposal>, StoreError> {
-        let conn = self.connection();
-        let Some((probability, links, decided)) = conn
-            .prepare_cached(
-                "SELECT probability, links, decided_seq FROM link_proposal WHERE number = ?1",
-            )?
-            .query_row([number], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?
+        let sql = self.backend.sql();
+        let Some(mut row) = sql.row(
+            "SELECT probability, links, decided_seq FROM link_proposal WHERE number = ?1",
+            &[number.into()],
+        )?
         else {
             return Ok(None);
         };
-        let persons = conn
-            .prepare_cached(
+        let persons = sql
+            .rows(
                 "SELECT person, sources FROM link_proposal_person WHERE number = ?1 ORDER BY person",
+                &[number.into()],
             )?
-            .query_map([number], |r| {
+            .into_iter()
+            .map(|mut person| {
                 Ok(ProposedRecord {
-                    id: RecordId::new(r.get::<_, String>(0)?),
-                    sources: r.get(1)?,
+                    id: RecordId::new(person.text(0)?),
+                    sources: person.text(1)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(Some(StoredProposal {
             number,
             persons,
-            probability,
-            links,
-            decided,
+            probability: row.real(0)?,
+            links: row.text(1)?,
+            decided: row.opt_integer(2)?.map(|seq| seq as u64),
         }))
     }
 
@@ -145,12 +157,12 @@ impl SqliteStore {
         &self,
         proposal: &StoredProposal,
     ) -> Result<Vec<Option<Person>>, StoreError> {
-        let conn = self.connection();
+        let sql = self.backend.sql();
         let mut found = Vec::new();
         for person in &proposal.persons {
-            let live = crate::apply::record_meta(conn, person.id.as_str())?
+            let live = crate::apply::record_meta(sql, person.id.as_str())?
                 .is_some_and(|meta| !meta.deleted);
-            if live && let Some(Record::Person(record)) = crate::apply::load(conn, &person.id)? {
+            if live && let Some(Record::Person(record)) = crate::apply::load(sql, &person.id)? {
                 found.push(record);
             }
         }
@@ -172,14 +184,14 @@ impl SqliteStore {
     /// The other person records reviewers merged with `person` (directly or
     /// through others), in id order: what a decided "same person" made.
     pub fn merged_with(&self, person: &RecordId) -> Result<Vec<RecordId>, StoreError> {
-        let mut statement = self.connection().prepare_cached(
-            "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
-        )?;
         let mut seen = std::collections::BTreeSet::from([person.clone()]);
         let mut next = vec![person.clone()];
         while let Some(id) = next.pop() {
-            for other in statement.query_map([id.as_str()], |r| r.get::<_, String>(0))? {
-                let other = RecordId::new(other?);
+            for other in crate::apply::ids(
+                self.backend.sql(),
+                "SELECT b FROM same_person WHERE a = ?1 UNION SELECT a FROM same_person WHERE b = ?1",
+                &[id.as_str().into()],
+            )? {
                 if seen.insert(other.clone()) {
                     next.push(other);
                 }
@@ -191,9 +203,9 @@ impl SqliteStore {
 
     /// How many proposals the latest run made (decided ones included).
     pub fn link_proposal_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .connection()
-            .query_row("SELECT COUNT(*) FROM link_proposal", [], |r| r.get(0))?)
+        self.backend
+            .sql()
+            .number("SELECT COUNT(*) FROM link_proposal", &[])
     }
 }
 

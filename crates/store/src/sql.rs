@@ -15,8 +15,15 @@ use crate::StoreError;
 pub(crate) enum Value<'a> {
     Null,
     Integer(i64),
+    Real(f64),
     Text(&'a str),
     Blob(&'a [u8]),
+}
+
+impl From<f64> for Value<'_> {
+    fn from(value: f64) -> Self {
+        Value::Real(value)
+    }
 }
 
 impl From<i64> for Value<'_> {
@@ -167,6 +174,14 @@ impl Row {
         }
     }
 
+    pub fn real(&mut self, column: usize) -> Result<f64, StoreError> {
+        match self.take(column)? {
+            Owned::Real(value) => Ok(value),
+            Owned::Integer(value) => Ok(value as f64),
+            other => Err(Self::unexpected(column, "a real number", &other)),
+        }
+    }
+
     pub fn blob(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {
         match self.take(column)? {
             Owned::Blob(bytes) => Ok(bytes),
@@ -239,6 +254,7 @@ mod sqlite {
             Ok(ToSqlOutput::Borrowed(match *self {
                 Value::Null => ValueRef::Null,
                 Value::Integer(value) => ValueRef::Integer(value),
+                Value::Real(value) => ValueRef::Real(value),
                 Value::Text(text) => ValueRef::Text(text.as_bytes()),
                 Value::Blob(bytes) => ValueRef::Blob(bytes),
             }))

@@ -31,7 +31,7 @@ pub(crate) trait Backend {
     /// lock from its first statement, so the head it reads cannot go stale;
     /// commits if `work` succeeds, rolls back otherwise.
     fn write<T, E: From<StoreError>>(
-        &mut self,
+        &self,
         work: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E>;
     /// Runs `work` over one consistent snapshot of the database.

@@ -44,13 +44,12 @@ impl Backend for Sqlite {
     }
 
     fn write<T, E: From<StoreError>>(
-        &mut self,
+        &self,
         work: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
         // IMMEDIATE takes the write lock now, so the head the work reads cannot go stale.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        // The connection is this store's alone, so no other transaction is open on it.
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
         let value = work(&*tx)?;
         tx.commit().map_err(StoreError::from)?;

@@ -2,11 +2,15 @@
 //! one unbroken chain while several processes append at once, refuse any
 //! change to the journal even from its owner, show every connection the
 //! others' writes (vocabularies included), find state edited behind its
-//! back, and name what is wrong with a database it cannot use.
+//! back, keep linkage proposals as SQLite does, and name what is wrong
+//! with a database it cannot use.
 
 use girok_journal::checkpoint::SignerKey;
 use girok_model::*;
-use girok_store::{KdfParams, Notary, NotaryError, PostgresStore, Store, StoreError, Unlock};
+use girok_store::{
+    KdfParams, LinkRun, Notary, NotaryError, PostgresStore, ProposedRecord, Store, StoreError,
+    StoredProposal, Unlock,
+};
 
 mod cluster;
 
@@ -279,4 +283,81 @@ fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
     store
         .write("tester", |sink| sink.apply(person("p1")))
         .expect("still a plain store");
+}
+
+#[test]
+fn linkage_proposals_are_replaced_decided_and_purged_in_the_writes_transaction() {
+    let cluster = cluster::Cluster::start();
+    let mut store = PostgresStore::create_postgres(&cluster.new_database()).expect("create");
+    store
+        .write("tester", |sink| {
+            ["a", "b", "c", "d"]
+                .into_iter()
+                .try_for_each(|id| sink.apply(person(id)).map(drop))
+        })
+        .expect("persons");
+    let proposal = |ids: &[&str]| StoredProposal {
+        number: 0,
+        persons: ids
+            .iter()
+            .map(|id| ProposedRecord {
+                id: RecordId::new(*id),
+                sources: "s1".into(),
+            })
+            .collect(),
+        probability: 0.875,
+        links: "[]".into(),
+        decided: None,
+    };
+    let run = LinkRun {
+        journal_size: 4,
+        time: "2026-01-01T00:00:00Z".into(),
+        training: Some("converged".into()),
+    };
+    store
+        .replace_link_proposals(&run, &[proposal(&["a", "b"]), proposal(&["c", "d"])])
+        .expect("proposals");
+    assert_eq!(store.link_run().expect("run"), Some(run));
+    let undecided = |store: &PostgresStore| -> Vec<u64> {
+        store
+            .undecided_link_proposals()
+            .expect("queue")
+            .iter()
+            .map(|p| p.number)
+            .collect()
+    };
+    assert_eq!(undecided(&store), [1, 2]);
+    assert_eq!(
+        store
+            .link_proposal(1)
+            .expect("read")
+            .expect("one")
+            .probability,
+        0.875
+    );
+    store
+        .write("reviewer", |sink| {
+            sink.apply(Change::LinkDecision {
+                same: true,
+                persons: vec![RecordId::new("a"), RecordId::new("b")],
+                reason: "same parents".into(),
+            })
+        })
+        .expect("decision");
+    assert_eq!(undecided(&store), [2]);
+    assert_eq!(
+        store.merged_with(&RecordId::new("a")).expect("merged"),
+        [RecordId::new("b")]
+    );
+    store
+        .write("reviewer", |sink| {
+            sink.apply(Change::Forget {
+                subject: RecordId::new("c"),
+                reason: "asked to".into(),
+            })
+        })
+        .expect("forget");
+    assert!(store.link_proposal(2).expect("read").is_none());
+    assert_eq!(store.link_proposal_count().expect("count"), 1);
+    assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
 }

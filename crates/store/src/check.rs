@@ -7,7 +7,7 @@ use girok_state::tables::{Row, STATE_TABLES, Table, compare_table};
 use rusqlite::Connection;
 
 use crate::StoreError;
-use crate::sql::{Sql, owned};
+use crate::sql::{Owned, Sql, owned};
 use crate::sqlite::{Durability, SqliteStore};
 pub use girok_state::Difference;
 use girok_state::{EntryMeta, MemoryState};
@@ -269,29 +269,36 @@ pub(crate) fn check_in_memory(
     report.head = verifier.head();
     progress(total, total);
     let comparing = std::time::Instant::now();
+    report.differences.extend(differences_from(sql, &state)?);
+    report.compare_seconds = comparing.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Where the stored state tables differ from the reference state, row by
+/// row in key order, as `check` reports it.
+pub(crate) fn differences_from(
+    sql: &dyn Sql,
+    expected: &MemoryState,
+) -> Result<Vec<Difference>, StoreError> {
+    let mut found = Vec::new();
     for table in STATE_TABLES {
-        // Schema, table and column names are the store's own, never input.
+        // Table and column names are the store's own, never input.
         let query = format!(
             "SELECT {} FROM {} ORDER BY {}",
             table.columns.join(", "),
             table.name,
             table.key_columns().join(", ")
         );
-        let mut stored: Vec<Result<girok_state::tables::Row<'static>, StoreError>> = Vec::new();
+        let mut stored: Vec<Result<Row<'static>, StoreError>> = Vec::new();
         sql.each(&query, &[], &mut |row| {
-            stored.push(Ok(row
-                .0
-                .into_iter()
-                .map(|value| value.into_cell())
-                .collect()));
+            stored.push(Ok(row.0.into_iter().map(Owned::into_cell).collect()));
             Ok(())
         })?;
-        report.differences.extend(compare_table(
+        found.extend(compare_table(
             table,
             stored,
-            state.table_rows(table).map(Ok),
+            expected.table_rows(table).map(Ok),
         )?);
     }
-    report.compare_seconds = comparing.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(found)
 }

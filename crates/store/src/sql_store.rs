@@ -226,6 +226,16 @@ impl<B: Backend> SqlStore<B> {
         self.backend.snapshot(crate::rows::state_rows)
     }
 
+    /// Where the stored tables differ from the rows `expected` gives, as
+    /// `check` reports it: every state table row by row, in key order.
+    pub fn differences_from(
+        &self,
+        expected: &girok_state::MemoryState,
+    ) -> Result<Vec<crate::Difference>, StoreError> {
+        self.backend
+            .snapshot(|sql| crate::check::differences_from(sql, expected))
+    }
+
     pub fn lock_state(&self) -> LockState {
         match self.lock {
             Lock::Plain => LockState::Plain,

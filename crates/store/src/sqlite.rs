@@ -10,7 +10,6 @@ use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::sql::Sql;
 use crate::sql_store::{Backend, SqlStore};
 use crate::{CheckReport, StoreError};
-use girok_state::tables::{STATE_TABLES, compare_table};
 
 /// How long a writer waits for another writer's transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
@@ -251,26 +250,6 @@ impl SqlStore<Sqlite> {
 
     pub(crate) fn connection(&self) -> &Connection {
         &self.backend.conn
-    }
-
-    /// Where the stored tables differ from the rows `expected` gives, as
-    /// `check` reports it: every state table row by row, in key order.
-    pub fn differences_from(
-        &self,
-        expected: &girok_state::MemoryState,
-    ) -> Result<Vec<crate::Difference>, StoreError> {
-        let snapshot = self.connection().unchecked_transaction()?;
-        let mut found = Vec::new();
-        for table in STATE_TABLES {
-            found.extend(crate::check::with_rows(
-                &snapshot,
-                "main",
-                table,
-                |stored| compare_table(table, stored, expected.table_rows(table).map(Ok)),
-            )?);
-        }
-        snapshot.commit()?;
-        Ok(found)
     }
 }
 

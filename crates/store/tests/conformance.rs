@@ -10,7 +10,10 @@ use girok_store::{
     BatchError, BatchSize, PostgresStore, SqliteStore, Store, StoreError, Stored, write_with,
 };
 
-mod cluster;
+mod support {
+    pub mod cluster;
+}
+use support::cluster;
 
 fn person(id: &str) -> Change {
     Change::Create {

@@ -44,7 +44,7 @@ mod support {
     pub mod vfs;
 }
 use support::changes::{
-    apply_to_reference, apply_to_sqlite, assert_same_state, latest_entries, random_batch, times_of,
+    apply_to_reference, apply_to_store, assert_same_state, latest_entries, random_batch, times_of,
     without_times,
 };
 use support::vfs::{Crash, Fault, Op, VFS, Volume};
@@ -211,7 +211,7 @@ fn iteration(seed: u64, tally: &mut Tally) {
                 break;
             };
             let changes = random_batch(&mut rng, expected.reference.rows());
-            let written = apply_to_sqlite(&mut rng, writing, &changes);
+            let written = apply_to_store(&mut rng, writing, &changes);
             // After a fault the connection owes no more than safety: any
             // later failure of this cycle may be the fault's doing too.
             let faulted = volume.fired() > fired_before;

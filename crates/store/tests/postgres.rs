@@ -12,7 +12,10 @@ use girok_store::{
     StoredProposal, Unlock,
 };
 
-mod cluster;
+mod support {
+    pub mod cluster;
+}
+use support::cluster;
 
 fn person(id: &str) -> Change {
     Change::Create {

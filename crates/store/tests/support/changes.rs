@@ -1,12 +1,15 @@
 //! Random batches of changes, valid and invalid, and how to apply them to the
-//! reference state and to a SQLite store: shared by the tests that hold the
-//! store to the reference (conformance, crash).
+//! reference state and to a store on any backend: shared by the tests that
+//! hold the stores to the reference (conformance, crash).
 
 use std::collections::HashMap;
 
 use girok_model::{Change, Record, RecordId, RecordKind};
 use girok_state::{EntryMeta, MemoryState, StateRows};
-use girok_store::{ChangeSink, JournalRow, SqliteStore, Store, StoreError};
+use girok_store::{
+    BatchSize, ChangeSink, Difference, JournalRow, PostgresStore, SqliteStore, Store, StoreError,
+    write_with,
+};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -221,9 +224,9 @@ pub fn apply_to_reference(
 
 /// Writes one batch, one time in five as a bulk write (an import's, which
 /// drops and rebuilds the secondary indexes in its transaction).
-pub fn apply_to_sqlite(
+pub fn apply_to_store(
     rng: &mut ChaCha8Rng,
-    store: &mut SqliteStore,
+    store: &mut dyn Store,
     changes: &[Change],
 ) -> Result<(), String> {
     let work = |sink: &mut dyn ChangeSink| {
@@ -232,17 +235,42 @@ pub fn apply_to_sqlite(
         }
         Ok::<_, StoreError>(())
     };
-    let written = if rng.random_bool(0.2) {
-        store.write_bulk("tester", work)
+    let size = if rng.random_bool(0.2) {
+        BatchSize::Bulk
     } else {
-        store.write("tester", work)
+        BatchSize::Small
     };
+    let written = write_with(store, "tester", size, work);
     written.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// What a store shows of its state to be compared with the reference.
+pub trait Inspect: Store {
+    fn state_rows(&self) -> Result<StateRows, StoreError>;
+    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError>;
+}
+
+impl Inspect for SqliteStore {
+    fn state_rows(&self) -> Result<StateRows, StoreError> {
+        SqliteStore::state_rows(self)
+    }
+    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError> {
+        SqliteStore::differences_from(self, expected)
+    }
+}
+
+impl Inspect for PostgresStore {
+    fn state_rows(&self) -> Result<StateRows, StoreError> {
+        PostgresStore::state_rows(self)
+    }
+    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError> {
+        PostgresStore::differences_from(self, expected)
+    }
 }
 
 /// Asserts that the store's state is the reference's: its typed rows and
 /// every state table row by row.
-pub fn assert_same_state(store: &SqliteStore, reference: &MemoryState, context: &str) {
+pub fn assert_same_state(store: &dyn Inspect, reference: &MemoryState, context: &str) {
     let mut differences = store
         .state_rows()
         .expect("rows")
@@ -260,7 +288,7 @@ pub fn assert_same_state(store: &SqliteStore, reference: &MemoryState, context: 
 }
 
 /// The store's latest `count` journal entries, oldest first.
-pub fn latest_entries(store: &SqliteStore, count: usize) -> Vec<JournalRow> {
+pub fn latest_entries(store: &dyn Store, count: usize) -> Vec<JournalRow> {
     let mut rows = store
         .recent(u32::try_from(count).unwrap_or(u32::MAX))
         .expect("recent");

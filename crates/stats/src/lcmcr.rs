@@ -25,7 +25,7 @@
 //! 10,430 and 0.4% over the first 1,000 sweeps.
 //!
 //! A sweep draws the classes of the observed, the number missed and their
-//! classes, then the inclusion probabilities, the weights and α. LCMCR draws
+//! classes, then the inclusion probabilities, α and the weights. LCMCR draws
 //! the number missed and their classes after the weights instead; both draw
 //! everyone's classes from one set of inclusion probabilities and weights
 //! and then these from those classes, so the two orders are one Markov
@@ -35,6 +35,23 @@
 //! (see `Chain::move_unobserved`), before drawing those: on Kosovo (K = 10)
 //! this gives 2.2–2.9 times the effective draws of N per sweep for about a
 //! tenth more per sweep, with the same posterior.
+//!
+//! Two more departures from LCMCR's Gibbs steps keep a chain from lingering
+//! where it was (same posterior; see `Chain::draw_concentration` and
+//! `Chain::swap_labels`). Neighbouring classes trade labels by Metropolis
+//! moves, and α is drawn given the classes with the weights integrated
+//! out, then the weights given α. Drawn from the sticks (LCMCR), α followed
+//! the sticks of the empty classes and they followed α: on Kosovo its
+//! autocorrelation stayed at 0.2 over 2,000 sweeps, and the rare states of
+//! low N (the class of the people all lists missed split into classes that
+//! each favour one list, α above 2) were entered and left as slowly. At
+//! `girok estimate`'s defaults, over the 400 chains of seeds 1–100, the
+//! effective draws of the indicator N < 9,000 per chain rose from 79 to
+//! 146, and the chains' N no longer drifts down from their first fifth of
+//! kept draws to their last (by 39 ± 13 before, −13 ± 10 now). The step
+//! from the sticks also read a stick's 1 − v below 10⁻¹² as 10⁻¹² (the
+//! floor that keeps the sticks in (0, 1)), which drew α too large where its
+//! posterior lies near 0; LCMCR draws the sticks in logarithms.
 //!
 //! The population is bounded as in LCMCR: N ≤ 21n for n observed (at most
 //! [`MAX_UNOBSERVED_PER_OBSERVED`] missed per observed individual). With the
@@ -129,8 +146,8 @@ struct Scratch {
     drawn: Vec<u64>,
     /// Classes by decreasing weight.
     order: Vec<usize>,
-    /// Members of the classes i.. other than the one `move_unobserved`
-    /// draws for, at [i]; 0 at [classes].
+    /// Members of the classes i.. at [i] (in `move_unobserved`, other than
+    /// the class it draws for); 0 at [classes].
     later: Vec<u64>,
 }
 
@@ -162,6 +179,9 @@ const COLLAPSED_SHARE: u64 = 20;
 /// The slice sampler's step (individuals missed) and most steps out.
 const SLICE_WIDTH: f64 = 200.0;
 const SLICE_STEPS: usize = 32;
+
+/// The slice sampler's step for ln α.
+const CONCENTRATION_SLICE_WIDTH: f64 = 1.0;
 
 impl Chain {
     /// LCMCR's start (see the module documentation), warm-up included.
@@ -372,35 +392,120 @@ impl Chain {
             // m_k as the integer part of a continuous x with density
             // constant on each [m, m + 1).
             let x = missing[k] as f64 + self.rng.random::<f64>();
-            let level = log_density(self, x) + self.rng.random::<f64>().ln();
-            let mut left = x - self.rng.random::<f64>() * SLICE_WIDTH;
-            let mut right = left + SLICE_WIDTH;
-            let mut left_steps = self.rng.random_range(0..SLICE_STEPS);
-            let mut right_steps = SLICE_STEPS - 1 - left_steps;
-            while left_steps > 0 && log_density(self, left) > level {
-                left -= SLICE_WIDTH;
-                left_steps -= 1;
-            }
-            while right_steps > 0 && log_density(self, right) > level {
-                right += SLICE_WIDTH;
-                right_steps -= 1;
-            }
-            let drawn = loop {
-                let candidate = left + self.rng.random::<f64>() * (right - left);
-                if log_density(self, candidate) > level {
-                    break candidate as u64;
-                }
-                if candidate < x {
-                    left = candidate;
-                } else {
-                    right = candidate;
-                }
-            };
+            let drawn = self.slice_sample(x, SLICE_WIDTH, log_density) as u64;
             members[k] = observed + drawn;
             missing[k] = drawn;
             population = others + members[k];
         }
         self.unobserved = population - self.observed;
+    }
+
+    /// One slice-sampling draw (Neal 2003: stepping out by `width` at most
+    /// [`SLICE_STEPS`] times, then shrinking) from the density whose
+    /// logarithm, up to a constant, is `log_density`, starting at `x`.
+    fn slice_sample(
+        &mut self,
+        x: f64,
+        width: f64,
+        log_density: impl Fn(&Chain, f64) -> f64,
+    ) -> f64 {
+        let level = log_density(self, x) + self.rng.random::<f64>().ln();
+        let mut left = x - self.rng.random::<f64>() * width;
+        let mut right = left + width;
+        let mut left_steps = self.rng.random_range(0..SLICE_STEPS);
+        let mut right_steps = SLICE_STEPS - 1 - left_steps;
+        while left_steps > 0 && log_density(self, left) > level {
+            left -= width;
+            left_steps -= 1;
+        }
+        while right_steps > 0 && log_density(self, right) > level {
+            right += width;
+            right_steps -= 1;
+        }
+        loop {
+            let candidate = left + self.rng.random::<f64>() * (right - left);
+            if log_density(self, candidate) > level {
+                return candidate;
+            }
+            if candidate < x {
+                left = candidate;
+            } else {
+                right = candidate;
+            }
+        }
+    }
+
+    /// Draws α from its conditional given everyone's classes, with the
+    /// weights integrated out, by slice sampling ln α; the sweep then draws
+    /// the weights given α, so that α and the weights are drawn together
+    /// (why: see the module documentation).
+    ///
+    /// With N_k members of class k, T_k = N_k + … + N_K and a Gamma(a, b)
+    /// prior, the stick-breaking weights integrated out leave
+    ///
+    /// p(α | classes) ∝ α^(a + K − 2) e^(−bα) Γ(α + N_K) / Γ(1 + α + N)
+    ///   · Π_{1<k<K} 1 / (α + T_k).
+    fn draw_concentration(&mut self, members: &[u64], later: &mut [u64]) {
+        let classes = self.classes;
+        later[classes] = 0;
+        for k in (0..classes).rev() {
+            later[k] = later[k + 1] + members[k];
+        }
+        let shape = self.a_alpha + classes as f64 - 1.0;
+        let log_density = |chain: &Chain, log_alpha: f64| -> f64 {
+            let alpha = log_alpha.exp();
+            if !alpha.is_finite() {
+                return f64::NEG_INFINITY;
+            }
+            // The Jacobian of ln α adds one to the power of α.
+            let prior = shape * log_alpha - chain.b_alpha * alpha;
+            if classes == 1 {
+                return prior;
+            }
+            let tails: f64 = later[1..classes - 1]
+                .iter()
+                .map(|&t| (alpha + t as f64).ln())
+                .sum();
+            prior + libm::lgamma(alpha + later[classes - 1] as f64)
+                - libm::lgamma(1.0 + alpha + later[0] as f64)
+                - tails
+        };
+        let log_alpha = self.slice_sample(self.alpha.ln(), CONCENTRATION_SLICE_WIDTH, log_density);
+        self.alpha = log_alpha.exp().max(EPSILON);
+    }
+
+    /// Metropolis moves that swap the labels of classes k and k + 1 (their
+    /// members and inclusion probabilities, all the rest of the sweep
+    /// reads), for each k in turn, with the weights integrated out (as in
+    /// Hastie, Liverani and Richardson 2015). The stick-breaking prior is
+    /// not exchangeable: it expects the larger classes first, and Gibbs
+    /// draws reorder classes only slowly, holding back α and the weights.
+    /// With the notation of `draw_concentration`, swapping k and k + 1 < K
+    /// changes only 1 / (α + T_{k+1}); swapping K − 1 and K changes
+    /// N_{K−1}! Γ(α + N_K).
+    fn swap_labels(&mut self, members: &mut [u64], later: &mut [u64]) {
+        let (lists, classes, alpha) = (self.lists, self.classes, self.alpha);
+        later[classes] = 0;
+        for k in (0..classes).rev() {
+            later[k] = later[k + 1] + members[k];
+        }
+        for k in 0..classes.saturating_sub(1) {
+            let (a, b) = (members[k] as f64, members[k + 1] as f64);
+            let log_ratio = if k + 2 < classes {
+                let rest = later[k + 2] as f64;
+                (alpha + b + rest).ln() - (alpha + a + rest).ln()
+            } else {
+                libm::lgamma(1.0 + b) + libm::lgamma(alpha + a)
+                    - libm::lgamma(1.0 + a)
+                    - libm::lgamma(alpha + b)
+            };
+            if log_ratio >= 0.0 || self.rng.random::<f64>().ln() < log_ratio {
+                members.swap(k, k + 1);
+                for j in 0..lists {
+                    self.lambda.swap(k * lists + j, (k + 1) * lists + j);
+                }
+            }
+        }
     }
 
     fn sweep(&mut self, concentration: Concentration) {
@@ -466,34 +571,29 @@ impl Chain {
                     beta(&mut self.rng, 1.0 + on, 1.0 + off).clamp(EPSILON, 1.0 - EPSILON);
             }
         }
-        // 5. Stick-breaking weights.
+        // 4b. Neighbouring classes trade labels.
+        self.swap_labels(members, later);
+        // 5. The concentration, with the weights integrated out.
+        if concentration == Concentration::Drawn {
+            self.draw_concentration(members, later);
+        }
+        // 6. Stick-breaking weights.
         let mut later: u64 = members.iter().sum();
         let mut left = 1.0;
-        let mut log_rest = 0.0;
         for (k, &in_class) in members.iter().enumerate() {
             later -= in_class;
             let stick = if k + 1 == classes {
                 1.0
             } else {
-                let v = beta(
+                beta(
                     &mut self.rng,
                     1.0 + in_class as f64,
                     self.alpha + later as f64,
                 )
-                .clamp(EPSILON, 1.0 - EPSILON);
-                log_rest += (1.0 - v).ln();
-                v
+                .clamp(EPSILON, 1.0 - EPSILON)
             };
             self.weights[k] = left * stick;
             left *= 1.0 - stick;
-        }
-        // 6. The concentration.
-        if concentration == Concentration::Drawn {
-            let shape = self.a_alpha + classes as f64 - 1.0;
-            let rate = self.b_alpha - log_rest;
-            self.alpha = Gamma::new(shape, 1.0 / rate)
-                .map_or(self.alpha, |g| g.sample(&mut self.rng))
-                .max(EPSILON);
         }
         self.scratch = scratch;
     }
@@ -904,5 +1004,124 @@ mod tests {
         let b = sample(&kosovo(), &settings).expect("samples");
         assert_eq!(a, b);
         assert!(a.population.iter().all(|&n| n >= 4_400));
+    }
+
+    /// A chain on Kosovo with `classes` classes, past its start.
+    fn kosovo_chain(classes: usize) -> Chain {
+        let settings = Settings {
+            classes,
+            seed: 5,
+            ..Settings::default()
+        };
+        Chain::new(&kosovo(), &settings)
+    }
+
+    /// ln p(α | classes) up to a constant, from the stick-breaking prior
+    /// integrated stick by stick: α^(a − 1) e^(−bα) Π_{k<K} α B(1 + N_k,
+    /// α + T_{k+1}), with LCMCR's a = b = 0.25.
+    fn log_concentration_posterior(members: &[u64], alpha: f64) -> f64 {
+        let ln_beta = |x: f64, y: f64| libm::lgamma(x) + libm::lgamma(y) - libm::lgamma(x + y);
+        let sticks: f64 = (0..members.len() - 1)
+            .map(|k| {
+                let later: u64 = members[k + 1..].iter().sum();
+                alpha.ln() + ln_beta(1.0 + members[k] as f64, alpha + later as f64)
+            })
+            .sum();
+        -0.75 * alpha.ln() - 0.25 * alpha + sticks
+    }
+
+    /// The draws of α given the classes have the exact conditional's mean
+    /// of ln α, also where it lies far below zero: with everyone in the
+    /// first class the posterior of α is the prior's tail at 0, where the
+    /// Gibbs step from the sticks drew α too large (a stick's 1 − v below
+    /// the floor that keeps it in (0, 1) was read as that floor: mean ln α
+    /// about −3 instead of −6 here).
+    #[test]
+    fn the_concentration_is_drawn_from_its_exact_conditional() {
+        for members in [
+            vec![4_400, 0],
+            vec![3_000, 900, 0, 500, 0, 0, 1_200, 0, 3, 0],
+        ] {
+            let mut chain = kosovo_chain(members.len());
+            let mut later = vec![0; members.len() + 1];
+            let draws = 40_000;
+            let sampled = (0..draws)
+                .map(|_| {
+                    chain.draw_concentration(&members, &mut later);
+                    chain.alpha.ln()
+                })
+                .sum::<f64>()
+                / draws as f64;
+            // The exact mean of ln α by the midpoint rule over ln α in
+            // (−40, 10).
+            let grid: Vec<f64> = (0..50_000)
+                .map(|i| -40.0 + (i as f64 + 0.5) * 0.001)
+                .collect();
+            let log_density: Vec<f64> = grid
+                .iter()
+                .map(|&u| log_concentration_posterior(&members, u.exp()) + u)
+                .collect();
+            let peak = log_density.iter().copied().fold(f64::MIN, f64::max);
+            let weights: Vec<f64> = log_density.iter().map(|l| (l - peak).exp()).collect();
+            let total: f64 = weights.iter().sum();
+            let mean = grid.iter().zip(&weights).map(|(u, w)| u * w).sum::<f64>() / total;
+            let sd = (grid
+                .iter()
+                .zip(&weights)
+                .map(|(u, w)| (u - mean).powi(2) * w)
+                .sum::<f64>()
+                / total)
+                .sqrt();
+            assert!(
+                (sampled - mean).abs() < 0.05 * sd,
+                "{members:?}: mean ln α {sampled:.3}, exact {mean:.3} (sd {sd:.2})"
+            );
+        }
+    }
+
+    /// The label swaps keep the stick-breaking prior's probability of each
+    /// order of the classes, with the weights integrated out.
+    #[test]
+    fn label_swaps_visit_each_order_of_the_classes_as_often_as_the_prior_says() {
+        let alpha = 0.7;
+        let mut chain = kosovo_chain(3);
+        chain.alpha = alpha;
+        let orders: [[u64; 3]; 6] = [
+            [6, 2, 9],
+            [6, 9, 2],
+            [2, 6, 9],
+            [2, 9, 6],
+            [9, 6, 2],
+            [9, 2, 6],
+        ];
+        // p(classes | α) without the factors all orders share.
+        let prior = |n: &[u64; 3]| {
+            (libm::lgamma(1.0 + n[0] as f64)
+                + libm::lgamma(1.0 + n[1] as f64)
+                + libm::lgamma(alpha + n[2] as f64)
+                - (alpha + (n[1] + n[2]) as f64).ln())
+            .exp()
+        };
+        let total: f64 = orders.iter().map(prior).sum();
+        let mut members = orders[0].to_vec();
+        let mut later = vec![0; 4];
+        let mut visits = [0usize; 6];
+        let sweeps = 200_000;
+        for _ in 0..sweeps {
+            chain.swap_labels(&mut members, &mut later);
+            let at = orders
+                .iter()
+                .position(|n| n[..] == members[..])
+                .expect("a permutation of the sizes");
+            visits[at] += 1;
+        }
+        for (order, seen) in orders.iter().zip(visits) {
+            let expected = prior(order) / total;
+            let seen = seen as f64 / sweeps as f64;
+            assert!(
+                (seen - expected).abs() < 0.01,
+                "order {order:?}: {seen:.4} of the sweeps, prior {expected:.4}"
+            );
+        }
     }
 }

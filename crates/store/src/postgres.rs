@@ -252,6 +252,56 @@ impl SqlStore<Postgres> {
         Self::over_client(client)
     }
 
+    /// Lets the database role `role` run Girok without owning its tables:
+    /// it may append to the journal, its tree and its checkpoints but never
+    /// change or remove their rows (nor disable the triggers that refuse it,
+    /// which only the owner may), and read and write the state. Run by the
+    /// owner that created the database; the servers then connect as `role`.
+    pub fn grant_to(&self, role: &str) -> Result<(), StoreError> {
+        let valid = !role.is_empty()
+            && role.len() <= 63
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !role.starts_with(|c: char| c.is_ascii_digit());
+        if !valid {
+            return Err(StoreError::Invalid(girok_model::Invalid::field(
+                None,
+                "role",
+                format!(
+                    "{role:?} is not a role name Girok grants to: use 1 to 63 lower-case letters, digits or _, \
+                     starting with a letter"
+                ),
+            )));
+        }
+        let append_only = ["journal", "merkle", "checkpoint"];
+        let mut grants = format!(
+            "GRANT USAGE ON SCHEMA public TO {role};\n\
+             GRANT SELECT ON girok_meta TO {role};\n\
+             GRANT SELECT, INSERT ON {} TO {role};\n",
+            append_only.join(", ")
+        );
+        let mutable: Vec<&str> = girok_state::tables::STATE_TABLES
+            .iter()
+            .map(|table| table.name)
+            .filter(|name| !append_only.contains(name))
+            .chain([
+                "vault",
+                "data_key",
+                "link_run",
+                "link_proposal",
+                "link_proposal_person",
+            ])
+            .collect();
+        grants.push_str(&format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {role};\n",
+            mutable.join(", ")
+        ));
+        // Role names are checked above; GRANT takes no parameters.
+        self.backend.client.borrow_mut().batch_execute(&grants)?;
+        Ok(())
+    }
+
     fn over_client(client: Client) -> Result<PostgresStore, StoreError> {
         SqlStore::over(Postgres {
             client: RefCell::new(client),

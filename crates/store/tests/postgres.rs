@@ -364,3 +364,55 @@ fn linkage_proposals_are_replaced_decided_and_purged_in_the_writes_transaction()
     assert_eq!(store.link_proposal_count().expect("count"), 1);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
 }
+
+#[test]
+fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let owner = PostgresStore::create_postgres(&url).expect("create");
+    admin(&url)
+        .batch_execute("CREATE ROLE girok_app LOGIN")
+        .expect("role");
+    owner.grant_to("girok_app").expect("grant");
+    let refused = owner.grant_to("app; DROP TABLE journal");
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+
+    let as_app = url.replace("user=girok", "user=girok_app");
+    let mut store = PostgresStore::open_postgres(&as_app).expect("open as the app role");
+    store
+        .write("tester", |sink| {
+            (1..=64).try_for_each(|n| sink.apply(person(&format!("p{n}"))).map(drop))
+        })
+        .expect("the app role writes");
+    let mut client = admin(&as_app);
+    for statement in [
+        "UPDATE journal SET actor = 'someone else'",
+        "DELETE FROM journal",
+        "TRUNCATE journal",
+        "UPDATE merkle SET hash = hash",
+        "ALTER TABLE journal DISABLE TRIGGER journal_append_only",
+        "DROP TRIGGER journal_append_only ON journal",
+    ] {
+        let refused = client.batch_execute(statement).expect_err(statement);
+        let code = refused.code().cloned();
+        assert!(
+            matches!(
+                code,
+                Some(postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+            ),
+            "{statement}: {refused:?}"
+        );
+        // Refused by privilege, before the trigger is reached.
+        let said = refused.as_db_error().map(|e| e.message().to_string());
+        assert!(
+            said.as_deref()
+                .is_some_and(|m| m.contains("permission denied") || m.contains("must be owner")),
+            "{statement}: {said:?}"
+        );
+    }
+    assert_eq!(store.head().expect("head").0, 64);
+    assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
+}

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use girok_model::RecordId;
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{Database, Store, StoreError};
 use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, FilterError};
 
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +71,7 @@ pub struct Estimates {
 /// The name of the list of sources that record no organisation.
 const NO_ORGANISATION: &str = "(no organisation recorded)";
 
-pub fn compute(store: &SqliteStore, request: &Request) -> Result<Estimates, EstimateError> {
+pub fn compute(store: &Database, request: &Request) -> Result<Estimates, EstimateError> {
     let vocabularies = store.vocabularies();
     let mut filter = Filter::default();
     for condition in &request.conditions {
@@ -341,7 +341,7 @@ fn warnings(
 /// with `with_proposals`, the latest proposals of `girok link` as if
 /// confirmed. The second value warns when those proposals are stale.
 pub fn resolution(
-    store: &SqliteStore,
+    store: &Database,
     with_proposals: bool,
 ) -> Result<(HashMap<RecordId, RecordId>, Option<String>), EstimateError> {
     let mut decisions = store.link_decisions()?;

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use girok_store::{PostgresStore, SqliteStore, Store, StoreError, write_with};
+use girok_store::{Database, Store, StoreError, write_with};
 
 fn import_and_check(store: &mut dyn Store, file: &Path) -> anyhow::Result<(f64, f64, u64)> {
     let bytes = std::fs::metadata(file)
@@ -44,8 +44,8 @@ fn main() -> anyhow::Result<()> {
         bail!("usage: backends sqlite|postgres PATH|URL FILE");
     };
     let mut store: Box<dyn Store> = match backend.as_str() {
-        "sqlite" => Box::new(SqliteStore::create(Path::new(target))?),
-        "postgres" => Box::new(PostgresStore::create_postgres(target)?),
+        "sqlite" => Box::new(Database::create(Path::new(target))?),
+        "postgres" => Box::new(Database::create_postgres(target)?),
         other => bail!("unknown backend {other}: sqlite or postgres"),
     };
     let (imported, checked, entries) = import_and_check(store.as_mut(), Path::new(file))?;

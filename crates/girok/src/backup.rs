@@ -7,7 +7,7 @@ use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use girok_store::{KdfParams, SqliteStore, Store};
+use girok_store::{Database, KdfParams, Store};
 use girok_vault::stream::{SealingWriter, open_backup};
 
 /// SQLite files are copied through a consistent snapshot, not byte by byte.
@@ -131,7 +131,7 @@ pub fn restore(backup: &Path, data: &Path, key_file: Option<&Path>) -> Result<bo
 
     // The archive carries each file's mode as it was; a data directory is its owner's alone.
     girok_service::restrict_to_owner(staging.path())?;
-    let store = SqliteStore::open(&staging.path().join("girok.sqlite"))?;
+    let store = Database::open(&staging.path().join("girok.sqlite"))?;
     let (size, root) = store.tree_head()?;
     if size != header.journal_size || hex::encode(root) != header.root {
         bail!(

@@ -8,10 +8,10 @@ use girok_journal::checkpoint::VerifierKey;
 use girok_model::{Change, CustodyAction, Evidence, Record, RecordId};
 use girok_service::Extension;
 use girok_service::evidence;
-use girok_store::{AuditLog, SqliteStore, Store};
+use girok_store::{AuditLog, Database, Store};
 
 /// Prints the chain of custody of a file.
-pub fn print_custody(store: &SqliteStore, sha256: &str) -> Result<()> {
+pub fn print_custody(store: &Database, sha256: &str) -> Result<()> {
     let custody = store.custody(sha256)?;
     let evidence = evidence::evidence_of(store, sha256, &custody)?;
     let size = evidence
@@ -87,13 +87,13 @@ pub fn verifier(data: &Path) -> Result<VerifierKey> {
 }
 
 /// Signs and keeps a checkpoint of the current tree; returns its size and note.
-pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String)> {
+pub fn checkpoint(store: &mut Database, data: &Path) -> Result<(u64, String)> {
     Ok(girok_service::checkpoint(store, data)?)
 }
 
 /// Writes the proof bundle of a record into `out` (which must not exist yet).
 pub fn prove(
-    store: &mut SqliteStore,
+    store: &mut Database,
     data: &Path,
     actor: &str,
     id: &str,
@@ -233,7 +233,7 @@ pub fn verify_bundle(dir: &Path, key: &str) -> Result<bool> {
 
 /// `girok verify`: every check there is; returns whether all passed.
 pub fn verify(
-    store: &SqliteStore,
+    store: &Database,
     data: &Path,
     against: Option<&Path>,
     key: Option<&str>,

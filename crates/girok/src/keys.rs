@@ -14,7 +14,7 @@ use std::path::Path;
 use crate::terminal;
 use anyhow::{Context, Result, bail};
 use girok_model::{Change, RecordId};
-use girok_store::{AuditLog, KdfParams, LockState, SqliteStore, Store, Unlock};
+use girok_store::{AuditLog, Database, KdfParams, LockState, Store, Unlock};
 
 /// The variable holding a passphrase for unattended use.
 pub const PASSPHRASE_VARIABLE: &str = "GIROK_PASSPHRASE";
@@ -82,17 +82,17 @@ fn secret_given(key_file: Option<&Path>, prompt: bool) -> Result<Option<Unlock>>
 
 /// Unlocks an encrypted store with whatever secret is at hand; a wrong one
 /// is an error, none leaves it locked.
-pub fn unlock(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
+pub fn unlock(store: &mut Database, key_file: Option<&Path>) -> Result<()> {
     unlock_with(store, key_file, true)
 }
 
 /// Unlocks only with a secret given (key file or `GIROK_PASSPHRASE`), never
 /// asking: for `verify`, which re-hashes sealed evidence files when it can.
-pub fn unlock_if_given(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
+pub fn unlock_if_given(store: &mut Database, key_file: Option<&Path>) -> Result<()> {
     unlock_with(store, key_file, false)
 }
 
-fn unlock_with(store: &mut SqliteStore, key_file: Option<&Path>, prompt: bool) -> Result<()> {
+fn unlock_with(store: &mut Database, key_file: Option<&Path>, prompt: bool) -> Result<()> {
     if store.lock_state() != LockState::Locked {
         return Ok(());
     }
@@ -156,9 +156,9 @@ pub fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {
 
 /// `girok init --encrypt`: the secret is asked for first, and a refused
 /// one (too short) leaves no database behind.
-pub fn create_encrypted(path: &Path, key_file: Option<&Path>) -> Result<SqliteStore> {
+pub fn create_encrypted(path: &Path, key_file: Option<&Path>) -> Result<Database> {
     let secret = new_secret(key_file, PASSPHRASE_VARIABLE)?;
-    let mut store = SqliteStore::create(path)?;
+    let mut store = Database::create(path)?;
     if let Err(error) = store.encrypt(&secret, KdfParams::default()) {
         drop(store);
         for suffix in ["", "-wal", "-shm"] {
@@ -174,7 +174,7 @@ pub fn create_encrypted(path: &Path, key_file: Option<&Path>) -> Result<SqliteSt
 }
 
 /// `girok unlock`: proves the secret and reports the keys.
-pub fn report_unlock(store: &mut SqliteStore, key_file: Option<&Path>) -> Result<()> {
+pub fn report_unlock(store: &mut Database, key_file: Option<&Path>) -> Result<()> {
     match store.lock_state() {
         LockState::Plain => {
             bail!("the database is not encrypted (create one with `girok init --encrypt`)")
@@ -193,7 +193,7 @@ pub fn report_unlock(store: &mut SqliteStore, key_file: Option<&Path>) -> Result
 }
 
 /// `girok rekey`: a new master key for a new secret; every data key is rewrapped.
-pub fn rekey(store: &mut SqliteStore, new_key_file: Option<&Path>) -> Result<()> {
+pub fn rekey(store: &mut Database, new_key_file: Option<&Path>) -> Result<()> {
     if store.lock_state() != LockState::Unlocked {
         bail!("unlock the database first (--key-file, GIROK_PASSPHRASE or a terminal)");
     }
@@ -206,7 +206,7 @@ pub fn rekey(store: &mut SqliteStore, new_key_file: Option<&Path>) -> Result<()>
 }
 
 /// `girok forget`: destroys a person's or source's data key.
-pub fn forget(store: &mut SqliteStore, actor: &str, subject: &str, reason: &str) -> Result<()> {
+pub fn forget(store: &mut Database, actor: &str, subject: &str, reason: &str) -> Result<()> {
     if store.lock_state() == LockState::Plain {
         bail!(
             "the database is not encrypted, so there is no key to destroy; \

@@ -12,7 +12,7 @@ use girok_linkage::proposals::{self, ExplainedPair, ProposedPerson, decode_links
 use girok_linkage::training::{Failure, Source};
 use girok_linkage::{Groups, ModelOrigin, Problem, RecordIndex, ScoredPair, Settings, Training};
 use girok_model::{Change, RecordId};
-use girok_store::{LinkRun, LockState, ProposedRecord, SqliteStore, Store, StoredProposal};
+use girok_store::{Database, LinkRun, LockState, ProposedRecord, Store, StoredProposal};
 
 /// Sealed person records (locked, or forgotten) are matched on their blind
 /// name indexes; the pairs go to `DIR/blind-candidates.tsv`.
@@ -40,7 +40,7 @@ fn link_sealed(sealed: &[(RecordId, Vec<String>)], data: &Path, limit: usize) ->
 }
 
 /// Runs linkage over every person record and saves the proposals.
-pub fn link(store: &SqliteStore, data: &Path, link_probability: f64, limit: usize) -> Result<()> {
+pub fn link(store: &Database, data: &Path, link_probability: f64, limit: usize) -> Result<()> {
     let mut builder = PersonRecordsBuilder::default();
     let mut sealed = Vec::new();
     store.for_each_record(&mut |record| {
@@ -336,7 +336,7 @@ fn print_summary(proposal: &StoredProposal, names: Option<&[String]>) {
 
 /// A proposal with its persons' records, read through the store (opened
 /// only unlocked, and audited) and the weight of every comparison.
-fn print_full(store: &SqliteStore, proposal: &StoredProposal) -> Result<()> {
+fn print_full(store: &Database, proposal: &StoredProposal) -> Result<()> {
     if store.lock_state() == LockState::Locked {
         bail!(
             "the database is encrypted and locked: proposal {} is shown with its names only once \
@@ -406,7 +406,7 @@ pub enum Review {
 }
 
 /// Proposal `number` of the latest run, decided or not.
-fn proposal(store: &SqliteStore, number: usize) -> Result<StoredProposal> {
+fn proposal(store: &Database, number: usize) -> Result<StoredProposal> {
     if let Some(found) = store.link_proposal(number as u64)? {
         return Ok(found);
     }
@@ -422,7 +422,7 @@ fn proposal(store: &SqliteStore, number: usize) -> Result<StoredProposal> {
 }
 
 /// Proposal `number`, refused if a reviewer has decided it already.
-fn undecided(store: &SqliteStore, number: usize) -> Result<Vec<RecordId>> {
+fn undecided(store: &Database, number: usize) -> Result<Vec<RecordId>> {
     let found = proposal(store, number)?;
     if let Some(seq) = found.decided {
         bail!(
@@ -432,7 +432,7 @@ fn undecided(store: &SqliteStore, number: usize) -> Result<Vec<RecordId>> {
     Ok(found.persons.into_iter().map(|p| p.id).collect())
 }
 
-pub fn review(store: &mut SqliteStore, actor: &str, action: Review, reason: &str) -> Result<()> {
+pub fn review(store: &mut Database, actor: &str, action: Review, reason: &str) -> Result<()> {
     let changes: Vec<Change> = match action {
         Review::List => {
             let Some(run) = store.link_run()? else {
@@ -506,7 +506,7 @@ pub fn review(store: &mut SqliteStore, actor: &str, action: Review, reason: &str
 
 /// Writes every person record with the resolved person it belongs to (the
 /// smallest id among records a reviewer merged), as CSV; returns the rows.
-pub fn export_resolved(store: &SqliteStore, out: impl std::io::Write) -> Result<u64> {
+pub fn export_resolved(store: &Database, out: impl std::io::Write) -> Result<u64> {
     let resolved = store.link_decisions()?.resolved();
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record(["person", "resolved_person", "names"])?;

@@ -23,7 +23,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use girok_interchange::{COLUMNS, Format, ImportError};
 use girok_model::{Change, ConsentScope, FuzzyDate, Record, RecordId, RecordKind, Term, VocabKind};
-use girok_store::{CheckReport, SqliteStore, Store, StoreError};
+use girok_store::{CheckReport, Database, Store, StoreError};
 use girok_tabulate::{Dimension, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -129,14 +129,14 @@ fn command_name(command: &Command) -> String {
 /// identifying data is recorded in the audit log, under the actor, the
 /// command (not its arguments: those may identify someone, and the log is
 /// kept in the clear) and the stated purpose, before the data is opened.
-fn open(reader: &Reader) -> Result<SqliteStore> {
+fn open(reader: &Reader) -> Result<Database> {
     let mut store = open_locked(reader.data)?;
     keys::unlock(&mut store, reader.key_file)?;
     audit_reads(&store, reader);
     Ok(store)
 }
 
-fn audit_reads(store: &SqliteStore, reader: &Reader) {
+fn audit_reads(store: &Database, reader: &Reader) {
     store.set_auditor(Some(std::sync::Arc::new(girok_store::ReadAudit::new(
         reader.data,
         reader.actor,
@@ -147,7 +147,7 @@ fn audit_reads(store: &SqliteStore, reader: &Reader) {
 
 /// Opens the database without asking for a secret: for commands that read
 /// nothing identifying (checks, proofs, checkpoints).
-fn open_locked(data: &Path) -> Result<SqliteStore> {
+fn open_locked(data: &Path) -> Result<Database> {
     Ok(girok_service::open(data)?)
 }
 
@@ -183,7 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if encrypt {
                 keys::create_encrypted(&path, key_file)?;
             } else {
-                SqliteStore::create(&path)?;
+                Database::create(&path)?;
             }
             let key = girok_service::create_key(&cli.data)?;
             println!(
@@ -637,7 +637,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Every batch of changes ends with a signed checkpoint of the tree.
-fn announce_checkpoint(store: &SqliteStore) -> Result<()> {
+fn announce_checkpoint(store: &Database) -> Result<()> {
     if let Some((size, _)) = store.latest_checkpoint()? {
         println!("Signed checkpoint of the journal at size {size} (girok checkpoint prints it)");
     }
@@ -661,7 +661,7 @@ fn record_kind(kind: KindArg) -> RecordKind {
     }
 }
 
-fn import(store: &mut SqliteStore, actor: &str, files: &[PathBuf]) -> Result<()> {
+fn import(store: &mut Database, actor: &str, files: &[PathBuf]) -> Result<()> {
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -717,12 +717,7 @@ fn write_output(
     Ok(())
 }
 
-fn export(
-    store: &SqliteStore,
-    format: Format,
-    out: impl Write,
-    korean_headers: bool,
-) -> Result<u64> {
+fn export(store: &Database, format: Format, out: impl Write, korean_headers: bool) -> Result<u64> {
     let mut writer = girok_interchange::writer(format, out, korean_headers);
     store.for_each_record(&mut |record: Record| {
         writer.write(&record).map_err(|source| StoreError::Io {
@@ -733,7 +728,7 @@ fn export(
     writer.finish().context("cannot write the export")
 }
 
-pub(crate) fn check(store: &SqliteStore) -> Result<CheckReport> {
+pub(crate) fn check(store: &Database) -> Result<CheckReport> {
     let (entries, _) = store.head()?;
     let bar = bar(entries, "entries");
     let started = Instant::now();
@@ -850,7 +845,7 @@ fn terms(
         return Ok(());
     }
     // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
-    let store = SqliteStore::open(&database(data)).ok();
+    let store = Database::open(&database(data)).ok();
     let defaults = girok_model::Vocabularies::default();
     let vocabularies = store
         .as_ref()
@@ -885,7 +880,7 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
         println!("Using the existing demo database at {}", path.display());
         girok_service::open(dir)?
     } else {
-        let mut store = SqliteStore::create(&path)?;
+        let mut store = Database::create(&path)?;
         girok_service::create_key(dir)?;
         girok_service::attach_signer(&mut store, dir);
         let file = dir.join("demo-un-2025.json");

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use girok_charts::WITHHELD;
 use girok_model::RecordKind;
 use girok_stats::CaptureTable;
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use girok_tabulate::{Audience, Dimension, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
@@ -26,7 +26,7 @@ footer{margin-top:3rem;color:#666;font-size:.9rem}
 ";
 
 pub fn write(
-    store: &SqliteStore,
+    store: &Database,
     out: &Path,
     request: &girok_estimate::Request,
     min_cell: Option<u64>,
@@ -82,7 +82,7 @@ pub fn write(
 }
 
 struct Page<'a> {
-    store: &'a SqliteStore,
+    store: &'a Database,
     tabulated: &'a Tabulated,
     estimates: Option<&'a Estimates>,
     journal_size: u64,

@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use anyhow::Result;
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use girok_tabulate::{AgeBands, Audience, Dimension, Entry, Facts, Filter, Table, Unit, published};
 use unicode_width::UnicodeWidthStr;
 
@@ -55,7 +55,7 @@ pub struct Tabulated {
 /// consent, small cells suppressed. Partners and the public get the
 /// published tables only (`girok_tabulate::published`): a request for
 /// another table is refused.
-pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
+pub fn tabulate(store: &Database, request: &Request) -> Result<Tabulated> {
     if request.by.len() > 2 {
         anyhow::bail!(
             "--by takes one dimension (a one-way table) or two (rows,columns); got {}",
@@ -121,7 +121,7 @@ pub fn tabulate(store: &SqliteStore, request: &Request) -> Result<Tabulated> {
     })
 }
 
-pub fn stats(store: &SqliteStore, request: &Request) -> Result<()> {
+pub fn stats(store: &Database, request: &Request) -> Result<()> {
     let Tabulated { tables, notes } = tabulate(store, request)?;
     let threshold = notes.threshold;
     let withheld_by_consent = notes.withheld_by_consent;
@@ -186,7 +186,7 @@ fn write_text(
     out: &mut impl Write,
     tables: &[Table],
     notes: &Notes,
-    store: &SqliteStore,
+    store: &Database,
 ) -> Result<()> {
     let vocabularies = store.vocabularies();
     let Some(first) = tables.first() else {
@@ -316,7 +316,7 @@ fn write_text(
     Ok(())
 }
 
-fn write_csv(out: &mut impl Write, tables: &[Table], store: &SqliteStore) -> Result<()> {
+fn write_csv(out: &mut impl Write, tables: &[Table], store: &Database) -> Result<()> {
     let vocabularies = store.vocabularies();
     let mut writer = csv::Writer::from_writer(out);
     writer.write_record([
@@ -386,7 +386,7 @@ fn write_csv(out: &mut impl Write, tables: &[Table], store: &SqliteStore) -> Res
     Ok(())
 }
 
-fn table_json(table: &Table, store: &SqliteStore) -> serde_json::Value {
+fn table_json(table: &Table, store: &Database) -> serde_json::Value {
     let vocabularies = store.vocabularies();
     let entry = |key: &str, dimension: Dimension, e: &Entry| {
         let (en, ko) = dimension.label(key, vocabularies);

@@ -4,15 +4,15 @@
 
 use girok_interchange::{CsvProblem, Wrong, import_as, preview};
 use girok_model::RecordKind;
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{Database, Store, StoreError};
 
 const GOOD: &str = "source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
 s1,Interview with a mother,internal,p1,김은주;Kim Eun-joo,여성,arrest,2020년 5월,Hoeryŏng\n\
 s1,,,p2,Pak Tong Gu,male,enforced-disappearance,c. 2019,Musan\n";
 
-fn store() -> (tempfile::TempDir, SqliteStore) {
+fn store() -> (tempfile::TempDir, Database) {
     let dir = tempfile::tempdir().expect("dir");
-    let store = SqliteStore::create(&dir.path().join("girok.sqlite")).expect("store");
+    let store = Database::create(&dir.path().join("girok.sqlite")).expect("store");
     (dir, store)
 }
 

@@ -223,7 +223,7 @@ const MAX_MATCHES: usize = 100_000;
 /// The ids a filtered list pages through, or `None` when nothing filters.
 fn matching_ids(
     app: &App,
-    store: &girok_store::SqliteStore,
+    store: &girok_store::Database,
     kind: RecordKind,
     query: &ListQuery,
     consent: Option<ConsentScope>,

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use girok_store::{LockState, ReadAudit, SqliteStore, StoreError, Unlock};
+use girok_store::{Database, LockState, ReadAudit, StoreError, Unlock};
 
 use crate::access::{AccessError, AccessStore, Role};
 
@@ -67,8 +67,8 @@ impl Reading {
 /// Shared state of the server.
 pub struct App {
     pub data: PathBuf,
-    writer: Mutex<SqliteStore>,
-    readers: Vec<Mutex<SqliteStore>>,
+    writer: Mutex<Database>,
+    readers: Vec<Mutex<Database>>,
     next_reader: AtomicUsize,
     pub access: Mutex<AccessStore>,
     pub settings: Settings,
@@ -128,7 +128,7 @@ impl App {
 
     /// Runs work on a pooled connection, with the vocabularies as the
     /// database holds them now (another process may have added a term).
-    fn pooled<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
+    fn pooled<T>(&self, work: impl FnOnce(&Database) -> T) -> T {
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         // Take the first free reader from a rotating start; wait on one if all are busy.
         let mut store = (0..self.readers.len())
@@ -149,7 +149,7 @@ impl App {
 
     /// Runs read-only work that needs no identifying data: sealed records
     /// stay sealed, so nothing is decrypted.
-    pub fn read<T>(&self, work: impl FnOnce(&SqliteStore) -> T) -> T {
+    pub fn read<T>(&self, work: impl FnOnce(&Database) -> T) -> T {
         self.pooled(|store| store.sealed_reads(work))
     }
 
@@ -159,7 +159,7 @@ impl App {
     pub fn read_as<T>(
         &self,
         reading: &Reading,
-        work: impl FnOnce(&SqliteStore) -> Result<T, StoreError>,
+        work: impl FnOnce(&Database) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         if !reading.role.sees_witnesses() {
             return self.read(work);
@@ -174,7 +174,7 @@ impl App {
     }
 
     /// Runs work with the single writer.
-    pub fn write<T>(&self, work: impl FnOnce(&mut SqliteStore) -> T) -> T {
+    pub fn write<T>(&self, work: impl FnOnce(&mut Database) -> T) -> T {
         let mut store = self
             .writer
             .lock()
@@ -208,7 +208,7 @@ impl App {
 
     /// Drops the keys from memory: identifying data cannot be read until unlocked again.
     pub fn lock(&self) {
-        self.write(SqliteStore::lock);
+        self.write(Database::lock);
         for reader in &self.readers {
             reader
                 .lock()

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use girok_model::{Person, Record, RecordId};
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{Database, Store, StoreError};
 
 #[derive(Clone)]
 struct Entry {
@@ -110,7 +110,7 @@ impl NameIndex {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
-    fn entries(&self, store: &SqliteStore) -> Result<Arc<Built>, StoreError> {
+    fn entries(&self, store: &Database) -> Result<Arc<Built>, StoreError> {
         let (head, _) = store.head()?;
         let mut built = self
             .built
@@ -163,7 +163,7 @@ impl NameIndex {
     /// (or a count of matches) tells something of their names.
     pub fn search(
         &self,
-        store: &SqliteStore,
+        store: &Database,
         query: &str,
         limit: usize,
     ) -> Result<Vec<RecordId>, StoreError> {

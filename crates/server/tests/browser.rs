@@ -15,7 +15,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use girok_server::App;
 use girok_server::access::Role;
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 const PASSWORD: &str = "a long enough password";
@@ -182,7 +182,7 @@ async fn text(client: &Client) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     let dir = tempfile::tempdir().expect("dir");
-    SqliteStore::create(&dir.path().join("girok.sqlite")).expect("database");
+    Database::create(&dir.path().join("girok.sqlite")).expect("database");
     girok_service::create_key(dir.path()).expect("checkpoint key");
     let app = App::open(dir.path()).expect("app");
     app.with_access(|access| access.add_user("kim", Role::Documenter, PASSWORD))

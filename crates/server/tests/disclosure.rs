@@ -20,7 +20,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use girok_server::App;
 use girok_server::access::{Role, Scope};
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, Table, Unit, published};
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
 use http_body_util::BodyExt;
@@ -41,7 +41,7 @@ fn app(dir: &std::path::Path, testimonies: u64, seed: u64) -> Arc<App> {
     .expect("generate");
     let demo = dir.join("demo.json");
     std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
-    let mut store = SqliteStore::create(&dir.join("girok.sqlite")).expect("create");
+    let mut store = Database::create(&dir.join("girok.sqlite")).expect("create");
     girok_service::create_key(dir).expect("checkpoint key");
     girok_service::attach_signer(&mut store, dir);
     store

@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use girok_server::App;
 use girok_server::access::{Role, Scope, SecondFactor};
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -40,7 +40,7 @@ impl Site {
     fn build(passphrase: Option<&str>) -> Site {
         let dir = tempfile::tempdir().expect("dir");
         let database = dir.path().join("girok.sqlite");
-        let mut store = SqliteStore::create(&database).expect("create");
+        let mut store = Database::create(&database).expect("create");
         girok_service::create_key(dir.path()).expect("checkpoint key");
         girok_service::attach_signer(&mut store, dir.path());
         if let Some(passphrase) = passphrase {
@@ -479,7 +479,7 @@ async fn analysts_receive_neither_source_titles_nor_blind_indexes() {
             .contains(title)
     );
     assert!(!site.get(report, Some(&analyst)).await.body.contains(title));
-    let stored = girok_store::SqliteStore::open(&site.dir.path().join("girok.sqlite"))
+    let stored = girok_store::Database::open(&site.dir.path().join("girok.sqlite"))
         .expect("open")
         .get(&girok_model::RecordId::new("p-un-kim"))
         .expect("get")

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use girok_model::{Change, CustodyAction, Evidence, FuzzyDate, Record, RecordId, RecordKind};
 use girok_store::{
-    EvidenceFiles, FileState, JournalRow, LockState, Opening, SqliteStore, Store, StoreError,
+    Database, EvidenceFiles, FileState, JournalRow, LockState, Opening, Store, StoreError,
 };
 use girok_vault::DataKey;
 
@@ -50,7 +50,7 @@ pub struct Intake {
 
 /// Stores the bytes, then journals the evidence record and its intake custody event.
 pub fn attach(
-    store: &mut SqliteStore,
+    store: &mut Database,
     data: &Path,
     actor: &str,
     file: &Path,
@@ -133,7 +133,7 @@ pub fn attach(
 
 /// The evidence record of a stored file, from its chain of custody.
 pub fn evidence_of(
-    store: &SqliteStore,
+    store: &Database,
     sha256: &str,
     custody: &[JournalRow],
 ) -> Result<Evidence, EvidenceError> {
@@ -166,7 +166,7 @@ fn opening<'a>(evidence: &'a Evidence, key: &'a DataKey) -> Option<(&'a str, Ope
 
 /// Copies a stored file out, opening it with its key if it is sealed.
 pub fn copy_out(
-    store: &SqliteStore,
+    store: &Database,
     files: &EvidenceFiles,
     evidence: &Evidence,
     to: &Path,
@@ -182,7 +182,7 @@ pub fn copy_out(
 
 /// Copies a stored file out and journals the export.
 pub fn export(
-    store: &mut SqliteStore,
+    store: &mut Database,
     data: &Path,
     actor: &str,
     sha256: &str,
@@ -217,7 +217,7 @@ pub struct EvidenceReport {
 
 /// Re-hashes every evidence file the database names (a sealed one through
 /// its key, when the store is unlocked).
-pub fn check_all(store: &SqliteStore, data: &Path) -> Result<EvidenceReport, EvidenceError> {
+pub fn check_all(store: &Database, data: &Path) -> Result<EvidenceReport, EvidenceError> {
     let files = files(data);
     let mut problems = Vec::new();
     let mut unread = Vec::new();

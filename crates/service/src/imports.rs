@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use girok_interchange::{ImportError, ImportSummary, Preview};
-use girok_store::{Committed, SqliteStore, StoreError};
+use girok_store::{Committed, Database, StoreError};
 
 /// The directory of staged uploads inside a data directory.
 const STAGING_DIR: &str = "import-staging";
@@ -69,7 +69,7 @@ impl StagedImports {
     /// What importing the staged file would do, with nothing written.
     pub fn preview(
         &self,
-        store: &mut SqliteStore,
+        store: &mut Database,
         actor: &str,
         sha256: &str,
         name: &str,
@@ -84,7 +84,7 @@ impl StagedImports {
     /// store (say, a locked database) the same bytes can be confirmed again.
     pub fn import(
         &self,
-        store: &mut SqliteStore,
+        store: &mut Database,
         actor: &str,
         sha256: &str,
         name: &str,

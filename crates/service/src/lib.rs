@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use girok_journal::checkpoint::{Checkpoint, NoteError, SignerKey, VerifierKey};
 use girok_journal::{Hash, merkle};
-use girok_store::{Notary, NotaryError, SqliteStore, Store, StoreError};
+use girok_store::{Database, Notary, NotaryError, Store, StoreError};
 
 /// The database inside a data directory.
 pub const DATABASE_FILE: &str = "girok.sqlite";
@@ -83,8 +83,8 @@ fn key_path(data: &Path) -> PathBuf {
 
 /// Opens the database of a data directory with the checkpoint signer
 /// attached: every batch it commits ends with a signed checkpoint.
-pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
-    let mut store = SqliteStore::open(&database(data))?;
+pub fn open(data: &Path) -> Result<Database, ServiceError> {
+    let mut store = Database::open(&database(data))?;
     sweep_abandoned_backups(data)?;
     imports::StagedImports::of(data).sweep();
     adopt_legacy_proposals(&store, data)?;
@@ -94,7 +94,7 @@ pub fn open(data: &Path) -> Result<SqliteStore, ServiceError> {
 
 /// Attaches the data directory's checkpoint key to a store. A key that
 /// cannot be read does not stop reads; it refuses every write, naming why.
-pub fn attach_signer(store: &mut SqliteStore, data: &Path) {
+pub fn attach_signer(store: &mut Database, data: &Path) {
     store.set_notary(Arc::new(Signer {
         key: signer(data).map_err(|e| e.to_string()),
     }));
@@ -173,7 +173,7 @@ pub fn verifier(data: &Path) -> Result<VerifierKey, ServiceError> {
 }
 
 /// Signs and keeps a checkpoint of the current tree; returns its size and note.
-pub fn checkpoint(store: &mut SqliteStore, data: &Path) -> Result<(u64, String), ServiceError> {
+pub fn checkpoint(store: &mut Database, data: &Path) -> Result<(u64, String), ServiceError> {
     let signer = signer(data)?;
     let (size, root) = store.tree_head()?;
     let note = sign_tree(&signer, size, &root);
@@ -194,7 +194,7 @@ pub enum Extension {
 
 /// Whether the store still holds what a kept checkpoint `note` signed.
 pub fn extends(
-    store: &SqliteStore,
+    store: &Database,
     verifier: &VerifierKey,
     note: &str,
 ) -> Result<Extension, ServiceError> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use girok_journal::format_time;
 use girok_linkage::proposals::{self, encode_links, encode_training};
 use girok_model::RecordId;
-use girok_store::{LinkRun, ProposedRecord, SqliteStore, StoredProposal};
+use girok_store::{Database, LinkRun, ProposedRecord, StoredProposal};
 
 use crate::ServiceError;
 
@@ -13,7 +13,7 @@ use crate::ServiceError;
 /// without its names, birth years and origins, then overwrites and removes
 /// the file; returns whether there was one. Every open does it, so the
 /// file does not outlive the first command of a new version.
-pub fn adopt_legacy_proposals(store: &SqliteStore, data: &Path) -> Result<bool, ServiceError> {
+pub fn adopt_legacy_proposals(store: &Database, data: &Path) -> Result<bool, ServiceError> {
     let Some(legacy) = proposals::read_legacy(data)? else {
         return Ok(false);
     };

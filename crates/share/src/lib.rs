@@ -27,7 +27,7 @@ use girok_model::{
     Act, ConsentScope, Event, FuzzyDate, Information, Involvement, Person, Record, RecordId,
     RecordKind, Relation, Source, SourceKind, VocabKind, Vocabularies,
 };
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{Database, Store, StoreError};
 use girok_tabulate::Audience;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -149,7 +149,7 @@ fn group(act: &Act, level: Level, vocabularies: &Vocabularies) -> (Option<String
 }
 
 fn plan(
-    store: &SqliteStore,
+    store: &Database,
     audience: Audience,
     threshold: u64,
     summary: &mut Summary,
@@ -235,7 +235,7 @@ fn plan(
 /// Writes the pseudonymised records for `audience` through `emit`, in an
 /// order in which references come first.
 pub fn export(
-    store: &SqliteStore,
+    store: &Database,
     audience: Audience,
     key: &[u8],
     threshold: u64,

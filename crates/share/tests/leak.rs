@@ -5,12 +5,12 @@
 
 use girok_model::{ConsentScope, Record, RecordId};
 use girok_share::{Summary, export};
-use girok_store::{SqliteStore, Store};
+use girok_store::{Database, Store};
 use girok_tabulate::Audience;
 
 const KEY: [u8; 32] = [7; 32];
 
-fn database(dir: &std::path::Path) -> SqliteStore {
+fn database(dir: &std::path::Path) -> Database {
     let generated = dir.join("generated.jsonl");
     let mut records = std::fs::File::create(&generated).expect("file");
     girok_synth::generate(
@@ -25,7 +25,7 @@ fn database(dir: &std::path::Path) -> SqliteStore {
     .expect("generate");
     let demo = dir.join("demo.json");
     std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
-    let mut store = SqliteStore::create(&dir.join("girok.sqlite")).expect("create");
+    let mut store = Database::create(&dir.join("girok.sqlite")).expect("create");
     store
         .write("setup", |sink| {
             girok_interchange::import(&generated, sink, &mut |_| {})?;
@@ -66,11 +66,11 @@ fn identifying(record: &Record) -> Vec<String> {
     found
 }
 
-fn exported(store: &SqliteStore, audience: Audience) -> (String, Summary) {
+fn exported(store: &Database, audience: Audience) -> (String, Summary) {
     exported_with(store, audience, 5)
 }
 
-fn exported_with(store: &SqliteStore, audience: Audience, threshold: u64) -> (String, Summary) {
+fn exported_with(store: &Database, audience: Audience, threshold: u64) -> (String, Summary) {
     let mut out = String::new();
     let summary = export(store, audience, &KEY, threshold, &mut |record| {
         out.push_str(&serde_json::to_string(&record).expect("json"));

@@ -6,9 +6,10 @@ use girok_state::MAX_REPORTED;
 use girok_state::tables::{Row, STATE_TABLES, Table, compare_table};
 use rusqlite::Connection;
 
+use crate::Database;
 use crate::StoreError;
 use crate::sql::{Owned, Sql, owned};
-use crate::sqlite::{Durability, SqliteStore};
+use crate::sqlite::Durability;
 pub use girok_state::Difference;
 use girok_state::{EntryMeta, MemoryState};
 
@@ -37,7 +38,7 @@ impl CheckReport {
 }
 
 pub(crate) fn check(
-    store: &SqliteStore,
+    conn: &Connection,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CheckReport, StoreError> {
     let scratch_dir = tempfile::tempdir().map_err(|source| StoreError::Io {
@@ -45,8 +46,7 @@ pub(crate) fn check(
         source,
     })?;
     let scratch_path = scratch_dir.path().join("replay.sqlite");
-    let mut scratch = SqliteStore::create_with(&scratch_path, Durability::Scratch)?;
-    let conn = store.connection();
+    let mut scratch = Database::create_with(&scratch_path, Durability::Scratch)?;
     conn.execute(
         "ATTACH DATABASE ?1 AS replay",
         [scratch_path.to_string_lossy()],
@@ -58,7 +58,7 @@ pub(crate) fn check(
 
 fn replay_and_compare(
     conn: &Connection,
-    scratch: &mut SqliteStore,
+    scratch: &mut Database,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CheckReport, StoreError> {
     // One read transaction: the journal and the state tables are read from the same snapshot.
@@ -75,7 +75,7 @@ fn replay_and_compare(
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<(u64, Option<Entry>)>>(64);
         let replayer = scope.spawn(move || -> Result<Vec<(u64, String)>, StoreError> {
             let mut refused = Vec::new();
-            scratch.connection().execute_batch("BEGIN")?;
+            scratch.sql().execute("BEGIN", &[])?;
             for (seq, entry) in receiver.into_iter().flatten() {
                 let outcome = match entry {
                     Some(entry) => scratch.replay(&entry).map_err(|e| e.to_string()),
@@ -85,7 +85,7 @@ fn replay_and_compare(
                     refused.push((seq, reason));
                 }
             }
-            scratch.connection().execute_batch("COMMIT")?;
+            scratch.sql().execute("COMMIT", &[])?;
             Ok(refused)
         });
         let mut statement = snapshot

@@ -5,8 +5,9 @@
 //! one transaction. A batch is all-or-nothing. State tables are a pure function
 //! of the journal, which [`Store::check`] proves by replaying it.
 //!
-//! SQLite ([`SqliteStore`]) is the embedded default; a PostgreSQL store will
-//! implement the same trait.
+//! One [`Database`] type holds the store's logic, on SQLite (the embedded
+//! default, [`Database::create`], [`Database::open`]) or on PostgreSQL
+//! ([`Database::create_postgres`], [`Database::open_postgres`]).
 
 mod apply;
 mod audit;
@@ -31,11 +32,11 @@ pub use files::{EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
-pub use postgres::{Postgres, PostgresStore};
+pub use postgres::Postgres;
 pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
 pub use schema::SCHEMA_VERSION;
-pub use sql_store::{LockState, SqlStore};
-pub use sqlite::{Sqlite, SqliteStore, snapshot};
+pub use sql_store::{Database, Engine, LockState, SqlStore};
+pub use sqlite::{Sqlite, snapshot};
 pub use tree::TreeReport;
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +72,8 @@ pub enum StoreError {
          use an embedded (SQLite) database for encrypted work"
     )]
     NoSecureDeletion,
+    #[error("an embedded (SQLite) database has no database roles to grant to")]
+    NoRoles,
     #[error("the database is encrypted and locked: unlock it to read or write identifying data")]
     Locked,
     #[error("the database is not encrypted")]

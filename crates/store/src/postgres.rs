@@ -20,11 +20,8 @@ use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Statement};
 
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
 use crate::sql::{Owned, Row, Sql, Value};
-use crate::sql_store::{Backend, SqlStore};
+use crate::sql_store::{Backend, Database, Engine, SqlStore};
 use crate::{BackendError, CheckReport, StoreError};
-
-/// A Girok store in a PostgreSQL database.
-pub type PostgresStore = SqlStore<Postgres>;
 
 /// The advisory lock every batch holds while it appends: "Girk" in ASCII.
 const APPEND_LOCK: i64 = 0x4769_726b;
@@ -198,9 +195,9 @@ fn migrate(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), StoreErr
     Ok(())
 }
 
-impl SqlStore<Postgres> {
+impl Database {
     /// Makes a Girok database in the empty PostgreSQL database at `url`.
-    pub fn create_postgres(url: &str) -> Result<PostgresStore, StoreError> {
+    pub fn create_postgres(url: &str) -> Result<Database, StoreError> {
         let (mut client, target) = connect(url)?;
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
@@ -221,7 +218,7 @@ impl SqlStore<Postgres> {
     }
 
     /// Opens the Girok database at `url`, migrating an older schema.
-    pub fn open_postgres(url: &str) -> Result<PostgresStore, StoreError> {
+    pub fn open_postgres(url: &str) -> Result<Database, StoreError> {
         let (mut client, target) = connect(url)?;
         let version = match found(&mut client)? {
             Found::Girok { version } => version,
@@ -297,16 +294,19 @@ impl SqlStore<Postgres> {
             "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {role};\n",
             mutable.join(", ")
         ));
+        let Engine::Postgres(postgres) = &self.backend else {
+            return Err(StoreError::NoRoles);
+        };
         // Role names are checked above; GRANT takes no parameters.
-        self.backend.client.borrow_mut().batch_execute(&grants)?;
+        postgres.client.borrow_mut().batch_execute(&grants)?;
         Ok(())
     }
 
-    fn over_client(client: Client) -> Result<PostgresStore, StoreError> {
-        SqlStore::over(Postgres {
+    fn over_client(client: Client) -> Result<Database, StoreError> {
+        SqlStore::over(Engine::Postgres(Box::new(Postgres {
             client: RefCell::new(client),
             statements: RefCell::default(),
-        })
+        })))
     }
 }
 
@@ -468,26 +468,23 @@ impl Backend for Postgres {
 
     /// PostgreSQL keeps its indexes through a bulk batch: other servers
     /// read the database while it is written.
-    fn drop_secondary_indexes(_: &dyn Sql) -> Result<Vec<String>, StoreError> {
+    fn drop_secondary_indexes(&self, _: &dyn Sql) -> Result<Vec<String>, StoreError> {
         Ok(Vec::new())
     }
 
     /// PostgreSQL keeps a deleted row in its heap until vacuumed, and in
     /// its write-ahead log, replicas and backups: a data key deleted here
     /// is not gone, so encryption waits for a key store outside it.
-    const DESTROYS_DELETED_ROWS: bool = false;
+    fn destroys_deleted_rows(&self) -> bool {
+        false
+    }
 
     fn after_destroying_keys(&self) -> Result<(), StoreError> {
         Ok(())
     }
 
-    fn check(
-        store: &PostgresStore,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<CheckReport, StoreError> {
-        store
-            .backend
-            .snapshot(|sql| crate::check::check_in_memory(sql, progress))
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
+        self.snapshot(|sql| crate::check::check_in_memory(sql, progress))
     }
 }
 

@@ -41,21 +41,83 @@ pub(crate) trait Backend {
     ) -> Result<T, StoreError>;
     /// Drops what a bulk batch need not maintain row by row, inside its
     /// transaction; returns the statements that rebuild it before the commit.
-    fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<String>, StoreError>;
+    fn drop_secondary_indexes(&self, sql: &dyn Sql) -> Result<Vec<String>, StoreError>;
     /// Whether a deleted row is gone from everything the backend writes, so
     /// destroying a data key erases what it sealed (crypto-shredding).
-    const DESTROYS_DELETED_ROWS: bool;
+    fn destroys_deleted_rows(&self) -> bool;
     /// After a batch that destroyed a data key has committed: whatever the
     /// backend must do so the key's bytes do not linger in its files.
     fn after_destroying_keys(&self) -> Result<(), StoreError>;
     /// Replays the journal and compares it with the state tables.
-    fn check(
-        store: &SqlStore<Self>,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<CheckReport, StoreError>
-    where
-        Self: Sized;
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError>;
 }
+
+/// The database a store is on: the embedded default or a shared server.
+pub enum Engine {
+    Sqlite(crate::Sqlite),
+    // Boxed: a PostgreSQL client is several times the size of a SQLite connection.
+    Postgres(Box<crate::Postgres>),
+}
+
+impl Backend for Engine {
+    fn sql(&self) -> &dyn Sql {
+        match self {
+            Engine::Sqlite(backend) => backend.sql(),
+            Engine::Postgres(backend) => backend.sql(),
+        }
+    }
+
+    fn write<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&dyn Sql) -> Result<T, E>,
+    ) -> Result<T, E> {
+        match self {
+            Engine::Sqlite(backend) => backend.write(work),
+            Engine::Postgres(backend) => backend.write(work),
+        }
+    }
+
+    fn snapshot<T>(
+        &self,
+        work: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match self {
+            Engine::Sqlite(backend) => backend.snapshot(work),
+            Engine::Postgres(backend) => backend.snapshot(work),
+        }
+    }
+
+    fn drop_secondary_indexes(&self, sql: &dyn Sql) -> Result<Vec<String>, StoreError> {
+        match self {
+            Engine::Sqlite(backend) => backend.drop_secondary_indexes(sql),
+            Engine::Postgres(backend) => backend.drop_secondary_indexes(sql),
+        }
+    }
+
+    fn destroys_deleted_rows(&self) -> bool {
+        match self {
+            Engine::Sqlite(backend) => backend.destroys_deleted_rows(),
+            Engine::Postgres(backend) => backend.destroys_deleted_rows(),
+        }
+    }
+
+    fn after_destroying_keys(&self) -> Result<(), StoreError> {
+        match self {
+            Engine::Sqlite(backend) => backend.after_destroying_keys(),
+            Engine::Postgres(backend) => backend.after_destroying_keys(),
+        }
+    }
+
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
+        match self {
+            Engine::Sqlite(backend) => backend.check(progress),
+            Engine::Postgres(backend) => backend.check(progress),
+        }
+    }
+}
+
+/// A Girok store, on SQLite or PostgreSQL.
+pub type Database = SqlStore<Engine>;
 
 /// Kinds in an order where every record's references come before it.
 const DEPENDENCY_ORDER: [RecordKind; 8] = [
@@ -117,7 +179,7 @@ impl<B: Backend> SqlStore<B> {
         })
     }
 
-    fn sql(&self) -> &dyn Sql {
+    pub(crate) fn sql(&self) -> &dyn Sql {
         self.backend.sql()
     }
 
@@ -253,7 +315,7 @@ impl<B: Backend> SqlStore<B> {
                 "the database is already encrypted".into(),
             )));
         }
-        if !B::DESTROYS_DELETED_ROWS {
+        if !self.backend.destroys_deleted_rows() {
             return Err(StoreError::NoSecureDeletion);
         }
         let (vault, header) = Vault::create(unlock, params)?;
@@ -400,45 +462,45 @@ impl<B: Backend> SqlStore<B> {
         let lock = self.lock.clone();
         let notary = self.notary.clone();
         let (vocabularies, terms_seq) = (&mut self.vocabularies, &mut self.terms_seq);
-        let (value, committed, destroyed_keys, added) =
-            self.backend.write(|sql| -> Result<_, E> {
-                let (seq, prev) = head_of(sql)?;
-                // Terms another connection added are read inside this transaction, which uses them.
-                refresh_vocabularies(sql, vocabularies, terms_seq)?;
-                let tree = TreeWriter::resume(sql, seq)?;
-                let rebuild = if bulk {
-                    B::drop_secondary_indexes(sql)?
-                } else {
-                    Vec::new()
-                };
-                let mut writer = Writer {
-                    sql,
-                    lock,
-                    destroyed_keys: false,
-                    vocabularies: vocabularies.clone(),
-                    terms_seq: *terms_seq,
-                    actor,
-                    seq,
-                    prev,
-                    first: None,
-                    changes: 0,
-                    tree,
-                };
-                let value = work(&mut writer)?;
-                for index in rebuild {
-                    sql.execute(&index, &[])?;
-                }
-                let committed = Committed {
-                    first: writer.first,
-                    last: writer.first.map(|_| writer.seq),
-                    changes: writer.changes,
-                };
-                if let (Some(notary), Some(_)) = (&notary, writer.first) {
-                    keep_checkpoint(sql, notary.as_ref(), writer.seq)?;
-                }
-                let added = (writer.vocabularies, writer.terms_seq);
-                Ok((value, committed, writer.destroyed_keys, added))
-            })?;
+        let backend = &self.backend;
+        let (value, committed, destroyed_keys, added) = backend.write(|sql| -> Result<_, E> {
+            let (seq, prev) = head_of(sql)?;
+            // Terms another connection added are read inside this transaction, which uses them.
+            refresh_vocabularies(sql, vocabularies, terms_seq)?;
+            let tree = TreeWriter::resume(sql, seq)?;
+            let rebuild = if bulk {
+                backend.drop_secondary_indexes(sql)?
+            } else {
+                Vec::new()
+            };
+            let mut writer = Writer {
+                sql,
+                lock,
+                destroyed_keys: false,
+                vocabularies: vocabularies.clone(),
+                terms_seq: *terms_seq,
+                actor,
+                seq,
+                prev,
+                first: None,
+                changes: 0,
+                tree,
+            };
+            let value = work(&mut writer)?;
+            for index in rebuild {
+                sql.execute(&index, &[])?;
+            }
+            let committed = Committed {
+                first: writer.first,
+                last: writer.first.map(|_| writer.seq),
+                changes: writer.changes,
+            };
+            if let (Some(notary), Some(_)) = (&notary, writer.first) {
+                keep_checkpoint(sql, notary.as_ref(), writer.seq)?;
+            }
+            let added = (writer.vocabularies, writer.terms_seq);
+            Ok((value, committed, writer.destroyed_keys, added))
+        })?;
         // The batch's own terms are taken once it has committed.
         (self.vocabularies, self.terms_seq) = added;
         if destroyed_keys {
@@ -804,6 +866,6 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
-        B::check(self, progress)
+        self.backend.check(progress)
     }
 }

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
 use crate::schema::{APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION};
 use crate::sql::Sql;
-use crate::sql_store::{Backend, SqlStore};
+use crate::sql_store::{Backend, Database, Engine, SqlStore};
 use crate::{CheckReport, StoreError};
 
 /// How long a writer waits for another writer's transaction before giving up.
@@ -19,13 +19,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(120);
 const OPEN_EXISTING: OpenFlags =
     OpenFlags::SQLITE_OPEN_READ_WRITE.union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
 
-/// A Girok store in a SQLite database file.
-pub type SqliteStore = SqlStore<Sqlite>;
-
 /// The SQLite backend: a connection to one database file.
 pub struct Sqlite {
     conn: Connection,
-    path: PathBuf,
 }
 
 /// How durable each commit is.
@@ -65,21 +61,14 @@ impl Backend for Sqlite {
         Ok(value)
     }
 
-    fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<String>, StoreError> {
-        let indexes = sql.rows(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
-            &[],
-        )?;
-        let mut create = Vec::new();
-        for mut index in indexes {
-            sql.execute(&format!("DROP INDEX \"{}\"", index.text(0)?), &[])?;
-            create.push(index.text(1)?);
-        }
-        Ok(create)
+    fn drop_secondary_indexes(&self, sql: &dyn Sql) -> Result<Vec<String>, StoreError> {
+        drop_secondary_indexes(sql)
     }
 
     /// Secure delete zeroes a deleted key's page; the log is reset after.
-    const DESTROYS_DELETED_ROWS: bool = true;
+    fn destroys_deleted_rows(&self) -> bool {
+        true
+    }
 
     fn after_destroying_keys(&self) -> Result<(), StoreError> {
         // The deleted key's page may linger in the write-ahead log until it is reset.
@@ -88,24 +77,18 @@ impl Backend for Sqlite {
         Ok(())
     }
 
-    fn check(
-        store: &SqliteStore,
-        progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<CheckReport, StoreError> {
-        crate::check::check(store, progress)
+    fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
+        crate::check::check(&self.conn, progress)
     }
 }
 
-impl SqlStore<Sqlite> {
+impl Database {
     /// Creates a new, empty Girok database at `path`.
-    pub fn create(path: &Path) -> Result<SqliteStore, StoreError> {
+    pub fn create(path: &Path) -> Result<Database, StoreError> {
         Self::create_with(path, Durability::Full)
     }
 
-    pub(crate) fn create_with(
-        path: &Path,
-        durability: Durability,
-    ) -> Result<SqliteStore, StoreError> {
+    pub(crate) fn create_with(path: &Path, durability: Durability) -> Result<Database, StoreError> {
         if path.exists() {
             return Err(StoreError::Exists {
                 path: path.display().to_string(),
@@ -117,22 +100,18 @@ impl SqlStore<Sqlite> {
                 source,
             })?;
         }
-        Self::create_on(Connection::open(path)?, path, durability)
+        Self::create_on(Connection::open(path)?, durability)
     }
 
     /// Creates a new, empty Girok database named `name` in the registered
     /// SQLite VFS `vfs` rather than on the file system: crash tests put it on
     /// one that fails and tears writes.
-    pub fn create_in_vfs(name: &str, vfs: &str) -> Result<SqliteStore, StoreError> {
+    pub fn create_in_vfs(name: &str, vfs: &str) -> Result<Database, StoreError> {
         let conn = Connection::open_with_flags_and_vfs(name, OpenFlags::default(), vfs)?;
-        Self::create_on(conn, Path::new(name), Durability::Full)
+        Self::create_on(conn, Durability::Full)
     }
 
-    fn create_on(
-        mut conn: Connection,
-        path: &Path,
-        durability: Durability,
-    ) -> Result<SqliteStore, StoreError> {
+    fn create_on(mut conn: Connection, durability: Durability) -> Result<Database, StoreError> {
         configure(&conn, durability)?;
         let tx = conn.transaction()?;
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
@@ -140,17 +119,14 @@ impl SqlStore<Sqlite> {
         if durability == Durability::Scratch {
             // A replay target is written once and compared row by row; only
             // primary keys (which the write path's lookups use) are worth keeping.
-            Sqlite::drop_secondary_indexes(&*tx)?;
+            drop_secondary_indexes(&*tx)?;
         }
         tx.commit()?;
-        SqlStore::over(Sqlite {
-            conn,
-            path: path.to_path_buf(),
-        })
+        SqlStore::over(Engine::Sqlite(Sqlite { conn }))
     }
 
     /// Opens an existing Girok database, migrating an older schema.
-    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    pub fn open(path: &Path) -> Result<Database, StoreError> {
         let shown = path.display().to_string();
         if !path.exists() {
             return Err(StoreError::Missing { path: shown });
@@ -166,7 +142,7 @@ impl SqlStore<Sqlite> {
     /// refused as [`StoreError::ReadOnly`]. Without a write-ahead log beside
     /// it, nothing can change the file under the reader, so SQLite is told
     /// so (`immutable`) and needs no shared-memory file it could not create.
-    fn open_read_only(path: &Path) -> Result<SqliteStore, StoreError> {
+    fn open_read_only(path: &Path) -> Result<Database, StoreError> {
         let wal = PathBuf::from(format!("{}-wal", path.display()));
         let immutable = if wal.exists() { "" } else { "&immutable=1" };
         // In a URI's path only these three would be read as syntax.
@@ -186,12 +162,12 @@ impl SqlStore<Sqlite> {
 
     /// Opens an existing Girok database named `name` in the registered SQLite
     /// VFS `vfs` (see [`Self::create_in_vfs`]).
-    pub fn open_in_vfs(name: &str, vfs: &str) -> Result<SqliteStore, StoreError> {
+    pub fn open_in_vfs(name: &str, vfs: &str) -> Result<Database, StoreError> {
         let conn = Connection::open_with_flags_and_vfs(name, OPEN_EXISTING, vfs)?;
         Self::open_on(conn, Path::new(name))
     }
 
-    fn open_on(mut conn: Connection, path: &Path) -> Result<SqliteStore, StoreError> {
+    fn open_on(mut conn: Connection, path: &Path) -> Result<Database, StoreError> {
         let shown = path.display().to_string();
         let not_girok = |reason: &str| StoreError::NotGirok {
             path: shown.clone(),
@@ -238,19 +214,22 @@ impl SqlStore<Sqlite> {
             migrate(&tx, version)?;
             tx.commit()?;
         }
-        SqlStore::over(Sqlite {
-            conn,
-            path: path.to_path_buf(),
-        })
+        SqlStore::over(Engine::Sqlite(Sqlite { conn }))
     }
+}
 
-    pub fn path(&self) -> &Path {
-        &self.backend.path
+/// Drops every secondary index and returns the statements that recreate them.
+fn drop_secondary_indexes(sql: &dyn Sql) -> Result<Vec<String>, StoreError> {
+    let indexes = sql.rows(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL",
+        &[],
+    )?;
+    let mut create = Vec::new();
+    for mut index in indexes {
+        sql.execute(&format!("DROP INDEX \"{}\"", index.text(0)?), &[])?;
+        create.push(index.text(1)?);
     }
-
-    pub(crate) fn connection(&self) -> &Connection {
-        &self.backend.conn
-    }
+    Ok(create)
 }
 
 /// A consistent copy of a SQLite database, taken while others may write

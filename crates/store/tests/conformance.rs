@@ -6,9 +6,7 @@
 
 use girok_journal::merkle;
 use girok_model::*;
-use girok_store::{
-    BatchError, BatchSize, PostgresStore, SqliteStore, Store, StoreError, Stored, write_with,
-};
+use girok_store::{BatchError, BatchSize, Database, Store, StoreError, Stored, write_with};
 
 mod support {
     pub mod cluster;
@@ -229,7 +227,7 @@ fn conformance(store: &mut dyn Store) {
 fn sqlite_passes_the_backend_conformance_suite() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut store: Box<dyn Store> =
-        Box::new(SqliteStore::create(&dir.path().join("girok.sqlite")).expect("create"));
+        Box::new(Database::create(&dir.path().join("girok.sqlite")).expect("create"));
     conformance(store.as_mut());
 }
 
@@ -237,6 +235,6 @@ fn sqlite_passes_the_backend_conformance_suite() {
 fn postgres_passes_the_backend_conformance_suite() {
     let cluster = cluster::Cluster::start();
     let mut store: Box<dyn Store> =
-        Box::new(PostgresStore::create_postgres(&cluster.new_database()).expect("create"));
+        Box::new(Database::create_postgres(&cluster.new_database()).expect("create"));
     conformance(store.as_mut());
 }

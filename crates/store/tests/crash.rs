@@ -34,7 +34,7 @@ use girok_journal::checkpoint::{Checkpoint, SignerKey, VerifierKey};
 use girok_journal::{GENESIS, Hash};
 use girok_model::Change;
 use girok_state::MemoryState;
-use girok_store::{JournalRow, Notary, NotaryError, SqliteStore, Store, StoreError};
+use girok_store::{Database, JournalRow, Notary, NotaryError, Store, StoreError};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -134,7 +134,7 @@ impl Expected {
 /// only the batch in doubt, whole or not at all; the state is the
 /// reference's and `check` is clean.
 fn hold_to(
-    store: &SqliteStore,
+    store: &Database,
     verifier: &VerifierKey,
     expected: &mut Expected,
     in_doubt: Option<Vec<Change>>,
@@ -187,12 +187,12 @@ fn iteration(seed: u64, tally: &mut Tally) {
     let mut volume = Volume::empty();
     let signer = Arc::new(Signer(SignerKey::generate("crash").expect("key")));
     let verifier = signer.0.verifier();
-    let open = |volume: &Volume| -> Result<SqliteStore, StoreError> {
-        let mut store = SqliteStore::open_in_vfs(&volume.database(), VFS)?;
+    let open = |volume: &Volume| -> Result<Database, StoreError> {
+        let mut store = Database::open_in_vfs(&volume.database(), VFS)?;
         store.set_notary(signer.clone());
         Ok(store)
     };
-    let mut store = SqliteStore::create_in_vfs(&volume.database(), VFS).expect("create");
+    let mut store = Database::create_in_vfs(&volume.database(), VFS).expect("create");
     store.set_notary(signer.clone());
     let mut store = Some(store);
     let mut expected = Expected {

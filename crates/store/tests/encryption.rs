@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use girok_model::*;
-use girok_store::{KdfParams, LockState, SqliteStore, Store, StoreError, Unlock, VaultError};
+use girok_store::{Database, KdfParams, LockState, Store, StoreError, Unlock, VaultError};
 
 const PASSPHRASE: &str = "correct horse battery staple";
 
@@ -57,7 +57,7 @@ fn testimony(id: &str, witness: &str) -> Record {
 fn encrypted() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("girok.sqlite");
-    let mut store = SqliteStore::create(&path).expect("create");
+    let mut store = Database::create(&path).expect("create");
     store
         .encrypt(&passphrase(PASSPHRASE), quick())
         .expect("encrypt");
@@ -92,7 +92,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|w| w == needle.as_bytes())
 }
 
-fn names_of(store: &SqliteStore, id: &str) -> Vec<String> {
+fn names_of(store: &Database, id: &str) -> Vec<String> {
     match store
         .get(&RecordId::new(id))
         .expect("get")
@@ -118,7 +118,7 @@ fn identifying_data_never_reaches_the_disk_in_plaintext() {
         assert!(!contains(&bytes, secret), "{secret} is on disk");
     }
     // The de-identified facts are still there for statistics.
-    let store = SqliteStore::open(&path).expect("open");
+    let store = Database::open(&path).expect("open");
     let Some(Record::Person(person)) = store
         .get(&RecordId::new("p1"))
         .expect("get")
@@ -132,7 +132,7 @@ fn identifying_data_never_reaches_the_disk_in_plaintext() {
 #[test]
 fn a_locked_store_reads_and_writes_nothing_identifying() {
     let (_dir, path) = encrypted();
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     assert_eq!(store.lock_state(), LockState::Locked);
     assert!(names_of(&store, "p1").is_empty());
     let Some(Record::Source(source)) = store
@@ -178,7 +178,7 @@ fn a_locked_store_reads_and_writes_nothing_identifying() {
 #[test]
 fn records_read_while_locked_keep_their_seal_when_saved_again() {
     let (_dir, path) = encrypted();
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     // Locked: change a de-identified fact of the sealed record.
     let Some(Record::Person(mut person)) = store
         .get(&RecordId::new("p1"))
@@ -237,7 +237,7 @@ fn swapped_data_keys_fail_authentication() {
         )
         .expect("swap");
     }
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
     let read = store.get(&RecordId::new("p1"));
     assert!(
@@ -249,7 +249,7 @@ fn swapped_data_keys_fail_authentication() {
 #[test]
 fn forgotten_persons_stay_unreadable_and_the_journal_still_checks() {
     let (_dir, path) = encrypted();
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
     store
         .write("admin", |sink| {
@@ -283,7 +283,7 @@ fn forgotten_persons_stay_unreadable_and_the_journal_still_checks() {
     drop(store);
 
     // After a restart, unlocked: the person is there, sealed for good; the testimony is not affected.
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
     assert!(names_of(&store, "p1").is_empty());
     let Some(Record::Person(person)) = store
@@ -307,7 +307,7 @@ fn forgotten_persons_stay_unreadable_and_the_journal_still_checks() {
     assert!(report.is_clean(), "{report:?}");
 }
 
-fn record_of(store: &SqliteStore, id: &str) -> Record {
+fn record_of(store: &Database, id: &str) -> Record {
     store
         .get(&RecordId::new(id))
         .expect("get")
@@ -368,7 +368,7 @@ const FREE_TEXT: [&str; 6] = [
 #[test]
 fn free_text_of_acts_events_and_every_source_is_sealed_and_shredded_with_its_subject() {
     let (_dir, path) = encrypted();
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
     store
         .write("kim", |sink| {
@@ -390,7 +390,7 @@ fn free_text_of_acts_events_and_every_source_is_sealed_and_shredded_with_its_sub
     }
 
     // Locked: every free text is sealed away; the coded facts stay for statistics.
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     let Record::Act(act) = record_of(&store, "a1") else {
         panic!("a1")
     };
@@ -463,14 +463,14 @@ fn free_text_of_acts_events_and_every_source_is_sealed_and_shredded_with_its_sub
 #[test]
 fn rotation_rewraps_every_key_for_the_new_passphrase() {
     let (_dir, path) = encrypted();
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     store.unlock(&passphrase(PASSPHRASE)).expect("unlock");
     let rewrapped = store
         .rotate(&passphrase("a different long passphrase"), quick())
         .expect("rotate");
     assert_eq!(rewrapped, 2);
     drop(store);
-    let mut store = SqliteStore::open(&path).expect("open");
+    let mut store = Database::open(&path).expect("open");
     assert!(matches!(
         store.unlock(&passphrase(PASSPHRASE)),
         Err(StoreError::Vault(VaultError::WrongSecret))
@@ -484,7 +484,7 @@ fn rotation_rewraps_every_key_for_the_new_passphrase() {
 #[test]
 fn only_an_empty_database_is_encrypted_and_plain_ones_refuse_sealed_records() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut store = SqliteStore::create(&dir.path().join("girok.sqlite")).expect("create");
+    let mut store = Database::create(&dir.path().join("girok.sqlite")).expect("create");
     store
         .write("kim", |sink| {
             sink.apply(Change::Create {

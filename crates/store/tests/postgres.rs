@@ -8,7 +8,7 @@
 use girok_journal::checkpoint::SignerKey;
 use girok_model::*;
 use girok_store::{
-    KdfParams, LinkRun, Notary, NotaryError, PostgresStore, ProposedRecord, Store, StoreError,
+    Database, KdfParams, LinkRun, Notary, NotaryError, ProposedRecord, Store, StoreError,
     StoredProposal, Unlock,
 };
 
@@ -57,7 +57,7 @@ fn appending_writer_process() {
     ) else {
         return;
     };
-    let mut store = PostgresStore::open_postgres(&url).expect("open");
+    let mut store = Database::open_postgres(&url).expect("open");
     let key = SignerKey::generate("girok/test").expect("key");
     store.set_notary(std::sync::Arc::new(TestNotary(key)));
     for batch in 0..BATCHES {
@@ -73,7 +73,7 @@ fn appending_writer_process() {
 fn writers_in_several_processes_keep_one_unbroken_chain() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
-    drop(PostgresStore::create_postgres(&url).expect("create"));
+    drop(Database::create_postgres(&url).expect("create"));
     let test_binary = std::env::current_exe().expect("test binary");
     let writers: Vec<_> = (0..WRITERS)
         .map(|writer| {
@@ -89,7 +89,7 @@ fn writers_in_several_processes_keep_one_unbroken_chain() {
     for mut writer in writers {
         assert!(writer.wait().expect("writer").success());
     }
-    let store = PostgresStore::open_postgres(&url).expect("open");
+    let store = Database::open_postgres(&url).expect("open");
     let appended = (WRITERS * BATCHES) as u64;
     assert_eq!(store.head().expect("head").0, appended);
     assert_eq!(store.count(RecordKind::Person).expect("count"), appended);
@@ -111,7 +111,7 @@ fn writers_in_several_processes_keep_one_unbroken_chain() {
 fn the_journal_refuses_update_delete_and_truncate_even_from_its_owner() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
-    let mut store = PostgresStore::create_postgres(&url).expect("create");
+    let mut store = Database::create_postgres(&url).expect("create");
     let key = SignerKey::generate("girok/test").expect("key");
     store.set_notary(std::sync::Arc::new(TestNotary(key)));
     // 64 entries: the first stored Merkle node, so its table has a row to refuse changing.
@@ -143,8 +143,8 @@ fn the_journal_refuses_update_delete_and_truncate_even_from_its_owner() {
 fn every_connection_sees_the_others_writes_and_terms_at_once() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
-    let mut first = PostgresStore::create_postgres(&url).expect("create");
-    let mut second = PostgresStore::open_postgres(&url).expect("open");
+    let mut first = Database::create_postgres(&url).expect("create");
+    let mut second = Database::open_postgres(&url).expect("open");
     let term = Term {
         key: "forced-marriage".into(),
         en: "Forced marriage".into(),
@@ -192,7 +192,7 @@ fn every_connection_sees_the_others_writes_and_terms_at_once() {
 fn check_names_a_state_row_edited_behind_the_stores_back() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
-    let mut store = PostgresStore::create_postgres(&url).expect("create");
+    let mut store = Database::create_postgres(&url).expect("create");
     store
         .write("tester", |sink| {
             sink.apply(person("p1"))?;
@@ -214,7 +214,7 @@ fn a_database_it_cannot_use_is_named_and_left_unchanged() {
     let cluster = cluster::Cluster::start();
 
     let empty = cluster.new_database();
-    let missing = PostgresStore::open_postgres(&empty).err();
+    let missing = Database::open_postgres(&empty).err();
     assert!(
         matches!(missing, Some(StoreError::Missing { .. })),
         "{missing:?}"
@@ -225,8 +225,8 @@ fn a_database_it_cannot_use_is_named_and_left_unchanged() {
         .batch_execute("CREATE TABLE invoices (id INT)")
         .expect("another application's table");
     for refused in [
-        PostgresStore::open_postgres(&other).err(),
-        PostgresStore::create_postgres(&other).err(),
+        Database::open_postgres(&other).err(),
+        Database::create_postgres(&other).err(),
     ] {
         assert!(
             matches!(&refused, Some(StoreError::NotGirok { reason, .. }) if reason.contains("another application") || reason.contains("did not create")),
@@ -235,23 +235,23 @@ fn a_database_it_cannot_use_is_named_and_left_unchanged() {
     }
 
     let newer = cluster.new_database();
-    drop(PostgresStore::create_postgres(&newer).expect("create"));
+    drop(Database::create_postgres(&newer).expect("create"));
     admin(&newer)
         .batch_execute("UPDATE girok_meta SET value = '999' WHERE key = 'schema_version'")
         .expect("a future schema");
-    let too_new = PostgresStore::open_postgres(&newer).err();
+    let too_new = Database::open_postgres(&newer).err();
     assert!(
         matches!(too_new, Some(StoreError::TooNew { found: 999, .. })),
         "{too_new:?}"
     );
-    let exists = PostgresStore::create_postgres(&newer).err();
+    let exists = Database::create_postgres(&newer).err();
     assert!(
         matches!(exists, Some(StoreError::Exists { .. })),
         "{exists:?}"
     );
 
     // Nothing listens there; the message names the server, never a password.
-    let unreachable = PostgresStore::open_postgres(
+    let unreachable = Database::open_postgres(
         "host=127.0.0.1 port=1 user=girok password=s3cret-word dbname=girok connect_timeout=2",
     )
     .err()
@@ -270,7 +270,7 @@ fn a_database_it_cannot_use_is_named_and_left_unchanged() {
 #[test]
 fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
     let cluster = cluster::Cluster::start();
-    let mut store = PostgresStore::create_postgres(&cluster.new_database()).expect("create");
+    let mut store = Database::create_postgres(&cluster.new_database()).expect("create");
     let refused = store.encrypt(
         &Unlock::Passphrase("correct horse battery staple".into()),
         KdfParams {
@@ -291,7 +291,7 @@ fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
 #[test]
 fn linkage_proposals_are_replaced_decided_and_purged_in_the_writes_transaction() {
     let cluster = cluster::Cluster::start();
-    let mut store = PostgresStore::create_postgres(&cluster.new_database()).expect("create");
+    let mut store = Database::create_postgres(&cluster.new_database()).expect("create");
     store
         .write("tester", |sink| {
             ["a", "b", "c", "d"]
@@ -321,7 +321,7 @@ fn linkage_proposals_are_replaced_decided_and_purged_in_the_writes_transaction()
         .replace_link_proposals(&run, &[proposal(&["a", "b"]), proposal(&["c", "d"])])
         .expect("proposals");
     assert_eq!(store.link_run().expect("run"), Some(run));
-    let undecided = |store: &PostgresStore| -> Vec<u64> {
+    let undecided = |store: &Database| -> Vec<u64> {
         store
             .undecided_link_proposals()
             .expect("queue")
@@ -369,7 +369,7 @@ fn linkage_proposals_are_replaced_decided_and_purged_in_the_writes_transaction()
 fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
-    let owner = PostgresStore::create_postgres(&url).expect("create");
+    let owner = Database::create_postgres(&url).expect("create");
     admin(&url)
         .batch_execute("CREATE ROLE girok_app LOGIN")
         .expect("role");
@@ -381,7 +381,7 @@ fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal
     );
 
     let as_app = url.replace("user=girok", "user=girok_app");
-    let mut store = PostgresStore::open_postgres(&as_app).expect("open as the app role");
+    let mut store = Database::open_postgres(&as_app).expect("open as the app role");
     store
         .write("tester", |sink| {
             (1..=64).try_for_each(|n| sink.apply(person(&format!("p{n}"))).map(drop))

@@ -3,7 +3,7 @@
 //! both, give identical state and identical refusals, batch by batch.
 
 use girok_state::MemoryState;
-use girok_store::{PostgresStore, SqliteStore};
+use girok_store::{Database, Store};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -12,11 +12,11 @@ mod support {
     pub mod cluster;
 }
 use support::changes::{
-    Inspect, apply_to_reference, apply_to_store, assert_same_state, latest_entries, random_batch,
-    times_of, without_times,
+    apply_to_reference, apply_to_store, assert_same_state, latest_entries, random_batch, times_of,
+    without_times,
 };
 
-fn run<S: Inspect>(mut store: S, seed: u64, batches: usize) -> (usize, usize) {
+fn run(mut store: Database, seed: u64, batches: usize) -> (usize, usize) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut reference = MemoryState::new();
     let (mut accepted, mut refused) = (0, 0);
@@ -56,7 +56,7 @@ fn sqlite_and_the_reference_state_agree_on_every_change_and_every_refusal() {
     let (mut accepted, mut refused) = (0, 0);
     for seed in 0..60 {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = SqliteStore::create(&dir.path().join("girok.sqlite")).expect("create");
+        let store = Database::create(&dir.path().join("girok.sqlite")).expect("create");
         let (a, r) = run(store, seed, 60);
         accepted += a;
         refused += r;
@@ -71,7 +71,7 @@ fn postgres_and_the_reference_state_agree_on_every_change_and_every_refusal() {
     let cluster = support::cluster::Cluster::start();
     let (mut accepted, mut refused) = (0, 0);
     for seed in 0..12 {
-        let store = PostgresStore::create_postgres(&cluster.new_database()).expect("create");
+        let store = Database::create_postgres(&cluster.new_database()).expect("create");
         let (a, r) = run(store, seed, 60);
         accepted += a;
         refused += r;

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
 use girok_model::*;
-use girok_store::{SqliteStore, Store, StoreError};
+use girok_store::{Database, Store, StoreError};
 use rusqlite::Connection;
 
 fn person(id: &str, name: &str) -> Record {
@@ -56,14 +56,14 @@ fn create(record: Record) -> Change {
     Change::Create { record }
 }
 
-fn new_store() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+fn new_store() -> (tempfile::TempDir, PathBuf, Database) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("girok.sqlite");
-    let store = SqliteStore::create(&path).expect("create");
+    let store = Database::create(&path).expect("create");
     (dir, path, store)
 }
 
-fn commit(store: &mut SqliteStore, changes: Vec<Change>) -> Result<(), StoreError> {
+fn commit(store: &mut Database, changes: Vec<Change>) -> Result<(), StoreError> {
     store
         .write("tester", |sink| {
             for change in changes {
@@ -74,7 +74,7 @@ fn commit(store: &mut SqliteStore, changes: Vec<Change>) -> Result<(), StoreErro
         .map(|_| ())
 }
 
-fn seeded() -> (tempfile::TempDir, PathBuf, SqliteStore) {
+fn seeded() -> (tempfile::TempDir, PathBuf, Database) {
     let (dir, path, mut store) = new_store();
     commit(
         &mut store,
@@ -91,7 +91,7 @@ fn seeded() -> (tempfile::TempDir, PathBuf, SqliteStore) {
     (dir, path, store)
 }
 
-fn journal_length(store: &SqliteStore) -> u64 {
+fn journal_length(store: &Database) -> u64 {
     store.head().expect("head").0
 }
 
@@ -138,7 +138,7 @@ fn a_clean_store_checks_clean_and_replays_to_the_same_state() {
 #[test]
 fn records_read_back_with_their_revision_and_actor() {
     let (_dir, path, _store) = seeded();
-    let store = SqliteStore::open(&path).expect("reopen");
+    let store = Database::open(&path).expect("reopen");
     let stored = store
         .get(&RecordId::new("p1"))
         .expect("get")
@@ -340,7 +340,7 @@ fn added_terms_are_journaled_and_survive_reopening() {
     )
     .expect("new term used in the same batch");
     drop(store);
-    let store = SqliteStore::open(&path).expect("reopen");
+    let store = Database::open(&path).expect("reopen");
     assert!(
         store
             .vocabularies()
@@ -438,7 +438,7 @@ fn a_file_that_is_not_girok_is_refused_unchanged() {
         "this is not a database at all, just some text that is long enough",
     )
     .expect("write");
-    let error = SqliteStore::open(&text).err().expect("text file");
+    let error = Database::open(&text).err().expect("text file");
     assert!(error.to_string().contains("not a SQLite file"), "{error}");
 
     let other = dir.path().join("other.sqlite");
@@ -447,11 +447,11 @@ fn a_file_that_is_not_girok_is_refused_unchanged() {
         .execute_batch("CREATE TABLE t (x)")
         .expect("table");
     let before = std::fs::read(&other).expect("read");
-    let error = SqliteStore::open(&other).err().expect("foreign database");
+    let error = Database::open(&other).err().expect("foreign database");
     assert!(matches!(error, StoreError::NotGirok { .. }), "{error}");
     assert_eq!(std::fs::read(&other).expect("read"), before);
 
-    let missing = SqliteStore::open(&dir.path().join("missing.sqlite"))
+    let missing = Database::open(&dir.path().join("missing.sqlite"))
         .err()
         .expect("missing");
     assert!(
@@ -468,7 +468,7 @@ fn a_database_from_a_newer_girok_is_refused() {
         &path,
         &format!("PRAGMA user_version = {}", girok_store::SCHEMA_VERSION + 1),
     );
-    let error = SqliteStore::open(&path).err().expect("newer");
+    let error = Database::open(&path).err().expect("newer");
     assert!(matches!(error, StoreError::TooNew { .. }), "{error}");
     assert!(error.to_string().contains("upgrade Girok"), "{error}");
 }
@@ -481,7 +481,7 @@ fn concurrent_writers_lose_no_change() {
         .map(|writer| {
             let path = path.clone();
             std::thread::spawn(move || {
-                let mut store = SqliteStore::open(&path).expect("open");
+                let mut store = Database::open(&path).expect("open");
                 for i in 0..25 {
                     commit(
                         &mut store,
@@ -495,7 +495,7 @@ fn concurrent_writers_lose_no_change() {
     for writer in writers {
         writer.join().expect("writer thread");
     }
-    let store = SqliteStore::open(&path).expect("open");
+    let store = Database::open(&path).expect("open");
     assert_eq!(store.count(RecordKind::Person).expect("count"), 100);
     assert_eq!(journal_length(&store), 100);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
@@ -702,7 +702,7 @@ fn proposals_are_decided_by_a_decision_and_removed_by_forget_in_its_transaction(
         .replace_link_proposals(&run, &[proposal(&["a", "b"]), proposal(&["c", "d"])])
         .expect("proposals");
     assert_eq!(store.link_run().expect("run"), Some(run.clone()));
-    let numbers = |store: &SqliteStore| -> Vec<u64> {
+    let numbers = |store: &Database| -> Vec<u64> {
         store
             .undecided_link_proposals()
             .expect("queue")

@@ -109,7 +109,7 @@ fn act_form(
     }
 }
 
-fn act_pickers(store: &SqliteStore) -> ActPickers {
+fn act_pickers(store: &Database) -> ActPickers {
     use girok_model::VocabKind;
     let vocabularies = store.vocabularies();
     ActPickers {

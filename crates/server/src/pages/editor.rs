@@ -457,7 +457,7 @@ impl Target {
     }
 
     /// The record the form starts from, with its revision.
-    fn load(&self, store: &SqliteStore, actor: &str) -> Result<Option<(Record, u32)>, StoreError> {
+    fn load(&self, store: &Database, actor: &str) -> Result<Option<(Record, u32)>, StoreError> {
         Ok(match self {
             Target::Existing(id) => store
                 .get(id)?

@@ -14,7 +14,7 @@ use axum::{Form, Router};
 use girok_model::{
     Change, ConsentScope, FuzzyDate, Person, Record, RecordId, RecordKind, Sex, Source, SourceKind,
 };
-use girok_store::{LockState, SqliteStore, Store, StoreError};
+use girok_store::{Database, LockState, Store, StoreError};
 use girok_tabulate::{Audience, Dimension, Facts, Filter, Table, Unit};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;

@@ -149,7 +149,7 @@ struct Around {
 /// involvement's perpetrator), so every link has a title.
 fn around(
     app: &App,
-    store: &SqliteStore,
+    store: &Database,
     record: &Record,
     role: Role,
     lang: Lang,

@@ -71,7 +71,7 @@ impl Tabulated {
 /// Counts distinct victims by `by` ("dim" or "rows,columns") under the
 /// conditions, ages in `ages` ("0-9,10-19,20-" or the default groups).
 pub fn tabulate(
-    store: &SqliteStore,
+    store: &Database,
     by: &str,
     conditions: Option<&str>,
     ages: Option<&str>,

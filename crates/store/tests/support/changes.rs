@@ -6,10 +6,7 @@ use std::collections::HashMap;
 
 use girok_model::{Change, Record, RecordId, RecordKind};
 use girok_state::{EntryMeta, MemoryState, StateRows};
-use girok_store::{
-    BatchSize, ChangeSink, Difference, JournalRow, PostgresStore, SqliteStore, Store, StoreError,
-    write_with,
-};
+use girok_store::{BatchSize, ChangeSink, Database, JournalRow, Store, StoreError, write_with};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 use rand_chacha::ChaCha8Rng;
@@ -244,33 +241,9 @@ pub fn apply_to_store(
     written.map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// What a store shows of its state to be compared with the reference.
-pub trait Inspect: Store {
-    fn state_rows(&self) -> Result<StateRows, StoreError>;
-    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError>;
-}
-
-impl Inspect for SqliteStore {
-    fn state_rows(&self) -> Result<StateRows, StoreError> {
-        SqliteStore::state_rows(self)
-    }
-    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError> {
-        SqliteStore::differences_from(self, expected)
-    }
-}
-
-impl Inspect for PostgresStore {
-    fn state_rows(&self) -> Result<StateRows, StoreError> {
-        PostgresStore::state_rows(self)
-    }
-    fn differences_from(&self, expected: &MemoryState) -> Result<Vec<Difference>, StoreError> {
-        PostgresStore::differences_from(self, expected)
-    }
-}
-
 /// Asserts that the store's state is the reference's: its typed rows and
 /// every state table row by row.
-pub fn assert_same_state(store: &dyn Inspect, reference: &MemoryState, context: &str) {
+pub fn assert_same_state(store: &Database, reference: &MemoryState, context: &str) {
     let mut differences = store
         .state_rows()
         .expect("rows")

@@ -65,6 +65,14 @@ fn write_archive(
 }
 
 pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
+    if data.join(girok_service::POSTGRES_FILE).exists() {
+        bail!(
+            "the database of {} is in PostgreSQL, which a backup of the data directory would not hold: \
+             back it up with PostgreSQL's own tools (pg_dump, or pg_basebackup for the whole server); \
+             nothing was written",
+            data.display()
+        );
+    }
     let store = girok_service::open(data)?;
     let (size, root) = store.tree_head()?;
     drop(store);

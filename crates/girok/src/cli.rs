@@ -47,8 +47,21 @@ pub enum Command {
     Init {
         /// Seal identifying data before it is journaled, under a passphrase
         /// (GIROK_PASSPHRASE or typed twice) or --key-file (created if absent).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "postgres")]
         encrypt: bool,
+        /// Keep the database in this empty PostgreSQL database (a URL such
+        /// as postgresql://girok@db.example/girok, or key=value settings),
+        /// shared by several servers, instead of a file in --data; --data
+        /// then holds the checkpoint key and the URL, readable by you only.
+        /// Give it in GIROK_POSTGRES_URL to keep a password out of the
+        /// command line.
+        #[arg(
+            long,
+            env = "GIROK_POSTGRES_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        postgres: Option<String>,
     },
     /// Check the passphrase or key file of an encrypted database and report its keys.
     Unlock,

@@ -178,18 +178,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         purpose: &purpose,
     };
     match cli.command {
-        Command::Init { encrypt } => {
+        Command::Init { encrypt, postgres } => {
             let path = database(&cli.data);
-            if encrypt {
+            let place = if let Some(url) = &postgres {
+                girok_service::create_postgres(&cli.data, url)?;
+                "in PostgreSQL (the connection is kept in --data, readable by you only)".to_string()
+            } else if encrypt {
                 keys::create_encrypted(&path, key_file)?;
+                format!("at {}", path.display())
             } else {
                 Database::create(&path)?;
-            }
+                format!("at {}", path.display())
+            };
             let key = girok_service::create_key(&cli.data)?;
             println!(
-                "Created an empty{} Girok database at {}",
+                "Created an empty{} Girok database {place}",
                 if encrypt { " encrypted" } else { "" },
-                path.display()
             );
             println!("Checkpoint verifier key (give it to partners who keep checkpoints): {key}");
         }
@@ -845,7 +849,7 @@ fn terms(
         return Ok(());
     }
     // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
-    let store = Database::open(&database(data)).ok();
+    let store = girok_service::open_database(data).ok();
     let defaults = girok_model::Vocabularies::default();
     let vocabularies = store
         .as_ref()

@@ -3,7 +3,8 @@
 //! line, import, web form, API) writes the same way and every committed
 //! batch ends with a signed checkpoint.
 //!
-//! A data directory holds the database (`girok.sqlite`) and the
+//! A data directory holds the database (`girok.sqlite`, or `postgres.url`
+//! naming a PostgreSQL database shared by a team's servers) and the
 //! installation's private checkpoint key (`girok.key`). Without the key a
 //! store still reads, but every write is refused before anything is
 //! committed: a write no checkpoint covers could be cut off unnoticed.
@@ -32,6 +33,10 @@ use girok_store::{Database, Notary, NotaryError, Store, StoreError};
 pub const DATABASE_FILE: &str = "girok.sqlite";
 /// The private checkpoint key inside a data directory.
 pub const KEY_FILE: &str = "girok.key";
+/// The connection URL of a PostgreSQL database, in a data directory that
+/// uses one instead of `girok.sqlite`; readable by its owner only, since
+/// the URL may carry a password.
+pub const POSTGRES_FILE: &str = "postgres.url";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -68,6 +73,14 @@ pub enum ServiceError {
     Random(String),
     #[error("the checkpoint is not a valid one from this installation's key: {0}")]
     NotOurCheckpoint(NoteError),
+    #[error("cannot read {path}, which names this data directory's PostgreSQL database: {source}")]
+    PostgresUnreadable {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} already has a database ({found}); it was not changed")]
+    DirectoryInUse { path: String, found: String },
     #[error("the linkage proposals of an earlier version were not moved into the database: {0}")]
     Proposals(#[from] girok_linkage::proposals::ProposalsError),
 }
@@ -81,10 +94,65 @@ fn key_path(data: &Path) -> PathBuf {
     data.join(KEY_FILE)
 }
 
+/// The PostgreSQL connection URL a data directory names, if it uses one.
+fn postgres_url(data: &Path) -> Result<Option<String>, ServiceError> {
+    let path = data.join(POSTGRES_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(url) => Ok(Some(url.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ServiceError::PostgresUnreadable {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Opens the database of a data directory (SQLite, or the PostgreSQL
+/// database it names), without a signer: for reads.
+pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
+    Ok(match postgres_url(data)? {
+        Some(url) => Database::open_postgres(&url)?,
+        None => Database::open(&database(data))?,
+    })
+}
+
+/// Makes a new Girok database in the empty PostgreSQL database at `url`
+/// and a data directory `data` that names it (the URL kept readable by its
+/// owner only). Nothing is left behind if the database cannot be made.
+pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError> {
+    for (file, found) in [
+        (DATABASE_FILE, "an embedded database"),
+        (POSTGRES_FILE, "a PostgreSQL database"),
+    ] {
+        if data.join(file).exists() {
+            return Err(ServiceError::DirectoryInUse {
+                path: data.display().to_string(),
+                found: found.into(),
+            });
+        }
+    }
+    let store = Database::create_postgres(url)?;
+    let not_created = |source| ServiceError::Directory {
+        path: data.display().to_string(),
+        action: "write the PostgreSQL connection into",
+        source,
+    };
+    std::fs::create_dir_all(data).map_err(not_created)?;
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(data.join(POSTGRES_FILE))
+        .map_err(not_created)?;
+    writeln!(file, "{url}").map_err(not_created)?;
+    file.sync_all().map_err(not_created)?;
+    Ok(store)
+}
+
 /// Opens the database of a data directory with the checkpoint signer
 /// attached: every batch it commits ends with a signed checkpoint.
 pub fn open(data: &Path) -> Result<Database, ServiceError> {
-    let mut store = Database::open(&database(data))?;
+    let mut store = open_database(data)?;
     sweep_abandoned_backups(data)?;
     imports::StagedImports::of(data).sweep();
     adopt_legacy_proposals(&store, data)?;

@@ -1,0 +1,142 @@
+//! The command line on a PostgreSQL database: `girok init --postgres` makes
+//! a data directory that names it, and every command then works there as
+//! it does on the embedded database, from any data directory that names it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+#[path = "../../store/tests/support/cluster.rs"]
+mod cluster;
+
+fn girok(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .env("GIROK_ACTOR", "tester")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run girok")
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let output = girok(data, args, &[]);
+    assert!(
+        output.status.success(),
+        "girok {args:?} failed:\n{}",
+        text(&output)
+    );
+    text(&output)
+}
+
+fn fails(data: &Path, args: &[&str]) -> String {
+    let output = girok(data, args, &[]);
+    assert!(
+        !output.status.success(),
+        "girok {args:?} should have failed:\n{}",
+        text(&output)
+    );
+    text(&output)
+}
+
+#[test]
+fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
+    let cluster = cluster::Cluster::start();
+    // The test cluster trusts local connections and never asks for the
+    // password, so it only shows where the URL goes.
+    let url = format!("{} password=hunter2-secret", cluster.new_database());
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+
+    let init = girok(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    let said = text(&init);
+    assert!(init.status.success(), "{said}");
+    assert!(said.contains("in PostgreSQL"), "{said}");
+    assert!(!said.contains("hunter2"), "{said}");
+    assert!(!data.join("girok.sqlite").exists());
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(data.join("postgres.url"))
+            .expect("the URL file")
+            .permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+
+    let file = dir.path().join("testimonies.jsonl");
+    let file = file.to_str().expect("path");
+    ok(
+        dir.path(),
+        &["synth", "--testimonies", "40", "--seed", "3", "--out", file],
+    );
+    let imported = ok(&data, &["import", file]);
+    assert!(!imported.contains("hunter2"), "{imported}");
+    assert!(ok(&data, &["check"]).contains("OK"));
+    let verified = ok(&data, &["verify"]);
+    assert!(verified.contains("OK"), "{verified}");
+    let stats = ok(&data, &["stats", "--by", "act-type", "--count", "acts"]);
+    assert!(stats.lines().count() > 2, "{stats}");
+    let same = fails(&data, &["import", file]);
+    assert!(same.contains("already"), "{same}");
+
+    // A second data directory on the same database (another server's) sees it all.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    std::fs::copy(data.join("postgres.url"), other.join("postgres.url")).expect("copy");
+    std::fs::copy(data.join("girok.key"), other.join("girok.key")).expect("copy");
+    assert!(ok(&other, &["check"]).contains("OK"));
+
+    // Neither a second database in the same directory nor an embedded backup of it.
+    let again = girok(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    assert!(!again.status.success(), "{}", text(&again));
+    let backup = fails(
+        &data,
+        &[
+            "backup",
+            "--out",
+            dir.path().join("b.tar").to_str().expect("path"),
+        ],
+    );
+    assert!(backup.contains("pg_dump"), "{backup}");
+    assert!(!dir.path().join("b.tar").exists());
+
+    // The journal never holds the connection's password.
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    let leaked: i64 = client
+        .query_one(
+            "SELECT COUNT(*) FROM journal WHERE position('hunter2' in convert_from(bytes, 'UTF8')) > 0 \
+             OR actor LIKE '%hunter2%'",
+            &[],
+        )
+        .expect("query")
+        .get(0);
+    assert_eq!(leaked, 0);
+}
+
+#[test]
+fn an_unreachable_server_is_named_and_no_directory_is_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let refused = girok(
+        &data,
+        &["init"],
+        &[(
+            "GIROK_POSTGRES_URL",
+            "host=127.0.0.1 port=1 user=girok password=s3cret dbname=girok connect_timeout=2",
+        )],
+    );
+    let said = text(&refused);
+    assert!(!refused.status.success(), "{said}");
+    assert!(
+        said.contains("cannot connect") && said.contains("127.0.0.1"),
+        "{said}"
+    );
+    assert!(!said.contains("s3cret"), "{said}");
+    assert!(!data.join("postgres.url").exists());
+}

@@ -14,9 +14,27 @@ use tower::ServiceExt;
 
 const PASSWORD: &str = "a long enough password";
 
+#[path = "../../store/tests/support/cluster.rs"]
+mod cluster;
+
+/// Runs `work` on a thread of its own, outside the test's async runtime.
+fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(work).join().expect("thread"))
+}
+
+/// Runs a test's requests on a runtime of their own, for a site that must
+/// be made and dropped outside one.
+fn on_runtime(requests: impl std::future::Future<Output = ()>) {
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(requests);
+}
+
 struct Site {
     dir: tempfile::TempDir,
     app: Arc<App>,
+    /// The PostgreSQL cluster the site's database is on, kept running while it lives.
+    _cluster: Option<cluster::Cluster>,
 }
 
 #[derive(Debug)]
@@ -29,18 +47,28 @@ struct Reply {
 impl Site {
     /// The demo database, and one user per role.
     fn new() -> Site {
-        Site::build(None)
+        Site::build(None, None)
     }
 
     /// The demo database encrypted under `passphrase`, unlocked.
     fn encrypted(passphrase: &str) -> Site {
-        Site::build(Some(passphrase))
+        Site::build(Some(passphrase), None)
     }
 
-    fn build(passphrase: Option<&str>) -> Site {
+    /// The demo database in PostgreSQL, on a private cluster. Made, and
+    /// dropped, outside any async runtime, as `girok serve` opens it before
+    /// starting one: the PostgreSQL client blocks on a runtime of its own.
+    fn on_postgres() -> Site {
+        Site::build(None, Some(cluster::Cluster::start()))
+    }
+
+    fn build(passphrase: Option<&str>, cluster: Option<cluster::Cluster>) -> Site {
         let dir = tempfile::tempdir().expect("dir");
-        let database = dir.path().join("girok.sqlite");
-        let mut store = Database::create(&database).expect("create");
+        let mut store = match &cluster {
+            Some(cluster) => girok_service::create_postgres(dir.path(), &cluster.new_database())
+                .expect("create in PostgreSQL"),
+            None => Database::create(&dir.path().join("girok.sqlite")).expect("create"),
+        };
         girok_service::create_key(dir.path()).expect("checkpoint key");
         girok_service::attach_signer(&mut store, dir.path());
         if let Some(passphrase) = passphrase {
@@ -71,7 +99,11 @@ impl Site {
                 access.add_user(role.name(), role, PASSWORD).expect("user");
             }
         });
-        Site { dir, app }
+        Site {
+            dir,
+            app,
+            _cluster: cluster,
+        }
     }
 
     async fn send(&self, request: Request<Body>) -> Reply {
@@ -403,7 +435,16 @@ async fn signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited
 
 #[tokio::test]
 async fn each_role_reaches_exactly_its_pages() {
-    let site = Site::new();
+    roles_reach_exactly_their_pages(&Site::new()).await;
+}
+
+#[test]
+fn each_role_reaches_exactly_its_pages_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(roles_reach_exactly_their_pages(&site));
+}
+
+async fn roles_reach_exactly_their_pages(site: &Site) {
     let pages = [
         "/",
         "/persons",
@@ -1511,20 +1552,32 @@ async fn every_write_from_the_web_and_the_api_ends_with_a_checkpoint_that_names_
 
 #[tokio::test]
 async fn a_term_added_by_another_process_is_seen_at_once() {
-    let site = Site::new();
+    a_term_added_elsewhere_is_seen_at_once(&Site::new()).await;
+}
+
+#[test]
+fn a_term_added_by_another_server_on_postgres_is_seen_at_once() {
+    let site = Site::on_postgres();
+    on_runtime(a_term_added_elsewhere_is_seen_at_once(&site));
+}
+
+async fn a_term_added_elsewhere_is_seen_at_once(site: &Site) {
     // `girok terms add`, from another process with its own connection.
-    let mut other = girok_service::open(site.dir.path()).expect("open");
-    let term: girok_model::Term =
-        serde_json::from_str(r#"{"key":"village-guard","en":"Village guard","ko":"마을 경비대"}"#)
-            .expect("term");
-    other
-        .write("admin", |sink| {
-            sink.apply(girok_model::Change::AddTerm {
-                vocabulary: girok_model::VocabKind::Agency,
-                term,
+    off_runtime(|| {
+        let mut other = girok_service::open(site.dir.path()).expect("open");
+        let term: girok_model::Term = serde_json::from_str(
+            r#"{"key":"village-guard","en":"Village guard","ko":"마을 경비대"}"#,
+        )
+        .expect("term");
+        other
+            .write("admin", |sink| {
+                sink.apply(girok_model::Change::AddTerm {
+                    vocabulary: girok_model::VocabKind::Agency,
+                    term,
+                })
             })
-        })
-        .expect("add term");
+            .expect("add term");
+    });
     let documenter = site.session("documenter").await;
     let form = site
         .get("/persons/p-un-kim/acts/new", Some(&documenter))

@@ -416,3 +416,99 @@ fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal
     assert_eq!(store.head().expect("head").0, 64);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
 }
+
+/// One writer of the crash test below: appends one person per batch and
+/// says so on its standard output once the batch has committed, until the
+/// server goes away. Does nothing unless that test started this process.
+#[test]
+fn acknowledging_writer_process() {
+    use std::io::Write;
+    let (Ok(url), Ok(writer)) = (
+        std::env::var("GIROK_TEST_ACK_URL"),
+        std::env::var("GIROK_TEST_ACK_WRITER"),
+    ) else {
+        return;
+    };
+    let Ok(mut store) = Database::open_postgres(&url) else {
+        return;
+    };
+    let mut out = std::io::stdout().lock();
+    for batch in 0.. {
+        let id = format!("p-{writer}-{batch}");
+        if store
+            .write("writer", |sink| sink.apply(person(&id)))
+            .is_err()
+        {
+            return;
+        }
+        if writeln!(out, "{id}").and_then(|()| out.flush()).is_err() {
+            return;
+        }
+    }
+}
+
+#[test]
+fn killed_writers_and_a_crashed_server_lose_no_acknowledged_write() {
+    use std::io::BufRead;
+    let cluster = cluster::Cluster::private();
+    let url = cluster.new_database();
+    drop(Database::create_postgres(&url).expect("create"));
+    let test_binary = std::env::current_exe().expect("test binary");
+    let mut writers: Vec<_> = (0..3)
+        .map(|writer| {
+            std::process::Command::new(&test_binary)
+                .args([
+                    "--exact",
+                    "acknowledging_writer_process",
+                    "--test-threads=1",
+                ])
+                .env("GIROK_TEST_ACK_URL", &url)
+                .env("GIROK_TEST_ACK_WRITER", writer.to_string())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .expect("start a writer process")
+        })
+        .collect();
+    let readers: Vec<_> = writers
+        .iter_mut()
+        .map(|writer| {
+            let out = writer.stdout.take().expect("stdout");
+            std::thread::spawn(move || {
+                std::io::BufReader::new(out)
+                    .lines()
+                    .map_while(Result::ok)
+                    .filter(|line| line.starts_with("p-"))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    writers[0].kill().expect("kill -9 a writer");
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    cluster.crash_and_restart();
+    for mut writer in writers {
+        let _ = writer.wait();
+    }
+    let acknowledged: Vec<String> = readers
+        .into_iter()
+        .flat_map(|reader| reader.join().expect("reader"))
+        .collect();
+    assert!(
+        acknowledged.len() > 20,
+        "only {} writes",
+        acknowledged.len()
+    );
+
+    let store = Database::open_postgres(&url).expect("open after the crash");
+    for id in &acknowledged {
+        assert!(
+            store.get(&RecordId::new(id)).expect("get").is_some(),
+            "{id} was acknowledged but is gone"
+        );
+    }
+    let (head, _) = store.head().expect("head");
+    assert_eq!(head, store.count(RecordKind::Person).expect("count"));
+    assert!(head >= acknowledged.len() as u64);
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert!(report.is_clean(), "{report:?}");
+}

@@ -81,6 +81,13 @@ impl Cluster {
                 server,
             };
         }
+        Cluster::private()
+    }
+
+    /// A cluster of this test's own, whatever `GIROK_TEST_POSTGRES` says:
+    /// for tests that crash the server.
+    #[allow(dead_code, reason = "only the tests that crash the server use it")]
+    pub fn private() -> Cluster {
         let programs = server_programs();
         let dir = tempfile::tempdir().expect("temporary directory");
         let as_nobody = is_root();
@@ -107,14 +114,28 @@ impl Cluster {
             ],
             as_nobody,
         );
-        let socket = dir.path().to_str().expect("UTF-8 path");
+        let cluster = Cluster {
+            pg_ctl: programs.join("pg_ctl"),
+            server: format!(
+                "host={} user=girok",
+                dir.path().to_str().expect("UTF-8 path")
+            ),
+            dir: Some(dir),
+        };
+        cluster.start_server();
+        cluster
+    }
+
+    fn start_server(&self) {
+        let dir = self.dir.as_ref().expect("a private cluster").path();
+        let socket = dir.to_str().expect("UTF-8 path");
         let options = format!("-k {socket} -c listen_addresses='' -c max_connections=60");
-        let log = dir.path().join("server.log");
+        let log = dir.join("server.log");
         run(
-            &programs.join("pg_ctl"),
+            &self.pg_ctl,
             &[
                 "-D",
-                data_arg,
+                dir.join("data").to_str().expect("UTF-8 path"),
                 "-o",
                 &options,
                 "-l",
@@ -122,13 +143,28 @@ impl Cluster {
                 "-w",
                 "start",
             ],
-            as_nobody,
+            is_root(),
         );
-        Cluster {
-            pg_ctl: programs.join("pg_ctl"),
-            server: format!("host={socket} user=girok"),
-            dir: Some(dir),
-        }
+    }
+
+    /// Stops the server as a crash would (an immediate shutdown: no
+    /// checkpoint, every connection cut, recovery from the write-ahead log
+    /// at the next start), then starts it again.
+    #[allow(dead_code, reason = "only the tests that crash the server use it")]
+    pub fn crash_and_restart(&self) {
+        let dir = self.dir.as_ref().expect("a private cluster").path();
+        run(
+            &self.pg_ctl,
+            &[
+                "-D",
+                dir.join("data").to_str().expect("UTF-8 path"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            is_root(),
+        );
+        self.start_server();
     }
 
     /// A URL of a new, empty database on the cluster.

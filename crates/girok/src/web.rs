@@ -16,7 +16,7 @@ pub fn serve(
     addr: SocketAddr,
     settings: girok_server::Settings,
 ) -> Result<()> {
-    if !data.join("girok.sqlite").exists() {
+    if !girok_service::has_database(data) {
         bail!(
             "no Girok database in {}; create one with `girok init` (or try `girok demo`)",
             data.display()

@@ -140,3 +140,126 @@ fn an_unreachable_server_is_named_and_no_directory_is_left() {
     assert!(!said.contains("s3cret"), "{said}");
     assert!(!data.join("postgres.url").exists());
 }
+
+/// A user with a write key in `data`; returns the key.
+fn user_with_key(data: &Path) -> String {
+    use std::io::Write;
+    let mut add = Command::new(env!("CARGO_BIN_EXE_girok"))
+        .arg("--data")
+        .arg(data)
+        .args(["user", "add", "kim", "--role", "documenter"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("user add");
+    add.stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long enough password\n")
+        .expect("password");
+    assert!(add.wait().expect("wait").success());
+    let out = ok(
+        data,
+        &["user", "key", "kim", "--label", "test", "--scope", "write"],
+    );
+    out.lines().last().expect("the key").trim().to_string()
+}
+
+/// A `girok serve` process on a free port of its own.
+struct Server {
+    process: std::process::Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(data: &Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = data.with_extension("log");
+        let process = Command::new(env!("CARGO_BIN_EXE_girok"))
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("serve");
+        let server = Server { process, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "the server on port {port} did not start: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// One HTTP/1.1 request; the status line and body of the reply.
+    fn request(&self, method: &str, path: &str, key: &str, body: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("reply");
+        reply
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+#[test]
+fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, second) = (dir.path().join("first"), dir.path().join("second"));
+    let init = girok(&first, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    assert!(init.status.success(), "{}", text(&init));
+    std::fs::create_dir(&second).expect("mkdir");
+    for file in ["postgres.url", "girok.key"] {
+        std::fs::copy(first.join(file), second.join(file)).expect("copy");
+    }
+    let (first_key, second_key) = (user_with_key(&first), user_with_key(&second));
+    let (one, two) = (Server::start(&first), Server::start(&second));
+
+    let created = one.request(
+        "POST",
+        "/api/changes",
+        &first_key,
+        r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-kim","names":[{"text":"김은주","script":"hangul"}]}}]}"#,
+    );
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let read = two.request("GET", "/api/records/p-kim", &second_key, "");
+    assert!(read.starts_with("HTTP/1.1 200"), "{read}");
+    assert!(read.contains("김은주"), "{read}");
+    // And the other way round, in the same journal.
+    let created = two.request(
+        "POST",
+        "/api/changes",
+        &second_key,
+        r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-lee","names":[{"text":"이영희","script":"hangul"}]}}]}"#,
+    );
+    assert!(created.starts_with("HTTP/1.1 200"), "{created}");
+    let read = one.request("GET", "/api/records/p-lee", &first_key, "");
+    assert!(read.contains("이영희"), "{read}");
+    drop((one, two));
+    assert!(ok(&first, &["check"]).contains("OK"));
+    let verified = ok(&second, &["verify"]);
+    assert!(verified.contains("OK"), "{verified}");
+}

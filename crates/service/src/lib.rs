@@ -107,6 +107,12 @@ fn postgres_url(data: &Path) -> Result<Option<String>, ServiceError> {
     }
 }
 
+/// Whether a data directory has a database: its SQLite file, or a
+/// PostgreSQL database it names.
+pub fn has_database(data: &Path) -> bool {
+    database(data).exists() || data.join(POSTGRES_FILE).exists()
+}
+
 /// Opens the database of a data directory (SQLite, or the PostgreSQL
 /// database it names), without a signer: for reads.
 pub fn open_database(data: &Path) -> Result<Database, ServiceError> {

@@ -230,11 +230,13 @@ pub(crate) fn check_in_memory(
              WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
             &[first.into(), (CHUNK as u64).into()],
         )?;
-        let Some(last) = page.len().checked_sub(1) else {
+        if page.is_empty() {
             break;
-        };
-        for (index, mut row) in page.into_iter().enumerate() {
+        }
+        for mut row in page {
             let seq: u64 = row.count(0)?;
+            // The next page starts after this entry, whatever becomes of it.
+            first = seq + 1;
             let (bytes, hash) = (row.blob(1)?, row.blob(2)?);
             let entry = verifier.check(seq, &bytes, &hash).or_else(|chain_break| {
                 report.chain_breaks.push(chain_break);
@@ -257,9 +259,6 @@ pub(crate) fn check_in_memory(
                 report
                     .refused
                     .push((seq, StoreError::from(refusal).to_string()));
-            }
-            if index == last {
-                first = seq + 1;
             }
         }
         progress(first - 1, total);

@@ -5,38 +5,47 @@
 //! transaction-scoped advisory lock, so appends are serial across every
 //! process and the head a batch reads is the latest committed one (no
 //! sequence: sequences leave gaps). The journal, its Merkle nodes and its
-//! checkpoints refuse UPDATE, DELETE and TRUNCATE by trigger, for every role.
+//! checkpoints refuse UPDATE, DELETE and TRUNCATE by trigger; only their
+//! owner (or a superuser) could disable the triggers, so servers connect as
+//! a role given [`Database::grant_to`], which cannot.
 //! Text columns sort bytewise (`COLLATE "C"`), as SQLite does, so pages,
 //! proofs and `check` see the same order on both backends.
+//!
+//! Inside a transaction, statements that return nothing are not waited for:
+//! they go to the server together with the next query (or the commit), in
+//! order, in one round trip. An error in one of them fails that query or the
+//! commit, and the whole transaction rolls back, as any failure does.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::error::Error;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::BytesMut;
-use postgres::error::SqlState;
-use postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, Config, GenericClient, IsolationLevel, NoTls, Statement};
+use futures_util::future::{join, join_all};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, Config, NoTls, Statement};
 
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
 use crate::sql::{Owned, Row, Sql, Value};
 use crate::sql_store::{Backend, Database, Engine, SqlStore};
 use crate::{BackendError, CheckReport, StoreError};
 
-/// The advisory lock every batch holds while it appends: "Girk" in ASCII.
-const APPEND_LOCK: i64 = 0x4769_726b;
-
 /// Marks a database as Girok's and carries its schema version.
 const META: &str = r#"
 CREATE TABLE girok_meta (
     key   TEXT COLLATE "C" PRIMARY KEY,
-    value TEXT NOT NULL
+    value TEXT COLLATE "C" NOT NULL
 );
 INSERT INTO girok_meta (key, value) VALUES ('application', 'girok'), ('schema_version', '0');
 "#;
 
 /// The journal, its tree and its checkpoints only ever grow: refused for
-/// every role, the owner's included, whatever privileges it was granted.
+/// every role whatever privileges it was granted, until the tables' owner
+/// disables the triggers (which a role given `grant_to` cannot).
 const APPEND_ONLY: &str = r#"
 CREATE FUNCTION girok_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -58,15 +67,23 @@ CREATE TRIGGER checkpoint_never_truncated BEFORE TRUNCATE ON checkpoint
     FOR EACH STATEMENT EXECUTE FUNCTION girok_refuse_change();
 "#;
 
-/// The PostgreSQL backend: one connection to one database.
+/// The PostgreSQL backend: one connection to one database, driven by a
+/// runtime of its own on the calling thread.
 pub struct Postgres {
-    client: RefCell<Client>,
+    runtime: tokio::runtime::Runtime,
+    client: Arc<Client>,
     /// Statements prepared on this connection, by their text.
     statements: RefCell<HashMap<String, Statement>>,
 }
 
-impl From<postgres::Error> for StoreError {
-    fn from(error: postgres::Error) -> Self {
+/// A statement sent and not yet waited for.
+type Pending = Pin<Box<dyn Future<Output = Result<u64, tokio_postgres::Error>>>>;
+
+/// Statements a transaction holds back to send with its next query, at most.
+const HELD_BACK: usize = 512;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(error: tokio_postgres::Error) -> Self {
         match error.code() {
             Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => StoreError::ReadOnly,
             // The client shows a server's error as "db error"; say what the server said.
@@ -86,8 +103,8 @@ fn shown(config: &Config) -> String {
         .get_hosts()
         .first()
         .map(|host| match host {
-            postgres::config::Host::Tcp(name) => name.clone(),
-            postgres::config::Host::Unix(path) => path.display().to_string(),
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .unwrap_or_else(|| "localhost".into());
     format!(
@@ -97,19 +114,33 @@ fn shown(config: &Config) -> String {
     )
 }
 
-fn connect(url: &str) -> Result<(Client, String), StoreError> {
+fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
     let config: Config = url
         .parse()
-        .map_err(|e: postgres::Error| StoreError::Connect {
+        .map_err(|e: tokio_postgres::Error| StoreError::Connect {
             target: "the PostgreSQL server".into(),
             reason: format!("the connection URL does not parse ({e})"),
         })?;
     let target = shown(&config);
-    let client = config.connect(NoTls).map_err(|e| StoreError::Connect {
+    let failed = |reason: String| StoreError::Connect {
         target: target.clone(),
-        reason: e.to_string(),
-    })?;
-    Ok((client, target))
+        reason,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed(format!("cannot start the client's runtime ({e})")))?;
+    let (client, connection) = runtime
+        .block_on(config.connect(NoTls))
+        .map_err(|e| failed(e.to_string()))?;
+    // Driven whenever the client waits; a lost connection fails the client's next call.
+    runtime.spawn(connection);
+    let backend = Postgres {
+        runtime,
+        client: Arc::new(client),
+        statements: RefCell::default(),
+    };
+    Ok((backend, target))
 }
 
 /// What the database at a URL holds.
@@ -119,33 +150,31 @@ enum Found {
     Other,
 }
 
-fn found(client: &mut impl GenericClient) -> Result<Found, StoreError> {
-    let marked = client
-        .query_one("SELECT to_regclass('girok_meta') IS NOT NULL", &[])?
-        .get::<_, bool>(0);
+fn found(sql: &dyn Sql) -> Result<Found, StoreError> {
+    let marked = sql
+        .row("SELECT to_regclass('girok_meta') IS NOT NULL", &[])?
+        .map(|mut row| row.boolean(0))
+        .transpose()?
+        .unwrap_or(false);
     if marked {
-        let rows = client.query(
+        let mut values = HashMap::new();
+        for mut row in sql.rows(
             "SELECT key, value FROM girok_meta WHERE key IN ('application', 'schema_version')",
             &[],
-        )?;
-        let value = |key: &str| {
-            rows.iter()
-                .find(|row| row.get::<_, &str>(0) == key)
-                .map(|row| row.get::<_, String>(1))
-        };
-        if value("application").as_deref() == Some("girok")
-            && let Some(version) = value("schema_version").and_then(|v| v.parse().ok())
+        )? {
+            values.insert(row.text(0)?, row.text(1)?);
+        }
+        if values.get("application").map(String::as_str) == Some("girok")
+            && let Some(version) = values.get("schema_version").and_then(|v| v.parse().ok())
         {
             return Ok(Found::Girok { version });
         }
         return Ok(Found::Other);
     }
-    let tables = client
-        .query_one(
-            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
-            &[],
-        )?
-        .get::<_, i64>(0);
+    let tables = sql.number(
+        "SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()",
+        &[],
+    )?;
     Ok(if tables == 0 {
         Found::Nothing
     } else {
@@ -165,13 +194,19 @@ fn in_postgres_types(sqlite: &str) -> String {
         let code = code.replace(" WITHOUT ROWID", "");
         let mut words = Vec::new();
         for word in code.split(' ') {
-            words.push(match word {
+            // A type may end its column's line with a comma.
+            let (name, comma) = match word.strip_suffix(',') {
+                Some(name) => (name, ","),
+                None => (word, ""),
+            };
+            let translated = match name {
                 "INTEGER" => "BIGINT",
                 "BLOB" => "BYTEA",
                 "REAL" => "DOUBLE PRECISION",
                 "TEXT" => "TEXT COLLATE \"C\"",
                 other => other,
-            });
+            };
+            words.push(format!("{translated}{comma}"));
         }
         out.push_str(&words.join(" "));
         out.push_str(comment);
@@ -180,47 +215,55 @@ fn in_postgres_types(sqlite: &str) -> String {
     out
 }
 
-/// Brings the schema from `from` to this build's version, in `tx`.
-fn migrate(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), StoreError> {
+/// Brings the schema from `from` to this build's version, inside the
+/// caller's transaction.
+fn migrate(backend: &Postgres, from: i32) -> Result<(), StoreError> {
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
-        tx.batch_execute(&in_postgres_types(migration))?;
+        backend.simple(&in_postgres_types(migration))?;
         if index == 0 {
-            tx.batch_execute(APPEND_ONLY)?;
+            backend.simple(APPEND_ONLY)?;
         }
-        tx.execute(
-            "UPDATE girok_meta SET value = $1 WHERE key = 'schema_version'",
-            &[&(index as i32 + 1).to_string()],
+        let version = (index as i32 + 1).to_string();
+        Sql::execute(
+            backend,
+            "UPDATE girok_meta SET value = ?1 WHERE key = 'schema_version'",
+            &[version.as_str().into()],
         )?;
     }
     Ok(())
 }
 
+/// Begins a batch's transaction and takes the advisory lock every batch
+/// holds while it appends (its key is "Girk" in ASCII), in one round trip.
+/// A writer waits at most two minutes for another's batch, as on SQLite.
+const BEGIN_WRITE: &str = "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '120s'; \
+                           SELECT pg_advisory_xact_lock(1198092907)";
+
 impl Database {
     /// Makes a Girok database in the empty PostgreSQL database at `url`.
     pub fn create_postgres(url: &str) -> Result<Database, StoreError> {
-        let (mut client, target) = connect(url)?;
-        let mut tx = client.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-        match found(&mut tx)? {
-            Found::Nothing => {}
-            Found::Girok { .. } => return Err(StoreError::Exists { path: target }),
-            Found::Other => {
-                return Err(StoreError::NotGirok {
-                    path: target,
-                    reason: "it holds tables of another application".into(),
-                });
+        let (backend, target) = connect(url)?;
+        backend.in_transaction(BEGIN_WRITE, |_| {
+            match found(&backend)? {
+                Found::Nothing => {}
+                Found::Girok { .. } => return Err(StoreError::Exists { path: target }),
+                Found::Other => {
+                    return Err(StoreError::NotGirok {
+                        path: target,
+                        reason: "it holds tables of another application".into(),
+                    });
+                }
             }
-        }
-        tx.batch_execute(META)?;
-        migrate(&mut tx, 0)?;
-        tx.commit()?;
-        Self::over_client(client)
+            backend.simple(META)?;
+            migrate(&backend, 0)
+        })?;
+        Self::over_backend(backend)
     }
 
     /// Opens the Girok database at `url`, migrating an older schema.
     pub fn open_postgres(url: &str) -> Result<Database, StoreError> {
-        let (mut client, target) = connect(url)?;
-        let version = match found(&mut client)? {
+        let (backend, target) = connect(url)?;
+        let version = match found(&backend)? {
             Found::Girok { version } => version,
             Found::Nothing => return Err(StoreError::Missing { path: target }),
             Found::Other => {
@@ -238,15 +281,15 @@ impl Database {
             });
         }
         if version < SCHEMA_VERSION {
-            let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])?;
-            // Another process may have migrated it while this one waited for the lock.
-            if let Found::Girok { version } = found(&mut tx)? {
-                migrate(&mut tx, version)?;
-            }
-            tx.commit()?;
+            backend.in_transaction(BEGIN_WRITE, |_| {
+                // Another process may have migrated it while this one waited for the lock.
+                match found(&backend)? {
+                    Found::Girok { version } => migrate(&backend, version),
+                    _ => Ok(()),
+                }
+            })?;
         }
-        Self::over_client(client)
+        Self::over_backend(backend)
     }
 
     /// Lets the database role `role` run Girok without owning its tables:
@@ -260,7 +303,10 @@ impl Database {
             && role
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && !role.starts_with(|c: char| c.is_ascii_digit());
+            && !role.starts_with(|c: char| c.is_ascii_digit())
+            // Names that stand for every role, or for whoever runs the grant.
+            && !["public", "current_user", "current_role", "session_user", "user"].contains(&role)
+            && !role.starts_with("pg_");
         if !valid {
             return Err(StoreError::Invalid(girok_model::Invalid::field(
                 None,
@@ -298,15 +344,11 @@ impl Database {
             return Err(StoreError::NoRoles);
         };
         // Role names are checked above; GRANT takes no parameters.
-        postgres.client.borrow_mut().batch_execute(&grants)?;
-        Ok(())
+        postgres.simple(&grants)
     }
 
-    fn over_client(client: Client) -> Result<Database, StoreError> {
-        SqlStore::over(Engine::Postgres(Box::new(Postgres {
-            client: RefCell::new(client),
-            statements: RefCell::default(),
-        })))
+    fn over_backend(backend: Postgres) -> Result<Database, StoreError> {
+        SqlStore::over(Engine::Postgres(Box::new(backend)))
     }
 }
 
@@ -315,68 +357,103 @@ fn numbered(sql: &str) -> String {
     sql.replace('?', "$")
 }
 
-/// Runs a query on `client`, with statements cached on its connection;
-/// every row is read before the first is handed on, so the handler may
-/// run statements of its own on the same connection.
-fn rows_of(
-    client: &mut impl GenericClient,
-    statements: &RefCell<HashMap<String, Statement>>,
-    sql: &str,
-    parameters: &[Value<'_>],
-) -> Result<Vec<Row>, StoreError> {
-    let statement = prepared(client, statements, sql)?;
-    let parameters: Vec<&(dyn ToSql + Sync)> = parameters
-        .iter()
-        .map(|p| p as &(dyn ToSql + Sync))
-        .collect();
-    let rows = client.query(&statement, &parameters)?;
-    rows.iter()
-        .map(|row| {
-            (0..row.len())
-                .map(|column| row.try_get::<_, Owned>(column).map_err(StoreError::from))
-                .collect::<Result<Vec<_>, _>>()
-                .map(Row)
-        })
-        .collect()
-}
-
-fn prepared(
-    client: &mut impl GenericClient,
-    statements: &RefCell<HashMap<String, Statement>>,
-    sql: &str,
-) -> Result<Statement, StoreError> {
-    if let Some(statement) = statements.borrow().get(sql) {
-        return Ok(statement.clone());
+impl Postgres {
+    /// Runs SQL text of one or more statements without parameters
+    /// (schema, grants, transaction control), waiting for it.
+    fn simple(&self, text: &str) -> Result<(), StoreError> {
+        Ok(self.runtime.block_on(self.client.batch_execute(text))?)
     }
-    let statement = client.prepare(&numbered(sql))?;
-    statements
-        .borrow_mut()
-        .insert(sql.to_string(), statement.clone());
-    Ok(statement)
-}
 
-fn execute_on(
-    client: &mut impl GenericClient,
-    statements: &RefCell<HashMap<String, Statement>>,
-    sql: &str,
-    parameters: &[Value<'_>],
-) -> Result<u64, StoreError> {
-    let statement = prepared(client, statements, sql)?;
-    let parameters: Vec<&(dyn ToSql + Sync)> = parameters
-        .iter()
-        .map(|p| p as &(dyn ToSql + Sync))
-        .collect();
-    Ok(client.execute(&statement, &parameters)?)
+    fn prepared(&self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.statements.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.runtime.block_on(self.client.prepare(&numbered(sql)))?;
+        self.statements
+            .borrow_mut()
+            .insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+
+    /// A statement with its parameters, ready to send; its rows or count.
+    fn statement(
+        &self,
+        sql: &str,
+        parameters: &[Value<'_>],
+    ) -> Result<(Statement, Vec<Owned>), StoreError> {
+        Ok((
+            self.prepared(sql)?,
+            parameters.iter().map(Owned::from).collect(),
+        ))
+    }
+
+    /// Sends `held` (in order) and then the query, and waits for all of them.
+    fn query_after(
+        &self,
+        held: Vec<Pending>,
+        sql: &str,
+        parameters: &[Value<'_>],
+    ) -> Result<Vec<Row>, StoreError> {
+        let (statement, parameters) = self.statement(sql, parameters)?;
+        let client = self.client.clone();
+        let (written, rows) = self.runtime.block_on(join(join_all(held), async move {
+            let parameters: Vec<&(dyn ToSql + Sync)> = parameters
+                .iter()
+                .map(|p| p as &(dyn ToSql + Sync))
+                .collect();
+            client.query(&statement, &parameters).await
+        }));
+        for outcome in written {
+            outcome?;
+        }
+        rows?
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|column| row.try_get::<_, Owned>(column).map_err(StoreError::from))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
+            .collect()
+    }
+
+    /// A statement to send later, with the next query or the commit.
+    fn deferred(&self, sql: &str, parameters: &[Value<'_>]) -> Result<Pending, StoreError> {
+        let (statement, parameters) = self.statement(sql, parameters)?;
+        let client = self.client.clone();
+        Ok(Box::pin(async move {
+            let parameters: Vec<&(dyn ToSql + Sync)> = parameters
+                .iter()
+                .map(|p| p as &(dyn ToSql + Sync))
+                .collect();
+            client.execute(&statement, &parameters).await
+        }))
+    }
+
+    /// Runs `work` between `begin` and a commit, rolling back if it fails
+    /// (or panics) or the commit does.
+    fn in_transaction<T, E: From<StoreError>>(
+        &self,
+        begin: &str,
+        work: impl FnOnce(&InTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.simple(begin)?;
+        let tx = InTransaction {
+            backend: self,
+            held: RefCell::default(),
+            open: std::cell::Cell::new(true),
+        };
+        let value = work(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
 }
 
 impl Sql for Postgres {
-    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<u64, StoreError> {
-        execute_on(
-            &mut *self.client.borrow_mut(),
-            &self.statements,
-            sql,
-            parameters,
-        )
+    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<(), StoreError> {
+        let statement = self.deferred(sql, parameters)?;
+        self.runtime.block_on(statement)?;
+        Ok(())
     }
 
     fn each(
@@ -385,25 +462,64 @@ impl Sql for Postgres {
         parameters: &[Value<'_>],
         each: &mut dyn FnMut(Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let rows = rows_of(
-            &mut *self.client.borrow_mut(),
-            &self.statements,
-            sql,
-            parameters,
-        )?;
-        rows.into_iter().try_for_each(each)
+        // Every row is read before the first is handed on, so the handler
+        // may run statements of its own on the same connection.
+        self.query_after(Vec::new(), sql, parameters)?
+            .into_iter()
+            .try_for_each(each)
     }
 }
 
-/// One transaction on the connection, as SQL for the store's logic.
+/// One transaction on the connection, as SQL for the store's logic: its
+/// statements that return nothing are held back and sent with the next query.
 struct InTransaction<'a> {
-    tx: RefCell<postgres::Transaction<'a>>,
-    statements: &'a RefCell<HashMap<String, Statement>>,
+    backend: &'a Postgres,
+    held: RefCell<Vec<Pending>>,
+    open: std::cell::Cell<bool>,
+}
+
+impl InTransaction<'_> {
+    fn commit(&self) -> Result<(), StoreError> {
+        let held = self.held.take();
+        let client = self.backend.client.clone();
+        let (written, committed) = self
+            .backend
+            .runtime
+            .block_on(join(join_all(held), async move {
+                client.batch_execute("COMMIT").await
+            }));
+        for outcome in written {
+            outcome?;
+        }
+        committed?;
+        self.open.set(false);
+        Ok(())
+    }
+}
+
+impl Drop for InTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open.get() {
+            // Held statements are dropped unsent; a failure to roll back means
+            // the connection is gone, and the server ends the transaction itself.
+            self.held.take();
+            let _ = self.backend.simple("ROLLBACK");
+        }
+    }
 }
 
 impl Sql for InTransaction<'_> {
-    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<u64, StoreError> {
-        execute_on(&mut *self.tx.borrow_mut(), self.statements, sql, parameters)
+    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<(), StoreError> {
+        let statement = self.backend.deferred(sql, parameters)?;
+        let mut held = self.held.borrow_mut();
+        held.push(statement);
+        if held.len() >= HELD_BACK {
+            let held = std::mem::take(&mut *held);
+            for outcome in self.backend.runtime.block_on(join_all(held)) {
+                outcome?;
+            }
+        }
+        Ok(())
     }
 
     fn each(
@@ -412,8 +528,11 @@ impl Sql for InTransaction<'_> {
         parameters: &[Value<'_>],
         each: &mut dyn FnMut(Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let rows = rows_of(&mut *self.tx.borrow_mut(), self.statements, sql, parameters)?;
-        rows.into_iter().try_for_each(each)
+        let held = self.held.take();
+        self.backend
+            .query_after(held, sql, parameters)?
+            .into_iter()
+            .try_for_each(each)
     }
 }
 
@@ -426,44 +545,19 @@ impl Backend for Postgres {
         &self,
         work: impl FnOnce(&dyn Sql) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut client = self.client.borrow_mut();
         // READ COMMITTED with the lock taken first: every statement after it
         // sees what the writer before committed. A snapshot isolation level
         // would take its snapshot before the lock is granted and lose appends.
-        let mut tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::ReadCommitted)
-            .start()
-            .map_err(StoreError::from)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&APPEND_LOCK])
-            .map_err(StoreError::from)?;
-        let sql = InTransaction {
-            tx: RefCell::new(tx),
-            statements: &self.statements,
-        };
-        // On an error the transaction is dropped, which rolls it back.
-        let value = work(&sql)?;
-        sql.tx.into_inner().commit().map_err(StoreError::from)?;
-        Ok(value)
+        self.in_transaction(BEGIN_WRITE, |tx| work(tx))
     }
 
     fn snapshot<T>(
         &self,
         work: impl FnOnce(&dyn Sql) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut client = self.client.borrow_mut();
-        let tx = client
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let sql = InTransaction {
-            tx: RefCell::new(tx),
-            statements: &self.statements,
-        };
-        let value = work(&sql)?;
-        sql.tx.into_inner().commit()?;
-        Ok(value)
+        self.in_transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |tx| {
+            work(tx)
+        })
     }
 
     /// PostgreSQL keeps its indexes through a bulk batch: other servers
@@ -486,6 +580,22 @@ impl Backend for Postgres {
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
         self.snapshot(|sql| crate::check::check_in_memory(sql, progress))
     }
+}
+
+impl ToSql for Owned {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+        Value::from(self).to_sql(ty, out)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <Value as ToSql>::accepts(ty)
+    }
+
+    to_sql_checked!();
 }
 
 impl ToSql for Value<'_> {

@@ -86,7 +86,31 @@ impl<'a> From<&'a Cell<'a>> for Value<'a> {
     }
 }
 
-/// A value read from a row.
+impl<'a> From<&'a Owned> for Value<'a> {
+    fn from(value: &'a Owned) -> Self {
+        match value {
+            Owned::Null => Value::Null,
+            Owned::Integer(value) => Value::Integer(*value),
+            Owned::Real(value) => Value::Real(*value),
+            Owned::Text(text) => Value::Text(text),
+            Owned::Blob(bytes) => Value::Blob(bytes),
+        }
+    }
+}
+
+impl From<&Value<'_>> for Owned {
+    fn from(value: &Value<'_>) -> Self {
+        match *value {
+            Value::Null => Owned::Null,
+            Value::Integer(value) => Owned::Integer(value),
+            Value::Real(value) => Owned::Real(value),
+            Value::Text(text) => Owned::Text(text.to_string()),
+            Value::Blob(bytes) => Owned::Blob(bytes.to_vec()),
+        }
+    }
+}
+
+/// A value read from a row, or a parameter kept until it is sent.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Owned {
     Null,
@@ -196,8 +220,10 @@ impl Row {
 
 /// A connection or transaction of a backend.
 pub(crate) trait Sql {
-    /// Runs a statement; returns how many rows it changed.
-    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<u64, StoreError>;
+    /// Runs a statement that returns no rows. Inside a transaction a backend
+    /// may send it with the next statement: its error then fails that one,
+    /// or the commit.
+    fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<(), StoreError>;
     /// Runs a query and hands each row to `row`, in order.
     fn each(
         &self,
@@ -272,11 +298,10 @@ mod sqlite {
     }
 
     impl Sql for Connection {
-        fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<u64, StoreError> {
-            let changed = self
-                .prepare_cached(sql)?
+        fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<(), StoreError> {
+            self.prepare_cached(sql)?
                 .execute(rusqlite::params_from_iter(parameters))?;
-            Ok(changed as u64)
+            Ok(())
         }
 
         fn each(

@@ -1,6 +1,6 @@
 //! What the PostgreSQL backend must do beyond the conformance suite: keep
 //! one unbroken chain while several processes append at once, refuse any
-//! change to the journal even from its owner, show every connection the
+//! change to the journal (by trigger, and by privilege for a granted role), show every connection the
 //! others' writes (vocabularies included), find state edited behind its
 //! back, keep linkage proposals as SQLite does, and name what is wrong
 //! with a database it cannot use.
@@ -108,7 +108,7 @@ fn writers_in_several_processes_keep_one_unbroken_chain() {
 }
 
 #[test]
-fn the_journal_refuses_update_delete_and_truncate_even_from_its_owner() {
+fn the_journal_refuses_update_delete_and_truncate_by_trigger() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();
     let mut store = Database::create_postgres(&url).expect("create");
@@ -207,6 +207,51 @@ fn check_names_a_state_row_edited_behind_the_stores_back() {
     assert_eq!(report.differences.len(), 1, "{report:?}");
     assert_eq!(report.differences[0].table, "person");
     assert!(report.differences[0].key.contains("p2"), "{report:?}");
+
+    // An entry nobody can decode, appended with plain SQL as the last of the
+    // journal, is named as a break and a refusal; the check still ends.
+    admin(&url)
+        .batch_execute(
+            "INSERT INTO journal (seq, time, actor, subject, bytes, hash) \
+             VALUES (3, 'now', 'intruder', NULL, '\\x00ff'::bytea, decode(repeat('ab', 32), 'hex'))",
+        )
+        .expect("append garbage");
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert_eq!(report.entries, 3, "{report:?}");
+    assert!(!report.chain_breaks.is_empty(), "{report:?}");
+    assert!(
+        report.refused.iter().any(|(seq, _)| *seq == 3),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn every_text_column_sorts_bytewise_and_every_integer_has_64_bits() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    drop(Database::create_postgres(&url).expect("create"));
+    let mut client = admin(&url);
+    let columns = client
+        .query(
+            "SELECT table_name::text, column_name::text, data_type::text, collation_name::text \
+             FROM information_schema.columns WHERE table_schema = current_schema()",
+            &[],
+        )
+        .expect("columns");
+    assert!(columns.len() > 80, "{} columns", columns.len());
+    for column in &columns {
+        let (table, name, kind, collation): (String, String, String, Option<String>) =
+            (column.get(0), column.get(1), column.get(2), column.get(3));
+        match kind.as_str() {
+            "text" => assert_eq!(
+                collation.as_deref(),
+                Some("C"),
+                "{table}.{name} does not sort bytewise"
+            ),
+            "bigint" | "bytea" | "double precision" => {}
+            other => panic!("{table}.{name} is {other}"),
+        }
+    }
 }
 
 #[test]
@@ -374,11 +419,18 @@ fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal
         .batch_execute("CREATE ROLE girok_app LOGIN")
         .expect("role");
     owner.grant_to("girok_app").expect("grant");
-    let refused = owner.grant_to("app; DROP TABLE journal");
-    assert!(
-        matches!(refused, Err(StoreError::Invalid(_))),
-        "{refused:?}"
-    );
+    for name in [
+        "app; DROP TABLE journal",
+        "public",
+        "current_user",
+        "pg_read_all_data",
+    ] {
+        let refused = owner.grant_to(name);
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{name}: {refused:?}"
+        );
+    }
 
     let as_app = url.replace("user=girok", "user=girok_app");
     let mut store = Database::open_postgres(&as_app).expect("open as the app role");

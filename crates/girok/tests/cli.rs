@@ -5,43 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-fn girok(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_girok"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("GIROK_ACTOR", "tester")
-        .output()
-        .expect("run girok")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let output = girok(data, args);
-    assert!(
-        output.status.success(),
-        "girok {args:?} failed:\n{}",
-        text(&output)
-    );
-    text(&output)
-}
-
-fn fails(data: &Path, args: &[&str]) -> String {
-    let output = girok(data, args);
-    assert!(
-        !output.status.success(),
-        "girok {args:?} should have failed:\n{}",
-        text(&output)
-    );
-    text(&output)
-}
+mod support;
+use support::{fails, girok, ok, text};
 
 struct Fixture {
     dir: tempfile::TempDir,

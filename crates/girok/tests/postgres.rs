@@ -3,49 +3,13 @@
 //! it does on the embedded database, from any data directory that names it.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 #[path = "../../store/tests/support/cluster.rs"]
 mod cluster;
 
-fn girok(data: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_girok"))
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .env("GIROK_ACTOR", "tester")
-        .envs(env.iter().copied())
-        .output()
-        .expect("run girok")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn ok(data: &Path, args: &[&str]) -> String {
-    let output = girok(data, args, &[]);
-    assert!(
-        output.status.success(),
-        "girok {args:?} failed:\n{}",
-        text(&output)
-    );
-    text(&output)
-}
-
-fn fails(data: &Path, args: &[&str]) -> String {
-    let output = girok(data, args, &[]);
-    assert!(
-        !output.status.success(),
-        "girok {args:?} should have failed:\n{}",
-        text(&output)
-    );
-    text(&output)
-}
+mod support;
+use support::{fails, girok_with_env, ok, text};
 
 #[test]
 fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
@@ -56,7 +20,7 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
 
-    let init = girok(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    let init = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     let said = text(&init);
     assert!(init.status.success(), "{said}");
     assert!(said.contains("in PostgreSQL"), "{said}");
@@ -93,7 +57,7 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     assert!(ok(&other, &["check"]).contains("OK"));
 
     // Neither a second database in the same directory nor an embedded backup of it.
-    let again = girok(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    let again = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(!again.status.success(), "{}", text(&again));
     let backup = fails(
         &data,
@@ -123,7 +87,7 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
 fn an_unreachable_server_is_named_and_no_directory_is_left() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let refused = girok(
+    let refused = girok_with_env(
         &data,
         &["init"],
         &[(
@@ -229,7 +193,7 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
     let url = cluster.new_database();
     let dir = tempfile::tempdir().expect("tempdir");
     let (first, second) = (dir.path().join("first"), dir.path().join("second"));
-    let init = girok(&first, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    let init = girok_with_env(&first, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(init.status.success(), "{}", text(&init));
     std::fs::create_dir(&second).expect("mkdir");
     for file in ["postgres.url", "girok.key"] {

@@ -137,22 +137,39 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
             });
         }
     }
-    let store = Database::create_postgres(url)?;
     let not_created = |source| ServiceError::Directory {
         path: data.display().to_string(),
         action: "write the PostgreSQL connection into",
         source,
     };
+    // The file first: a database made and then not named by any directory
+    // would be left behind, while a file is easily taken back.
+    let made_directory = !data.exists();
     std::fs::create_dir_all(data).map_err(not_created)?;
-    let mut file = OpenOptions::new()
+    let path = data.join(POSTGRES_FILE);
+    let take_back = || {
+        let _ = std::fs::remove_file(&path);
+        if made_directory {
+            let _ = std::fs::remove_dir(data);
+        }
+    };
+    let written = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(data.join(POSTGRES_FILE))
-        .map_err(not_created)?;
-    writeln!(file, "{url}").map_err(not_created)?;
-    file.sync_all().map_err(not_created)?;
-    Ok(store)
+        .open(&path)
+        .and_then(|mut file| {
+            writeln!(file, "{url}")?;
+            file.sync_all()
+        });
+    if let Err(source) = written {
+        take_back();
+        return Err(not_created(source));
+    }
+    Database::create_postgres(url).map_err(|error| {
+        take_back();
+        error.into()
+    })
 }
 
 /// Opens the database of a data directory with the checkpoint signer

@@ -71,7 +71,9 @@ CREATE TRIGGER checkpoint_never_truncated BEFORE TRUNCATE ON checkpoint
 /// runtime of its own on the calling thread.
 pub struct Postgres {
     runtime: tokio::runtime::Runtime,
-    client: Arc<Client>,
+    /// Where to connect again when the server has closed the connection.
+    config: Config,
+    client: RefCell<Arc<Client>>,
     /// Statements prepared on this connection, by their text.
     statements: RefCell<HashMap<String, Statement>>,
 }
@@ -130,17 +132,24 @@ fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
         .enable_all()
         .build()
         .map_err(|e| failed(format!("cannot start the client's runtime ({e})")))?;
-    let (client, connection) = runtime
-        .block_on(config.connect(NoTls))
-        .map_err(|e| failed(e.to_string()))?;
-    // Driven whenever the client waits; a lost connection fails the client's next call.
-    runtime.spawn(connection);
+    let client = connected(&runtime, &config).map_err(|e| failed(e.to_string()))?;
     let backend = Postgres {
         runtime,
-        client: Arc::new(client),
+        config,
+        client: RefCell::new(Arc::new(client)),
         statements: RefCell::default(),
     };
     Ok((backend, target))
+}
+
+/// A new connection, driven by `runtime` whenever the client waits.
+fn connected(
+    runtime: &tokio::runtime::Runtime,
+    config: &Config,
+) -> Result<Client, tokio_postgres::Error> {
+    let (client, connection) = runtime.block_on(config.connect(NoTls))?;
+    runtime.spawn(connection);
+    Ok(client)
 }
 
 /// What the database at a URL holds.
@@ -216,16 +225,15 @@ fn in_postgres_types(sqlite: &str) -> String {
 }
 
 /// Brings the schema from `from` to this build's version, inside the
-/// caller's transaction.
-fn migrate(backend: &Postgres, from: i32) -> Result<(), StoreError> {
+/// transaction `tx` of `backend`.
+fn migrate(backend: &Postgres, tx: &InTransaction, from: i32) -> Result<(), StoreError> {
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(from.max(0) as usize) {
         backend.simple(&in_postgres_types(migration))?;
         if index == 0 {
             backend.simple(APPEND_ONLY)?;
         }
         let version = (index as i32 + 1).to_string();
-        Sql::execute(
-            backend,
+        tx.execute(
             "UPDATE girok_meta SET value = ?1 WHERE key = 'schema_version'",
             &[version.as_str().into()],
         )?;
@@ -243,8 +251,8 @@ impl Database {
     /// Makes a Girok database in the empty PostgreSQL database at `url`.
     pub fn create_postgres(url: &str) -> Result<Database, StoreError> {
         let (backend, target) = connect(url)?;
-        backend.in_transaction(BEGIN_WRITE, |_| {
-            match found(&backend)? {
+        backend.in_transaction(BEGIN_WRITE, |tx| {
+            match found(tx)? {
                 Found::Nothing => {}
                 Found::Girok { .. } => return Err(StoreError::Exists { path: target }),
                 Found::Other => {
@@ -255,7 +263,7 @@ impl Database {
                 }
             }
             backend.simple(META)?;
-            migrate(&backend, 0)
+            migrate(&backend, tx, 0)
         })?;
         Self::over_backend(backend)
     }
@@ -281,10 +289,10 @@ impl Database {
             });
         }
         if version < SCHEMA_VERSION {
-            backend.in_transaction(BEGIN_WRITE, |_| {
+            backend.in_transaction(BEGIN_WRITE, |tx| {
                 // Another process may have migrated it while this one waited for the lock.
-                match found(&backend)? {
-                    Found::Girok { version } => migrate(&backend, version),
+                match found(tx)? {
+                    Found::Girok { version } => migrate(&backend, tx, version),
                     _ => Ok(()),
                 }
             })?;
@@ -361,14 +369,41 @@ impl Postgres {
     /// Runs SQL text of one or more statements without parameters
     /// (schema, grants, transaction control), waiting for it.
     fn simple(&self, text: &str) -> Result<(), StoreError> {
-        Ok(self.runtime.block_on(self.client.batch_execute(text))?)
+        Ok(self.runtime.block_on(self.client().batch_execute(text))?)
+    }
+
+    fn client(&self) -> Arc<Client> {
+        self.client.borrow().clone()
+    }
+
+    /// Runs `attempt`, and once more on a new connection if it failed
+    /// because the server had closed this one (it restarted, or an
+    /// administrator ended the session). Only for what is safe to repeat:
+    /// a read, or the start of a transaction; a transaction whose connection
+    /// is lost midway has failed, and says so.
+    fn reconnecting<T>(
+        &self,
+        attempt: impl Fn() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        match attempt() {
+            Err(_) if self.client.borrow().is_closed() => {
+                let client = connected(&self.runtime, &self.config)?;
+                *self.client.borrow_mut() = Arc::new(client);
+                // Prepared statements belong to the connection that prepared them.
+                self.statements.borrow_mut().clear();
+                attempt()
+            }
+            outcome => outcome,
+        }
     }
 
     fn prepared(&self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(statement) = self.statements.borrow().get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.runtime.block_on(self.client.prepare(&numbered(sql)))?;
+        let statement = self
+            .runtime
+            .block_on(self.client().prepare(&numbered(sql)))?;
         self.statements
             .borrow_mut()
             .insert(sql.to_string(), statement.clone());
@@ -395,7 +430,7 @@ impl Postgres {
         parameters: &[Value<'_>],
     ) -> Result<Vec<Row>, StoreError> {
         let (statement, parameters) = self.statement(sql, parameters)?;
-        let client = self.client.clone();
+        let client = self.client();
         let (written, rows) = self.runtime.block_on(join(join_all(held), async move {
             let parameters: Vec<&(dyn ToSql + Sync)> = parameters
                 .iter()
@@ -420,7 +455,7 @@ impl Postgres {
     /// A statement to send later, with the next query or the commit.
     fn deferred(&self, sql: &str, parameters: &[Value<'_>]) -> Result<Pending, StoreError> {
         let (statement, parameters) = self.statement(sql, parameters)?;
-        let client = self.client.clone();
+        let client = self.client();
         Ok(Box::pin(async move {
             let parameters: Vec<&(dyn ToSql + Sync)> = parameters
                 .iter()
@@ -437,7 +472,12 @@ impl Postgres {
         begin: &str,
         work: impl FnOnce(&InTransaction) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.simple(begin)?;
+        if let Err(error) = self.reconnecting(|| self.simple(begin)) {
+            // The statements that begin it may have opened the transaction
+            // before one failed (a lock not granted in time).
+            let _ = self.simple("ROLLBACK");
+            return Err(error.into());
+        }
         let tx = InTransaction {
             backend: self,
             held: RefCell::default(),
@@ -464,7 +504,7 @@ impl Sql for Postgres {
     ) -> Result<(), StoreError> {
         // Every row is read before the first is handed on, so the handler
         // may run statements of its own on the same connection.
-        self.query_after(Vec::new(), sql, parameters)?
+        self.reconnecting(|| self.query_after(Vec::new(), sql, parameters))?
             .into_iter()
             .try_for_each(each)
     }
@@ -481,7 +521,7 @@ struct InTransaction<'a> {
 impl InTransaction<'_> {
     fn commit(&self) -> Result<(), StoreError> {
         let held = self.held.take();
-        let client = self.backend.client.clone();
+        let client = self.backend.client();
         let (written, committed) = self
             .backend
             .runtime

@@ -106,6 +106,17 @@ impl Site {
         }
     }
 
+    /// Reads the site's store as a test checks it, off the async runtime
+    /// (a PostgreSQL client blocks on a runtime of its own).
+    fn read<T: Send>(&self, work: impl FnOnce(&Database) -> T + Send) -> T {
+        off_runtime(|| self.app.read(work))
+    }
+
+    /// Writes to the site's store as another door would, off the async runtime.
+    fn write<T: Send>(&self, work: impl FnOnce(&mut Database) -> T + Send) -> T {
+        off_runtime(|| self.app.write(work))
+    }
+
     async fn send(&self, request: Request<Body>) -> Reply {
         let response = girok_server::router(self.app.clone())
             .oneshot(request)
@@ -636,7 +647,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", role.name());
     }
     let documenter = site.session("documenter").await;
-    let before = site.app.read(|store| store.head().expect("head").0);
+    let before = site.read(|store| store.head().expect("head").0);
     let forged = site
         .post_form("/sources", Some(&documenter), &testimony("forged"), None)
         .await;
@@ -645,7 +656,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
         .post_json("/api/changes", &documenter, None, r#"{"changes":[]}"#)
         .await;
     assert_eq!(missing.status, StatusCode::FORBIDDEN);
-    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    assert_eq!(site.read(|store| store.head().expect("head").0), before);
 
     // With the token: the witness and the testimony, written as the signed-in user.
     let created = site
@@ -667,7 +678,7 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
         "{}",
         page.body
     );
-    let history = site.app.read(|store| store.recent(2).expect("recent"));
+    let history = site.read(|store| store.recent(2).expect("recent"));
     assert!(history.iter().all(|row| row.entry.actor == "documenter"));
     // The demo's witness under three spellings: each page lists the others.
     let page = site.get("/persons/p-un-kim", Some(&documenter)).await;
@@ -685,9 +696,18 @@ async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
 
 #[tokio::test]
 async fn bad_input_gets_field_errors_and_changes_nothing() {
-    let site = Site::new();
+    bad_input_gets_field_errors_and_changes_nothing_on(&Site::new()).await;
+}
+
+#[test]
+fn bad_input_gets_field_errors_and_changes_nothing_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(bad_input_gets_field_errors_and_changes_nothing_on(&site));
+}
+
+async fn bad_input_gets_field_errors_and_changes_nothing_on(site: &Site) {
     let documenter = site.session("documenter").await;
-    let before = site.app.read(|store| store.head().expect("head").0);
+    let before = site.read(|store| store.head().expect("head").0);
     let reply = site
         .post_form(
             "/sources",
@@ -731,7 +751,7 @@ async fn bad_input_gets_field_errors_and_changes_nothing() {
         reply.headers[header::CONTENT_TYPE],
         "application/problem+json"
     );
-    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    assert_eq!(site.read(|store| store.head().expect("head").0), before);
     let reply = site.get("/api/stats?by=colour", Some(&documenter)).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.body.contains("\"field\":\"by\""));
@@ -742,7 +762,7 @@ async fn api_keys_write_typed_changes_without_csrf() {
     let site = Site::new();
     let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-api","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let stored = site.app.read(|store| {
+    let stored = site.read(|store| {
         store
             .history(&girok_model::RecordId::new("p-api"))
             .expect("history")
@@ -849,7 +869,7 @@ fn propose(site: &Site, a: &str, b: &str) {
         sources: "s".into(),
     };
     let run = girok_store::LinkRun {
-        journal_size: site.app.read(|store| store.head().expect("head").0),
+        journal_size: site.read(|store| store.head().expect("head").0),
         time: "2026-01-01T00:00:00Z".into(),
         training: None,
     };
@@ -918,7 +938,7 @@ async fn documenters_review_proposed_duplicates_with_the_explanation() {
         .app
         .read(|store| store.link_decisions().expect("decisions"));
     assert_eq!(decisions.same.len(), 1);
-    let last = site.app.read(|store| store.recent(1).expect("recent"));
+    let last = site.read(|store| store.recent(1).expect("recent"));
     assert_eq!(last[0].entry.actor, "documenter");
     // A decided proposal leaves the queue, and takes no second decision.
     let queue = site.get("/review", Some(&documenter)).await;
@@ -1006,7 +1026,16 @@ async fn a_locked_server_shows_no_name_in_a_proposal_and_every_read_is_audited()
 
 #[tokio::test]
 async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place() {
-    let site = Site::new();
+    acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_on(&Site::new()).await;
+}
+
+#[test]
+fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_on(&site));
+}
+
+async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_on(site: &Site) {
     let analyst = site.session("analyst").await;
     assert_eq!(
         site.get("/persons/p-un-kim/acts/new", Some(&analyst))
@@ -1027,7 +1056,7 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place()
             "csrf={csrf}&act_type=arrest&date=2019%EB%85%84+%EA%B0%80%EC%9D%84&place={place}&age=19&agency=mss&source=s-un-2025-kim&relation=self&description="
         )
     };
-    let before = site.app.read(|store| store.head().expect("head").0);
+    let before = site.read(|store| store.head().expect("head").0);
     let bad = site
         .post_form(
             "/persons/p-un-kim/acts",
@@ -1038,7 +1067,7 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place()
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("id=\"place-error\""), "{}", bad.body);
-    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    assert_eq!(site.read(|store| store.head().expect("head").0), before);
     let saved = site
         .post_form(
             "/persons/p-un-kim/acts",
@@ -1048,7 +1077,7 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place()
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
-    let written = site.app.read(|store| store.recent(3).expect("recent"));
+    let written = site.read(|store| store.recent(3).expect("recent"));
     assert_eq!(
         written.len(),
         3,
@@ -1152,7 +1181,18 @@ async fn admins_add_users_and_keys_in_the_browser() {
 
 #[tokio::test]
 async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
-    let site = Site::new();
+    editing_a_person_keeps_revisions_and_refuses_stale_forms_on(&Site::new()).await;
+}
+
+#[test]
+fn editing_a_person_keeps_revisions_and_refuses_stale_forms_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(editing_a_person_keeps_revisions_and_refuses_stale_forms_on(
+        &site,
+    ));
+}
+
+async fn editing_a_person_keeps_revisions_and_refuses_stale_forms_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
     let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
@@ -1205,7 +1245,16 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms() {
 
 #[tokio::test]
 async fn sources_are_edited_and_consent_only_narrows() {
-    let site = Site::new();
+    sources_are_edited_and_consent_only_narrows_on(&Site::new()).await;
+}
+
+#[test]
+fn sources_are_edited_and_consent_only_narrows_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(sources_are_edited_and_consent_only_narrows_on(&site));
+}
+
+async fn sources_are_edited_and_consent_only_narrows_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let form = site
         .get("/records/s-un-2025-kim/edit", Some(&documenter))
@@ -1248,7 +1297,7 @@ async fn sources_are_edited_and_consent_only_narrows() {
     let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
         .expect("revision")
         .to_string();
-    let before = site.app.read(|store| store.head().expect("head").0);
+    let before = site.read(|store| store.head().expect("head").0);
     let widened = site
         .post_form(
             path,
@@ -1266,7 +1315,7 @@ async fn sources_are_edited_and_consent_only_narrows() {
         "{}",
         widened.body
     );
-    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    assert_eq!(site.read(|store| store.head().expect("head").0), before);
     // The consent filter of the source list and of the API see the change.
     let listed = site
         .get("/sources?consent=partners", Some(&documenter))
@@ -1296,7 +1345,16 @@ async fn sources_are_edited_and_consent_only_narrows() {
 
 #[tokio::test]
 async fn events_are_created_and_acts_edited_into_them() {
-    let site = Site::new();
+    events_are_created_and_acts_edited_into_them_on(&Site::new()).await;
+}
+
+#[test]
+fn events_are_created_and_acts_edited_into_them_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(events_are_created_and_acts_edited_into_them_on(&site));
+}
+
+async fn events_are_created_and_acts_edited_into_them_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let form = site.get("/events/new", Some(&documenter)).await;
     assert!(
@@ -1476,7 +1534,7 @@ async fn an_encrypted_database_shows_names_only_unlocked_and_audits_every_read()
 
 /// The latest checkpoint the database keeps, which must cover every entry.
 fn checkpoint_covering_the_journal(site: &Site) -> String {
-    site.app.read(|store| {
+    site.read(|store| {
         let (head, _) = store.head().expect("head");
         let (size, note) = store
             .latest_checkpoint()
@@ -2035,7 +2093,7 @@ async fn name_searches_are_audited_without_the_name_searched() {
 /// they made replaced by its kind and order of appearance, and what only a
 /// door decides (who received it, where it came from) left out.
 fn made_since(site: &Site, after: u64) -> Vec<serde_json::Value> {
-    let rows = site.app.read(|store| store.recent(50).expect("recent"));
+    let rows = site.read(|store| store.recent(50).expect("recent"));
     let mut records: Vec<girok_model::Record> = rows
         .into_iter()
         .rev()
@@ -2068,7 +2126,7 @@ fn made_since(site: &Site, after: u64) -> Vec<serde_json::Value> {
 }
 
 fn head(site: &Site) -> u64 {
-    site.app.read(|store| store.head().expect("head").0)
+    site.read(|store| store.head().expect("head").0)
 }
 
 #[tokio::test]
@@ -2240,7 +2298,7 @@ async fn a_value_no_door_can_read_is_refused_by_every_door_at_its_field() {
         "source_id,source_title,consent,victim_id,sex,act_type\ns-new,T,internal,p-new,x,arrest\n",
     )
     .expect("csv");
-    let refused = site.app.write(|store| {
+    let refused = site.write(|store| {
         store.write("documenter", |sink| {
             girok_interchange::import(&csv, sink, &mut |_| {})
         })
@@ -2888,7 +2946,7 @@ async fn only_admins_forget_or_widen_consent_and_the_browser_asks_twice() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(head(&site), at + 1);
-    let last = site.app.read(|store| store.recent(1).expect("recent"));
+    let last = site.read(|store| store.recent(1).expect("recent"));
     assert!(matches!(
         &last[0].entry.change,
         girok_model::Change::Forget { subject, .. } if subject.as_str() == "p-un-kim"
@@ -3059,7 +3117,7 @@ async fn documenters_create_a_person_in_the_browser() {
     let form = site.get("/persons/new", Some(&documenter)).await;
     assert!(form.status.is_success(), "{}", form.body);
     assert!(form.body.contains("name=\"names\""), "{}", form.body);
-    let before = site.app.read(|store| store.head().expect("head").0);
+    let before = site.read(|store| store.head().expect("head").0);
     let bad = site
         .post_form(
             "/persons/new",
@@ -3072,7 +3130,7 @@ async fn documenters_create_a_person_in_the_browser() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    assert_eq!(site.app.read(|store| store.head().expect("head").0), before);
+    assert_eq!(site.read(|store| store.head().expect("head").0), before);
     let saved = site
         .post_form(
             "/persons/new",
@@ -3266,7 +3324,18 @@ async fn record_pages_read_in_the_vocabularies_words_with_links_and_no_internal_
 
 #[tokio::test]
 async fn history_shows_each_change_before_and_after_in_local_time() {
-    let site = Site::new();
+    history_shows_each_change_before_and_after_in_local_time_on(&Site::new()).await;
+}
+
+#[test]
+fn history_shows_each_change_before_and_after_in_local_time_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(history_shows_each_change_before_and_after_in_local_time_on(
+        &site,
+    ));
+}
+
+async fn history_shows_each_change_before_and_after_in_local_time_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-history","names":[{"text":"박동구","script":"hangul"}],"sex":"unknown"}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
@@ -3288,7 +3357,7 @@ async fn history_shows_each_change_before_and_after_in_local_time() {
         "{body}"
     );
     // Times to the second, in local time with the offset: no microseconds, no raw RFC 3339.
-    let stored = site.app.read(|store| {
+    let stored = site.read(|store| {
         store
             .history(&girok_model::RecordId::new("p-history"))
             .expect("history")
@@ -3906,7 +3975,7 @@ async fn a_csv_previews_what_it_creates_then_imports_whole_and_a_second_time_is_
     );
     let person = site.get("/persons/p-web-1", Some(&documenter)).await;
     assert!(person.body.contains("박영희"), "{}", person.body);
-    let journaled = site.app.read(|store| store.recent(20).expect("recent"));
+    let journaled = site.read(|store| store.recent(20).expect("recent"));
     assert!(journaled.iter().any(|row| matches!(
         &row.entry.change,
         girok_model::Change::Import { file_name, .. } if file_name == "seoul.csv"

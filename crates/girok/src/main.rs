@@ -179,6 +179,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     };
     match cli.command {
         Command::Init { encrypt, postgres } => {
+            girok_service::refuse_if_in_use(&cli.data)?;
             let path = database(&cli.data);
             let place = if let Some(url) = &postgres {
                 girok_service::create_postgres(&cli.data, url)?;

@@ -59,6 +59,10 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     // Neither a second database in the same directory nor an embedded backup of it.
     let again = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(!again.status.success(), "{}", text(&again));
+    // Nor an embedded database beside the PostgreSQL one, which would hide it.
+    let beside = fails(&data, &["init"]);
+    assert!(beside.contains("already exists"), "{beside}");
+    assert!(!data.join("girok.sqlite").exists());
     let backup = fails(
         &data,
         &[

@@ -79,7 +79,7 @@ pub enum ServiceError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} already has a database ({found}); it was not changed")]
+    #[error("a Girok database already exists in {path} ({found}); it was not changed")]
     DirectoryInUse { path: String, found: String },
     #[error("the linkage proposals of an earlier version were not moved into the database: {0}")]
     Proposals(#[from] girok_linkage::proposals::ProposalsError),
@@ -122,10 +122,9 @@ pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
     })
 }
 
-/// Makes a new Girok database in the empty PostgreSQL database at `url`
-/// and a data directory `data` that names it (the URL kept readable by its
-/// owner only). Nothing is left behind if the database cannot be made.
-pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError> {
+/// Refuses a data directory that already has a database of either kind:
+/// a new one beside it would be hidden by it, or hide it.
+pub fn refuse_if_in_use(data: &Path) -> Result<(), ServiceError> {
     for (file, found) in [
         (DATABASE_FILE, "an embedded database"),
         (POSTGRES_FILE, "a PostgreSQL database"),
@@ -137,6 +136,14 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
             });
         }
     }
+    Ok(())
+}
+
+/// Makes a new Girok database in the empty PostgreSQL database at `url`
+/// and a data directory `data` that names it (the URL kept readable by its
+/// owner only). Nothing is left behind if the database cannot be made.
+pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError> {
+    refuse_if_in_use(data)?;
     let not_created = |source| ServiceError::Directory {
         path: data.display().to_string(),
         action: "write the PostgreSQL connection into",

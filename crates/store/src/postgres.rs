@@ -360,6 +360,14 @@ impl Database {
     }
 }
 
+/// Parameters as the client takes them.
+fn as_parameters(parameters: &[Owned]) -> Vec<&(dyn ToSql + Sync)> {
+    parameters
+        .iter()
+        .map(|p| p as &(dyn ToSql + Sync))
+        .collect()
+}
+
 /// `?1` placeholders as PostgreSQL's `$1`.
 fn numbered(sql: &str) -> String {
     sql.replace('?', "$")
@@ -410,7 +418,7 @@ impl Postgres {
         Ok(statement)
     }
 
-    /// A statement with its parameters, ready to send; its rows or count.
+    /// A prepared statement and its parameters, kept until it is sent.
     fn statement(
         &self,
         sql: &str,
@@ -422,6 +430,20 @@ impl Postgres {
         ))
     }
 
+    /// Sends `held` (in order) and then `last`, in one round trip, and
+    /// waits for all of them; the first failure is the outcome.
+    fn after_held<T>(
+        &self,
+        held: Vec<Pending>,
+        last: impl Future<Output = Result<T, tokio_postgres::Error>>,
+    ) -> Result<T, StoreError> {
+        let (written, last) = self.runtime.block_on(join(join_all(held), last));
+        for outcome in written {
+            outcome?;
+        }
+        Ok(last?)
+    }
+
     /// Sends `held` (in order) and then the query, and waits for all of them.
     fn query_after(
         &self,
@@ -431,18 +453,10 @@ impl Postgres {
     ) -> Result<Vec<Row>, StoreError> {
         let (statement, parameters) = self.statement(sql, parameters)?;
         let client = self.client();
-        let (written, rows) = self.runtime.block_on(join(join_all(held), async move {
-            let parameters: Vec<&(dyn ToSql + Sync)> = parameters
-                .iter()
-                .map(|p| p as &(dyn ToSql + Sync))
-                .collect();
-            client.query(&statement, &parameters).await
-        }));
-        for outcome in written {
-            outcome?;
-        }
-        rows?
-            .iter()
+        let rows = self.after_held(held, async move {
+            client.query(&statement, &as_parameters(&parameters)).await
+        })?;
+        rows.iter()
             .map(|row| {
                 (0..row.len())
                     .map(|column| row.try_get::<_, Owned>(column).map_err(StoreError::from))
@@ -457,11 +471,9 @@ impl Postgres {
         let (statement, parameters) = self.statement(sql, parameters)?;
         let client = self.client();
         Ok(Box::pin(async move {
-            let parameters: Vec<&(dyn ToSql + Sync)> = parameters
-                .iter()
-                .map(|p| p as &(dyn ToSql + Sync))
-                .collect();
-            client.execute(&statement, &parameters).await
+            client
+                .execute(&statement, &as_parameters(&parameters))
+                .await
         }))
     }
 
@@ -520,18 +532,10 @@ struct InTransaction<'a> {
 
 impl InTransaction<'_> {
     fn commit(&self) -> Result<(), StoreError> {
-        let held = self.held.take();
         let client = self.backend.client();
-        let (written, committed) = self
-            .backend
-            .runtime
-            .block_on(join(join_all(held), async move {
-                client.batch_execute("COMMIT").await
-            }));
-        for outcome in written {
-            outcome?;
-        }
-        committed?;
+        self.backend.after_held(self.held.take(), async move {
+            client.batch_execute("COMMIT").await
+        })?;
         self.open.set(false);
         Ok(())
     }
@@ -555,9 +559,7 @@ impl Sql for InTransaction<'_> {
         held.push(statement);
         if held.len() >= HELD_BACK {
             let held = std::mem::take(&mut *held);
-            for outcome in self.backend.runtime.block_on(join_all(held)) {
-                outcome?;
-            }
+            self.backend.after_held(held, std::future::ready(Ok(())))?;
         }
         Ok(())
     }

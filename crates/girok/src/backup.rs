@@ -11,7 +11,11 @@ use girok_store::{Database, KdfParams, Store};
 use girok_vault::stream::{SealingWriter, open_backup};
 
 /// SQLite files are copied through a consistent snapshot, not byte by byte.
-const SNAPSHOTTED: [&str; 3] = ["girok.sqlite", "access.sqlite", "audit.sqlite"];
+const SNAPSHOTTED: [&str; 3] = [
+    girok_service::DATABASE_FILE,
+    girok_service::ACCESS_FILE,
+    girok_service::AUDIT_FILE,
+];
 
 fn skipped(name: &str) -> bool {
     SNAPSHOTTED.iter().any(|file| name.starts_with(file))

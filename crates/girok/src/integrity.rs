@@ -48,7 +48,7 @@ const AUDIT_HEAD: &str = "girok audit log";
 
 /// The audit log's head, signed with the checkpoint key.
 pub fn sign_audit_head(data: &Path) -> Result<String> {
-    let (count, hash) = AuditLog::open(data)?.head()?;
+    let (count, hash) = girok_service::open_audit_log(data)?.head()?;
     Ok(girok_service::signer(data)?
         .sign_text(&format!("{AUDIT_HEAD}\n{count}\n{}\n", hex::encode(hash))))
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use crate::terminal;
 use anyhow::{Context, Result, bail};
 use girok_model::{Change, RecordId};
-use girok_store::{AuditLog, Database, KdfParams, LockState, Store, Unlock};
+use girok_store::{Database, KdfParams, LockState, Store, Unlock};
 
 /// The variable holding a passphrase for unattended use.
 pub const PASSPHRASE_VARIABLE: &str = "GIROK_PASSPHRASE";
@@ -228,7 +228,7 @@ pub fn forget(store: &mut Database, actor: &str, subject: &str, reason: &str) ->
 /// `girok audit`: the entries, then whether the chain holds (and still
 /// extends a signed head, if one is given).
 pub fn print_audit(data: &Path, last: Option<usize>, against: Option<&Path>) -> Result<bool> {
-    let log = AuditLog::open(data)?;
+    let log = girok_service::open_audit_log(data)?;
     let entries = log.entries()?;
     let skip = last.map_or(0, |n| entries.len().saturating_sub(n));
     for entry in &entries[skip..] {

@@ -132,17 +132,19 @@ fn command_name(command: &Command) -> String {
 fn open(reader: &Reader) -> Result<Database> {
     let mut store = open_locked(reader.data)?;
     keys::unlock(&mut store, reader.key_file)?;
-    audit_reads(&store, reader);
+    audit_reads(&store, reader)?;
     Ok(store)
 }
 
-fn audit_reads(store: &Database, reader: &Reader) {
+fn audit_reads(store: &Database, reader: &Reader) -> Result<()> {
+    let trail = std::sync::Arc::new(girok_service::audit_trail(reader.data)?);
     store.set_auditor(Some(std::sync::Arc::new(girok_store::ReadAudit::new(
-        reader.data,
+        trail,
         reader.actor,
         reader.command,
         reader.purpose,
     ))));
+    Ok(())
 }
 
 /// Opens the database without asking for a secret: for commands that read
@@ -553,7 +555,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { against, key } => {
             let mut store = open_locked(&cli.data)?;
             keys::unlock_if_given(&mut store, key_file)?;
-            audit_reads(&store, &reader);
+            audit_reads(&store, &reader)?;
             let clean = integrity::verify(&store, &cli.data, against.as_deref(), key.as_deref())?;
             return Ok(if clean {
                 ExitCode::SUCCESS

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use girok_server::access::{AccessStore, Role, Scope};
+use girok_server::access::{Role, Scope};
 use girok_store::LockState;
 
 use crate::cli::UserAction;
@@ -46,7 +46,7 @@ pub fn serve(
 }
 
 pub fn user(data: &Path, action: UserAction) -> Result<()> {
-    let access = AccessStore::open(data)?;
+    let access = girok_service::open_access(data)?;
     match action {
         UserAction::Add { name, role } => {
             let mut password = String::new();
@@ -104,14 +104,14 @@ pub fn user(data: &Path, action: UserAction) -> Result<()> {
 
 /// Fresh demo users, one per role, with new random passwords each run.
 pub fn demo_users(dir: &Path) -> Result<()> {
-    for file in ["access.sqlite", "access.sqlite-wal", "access.sqlite-shm"] {
-        let path = dir.join(file);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = dir.join(format!("{}{suffix}", girok_service::ACCESS_FILE));
         if path.exists() {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot reset {}", path.display()))?;
         }
     }
-    let access = AccessStore::open(dir)?;
+    let access = girok_service::open_access(dir)?;
     println!("\nDemo users of the web application (new passwords each run):");
     for role in Role::ALL.into_iter().rev() {
         let mut bytes = [0u8; 9];

@@ -2123,7 +2123,7 @@ fn user_keys_get_a_scope_and_an_expiry_and_second_factors_are_reset() {
         ],
     );
     assert!(out.contains("read scope"), "{out}");
-    let access = girok_server::access::AccessStore::open(&data).expect("access");
+    let access = girok_service::open_access(&data).expect("access");
     let keys = access.keys().expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].scope, girok_server::access::Scope::Read);

@@ -109,8 +109,8 @@ fn an_unreachable_server_is_named_and_no_directory_is_left() {
     assert!(!data.exists(), "the data directory was left behind");
 }
 
-/// A user with a write key in `data`; returns the key.
-fn user_with_key(data: &Path) -> String {
+/// Adds the documenter kim in `data`; whether it was added.
+fn add_kim(data: &Path) -> bool {
     use std::io::Write;
     let mut add = Command::new(env!("CARGO_BIN_EXE_girok"))
         .arg("--data")
@@ -118,14 +118,21 @@ fn user_with_key(data: &Path) -> String {
         .args(["user", "add", "kim", "--role", "documenter"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("user add");
     add.stdin
         .take()
         .expect("stdin")
-        .write_all(b"a long enough password\n")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
         .expect("password");
-    assert!(add.wait().expect("wait").success());
+    add.wait().expect("wait").success()
+}
+
+const PASSWORD: &str = "a long enough password";
+
+/// A write key of kim's, made in `data`.
+fn key_of_kim(data: &Path) -> String {
     let out = ok(
         data,
         &["user", "key", "kim", "--label", "test", "--scope", "write"],
@@ -167,20 +174,43 @@ impl Server {
         );
     }
 
-    /// One HTTP/1.1 request; the status line and body of the reply.
+    /// One request of the API with a key; the status line, headers and body of the reply.
     fn request(&self, method: &str, path: &str, key: &str, body: &str) -> String {
+        self.send(
+            method,
+            path,
+            &format!("Authorization: Bearer {key}\r\nContent-Type: application/json"),
+            body,
+        )
+    }
+
+    /// One HTTP/1.1 request with the headers given.
+    fn send(&self, method: &str, path: &str, headers: &str, body: &str) -> String {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("send");
         let mut reply = String::new();
         stream.read_to_string(&mut reply).expect("reply");
         reply
+    }
+
+    /// A sign-in through the form; the reply.
+    fn sign_in(&self, password: &str) -> String {
+        self.send(
+            "POST",
+            "/login",
+            "Cookie: girok_login=t0ken\r\nContent-Type: application/x-www-form-urlencoded",
+            &format!(
+                "name=kim&password={}&token=t0ken",
+                password.replace(' ', "+")
+            ),
+        )
     }
 }
 
@@ -203,7 +233,10 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
     for file in ["postgres.url", "girok.key"] {
         std::fs::copy(first.join(file), second.join(file)).expect("copy");
     }
-    let (first_key, second_key) = (user_with_key(&first), user_with_key(&second));
+    // Users are the database's, not a directory's: kim is there for both.
+    assert!(add_kim(&first));
+    assert!(!add_kim(&second), "a second kim was added");
+    let (first_key, second_key) = (key_of_kim(&first), key_of_kim(&second));
     let (one, two) = (Server::start(&first), Server::start(&second));
 
     let created = one.request(
@@ -226,6 +259,35 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
     assert!(created.starts_with("HTTP/1.1 200"), "{created}");
     let read = one.request("GET", "/api/records/p-lee", &first_key, "");
     assert!(read.contains("이영희"), "{read}");
+
+    // A session begun on one server is good on the other, and ended for both.
+    let signed_in = one.sign_in(PASSWORD);
+    let session = signed_in
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: girok_session="))
+        .and_then(|cookie| cookie.split(';').next())
+        .unwrap_or_else(|| panic!("no session: {signed_in}"))
+        .to_string();
+    let cookie = format!("Cookie: girok_session={session}");
+    let page = two.send("GET", "/persons/p-kim", &cookie, "");
+    assert!(
+        page.starts_with("HTTP/1.1 200") && page.contains("김은주"),
+        "{page}"
+    );
+    ok(&second, &["user", "reset-second-factor", "kim"]);
+    let page = one.send("GET", "/persons/p-kim", &cookie, "");
+    assert!(
+        !page.starts_with("HTTP/1.1 200"),
+        "the session outlived its end: {page}"
+    );
+
+    // Failed sign-ins count on every server: the limit reached on one holds on the other.
+    for _ in 0..5 {
+        let wrong = one.sign_in("not the password at all");
+        assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    }
+    let limited = two.sign_in(PASSWORD);
+    assert!(limited.starts_with("HTTP/1.1 429"), "{limited}");
     drop((one, two));
     assert!(ok(&first, &["check"]).contains("OK"));
     let verified = ok(&second, &["verify"]);

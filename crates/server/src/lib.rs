@@ -9,14 +9,14 @@
 //! see it. Database work runs on blocking threads: one writer, a pool of
 //! readers (SQLite in WAL mode lets them read while it writes).
 
-pub mod access;
+pub use girok_access as access;
 pub mod api;
 pub mod auth;
 pub mod intake;
 pub mod pages;
 pub mod redact;
 pub mod search;
-pub mod totp;
+pub use girok_access::totp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use girok_store::{Database, LockState, ReadAudit, StoreError, Unlock};
+use girok_store::{AuditTrail, Database, LockState, ReadAudit, StoreError, Unlock};
 
 use crate::access::{AccessError, AccessStore, Role};
 
@@ -70,7 +70,11 @@ pub struct App {
     writer: Mutex<Database>,
     readers: Vec<Mutex<Database>>,
     next_reader: AtomicUsize,
-    pub access: Mutex<AccessStore>,
+    access: Mutex<AccessStore>,
+    /// The access store is the shared PostgreSQL database's.
+    access_shared: bool,
+    /// Where reads of identifying data are recorded, shared by every request.
+    audit: Arc<AuditTrail>,
     pub settings: Settings,
     pub names: search::NameIndex,
     /// Held while a full verification runs. Each `girok serve` process runs
@@ -114,12 +118,15 @@ impl App {
         let readers = (0..reader_count())
             .map(|_| girok_service::open(data).map(Mutex::new))
             .collect::<Result<_, _>>()?;
+        let access = girok_service::open_access(data)?;
         Ok(Arc::new(App {
             data: data.to_path_buf(),
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
-            access: Mutex::new(AccessStore::open(data)?),
+            access_shared: access.is_shared(),
+            access: Mutex::new(access),
+            audit: Arc::new(girok_service::audit_trail(data)?),
             settings,
             names: search::NameIndex::default(),
             verification: Mutex::new(()),
@@ -164,7 +171,12 @@ impl App {
         if !reading.role.sees_witnesses() {
             return self.read(work);
         }
-        let audit = ReadAudit::new(&self.data, &reading.actor, &reading.action, WEB_PURPOSE);
+        let audit = ReadAudit::new(
+            self.audit.clone(),
+            &reading.actor,
+            &reading.action,
+            WEB_PURPOSE,
+        );
         self.pooled(|store| {
             store.set_auditor(Some(Arc::new(audit)));
             let result = work(store);
@@ -218,12 +230,26 @@ impl App {
         self.names.invalidate();
     }
 
-    pub fn with_access<T>(&self, work: impl FnOnce(&AccessStore) -> T) -> T {
-        let access = self
-            .access
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        work(&access)
+    /// Runs work on the access store (users, sessions, keys), from any thread.
+    pub fn with_access<T: Send>(&self, work: impl FnOnce(&AccessStore) -> T + Send) -> T {
+        let run = || {
+            let access = self
+                .access
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            work(&access)
+        };
+        if self.access_shared && tokio::runtime::Handle::try_current().is_ok() {
+            // PostgreSQL's client waits on a runtime of its own, which cannot
+            // be entered from a thread of the server's: wait on another thread.
+            return std::thread::scope(|scope| {
+                scope
+                    .spawn(run)
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            });
+        }
+        run()
     }
 }
 

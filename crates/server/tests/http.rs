@@ -308,15 +308,27 @@ impl Site {
 
     /// The TOTP secret of a user, as the access database holds it.
     fn secret_of(&self, name: &str) -> Vec<u8> {
-        let secret: Vec<u8> = rusqlite::Connection::open(self.dir.path().join("access.sqlite"))
+        let shared = self.dir.path().join(girok_service::POSTGRES_FILE);
+        if let Ok(url) = std::fs::read_to_string(&shared) {
+            return off_runtime(|| {
+                postgres::Client::connect(url.trim(), postgres::NoTls)
+                    .expect("access")
+                    .query_one(
+                        "SELECT secret FROM second_factor WHERE account = $1",
+                        &[&name],
+                    )
+                    .expect("secret")
+                    .get(0)
+            });
+        }
+        rusqlite::Connection::open(self.dir.path().join(girok_service::ACCESS_FILE))
             .expect("access")
             .query_row(
-                "SELECT secret FROM second_factor WHERE user = ?1",
+                "SELECT secret FROM second_factor WHERE account = ?1",
                 [name],
                 |r| r.get(0),
             )
-            .expect("secret");
-        secret
+            .expect("secret")
     }
 
     /// A user's code `steps` time steps from now.
@@ -978,7 +990,7 @@ async fn a_locked_server_shows_no_name_in_a_proposal_and_every_read_is_audited()
     let site = Site::encrypted("correct horse battery staple");
     propose(&site, "p-media-kim", "p-un-kim");
     let documenter = site.session("documenter").await;
-    let log = girok_store::AuditLog::open(&site.app.data).expect("audit");
+    let log = girok_service::open_audit_log(&site.app.data).expect("audit");
 
     site.app.lock();
     let before = log.entries().expect("entries").len();
@@ -1498,7 +1510,7 @@ async fn an_encrypted_database_shows_names_only_unlocked_and_audits_every_read()
     assert!(page.body.contains("김은주"), "{}", page.body);
     let seen = site.get("/persons/p-un-kim", Some(&analyst)).await;
     assert!(seen.status.is_success() && !seen.body.contains("김은주"));
-    let log = girok_store::AuditLog::open(&site.app.data).expect("audit");
+    let log = girok_service::open_audit_log(&site.app.data).expect("audit");
     let entries = log.entries().expect("entries");
     assert!(
         entries.iter().any(|e| e.actor == "documenter"
@@ -2064,7 +2076,7 @@ async fn name_searches_are_audited_without_the_name_searched() {
         "{}",
         api.body
     );
-    let entries = girok_store::AuditLog::open(&site.app.data)
+    let entries = girok_service::open_audit_log(&site.app.data)
         .expect("audit")
         .entries()
         .expect("entries");
@@ -2609,7 +2621,7 @@ async fn admins_sign_in_with_a_second_factor_and_each_code_is_taken_once() {
     // The code used to enrol is not taken again; the next step's is (drift).
     let used: i64 = access
         .query_row(
-            "SELECT last_step FROM second_factor WHERE user = 'admin'",
+            "SELECT last_step FROM second_factor WHERE account = 'admin'",
             [],
             |r| r.get(0),
         )

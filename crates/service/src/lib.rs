@@ -25,12 +25,17 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use girok_access::{AccessError, AccessStore};
 use girok_journal::checkpoint::{Checkpoint, NoteError, SignerKey, VerifierKey};
 use girok_journal::{Hash, merkle};
-use girok_store::{Database, Notary, NotaryError, Store, StoreError};
+use girok_store::{AuditLog, AuditTrail, Database, Notary, NotaryError, Place, Store, StoreError};
 
 /// The database inside a data directory.
 pub const DATABASE_FILE: &str = "girok.sqlite";
+/// Users, sessions and keys of an embedded installation.
+pub const ACCESS_FILE: &str = "access.sqlite";
+/// The audit log of an embedded installation.
+pub const AUDIT_FILE: &str = "audit.sqlite";
 /// The private checkpoint key inside a data directory.
 pub const KEY_FILE: &str = "girok.key";
 /// The connection URL of a PostgreSQL database, in a data directory that
@@ -42,6 +47,8 @@ pub const POSTGRES_FILE: &str = "postgres.url";
 pub enum ServiceError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Access(#[from] AccessError),
     #[error("cannot read the checkpoint key {path}: {source}")]
     KeyUnreadable {
         path: String,
@@ -122,6 +129,41 @@ pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
     })
 }
 
+/// Where a data directory keeps tables beside its journal: in their own
+/// file when embedded, in the shared database when it names a PostgreSQL one.
+fn sidecar_place(data: &Path, file: &str) -> Result<Place, ServiceError> {
+    Ok(match postgres_url(data)? {
+        Some(url) => Place::Postgres(url),
+        None => Place::File(data.join(file)),
+    })
+}
+
+/// The users, sessions and keys of a data directory's installation.
+pub fn open_access(data: &Path) -> Result<AccessStore, ServiceError> {
+    Ok(AccessStore::open(&sidecar_place(data, ACCESS_FILE)?)?)
+}
+
+/// The audit log of a data directory.
+pub fn open_audit_log(data: &Path) -> Result<AuditLog, ServiceError> {
+    Ok(AuditLog::open(&sidecar_place(data, AUDIT_FILE)?)?)
+}
+
+/// The audit trail of a data directory's reads, opened at the first read
+/// of identifying data.
+pub fn audit_trail(data: &Path) -> Result<AuditTrail, ServiceError> {
+    Ok(AuditTrail::new(sidecar_place(data, AUDIT_FILE)?))
+}
+
+/// Lets the PostgreSQL role `role` run Girok servers on a data directory's
+/// database without owning its tables: append to the journal and the audit
+/// log, never change them; read and write the state, users and sessions.
+pub fn grant_to(data: &Path, role: &str) -> Result<(), ServiceError> {
+    open_database(data)?.grant_to(role)?;
+    open_access(data)?.grant_to(role)?;
+    open_audit_log(data)?.grant_to(role)?;
+    Ok(())
+}
+
 /// Refuses a data directory that already has a database of either kind:
 /// a new one beside it would be hidden by it, or hide it.
 pub fn refuse_if_in_use(data: &Path) -> Result<(), ServiceError> {
@@ -173,10 +215,15 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
         take_back();
         return Err(not_created(source));
     }
-    Database::create_postgres(url).map_err(|error| {
+    let database = Database::create_postgres(url).map_err(|error| {
         take_back();
-        error.into()
-    })
+        ServiceError::from(error)
+    })?;
+    // The owner makes the tables beside the journal too: the role servers
+    // connect as may be one that cannot create tables.
+    open_access(data)?;
+    open_audit_log(data)?;
+    Ok(database)
 }
 
 /// Opens the database of a data directory with the checkpoint signer

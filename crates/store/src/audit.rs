@@ -1,25 +1,24 @@
 //! The audit log: who read decrypted identifying data, which records, when,
 //! and why. It is kept in its own file (`DIR/audit.sqlite`, readable only by
-//! its owner) so reads never wait on the journal's writer, and each entry
+//! its owner) so reads never wait on the journal's writer, or in the shared
+//! PostgreSQL database of a team's installation, where every server appends
+//! to the one chain and no row can be changed. Each entry
 //! carries the SHA-256 of the previous one: an entry altered or removed
 //! from the middle breaks the chain, which `verify` names. A head (entry
 //! count and last hash) signed and kept elsewhere also catches a log cut
 //! short or replaced.
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 use girok_journal::format_time;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use girok_model::RecordId;
 
-use crate::StoreError;
-
-const FILE: &str = "audit.sqlite";
+use crate::sql::Sql;
+use crate::{Place, Schema, Sidecar, StoreError, run_script};
 
 /// One recorded read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,45 +54,49 @@ pub struct AuditReport {
 }
 
 pub struct AuditLog {
-    conn: Connection,
+    sidecar: Sidecar,
 }
 
+/// The audit log's table: one row per read, chained by hash. On PostgreSQL
+/// its rows can only be added.
+pub static SCHEMA: Schema = Schema {
+    name: "audit",
+    steps: &[|sql| run_script(sql, TABLE)],
+    postgres: TABLE,
+    postgres_version: 1,
+    append_only: &["audit"],
+    mutable: &[],
+};
+
+/// Logs made before versions were counted hold it already, hence `IF NOT EXISTS`.
+const TABLE: &str = "CREATE TABLE IF NOT EXISTS audit (
+    seq      INTEGER PRIMARY KEY,
+    time     TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    action   TEXT NOT NULL,
+    purpose  TEXT NOT NULL,
+    subjects TEXT NOT NULL,
+    count    INTEGER NOT NULL,
+    hash     BLOB NOT NULL
+)";
+
 impl AuditLog {
-    /// Opens the audit log of a data directory, creating it (owner-only) if needed.
-    pub fn open(data: &Path) -> Result<AuditLog, StoreError> {
-        let path = data.join(FILE);
-        let new = !path.exists();
-        let conn = Connection::open(&path)?;
-        if new {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(
-                |source| StoreError::Io {
-                    context: format!("cannot restrict access to {}", path.display()),
-                    source,
-                },
-            )?;
-        }
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS audit (
-                seq      INTEGER PRIMARY KEY,
-                time     TEXT NOT NULL,
-                actor    TEXT NOT NULL,
-                action   TEXT NOT NULL,
-                purpose  TEXT NOT NULL,
-                subjects TEXT NOT NULL,
-                count    INTEGER NOT NULL,
-                hash     BLOB NOT NULL
-            )",
-        )?;
-        Ok(AuditLog { conn })
+    /// Opens the audit log at `place`, creating it if needed.
+    pub fn open(place: &Place) -> Result<AuditLog, StoreError> {
+        Ok(AuditLog {
+            sidecar: Sidecar::open(place, &SCHEMA)?,
+        })
+    }
+
+    /// Lets a PostgreSQL role add entries and read them, never change them.
+    pub fn grant_to(&self, role: &str) -> Result<(), StoreError> {
+        self.sidecar.grant_to(role)
     }
 
     /// Records that `actor` opens the records `opened` doing `action` for
     /// `purpose`. Nothing is recorded when nothing is opened.
     pub fn record(
-        &mut self,
+        &self,
         actor: &str,
         action: &str,
         purpose: &str,
@@ -102,55 +105,58 @@ impl AuditLog {
         if opened.is_empty() {
             return Ok(());
         }
-        let tx = self
-            .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<(u64, Vec<u8>)> = tx
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+        self.sidecar.write(|sql| {
+            let (last, prev) = head(sql)?;
+            let entry = AuditEntry {
+                seq: last + 1,
+                time: format_time(Utc::now()),
+                actor: actor.to_string(),
+                action: action.to_string(),
+                purpose: purpose.to_string(),
+                subjects: opened.iter().map(ToString::to_string).collect(),
+                count: opened.len() as u64,
+            };
+            let subjects = serde_json::to_string(&entry.subjects).unwrap_or_default();
+            sql.execute(
+                "INSERT INTO audit (seq, time, actor, action, purpose, subjects, count, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                &[
+                    entry.seq.into(),
+                    entry.time.as_str().into(),
+                    actor.into(),
+                    action.into(),
+                    purpose.into(),
+                    subjects.as_str().into(),
+                    entry.count.into(),
+                    entry.hash(&prev).as_slice().into(),
+                ],
             )
-            .optional()?;
-        let (seq, prev) = last.map_or((1, Vec::new()), |(seq, hash)| (seq + 1, hash));
-        let entry = AuditEntry {
-            seq,
-            time: format_time(Utc::now()),
-            actor: actor.to_string(),
-            action: action.to_string(),
-            purpose: purpose.to_string(),
-            subjects: opened.iter().map(ToString::to_string).collect(),
-            count: opened.len() as u64,
-        };
-        let subjects = serde_json::to_string(&entry.subjects).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO audit (seq, time, actor, action, purpose, subjects, count, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![seq, entry.time, entry.actor, entry.action, entry.purpose, subjects, entry.count, entry.hash(&prev)],
-        )?;
-        tx.commit()?;
-        Ok(())
+        })
     }
 
     fn rows(&self) -> Result<Vec<(AuditEntry, Vec<u8>)>, StoreError> {
-        let mut statement = self.conn.prepare(
+        let mut rows = Vec::new();
+        self.sidecar.sql().each(
             "SELECT seq, time, actor, action, purpose, subjects, count, hash FROM audit ORDER BY seq",
+            &[],
+            &mut |mut row| {
+                let subjects = row.text(5)?;
+                rows.push((
+                    AuditEntry {
+                        seq: row.count(0)?,
+                        time: row.text(1)?,
+                        actor: row.text(2)?,
+                        action: row.text(3)?,
+                        purpose: row.text(4)?,
+                        subjects: serde_json::from_str(&subjects).unwrap_or_default(),
+                        count: row.count(6)?,
+                    },
+                    row.blob(7)?,
+                ));
+                Ok(())
+            },
         )?;
-        let rows = statement.query_map([], |r| {
-            let subjects: String = r.get(5)?;
-            Ok((
-                AuditEntry {
-                    seq: r.get(0)?,
-                    time: r.get(1)?,
-                    actor: r.get(2)?,
-                    action: r.get(3)?,
-                    purpose: r.get(4)?,
-                    subjects: serde_json::from_str(&subjects).unwrap_or_default(),
-                    count: r.get(6)?,
-                },
-                r.get(7)?,
-            ))
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(rows)
     }
 
     /// Every entry, oldest first.
@@ -160,23 +166,16 @@ impl AuditLog {
 
     /// The number of entries and the hash of the last one (empty when there is none).
     pub fn head(&self) -> Result<(u64, Vec<u8>), StoreError> {
-        let last: Option<(u64, Vec<u8>)> = self
-            .conn
-            .query_row(
-                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(last.unwrap_or_default())
+        head(self.sidecar.sql())
     }
 
     /// The hash of entry `seq`, if the log has it.
     pub fn hash_at(&self, seq: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT hash FROM audit WHERE seq = ?1", [seq], |r| r.get(0))
-            .optional()?)
+        self.sidecar
+            .sql()
+            .row("SELECT hash FROM audit WHERE seq = ?1", &[seq.into()])?
+            .map(|mut row| row.blob(0))
+            .transpose()
     }
 
     /// Recomputes the chain.
@@ -198,6 +197,14 @@ impl AuditLog {
     }
 }
 
+/// The last entry's number and hash (0 and nothing for an empty log).
+fn head(sql: &dyn Sql) -> Result<(u64, Vec<u8>), StoreError> {
+    match sql.row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &[])? {
+        Some(mut row) => Ok((row.count(0)?, row.blob(1)?)),
+        None => Ok((0, Vec::new())),
+    }
+}
+
 /// Whoever is about to open sealed records, for the audit log.
 pub trait Auditor: Send + Sync {
     /// Records that the records `ids` are about to be opened. An error keeps
@@ -205,41 +212,84 @@ pub trait Auditor: Send + Sync {
     fn opening(&self, ids: &[RecordId]) -> Result<(), StoreError>;
 }
 
-/// One reader's reads in a data directory's audit log: who, doing what, and
-/// why. The log is opened when the first sealed record is about to be opened.
+/// A data directory's audit log, opened when the first sealed record is
+/// about to be opened and kept for the reads after it.
+pub struct AuditTrail {
+    place: Place,
+    log: Mutex<Option<(AuditLog, Option<FileIdentity>)>>,
+}
+
+/// Which file an embedded log was opened from: a log removed or replaced
+/// behind an open connection is opened again (or fails) rather than
+/// written into a file no one can read any more.
+type FileIdentity = (u64, u64);
+
+fn identity(place: &Place) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    match place {
+        Place::File(path) => std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino())),
+        Place::Postgres(_) => None,
+    }
+}
+
+impl AuditTrail {
+    pub fn new(place: Place) -> AuditTrail {
+        AuditTrail {
+            place,
+            log: Mutex::new(None),
+        }
+    }
+
+    fn record(
+        &self,
+        actor: &str,
+        action: &str,
+        purpose: &str,
+        opened: &[RecordId],
+    ) -> Result<(), StoreError> {
+        let mut kept = self
+            .log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = identity(&self.place);
+        if kept
+            .as_ref()
+            .is_none_or(|(_, opened_from)| *opened_from != now)
+        {
+            *kept = None;
+            *kept = Some((AuditLog::open(&self.place)?, identity(&self.place)));
+        }
+        let (log, _) = kept.as_ref().ok_or_else(|| {
+            StoreError::Corrupt("the audit log was not kept after opening".into())
+        })?;
+        log.record(actor, action, purpose, opened)
+    }
+}
+
+/// One reader's reads, for a data directory's audit trail: who, doing
+/// what, and why.
 pub struct ReadAudit {
-    data: PathBuf,
+    trail: Arc<AuditTrail>,
     actor: String,
     action: String,
     purpose: String,
-    log: Mutex<Option<AuditLog>>,
 }
 
 impl ReadAudit {
-    pub fn new(data: &Path, actor: &str, action: &str, purpose: &str) -> ReadAudit {
+    pub fn new(trail: Arc<AuditTrail>, actor: &str, action: &str, purpose: &str) -> ReadAudit {
         ReadAudit {
-            data: data.to_path_buf(),
+            trail,
             actor: actor.to_string(),
             action: action.to_string(),
             purpose: purpose.to_string(),
-            log: Mutex::new(None),
         }
     }
 }
 
 impl Auditor for ReadAudit {
     fn opening(&self, ids: &[RecordId]) -> Result<(), StoreError> {
-        let mut kept = self
-            .log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut log = match kept.take() {
-            Some(log) => log,
-            None => AuditLog::open(&self.data)?,
-        };
-        let recorded = log.record(&self.actor, &self.action, &self.purpose, ids);
-        *kept = Some(log);
-        recorded
+        self.trail
+            .record(&self.actor, &self.action, &self.purpose, ids)
     }
 }
 
@@ -254,7 +304,7 @@ mod tests {
     #[test]
     fn entries_chain_and_an_altered_one_is_named() {
         let dir = tempfile::tempdir().expect("dir");
-        let mut log = AuditLog::open(dir.path()).expect("open");
+        let log = AuditLog::open(&Place::File(dir.path().join("audit.sqlite"))).expect("open");
         log.record("kim", "show p1", "case review", &opened(&["p1"]))
             .expect("record");
         log.record("kim", "list persons", "unspecified", &[])
@@ -272,12 +322,14 @@ mod tests {
         assert_eq!(entries[1].subjects, ["p2", "s1"]);
         assert_eq!(log.verify().expect("verify").broken_at, None);
 
-        log.conn
-            .execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2", [])
+        log.sidecar
+            .sql()
+            .execute("UPDATE audit SET actor = 'someone else' WHERE seq = 2", &[])
             .expect("tamper");
         assert_eq!(log.verify().expect("verify").broken_at, Some(2));
-        log.conn
-            .execute("DELETE FROM audit WHERE seq = 2", [])
+        log.sidecar
+            .sql()
+            .execute("DELETE FROM audit WHERE seq = 2", &[])
             .expect("remove");
         assert_eq!(log.verify().expect("verify").broken_at, Some(3));
     }

@@ -116,7 +116,7 @@ fn shown(config: &Config) -> String {
     )
 }
 
-fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
+pub(crate) fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
     let config: Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| StoreError::Connect {
@@ -153,13 +153,13 @@ fn connected(
 }
 
 /// What the database at a URL holds.
-enum Found {
+pub(crate) enum Found {
     Nothing,
     Girok { version: i32 },
     Other,
 }
 
-fn found(sql: &dyn Sql) -> Result<Found, StoreError> {
+pub(crate) fn found(sql: &dyn Sql) -> Result<Found, StoreError> {
     let marked = sql
         .row("SELECT to_regclass('girok_meta') IS NOT NULL", &[])?
         .map(|mut row| row.boolean(0))
@@ -193,7 +193,7 @@ fn found(sql: &dyn Sql) -> Result<Found, StoreError> {
 
 /// A SQLite migration in PostgreSQL's types: 64-bit integers, bytes, and
 /// text that sorts bytewise.
-fn in_postgres_types(sqlite: &str) -> String {
+pub(crate) fn in_postgres_types(sqlite: &str) -> String {
     let mut out = String::with_capacity(sqlite.len() + 256);
     for line in sqlite.lines() {
         let (code, comment) = match line.find("--") {
@@ -306,25 +306,7 @@ impl Database {
     /// which only the owner may), and read and write the state. Run by the
     /// owner that created the database; the servers then connect as `role`.
     pub fn grant_to(&self, role: &str) -> Result<(), StoreError> {
-        let valid = !role.is_empty()
-            && role.len() <= 63
-            && role
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-            && !role.starts_with(|c: char| c.is_ascii_digit())
-            // Names that stand for every role, or for whoever runs the grant.
-            && !["public", "current_user", "current_role", "session_user", "user"].contains(&role)
-            && !role.starts_with("pg_");
-        if !valid {
-            return Err(StoreError::Invalid(girok_model::Invalid::field(
-                None,
-                "role",
-                format!(
-                    "{role:?} is not a role name Girok grants to: use 1 to 63 lower-case letters, digits or _, \
-                     starting with a letter"
-                ),
-            )));
-        }
+        checked_role(role)?;
         let append_only = ["journal", "merkle", "checkpoint"];
         let mut grants = format!(
             "GRANT USAGE ON SCHEMA public TO {role};\n\
@@ -360,6 +342,31 @@ impl Database {
     }
 }
 
+/// A role name Girok grants to: never one that stands for every role or
+/// for whoever runs the grant.
+pub(crate) fn checked_role(role: &str) -> Result<(), StoreError> {
+    let valid = !role.is_empty()
+            && role.len() <= 63
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && !role.starts_with(|c: char| c.is_ascii_digit())
+            // Names that stand for every role, or for whoever runs the grant.
+            && !["public", "current_user", "current_role", "session_user", "user"].contains(&role)
+            && !role.starts_with("pg_");
+    if !valid {
+        return Err(StoreError::Invalid(girok_model::Invalid::field(
+            None,
+            "role",
+            format!(
+                "{role:?} is not a role name Girok grants to: use 1 to 63 lower-case letters, digits or _, \
+                     starting with a letter"
+            ),
+        )));
+    }
+    Ok(())
+}
+
 /// Parameters as the client takes them.
 fn as_parameters(parameters: &[Owned]) -> Vec<&(dyn ToSql + Sync)> {
     parameters
@@ -376,7 +383,7 @@ fn numbered(sql: &str) -> String {
 impl Postgres {
     /// Runs SQL text of one or more statements without parameters
     /// (schema, grants, transaction control), waiting for it.
-    fn simple(&self, text: &str) -> Result<(), StoreError> {
+    pub(crate) fn simple(&self, text: &str) -> Result<(), StoreError> {
         Ok(self.runtime.block_on(self.client().batch_execute(text))?)
     }
 
@@ -479,7 +486,7 @@ impl Postgres {
 
     /// Runs `work` between `begin` and a commit, rolling back if it fails
     /// (or panics) or the commit does.
-    fn in_transaction<T, E: From<StoreError>>(
+    pub(crate) fn in_transaction<T, E: From<StoreError>>(
         &self,
         begin: &str,
         work: impl FnOnce(&InTransaction) -> Result<T, E>,
@@ -524,7 +531,7 @@ impl Sql for Postgres {
 
 /// One transaction on the connection, as SQL for the store's logic: its
 /// statements that return nothing are held back and sent with the next query.
-struct InTransaction<'a> {
+pub(crate) struct InTransaction<'a> {
     backend: &'a Postgres,
     held: RefCell<Vec<Pending>>,
     open: std::cell::Cell<bool>,

@@ -12,7 +12,7 @@ use crate::StoreError;
 
 /// A parameter of a statement.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Null,
     Integer(i64),
     Real(f64),
@@ -112,7 +112,7 @@ impl From<&Value<'_>> for Owned {
 
 /// A value read from a row, or a parameter kept until it is sent.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Owned {
+pub enum Owned {
     Null,
     Integer(i64),
     Real(f64),
@@ -146,7 +146,7 @@ impl Owned {
 
 /// One row of a result.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Row(pub Vec<Owned>);
+pub struct Row(pub(crate) Vec<Owned>);
 
 impl Row {
     fn take(&mut self, column: usize) -> Result<Owned, StoreError> {
@@ -219,7 +219,7 @@ impl Row {
 }
 
 /// A connection or transaction of a backend.
-pub(crate) trait Sql {
+pub trait Sql {
     /// Runs a statement that returns no rows. Inside a transaction a backend
     /// may send it with the next statement: its error then fails that one,
     /// or the commit.

@@ -8,8 +8,8 @@
 use girok_journal::checkpoint::SignerKey;
 use girok_model::*;
 use girok_store::{
-    Database, KdfParams, LinkRun, Notary, NotaryError, ProposedRecord, Store, StoreError,
-    StoredProposal, Unlock,
+    AuditLog, Database, KdfParams, LinkRun, Notary, NotaryError, Place, ProposedRecord, Store,
+    StoreError, StoredProposal, Unlock,
 };
 
 mod support {
@@ -467,6 +467,64 @@ fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal
     }
     assert_eq!(store.head().expect("head").0, 64);
     assert!(store.check(&mut |_, _| {}).expect("check").is_clean());
+}
+
+#[test]
+fn servers_append_to_one_audit_chain_that_no_role_can_rewrite() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let database = Database::create_postgres(&url).expect("create");
+    let place = Place::Postgres(url.clone());
+    let owner = AuditLog::open(&place).expect("the owner makes the table");
+    admin(&url)
+        .batch_execute("CREATE ROLE girok_app LOGIN")
+        .expect("role");
+    database.grant_to("girok_app").expect("grant the journal's");
+    owner.grant_to("girok_app").expect("grant the log's");
+    let as_app = Place::Postgres(url.replace("user=girok", "user=girok_app"));
+    // Two servers' connections append at once; the chain stays one.
+    std::thread::scope(|scope| {
+        for server in ["one", "two"] {
+            let as_app = &as_app;
+            scope.spawn(move || {
+                let log = AuditLog::open(as_app).expect("open as the app role");
+                for n in 0..40 {
+                    log.record(
+                        server,
+                        "GET /persons",
+                        "web",
+                        &[RecordId::new(format!("p{n}"))],
+                    )
+                    .expect("record");
+                }
+            });
+        }
+    });
+    let report = owner.verify().expect("verify");
+    assert_eq!((report.entries, report.broken_at), (80, None));
+    let actors: std::collections::BTreeSet<String> = owner
+        .entries()
+        .expect("entries")
+        .into_iter()
+        .map(|e| e.actor)
+        .collect();
+    assert_eq!(actors.len(), 2);
+    // The owner's statements are refused by the trigger, the app role's by privilege.
+    for who in [url.as_str(), &url.replace("user=girok", "user=girok_app")] {
+        for statement in [
+            "UPDATE audit SET actor = 'someone else' WHERE seq = 2",
+            "DELETE FROM audit WHERE seq = 80",
+            "TRUNCATE audit",
+        ] {
+            let refused = admin(who).batch_execute(statement).expect_err(statement);
+            assert_eq!(
+                refused.code(),
+                Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+                "{statement}: {refused:?}"
+            );
+        }
+    }
+    assert_eq!(owner.verify().expect("verify").broken_at, None);
 }
 
 /// One writer of the crash test below: appends one person per batch and

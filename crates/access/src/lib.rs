@@ -4,20 +4,24 @@
 //!
 //! Access data is not testimony: it lives in its own SQLite file
 //! (`DIR/access.sqlite`, mode 0600) beside the journal, so the journal can be
-//! shared for verification without password hashes. Session tokens and API
+//! shared for verification without password hashes; a team's installation
+//! keeps it in the shared PostgreSQL database, so every server process sees
+//! the same users, sessions, keys and sign-in limits at once. Session tokens and API
 //! keys are stored only as SHA-256 hashes; the secrets exist in the user's
 //! browser or client alone. TOTP secrets are here too, in the clear (a code
 //! is computed from them): they must work while the data is locked, since an
 //! admin signs in to unlock it.
 
-use std::path::Path;
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use girok_store::sql::{Row, Sql, Value};
+use girok_store::{Place, Schema, Sidecar, StoreError, run_script};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+pub mod totp;
 
 /// What a signed-in user may do; each role includes the ones below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -152,7 +156,7 @@ pub enum SecondFactor {
 #[derive(Debug, thiserror::Error)]
 pub enum AccessError {
     #[error("access database: {0}")]
-    Sql(#[from] rusqlite::Error),
+    Store(#[from] StoreError),
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("a user name is 1 to 64 letters, digits, '.', '-' or '_'; '{0}' is not")]
@@ -186,15 +190,6 @@ pub enum AccessError {
     BadDate(String),
     #[error("{0} already has a second factor; reset it first")]
     SecondFactorOn(String),
-    #[error(
-        "the access database was made by a newer Girok (schema version {found}, this one knows {known})"
-    )]
-    Newer { found: i64, known: i64 },
-    #[error("cannot set the permissions of {path}: {source}")]
-    Permissions {
-        path: String,
-        source: std::io::Error,
-    },
 }
 
 /// How long a session lasts without being used.
@@ -208,86 +203,132 @@ const DOCUMENTERS_SETTING: &str = "second-factor-for-documenters";
 /// The name authenticator apps show for this application.
 pub const ISSUER: &str = "Girok";
 
-/// The access database's schema, one step per version (`PRAGMA
-/// user_version` counts the steps applied). Steps are only ever appended: a
-/// database made by an earlier version opens by running the steps it lacks.
-const MIGRATIONS: &[fn(&Transaction) -> rusqlite::Result<()>] = &[
-    // 1: users, sessions, keys and sign-in attempts. Databases made before
-    // versions were counted hold these already, hence `IF NOT EXISTS`.
-    |t| {
-        t.execute_batch(
-            "CREATE TABLE IF NOT EXISTS user (
-                 name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS session (
-                 token BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
-                 csrf TEXT NOT NULL, expires TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS api_key (
-                 key BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
-                 label TEXT NOT NULL, created TEXT NOT NULL);
-             -- Sign-in attempts of the last window, shared by every server process.
-             -- An attempt is counted (pending) before its password is hashed.
-             CREATE TABLE IF NOT EXISTS sign_in_attempt (
-                 id INTEGER PRIMARY KEY, name TEXT NOT NULL, client TEXT NOT NULL,
-                 at INTEGER NOT NULL, pending INTEGER NOT NULL);
-             CREATE INDEX IF NOT EXISTS sign_in_attempt_name ON sign_in_attempt (name, client);
-             CREATE INDEX IF NOT EXISTS sign_in_attempt_client ON sign_in_attempt (client);
-             CREATE INDEX IF NOT EXISTS sign_in_attempt_at ON sign_in_attempt (at);",
-        )
-    },
-    // 2: key scopes and expiry (a key made before keeps what its user's
-    // role allowed, and never expires); second factors, recovery codes,
-    // sign-ins waiting for their code, and settings.
-    |t| {
-        t.execute_batch(
-            "ALTER TABLE api_key ADD COLUMN scope TEXT NOT NULL DEFAULT 'read';
-             ALTER TABLE api_key ADD COLUMN expires TEXT;
-             CREATE TABLE second_factor (
-                 user TEXT PRIMARY KEY REFERENCES user(name) ON DELETE CASCADE,
-                 secret BLOB NOT NULL, confirmed INTEGER NOT NULL,
-                 -- The time step of the last code accepted: no code of it or before is taken again.
-                 last_step INTEGER, created TEXT NOT NULL);
-             CREATE TABLE recovery_code (
-                 id INTEGER PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
-                 hash TEXT NOT NULL);
-             CREATE INDEX recovery_code_user ON recovery_code (user);
-             CREATE TABLE sign_in_challenge (
-                 token BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
-                 csrf TEXT NOT NULL, expires INTEGER NOT NULL);
-             CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
-        )?;
-        let roles: Vec<(String, String)> = t
-            .prepare("SELECT name, role FROM user")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        for (name, role) in roles {
-            let scope = Role::parse(&role).map_or(Scope::Read, Role::scope);
-            t.execute(
-                "UPDATE api_key SET scope = ?2 WHERE user = ?1",
-                params![name, scope.name()],
+/// The access tables. An embedded database made by an earlier version
+/// opens by running the steps it lacks (`PRAGMA user_version` counts them);
+/// steps are only ever appended.
+pub static SCHEMA: Schema = Schema {
+    name: "access",
+    steps: &[
+        // 1: users, sessions, keys and sign-in attempts. Databases made before
+        // versions were counted hold these already, hence `IF NOT EXISTS`.
+        |sql| {
+            run_script(
+                sql,
+                "CREATE TABLE IF NOT EXISTS user (
+                     name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS session (
+                     token BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
+                     csrf TEXT NOT NULL, expires TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS api_key (
+                     key BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
+                     label TEXT NOT NULL, created TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS sign_in_attempt (
+                     id INTEGER PRIMARY KEY, name TEXT NOT NULL, client TEXT NOT NULL,
+                     at INTEGER NOT NULL, pending INTEGER NOT NULL);
+                 CREATE INDEX IF NOT EXISTS sign_in_attempt_name ON sign_in_attempt (name, client);
+                 CREATE INDEX IF NOT EXISTS sign_in_attempt_client ON sign_in_attempt (client);
+                 CREATE INDEX IF NOT EXISTS sign_in_attempt_at ON sign_in_attempt (at);",
+            )
+        },
+        // 2: key scopes and expiry (a key made before keeps what its user's
+        // role allowed, and never expires); second factors, recovery codes,
+        // sign-ins waiting for their code, and settings.
+        |sql| {
+            run_script(
+                sql,
+                "ALTER TABLE api_key ADD COLUMN scope TEXT NOT NULL DEFAULT 'read';
+                 ALTER TABLE api_key ADD COLUMN expires TEXT;
+                 CREATE TABLE second_factor (
+                     user TEXT PRIMARY KEY REFERENCES user(name) ON DELETE CASCADE,
+                     secret BLOB NOT NULL, confirmed INTEGER NOT NULL,
+                     last_step INTEGER, created TEXT NOT NULL);
+                 CREATE TABLE recovery_code (
+                     id INTEGER PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
+                     hash TEXT NOT NULL);
+                 CREATE INDEX recovery_code_user ON recovery_code (user);
+                 CREATE TABLE sign_in_challenge (
+                     token BLOB PRIMARY KEY, user TEXT NOT NULL REFERENCES user(name) ON DELETE CASCADE,
+                     csrf TEXT NOT NULL, expires INTEGER NOT NULL);
+                 CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
             )?;
-        }
-        Ok(())
-    },
-    // 3: users an admin disabled (their sessions ended, their keys refused).
-    |t| t.execute_batch("ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;"),
-];
+            for mut row in sql.rows("SELECT name, role FROM user", &[])? {
+                let (name, role) = (row.text(0)?, row.text(1)?);
+                let scope = Role::parse(&role).map_or(Scope::Read, Role::scope);
+                sql.execute(
+                    "UPDATE api_key SET scope = ?2 WHERE user = ?1",
+                    &[name.as_str().into(), scope.name().into()],
+                )?;
+            }
+            Ok(())
+        },
+        // 3: users an admin disabled (their sessions ended, their keys refused).
+        |sql| {
+            run_script(
+                sql,
+                "ALTER TABLE user ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0",
+            )
+        },
+        // 4: names PostgreSQL takes too (`user` is a word of its own there):
+        // the user table becomes `account`, and so do the columns naming one.
+        |sql| {
+            run_script(
+                sql,
+                "ALTER TABLE user RENAME TO account;
+                 ALTER TABLE session RENAME COLUMN user TO account;
+                 ALTER TABLE api_key RENAME COLUMN user TO account;
+                 ALTER TABLE second_factor RENAME COLUMN user TO account;
+                 ALTER TABLE recovery_code RENAME COLUMN user TO account;
+                 ALTER TABLE sign_in_challenge RENAME COLUMN user TO account",
+            )
+        },
+    ],
+    postgres: POSTGRES_TABLES,
+    postgres_version: 4,
+    append_only: &[],
+    mutable: &[
+        "account",
+        "session",
+        "api_key",
+        "sign_in_attempt",
+        "second_factor",
+        "recovery_code",
+        "sign_in_challenge",
+        "setting",
+    ],
+};
 
-/// Brings the schema to this version's, in one transaction that other
-/// processes opening the same file wait for.
-fn migrate(conn: &Connection) -> Result<(), AccessError> {
-    let transaction = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let found: i64 = transaction.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    let known = MIGRATIONS.len() as i64;
-    if found > known {
-        return Err(AccessError::Newer { found, known });
-    }
-    for step in &MIGRATIONS[found.max(0) as usize..] {
-        step(&transaction)?;
-    }
-    transaction.pragma_update(None, "user_version", known)?;
-    transaction.commit()?;
-    Ok(())
-}
+/// The tables after step 4, as a new shared database gets them.
+const POSTGRES_TABLES: &str = "
+CREATE TABLE account (
+    name TEXT PRIMARY KEY, role TEXT NOT NULL, hash TEXT NOT NULL, created TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE session (
+    token BLOB PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name) ON DELETE CASCADE,
+    csrf TEXT NOT NULL, expires TEXT NOT NULL);
+CREATE INDEX session_account ON session (account);
+CREATE TABLE api_key (
+    key BLOB PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name) ON DELETE CASCADE,
+    label TEXT NOT NULL, created TEXT NOT NULL, scope TEXT NOT NULL DEFAULT 'read', expires TEXT);
+-- Sign-in attempts of the last window, shared by every server process.
+-- An attempt is counted (pending) before its password is hashed.
+CREATE TABLE sign_in_attempt (
+    id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, name TEXT NOT NULL,
+    client TEXT NOT NULL, at INTEGER NOT NULL, pending INTEGER NOT NULL);
+CREATE INDEX sign_in_attempt_name ON sign_in_attempt (name, client);
+CREATE INDEX sign_in_attempt_client ON sign_in_attempt (client);
+CREATE INDEX sign_in_attempt_at ON sign_in_attempt (at);
+-- The time step of the last code accepted: no code of it or before is taken again.
+CREATE TABLE second_factor (
+    account TEXT PRIMARY KEY REFERENCES account(name) ON DELETE CASCADE,
+    secret BLOB NOT NULL, confirmed INTEGER NOT NULL, last_step INTEGER, created TEXT NOT NULL);
+CREATE TABLE recovery_code (
+    id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    account TEXT NOT NULL REFERENCES account(name) ON DELETE CASCADE, hash TEXT NOT NULL);
+CREATE INDEX recovery_code_account ON recovery_code (account);
+CREATE TABLE sign_in_challenge (
+    token BLOB PRIMARY KEY, account TEXT NOT NULL REFERENCES account(name) ON DELETE CASCADE,
+    csrf TEXT NOT NULL, expires INTEGER NOT NULL);
+CREATE TABLE setting (name TEXT PRIMARY KEY, value TEXT NOT NULL)";
 
 /// An Argon2id hash of a password or recovery code.
 fn slow_hash(secret: &str) -> Result<String, AccessError> {
@@ -315,7 +356,7 @@ fn normal_recovery_code(code: &str) -> String {
 }
 
 pub struct AccessStore {
-    conn: Connection,
+    sidecar: Sidecar,
 }
 
 fn random_token() -> String {
@@ -328,29 +369,44 @@ fn digest(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
+/// Whether a statement ending in `RETURNING` changed any row.
+fn changed(sql: &dyn Sql, statement: &str, parameters: &[Value<'_>]) -> Result<bool, AccessError> {
+    Ok(sql.exists(statement, parameters)?)
+}
+
+/// How many rows a statement ending in `RETURNING` changed.
+fn changed_rows(
+    sql: &dyn Sql,
+    statement: &str,
+    parameters: &[Value<'_>],
+) -> Result<usize, AccessError> {
+    Ok(sql.rows(statement, parameters)?.len())
+}
+
+fn role_in(row: &mut Row, column: usize) -> Result<Option<Role>, AccessError> {
+    Ok(Role::parse(&row.text(column)?))
+}
+
 impl AccessStore {
-    /// Opens (creating if needed) `DIR/access.sqlite`.
-    pub fn open(data: &Path) -> Result<AccessStore, AccessError> {
-        let path = data.join("access.sqlite");
-        let conn = Connection::open(&path)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(
-                |source| AccessError::Permissions {
-                    path: path.display().to_string(),
-                    source,
-                },
-            )?;
-        }
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA busy_timeout = 5000;
-             -- Sessions are not testimony: a lost expiry extension after a power cut is harmless.
-             PRAGMA synchronous = NORMAL;",
-        )?;
-        migrate(&conn)?;
-        Ok(AccessStore { conn })
+    /// Opens (creating if needed) the access tables at `place`.
+    pub fn open(place: &Place) -> Result<AccessStore, AccessError> {
+        Ok(AccessStore {
+            sidecar: Sidecar::open(place, &SCHEMA)?,
+        })
+    }
+
+    /// Lets a PostgreSQL role run a server's sign-ins, sessions and keys.
+    pub fn grant_to(&self, role: &str) -> Result<(), AccessError> {
+        Ok(self.sidecar.grant_to(role)?)
+    }
+
+    fn sql(&self) -> &dyn Sql {
+        self.sidecar.sql()
+    }
+
+    /// Whether the tables are in a team's shared PostgreSQL database.
+    pub fn is_shared(&self) -> bool {
+        self.sidecar.is_shared()
     }
 
     pub fn add_user(&self, name: &str, role: Role, password: &str) -> Result<(), AccessError> {
@@ -366,52 +422,53 @@ impl AccessStore {
             return Err(AccessError::WeakPassword);
         }
         let hash = slow_hash(password)?;
-        let inserted = self.conn.execute(
-            "INSERT OR IGNORE INTO user (name, role, hash, created) VALUES (?1, ?2, ?3, ?4)",
-            params![name, role.name(), hash, chrono::Utc::now().to_rfc3339()],
+        let created = chrono::Utc::now().to_rfc3339();
+        let inserted = changed(
+            self.sql(),
+            "INSERT INTO account (name, role, hash, created) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO NOTHING RETURNING name",
+            &[
+                name.into(),
+                role.name().into(),
+                hash.as_str().into(),
+                created.as_str().into(),
+            ],
         )?;
-        if inserted == 0 {
+        if !inserted {
             return Err(AccessError::Exists(name.to_string()));
         }
         Ok(())
     }
 
     pub fn users(&self) -> Result<Vec<User>, AccessError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT name, role FROM user ORDER BY name")?;
-        let rows =
-            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        Ok(rows
-            .filter_map(Result::ok)
-            .filter_map(|(name, role)| {
-                Some(User {
-                    name,
-                    role: Role::parse(&role)?,
-                })
-            })
-            .collect())
+        let mut users = Vec::new();
+        for mut row in self
+            .sql()
+            .rows("SELECT name, role FROM account ORDER BY name", &[])?
+        {
+            if let Some(role) = role_in(&mut row, 1)? {
+                users.push(User {
+                    name: row.text(0)?,
+                    role,
+                });
+            }
+        }
+        Ok(users)
     }
 
     /// Checks a password (Argon2 verification compares in constant time);
     /// unknown users cost a hash too, so timing does not tell who exists.
     fn authenticate(&self, name: &str, password: &str) -> Result<Option<User>, AccessError> {
-        let row: Option<(String, String, bool)> = self
-            .conn
-            .query_row(
-                "SELECT role, hash, disabled FROM user WHERE name = ?1",
-                [name],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (role, hash, disabled) = match row {
-            Some(row) => row,
-            None => {
-                let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
-                let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
-                return Ok(None);
-            }
+        let row = self.sql().row(
+            "SELECT role, hash, disabled FROM account WHERE name = ?1",
+            &[name.into()],
+        )?;
+        let Some(mut row) = row else {
+            let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+            let _ = Argon2::default().hash_password(password.as_bytes(), &salt);
+            return Ok(None);
         };
+        let (role, hash, disabled) = (row.text(0)?, row.text(1)?, row.boolean(2)?);
         // A disabled user's password is still checked: the time taken tells nothing.
         if !slow_matches(password, &hash)? || disabled {
             return Ok(None);
@@ -424,21 +481,25 @@ impl AccessStore {
 
     /// The names of the users an admin disabled.
     pub fn disabled_users(&self) -> Result<Vec<String>, AccessError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT name FROM user WHERE disabled = 1 ORDER BY name")?;
-        let names = statement.query_map([], |r| r.get(0))?;
-        Ok(names.collect::<Result<_, _>>()?)
+        self.sql()
+            .rows(
+                "SELECT name FROM account WHERE disabled = 1 ORDER BY name",
+                &[],
+            )?
+            .into_iter()
+            .map(|mut row| Ok(row.text(0)?))
+            .collect()
     }
 
-    /// Runs `statement` (with the user's name as `?1`) on an existing user.
+    /// Runs `statement` (with the user's name as `?1`, ending in
+    /// `RETURNING`) on an existing user.
     fn change_user(
         &self,
         name: &str,
         statement: &str,
-        value: &dyn rusqlite::ToSql,
+        value: Value<'_>,
     ) -> Result<(), AccessError> {
-        if self.conn.execute(statement, params![name, value])? == 0 {
+        if !changed(self.sql(), statement, &[name.into(), value])? {
             return Err(AccessError::NoUser(name.to_string()));
         }
         Ok(())
@@ -446,11 +507,17 @@ impl AccessStore {
 
     /// Ends every session and pending second step of a user; how many sessions.
     pub fn end_sessions(&self, name: &str) -> Result<usize, AccessError> {
-        self.conn
-            .execute("DELETE FROM sign_in_challenge WHERE user = ?1", [name])?;
-        Ok(self
-            .conn
-            .execute("DELETE FROM session WHERE user = ?1", [name])?)
+        self.sidecar.write(|sql| {
+            sql.execute(
+                "DELETE FROM sign_in_challenge WHERE account = ?1",
+                &[name.into()],
+            )?;
+            changed_rows(
+                sql,
+                "DELETE FROM session WHERE account = ?1 RETURNING account",
+                &[name.into()],
+            )
+        })
     }
 
     /// Disables a user (no sign-in, sessions ended, keys refused) or enables
@@ -458,8 +525,8 @@ impl AccessStore {
     pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<(), AccessError> {
         self.change_user(
             name,
-            "UPDATE user SET disabled = ?2 WHERE name = ?1",
-            &disabled,
+            "UPDATE account SET disabled = ?2 WHERE name = ?1 RETURNING name",
+            disabled.into(),
         )?;
         if disabled {
             self.end_sessions(name)?;
@@ -472,8 +539,8 @@ impl AccessStore {
     pub fn set_role(&self, name: &str, role: Role) -> Result<(), AccessError> {
         self.change_user(
             name,
-            "UPDATE user SET role = ?2 WHERE name = ?1",
-            &role.name(),
+            "UPDATE account SET role = ?2 WHERE name = ?1 RETURNING name",
+            role.name().into(),
         )?;
         self.end_sessions(name)?;
         Ok(())
@@ -486,18 +553,23 @@ impl AccessStore {
             return Err(AccessError::WeakPassword);
         }
         let hash = slow_hash(password)?;
-        self.change_user(name, "UPDATE user SET hash = ?2 WHERE name = ?1", &hash)?;
+        self.change_user(
+            name,
+            "UPDATE account SET hash = ?2 WHERE name = ?1 RETURNING name",
+            hash.as_str().into(),
+        )?;
         self.end_sessions(name)?;
         Ok(())
     }
 
     /// Revokes a user's key by what it is for; refuses a key that is not there.
     pub fn revoke_key(&self, user: &str, label: &str) -> Result<(), AccessError> {
-        let removed = self.conn.execute(
-            "DELETE FROM api_key WHERE user = ?1 AND label = ?2",
-            params![user, label],
+        let removed = changed(
+            self.sql(),
+            "DELETE FROM api_key WHERE account = ?1 AND label = ?2 RETURNING label",
+            &[user.into(), label.into()],
         )?;
-        if removed == 0 {
+        if !removed {
             return Err(AccessError::NoKey {
                 user: user.to_string(),
                 label: label.to_string(),
@@ -510,13 +582,14 @@ impl AccessStore {
     pub fn start_session(&self, user: &User) -> Result<(String, Session), AccessError> {
         let token = random_token();
         let csrf = random_token();
-        self.conn.execute(
-            "INSERT INTO session (token, user, csrf, expires) VALUES (?1, ?2, ?3, ?4)",
-            params![
-                digest(&token),
-                user.name,
-                csrf,
-                (chrono::Utc::now() + SESSION_IDLE).to_rfc3339()
+        let expires = (chrono::Utc::now() + SESSION_IDLE).to_rfc3339();
+        self.sql().execute(
+            "INSERT INTO session (token, account, csrf, expires) VALUES (?1, ?2, ?3, ?4)",
+            &[
+                digest(&token).as_slice().into(),
+                user.name.as_str().into(),
+                csrf.as_str().into(),
+                expires.as_str().into(),
             ],
         )?;
         let second_factor_due = self.second_factor_due(user)?;
@@ -533,18 +606,17 @@ impl AccessStore {
     /// The live session of a token, extending its idle timeout.
     pub fn session(&self, token: &str) -> Result<Option<Session>, AccessError> {
         let now = chrono::Utc::now();
-        let row: Option<(String, String, String, String)> = self
-            .conn
-            .query_row(
-                "SELECT s.user, u.role, s.csrf, s.expires FROM session s JOIN user u ON u.name = s.user
-                 WHERE s.token = ?1 AND u.disabled = 0",
-                [digest(token)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((name, role, csrf, expires)) = row else {
+        let hashed = digest(token);
+        let row = self.sql().row(
+            "SELECT s.account, a.role, s.csrf, s.expires FROM session s
+             JOIN account a ON a.name = s.account
+             WHERE s.token = ?1 AND a.disabled = 0",
+            &[hashed.as_slice().into()],
+        )?;
+        let Some(mut row) = row else {
             return Ok(None);
         };
+        let (name, role, csrf, expires) = (row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?);
         let live = chrono::DateTime::parse_from_rfc3339(&expires).is_ok_and(|e| e > now);
         if !live {
             self.end_session(token)?;
@@ -555,9 +627,10 @@ impl AccessStore {
         let extended_recently = chrono::DateTime::parse_from_rfc3339(&expires)
             .is_ok_and(|e| e > now + SESSION_IDLE - chrono::Duration::minutes(1));
         if !extended_recently {
-            self.conn.execute(
+            let expires = (now + SESSION_IDLE).to_rfc3339();
+            self.sql().execute(
                 "UPDATE session SET expires = ?2 WHERE token = ?1",
-                params![digest(token), (now + SESSION_IDLE).to_rfc3339()],
+                &[hashed.as_slice().into(), expires.as_str().into()],
             )?;
         }
         let Some(role) = Role::parse(&role) else {
@@ -573,21 +646,22 @@ impl AccessStore {
     }
 
     pub fn end_session(&self, token: &str) -> Result<(), AccessError> {
-        self.conn
-            .execute("DELETE FROM session WHERE token = ?1", [digest(token)])?;
+        self.sql().execute(
+            "DELETE FROM session WHERE token = ?1",
+            &[digest(token).as_slice().into()],
+        )?;
         Ok(())
     }
 
     fn role_of(&self, user: &str) -> Result<Role, AccessError> {
-        let role: Option<String> = self
-            .conn
-            .query_row("SELECT role FROM user WHERE name = ?1", [user], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        role.as_deref()
-            .and_then(Role::parse)
-            .ok_or_else(|| AccessError::NoUser(user.to_string()))
+        let row = self
+            .sql()
+            .row("SELECT role FROM account WHERE name = ?1", &[user.into()])?;
+        match row {
+            Some(mut row) => role_in(&mut row, 0)?,
+            None => None,
+        }
+        .ok_or_else(|| AccessError::NoUser(user.to_string()))
     }
 
     /// A new API key for a user, with a scope the user's role allows and an
@@ -612,15 +686,18 @@ impl AccessStore {
             return Err(AccessError::ExpiryPast);
         }
         let key = format!("girok_{}", random_token());
-        self.conn.execute(
-            "INSERT INTO api_key (key, user, label, created, scope, expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                digest(&key),
-                user,
-                label,
-                chrono::Utc::now().to_rfc3339(),
-                scope.name(),
-                expires.map(|e| e.to_rfc3339())
+        let created = chrono::Utc::now().to_rfc3339();
+        let expires = expires.map(|e| e.to_rfc3339());
+        self.sql().execute(
+            "INSERT INTO api_key (key, account, label, created, scope, expires)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            &[
+                digest(&key).as_slice().into(),
+                user.into(),
+                label.into(),
+                created.as_str().into(),
+                scope.name().into(),
+                expires.as_deref().into(),
             ],
         )?;
         Ok(key)
@@ -628,27 +705,19 @@ impl AccessStore {
 
     /// Every API key, by user and creation.
     pub fn keys(&self) -> Result<Vec<ApiKey>, AccessError> {
-        let mut statement = self.conn.prepare(
-            "SELECT user, label, scope, created, expires FROM api_key ORDER BY user, created",
+        let rows = self.sql().rows(
+            "SELECT account, label, scope, created, expires FROM api_key ORDER BY account, created",
+            &[],
         )?;
-        let rows = statement.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-            ))
-        })?;
         let mut keys = Vec::new();
-        for row in rows {
-            let (user, label, scope, created, expires) = row?;
+        for mut row in rows {
+            let scope = row.text(2)?;
             keys.push(ApiKey {
-                user,
-                label,
+                user: row.text(0)?,
+                label: row.text(1)?,
                 scope: Scope::parse(&scope).ok_or(AccessError::BadScope(scope))?,
-                created,
-                expires,
+                created: row.text(3)?,
+                expires: row.opt_text(4)?,
             });
         }
         Ok(keys)
@@ -656,18 +725,17 @@ impl AccessStore {
 
     /// Whose an API key is and what it may do, or why it may do nothing.
     pub fn key_user(&self, key: &str) -> Result<KeyLookup, AccessError> {
-        let row: Option<(String, String, String, Option<String>)> = self
-            .conn
-            .query_row(
-                "SELECT u.name, u.role, k.scope, k.expires FROM api_key k JOIN user u ON u.name = k.user
-                 WHERE k.key = ?1 AND u.disabled = 0",
-                [digest(key)],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let Some((name, role, scope, expires)) = row else {
+        let row = self.sql().row(
+            "SELECT a.name, a.role, k.scope, k.expires FROM api_key k
+             JOIN account a ON a.name = k.account
+             WHERE k.key = ?1 AND a.disabled = 0",
+            &[digest(key).as_slice().into()],
+        )?;
+        let Some(mut row) = row else {
             return Ok(KeyLookup::Unknown);
         };
+        let (name, role, scope, expires) =
+            (row.text(0)?, row.text(1)?, row.text(2)?, row.opt_text(3)?);
         if let Some(expires) = expires {
             // An expiry that does not read is past: a key fails closed.
             let live = chrono::DateTime::parse_from_rfc3339(&expires)
@@ -704,22 +772,25 @@ pub fn expiry_on(date: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>, Ac
 impl AccessStore {
     /// Whether documenters need a second factor (admins always do).
     pub fn documenters_need_second_factor(&self) -> Result<bool, AccessError> {
-        let value: Option<String> = self
-            .conn
-            .query_row(
+        let value = self
+            .sql()
+            .row(
                 "SELECT value FROM setting WHERE name = ?1",
-                [DOCUMENTERS_SETTING],
-                |r| r.get(0),
-            )
-            .optional()?;
+                &[DOCUMENTERS_SETTING.into()],
+            )?
+            .map(|mut row| row.text(0))
+            .transpose()?;
         Ok(value.as_deref() == Some("on"))
     }
 
     pub fn set_documenters_need_second_factor(&self, on: bool) -> Result<(), AccessError> {
-        self.conn.execute(
+        self.sql().execute(
             "INSERT INTO setting (name, value) VALUES (?1, ?2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            params![DOCUMENTERS_SETTING, if on { "on" } else { "off" }],
+            &[
+                DOCUMENTERS_SETTING.into(),
+                if on { "on" } else { "off" }.into(),
+            ],
         )?;
         Ok(())
     }
@@ -739,40 +810,41 @@ impl AccessStore {
     }
 
     pub fn second_factor(&self, user: &str) -> Result<SecondFactor, AccessError> {
-        let row: Option<(Vec<u8>, bool)> = self
-            .conn
-            .query_row(
-                "SELECT secret, confirmed FROM second_factor WHERE user = ?1",
-                [user],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(match row {
-            None => SecondFactor::Off,
-            Some((secret, false)) => SecondFactor::Pending(secret),
-            Some((_, true)) => {
-                let left: i64 = self.conn.query_row(
-                    "SELECT COUNT(*) FROM recovery_code WHERE user = ?1",
-                    [user],
-                    |r| r.get(0),
-                )?;
-                SecondFactor::On {
-                    recovery_codes_left: left as usize,
-                }
-            }
+        let row = self.sql().row(
+            "SELECT secret, confirmed FROM second_factor WHERE account = ?1",
+            &[user.into()],
+        )?;
+        let Some(mut row) = row else {
+            return Ok(SecondFactor::Off);
+        };
+        if !row.boolean(1)? {
+            return Ok(SecondFactor::Pending(row.blob(0)?));
+        }
+        let left = self.sql().number(
+            "SELECT COUNT(*) FROM recovery_code WHERE account = ?1",
+            &[user.into()],
+        )?;
+        Ok(SecondFactor::On {
+            recovery_codes_left: left as usize,
         })
     }
 
     /// The secret to enrol with: the one already shown if enrolment was
     /// begun, else a new one.
     pub fn begin_enrolment(&self, user: &str) -> Result<Vec<u8>, AccessError> {
-        let mut secret = [0u8; crate::totp::SECRET_BYTES];
+        self.role_of(user)?;
+        let mut secret = [0u8; totp::SECRET_BYTES];
         getrandom::fill(&mut secret).expect("the operating system's random source");
+        let created = chrono::Utc::now().to_rfc3339();
         // A concurrent request may have begun it: the first secret stays.
-        self.conn.execute(
-            "INSERT OR IGNORE INTO second_factor (user, secret, confirmed, created)
-             SELECT name, ?2, 0, ?3 FROM user WHERE name = ?1",
-            params![user, secret.to_vec(), chrono::Utc::now().to_rfc3339()],
+        self.sql().execute(
+            "INSERT INTO second_factor (account, secret, confirmed, created) VALUES (?1, ?2, 0, ?3)
+             ON CONFLICT (account) DO NOTHING",
+            &[
+                user.into(),
+                secret.as_slice().into(),
+                created.as_str().into(),
+            ],
         )?;
         match self.second_factor(user)? {
             SecondFactor::Pending(secret) => Ok(secret),
@@ -792,7 +864,7 @@ impl AccessStore {
         let SecondFactor::Pending(secret) = self.second_factor(user)? else {
             return Ok(None);
         };
-        let Some(step) = crate::totp::matching_step(&secret, code, unix_now() as u64, None) else {
+        let Some(step) = totp::matching_step(&secret, code, unix_now() as u64, None) else {
             return Ok(None);
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| recovery_code()).collect();
@@ -800,66 +872,67 @@ impl AccessStore {
             .iter()
             .map(|c| slow_hash(&normal_recovery_code(c)))
             .collect::<Result<Vec<_>, _>>()?;
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        let confirmed = transaction.execute(
-            "UPDATE second_factor SET confirmed = 1, last_step = ?3
-             WHERE user = ?1 AND secret = ?2 AND confirmed = 0",
-            params![user, secret, step as i64],
-        )?;
-        if confirmed == 0 {
-            return Ok(None);
-        }
-        transaction.execute("DELETE FROM recovery_code WHERE user = ?1", [user])?;
-        for hash in hashes {
-            transaction.execute(
-                "INSERT INTO recovery_code (user, hash) VALUES (?1, ?2)",
-                params![user, hash],
+        self.sidecar.write(|sql| {
+            let confirmed = changed(
+                sql,
+                "UPDATE second_factor SET confirmed = 1, last_step = ?3
+                 WHERE account = ?1 AND secret = ?2 AND confirmed = 0 RETURNING account",
+                &[user.into(), secret.as_slice().into(), step.into()],
             )?;
-        }
-        transaction.commit()?;
-        Ok(Some(codes))
+            if !confirmed {
+                return Ok(None);
+            }
+            sql.execute(
+                "DELETE FROM recovery_code WHERE account = ?1",
+                &[user.into()],
+            )?;
+            for hash in &hashes {
+                sql.execute(
+                    "INSERT INTO recovery_code (account, hash) VALUES (?1, ?2)",
+                    &[user.into(), hash.into()],
+                )?;
+            }
+            Ok(Some(codes))
+        })
     }
 
     /// Whether `code` is a current TOTP code of the user's confirmed factor
     /// (not used before) or one of their unused recovery codes; either is
     /// used up by succeeding, also when processes race to use it.
     fn use_second_factor(&self, user: &str, code: &str) -> Result<bool, AccessError> {
-        let row: Option<(Vec<u8>, Option<i64>)> = self
-            .conn
-            .query_row(
-                "SELECT secret, last_step FROM second_factor WHERE user = ?1 AND confirmed = 1",
-                [user],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((secret, last_step)) = row else {
+        let row = self.sql().row(
+            "SELECT secret, last_step FROM second_factor WHERE account = ?1 AND confirmed = 1",
+            &[user.into()],
+        )?;
+        let Some(mut row) = row else {
             return Ok(false);
         };
+        let (secret, last_step) = (row.blob(0)?, row.opt_integer(1)?);
         let last_step = last_step.map(|s| s.max(0) as u64);
-        if let Some(step) = crate::totp::matching_step(&secret, code, unix_now() as u64, last_step)
-        {
-            let taken = self.conn.execute(
+        if let Some(step) = totp::matching_step(&secret, code, unix_now() as u64, last_step) {
+            return changed(
+                self.sql(),
                 "UPDATE second_factor SET last_step = ?2
-                 WHERE user = ?1 AND (last_step IS NULL OR last_step < ?2)",
-                params![user, step as i64],
-            )?;
-            return Ok(taken == 1);
+                 WHERE account = ?1 AND (last_step IS NULL OR last_step < ?2) RETURNING account",
+                &[user.into(), step.into()],
+            );
         }
         let typed = normal_recovery_code(code);
         if typed.len() != RECOVERY_CODE_CHARS {
             return Ok(false);
         }
-        let stored: Vec<(i64, String)> = self
-            .conn
-            .prepare("SELECT id, hash FROM recovery_code WHERE user = ?1")?
-            .query_map([user], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        for (id, hash) in stored {
+        let stored = self.sql().rows(
+            "SELECT id, hash FROM recovery_code WHERE account = ?1",
+            &[user.into()],
+        )?;
+        for mut row in stored {
+            let (id, hash) = (row.integer(0)?, row.text(1)?);
             if slow_matches(&typed, &hash)? {
-                let taken = self
-                    .conn
-                    .execute("DELETE FROM recovery_code WHERE id = ?1", [id])?;
-                return Ok(taken == 1);
+                return changed(
+                    self.sql(),
+                    "DELETE FROM recovery_code WHERE id = ?1 RETURNING id",
+                    &[id.into()],
+                );
             }
         }
         Ok(false)
@@ -884,28 +957,36 @@ impl AccessStore {
     }
 
     fn remove_second_factor(&self, user: &str, with_sessions: bool) -> Result<(), AccessError> {
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        if with_sessions {
-            transaction.execute("DELETE FROM session WHERE user = ?1", [user])?;
-            transaction.execute("DELETE FROM sign_in_challenge WHERE user = ?1", [user])?;
-        }
-        transaction.execute("DELETE FROM recovery_code WHERE user = ?1", [user])?;
-        transaction.execute("DELETE FROM second_factor WHERE user = ?1", [user])?;
-        transaction.commit()?;
-        Ok(())
+        self.sidecar.write(|sql| {
+            if with_sessions {
+                sql.execute("DELETE FROM session WHERE account = ?1", &[user.into()])?;
+                sql.execute(
+                    "DELETE FROM sign_in_challenge WHERE account = ?1",
+                    &[user.into()],
+                )?;
+            }
+            sql.execute(
+                "DELETE FROM recovery_code WHERE account = ?1",
+                &[user.into()],
+            )?;
+            sql.execute(
+                "DELETE FROM second_factor WHERE account = ?1",
+                &[user.into()],
+            )?;
+            Ok(())
+        })
     }
 
     /// The pending second step of a sign-in: its user and its form's token.
     pub fn challenge(&self, token: &str) -> Result<Option<(String, String)>, AccessError> {
-        let row: Option<(String, String)> = self
-            .conn
-            .query_row(
-                "SELECT user, csrf FROM sign_in_challenge WHERE token = ?1 AND expires > ?2",
-                params![digest(token), unix_now()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        Ok(row)
+        let row = self.sql().row(
+            "SELECT account, csrf FROM sign_in_challenge WHERE token = ?1 AND expires > ?2",
+            &[digest(token).as_slice().into(), unix_now().into()],
+        )?;
+        match row {
+            Some(mut row) => Ok(Some((row.text(0)?, row.text(1)?))),
+            None => Ok(None),
+        }
     }
 
     /// The second step of a sign-in: a code from `client` for the pending
@@ -927,18 +1008,16 @@ impl AccessStore {
             return Ok(SecondStep::Limited);
         };
         if !self.use_second_factor(&user, code)? {
-            self.conn.execute(
-                "UPDATE sign_in_attempt SET pending = 0 WHERE id = ?1",
-                [attempt.id],
-            )?;
+            self.failed(&attempt)?;
             return Ok(SecondStep::WrongCode);
         }
-        let taken = self.conn.execute(
-            "DELETE FROM sign_in_challenge WHERE token = ?1",
-            [digest(token)],
+        let taken = changed(
+            self.sql(),
+            "DELETE FROM sign_in_challenge WHERE token = ?1 RETURNING account",
+            &[digest(token).as_slice().into()],
         )?;
         self.clear_failures(&attempt, &user, client)?;
-        if taken == 0 {
+        if !taken {
             return Ok(SecondStep::Expired);
         }
         let role = self.role_of(&user)?;
@@ -954,7 +1033,7 @@ const RECOVERY_CODE_CHARS: usize = 10;
 fn recovery_code() -> String {
     let mut bytes = [0u8; 7];
     getrandom::fill(&mut bytes).expect("the operating system's random source");
-    let text = crate::totp::base32(&bytes);
+    let text = totp::base32(&bytes);
     format!("{}-{}", &text[..5], &text[5..RECOVERY_CODE_CHARS])
 }
 
@@ -1017,22 +1096,30 @@ impl AccessStore {
             Some(user) if matches!(self.second_factor(name)?, SecondFactor::On { .. }) => {
                 // The failures stay until the code is right too: a known
                 // password must not wipe out the count of wrong codes.
-                self.conn
-                    .execute("DELETE FROM sign_in_attempt WHERE id = ?1", [attempt.id])?;
                 let token = random_token();
-                self.conn.execute(
-                    "DELETE FROM sign_in_challenge WHERE expires <= ?1",
-                    [unix_now()],
-                )?;
-                self.conn.execute(
-                    "INSERT INTO sign_in_challenge (token, user, csrf, expires) VALUES (?1, ?2, ?3, ?4)",
-                    params![
-                        digest(&token),
-                        user.name,
-                        random_token(),
-                        unix_now() + SECOND_STEP_TIME.as_secs() as i64
-                    ],
-                )?;
+                let csrf = random_token();
+                let now = unix_now();
+                self.sidecar.write(|sql| {
+                    sql.execute(
+                        "DELETE FROM sign_in_attempt WHERE id = ?1",
+                        &[attempt.id.into()],
+                    )?;
+                    sql.execute(
+                        "DELETE FROM sign_in_challenge WHERE expires <= ?1",
+                        &[now.into()],
+                    )?;
+                    sql.execute(
+                        "INSERT INTO sign_in_challenge (token, account, csrf, expires)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        &[
+                            digest(&token).as_slice().into(),
+                            user.name.as_str().into(),
+                            csrf.as_str().into(),
+                            (now + SECOND_STEP_TIME.as_secs() as i64).into(),
+                        ],
+                    )?;
+                    Ok::<_, AccessError>(())
+                })?;
                 Ok(SignIn::SecondStep(token))
             }
             Some(user) => {
@@ -1041,10 +1128,7 @@ impl AccessStore {
                 Ok(SignIn::Started(token, session))
             }
             None => {
-                self.conn.execute(
-                    "UPDATE sign_in_attempt SET pending = 0 WHERE id = ?1",
-                    [attempt.id],
-                )?;
+                self.failed(&attempt)?;
                 Ok(SignIn::WrongPassword)
             }
         }
@@ -1056,34 +1140,47 @@ impl AccessStore {
     /// a limit is reached.
     fn reserve_attempt(&self, name: &str, client: &str) -> Result<Option<Attempt>, AccessError> {
         let now = unix_now();
-        let transaction = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
-        transaction.execute(
-            "DELETE FROM sign_in_attempt WHERE at <= ?1",
-            [now - FAILURE_WINDOW.as_secs() as i64],
-        )?;
-        let (pair, by_name, by_client): (i64, i64, i64) = transaction.query_row(
-            "SELECT COALESCE(SUM(name = ?1 AND client = ?2), 0), COALESCE(SUM(name = ?1), 0),
-                    COALESCE(SUM(client = ?2), 0)
-             FROM sign_in_attempt WHERE name = ?1 OR client = ?2",
-            params![name, client],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        let limited = pair >= MAX_FAILURES as i64
-            || by_name >= NAME_FAILURE_CEILING as i64
-            || by_client >= CLIENT_FAILURE_CEILING as i64;
-        let attempt = if limited {
-            None
-        } else {
-            transaction.execute(
-                "INSERT INTO sign_in_attempt (name, client, at, pending) VALUES (?1, ?2, ?3, 1)",
-                params![name, client, now],
+        self.sidecar.write(|sql| {
+            sql.execute(
+                "DELETE FROM sign_in_attempt WHERE at <= ?1",
+                &[(now - FAILURE_WINDOW.as_secs() as i64).into()],
             )?;
-            Some(Attempt {
-                id: transaction.last_insert_rowid(),
-            })
-        };
-        transaction.commit()?;
-        Ok(attempt)
+            let mut counts = sql
+                .row(
+                    "SELECT COUNT(*) FILTER (WHERE name = ?1 AND client = ?2),
+                            COUNT(*) FILTER (WHERE name = ?1), COUNT(*) FILTER (WHERE client = ?2)
+                     FROM sign_in_attempt WHERE name = ?1 OR client = ?2",
+                    &[name.into(), client.into()],
+                )?
+                .ok_or_else(|| StoreError::Corrupt("no row from a count".into()))?;
+            let (pair, by_name, by_client): (usize, usize, usize) =
+                (counts.count(0)?, counts.count(1)?, counts.count(2)?);
+            if pair >= MAX_FAILURES
+                || by_name >= NAME_FAILURE_CEILING
+                || by_client >= CLIENT_FAILURE_CEILING
+            {
+                return Ok(None);
+            }
+            let mut inserted = sql
+                .row(
+                    "INSERT INTO sign_in_attempt (name, client, at, pending) VALUES (?1, ?2, ?3, 1)
+                     RETURNING id",
+                    &[name.into(), client.into(), now.into()],
+                )?
+                .ok_or_else(|| StoreError::Corrupt("no id for a sign-in attempt".into()))?;
+            Ok(Some(Attempt {
+                id: inserted.integer(0)?,
+            }))
+        })
+    }
+
+    /// A checked attempt that failed: it stays counted, no longer pending.
+    fn failed(&self, attempt: &Attempt) -> Result<(), AccessError> {
+        self.sql().execute(
+            "UPDATE sign_in_attempt SET pending = 0 WHERE id = ?1",
+            &[attempt.id.into()],
+        )?;
+        Ok(())
     }
 
     /// A right password clears the failures of its name from its address,
@@ -1094,9 +1191,9 @@ impl AccessStore {
         name: &str,
         client: &str,
     ) -> Result<(), AccessError> {
-        self.conn.execute(
+        self.sql().execute(
             "DELETE FROM sign_in_attempt WHERE name = ?1 AND client = ?2 AND (pending = 0 OR id = ?3)",
-            params![name, client, attempt.id],
+            &[name.into(), client.into(), attempt.id.into()],
         )?;
         Ok(())
     }
@@ -1105,11 +1202,16 @@ impl AccessStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::{Connection, params};
+
+    fn in_dir(dir: &tempfile::TempDir) -> Place {
+        Place::File(dir.path().join("access.sqlite"))
+    }
 
     #[test]
     fn passwords_sessions_and_keys() {
         let dir = tempfile::tempdir().expect("dir");
-        let access = AccessStore::open(dir.path()).expect("open");
+        let access = AccessStore::open(&in_dir(&dir)).expect("open");
         access
             .add_user("kim", Role::Documenter, "correct horse battery")
             .expect("add");
@@ -1125,10 +1227,13 @@ mod tests {
             access.add_user("a b", Role::Admin, "long enough password"),
             Err(AccessError::BadName(_))
         ));
-        let stored: String = access
-            .conn
-            .query_row("SELECT hash FROM user", [], |r| r.get(0))
-            .expect("hash");
+        let stored = access
+            .sql()
+            .row("SELECT hash FROM account", &[])
+            .expect("hash")
+            .expect("a row")
+            .text(0)
+            .expect("text");
         assert!(stored.starts_with("$argon2id$"), "{stored}");
         assert_eq!(
             access.authenticate("kim", "wrong password!").expect("auth"),
@@ -1165,7 +1270,7 @@ mod tests {
     #[test]
     fn failures_are_limited_per_name_and_address_with_ceilings() {
         let dir = tempfile::tempdir().expect("dir");
-        let access = AccessStore::open(dir.path()).expect("open");
+        let access = AccessStore::open(&in_dir(&dir)).expect("open");
         access
             .add_user("kim", Role::Documenter, "correct horse battery")
             .expect("add");
@@ -1224,10 +1329,10 @@ mod tests {
         assert_eq!(names, CLIENT_FAILURE_CEILING);
         // Failures older than the window no longer count.
         access
-            .conn
+            .sql()
             .execute(
                 "UPDATE sign_in_attempt SET at = at - ?1",
-                [FAILURE_WINDOW.as_secs() as i64],
+                &[(FAILURE_WINDOW.as_secs() as i64).into()],
             )
             .expect("age");
         assert_eq!(
@@ -1270,7 +1375,7 @@ mod tests {
             keys.push((role, key));
         }
         drop(old);
-        let access = AccessStore::open(dir.path()).expect("migrated");
+        let access = AccessStore::open(&in_dir(&dir)).expect("migrated");
         for (role, key) in &keys {
             assert_eq!(
                 access.key_user(key).expect("key"),
@@ -1294,28 +1399,28 @@ mod tests {
             access.sign_in("analyst", "a long enough password", "10.0.0.1"),
             Ok(SignIn::Started(..))
         ));
-        let version: i64 = access
-            .conn
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
+        let version = access
+            .sql()
+            .number("PRAGMA user_version", &[])
             .expect("version");
-        assert_eq!(version, MIGRATIONS.len() as i64);
+        assert_eq!(version, SCHEMA.steps.len() as u64);
         drop(access);
         // Opening again changes nothing; a newer schema is not touched.
-        AccessStore::open(dir.path()).expect("again");
+        AccessStore::open(&in_dir(&dir)).expect("again");
         Connection::open(dir.path().join("access.sqlite"))
             .expect("db")
             .pragma_update(None, "user_version", 99)
             .expect("newer");
         assert!(matches!(
-            AccessStore::open(dir.path()),
-            Err(AccessError::Newer { found: 99, .. })
+            AccessStore::open(&in_dir(&dir)),
+            Err(AccessError::Store(StoreError::TooNew { found: 99, .. }))
         ));
     }
 
     #[test]
     fn key_scopes_are_bounded_by_the_role_now_and_expiry_fails_closed() {
         let dir = tempfile::tempdir().expect("dir");
-        let access = AccessStore::open(dir.path()).expect("open");
+        let access = AccessStore::open(&in_dir(&dir)).expect("open");
         access
             .add_user("kim", Role::Admin, "correct horse battery")
             .expect("add");
@@ -1324,8 +1429,11 @@ mod tests {
             .expect("key");
         // A role lowered later narrows the keys made before.
         access
-            .conn
-            .execute("UPDATE user SET role = 'analyst' WHERE name = 'kim'", [])
+            .sql()
+            .execute(
+                "UPDATE account SET role = 'analyst' WHERE name = 'kim'",
+                &[],
+            )
             .expect("demote");
         assert!(matches!(
             access.key_user(&key).expect("key"),
@@ -1336,8 +1444,8 @@ mod tests {
             Err(AccessError::ScopeTooWide { .. })
         ));
         access
-            .conn
-            .execute("UPDATE api_key SET expires = 'garbled'", [])
+            .sql()
+            .execute("UPDATE api_key SET expires = 'garbled'", &[])
             .expect("garble");
         assert_eq!(
             access.key_user(&key).expect("key"),
@@ -1353,8 +1461,8 @@ mod tests {
     #[test]
     fn a_code_or_recovery_code_is_taken_once_across_processes() {
         let dir = tempfile::tempdir().expect("dir");
-        let one = AccessStore::open(dir.path()).expect("one");
-        let other = AccessStore::open(dir.path()).expect("other");
+        let one = AccessStore::open(&in_dir(&dir)).expect("one");
+        let other = AccessStore::open(&in_dir(&dir)).expect("other");
         one.add_user("kim", Role::Admin, "correct horse battery")
             .expect("add");
         let secret = one.begin_enrolment("kim").expect("begin");
@@ -1362,10 +1470,10 @@ mod tests {
         assert_eq!(other.begin_enrolment("kim").expect("begin"), secret);
         let now = unix_now() as u64;
         let codes = one
-            .confirm_enrolment("kim", &crate::totp::code(&secret, now, 6))
+            .confirm_enrolment("kim", &totp::code(&secret, now, 6))
             .expect("confirm")
             .expect("codes");
-        let next = crate::totp::code(&secret, now + crate::totp::STEP, 6);
+        let next = totp::code(&secret, now + totp::STEP, 6);
         assert!(one.use_second_factor("kim", &next).expect("use"));
         assert!(!other.use_second_factor("kim", &next).expect("use"));
         assert!(other.use_second_factor("kim", &codes[1]).expect("use"));

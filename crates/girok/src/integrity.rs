@@ -126,7 +126,7 @@ pub fn prove(
     std::fs::create_dir(out)
         .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
     if let Some(recipient) = &files_for {
-        let files = evidence::files(data);
+        let files = evidence::files(data)?;
         std::fs::create_dir(out.join("files"))?;
         for file in &evidence {
             evidence::copy_out(store, &files, file, &out.join("files").join(&file.sha256))?;

@@ -140,6 +140,16 @@ fn key_of_kim(data: &Path) -> String {
     out.lines().last().expect("the key").trim().to_string()
 }
 
+/// The text between `before` and the next `after`.
+fn between<'a>(text: &'a str, before: &str, after: &str) -> &'a str {
+    let start = text
+        .find(before)
+        .unwrap_or_else(|| panic!("no {before} in {text}"))
+        + before.len();
+    let length = text[start..].find(after).expect("the end");
+    &text[start..start + length]
+}
+
 /// A `girok serve` process on a free port of its own.
 struct Server {
     process: std::process::Child,
@@ -274,6 +284,61 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
         page.starts_with("HTTP/1.1 200") && page.contains("김은주"),
         "{page}"
     );
+
+    // An upload previewed on one server is confirmed on the other, and
+    // evidence stored through one directory is downloaded from the other
+    // server: both are kept in the shared database, not a directory.
+    let form = one.send("GET", "/import", &cookie, "");
+    let csrf = between(&form, "name=\"csrf\" value=\"", "\"");
+    let boundary = "girok-boundary";
+    let upload = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"seoul.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\n\
+         source_id,source_title,consent,victim_id,victim_names,sex,act_type,act_date,act_place\n\
+         s-web-1,Interview in Seoul,internal,p-web-1,박영희,여성,arrest,2020년 5월,Hoeryŏng\n\
+         \r\n--{boundary}--\r\n"
+    );
+    let preview = one.send(
+        "POST",
+        "/import",
+        &format!("{cookie}\r\nContent-Type: multipart/form-data; boundary={boundary}"),
+        &upload,
+    );
+    assert!(preview.starts_with("HTTP/1.1 200"), "{preview}");
+    assert!(
+        !first
+            .join("import-staging")
+            .read_dir()
+            .is_ok_and(|mut d| d.next().is_some())
+    );
+    let sha256 = between(&preview, "name=\"sha256\" value=\"", "\"");
+    let imported = two.send(
+        "POST",
+        "/import/confirm",
+        &format!("{cookie}\r\nContent-Type: application/x-www-form-urlencoded"),
+        &format!("csrf={csrf}&sha256={sha256}&name=seoul.csv"),
+    );
+    assert!(imported.contains("id=\"imported\""), "{imported}");
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, b"the bytes of a photograph").expect("photo");
+    let attached = ok(
+        &first,
+        &["attach", "s-web-1", photo.to_str().expect("path")],
+    );
+    assert!(
+        !first.join("evidence").exists(),
+        "evidence was kept in the directory"
+    );
+    let evidence = between(&attached, "as evidence ", ",");
+    let download = two.send("GET", &format!("/records/{evidence}/download"), &cookie, "");
+    assert!(
+        download.starts_with("HTTP/1.1 200") && download.ends_with("the bytes of a photograph"),
+        "{download}"
+    );
+    let checked = ok(&second, &["verify"]);
+    assert!(checked.contains("OK"), "{checked}");
+
     ok(&second, &["user", "reset-second-factor", "kim"]);
     let page = one.send("GET", "/persons/p-kim", &cookie, "");
     assert!(

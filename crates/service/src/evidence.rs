@@ -14,9 +14,13 @@ use girok_vault::DataKey;
 /// Evidence bytes inside a data directory.
 const EVIDENCE_DIR: &str = "evidence";
 
-/// The evidence files of a data directory.
-pub fn files(data: &Path) -> EvidenceFiles {
-    EvidenceFiles::new(&data.join(EVIDENCE_DIR))
+/// The evidence files of a data directory: in its own directory, or in the
+/// shared database of a team's installation, where every server has them.
+pub fn files(data: &Path) -> Result<EvidenceFiles, StoreError> {
+    match crate::shared_database(data)? {
+        Some(place) => EvidenceFiles::shared(&place),
+        None => Ok(EvidenceFiles::new(&data.join(EVIDENCE_DIR))),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +61,7 @@ pub fn attach(
     intake: Intake,
 ) -> Result<(RecordId, String), EvidenceError> {
     let captured = intake.captured;
-    let files = files(data);
+    let files = files(data)?;
     // In an encrypted database a sensitive file is sealed under its record's
     // own data key, and only a salted commitment to its bytes is journaled:
     // neither its id nor its custody says which file it is.
@@ -191,7 +195,7 @@ pub fn export(
     note: String,
 ) -> Result<u64, EvidenceError> {
     let evidence = evidence_of(store, sha256, &store.custody(sha256)?)?;
-    let size = copy_out(store, &files(data), &evidence, to)?;
+    let size = copy_out(store, &files(data)?, &evidence, to)?;
     let event = Change::Custody {
         evidence: evidence.id,
         sha256: sha256.to_string(),
@@ -218,7 +222,7 @@ pub struct EvidenceReport {
 /// Re-hashes every evidence file the database names (a sealed one through
 /// its key, when the store is unlocked).
 pub fn check_all(store: &Database, data: &Path) -> Result<EvidenceReport, EvidenceError> {
-    let files = files(data);
+    let files = files(data)?;
     let mut problems = Vec::new();
     let mut unread = Vec::new();
     let records = store.list(RecordKind::Evidence, 0, u64::MAX)?;

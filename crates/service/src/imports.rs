@@ -1,7 +1,8 @@
 //! CSV files uploaded for import, kept while a documenter reads their
-//! preview and decides. They are kept in the data directory, not in a
-//! process's memory, so that any server process sharing the database can
-//! take the confirmation; each is named by its SHA-256, so a confirmation
+//! preview and decides. They are kept in the data directory (or, on a
+//! team's installation, in the shared database), not in a process's
+//! memory, so that any server process sharing the database can take the
+//! confirmation; each is named by its SHA-256, so a confirmation
 //! names the exact bytes that were previewed, and removed once imported or
 //! after [`STAGED_FOR`]. The preview and the import are the command line's
 //! import path (`girok_interchange`), the import validated again as it writes.
@@ -11,10 +12,13 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use girok_interchange::{ImportError, ImportSummary, Preview};
-use girok_store::{Committed, Database, StoreError};
+use girok_store::{Blobs, Committed, Database, StoreError};
 
 /// The directory of staged uploads inside a data directory.
 const STAGING_DIR: &str = "import-staging";
+
+/// The space of kept files that holds staged uploads, in a shared database.
+const STAGED: &str = "import";
 
 /// How long an upload waits for its confirmation.
 pub const STAGED_FOR: Duration = Duration::from_secs(60 * 60);
@@ -27,6 +31,8 @@ pub enum StagingError {
     NotStaged(String),
     #[error(transparent)]
     Import(#[from] ImportError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error("cannot {action} {path}: {source}")]
     Directory {
         path: String,
@@ -38,25 +44,55 @@ pub enum StagingError {
 
 /// The staged uploads of one data directory.
 pub struct StagedImports {
+    /// Where uploads are kept, or (shared) copied to while they are read.
     dir: PathBuf,
+    shared: Option<Blobs>,
+}
+
+/// A staged upload, ready to read: its kept file, or a copy of the shared one.
+enum Staged {
+    Kept(PathBuf),
+    Copied(tempfile::NamedTempFile),
+}
+
+impl Staged {
+    fn path(&self) -> &Path {
+        match self {
+            Staged::Kept(path) => path,
+            Staged::Copied(copy) => copy.path(),
+        }
+    }
 }
 
 impl StagedImports {
-    pub fn of(data: &Path) -> StagedImports {
-        StagedImports {
+    pub fn of(data: &Path) -> Result<StagedImports, StagingError> {
+        Ok(StagedImports {
             dir: data.join(STAGING_DIR),
-        }
+            shared: crate::shared_database(data)?
+                .map(|place| Blobs::open(&place))
+                .transpose()?,
+        })
+    }
+
+    fn make_dir(&self) -> Result<(), StagingError> {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.dir)
+            .map_err(|source| directory("create", &self.dir, source))
     }
 
     /// Keeps an uploaded file (a temporary file on the data directory's
     /// disk) under its SHA-256, which it returns; drops what has expired.
     pub fn keep(&self, upload: tempfile::NamedTempFile) -> Result<String, StagingError> {
         self.sweep();
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-            .map_err(|source| directory("create", &self.dir, source))?;
+        if let Some(blobs) = &self.shared {
+            let (sha256, _) = girok_interchange::file_sha256(upload.path())?;
+            // The same bytes staged again wait afresh.
+            blobs.remove(STAGED, &sha256)?;
+            return Ok(blobs.put(STAGED, upload.path())?.0);
+        }
+        self.make_dir()?;
         let (sha256, _) = girok_interchange::file_sha256(upload.path())?;
         let path = self.path_of(&sha256);
         // The same bytes staged again replace the older copy, and wait afresh.
@@ -74,8 +110,13 @@ impl StagedImports {
         sha256: &str,
         name: &str,
     ) -> Result<Preview, StagingError> {
-        let path = self.find(sha256)?;
-        Ok(girok_interchange::preview(store, actor, &path, name)?)
+        let staged = self.find(sha256)?;
+        Ok(girok_interchange::preview(
+            store,
+            actor,
+            staged.path(),
+            name,
+        )?)
     }
 
     /// Imports the staged file whole or not at all, read and checked again
@@ -89,11 +130,12 @@ impl StagedImports {
         sha256: &str,
         name: &str,
     ) -> Result<(ImportSummary, Committed), StagingError> {
-        let path = self.find(sha256)?;
-        let bytes = std::fs::metadata(&path).map_or(0, |m| m.len());
+        let staged = self.find(sha256)?;
+        let path = staged.path();
+        let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
         let imported =
             girok_store::write_with(store, actor, girok_interchange::batch_size(bytes), |sink| {
-                girok_interchange::import_as(&path, name, sink, &mut |_| {})
+                girok_interchange::import_as(path, name, sink, &mut |_| {})
             });
         let failed = matches!(
             &imported,
@@ -109,15 +151,46 @@ impl StagedImports {
     pub fn remove(&self, sha256: &str) {
         if is_sha256(sha256) {
             // Already gone (another process imported it) is as good as removed.
-            let _ = std::fs::remove_file(self.path_of(sha256));
+            match &self.shared {
+                Some(blobs) => {
+                    let _ = blobs.remove(STAGED, sha256);
+                }
+                None => {
+                    let _ = std::fs::remove_file(self.path_of(sha256));
+                }
+            }
         }
     }
 
     /// The staged file of `sha256` while it waits and its bytes still hash to it.
-    fn find(&self, sha256: &str) -> Result<PathBuf, StagingError> {
+    fn find(&self, sha256: &str) -> Result<Staged, StagingError> {
         let not_staged = || StagingError::NotStaged(sha256.chars().take(64).collect());
         if !is_sha256(sha256) {
             return Err(not_staged());
+        }
+        if let Some(blobs) = &self.shared {
+            let waited = blobs
+                .stored(STAGED, sha256)?
+                .map(|stored| chrono::Utc::now().timestamp() - stored);
+            match waited {
+                None => return Err(not_staged()),
+                Some(waited) if waited > STAGED_FOR.as_secs() as i64 => {
+                    self.remove(sha256);
+                    return Err(not_staged());
+                }
+                Some(_) => {}
+            }
+            self.make_dir()?;
+            let mut copy = tempfile::NamedTempFile::new_in(&self.dir)
+                .map_err(|source| directory("copy the upload into", &self.dir, source))?;
+            let mut reader = blobs.reader(STAGED, sha256)?.ok_or_else(not_staged)?;
+            std::io::copy(&mut reader, copy.as_file_mut())
+                .map_err(|source| directory("copy the upload into", &self.dir, source))?;
+            if girok_interchange::file_sha256(copy.path())?.0 != sha256 {
+                self.remove(sha256);
+                return Err(not_staged());
+            }
+            return Ok(Staged::Copied(copy));
         }
         let path = self.path_of(sha256);
         let Ok(metadata) = std::fs::metadata(&path) else {
@@ -131,12 +204,16 @@ impl StagedImports {
             self.remove(sha256);
             return Err(not_staged());
         }
-        Ok(path)
+        Ok(Staged::Kept(path))
     }
 
     /// Removes the uploads that waited longer than [`STAGED_FOR`]. One that
     /// cannot be removed (a read-only copy) stays, and is found no more.
     pub fn sweep(&self) {
+        if let Some(blobs) = &self.shared {
+            let before = chrono::Utc::now().timestamp() - STAGED_FOR.as_secs() as i64;
+            let _ = blobs.remove_older(STAGED, before);
+        }
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
@@ -190,7 +267,7 @@ mod tests {
     use super::*;
 
     fn staged(data: &Path, text: &str) -> (StagedImports, String) {
-        let staging = StagedImports::of(data);
+        let staging = StagedImports::of(data).expect("staging");
         let mut upload = tempfile::NamedTempFile::new_in(data).expect("upload");
         std::io::Write::write_all(&mut upload, text.as_bytes()).expect("write");
         let sha256 = staging.keep(upload).expect("kept");

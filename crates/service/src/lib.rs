@@ -28,7 +28,9 @@ use std::sync::Arc;
 use girok_access::{AccessError, AccessStore};
 use girok_journal::checkpoint::{Checkpoint, NoteError, SignerKey, VerifierKey};
 use girok_journal::{Hash, merkle};
-use girok_store::{AuditLog, AuditTrail, Database, Notary, NotaryError, Place, Store, StoreError};
+use girok_store::{
+    AuditLog, AuditTrail, Blobs, Database, Notary, NotaryError, Place, Store, StoreError,
+};
 
 /// The database inside a data directory.
 pub const DATABASE_FILE: &str = "girok.sqlite";
@@ -80,12 +82,6 @@ pub enum ServiceError {
     Random(String),
     #[error("the checkpoint is not a valid one from this installation's key: {0}")]
     NotOurCheckpoint(NoteError),
-    #[error("cannot read {path}, which names this data directory's PostgreSQL database: {source}")]
-    PostgresUnreadable {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
     #[error("a Girok database already exists in {path} ({found}); it was not changed")]
     DirectoryInUse { path: String, found: String },
     #[error("the linkage proposals of an earlier version were not moved into the database: {0}")]
@@ -102,13 +98,16 @@ fn key_path(data: &Path) -> PathBuf {
 }
 
 /// The PostgreSQL connection URL a data directory names, if it uses one.
-fn postgres_url(data: &Path) -> Result<Option<String>, ServiceError> {
+fn postgres_url(data: &Path) -> Result<Option<String>, StoreError> {
     let path = data.join(POSTGRES_FILE);
     match std::fs::read_to_string(&path) {
         Ok(url) => Ok(Some(url.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ServiceError::PostgresUnreadable {
-            path: path.display().to_string(),
+        Err(source) => Err(StoreError::Io {
+            context: format!(
+                "cannot read {}, which names this data directory's PostgreSQL database",
+                path.display()
+            ),
             source,
         }),
     }
@@ -129,13 +128,15 @@ pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
     })
 }
 
+/// The shared PostgreSQL database a data directory names, if it names one.
+fn shared_database(data: &Path) -> Result<Option<Place>, StoreError> {
+    Ok(postgres_url(data)?.map(Place::Postgres))
+}
+
 /// Where a data directory keeps tables beside its journal: in their own
 /// file when embedded, in the shared database when it names a PostgreSQL one.
 fn sidecar_place(data: &Path, file: &str) -> Result<Place, ServiceError> {
-    Ok(match postgres_url(data)? {
-        Some(url) => Place::Postgres(url),
-        None => Place::File(data.join(file)),
-    })
+    Ok(shared_database(data)?.unwrap_or_else(|| Place::File(data.join(file))))
 }
 
 /// The users, sessions and keys of a data directory's installation.
@@ -161,6 +162,9 @@ pub fn grant_to(data: &Path, role: &str) -> Result<(), ServiceError> {
     open_database(data)?.grant_to(role)?;
     open_access(data)?.grant_to(role)?;
     open_audit_log(data)?.grant_to(role)?;
+    if let Some(place) = shared_database(data)? {
+        Blobs::open(&place)?.grant_to(role)?;
+    }
     Ok(())
 }
 
@@ -223,6 +227,7 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
     // connect as may be one that cannot create tables.
     open_access(data)?;
     open_audit_log(data)?;
+    Blobs::open(&Place::Postgres(url.to_string()))?;
     Ok(database)
 }
 
@@ -231,7 +236,9 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
 pub fn open(data: &Path) -> Result<Database, ServiceError> {
     let mut store = open_database(data)?;
     sweep_abandoned_backups(data)?;
-    imports::StagedImports::of(data).sweep();
+    if let Ok(staging) = imports::StagedImports::of(data) {
+        staging.sweep();
+    }
     adopt_legacy_proposals(&store, data)?;
     attach_signer(&mut store, data);
     Ok(store)

@@ -13,11 +13,23 @@ use girok_vault::DataKey;
 use girok_vault::stream::{SealingWriter, open_file};
 use sha2::{Digest, Sha256};
 
-use crate::StoreError;
+use crate::blobs::Blobs;
+use crate::{Place, StoreError};
 
 pub struct EvidenceFiles {
-    dir: PathBuf,
+    keeping: Keeping,
 }
+
+enum Keeping {
+    /// Files in a directory of the data directory.
+    Directory(PathBuf),
+    /// Files in the shared database of a team's installation, which is
+    /// never encrypted: nothing there is sealed.
+    Shared(Blobs),
+}
+
+/// The space of kept files that holds evidence.
+const EVIDENCE: &str = "evidence";
 
 /// What was found when a stored file was hashed again.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,24 +69,40 @@ fn copy_hashing(
 }
 
 impl EvidenceFiles {
+    /// Evidence files kept in the directory `dir`.
     pub fn new(dir: &Path) -> EvidenceFiles {
         EvidenceFiles {
-            dir: dir.to_path_buf(),
+            keeping: Keeping::Directory(dir.to_path_buf()),
         }
     }
 
-    pub fn path_of(&self, sha256: &str) -> PathBuf {
-        self.dir.join(sha256.get(..2).unwrap_or("00")).join(sha256)
+    /// Evidence files kept in the shared database at `place`.
+    pub fn shared(place: &Place) -> Result<EvidenceFiles, StoreError> {
+        Ok(EvidenceFiles {
+            keeping: Keeping::Shared(Blobs::open(place)?),
+        })
     }
 
-    /// Where a sensitive file sealed for one evidence record is kept.
-    pub fn sealed_path_of(&self, id: &RecordId) -> PathBuf {
-        self.dir.join(SEALED_DIR).join(id.as_str())
+    /// The directory files are kept in, or (shared) why there is none.
+    fn dir(&self) -> Result<&Path, StoreError> {
+        match &self.keeping {
+            Keeping::Directory(dir) => Ok(dir),
+            Keeping::Shared(_) => Err(StoreError::NoSecureDeletion),
+        }
+    }
+
+    fn path_in(dir: &Path, sha256: &str) -> PathBuf {
+        dir.join(sha256.get(..2).unwrap_or("00")).join(sha256)
+    }
+
+    fn sealed_path_in(dir: &Path, id: &RecordId) -> PathBuf {
+        dir.join(SEALED_DIR).join(id.as_str())
     }
 
     /// Whether the evidence record's bytes are stored sealed.
     pub fn is_sealed(&self, id: &RecordId) -> bool {
-        self.sealed_path_of(id).exists()
+        self.dir()
+            .is_ok_and(|dir| Self::sealed_path_in(dir, id).exists())
     }
 
     /// The SHA-256 and size of a file, read once.
@@ -93,9 +121,9 @@ impl EvidenceFiles {
         fill: impl FnOnce(&mut File) -> Result<(String, u64), StoreError>,
         target_of: impl FnOnce(&str) -> PathBuf,
     ) -> Result<(String, u64, bool), StoreError> {
-        fs::create_dir_all(&self.dir)
-            .map_err(io(format!("cannot create {}", self.dir.display())))?;
-        let mut temporary = tempfile::NamedTempFile::new_in(&self.dir)
+        let dir = self.dir()?;
+        fs::create_dir_all(dir).map_err(io(format!("cannot create {}", dir.display())))?;
+        let mut temporary = tempfile::NamedTempFile::new_in(dir)
             .map_err(io("cannot create a temporary file".into()))?;
         let (sha256, size) = fill(temporary.as_file_mut())?;
         let target = target_of(&sha256);
@@ -116,7 +144,7 @@ impl EvidenceFiles {
             .as_file()
             .set_permissions(permissions)
             .map_err(io(format!("cannot protect {shown}")))?;
-        let parent = target.parent().unwrap_or(&self.dir);
+        let parent = target.parent().unwrap_or(dir);
         fs::create_dir_all(parent).map_err(io(format!("cannot create {}", parent.display())))?;
         temporary.persist(&target).map_err(|e| StoreError::Io {
             context: format!("cannot store {shown}"),
@@ -127,13 +155,17 @@ impl EvidenceFiles {
 
     /// Stores a file's bytes; returns (sha256, size, whether they were new).
     pub fn put(&self, source: &Path) -> Result<(String, u64, bool), StoreError> {
+        let dir = match &self.keeping {
+            Keeping::Directory(dir) => dir,
+            Keeping::Shared(blobs) => return blobs.put(EVIDENCE, source),
+        };
         let shown = source.display().to_string();
         let mut reader =
             BufReader::new(File::open(source).map_err(io(format!("cannot open {shown}")))?);
         self.store(
             &shown,
             |file| copy_hashing(&mut reader, file, &shown),
-            |sha256| self.path_of(sha256),
+            |sha256| Self::path_in(dir, sha256),
         )
     }
 
@@ -149,6 +181,7 @@ impl EvidenceFiles {
         sha256: &str,
         key: &DataKey,
     ) -> Result<(SealedContent, String), StoreError> {
+        let dir = self.dir()?;
         let shown = source.display().to_string();
         let mut reader =
             BufReader::new(File::open(source).map_err(io(format!("cannot open {shown}")))?);
@@ -174,7 +207,7 @@ impl EvidenceFiles {
                     .map_err(io(format!("cannot seal {shown}")))?;
                 Ok(hashed)
             },
-            |_| self.sealed_path_of(id),
+            |_| Self::sealed_path_in(dir, id),
         )?;
         if actual != sha256 {
             self.discard_sealed(id);
@@ -193,12 +226,21 @@ impl EvidenceFiles {
     /// Removes a file that `put` just stored, when its journal entry did not commit.
     pub fn discard(&self, sha256: &str) {
         // Best effort: an orphan file is harmless, and `verify` only checks files the journal names.
-        let _ = fs::remove_file(self.path_of(sha256));
+        match &self.keeping {
+            Keeping::Directory(dir) => {
+                let _ = fs::remove_file(Self::path_in(dir, sha256));
+            }
+            Keeping::Shared(blobs) => {
+                let _ = blobs.remove(EVIDENCE, sha256);
+            }
+        }
     }
 
     /// Removes a sealed file whose journal entry did not commit.
     pub fn discard_sealed(&self, id: &RecordId) {
-        let _ = fs::remove_file(self.sealed_path_of(id));
+        if let Ok(dir) = self.dir() {
+            let _ = fs::remove_file(Self::sealed_path_in(dir, id));
+        }
     }
 
     /// The plaintext of a stored file: the file itself, or a sealed one opened with its key.
@@ -206,10 +248,19 @@ impl EvidenceFiles {
         &self,
         sha256: &str,
         sealed: Option<&Opening>,
-    ) -> Result<Option<Box<dyn Read>>, StoreError> {
+    ) -> Result<Option<Box<dyn Read + '_>>, StoreError> {
+        let dir = match (&self.keeping, sealed) {
+            (Keeping::Directory(dir), _) => dir,
+            (Keeping::Shared(blobs), None) => {
+                return Ok(blobs
+                    .reader(EVIDENCE, sha256)?
+                    .map(|reader| Box::new(reader) as Box<dyn Read>));
+            }
+            (Keeping::Shared(_), Some(_)) => return Ok(None),
+        };
         let path = match sealed {
-            Some(opening) => self.sealed_path_of(opening.id),
-            None => self.path_of(sha256),
+            Some(opening) => Self::sealed_path_in(dir, opening.id),
+            None => Self::path_in(dir, sha256),
         };
         let Ok(file) = File::open(&path) else {
             return Ok(None);
@@ -330,7 +381,8 @@ mod tests {
     #[test]
     fn files_are_stored_once_read_only_and_checked() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let files = EvidenceFiles::new(&dir.path().join("evidence"));
+        let evidence = dir.path().join("evidence");
+        let files = EvidenceFiles::new(&evidence);
         let original = dir.path().join("photo.jpg");
         fs::write(&original, b"bytes of a photograph").expect("write");
         let (sha256, size, new) = files.put(&original).expect("put");
@@ -340,7 +392,7 @@ mod tests {
             hex::encode(Sha256::digest(b"bytes of a photograph"))
         );
         assert!(
-            fs::metadata(files.path_of(&sha256))
+            fs::metadata(EvidenceFiles::path_in(&evidence, &sha256))
                 .expect("stored")
                 .permissions()
                 .readonly()
@@ -358,7 +410,7 @@ mod tests {
         assert_eq!(files.copy_out(&sha256, None, &copy).expect("copy"), 21);
         assert_eq!(fs::read(&copy).expect("read"), b"bytes of a photograph");
 
-        let stored = files.path_of(&sha256);
+        let stored = EvidenceFiles::path_in(&evidence, &sha256);
         let mut permissions = fs::metadata(&stored).expect("meta").permissions();
         #[allow(clippy::permissions_set_readonly_false)]
         permissions.set_readonly(false);
@@ -401,7 +453,8 @@ mod tests {
         assert_eq!(padded_size(1_000_000), padded_size(1_010_000));
 
         let dir = tempfile::tempdir().expect("tempdir");
-        let files = EvidenceFiles::new(&dir.path().join("evidence"));
+        let evidence = dir.path().join("evidence");
+        let files = EvidenceFiles::new(&evidence);
         let original = dir.path().join("testimony.txt");
         fs::write(&original, b"a witness names her brother").expect("write");
         let (sha256, _) = EvidenceFiles::sha256_of(&original).expect("hash");
@@ -426,7 +479,7 @@ mod tests {
         salted.update(hex::decode(&content.salt).expect("hex"));
         salted.update(b"a witness names her brother");
         assert_eq!(commitment, hex::encode(salted.finalize()));
-        let on_disk = fs::metadata(files.sealed_path_of(&id))
+        let on_disk = fs::metadata(EvidenceFiles::sealed_path_in(&evidence, &id))
             .expect("stored")
             .len();
         assert!(on_disk > 64 * 1024, "{on_disk}");
@@ -449,6 +502,69 @@ mod tests {
         assert_eq!(
             fs::read(&copy).expect("read"),
             b"a witness names her brother"
+        );
+    }
+
+    #[test]
+    fn files_kept_in_a_database_come_back_whole_in_parts_and_an_altered_part_is_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files =
+            EvidenceFiles::shared(&Place::File(dir.path().join("blobs.sqlite"))).expect("shared");
+        let original = dir.path().join("video.mp4");
+        // Two parts and a bit: the reader crosses part boundaries.
+        let bytes: Vec<u8> = (0..(2 * crate::blobs::PART + 12_345))
+            .map(|n| (n * 7 % 251) as u8)
+            .collect();
+        fs::write(&original, &bytes).expect("write");
+        let (sha256, size, new) = files.put(&original).expect("put");
+        assert_eq!((size, new), (bytes.len() as u64, true));
+        assert_eq!(sha256, hex::encode(Sha256::digest(&bytes)));
+        assert!(!files.put(&original).expect("again").2);
+        assert_eq!(
+            files.check(&sha256, None).expect("check"),
+            FileState::Intact
+        );
+        let copy = dir.path().join("copy.mp4");
+        assert_eq!(
+            files.copy_out(&sha256, None, &copy).expect("copy"),
+            bytes.len() as u64
+        );
+        assert_eq!(fs::read(&copy).expect("read"), bytes);
+        assert!(!files.is_sealed(&RecordId::new("ev-1")));
+        let quick = girok_vault::KdfParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let (vault, _) =
+            girok_vault::Vault::create(&girok_vault::Unlock::Passphrase("p".repeat(12)), quick)
+                .expect("vault");
+        let id = RecordId::new("ev-1");
+        let (key, _) = vault.new_data_key(&id).expect("key");
+        assert!(matches!(
+            files.put_sealed(&original, &id, &sha256, &key),
+            Err(StoreError::NoSecureDeletion)
+        ));
+
+        let Keeping::Shared(blobs) = &files.keeping else {
+            panic!("not shared");
+        };
+        blobs
+            .sidecar_sql()
+            .execute(
+                "UPDATE blob_part SET bytes = ?1 WHERE part = 1",
+                &[b"tampered".as_slice().into()],
+            )
+            .expect("tamper");
+        assert!(matches!(
+            files.check(&sha256, None).expect("check"),
+            FileState::Altered(_)
+        ));
+        assert!(files.copy_out(&sha256, None, &copy).is_err());
+        files.discard(&sha256);
+        assert_eq!(
+            files.check(&sha256, None).expect("check"),
+            FileState::Missing
         );
     }
 }

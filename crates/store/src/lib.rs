@@ -11,6 +11,7 @@
 
 mod apply;
 mod audit;
+mod blobs;
 mod check;
 mod files;
 mod keys;
@@ -28,6 +29,7 @@ use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
 pub use audit::{AuditEntry, AuditLog, AuditReport, AuditTrail, Auditor, ReadAudit};
+pub use blobs::{Blobs, PartReader};
 pub use check::{CheckReport, Difference};
 pub use files::{EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};

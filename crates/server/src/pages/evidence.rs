@@ -222,8 +222,9 @@ pub(super) async fn download(
                 let Some(Record::Evidence(evidence)) = store.get(&wanted)?.map(|s| s.record) else {
                     return Ok(None);
                 };
-                let copied =
-                    evidence::copy_out(store, &evidence::files(&data), &evidence, copy.path());
+                let copied = evidence::files(&data)
+                    .map_err(evidence::EvidenceError::from)
+                    .and_then(|files| evidence::copy_out(store, &files, &evidence, copy.path()));
                 Ok(Some((evidence, copied)))
             })?;
             let Some((evidence, copied)) = found else {

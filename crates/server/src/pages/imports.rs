@@ -97,9 +97,10 @@ pub(super) async fn check(
         ));
     };
     let actor = principal.user.name.clone();
-    let staging = StagedImports::of(&app.data);
     let shown_name = name.clone();
     let previewed = blocking(move || {
+        // Opened here: a shared database's client may not wait on the server's threads.
+        let staging = StagedImports::of(&app.data)?;
         let sha256 = staging.keep(file)?;
         let preview = app.write(|store| staging.preview(store, &actor, &sha256, &name));
         // Only a file with rows and without problems waits for its confirmation.
@@ -282,10 +283,12 @@ pub(super) async fn confirm(
         );
     };
     let actor = principal.user.name.clone();
-    let staging = StagedImports::of(&app.data);
     let (sha256, shown_name) = (form.sha256.clone(), name.clone());
-    let imported =
-        blocking(move || app.write(|store| staging.import(store, &actor, &sha256, &name))).await;
+    let imported = blocking(move || {
+        let staging = StagedImports::of(&app.data)?;
+        app.write(|store| staging.import(store, &actor, &sha256, &name))
+    })
+    .await;
     let (summary, committed) = match imported {
         Ok(Ok(imported)) => imported,
         Ok(Err(error)) => return not_imported(lang, &principal, &shown_name, error),

@@ -63,6 +63,14 @@ pub enum Command {
         )]
         postgres: Option<String>,
     },
+    /// Let a PostgreSQL role run Girok servers on this data directory's
+    /// database without owning it: it may add to the journal and the audit
+    /// log but never change them, and read and write the rest (run as the
+    /// database's owner; servers then connect as the role).
+    Grant {
+        /// The role's name (lower-case letters, digits and _).
+        role: String,
+    },
     /// Check the passphrase or key file of an encrypted database and report its keys.
     Unlock,
     /// Key rotation: a new master key for a new passphrase (GIROK_NEW_PASSPHRASE

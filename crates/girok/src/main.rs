@@ -200,6 +200,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             );
             println!("Checkpoint verifier key (give it to partners who keep checkpoints): {key}");
         }
+        Command::Grant { role } => {
+            girok_service::grant_to(&cli.data, &role)?;
+            println!(
+                "{role} may now run Girok servers on this database: it appends to the journal and \
+                 the audit log and cannot change them; connect the servers as {role}"
+            );
+        }
         Command::Demo {
             dir,
             addr,

@@ -56,6 +56,37 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     std::fs::copy(data.join("girok.key"), other.join("girok.key")).expect("copy");
     assert!(ok(&other, &["check"]).contains("OK"));
 
+    // A role granted by the owner runs Girok without owning the tables.
+    postgres::Client::connect(&url, postgres::NoTls)
+        .expect("connect")
+        .batch_execute("CREATE ROLE girok_app LOGIN")
+        .expect("role");
+    let refused = fails(&data, &["grant", "app; DROP TABLE journal"]);
+    assert!(refused.contains("not a role name"), "{refused}");
+    let granted = ok(&data, &["grant", "girok_app"]);
+    assert!(granted.contains("girok_app"), "{granted}");
+    let as_app = dir.path().join("as-app");
+    std::fs::create_dir(&as_app).expect("mkdir");
+    std::fs::write(
+        as_app.join("postgres.url"),
+        url.replace("user=girok", "user=girok_app"),
+    )
+    .expect("url");
+    std::fs::copy(data.join("girok.key"), as_app.join("girok.key")).expect("copy");
+    assert!(add_kim(&as_app), "the app role cannot add a user");
+    let more = dir.path().join("more.jsonl");
+    std::fs::write(
+        &more,
+        "{\"type\":\"person\",\"id\":\"p-app\",\"names\":[{\"text\":\"김은주\",\"script\":\"hangul\"}]}\n",
+    )
+    .expect("more");
+    ok(&as_app, &["import", more.to_str().expect("path")]);
+    assert!(ok(&as_app, &["check"]).contains("OK"));
+    let embedded = dir.path().join("embedded");
+    ok(&embedded, &["init"]);
+    let no_roles = fails(&embedded, &["grant", "girok_app"]);
+    assert!(no_roles.contains("no database roles"), "{no_roles}");
+
     // Neither a second database in the same directory nor an embedded backup of it.
     let again = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(!again.status.success(), "{}", text(&again));

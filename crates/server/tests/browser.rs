@@ -4,8 +4,9 @@
 //! date, find the witness by a romanized spelling, see a field error for bad
 //! input, edit a source, create an event, import a CSV file (its problems by
 //! line and column, then the corrected file), switch language; read a record
-//! page, its print layout and its menu at tablet width. Screenshots go to
-//! `target/e2e-screenshots/`.
+//! page, its print layout and its menu at tablet width; the same walk on the
+//! embedded database and on a team's PostgreSQL one. Screenshots go to
+//! `target/e2e-screenshots/` (and its `postgres/`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,9 @@ use girok_server::App;
 use girok_server::access::Role;
 use girok_store::{Database, Store};
 use hyper_util::client::legacy::connect::HttpConnector;
+
+#[path = "../../store/tests/support/cluster.rs"]
+mod cluster;
 
 const PASSWORD: &str = "a long enough password";
 
@@ -91,9 +95,9 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn snap(client: &Client, name: &str) {
+async fn snap(client: &Client, shots: &std::path::Path, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
-    std::fs::write(screenshots().join(format!("{name}.png")), png).expect("write screenshot");
+    std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
 }
 
 async fn fill(client: &Client, id: &str, text: &str) {
@@ -179,12 +183,40 @@ async fn text(client: &Client) -> String {
         .expect("text")
 }
 
+/// Reads the store on a thread of its own: a PostgreSQL client may not
+/// wait on a thread of the test's runtime.
+fn read<T: Send>(app: &App, work: impl FnOnce(&Database) -> T + Send) -> T {
+    std::thread::scope(|scope| scope.spawn(|| app.read(work)).join().expect("read"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     let dir = tempfile::tempdir().expect("dir");
     Database::create(&dir.path().join("girok.sqlite")).expect("database");
     girok_service::create_key(dir.path()).expect("checkpoint key");
     let app = App::open(dir.path()).expect("app");
+    walk(app, dir.path(), &screenshots()).await;
+}
+
+/// The same walk on a team's PostgreSQL database.
+#[test]
+fn a_documenter_records_and_finds_a_testimony_in_a_browser_on_postgres() {
+    let cluster = cluster::Cluster::start();
+    let dir = tempfile::tempdir().expect("dir");
+    girok_service::create_postgres(dir.path(), &cluster.new_database()).expect("database");
+    girok_service::create_key(dir.path()).expect("checkpoint key");
+    let app = App::open(dir.path()).expect("app");
+    let shots = screenshots().join("postgres");
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(walk(app.clone(), dir.path(), &shots));
+}
+
+async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path::Path) {
     app.with_access(|access| access.add_user("kim", Role::Documenter, PASSWORD))
         .expect("user");
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
@@ -197,7 +229,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         .goto(&format!("{site}/login"))
         .await
         .expect("login page");
-    snap(&client, "1-sign-in").await;
+    snap(&client, shots, "1-sign-in").await;
     fill(&client, "name", "kim").await;
     fill(&client, "password", PASSWORD).await;
     click_then(
@@ -217,7 +249,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     fill(&client, "obtained", "2024년 가을").await;
     fill(&client, "witness", "이영수").await;
     fill(&client, "organisation", "NKDB").await;
-    snap(&client, "2-new-testimony").await;
+    snap(&client, shots, "2-new-testimony").await;
     click_then(
         &client,
         Locator::Css("button.primary"),
@@ -242,11 +274,11 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         saved.contains("Interview") && saved.contains("Internal"),
         "{saved}"
     );
-    snap(&client, "3-saved").await;
+    snap(&client, shots, "3-saved").await;
 
     // Evidence: a file chosen in the upload form is stored, hashed and in the chain of custody.
     let source_page = client.current_url().await.expect("url");
-    let recording = dir.path().join("recording-note.txt");
+    let recording = dir.join("recording-note.txt");
     std::fs::write(&recording, "audio transcript, 2024").expect("file");
     click_then(
         &client,
@@ -258,7 +290,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     .await
     .expect("choose the file");
     fill(&client, "collector", "documenter 3").await;
-    snap(&client, "3d-evidence-form").await;
+    snap(&client, shots, "3d-evidence-form").await;
     click_then(
         &client,
         Locator::Css("button.primary"),
@@ -276,7 +308,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
             && evidence.contains("Intake"),
         "{evidence}"
     );
-    snap(&client, "3e-evidence-saved").await;
+    snap(&client, shots, "3e-evidence-saved").await;
     client
         .goto(source_page.as_str())
         .await
@@ -300,7 +332,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         !witness.contains("\"script\"") && !witness.contains("[{"),
         "{witness}"
     );
-    snap(&client, "3c-witness").await;
+    snap(&client, shots, "3c-witness").await;
 
     // On paper: no menu, no sign-out, no edit link, the record itself readable.
     media(&client, "print").await;
@@ -309,7 +341,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     assert_eq!(display(&client, "p.actions").await, "none");
     assert_eq!(display(&client, "table.names").await, "table");
     assert_eq!(display(&client, "p.printed").await, "block");
-    snap(&client, "3d-witness-printed").await;
+    snap(&client, shots, "3d-witness-printed").await;
     media(&client, "screen").await;
     assert_eq!(display(&client, "header").await, "flex");
     assert_eq!(display(&client, "p.printed").await, "none");
@@ -343,7 +375,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
             header.as_f64().is_some_and(|h| h < 110.0),
             "header {header} px high at {width} px"
         );
-        snap(&client, &format!("3e-tablet-{width}")).await;
+        snap(&client, shots, &format!("3e-tablet-{width}")).await;
     }
     client
         .set_window_size(1280, 900)
@@ -384,7 +416,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         .click()
         .await
         .expect("tick");
-    snap(&client, "3a-new-event").await;
+    snap(&client, shots, "3a-new-event").await;
     click_then(
         &client,
         Locator::Css("button.primary"),
@@ -399,7 +431,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
             && !event.contains("hoeryong"),
         "{event}"
     );
-    snap(&client, "3b-event-saved").await;
+    snap(&client, shots, "3b-event-saved").await;
 
     // Find the witness by a romanized spelling.
     client
@@ -408,10 +440,10 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         .expect("search");
     let found = text(&client).await;
     assert!(found.contains("이영수"), "{found}");
-    snap(&client, "4-found-by-romanization").await;
+    snap(&client, shots, "4-found-by-romanization").await;
 
     // Bad input: a field error, and nothing written.
-    let before = app.read(|store| store.head().expect("head").0);
+    let before = read(&app, |store| store.head().expect("head").0);
     client
         .goto(&format!("{site}/sources/new"))
         .await
@@ -428,13 +460,13 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     .await
     .expect("error text");
     assert!(error.contains("the day after tomorrow"), "{error}");
-    assert_eq!(app.read(|store| store.head().expect("head").0), before);
-    snap(&client, "5-field-error").await;
+    assert_eq!(read(&app, |store| store.head().expect("head").0), before);
+    snap(&client, shots, "5-field-error").await;
 
     // Import a CSV file: its problems by line and column first, then the corrected file, whole.
-    let with_problems = dir.path().join("testimonies.csv");
+    let with_problems = dir.join("testimonies.csv");
     std::fs::write(&with_problems, IMPORT_WITH_PROBLEMS).expect("csv");
-    let corrected = dir.path().join("testimonies-corrected.csv");
+    let corrected = dir.join("testimonies-corrected.csv");
     std::fs::write(&corrected, IMPORT_CORRECTED).expect("csv");
     click_then(
         &client,
@@ -445,7 +477,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     .send_keys(with_problems.to_str().expect("path"))
     .await
     .expect("choose the file");
-    snap(&client, "7-import-form").await;
+    snap(&client, shots, "7-import-form").await;
     let problems = click_then(
         &client,
         Locator::Css("button.primary"),
@@ -460,13 +492,13 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
             && problems.contains("4 act_type 'publc execution' is not a term"),
         "{problems}"
     );
-    assert_eq!(app.read(|store| store.head().expect("head").0), before);
-    snap(&client, "7a-import-problems").await;
+    assert_eq!(read(&app, |store| store.head().expect("head").0), before);
+    snap(&client, shots, "7a-import-problems").await;
     client
         .set_window_size(768, 1024)
         .await
         .expect("tablet width");
-    snap(&client, "7a-import-problems-768").await;
+    snap(&client, shots, "7a-import-problems-768").await;
     client
         .set_window_size(1280, 900)
         .await
@@ -491,8 +523,8 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         created.contains("Person") && created.contains("Act"),
         "{created}"
     );
-    assert_eq!(app.read(|store| store.head().expect("head").0), before);
-    snap(&client, "7b-import-preview").await;
+    assert_eq!(read(&app, |store| store.head().expect("head").0), before);
+    snap(&client, shots, "7b-import-preview").await;
     let imported = click_then(
         &client,
         Locator::Id("confirm-import"),
@@ -503,13 +535,13 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
     .await
     .expect("imported");
     assert!(imported.contains("testimonies-corrected.csv"), "{imported}");
-    let victim = app.read(|store| {
+    let victim = read(&app, |store| {
         store
             .get(&girok_model::RecordId::new("p-csv-2"))
             .expect("get")
     });
     assert!(victim.is_some(), "the imported victim exists");
-    snap(&client, "7c-imported").await;
+    snap(&client, shots, "7c-imported").await;
 
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");
@@ -524,7 +556,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         korean.contains("대시보드") && korean.contains("최근 변경"),
         "{korean}"
     );
-    snap(&client, "6-korean").await;
+    snap(&client, shots, "6-korean").await;
     click_then(
         &client,
         Locator::Css("header nav a[href='/import']"),
@@ -549,7 +581,7 @@ async fn a_documenter_records_and_finds_a_testimony_in_a_browser() {
         "{}",
         text(&client).await
     );
-    snap(&client, "7d-import-problems-korean").await;
+    snap(&client, shots, "7d-import-problems-korean").await;
     client.goto(&format!("{site}/")).await.expect("dashboard");
     click_then(
         &client,

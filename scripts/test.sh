@@ -2,7 +2,8 @@
 # Every test Girok has, on a fresh machine: installs what the tests need
 # (Chromium, its WebDriver and CJK fonts for the browser tests; schemathesis
 # for the API's property tests; PostgreSQL's server programs, with which
-# the PostgreSQL backend's tests start private clusters of their own), then
+# the PostgreSQL backend's tests start private clusters of their own; openssl
+# makes the certificates of the TLS test's cluster), then
 # runs the workspace's tests and schemathesis against the OpenAPI document. No test is skipped because a
 # tool is missing: this script installs it first.
 set -euo pipefail
@@ -16,6 +17,7 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v pip >/dev/null 2>&1 || command -v schemathesis >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== apt-get install ${need[*]}"

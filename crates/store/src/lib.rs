@@ -16,6 +16,7 @@ mod check;
 mod files;
 mod keys;
 mod postgres;
+mod postgres_tls;
 mod proposals;
 mod rows;
 mod schema;

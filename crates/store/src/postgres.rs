@@ -29,6 +29,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
+use crate::postgres_tls::Tls;
 use crate::schema::{MIGRATIONS, SCHEMA_VERSION};
 use crate::sql::{Owned, Row, Sql, Value};
 use crate::sql_store::{Backend, Database, Engine, SqlStore};
@@ -73,6 +74,7 @@ pub struct Postgres {
     runtime: tokio::runtime::Runtime,
     /// Where to connect again when the server has closed the connection.
     config: Config,
+    tls: Tls,
     client: RefCell<Arc<Client>>,
     /// Statements prepared on this connection, by their text.
     statements: RefCell<HashMap<String, Statement>>,
@@ -117,6 +119,7 @@ fn shown(config: &Config) -> String {
 }
 
 pub(crate) fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
+    let (url, tls) = crate::postgres_tls::split(url)?;
     let config: Config = url
         .parse()
         .map_err(|e: tokio_postgres::Error| StoreError::Connect {
@@ -132,10 +135,11 @@ pub(crate) fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
         .enable_all()
         .build()
         .map_err(|e| failed(format!("cannot start the client's runtime ({e})")))?;
-    let client = connected(&runtime, &config).map_err(|e| failed(e.to_string()))?;
+    let client = connected(&runtime, &config, &tls).map_err(|e| failed(connection_failure(&e)))?;
     let backend = Postgres {
         runtime,
         config,
+        tls,
         client: RefCell::new(Arc::new(client)),
         statements: RefCell::default(),
     };
@@ -146,10 +150,32 @@ pub(crate) fn connect(url: &str) -> Result<(Postgres, String), StoreError> {
 fn connected(
     runtime: &tokio::runtime::Runtime,
     config: &Config,
+    tls: &Tls,
 ) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = runtime.block_on(config.connect(NoTls))?;
-    runtime.spawn(connection);
-    Ok(client)
+    Ok(match tls {
+        Tls::Plain => {
+            let (client, connection) = runtime.block_on(config.connect(NoTls))?;
+            runtime.spawn(connection);
+            client
+        }
+        Tls::Verified(connector) => {
+            let (client, connection) = runtime.block_on(config.connect(connector.clone()))?;
+            runtime.spawn(connection);
+            client
+        }
+    })
+}
+
+/// Why a connection failed, with the reason a TLS handshake gave (the
+/// client library shows only "error performing TLS handshake").
+fn connection_failure(error: &tokio_postgres::Error) -> String {
+    let mut said = error.to_string();
+    let mut cause = error.source();
+    while let Some(reason) = cause {
+        said.push_str(&format!(": {reason}"));
+        cause = reason.source();
+    }
+    said
 }
 
 /// What the database at a URL holds.
@@ -402,7 +428,7 @@ impl Postgres {
     ) -> Result<T, StoreError> {
         match attempt() {
             Err(_) if self.client.borrow().is_closed() => {
-                let client = connected(&self.runtime, &self.config)?;
+                let client = connected(&self.runtime, &self.config, &self.tls)?;
                 *self.client.borrow_mut() = Arc::new(client);
                 // Prepared statements belong to the connection that prepared them.
                 self.statements.borrow_mut().clear();

@@ -470,6 +470,69 @@ fn a_role_granted_to_run_girok_appends_but_cannot_rewrite_or_unguard_the_journal
 }
 
 #[test]
+fn tls_checks_the_servers_certificate_and_says_why_it_refuses_one() {
+    let (cluster, certificates) = cluster::Cluster::with_tls();
+    let database = cluster.new_database();
+    let authority = certificates.authority.display();
+    let over_tls = |host: &str, tls: &str| format!("{} {tls}", cluster.over_tcp(&database, host));
+    // The certificate names localhost and is signed by the authority given.
+    let mut store = Database::create_postgres(&over_tls(
+        "localhost",
+        &format!("sslmode=verify-full sslrootcert={authority}"),
+    ))
+    .expect("verify-full");
+    store
+        .write("tester", |sink| sink.apply(person("p1")).map(drop))
+        .expect("write over TLS");
+    drop(store);
+    let url_form = format!(
+        "postgresql://girok@localhost:{}/{}?sslmode=verify-full&sslrootcert={}",
+        cluster.tcp_port(),
+        database.split("dbname=").nth(1).expect("name"),
+        authority
+    );
+    assert_eq!(
+        Database::open_postgres(&url_form)
+            .expect("the URL form")
+            .head()
+            .expect("head")
+            .0,
+        1
+    );
+    // Only the chain is checked with verify-ca: 127.0.0.1 is not the name the certificate gives.
+    Database::open_postgres(&over_tls(
+        "127.0.0.1",
+        &format!("sslmode=verify-ca sslrootcert={authority}"),
+    ))
+    .expect("verify-ca");
+    let refusal = |url: String| match Database::open_postgres(&url) {
+        Err(StoreError::Connect { reason, .. }) => reason,
+        other => panic!("{url} was not refused: {}", other.is_ok()),
+    };
+    let wrong_name = refusal(over_tls(
+        "127.0.0.1",
+        &format!("sslmode=verify-full sslrootcert={authority}"),
+    ));
+    assert!(wrong_name.contains("not valid for name"), "{wrong_name}");
+    let stranger = refusal(over_tls(
+        "localhost",
+        &format!(
+            "sslmode=verify-full sslrootcert={}",
+            certificates.stranger.display()
+        ),
+    ));
+    assert!(stranger.contains("UnknownIssuer"), "{stranger}");
+    // The server takes nothing but TLS, and a client that only encrypts is refused before it connects.
+    let plain = refusal(over_tls("localhost", "sslmode=disable"));
+    assert!(
+        plain.contains("pg_hba.conf") || plain.contains("no encryption"),
+        "{plain}"
+    );
+    let unchecked = refusal(over_tls("localhost", "sslmode=require"));
+    assert!(unchecked.contains("verify-full"), "{unchecked}");
+}
+
+#[test]
 fn servers_append_to_one_audit_chain_that_no_role_can_rewrite() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();

@@ -13,6 +13,17 @@ pub struct Cluster {
     pg_ctl: PathBuf,
     /// A URL of the server without a database name.
     server: String,
+    /// The TCP port of a cluster that also takes TLS connections on 127.0.0.1.
+    tls_port: Option<u16>,
+}
+
+/// The certificates of a cluster that takes TLS connections.
+#[allow(dead_code, reason = "only the TLS tests use it")]
+pub struct Certificates {
+    /// The PEM file of the authority that signed the server's certificate.
+    pub authority: PathBuf,
+    /// Another authority's, which signed nothing of this server's.
+    pub stranger: PathBuf,
 }
 
 /// The directory of PostgreSQL's server programs: on `PATH`, or Debian's.
@@ -79,6 +90,7 @@ impl Cluster {
                 dir: None,
                 pg_ctl: PathBuf::new(),
                 server,
+                tls_port: None,
             };
         }
         Cluster::private()
@@ -88,6 +100,141 @@ impl Cluster {
     /// for tests that crash the server.
     #[allow(dead_code, reason = "only the tests that crash the server use it")]
     pub fn private() -> Cluster {
+        let cluster = Cluster::made();
+        cluster.start_server();
+        cluster
+    }
+
+    /// A cluster of this test's own that also listens on 127.0.0.1, where
+    /// it takes TLS connections only, with a certificate for `localhost`
+    /// signed by an authority made for it.
+    #[allow(dead_code, reason = "only the TLS tests use it")]
+    pub fn with_tls() -> (Cluster, Certificates) {
+        let mut cluster = Cluster::made();
+        let dir = cluster.dir.as_ref().expect("a private cluster").path();
+        let tls = dir.join("tls");
+        std::fs::create_dir(&tls).expect("mkdir");
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl")
+                .args(args)
+                .current_dir(&tls)
+                .output()
+                .expect("openssl");
+            assert!(
+                output.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let key = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        for name in ["authority", "stranger"] {
+            let (keyout, out, subject) = (
+                format!("{name}.key"),
+                format!("{name}.pem"),
+                format!("/CN=Girok test {name}"),
+            );
+            let mut args = vec!["req", "-x509", "-days", "2", "-subj", &subject];
+            args.extend(key);
+            args.extend(["-keyout", &keyout, "-out", &out]);
+            openssl(&args);
+        }
+        let mut args = vec![
+            "req",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+        ];
+        args.extend(key);
+        openssl(&args);
+        std::fs::write(tls.join("names.ext"), "subjectAltName=DNS:localhost\n").expect("names");
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "authority.pem",
+            "-CAkey",
+            "authority.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "names.ext",
+            "-out",
+            "server.pem",
+        ]);
+        let data = dir.join("data");
+        // Only TLS over TCP: a connection without it finds no rule that lets it in.
+        let hba = std::fs::read_to_string(data.join("pg_hba.conf")).expect("hba");
+        let hba: String = hba
+            .lines()
+            .map(|line| match line.strip_prefix("host ") {
+                Some(rest) => format!("hostssl {rest}\n"),
+                None => format!("{line}\n"),
+            })
+            .collect();
+        std::fs::write(data.join("pg_hba.conf"), hba).expect("hba");
+        if is_root() {
+            let chown = Command::new("chown")
+                .args(["-R", "nobody:nogroup"])
+                .arg(&tls)
+                .arg(&data)
+                .status()
+                .expect("chown");
+            assert!(chown.success());
+        }
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            tls.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .expect("key mode");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        cluster.tls_port = Some(port);
+        // The Unix socket is named by the port too.
+        cluster.server = format!("{} port={port}", cluster.server);
+        cluster.start_server();
+        let certificates = Certificates {
+            authority: tls.join("authority.pem"),
+            stranger: tls.join("stranger.pem"),
+        };
+        (cluster, certificates)
+    }
+
+    /// The TCP port of a TLS cluster.
+    #[allow(dead_code, reason = "only the TLS tests use it")]
+    pub fn tcp_port(&self) -> u16 {
+        self.tls_port.expect("a TLS cluster")
+    }
+
+    /// The URL of a database on a TLS cluster, over TCP to `host` (which
+    /// resolves to 127.0.0.1).
+    #[allow(dead_code, reason = "only the TLS tests use it")]
+    pub fn over_tcp(&self, database: &str, host: &str) -> String {
+        let name = database
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("dbname="))
+            .expect("a database name");
+        format!(
+            "host={host} port={} user=girok dbname={name}",
+            self.tcp_port()
+        )
+    }
+
+    fn made() -> Cluster {
         let programs = server_programs();
         let dir = tempfile::tempdir().expect("temporary directory");
         let as_nobody = is_root();
@@ -114,22 +261,28 @@ impl Cluster {
             ],
             as_nobody,
         );
-        let cluster = Cluster {
+        Cluster {
             pg_ctl: programs.join("pg_ctl"),
             server: format!(
                 "host={} user=girok",
                 dir.path().to_str().expect("UTF-8 path")
             ),
             dir: Some(dir),
-        };
-        cluster.start_server();
-        cluster
+            tls_port: None,
+        }
     }
 
     fn start_server(&self) {
         let dir = self.dir.as_ref().expect("a private cluster").path();
         let socket = dir.to_str().expect("UTF-8 path");
-        let options = format!("-k {socket} -c listen_addresses='' -c max_connections=60");
+        let mut options = format!("-k {socket} -c max_connections=60");
+        match self.tls_port {
+            None => options.push_str(" -c listen_addresses=''"),
+            Some(port) => options.push_str(&format!(
+                " -c listen_addresses=127.0.0.1 -p {port} -c ssl=on \
+                 -c ssl_cert_file={socket}/tls/server.pem -c ssl_key_file={socket}/tls/server.key"
+            )),
+        }
         let log = dir.join("server.log");
         run(
             &self.pg_ctl,

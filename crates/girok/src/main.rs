@@ -468,6 +468,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Check => {
             let store = open_locked(&cli.data)?;
+            if let Some(standing) = girok_service::replica_standing(&store, &cli.data)? {
+                println!("{}", terminal::replica(&standing));
+            }
             let report = check(&store)?;
             return Ok(if report.is_clean() {
                 ExitCode::SUCCESS

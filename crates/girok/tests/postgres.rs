@@ -389,3 +389,87 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
     let verified = ok(&second, &["verify"]);
     assert!(verified.contains("OK"), "{verified}");
 }
+
+#[test]
+fn a_server_reading_a_replica_serves_reads_refuses_writes_and_says_how_far_behind() {
+    let primary = cluster::Cluster::private();
+    let url = primary.new_database();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("primary");
+    let init = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
+    assert!(init.status.success(), "{}", text(&init));
+    let person = |id: &str| {
+        let file = dir.path().join(format!("{id}.jsonl"));
+        std::fs::write(
+            &file,
+            format!("{{\"type\":\"person\",\"id\":\"{id}\",\"names\":[{{\"text\":\"김은주\",\"script\":\"hangul\"}}]}}\n"),
+        )
+        .expect("records");
+        file.to_str().expect("path").to_string()
+    };
+    ok(&data, &["import", &person("p-1")]);
+    assert!(add_kim(&data));
+    let key = key_of_kim(&data);
+
+    // A server's directory that reads the replica: the primary's two files and the replica's URL.
+    let standby = primary.standby();
+    let reader = dir.path().join("reader");
+    std::fs::create_dir(&reader).expect("mkdir");
+    for file in ["postgres.url", "girok.key"] {
+        std::fs::copy(data.join(file), reader.join(file)).expect("copy");
+    }
+    std::fs::write(reader.join("replica.url"), standby.same_database(&url)).expect("replica");
+    let caught_up = |expected: &str| {
+        for _ in 0..100 {
+            let checked = ok(&reader, &["check"]);
+            if checked.contains(expected) {
+                return checked;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("the replica did not catch up");
+    };
+    let checked = caught_up("every journal entry of the primary");
+    assert!(
+        checked.contains("read-only replica") && checked.contains("OK"),
+        "{checked}"
+    );
+    let refused = fails(&reader, &["import", &person("p-2")]);
+    assert!(refused.contains("read-only replica"), "{refused}");
+    // What the primary writes next the replica shows as not yet replayed, then replays.
+    ok(&data, &["import", &person("p-3")]);
+
+    let server = Server::start(&reader);
+    let read = server.request("GET", "/api/records/p-1", &key, "");
+    assert!(
+        read.starts_with("HTTP/1.1 200") && read.contains("김은주"),
+        "{read}"
+    );
+    let written = server.request(
+        "POST",
+        "/api/changes",
+        &key,
+        r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-4","names":[{"text":"이영희","script":"hangul"}]}}]}"#,
+    );
+    assert!(
+        written.starts_with("HTTP/1.1 503") && written.contains("read-only replica"),
+        "{written}"
+    );
+    // Users and sessions stay on the primary: kim signs in on the replica's server.
+    let signed_in = server.sign_in(PASSWORD);
+    let session = signed_in
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: girok_session="))
+        .and_then(|cookie| cookie.split(';').next())
+        .unwrap_or_else(|| panic!("no session: {signed_in}"))
+        .to_string();
+    let dashboard = server.send("GET", "/", &format!("Cookie: girok_session={session}"), "");
+    assert!(
+        dashboard.contains("id=\"replica\"") && dashboard.contains("read-only replica"),
+        "{dashboard}"
+    );
+    caught_up("every journal entry of the primary");
+    drop(server);
+    let later = ok(&reader, &["check"]);
+    assert!(later.contains("OK"), "{later}");
+}

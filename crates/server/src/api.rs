@@ -178,6 +178,12 @@ fn store_problem(error: StoreError) -> Response {
         StoreError::Conflict { message, .. } => {
             problem(StatusCode::CONFLICT, "Conflict", &message, None)
         }
+        StoreError::ReadOnlyDatabase => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Read-only database",
+            &StoreError::ReadOnlyDatabase.to_string(),
+            None,
+        ),
         other => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Database error",

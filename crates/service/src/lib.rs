@@ -34,6 +34,10 @@ use girok_store::{
 
 /// The database inside a data directory.
 pub const DATABASE_FILE: &str = "girok.sqlite";
+/// The connection URL of a read-only replica of the PostgreSQL database,
+/// in the data directory of a server that reads from it (its users,
+/// sessions and files stay on the primary `postgres.url` names).
+pub const REPLICA_FILE: &str = "replica.url";
 /// Users, sessions and keys of an embedded installation.
 pub const ACCESS_FILE: &str = "access.sqlite";
 /// The audit log of an embedded installation.
@@ -99,7 +103,12 @@ fn key_path(data: &Path) -> PathBuf {
 
 /// The PostgreSQL connection URL a data directory names, if it uses one.
 fn postgres_url(data: &Path) -> Result<Option<String>, StoreError> {
-    let path = data.join(POSTGRES_FILE);
+    url_in(data, POSTGRES_FILE)
+}
+
+/// The connection URL a file of a data directory holds, if it is there.
+fn url_in(data: &Path, file: &str) -> Result<Option<String>, StoreError> {
+    let path = data.join(file);
     match std::fs::read_to_string(&path) {
         Ok(url) => Ok(Some(url.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -119,13 +128,48 @@ pub fn has_database(data: &Path) -> bool {
     database(data).exists() || data.join(POSTGRES_FILE).exists()
 }
 
-/// Opens the database of a data directory (SQLite, or the PostgreSQL
-/// database it names), without a signer: for reads.
+/// Opens the database of a data directory (SQLite, the PostgreSQL
+/// database it names, or the read-only replica of it it reads from),
+/// without a signer: for reads.
 pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
+    if let Some(replica) = url_in(data, REPLICA_FILE)? {
+        return Ok(Database::open_postgres(&replica)?);
+    }
     Ok(match postgres_url(data)? {
         Some(url) => Database::open_postgres(&url)?,
         None => Database::open(&database(data))?,
     })
+}
+
+/// How far behind its primary the replica a data directory reads from is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplicaStanding {
+    /// Journal entries the primary has that the replica has not replayed
+    /// yet; `None` when the primary cannot be reached.
+    pub entries_behind: Option<u64>,
+    /// Seconds since the last change the replica replayed was committed.
+    pub since_last_replayed: Option<f64>,
+}
+
+/// Where the replica `store` (opened from `data`) stands against the
+/// primary; `None` when `store` is not a replica.
+pub fn replica_standing(
+    store: &Database,
+    data: &Path,
+) -> Result<Option<ReplicaStanding>, ServiceError> {
+    let Some(replication) = store.replication()? else {
+        return Ok(None);
+    };
+    let replica_head = store.head()?.0;
+    // The primary is asked for its head only: a replica that cannot reach it still reads.
+    let entries_behind = postgres_url(data)?
+        .and_then(|url| Database::open_postgres(&url).ok())
+        .and_then(|primary| primary.head().ok())
+        .map(|(head, _)| head.saturating_sub(replica_head));
+    Ok(Some(ReplicaStanding {
+        entries_behind,
+        since_last_replayed: replication.since_last_replayed,
+    }))
 }
 
 /// The shared PostgreSQL database a data directory names, if it names one.

@@ -36,7 +36,7 @@ pub use files::{EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};
-pub use postgres::Postgres;
+pub use postgres::{Postgres, Replication};
 pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
 pub use schema::SCHEMA_VERSION;
 pub use sidecar::{Place, Schema, Sidecar, Step, run_script};
@@ -79,6 +79,11 @@ pub enum StoreError {
     NoSecureDeletion,
     #[error("an embedded (SQLite) database has no database roles to grant to")]
     NoRoles,
+    #[error(
+        "this PostgreSQL database can only be read here (a read-only replica, or a role that may \
+         only read): write through a server of the primary database; nothing was written"
+    )]
+    ReadOnlyDatabase,
     #[error("the database is encrypted and locked: unlock it to read or write identifying data")]
     Locked,
     #[error("the database is not encrypted")]

@@ -89,7 +89,7 @@ const HELD_BACK: usize = 512;
 impl From<tokio_postgres::Error> for StoreError {
     fn from(error: tokio_postgres::Error) -> Self {
         match error.code() {
-            Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => StoreError::ReadOnly,
+            Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => StoreError::ReadOnlyDatabase,
             // The client shows a server's error as "db error"; say what the server said.
             _ => match error.as_db_error() {
                 Some(db) => StoreError::Backend(BackendError(
@@ -363,6 +363,27 @@ impl Database {
         postgres.simple(&grants)
     }
 
+    /// How far a read-only replica has come, or `None` for a primary (or SQLite).
+    pub fn replication(&self) -> Result<Option<Replication>, StoreError> {
+        let Engine::Postgres(postgres) = &self.backend else {
+            return Ok(None);
+        };
+        let sql: &dyn Sql = &**postgres;
+        let Some(mut row) = sql.row(
+            "SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, \
+                    pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() \
+             WHERE pg_is_in_recovery()",
+            &[],
+        )?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Replication {
+            since_last_replayed: row.opt_real(0)?,
+            replayed_all_received: row.boolean(1)?,
+        }))
+    }
+
     fn over_backend(backend: Postgres) -> Result<Database, StoreError> {
         SqlStore::over(Engine::Postgres(Box::new(backend)))
     }
@@ -391,6 +412,16 @@ pub(crate) fn checked_role(role: &str) -> Result<(), StoreError> {
         )));
     }
     Ok(())
+}
+
+/// Where a read-only replica stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replication {
+    /// Seconds since the last change it replayed was committed on the
+    /// primary (which grows while the primary is idle, too).
+    pub since_last_replayed: Option<f64>,
+    /// Whether it has replayed everything it received.
+    pub replayed_all_received: bool,
 }
 
 /// Parameters as the client takes them.

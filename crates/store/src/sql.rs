@@ -199,11 +199,17 @@ impl Row {
     }
 
     pub fn real(&mut self, column: usize) -> Result<f64, StoreError> {
-        match self.take(column)? {
-            Owned::Real(value) => Ok(value),
-            Owned::Integer(value) => Ok(value as f64),
-            other => Err(Self::unexpected(column, "a real number", &other)),
-        }
+        self.opt_real(column)?
+            .ok_or_else(|| Self::unexpected(column, "a real number", &Owned::Null))
+    }
+
+    pub fn opt_real(&mut self, column: usize) -> Result<Option<f64>, StoreError> {
+        Ok(Some(match self.take(column)? {
+            Owned::Null => return Ok(None),
+            Owned::Real(value) => value,
+            Owned::Integer(value) => value as f64,
+            other => return Err(Self::unexpected(column, "a real number", &other)),
+        }))
     }
 
     pub fn blob(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {

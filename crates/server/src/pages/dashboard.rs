@@ -10,7 +10,8 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
     };
     let role = principal.user.role;
     let loaded = blocking(move || {
-        app.read(|store| -> Result<_, StoreError> {
+        let data = app.data.clone();
+        app.read(|store| -> Result<_, girok_service::ServiceError> {
             let counts = [RecordKind::Source, RecordKind::Person, RecordKind::Act]
                 .map(|kind| store.count(kind));
             let counts: Vec<u64> = counts.into_iter().collect::<Result<_, _>>()?;
@@ -20,16 +21,20 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                 Vec::new()
             };
             let table = tabulate(store, "act-type", None, None, role).ok();
-            Ok((counts, store.head()?.0, recent, table))
+            let replica = girok_service::replica_standing(store, &data)?;
+            Ok((counts, store.head()?.0, recent, table, replica))
         })
     })
     .await;
-    let (counts, journal, recent, table) = match loaded {
+    let (counts, journal, recent, table, replica) = match loaded {
         Ok(Ok(loaded)) => loaded,
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
     let body = html! {
+        @if let Some(replica) = &replica {
+            p.notice id="replica" role="status" { (replica_words(lang, replica)) }
+        }
         div.cards {
             @if role.reads_records() {
                 div.card { b { (counts[0]) } (lang.t("sources", "출처")) }
@@ -69,4 +74,41 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
         }
     };
     page(lang, &principal, lang.t("Dashboard", "대시보드"), body)
+}
+
+/// What a server reading a replica says of it: that nothing is written
+/// here, and how far behind the primary it reads.
+fn replica_words(lang: Lang, replica: &girok_service::ReplicaStanding) -> String {
+    let behind = match replica.entries_behind {
+        Some(0) => lang
+            .t(
+                "it has every journal entry of the primary",
+                "주 데이터베이스의 모든 기록 항목이 있습니다",
+            )
+            .to_string(),
+        Some(entries) => match lang {
+            Lang::En => format!("it is {entries} journal entries behind the primary"),
+            Lang::Ko => format!("주 데이터베이스보다 기록 항목 {entries}개 뒤처져 있습니다"),
+        },
+        None => lang
+            .t(
+                "the primary cannot be reached to compare",
+                "비교할 주 데이터베이스에 연결할 수 없습니다",
+            )
+            .to_string(),
+    };
+    let replayed = replica.since_last_replayed.map(|seconds| match lang {
+        Lang::En => format!("; the last change it replayed was committed {seconds:.0} s ago"),
+        Lang::Ko => format!("; 마지막으로 반영한 변경은 {seconds:.0}초 전에 기록되었습니다"),
+    });
+    match lang {
+        Lang::En => format!(
+            "This server reads a read-only replica: nothing can be written here, and {behind}{}.",
+            replayed.unwrap_or_default()
+        ),
+        Lang::Ko => format!(
+            "이 서버는 읽기 전용 복제본을 읽습니다. 여기서는 아무것도 쓸 수 없으며, {behind}{}.",
+            replayed.unwrap_or_default()
+        ),
+    }
 }

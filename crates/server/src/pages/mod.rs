@@ -186,6 +186,7 @@ button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;borde
 .cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.8rem 1.2rem;min-width:9rem}.card b{font-size:1.6rem;display:block}
 .withheld{color:#777;font-style:italic}.kind{color:#555;margin-top:-.6rem}.text{white-space:pre-wrap}
 .saved{border:1px solid #2e7d32;background:#eef7ee;border-radius:6px;padding:.2rem 1rem;margin-bottom:1rem}
+.notice{border:1px solid #9a6700;background:#fff8e1;border-radius:6px;padding:.5rem 1rem;margin-bottom:1rem}
 del{background:#fbe9e9;text-decoration:line-through}ins{background:#e6f4e6;text-decoration:none}
 table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}
 details{margin-top:1.2rem}fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}

@@ -26,12 +26,16 @@ pub struct Certificates {
     pub stranger: PathBuf,
 }
 
-/// The directory of PostgreSQL's server programs: on `PATH`, or Debian's.
+/// The directory of PostgreSQL's server programs (`initdb`, `pg_ctl`,
+/// `pg_basebackup`): on `PATH`, or Debian's.
 fn server_programs() -> PathBuf {
     let on_path = std::env::var_os("PATH")
         .into_iter()
         .flat_map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file());
+        .find(|dir| dir.join("initdb").is_file() && dir.join("pg_ctl").is_file())
+        // Where the programs really are (a PATH may link only some of them).
+        .and_then(|dir| std::fs::canonicalize(dir.join("initdb")).ok())
+        .and_then(|initdb| initdb.parent().map(Path::to_path_buf));
     let debian = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
@@ -212,6 +216,61 @@ impl Cluster {
             stranger: tls.join("stranger.pem"),
         };
         (cluster, certificates)
+    }
+
+    /// A streaming replica of this private cluster, as `pg_basebackup -R`
+    /// makes one: read-only, replaying what the primary writes.
+    #[allow(dead_code, reason = "only the replica tests use it")]
+    pub fn standby(&self) -> Cluster {
+        let primary = self.dir.as_ref().expect("a private cluster").path();
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let as_nobody = is_root();
+        if as_nobody {
+            let chown = Command::new("chown")
+                .args(["nobody:nogroup"])
+                .arg(dir.path())
+                .status()
+                .expect("chown");
+            assert!(chown.success());
+        }
+        let data = dir.path().join("data");
+        let programs = server_programs();
+        run(
+            &programs.join("pg_basebackup"),
+            &[
+                "-D",
+                data.to_str().expect("UTF-8 path"),
+                "-R",
+                // A checkpoint at once, not one spread over minutes.
+                "--checkpoint=fast",
+                "-h",
+                primary.to_str().expect("UTF-8 path"),
+                "-U",
+                "girok",
+            ],
+            as_nobody,
+        );
+        let standby = Cluster {
+            pg_ctl: programs.join("pg_ctl"),
+            server: format!(
+                "host={} user=girok",
+                dir.path().to_str().expect("UTF-8 path")
+            ),
+            dir: Some(dir),
+            tls_port: None,
+        };
+        standby.start_server();
+        standby
+    }
+
+    /// The URL of the same database on another cluster (a standby).
+    #[allow(dead_code, reason = "only the replica tests use it")]
+    pub fn same_database(&self, url: &str) -> String {
+        let name = url
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("dbname="))
+            .expect("a database name");
+        format!("{} dbname={name}", self.server)
     }
 
     /// The TCP port of a TLS cluster.

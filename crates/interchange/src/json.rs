@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 
 use girok_journal::PreparedChange;
-use girok_model::{Change, Record, Vocabularies};
+use girok_model::{Change, Record, RecordId, Vocabularies};
 use girok_store::{ChangeSink, Presealed, Presealer};
 use serde_json::value::RawValue;
 
@@ -61,6 +61,15 @@ pub(crate) fn import_lines(
             let _ = sender.send(chunk);
         });
         for chunk in receiver {
+            // Whether the ids the chunk names are used, in a few queries
+            // rather than one or two per record.
+            let named: Vec<RecordId> = chunk
+                .iter()
+                .filter_map(|(_, _, prepared)| prepared.as_ref().ok())
+                .flat_map(|presealed| named_ids(presealed.change()))
+                .collect();
+            sink.look_up_ahead(&named)
+                .map_err(|e| ImportError::refused(file, chunk[0].0, None, e))?;
             for (line, bytes, prepared) in chunk {
                 sink.apply_presealed(prepared?)
                     .map_err(|e| ImportError::refused(file, line, None, e))?;
@@ -70,6 +79,15 @@ pub(crate) fn import_lines(
         }
         Ok(summary)
     })
+}
+
+/// The ids a change names: its subject and what its record refers to.
+fn named_ids(change: &Change) -> Vec<RecordId> {
+    let mut ids: Vec<RecordId> = change.subject().cloned().into_iter().collect();
+    if let Change::Create { record } = change {
+        ids.extend(record.references().into_iter().map(|(_, id, _)| id.clone()));
+    }
+    ids
 }
 
 /// Seals a record's identifying data on the parsing thread, when the store

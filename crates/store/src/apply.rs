@@ -4,6 +4,9 @@
 //! journal in both. The rules themselves live in `girok-state`; this file
 //! only answers their questions and writes what they decided, in SQL.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use crate::StoreError;
 use crate::sql::{Sql, Value};
 use girok_journal::Entry;
@@ -32,28 +35,70 @@ impl From<RuleError<StoreError>> for StoreError {
     }
 }
 
+/// Whether an id is used, as a batch already knows: from a lookup ahead
+/// of its changes, or from its own writes. The batch holds the write lock,
+/// so no other writer changes it meanwhile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Liveness {
+    Unused,
+    Live(RecordKind),
+    Deleted,
+}
+
+/// What one batch knows of record ids, so that a reference to a record it
+/// created, or an id it looked up ahead, costs no query (on PostgreSQL a
+/// query is a round trip to the server).
+pub(crate) type Known = RefCell<HashMap<RecordId, Liveness>>;
+
 /// The rules' read view over one connection (inside the writer's
 /// transaction, or the replay's).
-pub(crate) struct SqlView<'a>(pub &'a dyn Sql);
+pub(crate) struct SqlView<'a> {
+    sql: &'a dyn Sql,
+    known: Option<&'a Known>,
+}
+
+impl<'a> SqlView<'a> {
+    pub(crate) fn new(sql: &'a dyn Sql) -> SqlView<'a> {
+        SqlView { sql, known: None }
+    }
+
+    pub(crate) fn with_known(sql: &'a dyn Sql, known: &'a Known) -> SqlView<'a> {
+        SqlView {
+            sql,
+            known: Some(known),
+        }
+    }
+
+    fn known(&self, id: &RecordId) -> Option<Liveness> {
+        self.known.and_then(|known| known.borrow().get(id).copied())
+    }
+}
 
 impl StateView for SqlView<'_> {
     type Error = StoreError;
 
     fn record(&self, id: &RecordId) -> Result<Option<RecordMeta>, StoreError> {
-        record_meta(self.0, id.as_str())
+        record_meta(self.sql, id.as_str())
     }
 
     fn is_taken(&self, id: &RecordId) -> Result<bool, StoreError> {
-        self.0
+        if let Some(liveness) = self.known(id) {
+            return Ok(liveness != Liveness::Unused);
+        }
+        self.sql
             .exists("SELECT 1 FROM record WHERE id = ?1", &[id.as_str().into()])
     }
 
     fn live_kind(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
-        live_kind(self.0, id.as_str())
+        match self.known(id) {
+            Some(Liveness::Live(kind)) => Ok(Some(kind)),
+            Some(Liveness::Unused | Liveness::Deleted) => Ok(None),
+            None => live_kind(self.sql, id.as_str()),
+        }
     }
 
     fn consent(&self, source: &RecordId) -> Result<Option<ConsentScope>, StoreError> {
-        stored_consent(self.0, source)
+        stored_consent(self.sql, source)
     }
 
     fn referring(
@@ -68,7 +113,7 @@ impl StateView for SqlView<'_> {
             "SELECT id FROM {} WHERE {field} = ?1 ORDER BY id LIMIT ?2",
             kind.as_str()
         );
-        ids(self.0, &sql, &[target.as_str().into(), limit.into()])
+        ids(self.sql, &sql, &[target.as_str().into(), limit.into()])
     }
 
     fn decided_with(
@@ -83,7 +128,7 @@ impl StateView for SqlView<'_> {
              ORDER BY other LIMIT ?2"
         );
         let limit = limit.map_or(u64::MAX, u64::from);
-        ids(self.0, &sql, &[person.as_str().into(), limit.into()])
+        ids(self.sql, &sql, &[person.as_str().into(), limit.into()])
     }
 
     fn is_decided(
@@ -92,21 +137,21 @@ impl StateView for SqlView<'_> {
         a: &RecordId,
         b: &RecordId,
     ) -> Result<bool, StoreError> {
-        self.0.exists(
+        self.sql.exists(
             &format!("SELECT 1 FROM {} WHERE a = ?1 AND b = ?2", decision.name()),
             &[a.as_str().into(), b.as_str().into()],
         )
     }
 
     fn is_forgotten(&self, subject: &RecordId) -> Result<bool, StoreError> {
-        self.0.exists(
+        self.sql.exists(
             "SELECT 1 FROM forgotten WHERE subject = ?1",
             &[subject.as_str().into()],
         )
     }
 
     fn evidence_sha256(&self, evidence: &RecordId) -> Result<Option<String>, StoreError> {
-        self.0
+        self.sql
             .row(
                 "SELECT sha256 FROM evidence WHERE id = ?1",
                 &[evidence.as_str().into()],
@@ -116,7 +161,7 @@ impl StateView for SqlView<'_> {
     }
 
     fn prior_import(&self, sha256: &str) -> Result<Option<PriorImport>, StoreError> {
-        self.0
+        self.sql
             .row(
                 "SELECT file_name, seq, time FROM import WHERE sha256 = ?1",
                 &[sha256.into()],
@@ -171,15 +216,77 @@ pub(crate) fn record_meta(sql: &dyn Sql, id: &str) -> Result<Option<RecordMeta>,
 }
 
 /// Applies a validated change: the rules decide, then the operation is
-/// written to the state tables.
+/// written to the state tables (and what the batch knows of ids follows it).
 pub(crate) fn apply(
     sql: &dyn Sql,
+    known: Option<&Known>,
     vocabularies: &mut Vocabularies,
     meta: &EntryMeta,
     change: &Change,
 ) -> Result<(), StoreError> {
-    let op = girok_state::plan(&SqlView(sql), vocabularies, change)?;
-    execute(sql, vocabularies, meta, op)
+    let op = girok_state::plan(&SqlView { sql, known }, vocabularies, change)?;
+    let became = match &op {
+        StateOp::Create { record } => Some((record.id().clone(), Liveness::Live(record.kind()))),
+        StateOp::Delete { id, .. } => Some(((*id).clone(), Liveness::Deleted)),
+        _ => None,
+    };
+    execute(sql, vocabularies, meta, op)?;
+    if let (Some(known), Some((id, liveness))) = (known, became) {
+        known.borrow_mut().insert(id, liveness);
+    }
+    Ok(())
+}
+
+/// Ids looked up per query ahead of a batch's changes: one statement text
+/// for every lookup (the last id repeats to fill it).
+const LOOKED_UP_AT_ONCE: usize = 128;
+
+/// Learns in a few queries whether each of `ids` is used, for the changes
+/// of a batch that are about to name them.
+pub(crate) fn look_up_ahead(
+    sql: &dyn Sql,
+    known: &Known,
+    ids: &[RecordId],
+) -> Result<(), StoreError> {
+    let mut wanted: Vec<&RecordId> = {
+        let known = known.borrow();
+        ids.iter().filter(|id| !known.contains_key(*id)).collect()
+    };
+    wanted.sort();
+    wanted.dedup();
+    // Point lookups joined rather than `IN (…)`: PostgreSQL keeps the plan
+    // of a prepared statement, and one made while the table was small
+    // would scan it whole once it has grown; a lookup by key never does.
+    let statement = (1..=LOOKED_UP_AT_ONCE)
+        .map(|n| format!("SELECT id, kind, deleted FROM record WHERE id = ?{n}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    for chunk in wanted.chunks(LOOKED_UP_AT_ONCE) {
+        let mut parameters: Vec<Value<'_>> = chunk.iter().map(|id| id.as_str().into()).collect();
+        let last = parameters[parameters.len() - 1];
+        parameters.resize(LOOKED_UP_AT_ONCE, last);
+        let mut found = HashMap::new();
+        sql.each(&statement, &parameters, &mut |mut row| {
+            let id = RecordId::new(row.text(0)?);
+            let kind = row.text(1)?;
+            let kind = RecordKind::parse(&kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("record {id} has an unknown kind {kind}"))
+            })?;
+            let liveness = if row.boolean(2)? {
+                Liveness::Deleted
+            } else {
+                Liveness::Live(kind)
+            };
+            found.insert(id, liveness);
+            Ok(())
+        })?;
+        let mut known = known.borrow_mut();
+        for id in chunk {
+            let liveness = found.get(*id).copied().unwrap_or(Liveness::Unused);
+            known.insert((*id).clone(), liveness);
+        }
+    }
+    Ok(())
 }
 
 fn execute(

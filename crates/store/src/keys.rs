@@ -142,6 +142,10 @@ impl Presealed {
             key: None,
         }
     }
+
+    pub fn change(&self) -> &girok_model::Change {
+        self.prepared.change()
+    }
 }
 
 impl Presealer {

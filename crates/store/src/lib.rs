@@ -249,6 +249,13 @@ pub trait ChangeSink {
     fn presealer(&self) -> Option<Presealer>;
     /// Journals and applies a change sealed ahead, storing its data key.
     fn apply_presealed(&mut self, presealed: Presealed) -> Result<u64, StoreError>;
+    /// Learns ahead, in few queries, whether the ids the next changes name
+    /// are used: an import says which before it applies them. Changes
+    /// nothing; a store may do nothing.
+    fn look_up_ahead(&mut self, ids: &[RecordId]) -> Result<(), StoreError> {
+        let _ = ids;
+        Ok(())
+    }
 }
 
 /// How a batch is written.

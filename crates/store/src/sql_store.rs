@@ -193,6 +193,7 @@ impl<B: Backend> SqlStore<B> {
         entry.change.validate(&self.vocabularies)?;
         apply::apply(
             self.backend.sql(),
+            None,
             &mut self.vocabularies,
             &meta,
             &entry.change,
@@ -485,6 +486,7 @@ impl<B: Backend> SqlStore<B> {
                 first: None,
                 changes: 0,
                 tree,
+                known: apply::Known::default(),
             };
             let value = work(&mut writer)?;
             for index in rebuild {
@@ -593,6 +595,8 @@ struct Writer<'a> {
     first: Option<u64>,
     changes: u64,
     tree: TreeWriter,
+    /// Which ids are used, as far as this batch has learnt.
+    known: apply::Known,
 }
 
 impl ChangeSink for Writer<'_> {
@@ -608,7 +612,13 @@ impl ChangeSink for Writer<'_> {
             time: &time,
             actor: self.actor,
         };
-        apply::apply(sql, &mut self.vocabularies, &meta, change)?;
+        apply::apply(
+            sql,
+            Some(&self.known),
+            &mut self.vocabularies,
+            &meta,
+            change,
+        )?;
         let bytes = prepared.entry_bytes(seq, &time, self.actor, &self.prev);
         let hash = leaf_hash(&bytes);
         sql.execute(
@@ -647,7 +657,11 @@ impl ChangeSink for Writer<'_> {
     }
 
     fn kind_of(&self, id: &RecordId) -> Result<Option<RecordKind>, StoreError> {
-        apply::live_kind(self.sql, id.as_str())
+        girok_state::StateView::live_kind(&SqlView::with_known(self.sql, &self.known), id)
+    }
+
+    fn look_up_ahead(&mut self, ids: &[RecordId]) -> Result<(), StoreError> {
+        apply::look_up_ahead(self.sql, &self.known, ids)
     }
 
     fn presealer(&self) -> Option<keys::Presealer> {
@@ -770,7 +784,7 @@ impl<B: Backend> Store for SqlStore<B> {
     fn referrers(&self, id: &RecordId, limit: u32) -> Result<Vec<crate::Referrer>, StoreError> {
         match apply::record_meta(self.sql(), id.as_str())?.filter(|m| !m.deleted) {
             Some(meta) => {
-                girok_state::referring_records(&SqlView(self.sql()), meta.kind, id, limit)
+                girok_state::referring_records(&SqlView::new(self.sql()), meta.kind, id, limit)
             }
             None => Ok(Vec::new()),
         }

@@ -226,7 +226,23 @@ pub fn apply_to_store(
     store: &mut dyn Store,
     changes: &[Change],
 ) -> Result<(), String> {
+    // Half the batches learn ahead which ids are used, as an import does:
+    // what the batch then knows must never change an outcome.
+    let look_ahead = rng.random_bool(0.5);
     let work = |sink: &mut dyn ChangeSink| {
+        if look_ahead {
+            let named: Vec<RecordId> = changes
+                .iter()
+                .flat_map(|change| {
+                    let mut ids: Vec<RecordId> = change.subject().cloned().into_iter().collect();
+                    if let Change::Create { record } | Change::Update { record, .. } = change {
+                        ids.extend(record.references().into_iter().map(|(_, id, _)| id.clone()));
+                    }
+                    ids
+                })
+                .collect();
+            sink.look_up_ahead(&named)?;
+        }
         for change in changes {
             sink.apply(change.clone())?;
         }

@@ -590,16 +590,117 @@ impl Sql for Postgres {
 /// statements that return nothing are held back and sent with the next query.
 pub(crate) struct InTransaction<'a> {
     backend: &'a Postgres,
-    held: RefCell<Vec<Pending>>,
+    held: RefCell<Vec<Held>>,
     open: std::cell::Cell<bool>,
 }
 
+/// A statement held back, with its parameters.
+struct Held {
+    sql: String,
+    parameters: Vec<Owned>,
+}
+
+/// Rows one multi-row INSERT carries at most; groups are cut into powers
+/// of two below it, so few statement texts are ever prepared.
+const ROWS_AT_ONCE: usize = 64;
+
+/// The `INSERT INTO t (…) VALUES` and `(…)` of a plain one-row insert (no
+/// conflict clause, no RETURNING), which rows of its kind can share.
+fn one_row_insert(sql: &str) -> Option<(&str, &str)> {
+    if !sql.starts_with("INSERT INTO ") || !sql.ends_with(')') {
+        return None;
+    }
+    let at = sql.rfind(" VALUES (")?;
+    let tuple = &sql[at + " VALUES ".len()..];
+    (tuple[1..].find(['(', ')']) == Some(tuple.len() - 2)).then(|| (&sql[..at], tuple))
+}
+
+/// `tuple` with each placeholder `?k` moved on by `offset`.
+fn renumbered(tuple: &str, offset: usize, out: &mut String) {
+    let mut chars = tuple.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '?' {
+            let mut number = 0;
+            while let Some(digit) = chars.peek().and_then(|d| d.to_digit(10)) {
+                number = number * 10 + digit as usize;
+                chars.next();
+            }
+            out.push_str(&(number + offset).to_string());
+        }
+    }
+}
+
+/// The held statements as they are sent: runs of plain inserts between
+/// other statements become multi-row inserts, one per table, each table's
+/// rows in their order. Inserts into different tables commute (the state
+/// tables have no foreign keys or insert triggers); nothing moves past an
+/// update, a delete or a query.
+fn coalesced(held: Vec<Held>) -> Vec<Held> {
+    let mut out = Vec::new();
+    let mut run: Vec<(String, Vec<Vec<Owned>>)> = Vec::new();
+    let flush = |run: &mut Vec<(String, Vec<Vec<Owned>>)>, out: &mut Vec<Held>| {
+        for (sql, rows) in run.drain(..) {
+            let Some((head, tuple)) = one_row_insert(&sql) else {
+                continue;
+            };
+            let width = rows.first().map_or(0, Vec::len);
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let left = rows.len();
+                let take = if left >= ROWS_AT_ONCE {
+                    ROWS_AT_ONCE
+                } else {
+                    1 << left.ilog2()
+                };
+                let mut text = format!("{head} VALUES ");
+                let mut parameters = Vec::with_capacity(take * width);
+                for (index, row) in rows.by_ref().take(take).enumerate() {
+                    if index > 0 {
+                        text.push_str(", ");
+                    }
+                    renumbered(tuple, index * width, &mut text);
+                    parameters.extend(row);
+                }
+                out.push(Held {
+                    sql: text,
+                    parameters,
+                });
+            }
+        }
+    };
+    for statement in held {
+        if one_row_insert(&statement.sql).is_none() {
+            flush(&mut run, &mut out);
+            out.push(statement);
+            continue;
+        }
+        match run.iter_mut().find(|(sql, _)| *sql == statement.sql) {
+            Some((_, rows)) => rows.push(statement.parameters),
+            None => run.push((statement.sql, vec![statement.parameters])),
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
 impl InTransaction<'_> {
+    /// The held statements, coalesced and ready to send.
+    fn take_held(&self) -> Result<Vec<Pending>, StoreError> {
+        coalesced(self.held.take())
+            .iter()
+            .map(|held| {
+                let parameters: Vec<Value<'_>> = held.parameters.iter().map(Value::from).collect();
+                self.backend.deferred(&held.sql, &parameters)
+            })
+            .collect()
+    }
+
     fn commit(&self) -> Result<(), StoreError> {
         let client = self.backend.client();
-        self.backend.after_held(self.held.take(), async move {
-            client.batch_execute("COMMIT").await
-        })?;
+        let held = self.take_held()?;
+        self.backend
+            .after_held(held, async move { client.batch_execute("COMMIT").await })?;
         self.open.set(false);
         Ok(())
     }
@@ -618,11 +719,16 @@ impl Drop for InTransaction<'_> {
 
 impl Sql for InTransaction<'_> {
     fn execute(&self, sql: &str, parameters: &[Value<'_>]) -> Result<(), StoreError> {
-        let statement = self.backend.deferred(sql, parameters)?;
-        let mut held = self.held.borrow_mut();
-        held.push(statement);
-        if held.len() >= HELD_BACK {
-            let held = std::mem::take(&mut *held);
+        let full = {
+            let mut held = self.held.borrow_mut();
+            held.push(Held {
+                sql: sql.to_string(),
+                parameters: parameters.iter().map(Owned::from).collect(),
+            });
+            held.len() >= HELD_BACK
+        };
+        if full {
+            let held = self.take_held()?;
             self.backend.after_held(held, std::future::ready(Ok(())))?;
         }
         Ok(())
@@ -634,7 +740,7 @@ impl Sql for InTransaction<'_> {
         parameters: &[Value<'_>],
         each: &mut dyn FnMut(Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let held = self.held.take();
+        let held = self.take_held()?;
         self.backend
             .query_after(held, sql, parameters)?
             .into_iter()
@@ -765,5 +871,72 @@ impl<'a> FromSql<'a> for Owned {
                 | Type::FLOAT4
                 | Type::BYTEA
         ) || <&str as FromSql>::accepts(ty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(sql: &str, values: &[i64]) -> Held {
+        Held {
+            sql: sql.to_string(),
+            parameters: values.iter().map(|v| Owned::Integer(*v)).collect(),
+        }
+    }
+
+    const RECORD: &str =
+        "INSERT INTO record (id, kind, revision, created_seq) VALUES (?1, ?2, 1, ?2)";
+    const JOURNAL: &str = "INSERT INTO journal (seq, hash) VALUES (?1, ?2)";
+
+    #[test]
+    fn plain_inserts_between_other_statements_share_one_statement_per_table_in_order() {
+        let sent = coalesced(vec![
+            held(RECORD, &[1, 10]),
+            held(JOURNAL, &[1, 100]),
+            held(RECORD, &[2, 20]),
+            held(JOURNAL, &[2, 200]),
+            held("UPDATE record SET revision = ?2 WHERE id = ?1", &[1, 2]),
+            held(RECORD, &[3, 30]),
+            held(
+                "INSERT INTO term (key) VALUES (?1) ON CONFLICT DO NOTHING",
+                &[7],
+            ),
+            held(RECORD, &[4, 40]),
+        ]);
+        let texts: Vec<&str> = sent.iter().map(|h| h.sql.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "INSERT INTO record (id, kind, revision, created_seq) VALUES (?1, ?2, 1, ?2), (?3, ?4, 1, ?4)",
+                "INSERT INTO journal (seq, hash) VALUES (?1, ?2), (?3, ?4)",
+                "UPDATE record SET revision = ?2 WHERE id = ?1",
+                RECORD,
+                "INSERT INTO term (key) VALUES (?1) ON CONFLICT DO NOTHING",
+                RECORD,
+            ]
+        );
+        let values: Vec<i64> = sent[0]
+            .parameters
+            .iter()
+            .map(|p| match p {
+                Owned::Integer(v) => *v,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(values, [1, 10, 2, 20]);
+    }
+
+    #[test]
+    fn many_rows_go_in_statements_of_a_few_sizes() {
+        let sent = coalesced((0..100).map(|n| held(JOURNAL, &[n, n])).collect());
+        let rows: Vec<usize> = sent.iter().map(|h| h.parameters.len() / 2).collect();
+        assert_eq!(rows, [64, 32, 4]);
+        assert!(sent[2].sql.ends_with("(?7, ?8)"), "{}", sent[2].sql);
+        assert_eq!(
+            one_row_insert("INSERT INTO t (a) VALUES (?1) RETURNING a"),
+            None
+        );
+        assert_eq!(one_row_insert("INSERT INTO t (a) SELECT ?1"), None);
     }
 }

@@ -24,21 +24,7 @@ records="$out/synth-$testimonies.jsonl"
 [ -f "$records" ] || "$girok" synth --testimonies "$testimonies" --seed 1 --out "$records" > /dev/null
 echo "data: $testimonies testimonies, $(grep -c '"type":"act"' "$records") acts, $(wc -l < "$records") records"
 
-bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-cluster=$(mktemp -d)
-as_server=()
-if [ "$(id -u)" -eq 0 ]; then
-    chown nobody:nogroup "$cluster"
-    as_server=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
-fi
-stop() { "${as_server[@]}" "$bin/pg_ctl" -D "$cluster/data" -m fast stop > /dev/null 2>&1 || true; rm -rf "$cluster"; }
-trap stop EXIT
-LC_ALL=C.UTF-8 "${as_server[@]}" "$bin/initdb" -D "$cluster/data" -U girok --auth=trust --encoding=UTF8 > /dev/null
-"${as_server[@]}" "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
-    -o "-k $cluster -c listen_addresses='' -c shared_buffers=512MB" start > /dev/null
-psql_admin() { "$bin/psql" -q -h "$cluster" -U girok -d postgres -c "$1"; }
-"$bin/psql" -At -h "$cluster" -U girok -d postgres \
-    -c "SELECT 'postgres ' || version() || '; fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit')"
+source "$root/bench/postgres/cluster.sh"
 
 results="$out/backends-$testimonies.txt"
 : > "$results"

@@ -10,11 +10,13 @@ end
 
 function init(args)
     ok, failed = 0, 0
+    -- Writers of several wrk processes at once give their ids a prefix each.
+    prefix = args[1] or "p-bench"
 end
 
 function request()
     counter = counter + 1
-    local id = string.format("p-bench-%d-%d", tid, counter)
+    local id = string.format("%s-%d-%d", prefix, tid, counter)
     local body = string.format(
         '{"changes":[{"op":"create","record":{"type":"person","id":"%s","names":[{"text":"김영수","script":"hangul"}]}}]}', id)
     -- wrk.format replaces wrk.headers (from -H) when given headers: keep them.

@@ -118,19 +118,6 @@ fn create_random_key(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The key of pseudonyms in partners and public exports (`DIR/pseudonym.key`,
-/// created on first use). Keep it: with another key the same person gets
-/// another pseudonym, and partners can no longer follow records across exports.
-pub fn pseudonym_key(data: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>> {
-    let path = data.join("pseudonym.key");
-    if !path.exists() {
-        create_random_key(&path)?;
-    }
-    Ok(zeroize::Zeroizing::new(std::fs::read(&path).with_context(
-        || format!("cannot read {}", path.display()),
-    )?))
-}
-
 /// A new secret: the key file (created with 256 random bits if it does not
 /// exist), else `variable`, else a passphrase typed twice.
 pub fn new_secret(key_file: Option<&Path>, variable: &str) -> Result<Unlock> {

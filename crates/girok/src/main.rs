@@ -292,7 +292,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 };
                 // Nothing identifying is exported, so the database stays locked.
                 let store = open_locked(&cli.data)?;
-                let key = keys::pseudonym_key(&cli.data)?;
+                let key =
+                    zeroize::Zeroizing::new(girok_service::secrets::pseudonym_key(&cli.data)?);
                 write_output(out.as_deref(), unit, |sink| {
                     let mut writer = girok_interchange::writer(format, sink, korean_headers);
                     let summary =

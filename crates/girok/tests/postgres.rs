@@ -55,6 +55,22 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     std::fs::copy(data.join("postgres.url"), other.join("postgres.url")).expect("copy");
     std::fs::copy(data.join("girok.key"), other.join("girok.key")).expect("copy");
     assert!(ok(&other, &["check"]).contains("OK"));
+    // Both directories' exports give a person the same pseudonym: the key is the database's.
+    let export = [
+        "export",
+        "--audience",
+        "partners",
+        "--min-cell",
+        "1",
+        "--format",
+        "jsonl",
+    ];
+    let (here, there) = (ok(&data, &export), ok(&other, &export));
+    assert!(
+        here.contains("\"type\":\"act\"") && here == there,
+        "{here}\n---\n{there}"
+    );
+    assert!(!data.join("pseudonym.key").exists() && !other.join("pseudonym.key").exists());
 
     // A role granted by the owner runs Girok without owning the tables.
     postgres::Client::connect(&url, postgres::NoTls)

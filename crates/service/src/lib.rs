@@ -13,6 +13,7 @@ mod directory;
 pub mod evidence;
 pub mod imports;
 mod proposals;
+pub mod secrets;
 
 pub use directory::{
     BACKUP_STAGING_PREFIX, backup_staging, restrict_to_owner, sweep_abandoned_backups,
@@ -208,6 +209,7 @@ pub fn grant_to(data: &Path, role: &str) -> Result<(), ServiceError> {
     open_audit_log(data)?.grant_to(role)?;
     if let Some(place) = shared_database(data)? {
         Blobs::open(&place)?.grant_to(role)?;
+        secrets::grant_to(&place, role)?;
     }
     Ok(())
 }
@@ -250,16 +252,7 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
             let _ = std::fs::remove_dir(data);
         }
     };
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .and_then(|mut file| {
-            writeln!(file, "{url}")?;
-            file.sync_all()
-        });
-    if let Err(source) = written {
+    if let Err(source) = owner_only_file(&path, format!("{url}\n").as_bytes()) {
         take_back();
         return Err(not_created(source));
     }
@@ -271,7 +264,9 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
     // connect as may be one that cannot create tables.
     open_access(data)?;
     open_audit_log(data)?;
-    Blobs::open(&Place::Postgres(url.to_string()))?;
+    let shared = Place::Postgres(url.to_string());
+    Blobs::open(&shared)?;
+    secrets::create(&shared)?;
     Ok(database)
 }
 
@@ -339,15 +334,30 @@ pub fn create_key(data: &Path) -> Result<VerifierKey, ServiceError> {
         path: path.display().to_string(),
         source,
     };
+    owner_only_file(&path, format!("{}\n", signer.to_private_text()).as_bytes())
+        .map_err(not_created)?;
+    Ok(signer.verifier())
+}
+
+/// Writes a new file that only its owner may read, synced; refuses to
+/// replace one.
+fn owner_only_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(&path)
-        .map_err(not_created)?;
-    writeln!(file, "{}", signer.to_private_text()).map_err(not_created)?;
-    file.sync_all().map_err(not_created)?;
-    Ok(signer.verifier())
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+/// Writes a new owner-only file, as the service's error.
+pub(crate) fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<(), ServiceError> {
+    owner_only_file(path, bytes).map_err(|source| ServiceError::Directory {
+        path: path.display().to_string(),
+        action: "create",
+        source,
+    })
 }
 
 /// The installation's private checkpoint key.

@@ -69,14 +69,7 @@ fn write_archive(
 }
 
 pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
-    if data.join(girok_service::POSTGRES_FILE).exists() {
-        bail!(
-            "the database of {} is in PostgreSQL, which a backup of the data directory would not hold: \
-             back it up with PostgreSQL's own tools (pg_dump, or pg_basebackup for the whole server); \
-             nothing was written",
-            data.display()
-        );
-    }
+    let shared = data.join(girok_service::POSTGRES_FILE).exists();
     let store = girok_service::open(data)?;
     let (size, root) = store.tree_head()?;
     drop(store);
@@ -85,17 +78,33 @@ pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
     // Snapshots go to a private directory inside the data directory, which only its
     // owner can enter; a backup killed before removing it is swept by the next open.
     let staging = girok_service::backup_staging(data)?;
-    for name in SNAPSHOTTED {
-        if data.join(name).exists() {
-            girok_store::snapshot(&data.join(name), &staging.path().join(name))?;
-        }
-    }
     let mut files = Vec::new();
-    files_under(data, data, &mut files)?;
+    let (size, root, files_from) = if shared {
+        // A shared database becomes an embedded directory of its own, which
+        // restores and verifies as any other (without the connection files).
+        let (size, root) = girok_service::backup::stage_shared(data, staging.path())?;
+        files_under(staging.path(), staging.path(), &mut files)?;
+        (size, root, staging.path().to_path_buf())
+    } else {
+        for name in SNAPSHOTTED {
+            if data.join(name).exists() {
+                girok_store::snapshot(&data.join(name), &staging.path().join(name))?;
+            }
+        }
+        files_under(data, data, &mut files)?;
+        (size, root, data.to_path_buf())
+    };
 
     let file = File::create_new(out)
         .with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
-    let written = write_archive(file, &secret, (size, &root), staging.path(), data, &files);
+    let written = write_archive(
+        file,
+        &secret,
+        (size, &root),
+        staging.path(),
+        &files_from,
+        &files,
+    );
     if let Err(error) = written {
         // A refused secret or a failed write leaves no partial backup behind.
         let _ = std::fs::remove_file(out);

@@ -103,23 +103,45 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     let no_roles = fails(&embedded, &["grant", "girok_app"]);
     assert!(no_roles.contains("no database roles"), "{no_roles}");
 
-    // Neither a second database in the same directory nor an embedded backup of it.
+    // No second database in the same directory.
     let again = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(!again.status.success(), "{}", text(&again));
     // Nor an embedded database beside the PostgreSQL one, which would hide it.
     let beside = fails(&data, &["init"]);
     assert!(beside.contains("already exists"), "{beside}");
     assert!(!data.join("girok.sqlite").exists());
-    let backup = fails(
-        &data,
-        &[
-            "backup",
-            "--out",
-            dir.path().join("b.tar").to_str().expect("path"),
-        ],
+    // A backup of the shared database restores as an embedded directory
+    // that verifies, with its users, evidence and pseudonyms.
+    let report = dir.path().join("report.jsonl");
+    std::fs::write(
+        &report,
+        "{\"type\":\"source\",\"id\":\"s-app\",\"kind\":\"report\",\"title\":\"A report\",\"consent\":\"public\"}\n",
+    )
+    .expect("source");
+    ok(&data, &["import", report.to_str().expect("path")]);
+    let scan = dir.path().join("scan.pdf");
+    std::fs::write(&scan, b"the bytes of a scanned page").expect("scan");
+    ok(&data, &["attach", "s-app", scan.to_str().expect("path")]);
+    let sealed = dir.path().join("team.backup");
+    let sealed = sealed.to_str().expect("path");
+    let passphrase = [("GIROK_PASSPHRASE", "a long enough backup passphrase")];
+    let backed_up = girok_with_env(&data, &["backup", "--out", sealed], &passphrase);
+    assert!(backed_up.status.success(), "{}", text(&backed_up));
+    let restored = dir.path().join("restored");
+    let done = girok_with_env(&restored, &["restore", sealed], &passphrase);
+    assert!(done.status.success(), "{}", text(&done));
+    assert!(restored.join("girok.sqlite").exists() && !restored.join("postgres.url").exists());
+    let verified = ok(&restored, &["verify"]);
+    assert!(
+        verified.contains("VERIFIED") && verified.contains("1 evidence file"),
+        "{verified}"
     );
-    assert!(backup.contains("pg_dump"), "{backup}");
-    assert!(!dir.path().join("b.tar").exists());
+    assert!(ok(&restored, &["user", "list"]).contains("kim"));
+    assert_eq!(
+        ok(&restored, &export),
+        here,
+        "the restored pseudonyms differ"
+    );
 
     // The journal never holds the connection's password.
     let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");

@@ -12,7 +12,7 @@ use girok_store::{
 use girok_vault::DataKey;
 
 /// Evidence bytes inside a data directory.
-const EVIDENCE_DIR: &str = "evidence";
+pub(crate) const EVIDENCE_DIR: &str = "evidence";
 
 /// The evidence files of a data directory: in its own directory, or in the
 /// shared database of a team's installation, where every server has them.

@@ -9,6 +9,7 @@
 //! store still reads, but every write is refused before anything is
 //! committed: a write no checkpoint covers could be cut off unnoticed.
 
+pub mod backup;
 mod directory;
 pub mod evidence;
 pub mod imports;

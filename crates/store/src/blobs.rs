@@ -161,6 +161,19 @@ impl Blobs {
         }))
     }
 
+    /// The SHA-256 of every file kept in `space`.
+    pub fn list(&self, space: &str) -> Result<Vec<String>, StoreError> {
+        self.sidecar
+            .sql()
+            .rows(
+                "SELECT sha256 FROM blob WHERE space = ?1 ORDER BY sha256",
+                &[space.into()],
+            )?
+            .into_iter()
+            .map(|mut row| row.text(0))
+            .collect()
+    }
+
     /// No longer keeps a file (gone already is as good).
     pub fn remove(&self, space: &str, sha256: &str) -> Result<(), StoreError> {
         self.sidecar.write(|sql| {

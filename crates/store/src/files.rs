@@ -29,7 +29,7 @@ enum Keeping {
 }
 
 /// The space of kept files that holds evidence.
-const EVIDENCE: &str = "evidence";
+pub const EVIDENCE: &str = "evidence";
 
 /// What was found when a stored file was hashed again.
 #[derive(Debug, Clone, PartialEq, Eq)]

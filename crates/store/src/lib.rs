@@ -29,10 +29,12 @@ mod tree;
 use girok_journal::{Entry, Hash, PreparedChange};
 use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
 
-pub use audit::{AuditEntry, AuditLog, AuditReport, AuditTrail, Auditor, ReadAudit};
+pub use audit::{
+    AuditEntry, AuditLog, AuditReport, AuditTrail, Auditor, ReadAudit, SCHEMA as AUDIT_SCHEMA,
+};
 pub use blobs::{Blobs, PartReader};
 pub use check::{CheckReport, Difference};
-pub use files::{EvidenceFiles, FileState, Opening};
+pub use files::{EVIDENCE, EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
 pub use keys::{Presealed, Presealer};

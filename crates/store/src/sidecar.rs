@@ -236,6 +236,21 @@ impl Sidecar {
         backend.simple(&grants)
     }
 
+    /// Copies every row of these tables into `target`, the same tables
+    /// (by name, column by column) in a new embedded file: a backup of a
+    /// shared database's sidecar. Writers wait meanwhile.
+    pub fn copy_into(&self, target: &Sidecar) -> Result<(), StoreError> {
+        let Engine::Sqlite(_) = &target.engine else {
+            return Err(StoreError::Invalid(girok_model::Invalid::field(
+                None,
+                "target",
+                "tables are copied into a new embedded file only",
+            )));
+        };
+        let tables = crate::sql_store::table_columns(target.sql())?;
+        target.write(|to| self.write(|from| crate::sql_store::copy_rows(from, to, &tables)))
+    }
+
     /// Whether the tables are in the shared PostgreSQL database.
     pub fn is_shared(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))

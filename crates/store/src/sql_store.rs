@@ -883,3 +883,73 @@ impl<B: Backend> Store for SqlStore<B> {
         self.backend.check(progress)
     }
 }
+
+impl Database {
+    /// Copies every row of this database, as one consistent snapshot, into
+    /// `target`, a new and empty embedded database: a PostgreSQL database
+    /// becomes a file that backs it up and verifies as any other. The
+    /// target's tables say what is copied, column by column by name.
+    pub fn copy_into(&self, target: &Database) -> Result<(), StoreError> {
+        let Engine::Sqlite(_) = &target.backend else {
+            return Err(StoreError::Invalid(girok_model::Invalid::field(
+                None,
+                "target",
+                "a database is copied into a new embedded database only",
+            )));
+        };
+        if target.head()?.0 != 0 {
+            return Err(StoreError::Exists {
+                path: "the copy's target".into(),
+            });
+        }
+        let tables = table_columns(target.backend.sql())?;
+        target
+            .backend
+            .write(|to| self.backend.snapshot(|from| copy_rows(from, to, &tables)))
+    }
+}
+
+/// The tables of an embedded database and their columns, in order.
+pub(crate) fn table_columns(sql: &dyn Sql) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    let names: Vec<String> = sql
+        .rows(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            &[],
+        )?
+        .into_iter()
+        .map(|mut row| row.text(0))
+        .collect::<Result<_, _>>()?;
+    names
+        .into_iter()
+        .map(|name| {
+            // Table names come from the database's own schema, never from input.
+            let columns = sql
+                .rows(&format!("PRAGMA table_info({name})"), &[])?
+                .into_iter()
+                .map(|mut row| row.text(1))
+                .collect::<Result<_, _>>()?;
+            Ok((name, columns))
+        })
+        .collect()
+}
+
+/// Copies the rows of `tables` from one connection to another.
+pub(crate) fn copy_rows(
+    from: &dyn Sql,
+    to: &dyn Sql,
+    tables: &[(String, Vec<String>)],
+) -> Result<(), StoreError> {
+    for (table, columns) in tables {
+        let list = columns.join(", ");
+        let placeholders = (1..=columns.len())
+            .map(|n| format!("?{n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let insert = format!("INSERT INTO {table} ({list}) VALUES ({placeholders})");
+        from.each(&format!("SELECT {list} FROM {table}"), &[], &mut |row| {
+            let values: Vec<Value<'_>> = row.0.iter().map(Value::from).collect();
+            to.execute(&insert, &values)
+        })?;
+    }
+    Ok(())
+}

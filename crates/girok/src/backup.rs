@@ -120,7 +120,12 @@ pub fn backup(data: &Path, out: &Path, key_file: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-pub fn restore(backup: &Path, data: &Path, key_file: Option<&Path>) -> Result<bool> {
+pub fn restore(
+    backup: &Path,
+    data: &Path,
+    key_file: Option<&Path>,
+    postgres: Option<&str>,
+) -> Result<bool> {
     if data.exists() {
         bail!(
             "{} already exists; restore into a new directory (nothing was changed)",
@@ -166,8 +171,23 @@ pub fn restore(backup: &Path, data: &Path, key_file: Option<&Path>) -> Result<bo
         println!("The restored journal does not verify; nothing was restored.");
         return Ok(false);
     }
-    std::fs::rename(staging.keep(), data)
-        .with_context(|| format!("cannot move the restored data to {}", data.display()))?;
-    println!("Restored into {}.", data.display());
+    let Some(url) = postgres else {
+        std::fs::rename(staging.keep(), data)
+            .with_context(|| format!("cannot move the restored data to {}", data.display()))?;
+        println!("Restored into {}.", data.display());
+        return Ok(true);
+    };
+    let shared = girok_service::backup::restore_shared(staging.path(), data, url)?;
+    let clean = crate::integrity::verify(&shared, data, None, None)?;
+    if !clean {
+        println!(
+            "The journal copied into PostgreSQL does not verify: drop that database and restore again."
+        );
+        return Ok(false);
+    }
+    println!(
+        "Restored into the PostgreSQL database {} names.",
+        data.join(girok_service::POSTGRES_FILE).display()
+    );
     Ok(true)
 }

@@ -92,6 +92,17 @@ pub enum Command {
     Restore {
         /// The backup file.
         file: PathBuf,
+        /// Restore into this new, empty PostgreSQL database (a URL, as for
+        /// init --postgres) instead of an embedded database in --data;
+        /// --data then names it. Give it in GIROK_POSTGRES_URL to keep a
+        /// password out of the command line.
+        #[arg(
+            long,
+            env = "GIROK_POSTGRES_URL",
+            hide_env_values = true,
+            value_name = "URL"
+        )]
+        postgres: Option<String>,
     },
     /// The audit log of reads of decrypted identifying data (who, what, when,
     /// why), with a check of its hash chain.

@@ -248,8 +248,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Backup { out } => backup::backup(&cli.data, &out, key_file)?,
-        Command::Restore { file } => {
-            if !backup::restore(&file, &cli.data, key_file)? {
+        Command::Restore { file, postgres } => {
+            if !backup::restore(&file, &cli.data, key_file, postgres.as_deref())? {
                 return Ok(ExitCode::from(1));
             }
         }

@@ -69,6 +69,17 @@ pub fn pseudonym_key(data: &Path) -> Result<Vec<u8>, ServiceError> {
     })?)
 }
 
+/// Keeps `key` as the pseudonym key of a new shared database (a restore).
+pub(crate) fn keep_pseudonym_key(place: &Place, key: &[u8]) -> Result<(), ServiceError> {
+    let secrets = Sidecar::open(place, &SCHEMA)?;
+    Ok(secrets.write(|sql: &dyn Sql| {
+        sql.execute(
+            "INSERT INTO installation_secret (name, value) VALUES ('pseudonym', ?1)",
+            &[key.into()],
+        )
+    })?)
+}
+
 /// Lets a PostgreSQL role read the installation's secrets (and make them).
 pub(crate) fn grant_to(place: &Place, role: &str) -> Result<(), ServiceError> {
     Ok(Sidecar::open(place, &SCHEMA)?.grant_to(role)?)

@@ -236,18 +236,23 @@ impl Sidecar {
         backend.simple(&grants)
     }
 
-    /// Copies every row of these tables into `target`, the same tables
-    /// (by name, column by column) in a new embedded file: a backup of a
-    /// shared database's sidecar. Writers wait meanwhile.
+    /// Copies every row of these tables into `target`, the same tables (by
+    /// name, column by column) and empty, one of the two an embedded file:
+    /// a backup of a shared database's sidecar, or its restore. Writers
+    /// wait meanwhile.
     pub fn copy_into(&self, target: &Sidecar) -> Result<(), StoreError> {
-        let Engine::Sqlite(_) = &target.engine else {
-            return Err(StoreError::Invalid(girok_model::Invalid::field(
-                None,
-                "target",
-                "tables are copied into a new embedded file only",
-            )));
+        let embedded = match (&self.engine, &target.engine) {
+            (_, Engine::Sqlite(_)) => target.sql(),
+            (Engine::Sqlite(_), _) => self.sql(),
+            _ => {
+                return Err(StoreError::Invalid(girok_model::Invalid::field(
+                    None,
+                    "target",
+                    "tables are copied to or from an embedded file only",
+                )));
+            }
         };
-        let tables = crate::sql_store::table_columns(target.sql())?;
+        let tables = crate::sql_store::table_columns(embedded)?;
         target.write(|to| self.write(|from| crate::sql_store::copy_rows(from, to, &tables)))
     }
 

@@ -886,23 +886,28 @@ impl<B: Backend> Store for SqlStore<B> {
 
 impl Database {
     /// Copies every row of this database, as one consistent snapshot, into
-    /// `target`, a new and empty embedded database: a PostgreSQL database
-    /// becomes a file that backs it up and verifies as any other. The
-    /// target's tables say what is copied, column by column by name.
+    /// `target`, a new and empty database, one of the two embedded: a
+    /// PostgreSQL database becomes a file that backs it up and verifies as
+    /// any other, and such a file becomes a PostgreSQL database again. The
+    /// embedded side's tables say what is copied, column by column by name.
     pub fn copy_into(&self, target: &Database) -> Result<(), StoreError> {
-        let Engine::Sqlite(_) = &target.backend else {
-            return Err(StoreError::Invalid(girok_model::Invalid::field(
-                None,
-                "target",
-                "a database is copied into a new embedded database only",
-            )));
+        let embedded = match (&self.backend, &target.backend) {
+            (_, Engine::Sqlite(_)) => target.backend.sql(),
+            (Engine::Sqlite(_), _) => self.backend.sql(),
+            _ => {
+                return Err(StoreError::Invalid(girok_model::Invalid::field(
+                    None,
+                    "target",
+                    "a database is copied to or from an embedded one only",
+                )));
+            }
         };
         if target.head()?.0 != 0 {
             return Err(StoreError::Exists {
                 path: "the copy's target".into(),
             });
         }
-        let tables = table_columns(target.backend.sql())?;
+        let tables = table_columns(embedded)?;
         target
             .backend
             .write(|to| self.backend.snapshot(|from| copy_rows(from, to, &tables)))

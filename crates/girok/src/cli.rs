@@ -41,6 +41,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// A new PostgreSQL database to make the data directory's.
+#[derive(Debug, Args)]
+pub struct PostgresTarget {
+    /// Keep the database in this new, empty PostgreSQL database (a URL such
+    /// as postgresql://girok@db.example/girok, or key=value settings),
+    /// shared by several servers, instead of a file in --data; --data
+    /// then holds the checkpoint key and the URL, readable by you only.
+    /// Give it in GIROK_POSTGRES_URL to keep a password out of the
+    /// command line.
+    #[arg(
+        id = "postgres",
+        long = "postgres",
+        env = "GIROK_POSTGRES_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub url: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty database in --data.
@@ -49,19 +68,8 @@ pub enum Command {
         /// (GIROK_PASSPHRASE or typed twice) or --key-file (created if absent).
         #[arg(long, conflicts_with = "postgres")]
         encrypt: bool,
-        /// Keep the database in this empty PostgreSQL database (a URL such
-        /// as postgresql://girok@db.example/girok, or key=value settings),
-        /// shared by several servers, instead of a file in --data; --data
-        /// then holds the checkpoint key and the URL, readable by you only.
-        /// Give it in GIROK_POSTGRES_URL to keep a password out of the
-        /// command line.
-        #[arg(
-            long,
-            env = "GIROK_POSTGRES_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        postgres: Option<String>,
+        #[command(flatten)]
+        postgres: PostgresTarget,
     },
     /// Let a PostgreSQL role run Girok servers on this data directory's
     /// database without owning it: it may add to the journal and the audit
@@ -92,17 +100,8 @@ pub enum Command {
     Restore {
         /// The backup file.
         file: PathBuf,
-        /// Restore into this new, empty PostgreSQL database (a URL, as for
-        /// init --postgres) instead of an embedded database in --data;
-        /// --data then names it. Give it in GIROK_POSTGRES_URL to keep a
-        /// password out of the command line.
-        #[arg(
-            long,
-            env = "GIROK_POSTGRES_URL",
-            hide_env_values = true,
-            value_name = "URL"
-        )]
-        postgres: Option<String>,
+        #[command(flatten)]
+        postgres: PostgresTarget,
     },
     /// The audit log of reads of decrypted identifying data (who, what, when,
     /// why), with a check of its hash chain.

@@ -183,7 +183,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init { encrypt, postgres } => {
             girok_service::refuse_if_in_use(&cli.data)?;
             let path = database(&cli.data);
-            let place = if let Some(url) = &postgres {
+            let place = if let Some(url) = &postgres.url {
                 girok_service::create_postgres(&cli.data, url)?;
                 "in PostgreSQL (the connection is kept in --data, readable by you only)".to_string()
             } else if encrypt {
@@ -249,7 +249,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Backup { out } => backup::backup(&cli.data, &out, key_file)?,
         Command::Restore { file, postgres } => {
-            if !backup::restore(&file, &cli.data, key_file, postgres.as_deref())? {
+            if !backup::restore(&file, &cli.data, key_file, postgres.url.as_deref())? {
                 return Ok(ExitCode::from(1));
             }
         }

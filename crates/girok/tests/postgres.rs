@@ -90,13 +90,7 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     .expect("url");
     std::fs::copy(data.join("girok.key"), as_app.join("girok.key")).expect("copy");
     assert!(add_kim(&as_app), "the app role cannot add a user");
-    let more = dir.path().join("more.jsonl");
-    std::fs::write(
-        &more,
-        "{\"type\":\"person\",\"id\":\"p-app\",\"names\":[{\"text\":\"김은주\",\"script\":\"hangul\"}]}\n",
-    )
-    .expect("more");
-    ok(&as_app, &["import", more.to_str().expect("path")]);
+    ok(&as_app, &["import", &person_file(dir.path(), "p-app")]);
     assert!(ok(&as_app, &["check"]).contains("OK"));
     let embedded = dir.path().join("embedded");
     ok(&embedded, &["init"]);
@@ -112,13 +106,12 @@ fn every_command_works_on_a_postgres_database_named_by_the_data_directory() {
     assert!(!data.join("girok.sqlite").exists());
     // A backup of the shared database restores as an embedded directory
     // that verifies, with its users, evidence and pseudonyms.
-    let report = dir.path().join("report.jsonl");
-    std::fs::write(
-        &report,
-        "{\"type\":\"source\",\"id\":\"s-app\",\"kind\":\"report\",\"title\":\"A report\",\"consent\":\"public\"}\n",
-    )
-    .expect("source");
-    ok(&data, &["import", report.to_str().expect("path")]);
+    let report = records_file(
+        dir.path(),
+        "report",
+        r#"{"type":"source","id":"s-app","kind":"report","title":"A report","consent":"public"}"#,
+    );
+    ok(&data, &["import", &report]);
     let scan = dir.path().join("scan.pdf");
     std::fs::write(&scan, b"the bytes of a scanned page").expect("scan");
     ok(&data, &["attach", "s-app", scan.to_str().expect("path")]);
@@ -207,6 +200,24 @@ fn key_of_kim(data: &Path) -> String {
         &["user", "key", "kim", "--label", "test", "--scope", "write"],
     );
     out.lines().last().expect("the key").trim().to_string()
+}
+
+/// A JSONL file `NAME.jsonl` in `dir` of one record; its path.
+fn records_file(dir: &Path, name: &str, record: &str) -> String {
+    let file = dir.join(format!("{name}.jsonl"));
+    std::fs::write(&file, format!("{record}\n")).expect("records");
+    file.to_str().expect("path").to_string()
+}
+
+/// A JSONL file of one person named 김은주, with the id `id`; its path.
+fn person_file(dir: &Path, id: &str) -> String {
+    records_file(
+        dir,
+        id,
+        &format!(
+            r#"{{"type":"person","id":"{id}","names":[{{"text":"김은주","script":"hangul"}}]}}"#
+        ),
+    )
 }
 
 /// The text between `before` and the next `after`.
@@ -436,15 +447,7 @@ fn a_server_reading_a_replica_serves_reads_refuses_writes_and_says_how_far_behin
     let data = dir.path().join("primary");
     let init = girok_with_env(&data, &["init"], &[("GIROK_POSTGRES_URL", &url)]);
     assert!(init.status.success(), "{}", text(&init));
-    let person = |id: &str| {
-        let file = dir.path().join(format!("{id}.jsonl"));
-        std::fs::write(
-            &file,
-            format!("{{\"type\":\"person\",\"id\":\"{id}\",\"names\":[{{\"text\":\"김은주\",\"script\":\"hangul\"}}]}}\n"),
-        )
-        .expect("records");
-        file.to_str().expect("path").to_string()
-    };
+    let person = |id: &str| person_file(dir.path(), id);
     ok(&data, &["import", &person("p-1")]);
     assert!(add_kim(&data));
     let key = key_of_kim(&data);

@@ -378,6 +378,19 @@ fn file_aad(id: &RecordId, sha256: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// A data key for `id` from a vault made quickly.
+    fn data_key(id: &RecordId) -> DataKey {
+        let quick = girok_vault::KdfParams {
+            memory_kib: 256,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let (vault, _) =
+            girok_vault::Vault::create(&girok_vault::Unlock::Passphrase("p".repeat(12)), quick)
+                .expect("vault");
+        vault.new_data_key(id).expect("key").0
+    }
+
     #[test]
     fn files_are_stored_once_read_only_and_checked() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -458,16 +471,8 @@ mod tests {
         let original = dir.path().join("testimony.txt");
         fs::write(&original, b"a witness names her brother").expect("write");
         let (sha256, _) = EvidenceFiles::sha256_of(&original).expect("hash");
-        let quick = girok_vault::KdfParams {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-        };
-        let (vault, _) =
-            girok_vault::Vault::create(&girok_vault::Unlock::Passphrase("p".repeat(12)), quick)
-                .expect("vault");
         let id = RecordId::new("ev-1");
-        let (key, _) = vault.new_data_key(&id).expect("key");
+        let key = data_key(&id);
         let (content, commitment) = files
             .put_sealed(&original, &id, &sha256, &key)
             .expect("put");
@@ -531,16 +536,8 @@ mod tests {
         );
         assert_eq!(fs::read(&copy).expect("read"), bytes);
         assert!(!files.is_sealed(&RecordId::new("ev-1")));
-        let quick = girok_vault::KdfParams {
-            memory_kib: 256,
-            iterations: 1,
-            parallelism: 1,
-        };
-        let (vault, _) =
-            girok_vault::Vault::create(&girok_vault::Unlock::Passphrase("p".repeat(12)), quick)
-                .expect("vault");
         let id = RecordId::new("ev-1");
-        let (key, _) = vault.new_data_key(&id).expect("key");
+        let key = data_key(&id);
         assert!(matches!(
             files.put_sealed(&original, &id, &sha256, &key),
             Err(StoreError::NoSecureDeletion)

@@ -80,6 +80,20 @@ fn run(path: &Path, args: &[&str], as_nobody: bool) {
     );
 }
 
+/// A temporary directory the server's user owns (`nobody` for a test run as root).
+fn server_directory() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    if is_root() {
+        let chown = Command::new("chown")
+            .args(["nobody:nogroup"])
+            .arg(dir.path())
+            .status()
+            .expect("chown");
+        assert!(chown.success());
+    }
+    dir
+}
+
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -223,16 +237,8 @@ impl Cluster {
     #[allow(dead_code, reason = "only the replica tests use it")]
     pub fn standby(&self) -> Cluster {
         let primary = self.dir.as_ref().expect("a private cluster").path();
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let dir = server_directory();
         let as_nobody = is_root();
-        if as_nobody {
-            let chown = Command::new("chown")
-                .args(["nobody:nogroup"])
-                .arg(dir.path())
-                .status()
-                .expect("chown");
-            assert!(chown.success());
-        }
         let data = dir.path().join("data");
         let programs = server_programs();
         run(
@@ -295,16 +301,8 @@ impl Cluster {
 
     fn made() -> Cluster {
         let programs = server_programs();
-        let dir = tempfile::tempdir().expect("temporary directory");
+        let dir = server_directory();
         let as_nobody = is_root();
-        if as_nobody {
-            let chown = Command::new("chown")
-                .args(["nobody:nogroup"])
-                .arg(dir.path())
-                .status()
-                .expect("chown");
-            assert!(chown.success());
-        }
         let data = dir.path().join("data");
         let data_arg = data.to_str().expect("UTF-8 path");
         run(

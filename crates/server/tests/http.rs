@@ -400,7 +400,16 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 
 #[tokio::test]
 async fn signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited() {
-    let site = Site::new();
+    signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited_on(&Site::new()).await;
+}
+
+#[test]
+fn signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited_on(&site));
+}
+
+async fn signing_in_sets_a_strict_session_cookie_and_wrong_passwords_are_limited_on(site: &Site) {
     // Anonymous pages send people to sign in; the API answers 401 problem+json.
     let reply = site.get("/persons", None).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
@@ -572,7 +581,16 @@ async fn analysts_receive_neither_source_titles_nor_blind_indexes() {
 
 #[tokio::test]
 async fn analysts_never_receive_a_witness_name() {
-    let site = Site::new();
+    analysts_never_receive_a_witness_name_on(&Site::new()).await;
+}
+
+#[test]
+fn analysts_never_receive_a_witness_name_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(analysts_never_receive_a_witness_name_on(&site));
+}
+
+async fn analysts_never_receive_a_witness_name_on(site: &Site) {
     let analyst = site.session("analyst").await;
     let documenter = site.session("documenter").await;
     let witness_names = [
@@ -636,7 +654,16 @@ async fn analysts_never_receive_a_witness_name() {
 
 #[tokio::test]
 async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token() {
-    let site = Site::new();
+    viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token_on(&Site::new()).await;
+}
+
+#[test]
+fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token_on(&site));
+}
+
+async fn viewers_and_analysts_cannot_write_and_forms_need_the_csrf_token_on(site: &Site) {
     let testimony = |csrf: &str| {
         format!(
             "csrf={csrf}&title=Testimony+of+a+new+witness&obtained=2024%EB%85%84+%EA%B0%80%EC%9D%84&witness=%EC%9D%B4%EC%98%81%EC%88%98&sex=male&consent=internal&language=ko&organisation=NKDB&notes="
@@ -771,7 +798,16 @@ async fn bad_input_gets_field_errors_and_changes_nothing_on(site: &Site) {
 
 #[tokio::test]
 async fn api_keys_write_typed_changes_without_csrf() {
-    let site = Site::new();
+    api_keys_write_typed_changes_without_csrf_on(&Site::new()).await;
+}
+
+#[test]
+fn api_keys_write_typed_changes_without_csrf_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(api_keys_write_typed_changes_without_csrf_on(&site));
+}
+
+async fn api_keys_write_typed_changes_without_csrf_on(site: &Site) {
     let reply = site.post_changes_with_key(r#"{"changes":[{"op":"create","record":{"type":"person","id":"p-api","names":[{"text":"박동구","script":"hangul"}]}}]}"#).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let stored = site.read(|store| {
@@ -1128,7 +1164,16 @@ async fn estimates_say_what_they_cannot_estimate() {
 
 #[tokio::test]
 async fn admins_add_users_and_keys_in_the_browser() {
-    let site = Site::new();
+    admins_add_users_and_keys_in_the_browser_on(&Site::new()).await;
+}
+
+#[test]
+fn admins_add_users_and_keys_in_the_browser_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(admins_add_users_and_keys_in_the_browser_on(&site));
+}
+
+async fn admins_add_users_and_keys_in_the_browser_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let form = |csrf: &str, name: &str, password: &str| {
         format!("csrf={csrf}&name={name}&role=analyst&password={password}")
@@ -1474,7 +1519,16 @@ async fn events_are_created_and_acts_edited_into_them_on(site: &Site) {
 
 #[tokio::test]
 async fn the_api_filters_by_name_reference_and_consent() {
-    let site = Site::new();
+    the_api_filters_by_name_reference_and_consent_on(&Site::new()).await;
+}
+
+#[test]
+fn the_api_filters_by_name_reference_and_consent_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(the_api_filters_by_name_reference_and_consent_on(&site));
+}
+
+async fn the_api_filters_by_name_reference_and_consent_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let by_name = site
         .get(
@@ -1863,8 +1917,17 @@ async fn failed_sign_ins_survive_a_restart() {
 
 #[tokio::test]
 async fn a_name_locked_from_one_address_still_signs_in_from_another() {
-    let site = Site::new();
-    lock_out_documenter_from(&site, "198.51.100.7").await;
+    a_name_locked_from_one_address_still_signs_in_from_another_on(&Site::new()).await;
+}
+
+#[test]
+fn a_name_locked_from_one_address_still_signs_in_from_another_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(a_name_locked_from_one_address_still_signs_in_from_another_on(&site));
+}
+
+async fn a_name_locked_from_one_address_still_signs_in_from_another_on(site: &Site) {
+    lock_out_documenter_from(site, "198.51.100.7").await;
     let attacker = sign_in_from(
         site.app.clone(),
         "documenter",
@@ -2495,7 +2558,16 @@ async fn the_statistics_page_takes_age_bands() {
 /// victim counts under several values, and the same table as CSV.
 #[tokio::test]
 async fn statistics_cross_tabulate_with_headings_and_download_as_csv() {
-    let site = Site::new();
+    statistics_cross_tabulate_with_headings_and_download_as_csv_on(&Site::new()).await;
+}
+
+#[test]
+fn statistics_cross_tabulate_with_headings_and_download_as_csv_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(statistics_cross_tabulate_with_headings_and_download_as_csv_on(&site));
+}
+
+async fn statistics_cross_tabulate_with_headings_and_download_as_csv_on(site: &Site) {
     let analyst = site.session("analyst").await;
     let page = site
         .get("/stats?by=act-type&then=sex", Some(&analyst))
@@ -2665,7 +2737,20 @@ async fn admins_sign_in_with_a_second_factor_and_each_code_is_taken_once() {
 
 #[tokio::test]
 async fn wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_clear_them() {
-    let site = Site::new();
+    wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_clear_them_on(&Site::new()).await;
+}
+
+#[test]
+fn wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_clear_them_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(
+        wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_clear_them_on(&site),
+    );
+}
+
+async fn wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_clear_them_on(
+    site: &Site,
+) {
     site.session("admin").await;
     for _ in 0..girok_server::access::MAX_FAILURES - 1 {
         let reply = site
@@ -2693,7 +2778,21 @@ async fn wrong_codes_count_like_wrong_passwords_and_a_right_password_does_not_cl
 
 #[tokio::test]
 async fn documenters_need_a_second_factor_when_the_setting_says_so_and_admins_reset_it() {
-    let site = Site::new();
+    documenters_need_a_second_factor_when_the_setting_says_so_and_admins_reset_it_on(&Site::new())
+        .await;
+}
+
+#[test]
+fn documenters_need_a_second_factor_when_the_setting_says_so_and_admins_reset_it_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(
+        documenters_need_a_second_factor_when_the_setting_says_so_and_admins_reset_it_on(&site),
+    );
+}
+
+async fn documenters_need_a_second_factor_when_the_setting_says_so_and_admins_reset_it_on(
+    site: &Site,
+) {
     let admin = site.session("admin").await;
     let policy = |on: bool| {
         format!(
@@ -2999,7 +3098,16 @@ async fn only_admins_forget_or_widen_consent_and_the_browser_asks_twice() {
 /// sessions and revokes keys from the browser, and each takes effect at once.
 #[tokio::test]
 async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
-    let site = Site::new();
+    admins_disable_users_change_roles_reset_passwords_and_revoke_keys_on(&Site::new()).await;
+}
+
+#[test]
+fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(admins_disable_users_change_roles_reset_passwords_and_revoke_keys_on(&site));
+}
+
+async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys_on(site: &Site) {
     let admin = site.session("admin").await;
     let documenter = site.session("documenter").await;
     let key = site.app.with_access(|access| {
@@ -3122,7 +3230,16 @@ async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
 /// browser; a name is required and a sex that does not read is refused.
 #[tokio::test]
 async fn documenters_create_a_person_in_the_browser() {
-    let site = Site::new();
+    documenters_create_a_person_in_the_browser_on(&Site::new()).await;
+}
+
+#[test]
+fn documenters_create_a_person_in_the_browser_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(documenters_create_a_person_in_the_browser_on(&site));
+}
+
+async fn documenters_create_a_person_in_the_browser_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let list = site.get("/persons", Some(&documenter)).await;
     assert!(list.body.contains("href=\"/persons/new\""), "{}", list.body);
@@ -3506,7 +3623,16 @@ async fn saving_confirms_and_offers_the_next_steps() {
 
 #[tokio::test]
 async fn name_search_follows_each_write() {
-    let site = Site::new();
+    name_search_follows_each_write_on(&Site::new()).await;
+}
+
+#[test]
+fn name_search_follows_each_write_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(name_search_follows_each_write_on(&site));
+}
+
+async fn name_search_follows_each_write_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let found = |body: &str| body.contains("href=\"/persons/p-follow\"");
     // The first search builds the index; later writes are followed entry by entry
@@ -4114,9 +4240,20 @@ async fn a_csv_with_problems_shows_each_by_line_and_column_and_writes_nothing() 
 
 #[tokio::test]
 async fn importing_needs_the_csrf_token_and_a_role_that_writes() {
-    let site = Site::new();
+    importing_needs_the_csrf_token_and_a_role_that_writes_on(&Site::new()).await;
+}
+
+#[test]
+fn importing_needs_the_csrf_token_and_a_role_that_writes_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(importing_needs_the_csrf_token_and_a_role_that_writes_on(
+        &site,
+    ));
+}
+
+async fn importing_needs_the_csrf_token_and_a_role_that_writes_on(site: &Site) {
     let documenter = site.session("documenter").await;
-    let before = head(&site);
+    let before = head(site);
     let forged = site
         .send(import_request(
             &documenter,
@@ -4135,7 +4272,7 @@ async fn importing_needs_the_csrf_token_and_a_role_that_writes() {
         ))
         .await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert!(staged_and_leftover(&site).is_empty());
+    assert!(staged_and_leftover(site).is_empty());
 
     let preview = site
         .send(import_request(
@@ -4173,7 +4310,7 @@ async fn importing_needs_the_csrf_token_and_a_role_that_writes() {
         let menu = site.get("/", Some(&session)).await;
         assert!(!menu.body.contains("href=\"/import\""), "{role}");
     }
-    assert_eq!(head(&site), before);
+    assert_eq!(head(site), before);
     // What the documenter previewed still waits for them alone to confirm.
     let imported = site
         .post_form("/import/confirm", Some(&documenter), &confirm, None)
@@ -4281,7 +4418,18 @@ fn words(html: &str) -> String {
 
 #[tokio::test]
 async fn a_confirmed_import_is_checked_again_as_it_is_written() {
-    let site = Site::new();
+    a_confirmed_import_is_checked_again_as_it_is_written_on(&Site::new()).await;
+}
+
+#[test]
+fn a_confirmed_import_is_checked_again_as_it_is_written_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(a_confirmed_import_is_checked_again_as_it_is_written_on(
+        &site,
+    ));
+}
+
+async fn a_confirmed_import_is_checked_again_as_it_is_written_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let preview = site
         .send(import_request(
@@ -4299,14 +4447,13 @@ async fn a_confirmed_import_is_checked_again_as_it_is_written() {
         "source_id,source_title,consent,victim_id,act_type\np-web-2,Another interview,internal,p-web-8,arrest\n",
     )
     .expect("csv");
-    site.app
-        .write(|store| {
-            store.write("documenter", |sink| {
-                girok_interchange::import(&other, sink, &mut |_| {})
-            })
+    site.write(|store| {
+        store.write("documenter", |sink| {
+            girok_interchange::import(&other, sink, &mut |_| {})
         })
-        .expect("the other import");
-    let before = head(&site);
+    })
+    .expect("the other import");
+    let before = head(site);
     let refused = site
         .post_form(
             "/import/confirm",
@@ -4327,9 +4474,9 @@ async fn a_confirmed_import_is_checked_again_as_it_is_written() {
             && error.contains("nothing was imported"),
         "{error}"
     );
-    assert_eq!(head(&site), before, "nothing of the file was written");
+    assert_eq!(head(site), before, "nothing of the file was written");
     assert!(
-        staged_and_leftover(&site).is_empty(),
+        staged_and_leftover(site).is_empty(),
         "a refused file is not kept"
     );
 }

@@ -194,10 +194,12 @@ struct Names {
     sets: Vec<Box<[char]>>,
     /// Per record: each name as text, its tokens sorted.
     text: Vec<Vec<TextName>>,
-    surname_frequency: HashMap<u64, f64>,
-    given_frequency: HashMap<u64, f64>,
-    /// Share of records with each text name (by [`TextName::key`]).
-    text_frequency: HashMap<u64, f64>,
+    /// Records with each surname key, each given name key and each text
+    /// name (by [`TextName::key`]), and all records.
+    surname_count: HashMap<u64, f64>,
+    given_count: HashMap<u64, f64>,
+    text_count: HashMap<u64, f64>,
+    total: f64,
     /// Per record: whether some name of it is written as a Korean name
     /// (with a Korean surname, without reading pinyin).
     written_korean: Vec<bool>,
@@ -442,9 +444,10 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         syllables: Vec::new(),
         sets: Vec::new(),
         text: Vec::with_capacity(records.len()),
-        surname_frequency: HashMap::new(),
-        given_frequency: HashMap::new(),
-        text_frequency: HashMap::new(),
+        surname_count: HashMap::new(),
+        given_count: HashMap::new(),
+        text_count: HashMap::new(),
+        total: records.len().max(1) as f64,
         written_korean: Vec::with_capacity(records.len()),
     };
     let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
@@ -511,26 +514,23 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
                 .collect(),
         );
     }
-    let total = records.len().max(1) as f64;
     for i in 0..records.len() {
         let readings = names.of(i as RecordIndex);
         let (mut surnames, mut givens): (Vec<u64>, Vec<u64>) = readings
             .iter()
             .map(|r| (r.surname_key, r.given_key))
             .unzip();
-        surnames.dedup();
-        givens.dedup();
-        for s in surnames {
-            *names.surname_frequency.entry(s).or_default() += 1.0 / total;
-        }
-        for g in givens {
-            *names.given_frequency.entry(g).or_default() += 1.0 / total;
-        }
         let mut texts: Vec<u64> = names.text[i].iter().map(TextName::key).collect();
-        texts.sort_unstable();
-        texts.dedup();
-        for t in texts {
-            *names.text_frequency.entry(t).or_default() += 1.0 / total;
+        for (keys, counts) in [
+            (&mut surnames, &mut names.surname_count),
+            (&mut givens, &mut names.given_count),
+            (&mut texts, &mut names.text_count),
+        ] {
+            keys.sort_unstable();
+            keys.dedup();
+            for &key in keys.iter() {
+                *counts.entry(key).or_default() += 1.0;
+            }
         }
     }
     names
@@ -609,12 +609,25 @@ impl Comparison for SurnameComparison {
         });
         if similar { 2 } else { 3 }
     }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+    // The commonest surname the two share: a record read several ways
+    // shares only one of them, not necessarily its first.
+    fn term_frequency(
+        &self,
+        a: RecordIndex,
+        b: RecordIndex,
+        level: u8,
+        known: usize,
+    ) -> Option<f64> {
         let names = &self.0.names;
-        (level == 1)
-            .then(|| names.of(a).first())
-            .flatten()
-            .and_then(|r| names.surname_frequency.get(&r.surname_key).copied())
+        if level != 1 {
+            return None;
+        }
+        let (x, y) = (names.of(a), names.of(b));
+        x.iter()
+            .filter(|r| y.iter().any(|s| r.surname_key == s.surname_key))
+            .filter_map(|r| names.surname_count.get(&r.surname_key))
+            .map(|&n| (n - known as f64).max(1.0) / names.total)
+            .reduce(f64::max)
     }
 }
 
@@ -660,21 +673,57 @@ impl Comparison for GivenNameComparison {
         }
         korean
     }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+    // The commonest of the given names the two records agree on, over the
+    // readings that agree (of either record), or of the text they share.
+    fn term_frequency(
+        &self,
+        a: RecordIndex,
+        b: RecordIndex,
+        level: u8,
+        known: usize,
+    ) -> Option<f64> {
         let names = &self.0.names;
         if level != 1 && level != 2 {
             return None;
         }
-        match names.of(a).first() {
-            Some(r) => names.given_frequency.get(&r.given_key).copied(),
-            None => names.text[a as usize]
-                .first()
-                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
-        }
+        let (x, y) = (names.of(a), names.of(b));
+        let share = |n: f64| (n - known as f64).max(1.0) / names.total;
+        let frequency = |r: &CompactReading| names.given_count.get(&r.given_key).map(|&n| share(n));
+        let korean = self
+            .agreeing(x, y, level)
+            .into_iter()
+            .flat_map(|(r, s)| [frequency(r), frequency(s)]);
+        let (p, q) = (&names.text[a as usize], &names.text[b as usize]);
+        let text = p
+            .iter()
+            .filter(|n| level == 1 && q.iter().any(|m| m.tokens == n.tokens))
+            .map(|n| names.text_count.get(&n.key()).map(|&n| share(n)));
+        korean.chain(text).flatten().reduce(f64::max)
     }
 }
 
 impl GivenNameComparison {
+    /// The pairs of readings that agree at `level` (1 or 2), as
+    /// [`Self::korean_level`] pairs them.
+    fn agreeing<'r>(
+        &self,
+        x: &'r [CompactReading],
+        y: &'r [CompactReading],
+        level: u8,
+    ) -> Vec<(&'r CompactReading, &'r CompactReading)> {
+        let names = &self.0.names;
+        let same_surname = |r: &CompactReading, s: &CompactReading| r.surname_key == s.surname_key;
+        let surnames_agree = x.iter().any(|r| y.iter().any(|s| same_surname(r, s)));
+        x.iter()
+            .flat_map(|r| y.iter().map(move |s| (r, s)))
+            .filter(|(r, s)| !surnames_agree || same_surname(r, s))
+            .filter(|(r, s)| match level {
+                1 => positions_agree(names.positions(r.given), names.positions(s.given)),
+                _ => r.given_key == s.given_key,
+            })
+            .collect()
+    }
+
     fn korean_level(&self, x: &[CompactReading], y: &[CompactReading]) -> u8 {
         let names = &self.0.names;
         // One reading of each name for the surname and the given name
@@ -1180,6 +1229,36 @@ mod tests {
             "under surname 리 the given names are 석리 and 장이"
         );
         assert_eq!((compare[0].level(0, 2), compare[1].level(0, 2)), (1, 1));
+    }
+
+    #[test]
+    fn a_name_recorded_again_and_again_counts_less_against_a_match() {
+        let records: Vec<PersonRecord> = (0..6)
+            .map(|i| person(&format!("r{i}"), "김영철", "", None, &format!("s{i}")))
+            .chain((0..20).map(|i| {
+                person(
+                    &format!("o{i}"),
+                    &format!("이{}", ["순희", "철수"][i % 2]),
+                    "",
+                    None,
+                    "",
+                )
+            }))
+            .collect();
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        let given = &compare[1];
+        let (alone, beside) = (
+            given
+                .term_frequency(0, 1, 1, 0)
+                .expect("a shared name has a frequency"),
+            given
+                .term_frequency(0, 1, 1, 4)
+                .expect("a shared name has a frequency"),
+        );
+        assert!((alone - 6.0 / 26.0).abs() < 1e-9, "{alone}");
+        assert!((beside - 2.0 / 26.0).abs() < 1e-9, "{beside}");
+        assert_eq!(given.term_frequency(1, 0, 1, 0), Some(alone));
     }
 
     #[test]

@@ -53,6 +53,10 @@ const PROVINCE_CLASSES: [&str; 5] = [
 /// ones (Zhao, 자오: `S`) are shared by too many names.
 const MIN_SKELETON: usize = 3;
 
+/// Names shared by more records than this corroborate nothing: the pairs
+/// of sources that name them are too many to count.
+const CORROBORATING_BLOCK: usize = 50;
+
 /// Blocks on consonant skeletons are kept this small.
 const SKELETON_BLOCK: usize = 100;
 
@@ -345,6 +349,74 @@ pub struct PersonFeatures {
     taken: Vec<Option<(i32, i32)>>,
     taken_place: Vec<Option<u32>>,
     pub groups: Groups,
+    corroboration: Corroboration,
+}
+
+/// Which sources name persons alike: two testimonies about one family name
+/// its other members too, and two about different families seldom do.
+struct Corroboration {
+    /// Per source: the records it names.
+    names: Vec<u32>,
+    /// Per pair of sources (smaller first): pairs of records across them
+    /// with the same name key.
+    alike: HashMap<(u32, u32), u32>,
+    /// Records with each name key (of any reading).
+    key_records: HashMap<u64, usize>,
+}
+
+impl Corroboration {
+    fn new(names: &Names, groups: &Groups) -> Corroboration {
+        let records = names.offsets.len() - 1;
+        let mut sources = 0;
+        let mut by_key: HashMap<u64, Vec<RecordIndex>> = HashMap::new();
+        for record in 0..records as RecordIndex {
+            sources = groups
+                .of(record)
+                .iter()
+                .map(|&s| s + 1)
+                .fold(sources, u32::max);
+            let mut keys: Vec<u64> = names.of(record).iter().map(|r| r.full_key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                by_key.entry(key).or_default().push(record);
+            }
+        }
+        let mut count = vec![0u32; sources as usize];
+        for record in 0..records as RecordIndex {
+            groups
+                .of(record)
+                .iter()
+                .for_each(|&s| count[s as usize] += 1);
+        }
+        let mut pairs: Vec<(RecordIndex, RecordIndex)> = by_key
+            .values()
+            .filter(|block| block.len() <= CORROBORATING_BLOCK)
+            .flat_map(|block| {
+                block.iter().enumerate().flat_map(move |(i, &a)| {
+                    block[i + 1..]
+                        .iter()
+                        .filter(move |&&b| !groups.share(a, b))
+                        .map(move |&b| (a, b))
+                })
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut alike: HashMap<(u32, u32), u32> = HashMap::new();
+        for (a, b) in pairs {
+            for &x in groups.of(a) {
+                for &y in groups.of(b) {
+                    *alike.entry((x.min(y), x.max(y))).or_default() += 1;
+                }
+            }
+        }
+        Corroboration {
+            names: count,
+            alike,
+            key_records: by_key.into_iter().map(|(k, v)| (k, v.len())).collect(),
+        }
+    }
 }
 
 impl PersonFeatures {
@@ -381,7 +453,6 @@ impl PersonFeatures {
                 .collect()
         }));
         PersonFeatures {
-            names,
             sex: records
                 .iter()
                 .map(|r| match r.sex.as_str() {
@@ -404,6 +475,8 @@ impl PersonFeatures {
                 .map(|r| r.taken_from.zip(r.taken_to))
                 .collect(),
             taken_place: records.iter().map(|r| place_id(&r.taken_place)).collect(),
+            corroboration: Corroboration::new(&names, &groups),
+            names,
             groups,
         }
     }
@@ -559,7 +632,9 @@ fn labels(levels: &[&str]) -> Vec<String> {
 pub const MIN_TRAINING_RECORDS: usize = 5_000;
 
 /// The person model trained on 100,000 synthetic records
-/// (`bench/linkage/run.sh` writes it), for small databases.
+/// (`bench/linkage/run.sh` writes it), for small databases. The comparison
+/// of the other persons the sources name came later: its m and u are as
+/// `linkage-bench run` trains them on `girok synth`'s 10,000 records.
 pub fn shipped_model(records: usize) -> crate::Model {
     serde_json::from_str::<crate::Model>(include_str!("../data/person-model.json"))
         .expect("the shipped person model is valid JSON (a test holds this)")
@@ -575,6 +650,7 @@ pub fn comparisons(features: &Arc<PersonFeatures>) -> Vec<Box<dyn Comparison>> {
         Box::new(BirthComparison(features.clone())),
         Box::new(OriginComparison(features.clone())),
         Box::new(TakenComparison(features.clone())),
+        Box::new(SourcesComparison(features.clone())),
     ]
 }
 
@@ -879,6 +955,46 @@ impl Comparison for TakenComparison {
             (_, Some(true)) => 3,
             _ => 4,
         }
+    }
+}
+
+struct SourcesComparison(Arc<PersonFeatures>);
+
+impl Comparison for SourcesComparison {
+    fn name(&self) -> &str {
+        "others their sources name"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&["missing", "another alike", "none alike"])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let f = &self.0;
+        let c = &f.corroboration;
+        let (x, y) = (f.groups.of(a), f.groups.of(b));
+        let names_others = |sources: &[u32]| sources.iter().any(|&s| c.names[s as usize] > 1);
+        if !names_others(x) || !names_others(y) {
+            return 0;
+        }
+        let mut across = 0;
+        let mut combinations = 0;
+        for &s in x {
+            for &t in y {
+                combinations += 1;
+                across += c.alike.get(&(s.min(t), s.max(t))).copied().unwrap_or(0);
+            }
+        }
+        // The pair itself, if it was counted.
+        let (p, q) = (f.names.of(a), f.names.of(b));
+        let counted = !f.groups.share(a, b)
+            && p.iter().any(|r| {
+                q.iter().any(|s| {
+                    r.full_key == s.full_key
+                        && c.key_records.get(&r.full_key).copied().unwrap_or(0)
+                            <= CORROBORATING_BLOCK
+                })
+            });
+        let own = if counted { combinations } else { 0 };
+        if across > own { 1 } else { 2 }
     }
 }
 
@@ -1229,6 +1345,32 @@ mod tests {
             "under surname 리 the given names are 석리 and 장이"
         );
         assert_eq!((compare[0].level(0, 2), compare[1].level(0, 2)), (1, 1));
+    }
+
+    #[test]
+    fn sources_that_name_others_alike_corroborate() {
+        let records = [
+            person("a", "김영철", "male", None, "s1"),
+            person("b", "Kim Yong-chol", "male", None, "s2"),
+            person("c", "박순희", "female", None, "s1"),
+            person("d", "Pak Sun-hui", "female", None, "s2"),
+            person("e", "김영철", "male", None, "s3"),
+            person("f", "리철수", "male", None, "s3"),
+            person("g", "김영철", "male", None, "s4"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let sources = &comparisons(&features)[6];
+        assert_eq!(
+            sources.level(0, 1),
+            1,
+            "박순희 and Pak Sun-hui are in s1 and s2"
+        );
+        assert_eq!(
+            sources.level(0, 4),
+            2,
+            "the pair itself corroborates nothing"
+        );
+        assert_eq!(sources.level(0, 6), 0, "s4 names nobody else");
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! much likelier a record is to belong to a person already recorded often,
 //! which the second round weighs in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::fellegi_sunter::{Model, probability};
 use crate::{Problem, RecordIndex, ScoredPair};
@@ -73,12 +73,30 @@ impl Clusters {
                 .total_cmp(&x.weight)
                 .then((x.a, x.b).cmp(&(y.a, y.b)))
         });
+        // Merges refused (and whether a constraint forbade them), by root and
+        // size of both clusters: clusters only grow, so these name their
+        // records, and other links across them would be refused again.
+        let mut refused: HashMap<(RecordIndex, usize, RecordIndex, usize), bool> = HashMap::new();
         for link in ordered {
             let (ra, rb) = (find(&mut parent, link.a), find(&mut parent, link.b));
             if ra == rb {
                 continue;
             }
             let (left, right) = (&members[ra as usize], &members[rb as usize]);
+            let (l, r) = ((ra, left.len()), (rb, right.len()));
+            let tried = if l < r {
+                (l.0, l.1, r.0, r.1)
+            } else {
+                (r.0, r.1, l.0, l.1)
+            };
+            if let Some(&constraint) = refused.get(&tried) {
+                if constraint {
+                    clusters.refused_by_constraint += 1;
+                } else {
+                    clusters.refused_as_chaining += 1;
+                }
+                continue;
+            }
             let forbidden = left.iter().any(|&x| {
                 right
                     .iter()
@@ -86,10 +104,12 @@ impl Clusters {
             });
             if forbidden {
                 clusters.refused_by_constraint += 1;
+                refused.insert(tried, true);
                 continue;
             }
             if !alike(problem, model, left, right, cluster_probability, size_bits) {
                 clusters.refused_as_chaining += 1;
+                refused.insert(tried, false);
                 continue;
             }
             union(&mut parent, &mut members, ra, rb);
@@ -166,22 +186,28 @@ fn alike(
 /// the clusters of a first round as if they were the persons (record-weighted
 /// mean of s - k over clusters of s >= k records, against that of s - 1).
 fn size_bits(clusters: &Clusters) -> Vec<f64> {
-    let n = clusters.parent.len();
-    let mut size = vec![0usize; n];
+    let mut size = vec![0usize; clusters.parent.len()];
     for &root in &clusters.parent {
         size[root as usize] += 1;
     }
-    let mut count = vec![0.0; n + 1];
+    let largest = size.iter().copied().max().unwrap_or(0);
+    // Per size s and above: records, and records times s.
+    let (mut records, mut squares) = (vec![0.0; largest + 2], vec![0.0; largest + 2]);
     for &s in size.iter().filter(|&&s| s > 0) {
-        count[s] += 1.0;
+        records[s] += s as f64;
+        squares[s] += (s * s) as f64;
     }
-    let remaining = |k: usize| -> f64 {
-        let (mut more, mut records) = (0.0, 0.0);
-        for (s, &c) in count.iter().enumerate().skip(k) {
-            more += c * s as f64 * (s - k) as f64;
-            records += c * s as f64;
+    for s in (0..=largest).rev() {
+        records[s] += records[s + 1];
+        squares[s] += squares[s + 1];
+    }
+    // Record-weighted mean of s - k over clusters of s >= k records.
+    let remaining = |k: usize| {
+        if records[k] > 0.0 {
+            (squares[k] - k as f64 * records[k]) / records[k]
+        } else {
+            0.0
         }
-        if records > 0.0 { more / records } else { 0.0 }
     };
     let base = remaining(1);
     if base <= 0.0 {
@@ -189,7 +215,7 @@ fn size_bits(clusters: &Clusters) -> Vec<f64> {
     }
     // Never below a single record's: a cluster as large as the largest of
     // the first round is not thereby complete.
-    (0..=n)
+    (0..=largest)
         .map(|k| (remaining(k.max(1)).max(base) / base).log2())
         .collect()
 }

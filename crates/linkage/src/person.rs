@@ -750,7 +750,8 @@ impl Comparison for GivenNameComparison {
         korean
     }
     // The commonest of the given names the two records agree on, over the
-    // readings that agree (of either record), or of the text they share.
+    // readings with the same key (or failing those, the readings that agree)
+    // of either record, or of the text they share.
     fn term_frequency(
         &self,
         a: RecordIndex,
@@ -765,8 +766,13 @@ impl Comparison for GivenNameComparison {
         let (x, y) = (names.of(a), names.of(b));
         let share = |n: f64| (n - known as f64).max(1.0) / names.total;
         let frequency = |r: &CompactReading| names.given_count.get(&r.given_key).map(|&n| share(n));
-        let korean = self
-            .agreeing(x, y, level)
+        // Readings with the same key first: comparing every pair of
+        // positions of names read many ways is what scoring spends most on.
+        let mut agreeing = self.agreeing(x, y, 2);
+        if agreeing.is_empty() && level == 1 {
+            agreeing = self.agreeing(x, y, 1);
+        }
+        let korean = agreeing
             .into_iter()
             .flat_map(|(r, s)| [frequency(r), frequency(s)]);
         let (p, q) = (&names.text[a as usize], &names.text[b as usize]);

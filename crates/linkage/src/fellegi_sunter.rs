@@ -209,10 +209,23 @@ impl Model {
         a: RecordIndex,
         b: RecordIndex,
     ) -> f64 {
+        self.weight_beside(comparisons, a, b, 0)
+    }
+
+    /// The match weight of a pair when `known` records are already taken to
+    /// be one of the two persons (see [`Comparison::term_frequency`]).
+    pub fn weight_beside(
+        &self,
+        comparisons: &[Box<dyn Comparison>],
+        a: RecordIndex,
+        b: RecordIndex,
+        known: usize,
+    ) -> f64 {
         let mut weight = self.prior_weight();
         for (i, c) in comparisons.iter().enumerate() {
             let level = c.level(a, b);
-            weight += self.part_weight(i, level as usize, c.term_frequency(a, level));
+            let tf = c.term_frequency(a, b, level, known);
+            weight += self.part_weight(i, level as usize, tf);
         }
         weight
     }
@@ -228,7 +241,7 @@ impl Model {
             .enumerate()
             .map(|(i, c)| {
                 let level = c.level(a, b);
-                let term_frequency = c.term_frequency(a, level);
+                let term_frequency = c.term_frequency(a, b, level, 0);
                 let term_frequency = term_frequency.filter(|_| self.term_frequencies);
                 Part {
                     comparison: c.name().to_string(),

@@ -130,10 +130,19 @@ impl Comparison for TextComparison {
         2 + close.unwrap_or(different) as u8
     }
 
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+    // At level 1 both records hold the same value.
+    fn term_frequency(
+        &self,
+        a: RecordIndex,
+        _b: RecordIndex,
+        level: u8,
+        known: usize,
+    ) -> Option<f64> {
+        let own = known as f64 / self.column.values.len().max(1) as f64;
         (self.term_frequencies && level == 1)
             .then(|| self.column.frequency(a))
             .flatten()
+            .map(|tf| tf - own)
     }
 }
 
@@ -155,7 +164,7 @@ mod tests {
         assert_eq!(names.level(0, 2), 2);
         assert_eq!(names.level(0, 3), 3);
         assert_eq!(names.level(0, 4), 0, "an empty value is missing");
-        assert_eq!(names.term_frequency(0, 1), Some(0.4));
-        assert_eq!(names.term_frequency(0, 2), None);
+        assert_eq!(names.term_frequency(0, 1, 1, 0), Some(0.4));
+        assert_eq!(names.term_frequency(0, 2, 2, 0), None);
     }
 }

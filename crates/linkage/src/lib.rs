@@ -55,10 +55,20 @@ pub trait Comparison: Sync + Send {
     /// Labels of the levels, level 0 ("missing") first.
     fn levels(&self) -> Vec<String>;
     fn level(&self, a: RecordIndex, b: RecordIndex) -> u8;
-    /// For a level that means "the same value", how common that value of
-    /// record `a` is (share of records): agreeing on "Kim" says less than
-    /// agreeing on "Namgung". `None` for levels without adjustment.
-    fn term_frequency(&self, _a: RecordIndex, _level: u8) -> Option<f64> {
+    /// For a level that means "the same value", how common the value the
+    /// pair `a`, `b` shares is (share of records): agreeing on "Kim" says
+    /// less than agreeing on "Namgung". `known` records are already taken to
+    /// be one of the two persons and hold the value: a value is common in
+    /// part because one person is recorded under it again and again, and
+    /// only the other persons' records count against a match. `None` for
+    /// levels without adjustment.
+    fn term_frequency(
+        &self,
+        _a: RecordIndex,
+        _b: RecordIndex,
+        _level: u8,
+        _known: usize,
+    ) -> Option<f64> {
         None
     }
 }
@@ -72,14 +82,17 @@ pub struct Settings {
     pub em_iterations: usize,
     /// Training samples blocks of a rule down to about this many pairs.
     pub max_training_pairs: u64,
-    /// Pairs at or above this match probability are proposed as links. The
-    /// probability is the posterior at the prior estimated for the data set
-    /// (two random records matching), so it asks for more evidence in a
-    /// larger population, where more strangers share a name; the default,
-    /// even odds, links a pair when a match is likelier than not.
+    /// Pairs at or above this match probability are links: candidates for a
+    /// merge, which clustering makes only where the clusters (or records)
+    /// are alike at `cluster_probability`. The probability is the posterior
+    /// at the prior estimated for the data set (two random records
+    /// matching), so it asks for more evidence in a larger population, where
+    /// more strangers share a name. The default is below even odds: a weak
+    /// link may still join a person recorded many times, whose records a
+    /// name alone points to more often than to a stranger's.
     pub link_probability: f64,
-    /// Two clusters merge only if their pairs' mean match probability
-    /// reaches this (by default, even odds too).
+    /// Two clusters (or records) merge only if their pairs' mean match
+    /// probability reaches this (by default, even odds).
     pub cluster_probability: f64,
     /// Blocks with more records are skipped (and reported): a key that common
     /// does not block anything.
@@ -93,7 +106,7 @@ impl Default for Settings {
             u_sample: 1_000_000,
             em_iterations: 200,
             max_training_pairs: 1_000_000,
-            link_probability: 0.5,
+            link_probability: 0.2,
             cluster_probability: 0.5,
             max_block: 5_000,
             seed: 1,

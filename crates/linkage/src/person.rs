@@ -53,6 +53,10 @@ const PROVINCE_CLASSES: [&str; 5] = [
 /// ones (Zhao, 자오: `S`) are shared by too many names.
 const MIN_SKELETON: usize = 3;
 
+/// Names shared by more records than this corroborate nothing: the pairs
+/// of sources that name them are too many to count.
+const CORROBORATING_BLOCK: usize = 50;
+
 /// Blocks on consonant skeletons are kept this small.
 const SKELETON_BLOCK: usize = 100;
 
@@ -194,10 +198,12 @@ struct Names {
     sets: Vec<Box<[char]>>,
     /// Per record: each name as text, its tokens sorted.
     text: Vec<Vec<TextName>>,
-    surname_frequency: HashMap<u64, f64>,
-    given_frequency: HashMap<u64, f64>,
-    /// Share of records with each text name (by [`TextName::key`]).
-    text_frequency: HashMap<u64, f64>,
+    /// Records with each surname key, each given name key and each text
+    /// name (by [`TextName::key`]), and all records.
+    surname_count: HashMap<u64, f64>,
+    given_count: HashMap<u64, f64>,
+    text_count: HashMap<u64, f64>,
+    total: f64,
     /// Per record: whether some name of it is written as a Korean name
     /// (with a Korean surname, without reading pinyin).
     written_korean: Vec<bool>,
@@ -343,6 +349,74 @@ pub struct PersonFeatures {
     taken: Vec<Option<(i32, i32)>>,
     taken_place: Vec<Option<u32>>,
     pub groups: Groups,
+    corroboration: Corroboration,
+}
+
+/// Which sources name persons alike: two testimonies about one family name
+/// its other members too, and two about different families seldom do.
+struct Corroboration {
+    /// Per source: the records it names.
+    names: Vec<u32>,
+    /// Per pair of sources (smaller first): pairs of records across them
+    /// with the same name key.
+    alike: HashMap<(u32, u32), u32>,
+    /// Records with each name key (of any reading).
+    key_records: HashMap<u64, usize>,
+}
+
+impl Corroboration {
+    fn new(names: &Names, groups: &Groups) -> Corroboration {
+        let records = names.offsets.len() - 1;
+        let mut sources = 0;
+        let mut by_key: HashMap<u64, Vec<RecordIndex>> = HashMap::new();
+        for record in 0..records as RecordIndex {
+            sources = groups
+                .of(record)
+                .iter()
+                .map(|&s| s + 1)
+                .fold(sources, u32::max);
+            let mut keys: Vec<u64> = names.of(record).iter().map(|r| r.full_key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            for key in keys {
+                by_key.entry(key).or_default().push(record);
+            }
+        }
+        let mut count = vec![0u32; sources as usize];
+        for record in 0..records as RecordIndex {
+            groups
+                .of(record)
+                .iter()
+                .for_each(|&s| count[s as usize] += 1);
+        }
+        let mut pairs: Vec<(RecordIndex, RecordIndex)> = by_key
+            .values()
+            .filter(|block| block.len() <= CORROBORATING_BLOCK)
+            .flat_map(|block| {
+                block.iter().enumerate().flat_map(move |(i, &a)| {
+                    block[i + 1..]
+                        .iter()
+                        .filter(move |&&b| !groups.share(a, b))
+                        .map(move |&b| (a, b))
+                })
+            })
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut alike: HashMap<(u32, u32), u32> = HashMap::new();
+        for (a, b) in pairs {
+            for &x in groups.of(a) {
+                for &y in groups.of(b) {
+                    *alike.entry((x.min(y), x.max(y))).or_default() += 1;
+                }
+            }
+        }
+        Corroboration {
+            names: count,
+            alike,
+            key_records: by_key.into_iter().map(|(k, v)| (k, v.len())).collect(),
+        }
+    }
 }
 
 impl PersonFeatures {
@@ -379,7 +453,6 @@ impl PersonFeatures {
                 .collect()
         }));
         PersonFeatures {
-            names,
             sex: records
                 .iter()
                 .map(|r| match r.sex.as_str() {
@@ -402,6 +475,8 @@ impl PersonFeatures {
                 .map(|r| r.taken_from.zip(r.taken_to))
                 .collect(),
             taken_place: records.iter().map(|r| place_id(&r.taken_place)).collect(),
+            corroboration: Corroboration::new(&names, &groups),
+            names,
             groups,
         }
     }
@@ -442,9 +517,10 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
         syllables: Vec::new(),
         sets: Vec::new(),
         text: Vec::with_capacity(records.len()),
-        surname_frequency: HashMap::new(),
-        given_frequency: HashMap::new(),
-        text_frequency: HashMap::new(),
+        surname_count: HashMap::new(),
+        given_count: HashMap::new(),
+        text_count: HashMap::new(),
+        total: records.len().max(1) as f64,
         written_korean: Vec::with_capacity(records.len()),
     };
     let mut set_ids: HashMap<Box<[char]>, u32> = HashMap::new();
@@ -511,26 +587,23 @@ fn prepare_names(records: &[PersonRecord]) -> Names {
                 .collect(),
         );
     }
-    let total = records.len().max(1) as f64;
     for i in 0..records.len() {
         let readings = names.of(i as RecordIndex);
         let (mut surnames, mut givens): (Vec<u64>, Vec<u64>) = readings
             .iter()
             .map(|r| (r.surname_key, r.given_key))
             .unzip();
-        surnames.dedup();
-        givens.dedup();
-        for s in surnames {
-            *names.surname_frequency.entry(s).or_default() += 1.0 / total;
-        }
-        for g in givens {
-            *names.given_frequency.entry(g).or_default() += 1.0 / total;
-        }
         let mut texts: Vec<u64> = names.text[i].iter().map(TextName::key).collect();
-        texts.sort_unstable();
-        texts.dedup();
-        for t in texts {
-            *names.text_frequency.entry(t).or_default() += 1.0 / total;
+        for (keys, counts) in [
+            (&mut surnames, &mut names.surname_count),
+            (&mut givens, &mut names.given_count),
+            (&mut texts, &mut names.text_count),
+        ] {
+            keys.sort_unstable();
+            keys.dedup();
+            for &key in keys.iter() {
+                *counts.entry(key).or_default() += 1.0;
+            }
         }
     }
     names
@@ -559,7 +632,9 @@ fn labels(levels: &[&str]) -> Vec<String> {
 pub const MIN_TRAINING_RECORDS: usize = 5_000;
 
 /// The person model trained on 100,000 synthetic records
-/// (`bench/linkage/run.sh` writes it), for small databases.
+/// (`bench/linkage/run.sh` writes it), for small databases. The comparison
+/// of the other persons the sources name came later: its m and u are as
+/// `linkage-bench run` trains them on `girok synth`'s 10,000 records.
 pub fn shipped_model(records: usize) -> crate::Model {
     serde_json::from_str::<crate::Model>(include_str!("../data/person-model.json"))
         .expect("the shipped person model is valid JSON (a test holds this)")
@@ -575,6 +650,7 @@ pub fn comparisons(features: &Arc<PersonFeatures>) -> Vec<Box<dyn Comparison>> {
         Box::new(BirthComparison(features.clone())),
         Box::new(OriginComparison(features.clone())),
         Box::new(TakenComparison(features.clone())),
+        Box::new(SourcesComparison(features.clone())),
     ]
 }
 
@@ -609,12 +685,25 @@ impl Comparison for SurnameComparison {
         });
         if similar { 2 } else { 3 }
     }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+    // The commonest surname the two share: a record read several ways
+    // shares only one of them, not necessarily its first.
+    fn term_frequency(
+        &self,
+        a: RecordIndex,
+        b: RecordIndex,
+        level: u8,
+        known: usize,
+    ) -> Option<f64> {
         let names = &self.0.names;
-        (level == 1)
-            .then(|| names.of(a).first())
-            .flatten()
-            .and_then(|r| names.surname_frequency.get(&r.surname_key).copied())
+        if level != 1 {
+            return None;
+        }
+        let (x, y) = (names.of(a), names.of(b));
+        x.iter()
+            .filter(|r| y.iter().any(|s| r.surname_key == s.surname_key))
+            .filter_map(|r| names.surname_count.get(&r.surname_key))
+            .map(|&n| (n - known as f64).max(1.0) / names.total)
+            .reduce(f64::max)
     }
 }
 
@@ -660,21 +749,63 @@ impl Comparison for GivenNameComparison {
         }
         korean
     }
-    fn term_frequency(&self, a: RecordIndex, level: u8) -> Option<f64> {
+    // The commonest of the given names the two records agree on, over the
+    // readings with the same key (or failing those, the readings that agree)
+    // of either record, or of the text they share.
+    fn term_frequency(
+        &self,
+        a: RecordIndex,
+        b: RecordIndex,
+        level: u8,
+        known: usize,
+    ) -> Option<f64> {
         let names = &self.0.names;
         if level != 1 && level != 2 {
             return None;
         }
-        match names.of(a).first() {
-            Some(r) => names.given_frequency.get(&r.given_key).copied(),
-            None => names.text[a as usize]
-                .first()
-                .and_then(|t| names.text_frequency.get(&t.key()).copied()),
+        let (x, y) = (names.of(a), names.of(b));
+        let share = |n: f64| (n - known as f64).max(1.0) / names.total;
+        let frequency = |r: &CompactReading| names.given_count.get(&r.given_key).map(|&n| share(n));
+        // Readings with the same key first: comparing every pair of
+        // positions of names read many ways is what scoring spends most on.
+        let mut agreeing = self.agreeing(x, y, 2);
+        if agreeing.is_empty() && level == 1 {
+            agreeing = self.agreeing(x, y, 1);
         }
+        let korean = agreeing
+            .into_iter()
+            .flat_map(|(r, s)| [frequency(r), frequency(s)]);
+        let (p, q) = (&names.text[a as usize], &names.text[b as usize]);
+        let text = p
+            .iter()
+            .filter(|n| level == 1 && q.iter().any(|m| m.tokens == n.tokens))
+            .map(|n| names.text_count.get(&n.key()).map(|&n| share(n)));
+        korean.chain(text).flatten().reduce(f64::max)
     }
 }
 
 impl GivenNameComparison {
+    /// The pairs of readings that agree at `level` (1 or 2), as
+    /// [`Self::korean_level`] pairs them.
+    fn agreeing<'r>(
+        &self,
+        x: &'r [CompactReading],
+        y: &'r [CompactReading],
+        level: u8,
+    ) -> Vec<(&'r CompactReading, &'r CompactReading)> {
+        let names = &self.0.names;
+        let same_surname = |r: &CompactReading, s: &CompactReading| r.surname_key == s.surname_key;
+        let surnames_agree = x.iter().any(|r| y.iter().any(|s| same_surname(r, s)));
+        x.iter()
+            .flat_map(|r| y.iter().map(move |s| (r, s)))
+            .filter(|(r, s)| !surnames_agree || same_surname(r, s))
+            .filter(|(r, s)| match level {
+                1 => positions_agree(names.positions(r.given), names.positions(s.given)),
+                _ => r.given_key == s.given_key,
+            })
+            .collect()
+    }
+
     fn korean_level(&self, x: &[CompactReading], y: &[CompactReading]) -> u8 {
         let names = &self.0.names;
         // One reading of each name for the surname and the given name
@@ -830,6 +961,46 @@ impl Comparison for TakenComparison {
             (_, Some(true)) => 3,
             _ => 4,
         }
+    }
+}
+
+struct SourcesComparison(Arc<PersonFeatures>);
+
+impl Comparison for SourcesComparison {
+    fn name(&self) -> &str {
+        "others their sources name"
+    }
+    fn levels(&self) -> Vec<String> {
+        labels(&["missing", "another alike", "none alike"])
+    }
+    fn level(&self, a: RecordIndex, b: RecordIndex) -> u8 {
+        let f = &self.0;
+        let c = &f.corroboration;
+        let (x, y) = (f.groups.of(a), f.groups.of(b));
+        let names_others = |sources: &[u32]| sources.iter().any(|&s| c.names[s as usize] > 1);
+        if !names_others(x) || !names_others(y) {
+            return 0;
+        }
+        let mut across = 0;
+        let mut combinations = 0;
+        for &s in x {
+            for &t in y {
+                combinations += 1;
+                across += c.alike.get(&(s.min(t), s.max(t))).copied().unwrap_or(0);
+            }
+        }
+        // The pair itself, if it was counted.
+        let (p, q) = (f.names.of(a), f.names.of(b));
+        let counted = !f.groups.share(a, b)
+            && p.iter().any(|r| {
+                q.iter().any(|s| {
+                    r.full_key == s.full_key
+                        && c.key_records.get(&r.full_key).copied().unwrap_or(0)
+                            <= CORROBORATING_BLOCK
+                })
+            });
+        let own = if counted { combinations } else { 0 };
+        if across > own { 1 } else { 2 }
     }
 }
 
@@ -1180,6 +1351,62 @@ mod tests {
             "under surname 리 the given names are 석리 and 장이"
         );
         assert_eq!((compare[0].level(0, 2), compare[1].level(0, 2)), (1, 1));
+    }
+
+    #[test]
+    fn sources_that_name_others_alike_corroborate() {
+        let records = [
+            person("a", "김영철", "male", None, "s1"),
+            person("b", "Kim Yong-chol", "male", None, "s2"),
+            person("c", "박순희", "female", None, "s1"),
+            person("d", "Pak Sun-hui", "female", None, "s2"),
+            person("e", "김영철", "male", None, "s3"),
+            person("f", "리철수", "male", None, "s3"),
+            person("g", "김영철", "male", None, "s4"),
+        ];
+        let features = Arc::new(PersonFeatures::new(&records));
+        let sources = &comparisons(&features)[6];
+        assert_eq!(
+            sources.level(0, 1),
+            1,
+            "박순희 and Pak Sun-hui are in s1 and s2"
+        );
+        assert_eq!(
+            sources.level(0, 4),
+            2,
+            "the pair itself corroborates nothing"
+        );
+        assert_eq!(sources.level(0, 6), 0, "s4 names nobody else");
+    }
+
+    #[test]
+    fn a_name_recorded_again_and_again_counts_less_against_a_match() {
+        let records: Vec<PersonRecord> = (0..6)
+            .map(|i| person(&format!("r{i}"), "김영철", "", None, &format!("s{i}")))
+            .chain((0..20).map(|i| {
+                person(
+                    &format!("o{i}"),
+                    &format!("이{}", ["순희", "철수"][i % 2]),
+                    "",
+                    None,
+                    "",
+                )
+            }))
+            .collect();
+        let features = Arc::new(PersonFeatures::new(&records));
+        let compare = comparisons(&features);
+        let given = &compare[1];
+        let (alone, beside) = (
+            given
+                .term_frequency(0, 1, 1, 0)
+                .expect("a shared name has a frequency"),
+            given
+                .term_frequency(0, 1, 1, 4)
+                .expect("a shared name has a frequency"),
+        );
+        assert!((alone - 6.0 / 26.0).abs() < 1e-9, "{alone}");
+        assert!((beside - 2.0 / 26.0).abs() < 1e-9, "{beside}");
+        assert_eq!(given.term_frequency(1, 0, 1, 0), Some(alone));
     }
 
     #[test]

@@ -62,6 +62,11 @@ enum Command {
         /// Writes each record's cluster (row number, cluster) here, for error analysis.
         #[arg(long)]
         clusters: Option<PathBuf>,
+        /// Writes every candidate pair here (row numbers, whether the truth matches them, the
+        /// level of each comparison, the match weight and the weight of each comparison), for
+        /// error analysis.
+        #[arg(long)]
+        pairs: Option<PathBuf>,
     },
 }
 
@@ -85,6 +90,7 @@ fn main() -> Result<()> {
             link_probability,
             cluster_probability,
             missed,
+            pairs,
         } => {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -98,6 +104,7 @@ fn main() -> Result<()> {
             let diagnostics = Diagnostics {
                 clusters: clusters.as_deref(),
                 missed: missed.as_deref(),
+                pairs: pairs.as_deref(),
             };
             run(schema, &input, truth.as_deref(), diagnostics, &settings)
         }
@@ -302,6 +309,7 @@ fn prepare_febrl(inputs: &[PathBuf]) -> Result<Prepared> {
 struct Diagnostics<'a> {
     clusters: Option<&'a Path>,
     missed: Option<&'a Path>,
+    pairs: Option<&'a Path>,
 }
 
 fn write_missed(path: &Path, candidates: &Candidates, prepared: &Prepared) -> Result<()> {
@@ -330,6 +338,46 @@ fn write_missed(path: &Path, candidates: &Candidates, prepared: &Prepared) -> Re
             }
         }
     }
+    std::fs::write(path, lines.join("\n"))?;
+    Ok(())
+}
+
+fn write_pairs(
+    path: &Path,
+    candidates: &Candidates,
+    problem: &Problem,
+    model: &Model,
+    truth: &[u32],
+) -> Result<()> {
+    let mut lines = candidates.fold(
+        problem.groups,
+        Vec::new,
+        |lines, _, a, b| {
+            let levels: Vec<String> = problem
+                .comparisons
+                .iter()
+                .map(|c| c.level(a, b).to_string())
+                .collect();
+            let explanation = model.explain(problem.comparisons, a, b);
+            let parts: Vec<String> = explanation
+                .parts
+                .iter()
+                .map(|p| format!("{:.2}", p.weight))
+                .collect();
+            let same = u8::from(truth[a as usize] == truth[b as usize]);
+            lines.push(format!(
+                "{a}\t{b}\t{same}\t{}\t{:.3}\t{}",
+                levels.join(""),
+                explanation.weight,
+                parts.join(" ")
+            ));
+        },
+        |mut x, y| {
+            x.extend(y);
+            x
+        },
+    );
+    lines.sort_unstable();
     std::fs::write(path, lines.join("\n"))?;
     Ok(())
 }
@@ -451,6 +499,9 @@ fn run(
             .map(|(i, c)| format!("{i}\t{c}"))
             .collect();
         std::fs::write(path, lines.join("\n"))?;
+    }
+    if let Some(path) = diagnostics.pairs {
+        write_pairs(path, &candidates, &problem, &linkage.model, &prepared.truth)?;
     }
     let pairwise = metrics::pairwise(predicted, &prepared.truth);
     let b_cubed = metrics::b_cubed(predicted, &prepared.truth);

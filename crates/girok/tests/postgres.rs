@@ -290,6 +290,17 @@ impl Server {
         reply
     }
 
+    /// The `Cookie` header of a session kim begins with `password`.
+    fn session_cookie(&self, password: &str) -> String {
+        let signed_in = self.sign_in(password);
+        let session = signed_in
+            .lines()
+            .find_map(|line| line.strip_prefix("set-cookie: girok_session="))
+            .and_then(|cookie| cookie.split(';').next())
+            .unwrap_or_else(|| panic!("no session: {signed_in}"));
+        format!("Cookie: girok_session={session}")
+    }
+
     /// A sign-in through the form; the reply.
     fn sign_in(&self, password: &str) -> String {
         self.send(
@@ -351,14 +362,7 @@ fn two_server_processes_on_one_database_see_each_others_writes_at_once() {
     assert!(read.contains("이영희"), "{read}");
 
     // A session begun on one server is good on the other, and ended for both.
-    let signed_in = one.sign_in(PASSWORD);
-    let session = signed_in
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: girok_session="))
-        .and_then(|cookie| cookie.split(';').next())
-        .unwrap_or_else(|| panic!("no session: {signed_in}"))
-        .to_string();
-    let cookie = format!("Cookie: girok_session={session}");
+    let cookie = one.session_cookie(PASSWORD);
     let page = two.send("GET", "/persons/p-kim", &cookie, "");
     assert!(
         page.starts_with("HTTP/1.1 200") && page.contains("김은주"),
@@ -497,14 +501,7 @@ fn a_server_reading_a_replica_serves_reads_refuses_writes_and_says_how_far_behin
         "{written}"
     );
     // Users and sessions stay on the primary: kim signs in on the replica's server.
-    let signed_in = server.sign_in(PASSWORD);
-    let session = signed_in
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: girok_session="))
-        .and_then(|cookie| cookie.split(';').next())
-        .unwrap_or_else(|| panic!("no session: {signed_in}"))
-        .to_string();
-    let dashboard = server.send("GET", "/", &format!("Cookie: girok_session={session}"), "");
+    let dashboard = server.send("GET", "/", &server.session_cookie(PASSWORD), "");
     assert!(
         dashboard.contains("id=\"replica\"") && dashboard.contains("read-only replica"),
         "{dashboard}"

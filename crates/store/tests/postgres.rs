@@ -189,6 +189,49 @@ fn every_connection_sees_the_others_writes_and_terms_at_once() {
 }
 
 #[test]
+fn check_on_a_live_database_reads_one_snapshot_while_writers_append() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let mut store = Database::create_postgres(&url).expect("create");
+    store
+        .write("tester", |sink| {
+            (0..2_000).try_for_each(|n| sink.apply(person(&format!("p{n}"))).map(drop))
+        })
+        .expect("write");
+    let writing = std::sync::atomic::AtomicBool::new(true);
+    let written = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut other = Database::open_postgres(&url).expect("open");
+            let mut batches = 0;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                other
+                    .write("writer", |sink| {
+                        sink.apply(person(&format!("w{batches}"))).map(drop)
+                    })
+                    .expect("append during the check");
+                batches += 1;
+            }
+            batches
+        });
+        let mut checks = Vec::new();
+        for _ in 0..3 {
+            checks.push(store.check(&mut |_, _| {}).expect("check"));
+        }
+        writing.store(false, std::sync::atomic::Ordering::Relaxed);
+        for report in &checks {
+            assert!(report.is_clean(), "{report:?}");
+        }
+        writer.join().expect("writer")
+    });
+    assert!(written > 0, "nothing was written while the checks ran");
+    let report = store.check(&mut |_, _| {}).expect("check");
+    assert!(
+        report.is_clean() && report.entries == 2_000 + written,
+        "{report:?}"
+    );
+}
+
+#[test]
 fn check_names_a_state_row_edited_behind_the_stores_back() {
     let cluster = cluster::Cluster::start();
     let url = cluster.new_database();

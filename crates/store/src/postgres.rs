@@ -789,6 +789,15 @@ impl Backend for Postgres {
         Ok(())
     }
 
+    /// Statistics of the tables as they are now: planned with the ones of
+    /// an empty table, a page of a grown table is sorted from a full scan
+    /// (35 ms instead of 1 ms at 100,000 acts). The batch has committed, so
+    /// a failure here (a role that does not own the tables is only warned)
+    /// changes nothing written.
+    fn after_large_batch(&self) {
+        let _ = self.simple("ANALYZE");
+    }
+
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError> {
         self.snapshot(|sql| crate::check::check_in_memory(sql, progress))
     }

@@ -48,9 +48,15 @@ pub(crate) trait Backend {
     /// After a batch that destroyed a data key has committed: whatever the
     /// backend must do so the key's bytes do not linger in its files.
     fn after_destroying_keys(&self) -> Result<(), StoreError>;
+    /// After a batch of at least [`LARGE_BATCH`] changes has committed: what
+    /// keeps the backend's query plans right for tables that just grew.
+    fn after_large_batch(&self);
     /// Replays the journal and compares it with the state tables.
     fn check(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<CheckReport, StoreError>;
 }
+
+/// Changes in a batch after which the backend's statistics are renewed.
+const LARGE_BATCH: u64 = 10_000;
 
 /// The database a store is on: the embedded default or a shared server.
 pub enum Engine {
@@ -91,6 +97,13 @@ impl Backend for Engine {
         match self {
             Engine::Sqlite(backend) => backend.drop_secondary_indexes(sql),
             Engine::Postgres(backend) => backend.drop_secondary_indexes(sql),
+        }
+    }
+
+    fn after_large_batch(&self) {
+        match self {
+            Engine::Sqlite(backend) => backend.after_large_batch(),
+            Engine::Postgres(backend) => backend.after_large_batch(),
         }
     }
 
@@ -507,6 +520,9 @@ impl<B: Backend> SqlStore<B> {
         (self.vocabularies, self.terms_seq) = added;
         if destroyed_keys {
             self.backend.after_destroying_keys()?;
+        }
+        if committed.changes >= LARGE_BATCH {
+            self.backend.after_large_batch();
         }
         Ok((value, committed))
     }

@@ -70,6 +70,9 @@ impl Backend for Sqlite {
         true
     }
 
+    /// SQLite's planner walks the id index for a page without statistics.
+    fn after_large_batch(&self) {}
+
     fn after_destroying_keys(&self) -> Result<(), StoreError> {
         // The deleted key's page may linger in the write-ahead log until it is reset.
         self.conn

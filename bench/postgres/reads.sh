@@ -13,34 +13,8 @@
 set -euo pipefail
 testimonies=${1:-17000}
 seconds=${2:-10}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p girok --bin girok
-girok="$root/target/release/girok"
-work=$(mktemp -d)
-servers=()
-source "$root/bench/postgres/cluster.sh"
-cleanup() {
-    for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
-    stop_cluster
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-psql_admin "CREATE DATABASE bench"
-GIROK_POSTGRES_URL="host=$cluster user=girok dbname=bench" "$girok" --data "$work/one" init > /dev/null
-"$girok" synth --testimonies "$testimonies" --seed 1 --out "$work/s.jsonl" > /dev/null
-"$girok" --data "$work/one" import "$work/s.jsonl" | grep Imported
-echo 'a long enough password' | "$girok" --data "$work/one" user add bench --role documenter > /dev/null
-key=$("$girok" --data "$work/one" user key bench --label wrk --scope read | tail -1)
-mkdir -p "$work/two"
-cp "$work/one/postgres.url" "$work/one/girok.key" "$work/two/"
-
-serve() { # data directory, port
-    "$girok" --data "$1" serve --addr "127.0.0.1:$2" > "$work/serve-$2.log" 2>&1 &
-    servers+=($!)
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/api/openapi.json" > /dev/null && return; sleep 0.1; done
-    echo "the server on port $2 did not start" >&2; exit 1
-}
+scope=read
+source "$(dirname "$0")/team.sh"
 serve "$work/one" 18091
 serve "$work/two" 18092
 base=http://127.0.0.1:18091

@@ -14,35 +14,8 @@
 set -euo pipefail
 seconds=${1:-60}
 testimonies=${2:-2000}
-root=$(cd "$(dirname "$0")/../.." && pwd)
-cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p girok --bin girok
-girok="$root/target/release/girok"
-work=$(mktemp -d)
-servers=()
-source "$root/bench/postgres/cluster.sh"
-cleanup() {
-    for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
-    stop_cluster
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-psql_admin "CREATE DATABASE bench"
-url="host=$cluster user=girok dbname=bench"
-GIROK_POSTGRES_URL="$url" "$girok" --data "$work/one" init > /dev/null
-"$girok" synth --testimonies "$testimonies" --seed 1 --out "$work/s.jsonl" > /dev/null
-"$girok" --data "$work/one" import "$work/s.jsonl" | grep Imported
-echo 'a long enough password' | "$girok" --data "$work/one" user add bench --role documenter > /dev/null
-key=$("$girok" --data "$work/one" user key bench --label wrk --scope write | tail -1)
-mkdir -p "$work/two"
-cp "$work/one/postgres.url" "$work/one/girok.key" "$work/two/"
-
-serve() { # data directory, port: starts a server and waits for it
-    "$girok" --data "$1" serve --addr "127.0.0.1:$2" > "$work/serve-$2.log" 2>&1 &
-    servers+=($!)
-    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$2/api/openapi.json" > /dev/null && return; sleep 0.1; done
-    echo "the server on port $2 did not start" >&2; exit 1
-}
+scope=write
+source "$(dirname "$0")/team.sh"
 persons() {
     "$bin/psql" -At -h "$cluster" -U girok -d bench -c "SELECT COUNT(*) FROM person"
 }

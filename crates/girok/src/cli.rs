@@ -66,8 +66,13 @@ pub enum Command {
     Init {
         /// Seal identifying data before it is journaled, under a passphrase
         /// (GIROK_PASSPHRASE or typed twice) or --key-file (created if absent).
-        #[arg(long, conflicts_with = "postgres")]
+        #[arg(long)]
         encrypt: bool,
+        /// With --postgres --encrypt: where to make the key store that holds
+        /// the data keys apart from PostgreSQL (a file on this host, which
+        /// every server that reads names shares; default DIR/keys.sqlite).
+        #[arg(long, value_name = "FILE", requires = "encrypt", requires = "postgres")]
+        key_store: Option<PathBuf>,
         #[command(flatten)]
         postgres: PostgresTarget,
     },

@@ -180,10 +180,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         purpose: &purpose,
     };
     match cli.command {
-        Command::Init { encrypt, postgres } => {
+        Command::Init {
+            encrypt,
+            key_store,
+            postgres,
+        } => {
             girok_service::refuse_if_in_use(&cli.data)?;
             let path = database(&cli.data);
-            let place = if let Some(url) = &postgres.url {
+            let place = if let (Some(url), true) = (&postgres.url, encrypt) {
+                let key_store = key_store.unwrap_or_else(|| cli.data.join("keys.sqlite"));
+                let secret = keys::new_secret(key_file, keys::PASSPHRASE_VARIABLE)?;
+                girok_service::create_postgres_encrypted(
+                    &cli.data,
+                    url,
+                    &key_store,
+                    &secret,
+                    girok_store::KdfParams::default(),
+                )?;
+                format!(
+                    "in PostgreSQL, its data keys apart in the key store {} (every server that \
+                     reads or writes names must name it in its data directory's {})",
+                    key_store.display(),
+                    girok_service::KEY_STORE_FILE
+                )
+            } else if let Some(url) = &postgres.url {
                 girok_service::create_postgres(&cli.data, url)?;
                 "in PostgreSQL (the connection is kept in --data, readable by you only)".to_string()
             } else if encrypt {

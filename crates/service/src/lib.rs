@@ -31,7 +31,8 @@ use girok_access::{AccessError, AccessStore};
 use girok_journal::checkpoint::{Checkpoint, NoteError, SignerKey, VerifierKey};
 use girok_journal::{Hash, merkle};
 use girok_store::{
-    AuditLog, AuditTrail, Blobs, Database, Notary, NotaryError, Place, Store, StoreError,
+    AuditLog, AuditTrail, Blobs, Database, KdfParams, KeyStore, Notary, NotaryError, Place, Store,
+    StoreError, Unlock,
 };
 
 /// The database inside a data directory.
@@ -50,6 +51,10 @@ pub const KEY_FILE: &str = "girok.key";
 /// uses one instead of `girok.sqlite`; readable by its owner only, since
 /// the URL may carry a password.
 pub const POSTGRES_FILE: &str = "postgres.url";
+/// The path of the key store that holds the data keys of an encrypted
+/// PostgreSQL database, in the data directory of every server that opens
+/// or seals identifying data (see `girok_store::KeyStore`).
+pub const KEY_STORE_FILE: &str = "keys.path";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -110,18 +115,34 @@ fn postgres_url(data: &Path) -> Result<Option<String>, StoreError> {
 
 /// The connection URL a file of a data directory holds, if it is there.
 fn url_in(data: &Path, file: &str) -> Result<Option<String>, StoreError> {
+    named_in(data, file, "this data directory's PostgreSQL database")
+}
+
+/// What a one-line file of a data directory names (a URL, a path), if the
+/// file is there; `what` says what it names, for the message.
+fn named_in(data: &Path, file: &str, what: &str) -> Result<Option<String>, StoreError> {
     let path = data.join(file);
     match std::fs::read_to_string(&path) {
         Ok(url) => Ok(Some(url.trim().to_string())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(StoreError::Io {
-            context: format!(
-                "cannot read {}, which names this data directory's PostgreSQL database",
-                path.display()
-            ),
+            context: format!("cannot read {}, which names {what}", path.display()),
             source,
         }),
     }
+}
+
+/// Attaches the key store a data directory names to a database whose data
+/// keys are kept apart. Without one the database stays locked: records
+/// read sealed, and identifying data can be neither written nor forgotten.
+fn attach_key_store(store: &mut Database, data: &Path) -> Result<(), ServiceError> {
+    if !store.keeps_keys_apart() {
+        return Ok(());
+    }
+    if let Some(path) = named_in(data, KEY_STORE_FILE, "the key store of this database")? {
+        store.use_key_store(KeyStore::open(Path::new(&path))?)?;
+    }
+    Ok(())
 }
 
 /// Whether a data directory has a database: its SQLite file, or a
@@ -134,13 +155,13 @@ pub fn has_database(data: &Path) -> bool {
 /// database it names, or the read-only replica of it it reads from),
 /// without a signer: for reads.
 pub fn open_database(data: &Path) -> Result<Database, ServiceError> {
-    if let Some(replica) = url_in(data, REPLICA_FILE)? {
-        return Ok(Database::open_postgres(&replica)?);
-    }
-    Ok(match postgres_url(data)? {
-        Some(url) => Database::open_postgres(&url)?,
-        None => Database::open(&database(data))?,
-    })
+    let mut store = match (url_in(data, REPLICA_FILE)?, postgres_url(data)?) {
+        (Some(replica), _) => Database::open_postgres(&replica)?,
+        (None, Some(url)) => Database::open_postgres(&url)?,
+        (None, None) => Database::open(&database(data))?,
+    };
+    attach_key_store(&mut store, data)?;
+    Ok(store)
 }
 
 /// How far behind its primary the replica a data directory reads from is.
@@ -268,6 +289,37 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
     let shared = Place::Postgres(url.to_string());
     Blobs::open(&shared)?;
     secrets::create(&shared)?;
+    Ok(database)
+}
+
+/// Makes a new encrypted Girok database in the empty PostgreSQL database at
+/// `url`, as [`create_postgres`] does, with its data keys in a new key store
+/// at `key_store` (a file on the servers' host, which deletes securely),
+/// named by `data`. The secret is checked before anything is made.
+pub fn create_postgres_encrypted(
+    data: &Path,
+    url: &str,
+    key_store: &Path,
+    unlock: &Unlock,
+    params: KdfParams,
+) -> Result<Database, ServiceError> {
+    unlock.check().map_err(StoreError::from)?;
+    if key_store.exists() {
+        return Err(ServiceError::Store(StoreError::Exists {
+            path: key_store.display().to_string(),
+        }));
+    }
+    let mut database = create_postgres(data, url)?;
+    let store = KeyStore::create(key_store)?;
+    let absolute = std::fs::canonicalize(key_store).map_err(|source| StoreError::Io {
+        context: format!("cannot find the key store {}", key_store.display()),
+        source,
+    })?;
+    write_owner_only(
+        &data.join(KEY_STORE_FILE),
+        format!("{}\n", absolute.display()).as_bytes(),
+    )?;
+    database.encrypt_apart(store, unlock, params)?;
     Ok(database)
 }
 

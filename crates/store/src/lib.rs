@@ -14,6 +14,7 @@ mod audit;
 mod blobs;
 mod check;
 mod files;
+mod key_store;
 mod keys;
 mod postgres;
 mod postgres_tls;
@@ -37,6 +38,7 @@ pub use check::{CheckReport, Difference};
 pub use files::{EVIDENCE, EvidenceFiles, FileState, Opening};
 pub use girok_state::{RecordMeta, Referrer, StateRows};
 pub use girok_vault::{KdfParams, Unlock, Vault, VaultError};
+pub use key_store::{KEY_STORE_SCHEMA, KeyStore};
 pub use keys::{Presealed, Presealer};
 pub use postgres::{Postgres, Replication};
 pub use proposals::{LinkRun, ProposedRecord, StoredProposal};
@@ -74,11 +76,24 @@ pub enum StoreError {
     #[error("cannot connect to the {target}: {reason}; nothing was read or written")]
     Connect { target: String, reason: String },
     #[error(
-        "this database cannot be encrypted: it keeps deleted rows (in its files, its write-ahead log, \
-         replicas and backups), so forgetting a person could not destroy their data key; \
-         use an embedded (SQLite) database for encrypted work"
+        "this database cannot keep data keys: it keeps deleted rows (in its files, its write-ahead log, \
+         replicas and backups), so forgetting a person could not destroy their data key there; \
+         keep the keys in a key store apart from it (a file on the servers' host), \
+         or use an embedded (SQLite) database"
     )]
     NoSecureDeletion,
+    #[error(
+        "the data keys of this encrypted database are kept in a key store apart from it, and none \
+         is named here: identifying data can be neither opened, written nor forgotten"
+    )]
+    NoKeyStore,
+    #[error("the key store {path} holds the keys of another database; nothing was read or written")]
+    ForeignKeyStore { path: String },
+    #[error(
+        "this database keeps its data keys in its own tables or is not encrypted: \
+         a key store apart from it cannot be used"
+    )]
+    KeysNotApart,
     #[error("an embedded (SQLite) database has no database roles to grant to")]
     NoRoles,
     #[error(

@@ -82,6 +82,8 @@ impl Sidecar {
                 conn.busy_timeout(LOCK_WAIT)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "foreign_keys", "ON")?;
+                // Deleted rows (ended sessions, destroyed keys) are zeroed, not left in free pages.
+                conn.pragma_update(None, "secure_delete", "ON")?;
                 Sidecar {
                     engine: Engine::Sqlite(conn),
                     shown: path.display().to_string(),
@@ -254,6 +256,15 @@ impl Sidecar {
         };
         let tables = crate::sql_store::table_columns(embedded)?;
         target.write(|to| self.write(|from| crate::sql_store::copy_rows(from, to, &tables)))
+    }
+
+    /// Empties an embedded file's write-ahead log into the file, where its
+    /// deleted pages are zeroed; PostgreSQL's log is not Girok's to empty.
+    pub(crate) fn empty_log(&self) -> Result<(), StoreError> {
+        if let Engine::Sqlite(conn) = &self.engine {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
     }
 
     /// Whether the tables are in the shared PostgreSQL database.

@@ -15,7 +15,8 @@ use girok_state::EntryMeta;
 use girok_vault::{DataKey, KdfParams, Unlock, Vault, VaultError};
 
 use crate::apply::{self, SqlView};
-use crate::keys::{self, Lock};
+use crate::key_store::KeyStore;
+use crate::keys::{self, KeyPlace, KeysAt, Lock};
 use crate::sql::{Sql, Value};
 use crate::tree::{StoredTree, TreeWriter};
 use crate::{
@@ -155,6 +156,8 @@ pub struct SqlStore<B> {
     vocabularies: Vocabularies,
     terms_seq: u64,
     lock: Lock,
+    /// Where the wrapped data keys are.
+    keys: KeyPlace,
     /// Whether reads open sealed records (off inside `sealed_reads`).
     revealing: Cell<bool>,
     /// Told before sealed records are opened: the door's audit trail.
@@ -180,12 +183,13 @@ impl<B: Backend> SqlStore<B> {
     /// The store over a backend whose schema is current.
     pub(crate) fn over(backend: B) -> Result<SqlStore<B>, StoreError> {
         let (vocabularies, terms_seq) = load_vocabularies(backend.sql())?;
-        let lock = keys::initial_lock(backend.sql())?;
+        let (lock, keys) = keys::initial_lock(backend.sql())?;
         Ok(SqlStore {
             backend,
             vocabularies,
             terms_seq,
             lock,
+            keys,
             revealing: Cell::new(true),
             auditor: RefCell::default(),
             notary: None,
@@ -285,7 +289,7 @@ impl<B: Backend> SqlStore<B> {
         records
             .into_iter()
             .map(|record| match record.sealed() {
-                Some(_) => keys::reveal(self.sql(), &self.lock, record),
+                Some(_) => keys::reveal(self.sql(), self.keys.at(), &self.lock, record),
                 None => Ok(record),
             })
             .collect()
@@ -322,31 +326,85 @@ impl<B: Backend> SqlStore<B> {
 
     /// Makes a new, empty database encrypted: from now on identifying data
     /// is sealed before it is journaled. A database with entries is refused
-    /// (its journal already holds them in plaintext and is never rewritten).
+    /// (its journal already holds them in plaintext and is never rewritten),
+    /// and so is one that cannot destroy a deleted key (use [`Self::encrypt_apart`]).
     pub fn encrypt(&mut self, unlock: &Unlock, params: KdfParams) -> Result<(), StoreError> {
-        if !matches!(self.lock, Lock::Plain) {
-            return Err(StoreError::Vault(VaultError::BadHeader(
-                "the database is already encrypted".into(),
-            )));
-        }
+        self.refuse_if_encrypted()?;
         if !self.backend.destroys_deleted_rows() {
             return Err(StoreError::NoSecureDeletion);
         }
         let (vault, header) = Vault::create(unlock, params)?;
         self.backend.write(|sql| {
-            let (head, _) = head_of(sql)?;
-            if head > 0 {
-                return Err(StoreError::NotEmpty { entries: head });
-            }
+            refuse_if_written(sql)?;
             keys::write_header(sql, &header)
         })?;
         self.lock = Lock::Unlocked(Arc::new(vault));
         Ok(())
     }
 
+    /// Makes a new, empty database encrypted with its data keys in `store`,
+    /// a new key store apart from it (for a database that keeps deleted
+    /// rows): the database holds sealed records and a marker naming the store.
+    pub fn encrypt_apart(
+        &mut self,
+        store: KeyStore,
+        unlock: &Unlock,
+        params: KdfParams,
+    ) -> Result<(), StoreError> {
+        self.refuse_if_encrypted()?;
+        let (vault, header) = Vault::create(unlock, params)?;
+        let database = hex::encode(&girok_vault::random_salt()?[..16]);
+        self.backend.write(|sql| {
+            refuse_if_written(sql)?;
+            keys::keep_apart(&store, &header, &database)?;
+            keys::write_marker(sql, &database)
+        })?;
+        self.keys = KeyPlace::Apart {
+            database,
+            store: Some(store),
+        };
+        self.lock = Lock::Unlocked(Arc::new(vault));
+        Ok(())
+    }
+
+    fn refuse_if_encrypted(&self) -> Result<(), StoreError> {
+        if !matches!(self.lock, Lock::Plain) {
+            return Err(StoreError::Vault(VaultError::BadHeader(
+                "the database is already encrypted".into(),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Attaches the key store that holds this database's data keys, once
+    /// it has shown that it is this database's; keys of subjects forgotten
+    /// since (a server stopped before destroying them) are destroyed now.
+    pub fn use_key_store(&mut self, store: KeyStore) -> Result<(), StoreError> {
+        let KeyPlace::Apart {
+            database,
+            store: attached,
+        } = &mut self.keys
+        else {
+            return Err(StoreError::KeysNotApart);
+        };
+        if store.database()?.as_deref() != Some(database.as_str()) {
+            return Err(StoreError::ForeignKeyStore {
+                path: store.path().display().to_string(),
+            });
+        }
+        keys::sweep_forgotten(self.backend.sql(), &store)?;
+        *attached = Some(store);
+        Ok(())
+    }
+
+    /// Whether the data keys are in a key store apart from the database.
+    pub fn keeps_keys_apart(&self) -> bool {
+        matches!(self.keys, KeyPlace::Apart { .. })
+    }
+
     /// Unlocks an encrypted database; a wrong passphrase or key file is refused.
     pub fn unlock(&mut self, unlock: &Unlock) -> Result<(), StoreError> {
-        let header = keys::header(self.sql())?.ok_or(StoreError::NotEncrypted)?;
+        let header = keys::header(self.sql(), self.keys.at())?.ok_or(StoreError::NotEncrypted)?;
         self.lock = Lock::Unlocked(Arc::new(Vault::unlock(&header, unlock)?));
         Ok(())
     }
@@ -382,14 +440,19 @@ impl<B: Backend> SqlStore<B> {
         };
         let vault = vault.clone();
         let (next, header) = vault.rotate(unlock, params)?;
-        let rewrapped = self.backend.write(|sql| {
-            let wrapped = keys::all_wrapped(sql)?;
+        let rewrap = |keys: &dyn Sql| {
+            let wrapped = keys::all_wrapped(keys)?;
             for (subject, key) in &wrapped {
-                keys::replace_wrapped(sql, subject, &vault.rewrap(&next, subject, key)?)?;
+                keys::replace_wrapped(keys, subject, &vault.rewrap(&next, subject, key)?)?;
             }
-            keys::write_header(sql, &header)?;
+            keys::replace_header(keys, &header)?;
             Ok::<_, StoreError>(wrapped.len() as u64)
-        })?;
+        };
+        let rewrapped = match self.keys.at() {
+            KeysAt::Database => self.backend.write(rewrap)?,
+            KeysAt::Apart(store) => store.write(rewrap)?,
+            KeysAt::Unreachable => return Err(StoreError::NoKeyStore),
+        };
         self.lock = Lock::Unlocked(Arc::new(next));
         Ok(rewrapped)
     }
@@ -404,7 +467,7 @@ impl<B: Backend> SqlStore<B> {
         let vault = vault.clone();
         let key = self
             .backend
-            .write(|sql| keys::data_key_of(sql, &vault, subject, true))?;
+            .write(|sql| keys::data_key_of(sql, self.keys.at(), &vault, subject, true))?;
         key.ok_or_else(|| StoreError::Corrupt(format!("no data key for {subject}")))
     }
 
@@ -412,15 +475,22 @@ impl<B: Backend> SqlStore<B> {
     /// (`None` when locked or forgotten).
     pub fn existing_data_key(&self, subject: &RecordId) -> Result<Option<DataKey>, StoreError> {
         match &self.lock {
-            Lock::Unlocked(vault) => keys::data_key_of(self.sql(), vault, subject, false),
+            Lock::Unlocked(vault) => {
+                keys::data_key_of(self.sql(), self.keys.at(), vault, subject, false)
+            }
             _ => Ok(None),
         }
     }
 
     /// How many data keys exist and how many subjects were forgotten.
     pub fn key_counts(&self) -> Result<(u64, u64), StoreError> {
+        let keys = match self.keys.at() {
+            KeysAt::Database => self.sql(),
+            KeysAt::Apart(store) => store.sql(),
+            KeysAt::Unreachable => return Err(StoreError::NoKeyStore),
+        };
         Ok((
-            self.sql().number("SELECT COUNT(*) FROM data_key", &[])?,
+            keys.number("SELECT COUNT(*) FROM data_key", &[])?,
             self.sql().number("SELECT COUNT(*) FROM forgotten", &[])?,
         ))
     }
@@ -477,7 +547,8 @@ impl<B: Backend> SqlStore<B> {
         let notary = self.notary.clone();
         let (vocabularies, terms_seq) = (&mut self.vocabularies, &mut self.terms_seq);
         let backend = &self.backend;
-        let (value, committed, destroyed_keys, added) = backend.write(|sql| -> Result<_, E> {
+        let keys_at = self.keys.at();
+        let (value, committed, destroyed, added) = backend.write(|sql| -> Result<_, E> {
             let (seq, prev) = head_of(sql)?;
             // Terms another connection added are read inside this transaction, which uses them.
             refresh_vocabularies(sql, vocabularies, terms_seq)?;
@@ -490,7 +561,8 @@ impl<B: Backend> SqlStore<B> {
             let mut writer = Writer {
                 sql,
                 lock,
-                destroyed_keys: false,
+                keys: keys_at,
+                destroyed: Vec::new(),
                 vocabularies: vocabularies.clone(),
                 terms_seq: *terms_seq,
                 actor,
@@ -514,18 +586,30 @@ impl<B: Backend> SqlStore<B> {
                 keep_checkpoint(sql, notary.as_ref(), writer.seq)?;
             }
             let added = (writer.vocabularies, writer.terms_seq);
-            Ok((value, committed, writer.destroyed_keys, added))
+            Ok((value, committed, writer.destroyed, added))
         })?;
         // The batch's own terms are taken once it has committed.
         (self.vocabularies, self.terms_seq) = added;
-        if destroyed_keys {
-            self.backend.after_destroying_keys()?;
+        if !destroyed.is_empty() {
+            match keys_at {
+                KeysAt::Apart(store) => store.destroy(&destroyed)?,
+                _ => self.backend.after_destroying_keys()?,
+            }
         }
         if committed.changes >= LARGE_BATCH {
             self.backend.after_large_batch();
         }
         Ok((value, committed))
     }
+}
+
+/// Refuses to encrypt a database whose journal has entries (in plaintext).
+fn refuse_if_written(sql: &dyn Sql) -> Result<(), StoreError> {
+    let (head, _) = head_of(sql)?;
+    if head > 0 {
+        return Err(StoreError::NotEmpty { entries: head });
+    }
+    Ok(())
 }
 
 /// Signs the tree of the first `size` entries and keeps the checkpoint.
@@ -600,8 +684,9 @@ pub(crate) fn head_of(sql: &dyn Sql) -> Result<(u64, Hash), StoreError> {
 struct Writer<'a> {
     sql: &'a dyn Sql,
     lock: Lock,
-    /// Whether this batch destroyed a data key (`forget`).
-    destroyed_keys: bool,
+    keys: KeysAt<'a>,
+    /// The subjects whose data keys this batch destroyed (`forget`).
+    destroyed: Vec<RecordId>,
     vocabularies: Vocabularies,
     /// The entry of the latest term these vocabularies hold.
     terms_seq: u64,
@@ -618,7 +703,7 @@ struct Writer<'a> {
 impl ChangeSink for Writer<'_> {
     fn apply_prepared(&mut self, prepared: PreparedChange) -> Result<u64, StoreError> {
         let sql = self.sql;
-        let prepared = keys::seal(sql, &self.lock, &self.vocabularies, prepared)?;
+        let prepared = keys::seal(sql, self.keys, &self.lock, &self.vocabularies, prepared)?;
         let change = prepared.change();
         change.validate(&self.vocabularies)?;
         let seq = self.seq + 1;
@@ -651,9 +736,16 @@ impl ChangeSink for Writer<'_> {
         self.tree.append(sql, seq, hash)?;
         match change {
             Change::Forget { subject, .. } => {
-                keys::destroy(sql, subject)?;
+                match self.keys {
+                    KeysAt::Database => keys::destroy(sql, subject)?,
+                    // Destroyed once the forget has committed: a key gone
+                    // with the forget rolled back would shut a record that
+                    // was never forgotten.
+                    KeysAt::Apart(_) => {}
+                    KeysAt::Unreachable => return Err(StoreError::NoKeyStore),
+                }
                 crate::proposals::purge(sql, subject)?;
-                self.destroyed_keys = true;
+                self.destroyed.push(subject.clone());
             }
             Change::LinkDecision { persons, .. } => {
                 crate::proposals::mark_decided(sql, persons, seq)?
@@ -686,7 +778,7 @@ impl ChangeSink for Writer<'_> {
 
     fn apply_presealed(&mut self, presealed: keys::Presealed) -> Result<u64, StoreError> {
         if let Some((subject, wrapped)) = &presealed.key {
-            keys::store_presealed_key(self.sql, subject, wrapped)?;
+            keys::store_presealed_key(self.sql, self.keys, subject, wrapped)?;
         }
         self.apply_prepared(presealed.prepared)
     }
@@ -924,9 +1016,14 @@ impl Database {
             });
         }
         let tables = table_columns(embedded)?;
-        target
-            .backend
-            .write(|to| self.backend.snapshot(|from| copy_rows(from, to, &tables)))
+        target.backend.write(|to| {
+            self.backend.snapshot(|from| copy_rows(from, to, &tables))?;
+            match self.keys.at() {
+                KeysAt::Apart(store) => keys::copy_apart_keys(store, to),
+                KeysAt::Unreachable => Err(StoreError::NoKeyStore),
+                KeysAt::Database => Ok(()),
+            }
+        })
     }
 }
 

@@ -111,7 +111,7 @@ impl Unlock {
     }
 
     /// Refuses passphrases and key files too weak to protect anything.
-    pub(crate) fn check(&self) -> Result<(), VaultError> {
+    pub fn check(&self) -> Result<(), VaultError> {
         match self {
             Unlock::Passphrase(text) if text.chars().count() < MIN_PASSPHRASE => {
                 Err(VaultError::WeakPassphrase {

@@ -460,7 +460,7 @@ pub(super) async fn record_page(
                 }
             }
         }
-        (review::merged_section(lang, &merged))
+        (review::merged_section(lang, record.id(), &merged, role.can_write().then_some(&principal)))
     };
     let title = readable::title_of(&record, lang, &vocabularies, titles);
     page(lang, &principal, &title, body)

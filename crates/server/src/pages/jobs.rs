@@ -176,8 +176,8 @@ pub(super) fn linkage_control(lang: Lang, principal: &Principal, live: Option<&J
         } @else {
             form method="post" action="/review/link" {
                 input type="hidden" name="csrf" value=(principal.csrf());
-                p.hint { (lang.t("Linkage compares every person record and replaces the proposals below by fresh ones; reviewers' decisions stay and are respected. It runs in the background: you may leave the page.",
-                                 "연결은 모든 인물 기록을 비교해 아래 제안을 새 제안으로 바꿉니다. 검토자의 결정은 그대로 남고 반영됩니다. 백그라운드에서 실행되므로 페이지를 떠나도 됩니다.")) }
+                p.hint { (lang.t("Linkage compares every person record and replaces earlier proposals by fresh ones; reviewers' decisions stay and are respected. It runs in the background: you may leave the page.",
+                                 "연결은 모든 인물 기록을 비교해 이전 제안을 새 제안으로 바꿉니다. 검토자의 결정은 그대로 남고 반영됩니다. 백그라운드에서 실행되므로 페이지를 떠나도 됩니다.")) }
                 button.primary type="submit" id="run-linkage" { (lang.t("Find duplicates now", "지금 중복 찾기")) }
             }
         }
@@ -304,7 +304,9 @@ pub(super) async fn job_page(
     let body = html! {
         table.fields {
             tr { th { (lang.t("State", "상태")) } td id="job-state" { (state_label(lang, job.state)) } }
-            tr { th { (lang.t("Progress", "진행")) } td id="job-progress" { (progress_cell(lang, &job)) } }
+            @if job.state.is_live() {
+                tr { th { (lang.t("Progress", "진행")) } td id="job-progress" { (progress_cell(lang, &job)) } }
+            }
             tr { th { (lang.t("Started by", "시작한 사람")) } td { (girok_model::printable::line(&job.started_by)) } }
             tr { th { (lang.t("Queued", "요청 시각")) } td { (super::readable::local_time(&job.queued_at)) } }
             @if let Some(started) = &job.started_at {

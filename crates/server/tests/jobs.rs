@@ -489,6 +489,12 @@ async fn documenters_run_linkage_from_the_review_page_and_follow_its_job_on(site
         (job.state, job.started_by.as_str(), job.again_of),
         (JobState::Done, "admin", Some(held))
     );
+    // Its last beat wrote its last phase with its counts: every proposal stored.
+    let kept = site.read(|store| store.link_proposal_count().expect("count"));
+    assert_eq!(
+        (job.phase, job.done, job.total),
+        (girok_service::jobs::Phase::StoringProposals, kept, kept)
+    );
     assert_eq!(
         site.with_jobs(|jobs| jobs.get(held).expect("job").expect("kept").state),
         JobState::Interrupted

@@ -662,6 +662,11 @@ async fn merged_persons_are_unmerged_from_their_page_and_from_the_review_queue_o
         "{}",
         person.body
     );
+    let possible = between(&person.body, "Possible duplicates", "</section>").unwrap_or_default();
+    assert!(
+        !possible.contains("p-media-kim"),
+        "a merged record is no longer a possible duplicate: {possible}"
+    );
     let seen = site.get("/persons/p-un-kim", Some(&analyst)).await;
     assert!(seen.body.contains("Merged by reviewers") && !seen.body.contains("/unmerge"));
 

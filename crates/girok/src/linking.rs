@@ -1,34 +1,30 @@
 //! `girok link` and `girok review`: proposals of person records that are one
 //! person, and reviewers' decisions about them as journal changes.
 
-use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use girok_linkage::fellegi_sunter::probability;
-use girok_linkage::person::{self, PersonFeatures, PersonRecord, PersonRecordsBuilder};
-use girok_linkage::proposals::{self, ExplainedPair, ProposedPerson, decode_links};
+use girok_linkage::ModelOrigin;
+use girok_linkage::blind::BlindPair;
+use girok_linkage::proposals::{self, ProposedPerson, decode_links};
 use girok_linkage::training::{Failure, Source};
-use girok_linkage::{Groups, ModelOrigin, Problem, RecordIndex, ScoredPair, Settings, Training};
 use girok_model::{Change, RecordId};
-use girok_store::{Database, LinkRun, LockState, ProposedRecord, Store, StoredProposal};
+use girok_service::jobs::Progress;
+use girok_store::{Database, LockState, Store, StoredProposal};
 
 /// Sealed person records (locked, or forgotten) are matched on their blind
 /// name indexes; the pairs go to `DIR/blind-candidates.tsv`.
-fn link_sealed(sealed: &[(RecordId, Vec<String>)], data: &Path, limit: usize) -> Result<()> {
-    let pairs = girok_linkage::blind::candidates(sealed);
+fn write_blind_pairs(sealed: usize, pairs: &[BlindPair], data: &Path, limit: usize) -> Result<()> {
     let path = data.join("blind-candidates.tsv");
     let mut text = String::from("a\tb\tshared_indexes\n");
-    for pair in &pairs {
+    for pair in pairs {
         text.push_str(&format!("{}\t{}\t{}\n", pair.a, pair.b, pair.shared));
     }
     std::fs::write(&path, text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     println!(
-        "{} sealed person records (the database is locked, or they were forgotten): {} pairs share a \
+        "{sealed} sealed person records (the database is locked, or they were forgotten): {} pairs share a \
          blind name index, found without reading a name; saved to {}",
-        sealed.len(),
         pairs.len(),
         path.display()
     );
@@ -41,168 +37,34 @@ fn link_sealed(sealed: &[(RecordId, Vec<String>)], data: &Path, limit: usize) ->
 
 /// Runs linkage over every person record and saves the proposals.
 pub fn link(store: &Database, data: &Path, link_probability: f64, limit: usize) -> Result<()> {
-    let mut builder = PersonRecordsBuilder::default();
-    let mut sealed = Vec::new();
-    store.for_each_record(&mut |record| {
-        match &record {
-            girok_model::Record::Person(person) if person.sealed.is_some() => {
-                let indexes = person
-                    .sealed
-                    .as_ref()
-                    .map(|s| s.blind.clone())
-                    .unwrap_or_default();
-                sealed.push((person.id.clone(), indexes));
-            }
-            _ => builder.add(&record),
-        }
-        Ok(())
-    })?;
-    if !sealed.is_empty() {
-        link_sealed(&sealed, data, limit)?;
+    let linked = girok_service::linkage::link(store, link_probability, &Progress::default())?;
+    if linked.sealed > 0 {
+        write_blind_pairs(linked.sealed, &linked.blind_pairs, data, limit)?;
     }
-    let persons = builder.finish();
-    if persons.is_empty() {
+    if linked.persons == 0 {
         return Ok(());
     }
-    let index: HashMap<&str, RecordIndex> = persons
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i as RecordIndex))
-        .collect();
-    let decisions = store.link_decisions()?;
-    let pairs = |decided: &[(RecordId, RecordId)]| -> Vec<(RecordIndex, RecordIndex)> {
-        decided
-            .iter()
-            .filter_map(|(a, b)| Some((*index.get(a.as_str())?, *index.get(b.as_str())?)))
-            .collect()
-    };
-    let (must_link, cannot_link) = (pairs(&decisions.same), pairs(&decisions.different));
-    let features = Arc::new(PersonFeatures::new(&persons));
-    let comparisons = girok_linkage::person::comparisons(&features);
-    let rules = girok_linkage::person::blocking_rules(&features);
-    let groups: Groups = features.groups.clone();
-    let problem = Problem {
-        records: persons.len(),
-        comparisons: &comparisons,
-        blocking: &rules,
-        groups: &groups,
-        must_link: &must_link,
-        cannot_link: &cannot_link,
-    };
-    let settings = Settings {
-        link_probability,
-        ..Settings::default()
-    };
-    let shipped = person::shipped_model(persons.len());
-    let training = if persons.len() < person::MIN_TRAINING_RECORDS {
-        Training::Given {
-            model: shipped.clone(),
-            reason: format!(
-                "fewer than {} person records are too few to train on",
-                person::MIN_TRAINING_RECORDS
-            ),
-        }
-    } else {
-        Training::Trained {
-            reference: Some(&shipped),
-        }
-    };
-    let linkage = girok_linkage::link(&problem, &settings, training)?;
-    let resolved = decisions.resolved();
-    // The links inside each cluster (links across clusters were refused merges).
-    let mut links_of: HashMap<RecordIndex, Vec<&ScoredPair>> = HashMap::new();
-    for link in &linkage.links {
-        let cluster = linkage.clusters.of(link.a);
-        if cluster == linkage.clusters.of(link.b) {
-            links_of.entry(cluster).or_default().push(link);
-        }
-    }
-    let mut proposals = Vec::new();
-    for members in linkage.clusters.groups() {
-        // A cluster a reviewer already confirmed whole needs no review.
-        let roots: Vec<Option<&RecordId>> = members
-            .iter()
-            .map(|&m| resolved.get(&RecordId::new(&persons[m as usize].id)))
-            .collect();
-        if roots.iter().all(|r| r.is_some() && *r == roots[0]) {
-            continue;
-        }
-        let links: Vec<ExplainedPair> = links_of
-            .get(&linkage.clusters.of(members[0]))
-            .into_iter()
-            .flatten()
-            .map(|l| ExplainedPair {
-                a: persons[l.a as usize].id.clone(),
-                b: persons[l.b as usize].id.clone(),
-                explanation: linkage.model.explain(&comparisons, l.a, l.b),
-            })
-            .collect();
-        let mut sum = 0.0;
-        let mut count = 0;
-        for (i, &a) in members.iter().enumerate() {
-            for &b in &members[i + 1..] {
-                sum += probability(linkage.model.weight(&comparisons, a, b));
-                count += 1;
-            }
-        }
-        let mut persons_of: Vec<&PersonRecord> =
-            members.iter().map(|&m| &persons[m as usize]).collect();
-        persons_of.sort_by(|x, y| x.id.cmp(&y.id));
-        proposals.push((
-            StoredProposal {
-                number: 0,
-                persons: persons_of
-                    .iter()
-                    .map(|p| ProposedRecord {
-                        id: RecordId::new(&p.id),
-                        sources: p.sources.clone(),
-                    })
-                    .collect(),
-                probability: sum / f64::from(count.max(1)),
-                links: proposals::encode_links(&links),
-                decided: None,
-            },
-            persons_of
-                .iter()
-                .map(|p| p.names.clone())
-                .collect::<Vec<_>>(),
-        ));
-    }
-    // Least certain first: that is where a reviewer's eye is worth most.
-    proposals.sort_by(|x, y| x.0.probability.total_cmp(&y.0.probability));
-    for (i, (proposal, _)) in proposals.iter_mut().enumerate() {
-        proposal.number = i as u64 + 1;
-    }
-    let rows: Vec<StoredProposal> = proposals.iter().map(|(p, _)| p.clone()).collect();
-    store.replace_link_proposals(
-        &LinkRun {
-            journal_size: store.head()?.0,
-            time: girok_journal::format_time(chrono::Utc::now()),
-            training: Some(proposals::encode_training(&linkage.origin)),
-        },
-        &rows,
-    )?;
-    let timings: Vec<String> = linkage
+    let timings: Vec<String> = linked
         .timings
         .iter()
         .map(|(stage, d)| format!("{stage} {:.2} s", d.as_secs_f64()))
         .collect();
     println!(
         "{} person records, {} candidate pairs ({} rules), {} links, {} proposals ({}); kept in the database",
-        persons.len(),
-        linkage.blocking.candidate_pairs,
-        linkage.blocking.rules.len(),
-        linkage.links.len(),
-        proposals.len(),
+        linked.persons,
+        linked.candidate_pairs,
+        linked.rules,
+        linked.links,
+        linked.proposals.len(),
         timings.join(", ")
     );
-    print_training(&linkage.origin);
+    print_training(&linked.origin);
     // The names were read (and audited) by this run's scan of the records.
-    for (proposal, names) in proposals.iter().take(limit) {
+    for (proposal, names) in linked.proposals.iter().take(limit) {
         print_summary(proposal, Some(names));
     }
-    if proposals.len() > limit {
-        println!("... and {} more", proposals.len() - limit);
+    if linked.proposals.len() > limit {
+        println!("... and {} more", linked.proposals.len() - limit);
     }
     println!(
         "Review with `girok review --show N`, then --confirm N, --reject N or --split N --keep IDS."

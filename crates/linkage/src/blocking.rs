@@ -185,6 +185,20 @@ impl Candidates {
         self.fold_sampled(1, groups, init, visit, merge)
     }
 
+    /// `fold`, telling `progress` the pairs of each block once it is visited
+    /// (the units of [`crate::Stage::Scoring`], whose total is [`Self::block_pairs`]).
+    pub fn fold_watched<T: Send>(
+        &self,
+        groups: &Groups,
+        progress: &dyn crate::Progress,
+        init: impl Fn() -> T + Sync + Send,
+        visit: impl Fn(&mut T, usize, RecordIndex, RecordIndex) + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
+        let work = self.candidate_blocks(1);
+        self.fold_blocks(&work, groups, true, progress, init, visit, merge)
+    }
+
     /// `fold` over every `sample`-th block of each rule: about 1/`sample` of
     /// the candidate pairs, for estimates on large data.
     pub fn fold_sampled<T: Send>(
@@ -195,8 +209,13 @@ impl Candidates {
         visit: impl Fn(&mut T, usize, RecordIndex, RecordIndex) + Sync + Send,
         merge: impl Fn(T, T) -> T + Sync + Send,
     ) -> T {
-        let work: Vec<(usize, u32, u32)> = self
-            .rules
+        let work = self.candidate_blocks(sample);
+        self.fold_blocks(&work, groups, true, &crate::Unwatched, init, visit, merge)
+    }
+
+    /// Every `sample`-th block of each candidate rule, as (rule, start, end).
+    fn candidate_blocks(&self, sample: usize) -> Vec<(usize, u32, u32)> {
+        self.rules
             .iter()
             .enumerate()
             .filter(|(_, rule)| !rule.training_only)
@@ -206,8 +225,7 @@ impl Candidates {
                     .step_by(sample.max(1))
                     .map(move |&(s, e)| (r, s, e))
             })
-            .collect();
-        self.fold_blocks(&work, groups, true, init, visit, merge)
+            .collect()
     }
 
     /// Pairs in the blocks of all candidate rules, before removing pairs
@@ -236,7 +254,7 @@ impl Candidates {
             .step_by(sample.max(1))
             .map(|&(s, e)| (rule, s, e))
             .collect();
-        self.fold_blocks(&work, groups, false, init, visit, merge)
+        self.fold_blocks(&work, groups, false, &crate::Unwatched, init, visit, merge)
     }
 
     /// Pairs in one rule's blocks, in total.
@@ -248,11 +266,14 @@ impl Candidates {
             .sum()
     }
 
+    // The fold's three closures are what rayon's fold takes, kept as they are.
+    #[allow(clippy::too_many_arguments)]
     fn fold_blocks<T: Send>(
         &self,
         work: &[(usize, u32, u32)],
         groups: &Groups,
         across_rules: bool,
+        progress: &dyn crate::Progress,
         init: impl Fn() -> T + Sync + Send,
         visit: impl Fn(&mut T, usize, RecordIndex, RecordIndex) + Sync + Send,
         merge: impl Fn(T, T) -> T + Sync + Send,
@@ -270,6 +291,7 @@ impl Candidates {
                         }
                     }
                 }
+                progress.advance(u64::from(end - start) * u64::from(end - start - 1) / 2);
                 acc
             })
             .reduce(&init, merge)

@@ -266,10 +266,12 @@ impl Model {
         problem: &Problem,
         candidates: &Candidates,
         threshold: f64,
+        progress: &dyn crate::Progress,
     ) -> (Vec<ScoredPair>, BlockingReport) {
         let rules = candidates.rule_count();
-        let (mut links, per_rule) = candidates.fold(
+        let (mut links, per_rule) = candidates.fold_watched(
             problem.groups,
+            progress,
             || (Vec::new(), vec![0u64; rules]),
             |(links, per_rule), rule, a, b| {
                 per_rule[rule] += 1;

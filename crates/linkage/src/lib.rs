@@ -166,6 +166,33 @@ pub struct Linkage {
     pub timings: Vec<(&'static str, Duration)>,
 }
 
+/// The stages of a run, in order, for a caller that shows how far it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Blocking,
+    Training,
+    /// Comparing the candidate pairs: its units are the pairs in the blocks.
+    Scoring,
+    Clustering,
+}
+
+/// Where a run says how far it is. Called from the run's worker threads.
+pub trait Progress: Sync {
+    /// The run enters `stage`, which has `total` units of work (0 when
+    /// they are not counted).
+    fn stage(&self, stage: Stage, total: u64);
+    /// `units` more units of the current stage are done.
+    fn advance(&self, units: u64);
+}
+
+/// Progress nobody watches.
+pub struct Unwatched;
+
+impl Progress for Unwatched {
+    fn stage(&self, _: Stage, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
 /// Runs blocking, training (unless the model is given), scoring and
 /// clustering. Fails only when training fails its checks with no reference
 /// to fall back on.
@@ -174,14 +201,26 @@ pub fn link(
     settings: &Settings,
     training: Training,
 ) -> Result<Linkage, TrainingError> {
+    link_watched(problem, settings, training, &Unwatched)
+}
+
+/// [`link`], saying how far it is to `progress`.
+pub fn link_watched(
+    problem: &Problem,
+    settings: &Settings,
+    training: Training,
+    progress: &dyn Progress,
+) -> Result<Linkage, TrainingError> {
     let mut timings = Vec::new();
     let mut stage = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
         timings.push((name, stage.elapsed()));
         stage = Instant::now();
     };
+    progress.stage(Stage::Blocking, problem.records as u64);
     let candidates = Candidates::build(problem, settings.max_block);
     lap("blocking", &mut timings);
+    progress.stage(Stage::Training, 0);
     let (model, origin) = match training {
         Training::Given { model, reason } => (model, ModelOrigin::Given { reason }),
         Training::Trained { reference } => {
@@ -190,8 +229,11 @@ pub fn link(
         }
     };
     lap("training", &mut timings);
-    let (links, blocking) = model.score_candidates(problem, &candidates, settings.link_probability);
+    progress.stage(Stage::Scoring, candidates.block_pairs());
+    let (links, blocking) =
+        model.score_candidates(problem, &candidates, settings.link_probability, progress);
     lap("scoring", &mut timings);
+    progress.stage(Stage::Clustering, links.len() as u64);
     let clusters = Clusters::build(problem, &model, &links, settings.cluster_probability);
     lap("clustering", &mut timings);
     Ok(Linkage {

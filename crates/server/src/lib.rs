@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use girok_service::jobs::{JobKind, Jobs, Refused};
 use girok_store::{AuditTrail, Database, LockState, ReadAudit, StoreError, Unlock};
 
 use crate::access::{AccessError, AccessStore, Role};
@@ -73,6 +74,9 @@ pub struct App {
     access: Mutex<AccessStore>,
     /// The access store is the shared PostgreSQL database's.
     access_shared: bool,
+    /// Background jobs, in the table every server process sharing the database reads.
+    jobs: Mutex<Jobs>,
+    jobs_shared: bool,
     /// Where reads of identifying data are recorded, shared by every request.
     audit: Arc<AuditTrail>,
     pub settings: Settings,
@@ -119,6 +123,7 @@ impl App {
             .map(|_| girok_service::open(data).map(Mutex::new))
             .collect::<Result<_, _>>()?;
         let access = girok_service::open_access(data)?;
+        let jobs = girok_service::open_jobs(data)?;
         Ok(Arc::new(App {
             data: data.to_path_buf(),
             writer: Mutex::new(writer),
@@ -126,6 +131,8 @@ impl App {
             next_reader: AtomicUsize::new(0),
             access_shared: access.is_shared(),
             access: Mutex::new(access),
+            jobs_shared: jobs.is_shared(),
+            jobs: Mutex::new(jobs),
             audit: Arc::new(girok_service::audit_trail(data)?),
             settings,
             names: search::NameIndex::default(),
@@ -232,25 +239,87 @@ impl App {
 
     /// Runs work on the access store (users, sessions, keys), from any thread.
     pub fn with_access<T: Send>(&self, work: impl FnOnce(&AccessStore) -> T + Send) -> T {
-        let run = || {
-            let access = self
-                .access
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            work(&access)
-        };
-        if self.access_shared && tokio::runtime::Handle::try_current().is_ok() {
-            // PostgreSQL's client waits on a runtime of its own, which cannot
-            // be entered from a thread of the server's: wait on another thread.
-            return std::thread::scope(|scope| {
-                scope
-                    .spawn(run)
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            });
-        }
-        run()
+        off_the_runtime(self.access_shared, || {
+            work(
+                &self
+                    .access
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        })
     }
+
+    /// Runs work on the background jobs' table, from any thread.
+    pub fn with_jobs<T: Send>(&self, work: impl FnOnce(&Jobs) -> T + Send) -> T {
+        off_the_runtime(self.jobs_shared, || {
+            work(
+                &self
+                    .jobs
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
+            )
+        })
+    }
+
+    /// Starts a background job of `kind` for `by` (or runs job `again` once
+    /// more) on a thread of this server; refused while one of its kind runs
+    /// on any server of the database. Returns the job's id.
+    pub fn start_job(
+        &self,
+        kind: JobKind,
+        parameters: &str,
+        by: &str,
+        again: Option<u64>,
+    ) -> Result<Result<u64, Refused>, ServerError> {
+        let runner = girok_service::jobs::runner_token()?;
+        let started = self.with_jobs(|jobs| match again {
+            Some(id) => jobs.again(id, by, &runner),
+            None => jobs
+                .start(kind, parameters, by, &runner, None)
+                .map(|found| found.map(|new| (new, kind, parameters.to_string()))),
+        })?;
+        let (id, kind, parameters) = match started {
+            Ok(started) => started,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let data = self.data.clone();
+        let vault = self.write(|store| store.vault());
+        let audit = ReadAudit::new(
+            self.audit.clone(),
+            by,
+            &format!("{} job {id}", kind.key()),
+            WEB_PURPOSE,
+        );
+        let place = girok_service::jobs_place(&self.data)?;
+        girok_service::jobs::spawn(place, id, runner, move |progress| {
+            // The job's own connection, unlocked as the server is, its reads
+            // written to the audit log under the name of who started it.
+            let mut store = girok_service::open(&data).map_err(|e| e.to_string())?;
+            if let Some(vault) = vault {
+                store.unlock_with(vault).map_err(|e| e.to_string())?;
+            }
+            store.set_auditor(Some(Arc::new(audit)));
+            match kind {
+                JobKind::Linkage => girok_service::linkage::run_job(&store, &parameters, progress),
+            }
+        });
+        Ok(Ok(id))
+    }
+}
+
+/// Runs `work` where a blocking PostgreSQL client may wait: its client
+/// waits on a runtime of its own, which cannot be entered from a thread of
+/// the server's, so `shared` work on one of those runs on another thread.
+fn off_the_runtime<T: Send>(shared: bool, work: impl FnOnce() -> T + Send) -> T {
+    if shared && tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|scope| {
+            scope
+                .spawn(work)
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+    }
+    work()
 }
 
 /// Every route of the application and the API.

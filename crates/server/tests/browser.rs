@@ -3,7 +3,9 @@
 //! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
 //! date, find the witness by a romanized spelling, see a field error for bad
 //! input, edit a source, create an event, import a CSV file (its problems by
-//! line and column, then the corrected file), switch language; read a record
+//! line and column, then the corrected file), run linkage from the review
+//! page, wait for its job, confirm a proposal, see the merged person and
+//! unmerge it, switch language; read a record
 //! page, its print layout and its menu at tablet width; the same walk on the
 //! embedded database and on a team's PostgreSQL one. Screenshots go to
 //! `target/e2e-screenshots/` (and its `postgres/`).
@@ -542,6 +544,124 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     });
     assert!(victim.is_some(), "the imported victim exists");
     snap(&client, shots, "7c-imported").await;
+
+    // Linkage in the browser: the witness again, in a second testimony, under another spelling.
+    client
+        .goto(&format!("{site}/sources/new"))
+        .await
+        .expect("form");
+    fill(&client, "title", "Interview in Seoul, 2025").await;
+    fill(&client, "obtained", "2025").await;
+    fill(&client, "witness", "Lee Young-soo").await;
+    fill(&client, "organisation", "NKDB").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Css("div.saved"),
+    )
+    .await;
+    click_then(
+        &client,
+        Locator::Css("header nav a[href='/review']"),
+        Locator::Id("run-linkage"),
+    )
+    .await;
+    snap(&client, shots, "8-review-before-linkage").await;
+    click_then(
+        &client,
+        Locator::Id("run-linkage"),
+        Locator::Id("job-state"),
+    )
+    .await;
+    snap(&client, shots, "8a-linkage-job").await;
+    // The job's page reloads itself until the job is done, then leads to the queue.
+    client
+        .wait()
+        .at_most(Duration::from_secs(120))
+        .for_element(Locator::Id("to-review"))
+        .await
+        .expect("the linkage job ends");
+    let done = text(&client).await;
+    assert!(
+        done.contains("Linkage is done.") && done.contains("proposals to review"),
+        "{done}"
+    );
+    snap(&client, shots, "8b-linkage-done").await;
+    click_then(
+        &client,
+        Locator::Id("to-review"),
+        Locator::Css("a[href='/review/1']"),
+    )
+    .await;
+    click_then(
+        &client,
+        Locator::Css("a[href='/review/1']"),
+        Locator::Id("reason"),
+    )
+    .await;
+    let proposal = text(&client).await;
+    assert!(
+        proposal.contains("이영수") && proposal.contains("Lee Young-soo"),
+        "{proposal}"
+    );
+    snap(&client, shots, "8c-proposal").await;
+    fill(&client, "reason", "same witness, two interviews").await;
+    let recorded = click_then(
+        &client,
+        Locator::Css("button[value=same]"),
+        Locator::Css("p[role=status]"),
+    )
+    .await
+    .text()
+    .await
+    .expect("recorded");
+    assert!(recorded.contains("Recorded as journal entry"), "{recorded}");
+    // The merged person: each record names the other.
+    click_then(
+        &client,
+        Locator::Css("table a[href^='/persons/']"),
+        Locator::XPath("//h2[contains(., 'Merged by reviewers')]"),
+    )
+    .await;
+    snap(&client, shots, "8d-merged-person").await;
+    assert_eq!(
+        read(&app, |store| store.link_decisions().expect("decisions"))
+            .same
+            .len(),
+        1
+    );
+    // Unmerge it, with a reason.
+    client
+        .find(Locator::Css("details summary"))
+        .await
+        .expect("the unmerge")
+        .click()
+        .await
+        .expect("open");
+    client
+        .find(Locator::Css("form[action$='/unmerge'] input[name=reason]"))
+        .await
+        .expect("reason")
+        .send_keys("two interviews, two people after all")
+        .await
+        .expect("type");
+    snap(&client, shots, "8e-unmerge").await;
+    let unmerged = click_then(
+        &client,
+        Locator::Css("form[action$='/unmerge'] button"),
+        Locator::Css("div.saved"),
+    )
+    .await
+    .text()
+    .await
+    .expect("unmerged");
+    assert!(unmerged.contains("Unmerged."), "{unmerged}");
+    assert!(
+        read(&app, |store| store.link_decisions().expect("decisions"))
+            .same
+            .is_empty()
+    );
+    snap(&client, shots, "8f-unmerged").await;
 
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");

@@ -13,6 +13,8 @@ pub mod backup;
 mod directory;
 pub mod evidence;
 pub mod imports;
+pub mod jobs;
+pub mod linkage;
 mod proposals;
 pub mod secrets;
 
@@ -45,6 +47,8 @@ pub const REPLICA_FILE: &str = "replica.url";
 pub const ACCESS_FILE: &str = "access.sqlite";
 /// The audit log of an embedded installation.
 pub const AUDIT_FILE: &str = "audit.sqlite";
+/// The background jobs of an embedded installation.
+pub const JOBS_FILE: &str = "jobs.sqlite";
 /// The private checkpoint key inside a data directory.
 pub const KEY_FILE: &str = "girok.key";
 /// The connection URL of a PostgreSQL database, in a data directory that
@@ -95,6 +99,8 @@ pub enum ServiceError {
     NotOurCheckpoint(NoteError),
     #[error("a Girok database already exists in {path} ({found}); it was not changed")]
     DirectoryInUse { path: String, found: String },
+    #[error("linkage could not train a model on this database: {0}")]
+    Training(#[from] girok_linkage::TrainingError),
     #[error("the linkage proposals of an earlier version were not moved into the database: {0}")]
     Proposals(#[from] girok_linkage::proposals::ProposalsError),
 }
@@ -216,6 +222,17 @@ pub fn open_audit_log(data: &Path) -> Result<AuditLog, ServiceError> {
     Ok(AuditLog::open(&sidecar_place(data, AUDIT_FILE)?)?)
 }
 
+/// Where a data directory's background jobs are: every server process
+/// sharing its database sees them.
+pub fn jobs_place(data: &Path) -> Result<Place, ServiceError> {
+    sidecar_place(data, JOBS_FILE)
+}
+
+/// The background jobs of a data directory's installation.
+pub fn open_jobs(data: &Path) -> Result<jobs::Jobs, ServiceError> {
+    Ok(jobs::Jobs::open(&jobs_place(data)?)?)
+}
+
 /// The audit trail of a data directory's reads, opened at the first read
 /// of identifying data.
 pub fn audit_trail(data: &Path) -> Result<AuditTrail, ServiceError> {
@@ -229,6 +246,7 @@ pub fn grant_to(data: &Path, role: &str) -> Result<(), ServiceError> {
     open_database(data)?.grant_to(role)?;
     open_access(data)?.grant_to(role)?;
     open_audit_log(data)?.grant_to(role)?;
+    open_jobs(data)?.grant_to(role)?;
     if let Some(place) = shared_database(data)? {
         Blobs::open(&place)?.grant_to(role)?;
         secrets::grant_to(&place, role)?;
@@ -286,6 +304,7 @@ pub fn create_postgres(data: &Path, url: &str) -> Result<Database, ServiceError>
     // connect as may be one that cannot create tables.
     open_access(data)?;
     open_audit_log(data)?;
+    open_jobs(data)?;
     let shared = Place::Postgres(url.to_string());
     Blobs::open(&shared)?;
     secrets::create(&shared)?;

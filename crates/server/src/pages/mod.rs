@@ -35,6 +35,7 @@ mod editor;
 mod estimates;
 mod evidence;
 mod imports;
+mod jobs;
 mod journal;
 mod login;
 mod readable;
@@ -122,6 +123,11 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             get(admin::encryption).post(admin::change_encryption),
         )
         .route("/review", get(review::review_queue))
+        .route("/review/link", post(jobs::start_linkage))
+        .route("/jobs", get(jobs::jobs_page))
+        .route("/jobs/{id}", get(jobs::job_page))
+        .route("/jobs/{id}/again", post(jobs::run_again))
+        .route("/persons/{id}/unmerge", post(review::unmerge))
         .route(
             "/review/{number}",
             get(review::review_proposal).post(review::decide_proposal),
@@ -214,12 +220,27 @@ async fn favicon() -> Response {
 }
 
 fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) -> Markup {
+    layout_refreshed(lang, principal, title, body, None)
+}
+
+/// A page that reloads itself every `refresh` seconds, where given (a job
+/// in progress: no script needed).
+fn layout_refreshed(
+    lang: Lang,
+    principal: Option<&Principal>,
+    title: &str,
+    body: Markup,
+    refresh: Option<u32>,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (title) " · Girok 기록" }
                 link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(STYLE)) }
@@ -237,6 +258,7 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
                             }
                             @if principal.user.role.can_write() {
                                 a href="/review" { (lang.t("Duplicates", "중복 검토")) }
+                                a href="/jobs" { (lang.t("Jobs", "작업")) }
                                 a href="/import" { (lang.t("Import", "가져오기")) }
                             }
                             @if principal.user.role == Role::Admin {

@@ -391,6 +391,12 @@ pub(super) async fn record_page(
         Err(response) => return response,
     };
     let titles = &around.titles;
+    // A record reviewers merged with this one is no longer a possible duplicate of it.
+    let candidates: Vec<&(RecordId, String)> = around
+        .candidates
+        .iter()
+        .filter(|(id, _)| !merged.contains(id))
+        .collect();
     let kind = record.kind();
     let mut groups: Vec<((RecordKind, &'static str), Vec<&Record>)> = Vec::new();
     for (field, referrer) in &around.referrers {
@@ -450,17 +456,17 @@ pub(super) async fn record_page(
                 (referrer_table(lang, &vocabularies, titles, field, records))
             }
         }
-        @if !around.candidates.is_empty() {
+        @if !candidates.is_empty() {
             section.actions {
                 h2 { (lang.t("Possible duplicates: names that read the same", "중복 가능성: 같게 읽히는 이름")) }
                 ul {
-                    @for (id, title) in &around.candidates {
+                    @for (id, title) in &candidates {
                         li { a href=(format!("/persons/{id}")) { (title) } " " span.hint { (id) } }
                     }
                 }
             }
         }
-        (review::merged_section(lang, &merged))
+        (review::merged_section(lang, record.id(), &merged, role.can_write().then_some(&principal)))
     };
     let title = readable::title_of(&record, lang, &vocabularies, titles);
     page(lang, &principal, &title, body)

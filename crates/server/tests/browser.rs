@@ -4,7 +4,9 @@
 //! date, find the witness by a romanized spelling, see a field error for bad
 //! input, edit a source, create an event, import a CSV file (its problems by
 //! line and column, then the corrected file), switch language; read a record
-//! page, its print layout and its menu at tablet width; the same walk on the
+//! page, its print layout and its menu at tablet width; choose a witness and
+//! a source by typing part of a name or title, name a relative, print a
+//! victim's case file; the same walk on the
 //! embedded database and on a team's PostgreSQL one. Screenshots go to
 //! `target/e2e-screenshots/` (and its `postgres/`).
 
@@ -542,6 +544,110 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     });
     assert!(victim.is_some(), "the imported victim exists");
     snap(&client, shots, "7c-imported").await;
+
+    // A second testimony of the same witness, chosen by typing her name in
+    // another spelling, naming her brother; then an act against her whose
+    // source is picked by typing part of its title; then her case file.
+    client
+        .goto(&format!("{site}/sources/new"))
+        .await
+        .expect("form");
+    fill(&client, "title", "Second interview, Seoul").await;
+    fill(&client, "obtained", "2025").await;
+    fill(&client, "known_witness", "Lee Young-soo").await;
+    click_then(
+        &client,
+        Locator::Css("#known_witness-suggestions button.suggestion"),
+        Locator::Css(".chosen"),
+    )
+    .await;
+    let chosen = client
+        .find(Locator::Id("known_witness"))
+        .await
+        .expect("witness field")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(chosen.starts_with("p-"), "the witness's id: {chosen}");
+    fill(&client, "named1", "이철수").await;
+    client
+        .find(Locator::Css("select#relation1 option[value=sibling]"))
+        .await
+        .expect("relation")
+        .click()
+        .await
+        .expect("choose");
+    snap(&client, shots, "8-testimony-witness-picked").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Css("div.saved"),
+    )
+    .await;
+    click_then(
+        &client,
+        Locator::LinkText("Go to the witness"),
+        Locator::Css("table.names"),
+    )
+    .await;
+    let witness = text(&client).await;
+    assert!(
+        witness.contains("이철수") && witness.contains("Sibling"),
+        "{witness}"
+    );
+    click_then(
+        &client,
+        Locator::LinkText("Record an act against this person"),
+        Locator::Id("source"),
+    )
+    .await;
+    fill(&client, "date", "2019년 봄").await;
+    fill(&client, "place", "Hoeryong").await;
+    fill(&client, "source", "탈북민").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#source-suggestions button.suggestion"))
+        .await
+        .expect("suggestions while typing");
+    snap(&client, shots, "8a-source-suggested").await;
+    client
+        .find(Locator::Css("#source-suggestions button.suggestion"))
+        .await
+        .expect("suggestion")
+        .click()
+        .await
+        .expect("choose");
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Css("div.saved"),
+    )
+    .await;
+    assert!(!text(&client).await.contains("without a source"));
+    click_then(
+        &client,
+        Locator::Id("case-file"),
+        Locator::Css("section.standing"),
+    )
+    .await;
+    let file = text(&client).await;
+    assert!(
+        file.contains("Case file")
+            && file.contains("이영수")
+            && file.contains("탈북민 증언")
+            && file.contains(&sha256)
+            && file.contains("passes"),
+        "{file}"
+    );
+    snap(&client, shots, "9-case-file").await;
+    media(&client, "print").await;
+    assert_eq!(display(&client, "header").await, "none");
+    assert_eq!(display(&client, "p.actions").await, "none");
+    assert_eq!(display(&client, "p.printed").await, "block");
+    snap(&client, shots, "9a-case-file-printed").await;
+    media(&client, "screen").await;
 
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");

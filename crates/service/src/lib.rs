@@ -13,6 +13,7 @@ pub mod backup;
 mod directory;
 pub mod evidence;
 pub mod imports;
+pub mod organisations;
 mod proposals;
 pub mod secrets;
 

@@ -555,6 +555,13 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     fill(&client, "title", "Second interview, Seoul").await;
     fill(&client, "obtained", "2025").await;
     fill(&client, "known_witness", "Lee Young-soo").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#known_witness-suggestions button.suggestion"))
+        .await
+        .expect("suggestions while typing");
+    snap(&client, shots, "8-witness-suggested").await;
     click_then(
         &client,
         Locator::Css("#known_witness-suggestions button.suggestion"),

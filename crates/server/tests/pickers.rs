@@ -470,6 +470,8 @@ async fn case_file_on(site: &Site) {
         "Chinese public security",
         "Testimony of Kim Eun-joo",
         "Integrity of the log",
+        // The source's reliability, in its attestation of each act.
+        "B — ",
         "Latest signed checkpoint",
         "passes",
         "cheap check",

@@ -151,6 +151,14 @@ fn gather(
     for file in &acts {
         let title = readable::title_of(&file.act, lang, &vocabularies, &titles);
         titles.insert(file.act.id().clone(), title);
+        // An attestation is named by its source, the column its table leaves out.
+        for attestation in &file.attestations {
+            if let Record::Information(information) = attestation
+                && let Some(source) = titles.get(&information.source).cloned()
+            {
+                titles.insert(information.id.clone(), source);
+            }
+        }
     }
     Ok(Some(CaseFile {
         victim,
@@ -256,25 +264,25 @@ pub(super) async fn case_file(
                 }
                 @if !act.involvements.is_empty() {
                     h4 { (lang.t("Agencies and perpetrators", "가해 기관과 가해자")) }
-                    (records::referrer_table(lang, vocabularies, titles, "act", &act.involvements.iter().collect::<Vec<_>>()))
+                    (records::referrer_table(lang, vocabularies, titles, &["act"], &act.involvements.iter().collect::<Vec<_>>()))
                 }
                 h4 { (lang.t("Sources attesting it", "입증 출처")) }
                 @if act.attestations.is_empty() {
                     p.error { (lang.t("No source attests this act.", "이 행위를 입증하는 출처가 없습니다.")) }
                 } @else {
-                    (records::referrer_table(lang, vocabularies, titles, "act", &act.attestations.iter().collect::<Vec<_>>()))
+                    (records::referrer_table(lang, vocabularies, titles, &["act", "source"], &act.attestations.iter().collect::<Vec<_>>()))
                 }
             }
         }
         h2 { (lang.t("Sources", "출처")) " (" (file.sources.len()) ")" }
         @if !file.sources.is_empty() {
-            (records::referrer_table(lang, vocabularies, titles, "", &file.sources.iter().collect::<Vec<_>>()))
+            (records::referrer_table(lang, vocabularies, titles, &[], &file.sources.iter().collect::<Vec<_>>()))
         }
         h2 { (lang.t("Evidence files of these sources", "이 출처들의 증거 파일")) " (" (file.evidence.len()) ")" }
         @if file.evidence.is_empty() {
             p { (lang.t("No evidence file.", "증거 파일이 없습니다.")) }
         } @else {
-            (records::referrer_table(lang, vocabularies, titles, "", &file.evidence.iter().collect::<Vec<_>>()))
+            (records::referrer_table(lang, vocabularies, titles, &[], &file.evidence.iter().collect::<Vec<_>>()))
         }
         (standing_section(lang, &file.standing))
     };

@@ -251,16 +251,17 @@ fn referrer_heading(lang: Lang, kind: RecordKind, field: &str) -> &'static str {
     }
 }
 
-/// A table of records with the fields that tell them apart.
+/// A table of records with the fields that tell them apart, but those in
+/// `left_out` (the field pointing to the page's record, which it names).
 pub(super) fn referrer_table(
     lang: Lang,
     vocabularies: &girok_model::Vocabularies,
     titles: &readable::Titles,
-    field: &str,
+    left_out: &[&str],
     records: &[&Record],
 ) -> Markup {
-    // The columns: every field any of them has, but the one pointing here
-    // and the title (the link says it).
+    // The columns: every field any of them has, but those left out and
+    // the title (the link says it).
     let rows: Vec<(&Record, Vec<readable::Row>)> = records
         .iter()
         .map(|r| (*r, readable::rows(r, lang, vocabularies, titles)))
@@ -269,7 +270,7 @@ pub(super) fn referrer_table(
     for (_, fields) in &rows {
         for row in fields {
             if !columns.iter().any(|(key, _)| *key == row.key)
-                && row.key != field
+                && !left_out.contains(&row.key)
                 && !matches!(
                     row.key,
                     "title"
@@ -451,7 +452,7 @@ pub(super) async fn record_page(
         @for ((kind, field), records) in &groups {
             section {
                 h2 { (referrer_heading(lang, *kind, field)) }
-                (referrer_table(lang, &vocabularies, titles, field, records))
+                (referrer_table(lang, &vocabularies, titles, &[field], records))
             }
         }
         @if !around.candidates.is_empty() {

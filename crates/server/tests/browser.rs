@@ -611,6 +611,13 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     .await;
     fill(&client, "date", "2019년 봄").await;
     fill(&client, "place", "Hoeryong").await;
+    client
+        .find(Locator::Css("select#reliability option[value=b]"))
+        .await
+        .expect("reliability")
+        .click()
+        .await
+        .expect("choose");
     fill(&client, "source", "탈북민").await;
     client
         .wait()
@@ -645,6 +652,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
             && file.contains("이영수")
             && file.contains("탈북민 증언")
             && file.contains(&sha256)
+            && file.contains("B — ")
             && file.contains("passes"),
         "{file}"
     );

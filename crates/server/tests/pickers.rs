@@ -227,7 +227,12 @@ async fn the_act_form_finds_its_source_on(site: &Site) {
         .post_form(
             "/persons/p-un-kim/acts",
             Some(&documenter),
-            &typed(&[("source", "TJWG report"), ("event", "discredit")]),
+            &typed(&[
+                ("source", "TJWG report"),
+                ("event", "discredit"),
+                ("reliability", "b"),
+                ("knowledge", "heard-from-victim"),
+            ]),
             None,
         )
         .await;
@@ -240,7 +245,10 @@ async fn the_act_form_finds_its_source_on(site: &Site) {
             .filter_map(|row| match row.entry.change {
                 girok_model::Change::Create {
                     record: Record::Information(information),
-                } => Some(information.source.to_string()),
+                } => Some(format!(
+                    "{} {:?} {:?}",
+                    information.source, information.reliability, information.knowledge
+                )),
                 girok_model::Change::Create {
                     record: Record::Act(act),
                 } => act.event.map(|e| e.to_string()),
@@ -249,7 +257,7 @@ async fn the_act_form_finds_its_source_on(site: &Site) {
             .collect::<Vec<_>>()
     });
     assert!(
-        attested.contains(&"s-tjwg-2024".to_string())
+        attested.contains(&"s-tjwg-2024 Some(B) HeardFromVictim".to_string())
             && attested.contains(&"e-discredit-campaign".to_string()),
         "{attested:?}"
     );

@@ -25,6 +25,12 @@ pub(super) struct ActForm {
     source: String,
     #[serde(default)]
     relation: String,
+    /// The source's reliability (A-F).
+    #[serde(default)]
+    reliability: String,
+    /// How the witness knows.
+    #[serde(default)]
+    knowledge: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -112,6 +118,26 @@ fn act_form(
             (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), &form.source, offered, errors.get("source")))
             label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }
             (select("relation", &pickers.relations, &form.relation, Some(lang.t("(unknown)", "(미상)"))))
+            div class=(class("reliability")) {
+                label for="reliability" { (lang.t("Reliability of the source", "출처의 신뢰도")) }
+                select id="reliability" name="reliability" {
+                    option value="" { (lang.t("(not graded)", "(평가 안 함)")) }
+                    @for grade in girok_model::Reliability::ALL {
+                        option value=(grade.as_str()) selected[form.reliability == grade.as_str()] { (readable::keyword(lang, *grade)) }
+                    }
+                }
+                (error("reliability"))
+            }
+            div class=(class("knowledge")) {
+                label for="knowledge" { (lang.t("How the witness knows", "증언자가 아는 경위")) }
+                select id="knowledge" name="knowledge" {
+                    option value="" { (lang.t("(unknown)", "(미상)")) }
+                    @for how in girok_model::Knowledge::ALL {
+                        option value=(how.as_str()) selected[form.knowledge == how.as_str()] { (readable::keyword(lang, *how)) }
+                    }
+                }
+                (error("knowledge"))
+            }
             (pickers::field(lang, Pick::Event, "event", lang.t("Part of event (optional)", "관련 사건 (선택)"), &form.event, offered, errors.get("event")))
             label for="description" { (lang.t("Description", "설명")) }
             textarea id="description" name="description" rows="3" { (form.description) }
@@ -171,6 +197,8 @@ fn form_field(field: Field) -> &'static str {
         Field::Agency => "agency",
         Field::SourceId => "source",
         Field::Relation => "relation",
+        Field::Reliability => "reliability",
+        Field::Knowledge => "knowledge",
         Field::EventId => "event",
         Field::Description => "description",
         _ => "act_type",
@@ -255,6 +283,8 @@ pub(super) async fn create_act(
             (Field::Agency, &form.agency),
             (Field::SourceId, &form.source),
             (Field::Relation, &form.relation),
+            (Field::Reliability, &form.reliability),
+            (Field::Knowledge, &form.knowledge),
             (Field::EventId, &form.event),
             (Field::Description, &form.description),
         ] {

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use girok_model::{Person, Record, RecordId, RecordKind};
+use girok_model::{FuzzyDate, Person, Record, RecordId, RecordKind};
 use girok_store::{Database, Store, StoreError};
 
 #[derive(Clone)]
@@ -20,21 +20,33 @@ struct Entry {
     kind: RecordKind,
     keys: Vec<u64>,
     folded: String,
+    /// A source's or event's title as recorded and its date, for a picker's label.
+    shown: Option<(String, FuzzyDate)>,
+}
+
+/// A source or event a title search found: its id, title and date.
+pub struct Titled {
+    pub id: RecordId,
+    pub title: String,
+    pub when: FuzzyDate,
 }
 
 impl Entry {
     /// A person's names, or a source's or event's title; other records are not searched.
     fn of(record: Record) -> Option<Entry> {
-        let titled = |id: RecordId, kind, title: &str| Entry {
+        let titled = |id: RecordId, kind, title: String, when: FuzzyDate| Entry {
             id,
             kind,
             keys: Vec::new(),
             folded: title.to_lowercase(),
+            shown: Some((title, when)),
         };
         Some(match record {
             Record::Person(person) => Entry::of_person(person),
-            Record::Source(source) => titled(source.id, RecordKind::Source, &source.title),
-            Record::Event(event) => titled(event.id, RecordKind::Event, &event.title),
+            Record::Source(source) => {
+                titled(source.id, RecordKind::Source, source.title, source.obtained)
+            }
+            Record::Event(event) => titled(event.id, RecordKind::Event, event.title, event.date),
             _ => return None,
         })
     }
@@ -46,6 +58,7 @@ impl Entry {
             kind: RecordKind::Person,
             keys: Vec::new(),
             folded: String::new(),
+            shown: None,
         }
     }
 
@@ -64,6 +77,7 @@ impl Entry {
             kind: RecordKind::Person,
             keys,
             folded,
+            shown: None,
         }
     }
 }
@@ -76,6 +90,8 @@ struct Built {
     entries: Vec<Entry>,
     by_key: HashMap<u64, Vec<usize>>,
     by_id: HashMap<RecordId, usize>,
+    /// The slots of sources and events, so a title search reads no person.
+    titled: Vec<usize>,
 }
 
 impl Built {
@@ -93,9 +109,13 @@ impl Built {
                 slot
             }
             None => {
+                let slot = self.entries.len();
                 self.entries.push(Entry::empty(id));
-                self.by_id.insert(id.clone(), self.entries.len() - 1);
-                self.entries.len() - 1
+                self.by_id.insert(id.clone(), slot);
+                if entry.kind != RecordKind::Person {
+                    self.titled.push(slot);
+                }
+                slot
             }
         };
         for key in &entry.keys {
@@ -221,26 +241,36 @@ impl NameIndex {
     }
 
     /// Sources or events (`kind`) whose titles contain `query` (case
-    /// folded), in the order they were recorded, at most `limit`; recorded
-    /// in the audit log as consulted, like names.
+    /// folded), in the order they were recorded, at most `limit`, with their
+    /// titles and dates (no record is read again); recorded in the audit log
+    /// as consulted, like names.
     pub fn titled(
         &self,
         store: &Database,
         kind: RecordKind,
         query: &str,
         limit: usize,
-    ) -> Result<Vec<RecordId>, StoreError> {
+    ) -> Result<Vec<Titled>, StoreError> {
         let index = self.entries(store)?;
         let folded = query.trim().to_lowercase();
-        let found: Vec<RecordId> = index
-            .entries
+        let found: Vec<Titled> = index
+            .titled
             .iter()
+            .map(|&slot| &index.entries[slot])
             .filter(|entry| entry.kind == kind && !folded.is_empty())
             .filter(|entry| entry.folded.contains(&folded))
+            .filter_map(|entry| {
+                let (title, when) = entry.shown.clone()?;
+                Some(Titled {
+                    id: entry.id.clone(),
+                    title,
+                    when,
+                })
+            })
             .take(limit)
-            .map(|entry| entry.id.clone())
             .collect();
-        store.consulted(&found)?;
+        let ids: Vec<RecordId> = found.iter().map(|t| t.id.clone()).collect();
+        store.consulted(&ids)?;
         Ok(found)
     }
 }

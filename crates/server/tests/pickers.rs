@@ -765,6 +765,10 @@ async fn forms_record_organisations_of_the_vocabulary() {
             ("organisation", organisation),
         ])
     };
+    let before = site
+        .get("/pick/sources?q=former+soldier", Some(&documenter))
+        .await;
+    assert_eq!(before.body, "[]");
     let unknown = site
         .post_form(
             "/sources",
@@ -787,6 +791,15 @@ async fn forms_record_organisations_of_the_vocabulary() {
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    // The title index follows the journal: the new source is found at once.
+    let found = site
+        .get("/pick/sources?q=former+soldier", Some(&documenter))
+        .await;
+    assert!(
+        found.body.contains("Interview of a former soldier (2024)"),
+        "{}",
+        found.body
+    );
     let organisations =
         site.read(|store| girok_service::organisations::in_use(store).expect("in use"));
     assert!(

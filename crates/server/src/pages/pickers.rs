@@ -117,24 +117,31 @@ pub(super) fn find(
     if typed.is_empty() {
         return Ok(Vec::new());
     }
-    let mut ids = Vec::new();
-    let exact = RecordId::new(typed);
-    if store
-        .get(&exact)?
-        .is_some_and(|stored| stored.record.kind() == pick.kind())
-    {
-        ids.push(exact);
-    }
-    ids.extend(match pick {
-        Pick::Person => app.names.search(store, typed, OFFERED)?,
-        Pick::Source | Pick::Event => app.names.titled(store, pick.kind(), typed, OFFERED)?,
-    });
     let vocabularies = store.vocabularies();
+    let labelled = |title: String, when: &FuzzyDate| match when.is_unknown() {
+        true => title,
+        false => format!("{title} ({})", readable::date(lang, when)),
+    };
     let mut choices: Vec<Choice> = Vec::new();
-    for id in ids {
-        if choices.len() == OFFERED || choices.iter().any(|c| c.id == id.as_str()) {
-            continue;
+    let mut offer = |choice: Choice| {
+        if choices.len() < OFFERED && !choices.iter().any(|c| c.id == choice.id) {
+            choices.push(choice);
         }
+    };
+    // The record of that id first, then the matches.
+    let exact = RecordId::new(typed);
+    let mut read_again: Vec<RecordId> = match store.get(&exact)? {
+        Some(stored) if stored.record.kind() == pick.kind() => vec![exact],
+        _ => Vec::new(),
+    };
+    let mut titled = Vec::new();
+    match pick {
+        Pick::Person => read_again.extend(app.names.search(store, typed, OFFERED)?),
+        Pick::Source | Pick::Event => {
+            titled = app.names.titled(store, pick.kind(), typed, OFFERED)?;
+        }
+    }
+    for id in read_again {
         let Some(stored) = store.get(&id)? else {
             continue;
         };
@@ -145,13 +152,20 @@ pub(super) fn find(
             Record::Event(event) => event.date.clone(),
             _ => FuzzyDate::UNKNOWN,
         };
-        let mut label = readable::title_of(&record, lang, vocabularies, &readable::Titles::new());
-        if !when.is_unknown() {
-            label = format!("{label} ({})", readable::date(lang, &when));
-        }
-        choices.push(Choice {
+        let title = readable::title_of(&record, lang, vocabularies, &readable::Titles::new());
+        offer(Choice {
             id: id.to_string(),
-            label,
+            label: labelled(title, &when),
+        });
+    }
+    // Titles are found by what they contain, so none is empty.
+    for found in titled {
+        offer(Choice {
+            id: found.id.to_string(),
+            label: labelled(
+                girok_model::printable::line(&found.title).into_owned(),
+                &found.when,
+            ),
         });
     }
     Ok(choices)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Web benchmark (issue 6): a database with ~100,000 acts, wrk on loopback.
 #   1. authenticated reads: one record by id, a page of 50 acts and the acts
-#      of one victim (API key); a source page, a person page and a name
-#      search in HTML (session cookie of a signed-in documenter);
+#      of one victim (API key); a source page, a person page, a name
+#      search, the pickers' suggestions (JSON) and a victim's case file
+#      (session cookie of a signed-in documenter);
 #   2. 50 concurrent writers for 60 s through POST /api/changes, then the
 #      count of written records, `girok check` and `girok verify`.
 #
@@ -49,7 +50,8 @@ session=$(curl -s -o /dev/null -D - -H "Cookie: $login_cookie" \
     "http://127.0.0.1:$port/login" | grep -i '^set-cookie: girok_session=' | sed 's/^[^:]*: //; s/;.*//')
 source=$(curl -s -H "$auth" "http://127.0.0.1:$port/api/records?kind=sources&offset=3000&limit=1" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["record"]["id"])')
-for path in "/sources/$source" "/persons/$victim" "/persons?q=Kim+Young-ho"; do
+for path in "/sources/$source" "/persons/$victim" "/persons?q=Kim+Young-ho" \
+    "/pick/persons?q=Kim+Young-ho" "/pick/sources?q=Interview+12" "/persons/$victim/case-file"; do
     echo "== HTML with a session cookie: GET $path"
     wrk -t2 -c64 -d"${seconds}s" --latency -H "Cookie: $session" "http://127.0.0.1:$port$path" | grep -E "Requests/sec|Latency  |99%|50%|Non-2xx"
 done

@@ -422,6 +422,15 @@ pub enum TermsAction {
         #[arg(long)]
         class: Option<String>,
     },
+    /// Merge a spelling of a documenting organisation (as sources have it,
+    /// e.g. "NKDB 서울") into an organisation of the `organisations`
+    /// vocabulary, so estimates and tables count its sources in one list.
+    MergeOrganisation {
+        spelling: String,
+        /// The key of the organisation it names.
+        #[arg(long)]
+        into: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -882,6 +882,17 @@ fn terms(
         announce_checkpoint(&store)?;
         return Ok(());
     }
+    if let Some(TermsAction::MergeOrganisation { spelling, into }) = action {
+        let mut store = open_locked(data)?;
+        let term =
+            girok_service::organisations::merge_spelling(&mut store, actor, &spelling, &into)?;
+        println!(
+            "Merged '{}' into {into}: its sources now count in {into}'s list (term {})",
+            term.en, term.key
+        );
+        announce_checkpoint(&store)?;
+        return Ok(());
+    }
     // Listing needs no database: the shipped vocabularies, plus added terms if one is there.
     let store = girok_service::open_database(data).ok();
     let defaults = girok_model::Vocabularies::default();

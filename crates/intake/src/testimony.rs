@@ -151,7 +151,13 @@ impl<'a> Testimony<'a> {
                     .to_string(),
                 obtained: r.date(Field::SourceDate),
                 language: r.text(Field::Language),
-                organisation: r.text(Field::Organisation),
+                // A term's spelling is kept as its key; other text as typed,
+                // its own list until an admin merges it into a term.
+                organisation: r.text(Field::Organisation).map(|text| {
+                    vocabularies
+                        .organisation(&text)
+                        .map_or(text, |term| term.key.clone())
+                }),
                 provenance: self.provenance.clone(),
                 consent: r.read(Field::Consent, parse::consent),
                 witness: witness.as_ref().map(|(_, id)| id.clone()),

@@ -14,4 +14,4 @@ pub use change::{Change, Invalid};
 pub use date::{DateError, FuzzyDate, Precision};
 pub use record::*;
 pub use sealed::{Sealed, Secrets};
-pub use vocab::{Term, TermError, VocabKind, Vocabularies, Vocabulary};
+pub use vocab::{MERGED_SPELLING, Term, TermError, VocabKind, Vocabularies, Vocabulary};

@@ -25,10 +25,12 @@ pub enum VocabKind {
     Relation,
     Place,
     Period,
+    /// Documenting organisations: the lists of every estimate.
+    Organisation,
 }
 
 impl VocabKind {
-    pub const ALL: [VocabKind; 8] = [
+    pub const ALL: [VocabKind; 9] = [
         VocabKind::ActType,
         VocabKind::ViolationCategory,
         VocabKind::Agency,
@@ -37,6 +39,7 @@ impl VocabKind {
         VocabKind::Relation,
         VocabKind::Place,
         VocabKind::Period,
+        VocabKind::Organisation,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +52,7 @@ impl VocabKind {
             VocabKind::Relation => "relations",
             VocabKind::Place => "places",
             VocabKind::Period => "periods",
+            VocabKind::Organisation => "organisations",
         }
     }
 
@@ -66,6 +70,7 @@ impl VocabKind {
             VocabKind::Relation => include_str!("../vocab/relations.tsv"),
             VocabKind::Place => include_str!("../vocab/places.tsv"),
             VocabKind::Period => include_str!("../vocab/periods.tsv"),
+            VocabKind::Organisation => include_str!("../vocab/organisations.tsv"),
         }
     }
 }
@@ -75,6 +80,10 @@ impl fmt::Display for VocabKind {
         f.write_str(self.name())
     }
 }
+
+/// The class of an organisation term that is another spelling merged into
+/// the organisation its `parent` names.
+pub const MERGED_SPELLING: &str = "merged";
 
 /// Extra columns whose values are other spellings of a term; the rest is data.
 const SPELLING_COLUMNS: [&str; 4] = ["aliases", "rr", "mr", "dprk"];
@@ -467,6 +476,34 @@ impl Vocabularies {
         match self.sets.get_mut(&kind) {
             Some(vocabulary) => vocabulary.add(term),
             None => Err(format!("no vocabulary {kind}")),
+        }
+    }
+
+    /// The organisation `text` names (a key or any spelling, a merged
+    /// spelling followed to the organisation it was merged into), or `None`
+    /// for text that names no term: free text of older databases and
+    /// imports, which counts as an organisation of its own until merged.
+    pub fn organisation(&self, text: &str) -> Option<&Term> {
+        let organisations = self.get(VocabKind::Organisation);
+        let mut term = organisations.resolve(text).ok()?;
+        // Merges point at a term that is not itself merged; the bound stops a cycle.
+        for _ in 0..8 {
+            match (&term.class, &term.parent) {
+                (Some(class), Some(parent)) if class == MERGED_SPELLING => {
+                    term = organisations.get(parent)?;
+                }
+                _ => break,
+            }
+        }
+        Some(term)
+    }
+
+    /// The list (estimates) or row (tables) of a source's organisation:
+    /// its term's English label, or the text itself when it names no term.
+    pub fn organisation_list(&self, text: &str) -> String {
+        match self.organisation(text) {
+            Some(term) => term.en.clone(),
+            None => text.trim().to_string(),
         }
     }
 

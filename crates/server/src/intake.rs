@@ -91,23 +91,112 @@ pub fn write(
             let made = testimony
                 .changes(sink.vocabularies(), &InBatch(&*sink))
                 .map_err(NotWritten::Fields)?;
-            let mut ids = Vec::with_capacity(made.len());
-            for Made {
-                field,
-                kind,
-                change,
-            } in made
-            {
-                if let Some(id) = change.subject() {
-                    ids.push((kind, id.clone()));
-                }
-                sink.apply(change).map_err(|error| match &error {
-                    StoreError::Invalid(invalid) => NotWritten::Refused {
-                        field: field_at_fault(field, kind, &invalid.field),
-                        error,
-                    },
-                    StoreError::Conflict { .. } => NotWritten::Refused { field, error },
-                    _ => NotWritten::Failed(error),
+            apply_made(&mut *sink, made)
+        })
+    })
+}
+
+/// Applies a testimony's changes in a batch; returns the records made.
+fn apply_made(
+    sink: &mut dyn ChangeSink,
+    made: Vec<Made>,
+) -> Result<Vec<(RecordKind, RecordId)>, NotWritten> {
+    let mut ids = Vec::with_capacity(made.len());
+    for Made {
+        field,
+        kind,
+        change,
+    } in made
+    {
+        if let Some(id) = change.subject() {
+            ids.push((kind, id.clone()));
+        }
+        sink.apply(change).map_err(|error| match &error {
+            StoreError::Invalid(invalid) => NotWritten::Refused {
+                field: field_at_fault(field, kind, &invalid.field),
+                error,
+            },
+            StoreError::Conflict { .. } => NotWritten::Refused { field, error },
+            _ => NotWritten::Failed(error),
+        })?;
+    }
+    Ok(ids)
+}
+
+/// A person a testimony's witness names, with their relation to the witness.
+pub struct Named {
+    pub names: Vec<girok_model::Name>,
+    /// As typed or chosen; empty for a relation the witness did not say.
+    pub relation: String,
+    /// The form field of the relation, where its error is shown.
+    pub field: &'static str,
+}
+
+/// Why a testimony naming persons was not written. Nothing of it was.
+pub enum NamingRefused {
+    Testimony(NotWritten),
+    /// A named person's row cannot be written: its form field, and why.
+    At(&'static str, String),
+}
+
+impl From<StoreError> for NamingRefused {
+    fn from(error: StoreError) -> NamingRefused {
+        NamingRefused::Testimony(NotWritten::Failed(error))
+    }
+}
+
+/// Writes a testimony and, in the same batch, each person its witness
+/// names as a person of their own with a relation to the witness.
+pub fn write_naming(
+    app: &App,
+    actor: &str,
+    testimony: &Testimony,
+    named: &[Named],
+) -> Result<(Vec<(RecordKind, RecordId)>, Committed), NamingRefused> {
+    use girok_model::{Change, Person, Record, Relation, VocabKind};
+    app.write(|store| {
+        store.write(actor, |sink| {
+            let made = testimony
+                .changes(sink.vocabularies(), &InBatch(&*sink))
+                .map_err(|refusals| NamingRefused::Testimony(NotWritten::Fields(refusals)))?;
+            let witness = made.iter().find_map(|made| match &made.change {
+                Change::Create {
+                    record: Record::Source(source),
+                } => source.witness.clone(),
+                _ => None,
+            });
+            let ids = apply_made(&mut *sink, made).map_err(NamingRefused::Testimony)?;
+            if named.is_empty() {
+                return Ok(ids);
+            }
+            let Some(witness) = witness else {
+                return Err(NamingRefused::At(
+                    "named1",
+                    "The persons a witness names are recorded with their relation to the witness: give the witness's name, or choose a witness already recorded.".to_string(),
+                ));
+            };
+            for person in named {
+                let relation = match person.relation.trim() {
+                    "" => "unknown".to_string(),
+                    typed => girok_intake::parse::term(sink.vocabularies(), VocabKind::Relation, typed)
+                        .map_err(|message| NamingRefused::At(person.field, message))?,
+                };
+                let id = drawn_stem().id(RecordKind::Person, None);
+                let mut record = Person::new(id.clone(), person.names.clone());
+                record.received_by = Some(actor.to_string());
+                sink.apply(Change::Create {
+                    record: Record::Person(record),
+                })?;
+                sink.apply(Change::Create {
+                    record: Record::Relation(Relation {
+                        id: drawn_stem().id(RecordKind::Relation, None),
+                        // The named person is the witness's mother, brother, friend.
+                        person: id,
+                        other: witness.clone(),
+                        relation,
+                        date: Default::default(),
+                        clarifications: Default::default(),
+                    }),
                 })?;
             }
             Ok(ids)

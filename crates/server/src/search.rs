@@ -4,23 +4,65 @@
 //! does not read as a Korean name matches as a case-folded substring. The
 //! index is built once from every record, then follows the journal: the
 //! persons changed by the entries written since are read again, so a write
-//! costs a search what it changed, not a scan of every record.
+//! costs a search what it changed, not a scan of every record. The titles
+//! of sources and events are kept beside the names, for the pickers of the
+//! forms (found by a case-folded part of the title).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use girok_model::{Person, Record, RecordId};
+use girok_model::{FuzzyDate, Person, Record, RecordId, RecordKind};
 use girok_store::{Database, Store, StoreError};
 
 #[derive(Clone)]
 struct Entry {
     id: RecordId,
+    kind: RecordKind,
     keys: Vec<u64>,
     folded: String,
+    /// A source's or event's title as recorded and its date, for a picker's label.
+    shown: Option<(String, FuzzyDate)>,
+}
+
+/// A source or event a title search found: its id, title and date.
+pub struct Titled {
+    pub id: RecordId,
+    pub title: String,
+    pub when: FuzzyDate,
 }
 
 impl Entry {
-    fn of(person: Person) -> Entry {
+    /// A person's names, or a source's or event's title; other records are not searched.
+    fn of(record: Record) -> Option<Entry> {
+        let titled = |id: RecordId, kind, title: String, when: FuzzyDate| Entry {
+            id,
+            kind,
+            keys: Vec::new(),
+            folded: title.to_lowercase(),
+            shown: Some((title, when)),
+        };
+        Some(match record {
+            Record::Person(person) => Entry::of_person(person),
+            Record::Source(source) => {
+                titled(source.id, RecordKind::Source, source.title, source.obtained)
+            }
+            Record::Event(event) => titled(event.id, RecordKind::Event, event.title, event.date),
+            _ => return None,
+        })
+    }
+
+    /// A slot that matches nothing: no keys, no text.
+    fn empty(id: &RecordId) -> Entry {
+        Entry {
+            id: id.clone(),
+            kind: RecordKind::Person,
+            keys: Vec::new(),
+            folded: String::new(),
+            shown: None,
+        }
+    }
+
+    fn of_person(person: Person) -> Entry {
         let mut keys: Vec<u64> = person.names.iter().flat_map(|n| keys_of(&n.text)).collect();
         keys.sort_unstable();
         keys.dedup();
@@ -32,33 +74,31 @@ impl Entry {
             .join(" | ");
         Entry {
             id: person.id,
+            kind: RecordKind::Person,
             keys,
             folded,
+            shown: None,
         }
     }
 }
 
-/// The persons and, for each name key, the persons who have it. A person
-/// deleted keeps its slot with no keys and no text, so slots never move.
+/// The persons, sources and events and, for each name key, the persons who
+/// have it. A record deleted keeps its slot with no keys and no text, so
+/// slots never move.
 #[derive(Default, Clone)]
 struct Built {
     entries: Vec<Entry>,
     by_key: HashMap<u64, Vec<usize>>,
     by_id: HashMap<RecordId, usize>,
+    /// The slots of sources and events, so a title search reads no person.
+    titled: Vec<usize>,
 }
 
 impl Built {
-    /// Puts `person` in its slot (a new one if it has none), or empties the
-    /// slot of `id` when there is no such person any more.
-    fn set(&mut self, id: &RecordId, person: Option<Person>) {
-        let entry = match person {
-            Some(person) => Entry::of(person),
-            None => Entry {
-                id: id.clone(),
-                keys: Vec::new(),
-                folded: String::new(),
-            },
-        };
+    /// Puts `entry` in the slot of `id` (a new one if it has none), or
+    /// empties that slot when there is no such record any more.
+    fn set(&mut self, id: &RecordId, entry: Option<Entry>) {
+        let entry = entry.unwrap_or_else(|| Entry::empty(id));
         let slot = match self.by_id.get(id) {
             Some(&slot) => {
                 for key in &self.entries[slot].keys {
@@ -69,13 +109,13 @@ impl Built {
                 slot
             }
             None => {
-                self.entries.push(Entry {
-                    id: id.clone(),
-                    keys: Vec::new(),
-                    folded: String::new(),
-                });
-                self.by_id.insert(id.clone(), self.entries.len() - 1);
-                self.entries.len() - 1
+                let slot = self.entries.len();
+                self.entries.push(Entry::empty(id));
+                self.by_id.insert(id.clone(), slot);
+                if entry.kind != RecordKind::Person {
+                    self.titled.push(slot);
+                }
+                slot
             }
         };
         for key in &entry.keys {
@@ -85,7 +125,7 @@ impl Built {
     }
 }
 
-/// Person names as of a journal head.
+/// Person names, source and event titles as of a journal head.
 #[derive(Default)]
 pub struct NameIndex {
     built: Mutex<Option<(u64, Arc<Built>)>>,
@@ -119,7 +159,7 @@ impl NameIndex {
         match built.as_mut() {
             Some((at, index)) if *at == head => return Ok(index.clone()),
             Some((at, index)) if *at < head && head - *at <= FOLLOW_AT_MOST => {
-                // Entries are read newest first; the persons they touch, as they are now.
+                // Entries are read newest first; the records they touch, as they are now.
                 let mut changed: Vec<RecordId> = store
                     .recent((head - *at) as u32)?
                     .into_iter()
@@ -131,14 +171,14 @@ impl NameIndex {
                 // Searches still holding the old index keep it; this one is theirs no longer.
                 let updated = Arc::make_mut(index);
                 for id in changed {
-                    let person = match store.get(&id)? {
-                        Some(stored) => match stored.record {
-                            Record::Person(person) => Some(person),
-                            _ => continue,
+                    let entry = match store.get(&id)? {
+                        Some(stored) => match Entry::of(stored.record) {
+                            Some(entry) => Some(entry),
+                            None => continue,
                         },
                         None => None,
                     };
-                    updated.set(&id, person);
+                    updated.set(&id, entry);
                 }
                 *at = head;
                 return Ok(index.clone());
@@ -147,9 +187,9 @@ impl NameIndex {
         }
         let mut index = Built::default();
         store.for_each_record(&mut |record| {
-            if let Record::Person(person) = record {
-                let id = person.id.clone();
-                index.set(&id, Some(person));
+            if let Some(entry) = Entry::of(record) {
+                let id = entry.id.clone();
+                index.set(&id, Some(entry));
             }
             Ok(())
         })?;
@@ -168,34 +208,69 @@ impl NameIndex {
         limit: usize,
     ) -> Result<Vec<RecordId>, StoreError> {
         let index = self.entries(store)?;
-        let wanted = keys_of(query);
-        let found: Vec<RecordId> = if !wanted.is_empty() {
-            // A name: the persons whose names read the same, through the key map.
-            let mut found: Vec<usize> = wanted
-                .iter()
-                .filter_map(|k| index.by_key.get(k))
-                .flatten()
-                .copied()
-                .collect();
-            found.sort_unstable();
-            found.dedup();
-            found
+        // A name: the persons whose names read the same, through the key map.
+        let mut by_key: Vec<usize> = keys_of(query)
+            .iter()
+            .filter_map(|k| index.by_key.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        by_key.sort_unstable();
+        by_key.dedup();
+        let found: Vec<RecordId> = if !by_key.is_empty() {
+            by_key
                 .into_iter()
                 .take(limit)
                 .map(|i| index.entries[i].id.clone())
                 .collect()
         } else {
-            // Not a name (an id fragment, other scripts): a substring of the names.
+            // Not a name read alike (part of a name, an id fragment, other
+            // scripts): a substring of the names.
             let folded = query.trim().to_lowercase();
             index
                 .entries
                 .iter()
+                .filter(|entry| entry.kind == RecordKind::Person)
                 .filter(|entry| !folded.is_empty() && entry.folded.contains(&folded))
                 .take(limit)
                 .map(|entry| entry.id.clone())
                 .collect()
         };
         store.consulted(&found)?;
+        Ok(found)
+    }
+
+    /// Sources or events (`kind`) whose titles contain `query` (case
+    /// folded), in the order they were recorded, at most `limit`, with their
+    /// titles and dates (no record is read again); recorded in the audit log
+    /// as consulted, like names.
+    pub fn titled(
+        &self,
+        store: &Database,
+        kind: RecordKind,
+        query: &str,
+        limit: usize,
+    ) -> Result<Vec<Titled>, StoreError> {
+        let index = self.entries(store)?;
+        let folded = query.trim().to_lowercase();
+        let found: Vec<Titled> = index
+            .titled
+            .iter()
+            .map(|&slot| &index.entries[slot])
+            .filter(|entry| entry.kind == kind && !folded.is_empty())
+            .filter(|entry| entry.folded.contains(&folded))
+            .filter_map(|entry| {
+                let (title, when) = entry.shown.clone()?;
+                Some(Titled {
+                    id: entry.id.clone(),
+                    title,
+                    when,
+                })
+            })
+            .take(limit)
+            .collect();
+        let ids: Vec<RecordId> = found.iter().map(|t| t.id.clone()).collect();
+        store.consulted(&ids)?;
         Ok(found)
     }
 }

@@ -3,10 +3,11 @@
 //! `.ci/run`). Sign in, record a testimony with a Hangul name and a fuzzy
 //! date, find the witness by a romanized spelling, see a field error for bad
 //! input, edit a source, create an event, import a CSV file (its problems by
-//! line and column, then the corrected file), run linkage from the review
-//! page, wait for its job, confirm a proposal, see the merged person and
-//! unmerge it, switch language; read a record
-//! page, its print layout and its menu at tablet width; the same walk on the
+//! line and column, then the corrected file); choose a witness and a source
+//! by typing part of a name or title, name a relative, print a victim's case
+//! file; run linkage from the review page, wait for its job, confirm a
+//! proposal, see the merged person and unmerge it; switch language; read a
+//! record page, its print layout and its menu at tablet width; the same walk on the
 //! embedded database and on a team's PostgreSQL one. Screenshots go to
 //! `target/e2e-screenshots/` (and its `postgres/`).
 
@@ -545,6 +546,125 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     assert!(victim.is_some(), "the imported victim exists");
     snap(&client, shots, "7c-imported").await;
 
+    // A second testimony of the same witness, chosen by typing her name in
+    // another spelling, naming her brother; then an act against her whose
+    // source is picked by typing part of its title; then her case file.
+    client
+        .goto(&format!("{site}/sources/new"))
+        .await
+        .expect("form");
+    fill(&client, "title", "Second interview, Seoul").await;
+    fill(&client, "obtained", "2025").await;
+    fill(&client, "known_witness", "Lee Young-soo").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#known_witness-suggestions button.suggestion"))
+        .await
+        .expect("suggestions while typing");
+    snap(&client, shots, "8-witness-suggested").await;
+    click_then(
+        &client,
+        Locator::Css("#known_witness-suggestions button.suggestion"),
+        Locator::Css(".chosen"),
+    )
+    .await;
+    let chosen = client
+        .find(Locator::Id("known_witness"))
+        .await
+        .expect("witness field")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(chosen.starts_with("p-"), "the witness's id: {chosen}");
+    fill(&client, "named1", "이철수").await;
+    client
+        .find(Locator::Css("select#relation1 option[value=sibling]"))
+        .await
+        .expect("relation")
+        .click()
+        .await
+        .expect("choose");
+    snap(&client, shots, "8-testimony-witness-picked").await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Css("div.saved"),
+    )
+    .await;
+    click_then(
+        &client,
+        Locator::LinkText("Go to the witness"),
+        Locator::Css("table.names"),
+    )
+    .await;
+    let witness = text(&client).await;
+    assert!(
+        witness.contains("이철수") && witness.contains("Sibling"),
+        "{witness}"
+    );
+    click_then(
+        &client,
+        Locator::LinkText("Record an act against this person"),
+        Locator::Id("source"),
+    )
+    .await;
+    fill(&client, "date", "2019년 봄").await;
+    fill(&client, "place", "Hoeryong").await;
+    client
+        .find(Locator::Css("select#reliability option[value=b]"))
+        .await
+        .expect("reliability")
+        .click()
+        .await
+        .expect("choose");
+    fill(&client, "source", "탈북민").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#source-suggestions button.suggestion"))
+        .await
+        .expect("suggestions while typing");
+    snap(&client, shots, "8a-source-suggested").await;
+    client
+        .find(Locator::Css("#source-suggestions button.suggestion"))
+        .await
+        .expect("suggestion")
+        .click()
+        .await
+        .expect("choose");
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Css("div.saved"),
+    )
+    .await;
+    assert!(!text(&client).await.contains("without a source"));
+    click_then(
+        &client,
+        Locator::Id("case-file"),
+        Locator::Css("section.standing"),
+    )
+    .await;
+    let file = text(&client).await;
+    assert!(
+        file.contains("Case file")
+            && file.contains("이영수")
+            && file.contains("탈북민 증언")
+            && file.contains(&sha256)
+            && file.contains("B — ")
+            && file.contains("passes"),
+        "{file}"
+    );
+    snap(&client, shots, "9-case-file").await;
+    media(&client, "print").await;
+    assert_eq!(display(&client, "header").await, "none");
+    assert_eq!(display(&client, "p.actions").await, "none");
+    assert_eq!(display(&client, "p.printed").await, "block");
+    snap(&client, shots, "9a-case-file-printed").await;
+    media(&client, "screen").await;
+
     // Linkage in the browser: the witness again, in a second testimony, under another spelling.
     client
         .goto(&format!("{site}/sources/new"))
@@ -566,14 +686,14 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         Locator::Id("run-linkage"),
     )
     .await;
-    snap(&client, shots, "8-review-before-linkage").await;
+    snap(&client, shots, "10-review-before-linkage").await;
     click_then(
         &client,
         Locator::Id("run-linkage"),
         Locator::Id("job-state"),
     )
     .await;
-    snap(&client, shots, "8a-linkage-job").await;
+    snap(&client, shots, "10a-linkage-job").await;
     // The job's page reloads itself until the job is done, then leads to the queue.
     client
         .wait()
@@ -586,7 +706,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         done.contains("Linkage is done.") && done.contains("proposals to review"),
         "{done}"
     );
-    snap(&client, shots, "8b-linkage-done").await;
+    snap(&client, shots, "10b-linkage-done").await;
     click_then(
         &client,
         Locator::Id("to-review"),
@@ -604,7 +724,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         proposal.contains("이영수") && proposal.contains("Lee Young-soo"),
         "{proposal}"
     );
-    snap(&client, shots, "8c-proposal").await;
+    snap(&client, shots, "10c-proposal").await;
     fill(&client, "reason", "same witness, two interviews").await;
     let recorded = click_then(
         &client,
@@ -623,7 +743,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         Locator::XPath("//h2[contains(., 'Merged by reviewers')]"),
     )
     .await;
-    snap(&client, shots, "8d-merged-person").await;
+    snap(&client, shots, "10d-merged-person").await;
     assert_eq!(
         read(&app, |store| store.link_decisions().expect("decisions"))
             .same
@@ -645,7 +765,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         .send_keys("two interviews, two people after all")
         .await
         .expect("type");
-    snap(&client, shots, "8e-unmerge").await;
+    snap(&client, shots, "10e-unmerge").await;
     let unmerged = click_then(
         &client,
         Locator::Css("form[action$='/unmerge'] button"),
@@ -661,7 +781,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
             .same
             .is_empty()
     );
-    snap(&client, shots, "8f-unmerged").await;
+    snap(&client, shots, "10f-unmerged").await;
 
     // Switch to Korean and back.
     client.goto(&format!("{site}/")).await.expect("dashboard");

@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod imports;
 pub mod jobs;
 pub mod linkage;
+pub mod organisations;
 mod proposals;
 pub mod secrets;
 

@@ -122,7 +122,15 @@ impl Facts {
         resolved: HashMap<RecordId, RecordId>,
     ) -> Result<Facts, girok_store::StoreError> {
         let mut builder = Facts::builder(resolved);
-        store.for_each_record(&mut |record| {
+        let vocabularies = store.vocabularies().clone();
+        store.for_each_record(&mut |mut record| {
+            // One organisation is one list however its sources spell it.
+            if let Record::Source(source) = &mut record {
+                source.organisation = source
+                    .organisation
+                    .as_deref()
+                    .map(|text| vocabularies.organisation_list(text));
+            }
             builder.add(record);
             Ok(())
         })?;

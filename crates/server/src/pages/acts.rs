@@ -2,6 +2,7 @@
 
 use girok_intake::{Field, NewIds, Testimony};
 
+use super::pickers::{self, Buttons, Offered, Pick};
 use super::*;
 use crate::intake;
 
@@ -24,10 +25,32 @@ pub(super) struct ActForm {
     source: String,
     #[serde(default)]
     relation: String,
+    /// The source's reliability (A-F).
+    #[serde(default)]
+    reliability: String,
+    /// How the witness knows.
+    #[serde(default)]
+    knowledge: String,
     #[serde(default)]
     description: String,
     #[serde(default)]
     event: String,
+    /// A picker's "Find" button: the field whose matches to show.
+    #[serde(default)]
+    find: String,
+    /// A match chosen: `FIELD=ID`.
+    #[serde(default)]
+    pick: String,
+}
+
+impl ActForm {
+    /// The fields chosen with a picker, with what they look for.
+    fn picked(&mut self) -> [(Pick, &'static str, &mut String); 2] {
+        [
+            (Pick::Source, "source", &mut self.source),
+            (Pick::Event, "event", &mut self.event),
+        ]
+    }
 }
 
 pub(super) struct ActPickers {
@@ -44,6 +67,7 @@ fn act_form(
     pickers: &ActPickers,
     form: &ActForm,
     errors: &HashMap<&str, String>,
+    offered: Option<&Offered>,
 ) -> Markup {
     let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
     let class = |name: &str| {
@@ -67,6 +91,7 @@ fn act_form(
     html! {
         form method="post" action=(format!("/persons/{victim}/acts")) {
             input type="hidden" name="csrf" value=(principal.csrf());
+            (pickers::default_button(lang))
             div class=(class("act_type")) {
                 label for="act_type" { (lang.t("What happened", "행위 유형")) }
                 (select("act_type", &pickers.act_types, &form.act_type, None))
@@ -90,18 +115,30 @@ fn act_form(
             }
             label for="agency" { (lang.t("Perpetrating agency", "가해 기관")) }
             (select("agency", &pickers.agencies, &form.agency, Some(lang.t("(none recorded)", "(기록 없음)"))))
-            div class=(class("source")) {
-                label for="source" { (lang.t("Source that attests it (id)", "입증 출처 (ID)")) }
-                input id="source" name="source" value=(form.source) placeholder="s-…";
-                (error("source"))
-            }
+            (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), &form.source, offered, errors.get("source")))
             label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }
             (select("relation", &pickers.relations, &form.relation, Some(lang.t("(unknown)", "(미상)"))))
-            div class=(class("event")) {
-                label for="event" { (lang.t("Part of event (id, optional)", "관련 사건 (ID, 선택)")) }
-                input id="event" name="event" value=(form.event) placeholder="e-…";
-                (error("event"))
+            div class=(class("reliability")) {
+                label for="reliability" { (lang.t("Reliability of the source", "출처의 신뢰도")) }
+                select id="reliability" name="reliability" {
+                    option value="" { (lang.t("(not graded)", "(평가 안 함)")) }
+                    @for grade in girok_model::Reliability::ALL {
+                        option value=(grade.as_str()) selected[form.reliability == grade.as_str()] { (readable::keyword(lang, *grade)) }
+                    }
+                }
+                (error("reliability"))
             }
+            div class=(class("knowledge")) {
+                label for="knowledge" { (lang.t("How the witness knows", "증언자가 아는 경위")) }
+                select id="knowledge" name="knowledge" {
+                    option value="" { (lang.t("(unknown)", "(미상)")) }
+                    @for how in girok_model::Knowledge::ALL {
+                        option value=(how.as_str()) selected[form.knowledge == how.as_str()] { (readable::keyword(lang, *how)) }
+                    }
+                }
+                (error("knowledge"))
+            }
+            (pickers::field(lang, Pick::Event, "event", lang.t("Part of event (optional)", "관련 사건 (선택)"), &form.event, offered, errors.get("event")))
             label for="description" { (lang.t("Description", "설명")) }
             textarea id="description" name="description" rows="3" { (form.description) }
             button.primary type="submit" { (lang.t("Save act", "행위 저장")) }
@@ -141,6 +178,7 @@ pub(super) async fn new_act(
         &pickers,
         &ActForm::default(),
         &HashMap::new(),
+        None,
     );
     page(
         lang,
@@ -159,6 +197,8 @@ fn form_field(field: Field) -> &'static str {
         Field::Agency => "agency",
         Field::SourceId => "source",
         Field::Relation => "relation",
+        Field::Reliability => "reliability",
+        Field::Knowledge => "knowledge",
         Field::EventId => "event",
         Field::Description => "description",
         _ => "act_type",
@@ -177,6 +217,18 @@ fn field_errors(
     Ok(errors)
 }
 
+/// What became of a submitted act form.
+enum Submitted {
+    /// Written; `unsourced` when no source attests it.
+    Saved { unsourced: bool },
+    /// Shown again: to choose a match, or with the fields at fault.
+    Again {
+        form: Box<ActForm>,
+        errors: HashMap<&'static str, String>,
+        offered: Option<Offered>,
+    },
+}
+
 pub(super) async fn create_act(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -189,11 +241,37 @@ pub(super) async fn create_act(
         Err(refusal) => return refusal.into_response(),
     };
     let actor = principal.user.name.clone();
-    let submitted = form.clone();
     let korean = lang == Lang::Ko;
     let victim_id = victim.clone();
-    let written = blocking(move || {
+    let reading = Reading::of(&principal, format!("POST /persons/{victim}/acts"));
+    let written = blocking(move || -> Result<(ActPickers, Submitted), String> {
         let pickers = app.read(act_pickers);
+        let mut form = form;
+        let buttons = Buttons::of(&form.find, &form.pick);
+        // A picker's button shows the form again; a title typed for an id is looked up.
+        let looked_up = app
+            .read_as(&reading, |store| {
+                if buttons.pressed() {
+                    let offered =
+                        pickers::pressed(&app, store, lang, &buttons, &mut form.picked())?;
+                    return Ok((HashMap::new(), offered, true));
+                }
+                let (errors, offered) =
+                    pickers::resolve_fields(&app, store, lang, &mut form.picked())?;
+                Ok((errors, offered, false))
+            })
+            .map_err(|e| e.to_string())?;
+        let (errors, offered, pressed) = looked_up;
+        if pressed || !errors.is_empty() {
+            return Ok((
+                pickers,
+                Submitted::Again {
+                    form: Box::new(form),
+                    errors,
+                    offered,
+                },
+            ));
+        }
         let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
         testimony.received_by(Some(actor.clone()));
         for (field, text) in [
@@ -205,28 +283,65 @@ pub(super) async fn create_act(
             (Field::Agency, &form.agency),
             (Field::SourceId, &form.source),
             (Field::Relation, &form.relation),
+            (Field::Reliability, &form.reliability),
+            (Field::Knowledge, &form.knowledge),
             (Field::EventId, &form.event),
             (Field::Description, &form.description),
         ] {
             testimony.set(field, text);
         }
-        let written = intake::write(&app, &actor, &testimony);
-        (pickers, written.map_err(|not| field_errors(&not, korean)))
+        let unsourced = form.source.trim().is_empty();
+        Ok(match intake::write(&app, &actor, &testimony) {
+            Ok(_) => (pickers, Submitted::Saved { unsourced }),
+            Err(not) => {
+                let errors = field_errors(&not, korean)?;
+                (
+                    pickers,
+                    Submitted::Again {
+                        form: Box::new(form),
+                        errors,
+                        offered: None,
+                    },
+                )
+            }
+        })
     })
     .await;
     match written {
-        Ok((_, Err(Err(failure)))) => internal(failure),
+        Ok(Err(failure)) => internal(failure),
         // Saved, but an act no source attests is one nobody can weigh: say so.
-        Ok((_, Ok(_))) if submitted.source.trim().is_empty() => Redirect::to(&format!(
+        Ok(Ok((_, Submitted::Saved { unsourced: true }))) => Redirect::to(&format!(
             "{}?saved=1&unsourced=1",
             link_of(RecordKind::Person.as_str(), &RecordId::new(victim))
         ))
         .into_response(),
-        Ok((_, Ok(_))) => saved(RecordKind::Person, &RecordId::new(victim)),
-        Ok((pickers, Err(Ok(errors)))) => {
-            let body = act_form(lang, &principal, &victim, &pickers, &submitted, &errors);
+        Ok(Ok((_, Submitted::Saved { unsourced: false }))) => {
+            saved(RecordKind::Person, &RecordId::new(victim))
+        }
+        Ok(Ok((
+            pickers,
+            Submitted::Again {
+                form,
+                errors,
+                offered,
+            },
+        ))) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let body = act_form(
+                lang,
+                &principal,
+                &victim,
+                &pickers,
+                &form,
+                &errors,
+                offered.as_ref(),
+            );
             (
-                StatusCode::UNPROCESSABLE_ENTITY,
+                status,
                 page(
                     lang,
                     &principal,

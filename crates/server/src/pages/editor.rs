@@ -7,6 +7,7 @@
 use girok_intake::parse;
 use girok_model::{Event, VocabKind, Vocabularies};
 
+use super::pickers::{self, Buttons, Offered, Pick};
 use super::*;
 
 /// How a field is typed in.
@@ -22,8 +23,11 @@ enum Widget {
     },
     /// Any of these, as checkboxes.
     Choices(Vec<(String, String)>),
-    /// A gazetteer place in any spelling.
-    Place(Vec<(String, String)>),
+    /// A vocabulary term (a gazetteer place, an organisation) in any
+    /// spelling, suggested from the list.
+    Spelled(Vec<(String, String)>),
+    /// Another record, found by its title or name.
+    Pick(Pick),
 }
 
 struct Field {
@@ -67,6 +71,14 @@ impl Values {
 
     fn set(&mut self, name: &str, value: impl Into<String>) {
         self.0.push((name.to_string(), value.into()));
+    }
+
+    /// Sets the first value of `name` (adding it when absent).
+    fn replace(&mut self, name: &str, value: String) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some((_, v)) => *v = value,
+            None => self.set(name, value),
+        }
     }
 
     fn trimmed(&self, name: &str) -> Option<String> {
@@ -119,7 +131,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "origin",
                 "From (any spelling)",
                 "출신 (어떤 표기든)",
-                Widget::Place(vocabulary(VocabKind::Place)),
+                Widget::Spelled(vocabulary(VocabKind::Place)),
             ),
             field("description", "Described as", "묘사", Widget::Line("")),
             field("notes", "Notes", "메모", Widget::Text),
@@ -139,9 +151,9 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
             field("language", "Language", "언어", Widget::Line("ko, en")),
             field(
                 "organisation",
-                "Documenting organisation",
-                "기록 단체",
-                Widget::Line(""),
+                "Documenting organisation (its list in estimates)",
+                "기록 단체 (추정에서의 목록)",
+                Widget::Spelled(organisation_options(vocabularies)),
             ),
             field(
                 "consent",
@@ -171,7 +183,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "place",
                 "Where (any spelling: 회령, Hoeryŏng, Hoeryong)",
                 "어디서 (회령, Hoeryŏng 등 어떤 표기든)",
-                Widget::Place(vocabulary(VocabKind::Place)),
+                Widget::Spelled(vocabulary(VocabKind::Place)),
             ),
             field(
                 "violations",
@@ -196,7 +208,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "place",
                 "Where (any spelling)",
                 "어디서 (어떤 표기든)",
-                Widget::Place(vocabulary(VocabKind::Place)),
+                Widget::Spelled(vocabulary(VocabKind::Place)),
             ),
             field(
                 "victim_age",
@@ -224,9 +236,9 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
             ),
             field(
                 "event",
-                "Part of event (id)",
-                "관련 사건 (ID)",
-                Widget::Line("e-…"),
+                "Part of event",
+                "관련 사건",
+                Widget::Pick(Pick::Event),
             ),
             field("description", "Description", "설명", Widget::Text),
         ],
@@ -334,7 +346,13 @@ fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, erro
             source.kind = read(values, errors, "kind", parse::source_kind).unwrap_or(source.kind);
             source.obtained = read(values, errors, "obtained", parse::date).unwrap_or_default();
             source.language = values.trimmed("language");
-            source.organisation = values.trimmed("organisation");
+            // Free text of an import stays as it is until changed; what is typed names a term.
+            let typed = values.trimmed("organisation");
+            if typed != source.organisation {
+                source.organisation = read(values, errors, "organisation", |text| {
+                    organisation_key(vocabularies, text)
+                });
+            }
             source.consent = read(values, errors, "consent", parse::consent);
             source.provenance = values.get("provenance").trim().to_string();
             source.notes = values.get("notes").trim().to_string();
@@ -383,6 +401,7 @@ fn editor(
     fields: &[Field],
     values: &Values,
     errors: &Errors,
+    offered: Option<&Offered>,
 ) -> Markup {
     let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
     html! {
@@ -390,7 +409,11 @@ fn editor(
             (error(FORM))
             input type="hidden" name="csrf" value=(principal.csrf());
             input type="hidden" name="revision" value=(values.get("revision"));
+            @if fields.iter().any(|f| matches!(f.widget, Widget::Pick(_))) { (pickers::default_button(lang)) }
             @for f in fields {
+                @if let Widget::Pick(pick) = &f.widget {
+                    (pickers::field(lang, *pick, f.name, lang.t(f.en, f.ko), values.get(f.name), offered, errors.get(f.name)))
+                } @else {
                 div class=(if errors.contains_key(f.name) { "field-error" } else { "" }) {
                     @match &f.widget {
                         Widget::Choices(options) => {
@@ -411,15 +434,16 @@ fn editor(
                                     @if *optional { option value="" { "—" } }
                                     @for (key, label) in options { option value=(key) selected[values.get(f.name) == key] { (label) } }
                                 },
-                                Widget::Place(places) => {
-                                    input id=(f.name) name=(f.name) list=(format!("{}-places", f.name)) value=(values.get(f.name));
-                                    datalist id=(format!("{}-places", f.name)) { @for (key, label) in places { option value=(key) { (label) } } }
+                                Widget::Spelled(terms) => {
+                                    input id=(f.name) name=(f.name) list=(format!("{}-terms", f.name)) value=(values.get(f.name));
+                                    datalist id=(format!("{}-terms", f.name)) { @for (key, label) in terms { option value=(key) { (label) } } }
                                 },
-                                Widget::Choices(_) => {},
+                                Widget::Choices(_) | Widget::Pick(_) => {},
                             }
                         }
                     }
                     (error(f.name))
+                }
                 }
             }
             button.primary type="submit" { (lang.t("Save", "저장")) }
@@ -548,6 +572,7 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
                 &form.fields,
                 &form.values,
                 &Errors::new(),
+                None,
             ),
         ),
         Ok(None) => not_editable(lang, &target.action()),
@@ -576,6 +601,9 @@ enum Outcome {
         fields: Vec<Field>,
         status: StatusCode,
         errors: Errors,
+        /// The values to show again (a picker's choice filled in).
+        values: Values,
+        offered: Option<Offered>,
     },
     NotEditable,
     Failed(StoreError),
@@ -588,7 +616,6 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         Err(refusal) => return refusal.into_response(),
     };
     let actor = principal.user.name.clone();
-    let submitted = values.clone();
     let shown = target.clone();
     let reading = Reading::of(&principal, format!("POST {}", target.action()));
     let outcome = blocking(move || {
@@ -603,6 +630,57 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             Ok(None) => return Outcome::NotEditable,
             Err(error) => return Outcome::Failed(error),
         };
+        let mut values = values;
+        // Pickers: a button shows the form again; a title typed for an id is looked up.
+        let picked: Vec<(Pick, &'static str)> = fields
+            .iter()
+            .filter_map(|f| match f.widget {
+                Widget::Pick(pick) => Some((pick, f.name)),
+                _ => None,
+            })
+            .collect();
+        if !picked.is_empty() {
+            let buttons = Buttons::of(values.get("find"), values.get("pick"));
+            let mut typed: Vec<String> = picked
+                .iter()
+                .map(|(_, name)| values.get(name).to_string())
+                .collect();
+            let looked_up = app.read_as(&reading, |store| {
+                let mut fields: Vec<(Pick, &'static str, &mut String)> = picked
+                    .iter()
+                    .zip(typed.iter_mut())
+                    .map(|((pick, name), value)| (*pick, *name, value))
+                    .collect();
+                if buttons.pressed() {
+                    let offered = pickers::pressed(&app, store, lang, &buttons, &mut fields)?;
+                    return Ok((Errors::new(), offered, true));
+                }
+                let (errors, offered) = pickers::resolve_fields(&app, store, lang, &mut fields)?;
+                Ok((errors, offered, false))
+            });
+            let (errors, offered, pressed) = match looked_up {
+                Ok(found) => found,
+                Err(error) => return Outcome::Failed(error),
+            };
+            for ((_, name), value) in picked.iter().zip(typed) {
+                values.replace(name, value);
+            }
+            if pressed || !errors.is_empty() {
+                let status = if errors.is_empty() {
+                    StatusCode::OK
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                return Outcome::Refused {
+                    kind: record.kind(),
+                    fields,
+                    status,
+                    errors,
+                    values,
+                    offered,
+                };
+            }
+        }
         let kind = record.kind();
         let id = record.id().clone();
         let mut errors = Errors::new();
@@ -633,6 +711,8 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                     fields,
                     status: StatusCode::CONFLICT,
                     errors,
+                    values,
+                    offered: None,
                 };
             }
             Err(NotSaved::Store(StoreError::Invalid(invalid))) => {
@@ -651,6 +731,8 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             fields,
             status: StatusCode::UNPROCESSABLE_ENTITY,
             errors,
+            values,
+            offered: None,
         }
     })
     .await;
@@ -661,14 +743,17 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             fields,
             status,
             errors,
+            values,
+            offered,
         }) => {
             let body = editor(
                 lang,
                 &principal,
                 &shown.action(),
                 &fields,
-                &submitted,
+                &values,
                 &errors,
+                offered.as_ref(),
             );
             (
                 status,

@@ -30,6 +30,7 @@ use crate::{App, Reading};
 
 mod acts;
 mod admin;
+mod casefile;
 mod dashboard;
 mod editor;
 mod estimates;
@@ -38,6 +39,8 @@ mod imports;
 mod jobs;
 mod journal;
 mod login;
+mod organisations;
+mod pickers;
 mod readable;
 mod records;
 mod review;
@@ -52,6 +55,8 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
     Router::new()
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
+        .route("/picker.js", get(pickers::script))
+        .route("/pick/{kind}", get(pickers::suggestions))
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_form).post(login::login))
         .route("/login/code", get(login::code_form).post(login::code))
@@ -68,6 +73,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/persons/{id}", get(records::any_record))
         .route("/persons/{id}/acts", post(acts::create_act))
+        .route("/persons/{id}/case-file", get(casefile::case_file))
         .route("/records/{id}/edit", get(editor::edit).post(editor::save))
         .route("/events", get(records::events))
         .route(
@@ -108,6 +114,10 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route(
             "/admin/users",
             get(admin::admin_users).post(admin::add_user),
+        )
+        .route(
+            "/admin/organisations",
+            get(organisations::organisations).post(organisations::change),
         )
         .route("/admin/keys", post(admin::add_key))
         .route("/admin/keys/revoke", post(admin::revoke_key))
@@ -200,8 +210,11 @@ label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-
 @media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;gap:.9rem;white-space:nowrap;font-size:.95rem}
 header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}}
 @media print{@page{size:A4;margin:16mm 14mm}body{font-size:10.5pt;color:#000}header,.actions,.next,.saved,form,button{display:none!important}
-main{max-width:none;margin:0;padding:0}a{color:#000;text-decoration:none}h1{font-size:15pt;margin-top:0}h2{font-size:12pt;break-after:avoid}
+main{max-width:none;margin:0;padding:0}a{color:#000;text-decoration:none}h1{font-size:15pt;margin-top:0}h2{font-size:12pt;break-after:avoid}h3,h4{break-after:avoid}section.act{break-inside:avoid-page}code{word-break:break-all}
 tr,li{break-inside:avoid}td,th{padding:.2rem .4rem;border-bottom:1px solid #999}.withheld,.hint,.kind{color:#333}.printed{display:block!important}}
+button.default-submit{position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden}.pick-row{display:flex;gap:.4rem;max-width:36rem}.pick-row input{flex:1}button.find{font:inherit;padding:.3rem .8rem;border:1px solid #1f3a5f;background:#fff;color:#1f3a5f;border-radius:4px;cursor:pointer}
+ul.choices,ul.suggestions{list-style:none;padding:0;margin:.3rem 0;max-width:36rem}ul.choices li,ul.suggestions li{margin:.15rem 0}
+ul.choices button,ul.suggestions button{font:inherit;text-align:left;background:#f3f6fa;border:1px solid #b8c4d4;border-radius:4px;padding:.3rem .6rem;cursor:pointer}
 .printed{display:none;margin-top:1.5rem;font-size:9pt;color:#333;border-top:1px solid #999}
 ";
 
@@ -244,6 +257,9 @@ fn layout_refreshed(
                 title { (title) " · Girok 기록" }
                 link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(STYLE)) }
+                @if principal.is_some_and(|p| p.user.role.sees_witnesses()) {
+                    script src="/picker.js" defer {}
+                }
             }
             body {
                 header {
@@ -264,6 +280,7 @@ fn layout_refreshed(
                             @if principal.user.role == Role::Admin {
                                 a href="/admin/users" { (lang.t("Users", "사용자")) }
                                 a href="/admin/encryption" { (lang.t("Encryption", "암호화")) }
+                                a href="/admin/organisations" { (lang.t("Organisations", "기관")) }
                             }
                             a href="/stats" { (lang.t("Statistics", "통계")) }
                             @if principal.user.role.reads_records() {
@@ -453,6 +470,42 @@ fn vocabulary_options(
         .iter()
         .map(|term| (term.key.clone(), format!("{} · {}", term.en, term.ko)))
         .collect()
+}
+
+/// Options of the organisation picker: the organisations, not the spellings merged into them.
+fn organisation_options(vocabularies: &girok_model::Vocabularies) -> Vec<(String, String)> {
+    vocabularies
+        .get(girok_model::VocabKind::Organisation)
+        .terms()
+        .iter()
+        .filter(|term| term.class.as_deref() != Some(girok_model::MERGED_SPELLING))
+        .map(|term| (term.key.clone(), format!("{} · {}", term.en, term.ko)))
+        .collect()
+}
+
+/// The organisation typed in a form (its key or any spelling, a merged one
+/// included) as the key of the organisation it names; the forms record
+/// organisations of the vocabulary only.
+fn organisation_key(
+    vocabularies: &girok_model::Vocabularies,
+    text: &str,
+) -> Result<String, String> {
+    if let Some(term) = vocabularies.organisation(text) {
+        return Ok(term.key.clone());
+    }
+    let close = match vocabularies
+        .get(girok_model::VocabKind::Organisation)
+        .unknown(text)
+    {
+        girok_model::TermError::Unknown { close, .. } if !close.is_empty() => {
+            format!(" (did you mean {}?)", close.join(", "))
+        }
+        _ => String::new(),
+    };
+    Err(format!(
+        "'{}' is not an organisation of the vocabulary{close}: choose one from the list; an admin adds organisations and merges other spellings on the Organisations page",
+        girok_model::printable::line(text.trim())
+    ))
 }
 
 /// Where a record is shown.

@@ -125,6 +125,18 @@ pub(super) fn term(lang: Lang, vocabularies: &Vocabularies, kind: VocabKind, key
     }
 }
 
+/// A source's organisation: the organisation's label where the text names
+/// one (a merged spelling shows the organisation it was merged into), else
+/// the text as recorded, marked as not in the vocabulary.
+pub(super) fn organisation_name(lang: Lang, vocabularies: &Vocabularies, text: &str) -> Markup {
+    match vocabularies.organisation(text) {
+        Some(term) => html! { (line(&format!("{} · {}", term.en, term.ko))) },
+        None => html! {
+            (line(text)) " " span.hint { (lang.t("(not in the organisations vocabulary: an admin can merge it)", "(기관 어휘에 없음: 관리자가 병합할 수 있습니다)")) }
+        },
+    }
+}
+
 /// The languages testimonies are mostly given in by name; other codes as written.
 fn language_name(lang: Lang, code: &str) -> Cow<'_, str> {
     match code.trim() {
@@ -138,7 +150,7 @@ fn language_name(lang: Lang, code: &str) -> Cow<'_, str> {
 }
 
 /// A date as stated, in the reader's language ("autumn 2024", "2024년 가을").
-fn date(lang: Lang, date: &FuzzyDate) -> String {
+pub(super) fn date(lang: Lang, date: &FuzzyDate) -> String {
     match lang {
         Lang::Ko => date.korean(),
         Lang::En => date.to_string(),
@@ -404,7 +416,10 @@ pub(super) fn rows(
                 add("language", html! { (language_name(lang, language)) });
             }
             if let Some(organisation) = &source.organisation {
-                add("organisation", html! { (line(organisation)) });
+                add(
+                    "organisation",
+                    html! { (organisation_name(lang, vocabularies, organisation)) },
+                );
             }
             if !source.provenance.is_empty() {
                 add("provenance", text(lang, &source.provenance));

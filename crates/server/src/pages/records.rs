@@ -3,6 +3,7 @@
 use girok_intake::{Field, NewIds, Testimony};
 use girok_model::printable::line;
 
+use super::pickers::{self, Buttons, Offered, Pick};
 use super::*;
 use crate::intake;
 
@@ -250,16 +251,17 @@ fn referrer_heading(lang: Lang, kind: RecordKind, field: &str) -> &'static str {
     }
 }
 
-/// A table of records with the fields that tell them apart.
-fn referrer_table(
+/// A table of records with the fields that tell them apart, but those in
+/// `left_out` (the field pointing to the page's record, which it names).
+pub(super) fn referrer_table(
     lang: Lang,
     vocabularies: &girok_model::Vocabularies,
     titles: &readable::Titles,
-    field: &str,
+    left_out: &[&str],
     records: &[&Record],
 ) -> Markup {
-    // The columns: every field any of them has, but the one pointing here
-    // and the title (the link says it).
+    // The columns: every field any of them has, but those left out and
+    // the title (the link says it).
     let rows: Vec<(&Record, Vec<readable::Row>)> = records
         .iter()
         .map(|r| (*r, readable::rows(r, lang, vocabularies, titles)))
@@ -268,7 +270,7 @@ fn referrer_table(
     for (_, fields) in &rows {
         for row in fields {
             if !columns.iter().any(|(key, _)| *key == row.key)
-                && row.key != field
+                && !left_out.contains(&row.key)
                 && !matches!(
                     row.key,
                     "title"
@@ -440,6 +442,9 @@ pub(super) async fn record_page(
             @if role.can_write() && matches!(record, Record::Person(_) | Record::Source(_) | Record::Event(_) | Record::Act(_)) {
                 " · " a href=(format!("/records/{id}/edit")) id="edit" { (lang.t("Edit", "수정")) }
             }
+            @if matches!(record, Record::Person(_)) {
+                " · " a href=(format!("/persons/{id}/case-file")) id="case-file" { (lang.t("Case file (printable)", "사건 기록철 (인쇄용)")) }
+            }
             @if matches!(record, Record::Person(_)) && role.can_write() {
                 " · " a href=(format!("/persons/{id}/acts/new")) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) }
             }
@@ -453,7 +458,7 @@ pub(super) async fn record_page(
         @for ((kind, field), records) in &groups {
             section {
                 h2 { (referrer_heading(lang, *kind, field)) }
-                (referrer_table(lang, &vocabularies, titles, field, records))
+                (referrer_table(lang, &vocabularies, titles, &[field], records))
             }
         }
         @if !candidates.is_empty() {
@@ -669,8 +674,45 @@ pub(super) struct TestimonyForm {
     witness: String,
     #[serde(default)]
     sex: String,
+    /// A witness already recorded (an earlier testimony's), by picker.
+    #[serde(default)]
+    known_witness: String,
     #[serde(default)]
     notes: String,
+    /// The persons the witness names and their relation to the witness.
+    #[serde(default)]
+    named1: String,
+    #[serde(default)]
+    relation1: String,
+    #[serde(default)]
+    named2: String,
+    #[serde(default)]
+    relation2: String,
+    #[serde(default)]
+    named3: String,
+    #[serde(default)]
+    relation3: String,
+    #[serde(default)]
+    find: String,
+    #[serde(default)]
+    pick: String,
+}
+
+/// The form's rows for the persons a witness names: name field, relation field.
+const NAMED: [(&str, &str); 3] = [
+    ("named1", "relation1"),
+    ("named2", "relation2"),
+    ("named3", "relation3"),
+];
+
+impl TestimonyForm {
+    fn named(&self) -> [(&str, &str); 3] {
+        [
+            (&self.named1, &self.relation1),
+            (&self.named2, &self.relation2),
+            (&self.named3, &self.relation3),
+        ]
+    }
 }
 
 fn testimony_form(
@@ -678,6 +720,8 @@ fn testimony_form(
     principal: &Principal,
     form: &TestimonyForm,
     errors: &HashMap<&str, String>,
+    offered: Option<&Offered>,
+    options: &TestimonyOptions,
 ) -> Markup {
     let field = |name: &'static str, label: &str, hint: &str, value: &str| {
         html! {
@@ -692,6 +736,7 @@ fn testimony_form(
     html! {
         form method="post" action="/sources" {
             input type="hidden" name="csrf" value=(principal.csrf());
+            (pickers::default_button(lang))
             (field("title", lang.t("Title", "제목"), "", &form.title))
             (field("obtained", lang.t("Date of the interview", "면담 날짜"),
                 lang.t("Exact or approximate: 2024-05-20, May 2024, spring 2021, around 1999, 2019년 가을, unknown",
@@ -704,6 +749,26 @@ fn testimony_form(
                     option value=(sex.as_str()) selected[form.sex == sex.as_str()] { (readable::keyword(lang, sex)) }
                 }
             }
+            (pickers::field(lang, Pick::Person, "known_witness",
+                lang.t("Or a witness already recorded (who gave an earlier testimony)", "또는 이미 기록된 증언자 (이전 증언을 한 사람)"),
+                &form.known_witness, offered, errors.get("known_witness")))
+            fieldset {
+                legend { (lang.t("Persons the witness names", "증언자가 언급한 인물")) }
+                p.hint { (lang.t("Each is recorded as a person of their own, related to the witness; record their acts next.", "각 인물은 증언자와의 관계와 함께 별도의 인물로 기록됩니다. 다음에 그들이 당한 행위를 기록하세요.")) }
+                @for ((name_field, relation_field), (name, relation)) in NAMED.iter().zip(form.named()) {
+                    div class=(if errors.contains_key(name_field) || errors.contains_key(relation_field) { "field-error" } else { "" }) {
+                        label for=(name_field) { (lang.t("Name", "이름")) }
+                        input id=(name_field) name=(name_field) value=(name);
+                        @if let Some(error) = errors.get(name_field) { div.error role="alert" { (error) } }
+                        label for=(relation_field) { (lang.t("Relation to the witness", "증언자와의 관계")) }
+                        select id=(relation_field) name=(relation_field) {
+                            option value="" { "—" }
+                            @for (key, label) in &options.relations { option value=(key) selected[relation == key] { (label) } }
+                        }
+                        @if let Some(error) = errors.get(relation_field) { div.error role="alert" { (error) } }
+                    }
+                }
+            }
             div class=(if errors.contains_key("consent") { "field-error" } else { "" }) {
                 label for="consent" { (lang.t("Consent given by the witness", "증언자의 동의 범위")) }
                 select id="consent" name="consent" {
@@ -714,7 +779,13 @@ fn testimony_form(
                 @if let Some(error) = errors.get("consent") { div.error role="alert" { (error) } }
             }
             (field("language", lang.t("Language of the interview", "면담 언어"), "ko, en", &form.language))
-            (field("organisation", lang.t("Documenting organisation", "기록 기관"), "", &form.organisation))
+            div class=(if errors.contains_key("organisation") { "field-error" } else { "" }) {
+                label for="organisation" { (lang.t("Documenting organisation (its list in estimates)", "기록 기관 (추정에서의 목록)")) }
+                input id="organisation" name="organisation" list="organisations" value=(form.organisation) aria-invalid=(errors.contains_key("organisation"));
+                datalist id="organisations" { @for (key, label) in &options.organisations { option value=(key) { (label) } } }
+                div.hint { (lang.t("One of the organisations of the vocabulary, in any spelling; an admin adds new ones.", "어휘에 있는 기관 중 하나 (어떤 표기든). 새 기관은 관리자가 추가합니다.")) }
+                @if let Some(error) = errors.get("organisation") { div.error role="alert" id="organisation-error" { (error) } }
+            }
             label for="notes" { (lang.t("Notes", "메모")) }
             textarea id="notes" name="notes" rows="4" { (form.notes) }
             button.primary type="submit" { (lang.t("Save testimony", "증언 저장")) }
@@ -732,13 +803,55 @@ pub(super) async fn new_testimony(State(app): State<Arc<App>>, headers: HeaderMa
         consent: ConsentScope::Internal.as_str().to_string(),
         ..TestimonyForm::default()
     };
-    let body = testimony_form(lang, &principal, &form, &HashMap::new());
+    let options = match blocking(move || app.read(testimony_options)).await {
+        Ok(options) => options,
+        Err(response) => return response,
+    };
+    let body = testimony_form(lang, &principal, &form, &HashMap::new(), None, &options);
     page(
         lang,
         &principal,
         lang.t("Record a new testimony", "새 증언 기록"),
         body,
     )
+}
+
+/// The vocabularies the testimony form chooses from.
+pub(super) struct TestimonyOptions {
+    relations: Vec<(String, String)>,
+    organisations: Vec<(String, String)>,
+}
+
+fn testimony_options(store: &Database) -> TestimonyOptions {
+    TestimonyOptions {
+        relations: vocabulary_options(store.vocabularies(), girok_model::VocabKind::Relation),
+        organisations: organisation_options(store.vocabularies()),
+    }
+}
+
+/// What became of a submitted testimony form.
+enum Testified {
+    Saved(RecordId),
+    /// Shown again: to choose a match, or with the fields at fault.
+    Again {
+        form: Box<TestimonyForm>,
+        errors: HashMap<&'static str, String>,
+        offered: Option<Offered>,
+    },
+}
+
+/// The form field showing an intake field's error.
+fn testimony_field(field: Field) -> &'static str {
+    match field {
+        Field::SourceDate => "obtained",
+        Field::Language => "language",
+        Field::Organisation => "organisation",
+        Field::Consent => "consent",
+        Field::WitnessName | Field::WitnessSex => "witness",
+        Field::WitnessId => "known_witness",
+        Field::SourceNotes => "notes",
+        _ => "title",
+    }
 }
 
 pub(super) async fn create_testimony(
@@ -753,63 +866,140 @@ pub(super) async fn create_testimony(
     };
     let actor = principal.user.name.clone();
     let korean = lang == Lang::Ko;
-    let typed = form.clone();
-    let written = blocking(move || {
-        let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
+    let reading = Reading::of(&principal, "POST /sources");
+    let outcome = blocking(move || -> Result<(TestimonyOptions, Testified), String> {
+        let options = app.read(testimony_options);
+        let mut form = form;
+        let buttons = Buttons::of(&form.find, &form.pick);
+        let looked_up = app
+            .read_as(&reading, |store| {
+                let mut fields = [(Pick::Person, "known_witness", &mut form.known_witness)];
+                if buttons.pressed() {
+                    let offered = pickers::pressed(&app, store, lang, &buttons, &mut fields)?;
+                    return Ok((HashMap::new(), offered, true));
+                }
+                let (errors, offered) = pickers::resolve_fields(&app, store, lang, &mut fields)?;
+                Ok((errors, offered, false))
+            })
+            .map_err(|e| e.to_string())?;
+        let (mut errors, offered, pressed) = looked_up;
+        if pressed {
+            return Ok((options, Testified::Again { form: Box::new(form), errors, offered }));
+        }
+        if !form.known_witness.trim().is_empty() && !form.witness.trim().is_empty() {
+            errors.insert(
+                "known_witness",
+                lang.t(
+                    "Either type the name of a new witness or choose one already recorded, not both.",
+                    "새 증언자의 이름을 입력하거나 이미 기록된 증언자를 고르세요. 둘 다는 안 됩니다.",
+                )
+                .to_string(),
+            );
+        }
+        if !form.organisation.trim().is_empty() {
+            match app.read(|store| organisation_key(store.vocabularies(), &form.organisation)) {
+                Ok(key) => form.organisation = key,
+                Err(message) => {
+                    let message = match lang {
+                        Lang::En => message,
+                        Lang::Ko => format!(
+                            "“{}”은(는) 기관 어휘에 없습니다. 목록에서 고르세요. 새 기관 추가와 다른 표기 병합은 관리자가 기관 페이지에서 합니다.",
+                            girok_model::printable::line(form.organisation.trim())
+                        ),
+                    };
+                    errors.insert("organisation", message);
+                }
+            }
+        }
+        // The persons named, read before anything is written.
+        let mut named = Vec::new();
+        for ((name_field, relation_field), (name, relation)) in NAMED.iter().zip(form.named()) {
+            if name.trim().is_empty() {
+                if !relation.is_empty() {
+                    errors.insert(*name_field, lang.t("A name is required for this relation.", "이 관계에 해당하는 이름을 입력하세요.").to_string());
+                }
+                continue;
+            }
+            match girok_intake::parse::names(name) {
+                Ok(names) => named.push((names, relation.to_string(), *relation_field)),
+                Err(message) => {
+                    errors.insert(*name_field, message);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Ok((options, Testified::Again { form: Box::new(form), errors, offered }));
+        }
+        let stem = intake::drawn_stem();
+        let mut testimony = Testimony::new(stem.clone(), NewIds::Minted);
         testimony.received_by(Some(actor.clone()));
         for (field, text) in [
-            (Field::SourceTitle, &typed.title),
-            (Field::SourceDate, &typed.obtained),
-            (Field::Language, &typed.language),
-            (Field::Organisation, &typed.organisation),
-            (Field::Consent, &typed.consent),
-            (Field::WitnessName, &typed.witness),
-            (Field::WitnessSex, &typed.sex),
-            (Field::SourceNotes, &typed.notes),
+            (Field::SourceTitle, &form.title),
+            (Field::SourceDate, &form.obtained),
+            (Field::Language, &form.language),
+            (Field::Organisation, &form.organisation),
+            (Field::Consent, &form.consent),
+            (Field::WitnessName, &form.witness),
+            (Field::WitnessId, &form.known_witness),
+            (Field::WitnessSex, &form.sex),
+            (Field::SourceNotes, &form.notes),
         ] {
             testimony.set(field, text);
         }
-        intake::write(&app, &actor, &testimony)
-    })
-    .await;
-    let not_written = match written {
-        Ok(Ok((made, _))) => {
-            let source = made.iter().find(|(kind, _)| *kind == RecordKind::Source);
-            return match source {
-                Some((_, id)) => saved(RecordKind::Source, id),
-                None => internal("the testimony made no source"),
-            };
-        }
-        Ok(Err(not_written)) => not_written,
-        Err(response) => return response,
-    };
-    let mut errors: HashMap<&str, String> = HashMap::new();
-    match not_written.by_field(korean) {
-        Ok(fields) => {
-            for (field, message) in fields {
-                let at = match field {
-                    Field::SourceDate => "obtained",
-                    Field::Language => "language",
-                    Field::Organisation => "organisation",
-                    Field::Consent => "consent",
-                    Field::WitnessName | Field::WitnessSex => "witness",
-                    Field::SourceNotes => "notes",
-                    _ => "title",
-                };
-                errors.entry(at).or_insert(message);
+        let named: Vec<intake::Named> = named
+            .into_iter()
+            .map(|(names, relation, field)| intake::Named {
+                names,
+                relation,
+                field,
+            })
+            .collect();
+        match intake::write_naming(&app, &actor, &testimony, &named) {
+            Ok((made, _)) => match made.iter().find(|(kind, _)| *kind == RecordKind::Source) {
+                Some((_, id)) => Ok((options, Testified::Saved(id.clone()))),
+                None => Err("the testimony made no source".to_string()),
+            },
+            Err(intake::NamingRefused::At(field, message)) => {
+                errors.insert(field, message);
+                Ok((options, Testified::Again { form: Box::new(form), errors, offered: None }))
+            }
+            Err(intake::NamingRefused::Testimony(not_written)) => {
+                for (field, message) in not_written.by_field(korean).map_err(|e| e.to_string())? {
+                    errors.entry(testimony_field(field)).or_insert(message);
+                }
+                Ok((options, Testified::Again { form: Box::new(form), errors, offered: None }))
             }
         }
-        Err(failure) => return internal(failure),
+    })
+    .await;
+    match outcome {
+        Ok(Ok((_, Testified::Saved(id)))) => saved(RecordKind::Source, &id),
+        Ok(Ok((
+            options,
+            Testified::Again {
+                form,
+                errors,
+                offered,
+            },
+        ))) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let body = testimony_form(lang, &principal, &form, &errors, offered.as_ref(), &options);
+            (
+                status,
+                page(
+                    lang,
+                    &principal,
+                    lang.t("Record a new testimony", "새 증언 기록"),
+                    body,
+                ),
+            )
+                .into_response()
+        }
+        Ok(Err(failure)) => internal(failure),
+        Err(response) => response,
     }
-    let body = testimony_form(lang, &principal, &form, &errors);
-    (
-        StatusCode::UNPROCESSABLE_ENTITY,
-        page(
-            lang,
-            &principal,
-            lang.t("Record a new testimony", "새 증언 기록"),
-            body,
-        ),
-    )
-        .into_response()
 }

@@ -511,3 +511,74 @@ fn a_server_reading_a_replica_serves_reads_refuses_writes_and_says_how_far_behin
     let later = ok(&reader, &["check"]);
     assert!(later.contains("OK"), "{later}");
 }
+
+#[test]
+fn an_encrypted_team_database_keeps_its_keys_apart_and_forgets_for_good() {
+    let cluster = cluster::Cluster::start();
+    let url = cluster.new_database();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let secret = ("GIROK_PASSPHRASE", "a long enough team passphrase");
+    let init = girok_with_env(
+        &data,
+        &["init", "--encrypt"],
+        &[("GIROK_POSTGRES_URL", &url), secret],
+    );
+    let said = text(&init);
+    assert!(init.status.success(), "{said}");
+    assert!(said.contains("key store"), "{said}");
+    assert!(data.join("keys.sqlite").is_file() && data.join("keys.path").is_file());
+    let run = |data: &Path, args: &[&str]| {
+        let output = girok_with_env(data, args, &[secret]);
+        assert!(output.status.success(), "{args:?}: {}", text(&output));
+        text(&output)
+    };
+    run(&data, &["import", &person_file(dir.path(), "p-kim")]);
+    run(&data, &["import", &person_file(dir.path(), "p-lee")]);
+    assert!(run(&data, &["list", "persons"]).contains("김은주"));
+    assert!(
+        !ok(&data, &["list", "persons"]).contains("김은주"),
+        "locked, sealed"
+    );
+
+    // Another server's directory names the same key store and reads the names.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).expect("mkdir");
+    for file in ["postgres.url", "girok.key", "keys.path"] {
+        std::fs::copy(data.join(file), other.join(file)).expect("copy");
+    }
+    assert!(run(&other, &["list", "persons"]).contains("김은주"));
+    // One without it says what is missing and writes nothing.
+    std::fs::remove_file(other.join("keys.path")).expect("remove");
+    let refused = girok_with_env(&other, &["unlock"], &[secret]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("key store"), "{}", text(&refused));
+    let forget = girok_with_env(
+        &other,
+        &["forget", "p-kim", "--reason", "withdrawn"],
+        &[secret],
+    );
+    assert!(!forget.status.success(), "{}", text(&forget));
+
+    // A backup carries the keys (sealed under its own secret) and restores as an embedded directory.
+    let sealed = dir.path().join("team.backup");
+    let sealed = sealed.to_str().expect("path");
+    run(&data, &["backup", "--out", sealed]);
+    let restored = dir.path().join("restored");
+    run(&restored, &["restore", sealed]);
+    assert!(run(&restored, &["list", "persons"]).contains("김은주"));
+
+    // Forgotten on the team's database: its name can no longer be opened there.
+    run(
+        &data,
+        &["forget", "p-kim", "--reason", "the witness withdrew"],
+    );
+    let after = run(&data, &["list", "persons"]);
+    assert!(
+        after.contains("p-lee") && after.contains("p-kim"),
+        "{after}"
+    );
+    assert_eq!(after.matches("김은주").count(), 1, "{after}");
+    assert!(run(&data, &["unlock"]).contains("1"), "keys counted");
+    assert!(ok(&data, &["verify"]).contains("VERIFIED"));
+}

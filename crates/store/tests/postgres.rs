@@ -8,8 +8,8 @@
 use girok_journal::checkpoint::SignerKey;
 use girok_model::*;
 use girok_store::{
-    AuditLog, Database, KdfParams, LinkRun, Notary, NotaryError, Place, ProposedRecord, Store,
-    StoreError, StoredProposal, Unlock,
+    AuditLog, Database, KdfParams, KeyStore, LinkRun, LockState, Notary, NotaryError, Place,
+    ProposedRecord, Store, StoreError, StoredProposal, Unlock,
 };
 
 mod support {
@@ -355,18 +355,21 @@ fn a_database_it_cannot_use_is_named_and_left_unchanged() {
     );
 }
 
+fn quick() -> KdfParams {
+    KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
 #[test]
 fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
     let cluster = cluster::Cluster::start();
     let mut store = Database::create_postgres(&cluster.new_database()).expect("create");
-    let refused = store.encrypt(
-        &Unlock::Passphrase("correct horse battery staple".into()),
-        KdfParams {
-            memory_kib: 8,
-            iterations: 1,
-            parallelism: 1,
-        },
-    );
+    let refused = store.encrypt(&Unlock::Passphrase(PASSPHRASE.into()), quick());
     assert!(
         matches!(refused, Err(StoreError::NoSecureDeletion)),
         "{refused:?}"
@@ -374,6 +377,206 @@ fn encryption_is_refused_where_a_deleted_key_is_not_gone() {
     store
         .write("tester", |sink| sink.apply(person("p1")))
         .expect("still a plain store");
+}
+
+/// Whether `needle` occurs in any file under `dir`.
+fn found_in_files(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if std::fs::read(&path)
+                .is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The wrapped data key of `subject` as the key store file holds it.
+fn wrapped_in(key_store: &std::path::Path, subject: &str) -> Option<Vec<u8>> {
+    let conn = rusqlite::Connection::open(key_store).expect("open the key store");
+    conn.query_row(
+        "SELECT wrapped FROM data_key WHERE subject = ?1",
+        [subject],
+        |row| row.get(0),
+    )
+    .ok()
+}
+
+#[test]
+fn forgetting_on_postgres_destroys_the_key_in_its_key_store_and_no_copy_remains() {
+    let primary = cluster::Cluster::private();
+    let url = primary.new_database();
+    let standby = primary.standby();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_path = dir.path().join("keys.sqlite");
+    let mut store = Database::create_postgres(&url).expect("create");
+    store
+        .encrypt_apart(
+            KeyStore::create(&key_path).expect("key store"),
+            &Unlock::Passphrase(PASSPHRASE.into()),
+            quick(),
+        )
+        .expect("encrypted with its keys apart");
+    let witness = |id: &str| Change::Create {
+        record: Record::Person(Person::new(
+            RecordId::new(id),
+            vec![Name::detect("Kim Eun-joo", Romanization::Unknown)],
+        )),
+    };
+    store
+        .write("tester", |sink| {
+            sink.apply(witness("p-kim"))?;
+            sink.apply(witness("p-other"))
+        })
+        .expect("write");
+    let wrapped = wrapped_in(&key_path, "p-kim").expect("the key is in the key store");
+    assert!(wrapped.len() >= 32, "{} bytes", wrapped.len());
+    assert_eq!(store.key_counts().expect("counts"), (2, 0));
+    assert!(
+        !found_in_files(dir.path(), &wrapped).is_empty(),
+        "the search finds the key where it is"
+    );
+
+    // Forgotten: the key is gone from the key store and its log at once.
+    store
+        .write("tester", |sink| {
+            sink.apply(Change::Forget {
+                subject: RecordId::new("p-kim"),
+                reason: "the witness withdrew".into(),
+            })
+        })
+        .expect("forget");
+    assert_eq!(wrapped_in(&key_path, "p-kim"), None);
+    assert!(wrapped_in(&key_path, "p-other").is_some());
+    assert_eq!(
+        found_in_files(dir.path(), &wrapped),
+        Vec::<std::path::PathBuf>::new(),
+        "the key store's file and log hold no copy"
+    );
+    // PostgreSQL never held it: not its tables, heap, write-ahead log, nor the replica's.
+    admin(&url).batch_execute("CHECKPOINT").expect("checkpoint");
+    for cluster in [&primary, &standby] {
+        assert_eq!(
+            found_in_files(cluster.files(), &wrapped),
+            Vec::<std::path::PathBuf>::new()
+        );
+        assert_eq!(
+            found_in_files(cluster.files(), "Kim Eun-joo".as_bytes()),
+            Vec::<std::path::PathBuf>::new(),
+            "no name in plaintext"
+        );
+    }
+    // The other witness still opens; the forgotten one stays sealed.
+    let name_of = |store: &Database, id: &str| match store
+        .get(&RecordId::new(id))
+        .expect("get")
+        .expect("exists")
+        .record
+    {
+        Record::Person(person) => person.names.first().map(|n| n.text.clone()),
+        _ => panic!("not a person"),
+    };
+    assert_eq!(name_of(&store, "p-other").as_deref(), Some("Kim Eun-joo"));
+    assert_eq!(name_of(&store, "p-kim"), None);
+    drop(store);
+
+    // A server stopped between the forget's commit and the key's destruction
+    // left the key: the next server that attaches the store destroys it.
+    {
+        let conn = rusqlite::Connection::open(&key_path).expect("open");
+        conn.execute(
+            "INSERT INTO data_key (subject, wrapped) VALUES ('p-kim', ?1)",
+            [&wrapped],
+        )
+        .expect("put the key back");
+    }
+    let mut reopened = Database::open_postgres(&url).expect("open");
+    assert!(reopened.keeps_keys_apart());
+    reopened
+        .use_key_store(KeyStore::open(&key_path).expect("key store"))
+        .expect("attach");
+    assert_eq!(wrapped_in(&key_path, "p-kim"), None, "swept at attach");
+    reopened
+        .unlock(&Unlock::Passphrase(PASSPHRASE.into()))
+        .expect("unlock");
+    assert_eq!(reopened.key_counts().expect("counts"), (1, 1));
+    assert_eq!(
+        name_of(&reopened, "p-other").as_deref(),
+        Some("Kim Eun-joo")
+    );
+}
+
+#[test]
+fn without_its_own_key_store_an_encrypted_postgres_database_stays_shut() {
+    let cluster = cluster::Cluster::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = cluster.new_database();
+    let mut store = Database::create_postgres(&url).expect("create");
+    let key_path = dir.path().join("keys.sqlite");
+    store
+        .encrypt_apart(
+            KeyStore::create(&key_path).expect("key store"),
+            &Unlock::Passphrase(PASSPHRASE.into()),
+            quick(),
+        )
+        .expect("encrypt");
+    store
+        .write("tester", |sink| sink.apply(person("p1")))
+        .expect("write");
+    drop(store);
+
+    let mut bare = Database::open_postgres(&url).expect("open");
+    assert_eq!(bare.lock_state(), LockState::Locked);
+    let unlock = bare.unlock(&Unlock::Passphrase(PASSPHRASE.into()));
+    assert!(matches!(unlock, Err(StoreError::NoKeyStore)), "{unlock:?}");
+    let forget = bare.write("tester", |sink| {
+        sink.apply(Change::Forget {
+            subject: RecordId::new("p1"),
+            reason: "withdrawn".into(),
+        })
+    });
+    assert!(
+        matches!(forget, Err(StoreError::NoKeyStore)),
+        "a forget that could not destroy the key is refused: {forget:?}"
+    );
+    let written = bare.write("tester", |sink| sink.apply(person("p2")));
+    assert!(matches!(written, Err(StoreError::Locked)), "{written:?}");
+    assert_eq!(bare.head().expect("head").0, 1, "nothing was written");
+
+    // Another database's key store is refused; a missing one is never made anew.
+    let other = Database::create_postgres(&cluster.new_database());
+    let other_keys = dir.path().join("other.sqlite");
+    other
+        .expect("other")
+        .encrypt_apart(
+            KeyStore::create(&other_keys).expect("key store"),
+            &Unlock::Passphrase(PASSPHRASE.into()),
+            quick(),
+        )
+        .expect("encrypt the other");
+    let foreign = bare.use_key_store(KeyStore::open(&other_keys).expect("open"));
+    assert!(
+        matches!(foreign, Err(StoreError::ForeignKeyStore { .. })),
+        "{foreign:?}"
+    );
+    assert!(matches!(
+        KeyStore::open(&dir.path().join("missing.sqlite")),
+        Err(StoreError::Missing { .. })
+    ));
+    assert!(!dir.path().join("missing.sqlite").exists());
+    bare.use_key_store(KeyStore::open(&key_path).expect("open"))
+        .expect("its own");
+    bare.unlock(&Unlock::Passphrase(PASSPHRASE.into()))
+        .expect("unlock");
+    bare.write("tester", |sink| sink.apply(person("p2")))
+        .expect("written with its keys");
 }
 
 #[test]

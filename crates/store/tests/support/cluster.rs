@@ -269,6 +269,12 @@ impl Cluster {
         standby
     }
 
+    /// Every file of a private cluster: its data, write-ahead log and settings.
+    #[allow(dead_code, reason = "only the key store test reads them")]
+    pub fn files(&self) -> &Path {
+        self.dir.as_ref().expect("a private cluster").path()
+    }
+
     /// The URL of the same database on another cluster (a standby).
     #[allow(dead_code, reason = "only the replica tests use it")]
     pub fn same_database(&self, url: &str) -> String {

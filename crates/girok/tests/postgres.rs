@@ -567,6 +567,20 @@ fn an_encrypted_team_database_keeps_its_keys_apart_and_forgets_for_good() {
     let restored = dir.path().join("restored");
     run(&restored, &["restore", sealed]);
     assert!(run(&restored, &["list", "persons"]).contains("김은주"));
+    // Not into PostgreSQL again: it would need a key store of its own; nothing is made.
+    let back = dir.path().join("back");
+    let into_postgres = girok_with_env(
+        &back,
+        &["restore", sealed, "--postgres", &cluster.new_database()],
+        &[secret],
+    );
+    assert!(!into_postgres.status.success());
+    assert!(
+        text(&into_postgres).contains("cannot keep data keys"),
+        "{}",
+        text(&into_postgres)
+    );
+    assert!(!back.join("postgres.url").exists());
 
     // Forgotten on the team's database: its name can no longer be opened there.
     run(

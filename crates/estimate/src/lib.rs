@@ -165,7 +165,8 @@ impl Victim {
             self.earliest = other.earliest;
             self.stratum = other.stratum.clone();
         }
-        self.organisations.extend(other.organisations.iter().cloned());
+        self.organisations
+            .extend(other.organisations.iter().cloned());
     }
 }
 
@@ -292,8 +293,7 @@ fn integrate_linkage(
             (Ok(table), Some(estimate)) => Some((table, estimate)),
             _ => None,
         };
-        stratum.integrated =
-            linkage::integrate(&drawn, known, &request.lcmcr, request.chains);
+        stratum.integrated = linkage::integrate(&drawn, known, &request.lcmcr, request.chains);
         if let Some(integrated) = &stratum.integrated {
             stratum.warnings.extend(linkage_warnings(integrated));
         }

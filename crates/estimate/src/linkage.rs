@@ -141,10 +141,7 @@ impl LinkModel {
                     .iter()
                     .enumerate()
                     .map(|(unit, &label)| {
-                        (
-                            self.units[unit].clone(),
-                            self.units[label as usize].clone(),
-                        )
+                        (self.units[unit].clone(), self.units[label as usize].clone())
                     })
                     .collect()
             })
@@ -205,7 +202,9 @@ pub fn integrate(
     }
     // As many kept draws over all clusterings as the as-known estimate has.
     let per_draw = (settings.samples * chains.max(1) / tables.len()).max(200);
-    let mut estimated: Vec<(&Vec<(u32, u64)>, Option<Vec<u64>>)> = Vec::new();
+    // Per distinct table: its draws of N (none if it could not be estimated).
+    type Cells = Vec<(u32, u64)>;
+    let mut estimated: Vec<(&Cells, Option<Vec<u64>>)> = Vec::new();
     let (mut pooled, mut medians, mut drifting) = (Vec::new(), Vec::new(), 0);
     for (i, table) in tables.iter().enumerate() {
         let draws = match estimated.iter().find(|(cells, _)| **cells == table.cells) {
@@ -220,15 +219,18 @@ pub fn integrate(
                             table,
                             &lcmcr::Settings {
                                 samples: per_draw,
-                                seed: settings
-                                    .seed
-                                    .wrapping_add(0xD1B5_4A32_D192_ED03u64.wrapping_mul(i as u64 + 1)),
-                                ..settings.clone()
+                                seed: settings.seed.wrapping_add(
+                                    0xD1B5_4A32_D192_ED03u64.wrapping_mul(i as u64 + 1),
+                                ),
+                                ..*settings
                             },
                             1,
                         )
                         .ok();
-                        if run.as_ref().is_some_and(|r| !r.drifting_chains().is_empty()) {
+                        if run
+                            .as_ref()
+                            .is_some_and(|r| !r.drifting_chains().is_empty())
+                        {
                             drifting += 1;
                         }
                         run.map(|r| r.pooled.population)
@@ -255,11 +257,8 @@ pub fn integrate(
     let means: Vec<f64> = pooled.iter().map(|d| mean(d)).collect();
     let all: Vec<u64> = pooled.concat();
     let grand = mean(&all);
-    let total = all
-        .iter()
-        .map(|&x| (x as f64 - grand).powi(2))
-        .sum::<f64>()
-        / all.len().max(2) as f64;
+    let total =
+        all.iter().map(|&x| (x as f64 - grand).powi(2)).sum::<f64>() / all.len().max(2) as f64;
     let between = means.iter().map(|m| (m - grand).powi(2)).sum::<f64>() / means.len() as f64;
     let observed = tables.iter().map(CaptureTable::observed);
     Some(Integrated {
@@ -282,4 +281,99 @@ fn spread(draws: &[u64], count: usize) -> Vec<u64> {
         return Vec::new();
     }
     (0..count).map(|i| draws[i * draws.len() / count]).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> lcmcr::Settings {
+        lcmcr::Settings {
+            classes: 3,
+            burn_in: 1_000,
+            samples: 1_000,
+            thin: 2,
+            seed: 3,
+            ..lcmcr::Settings::default()
+        }
+    }
+
+    /// 600 persons on three lists, and 60 pairs of a record only on list 1
+    /// and one only on list 2 that are the same person at even odds.
+    fn ambiguous(labels: &[u32]) -> CaptureTable {
+        let mut individuals: Vec<Vec<usize>> = Vec::new();
+        for i in 0..600usize {
+            individuals.push((0..3).filter(|j| (i * 7 + j * 3) % 5 < 2).collect());
+        }
+        individuals.retain(|lists| !lists.is_empty());
+        for pair in 0..60 {
+            if labels[2 * pair] == labels[2 * pair + 1] {
+                individuals.push(vec![0, 1]);
+            } else {
+                individuals.push(vec![0]);
+                individuals.push(vec![1]);
+            }
+        }
+        CaptureTable::from_individuals(vec!["a".into(), "b".into(), "c".into()], individuals)
+    }
+
+    fn width(posterior: &lcmcr::Posterior) -> f64 {
+        posterior.quantile(0.975) - posterior.quantile(0.025)
+    }
+
+    #[test]
+    fn the_interval_with_linkage_uncertainty_is_wider_on_an_ambiguous_set() {
+        let pairs: Vec<UncertainPair> = (0..60)
+            .map(|p| UncertainPair {
+                a: 2 * p,
+                b: 2 * p + 1,
+                evidence: 0.0,
+            })
+            .collect();
+        let model = PartitionModel::new(120, &pairs, &[], 0.0);
+        let tables: Vec<CaptureTable> = model
+            .draw(20, Sweeps::default(), 9)
+            .iter()
+            .map(|labels| ambiguous(labels))
+            .collect();
+        // Taken as known: every pair at even odds joined.
+        let joined: Vec<u32> = (0..120).map(|u| u / 2 * 2).collect();
+        let known_table = ambiguous(&joined);
+        let known = lcmcr::run(&known_table, &settings(), 2).expect("estimate");
+        let integrated =
+            integrate(&tables, Some((&known_table, &known)), &settings(), 2).expect("pooled");
+        assert!(integrated.distinct > 1);
+        assert!(
+            width(&integrated.pooled) >= width(&known.pooled),
+            "{} against {}",
+            width(&integrated.pooled),
+            width(&known.pooled)
+        );
+        assert!(integrated.between > 0.0);
+    }
+
+    #[test]
+    fn certain_links_give_the_as_known_interval_exactly() {
+        let pairs: Vec<UncertainPair> = (0..60)
+            .map(|p| UncertainPair {
+                a: 2 * p,
+                b: 2 * p + 1,
+                evidence: 80.0,
+            })
+            .collect();
+        let model = PartitionModel::new(120, &pairs, &[], 0.0);
+        let tables: Vec<CaptureTable> = model
+            .draw(10, Sweeps::default(), 9)
+            .iter()
+            .map(|labels| ambiguous(labels))
+            .collect();
+        let joined: Vec<u32> = (0..120).map(|u| u / 2 * 2).collect();
+        let known_table = ambiguous(&joined);
+        let known = lcmcr::run(&known_table, &settings(), 2).expect("estimate");
+        let integrated =
+            integrate(&tables, Some((&known_table, &known)), &settings(), 2).expect("pooled");
+        assert_eq!(integrated.distinct, 1);
+        assert_eq!(integrated.pooled, known.pooled);
+        assert_eq!(integrated.between, 0.0);
+    }
 }

@@ -356,7 +356,11 @@ mod tests {
         let pairs = [pair(0, 1, 60.0), pair(2, 3, -60.0)];
         let model = PartitionModel::new(5, &pairs, &[], 0.0);
         let draws = model.draw(200, Sweeps::default(), 5);
-        assert!(draws.iter().all(|d| d == &vec![0, 0, 2, 3, 4]), "{:?}", draws[0]);
+        assert!(
+            draws.iter().all(|d| d == &vec![0, 0, 2, 3, 4]),
+            "{:?}",
+            draws[0]
+        );
         assert!(!PartitionModel::new(3, &[], &[], 0.0).is_uncertain());
     }
 }

@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 
 const LISTS: usize = 4;
 const SURNAMES: usize = 25;
-const GIVEN_NAMES: usize = 120;
+const GIVEN_NAMES: usize = 800;
 
 /// One person as one list recorded them.
 struct Record {
@@ -82,14 +82,14 @@ fn population(rng: &mut ChaCha8Rng, size: usize, inclusion: &[f64]) -> Vec<Recor
             if rng.random::<f64>() >= p {
                 continue;
             }
-            let spelling = if rng.random::<f64>() < 0.3 {
+            let spelling = if rng.random::<f64>() < 0.2 {
                 rng.random_range(1..4)
             } else {
                 0
             };
             let birth = match rng.random::<f64>() {
-                x if x < 0.45 => None,
-                x if x < 0.6 => Some(born + if rng.random::<bool>() { 1 } else { -1 }),
+                x if x < 0.35 => None,
+                x if x < 0.5 => Some(born + if rng.random::<bool>() { 1 } else { -1 }),
                 _ => Some(born),
             };
             records.push(Record {
@@ -272,7 +272,7 @@ fn main() {
         (settings.samples * chains / draws).max(200),
     );
     println!(
-        "population\tN\trecords\tuncertain_pairs\ttrue_low\ttrue_high\tknown_low\tknown_median\tknown_high\tdrawn_low\tdrawn_median\tdrawn_high\tbetween"
+        "population\tN\tobserved_true\tobserved_known\tobserved_drawn\trecords\tuncertain_pairs\ttrue_low\ttrue_high\tknown_low\tknown_median\tknown_high\tdrawn_low\tdrawn_median\tdrawn_high\tbetween"
     );
     let (mut true_covers, mut known_covers, mut drawn_covers) = (0, 0, 0);
     let (mut known_width, mut drawn_width) = (0.0, 0.0);
@@ -282,21 +282,19 @@ fn main() {
         let records = population(&mut rng, size, &inclusion);
         let scored: Vec<(u32, u32, f64)> = candidates(&records)
             .into_iter()
-            .map(|(a, b)| (a, b, model.weight(&records[a as usize], &records[b as usize])))
-            // Below one chance in a thousand: apart in practice.
-            .filter(|p| p.2 > -10.0)
+            .map(|(a, b)| {
+                (
+                    a,
+                    b,
+                    model.weight(&records[a as usize], &records[b as usize]),
+                )
+            })
+            // Below one chance in a billion: apart in practice.
+            .filter(|p| p.2 > -30.0)
             .collect();
         let uncertain = scored.iter().filter(|p| p.2.abs() < 2.0).count();
         let estimate = |table: &CaptureTable, seed: u64| {
-            lcmcr::run(
-                table,
-                &lcmcr::Settings {
-                    seed,
-                    ..settings.clone()
-                },
-                chains,
-            )
-            .ok()
+            lcmcr::run(table, &lcmcr::Settings { seed, ..settings }, chains).ok()
         };
         let truth: Vec<u32> = records.iter().map(|r| r.person as u32).collect();
         let run_seed = seed ^ ((population_index as u64 + 1) << 20);
@@ -336,7 +334,7 @@ fn main() {
             Some((&known_table, &known_estimate)),
             &lcmcr::Settings {
                 seed: run_seed,
-                ..settings.clone()
+                ..settings
             },
             chains,
         ) else {
@@ -354,7 +352,11 @@ fn main() {
         known_width += (k.high - k.low) / size as f64;
         drawn_width += (d.high - d.low) / size as f64;
         println!(
-            "{population_index}\t{size}\t{}\t{uncertain}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.2}",
+            "{population_index}\t{size}\t{}\t{}\t{}-{}\t{}\t{uncertain}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.0}\t{:.2}",
+            table(&records, &truth).observed(),
+            known_table.observed(),
+            integrated.observed.0,
+            integrated.observed.1,
             records.len(),
             t.low,
             t.high,

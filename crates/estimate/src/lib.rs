@@ -13,6 +13,8 @@ use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{Database, Store, StoreError};
 use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, FilterError};
 
+pub mod linkage;
+
 #[derive(Debug, thiserror::Error)]
 pub enum EstimateError {
     #[error(transparent)]
@@ -21,6 +23,8 @@ pub enum EstimateError {
     Filter(#[from] FilterError),
     #[error("there are no linkage proposals yet: run `girok link` first")]
     NoProposals,
+    #[error(transparent)]
+    Proposals(girok_linkage::proposals::ProposalsError),
     #[error(
         "no source of organisation '{name}' attests a victim here; the organisations are: {known}"
     )]
@@ -42,6 +46,10 @@ pub struct Request {
     pub with_proposals: bool,
     /// Only acts whose sources' consent allows this audience count.
     pub audience: Audience,
+    /// Also estimate over this many clusterings drawn from the linkage model
+    /// of the undecided proposals, pooled: the estimate with linkage
+    /// uncertainty, beside the one that takes the proposals as confirmed.
+    pub linkage_draws: Option<usize>,
 }
 
 /// The estimates for one stratum (or for everyone).
@@ -55,6 +63,9 @@ pub struct Stratum {
     pub lcmcr: Option<lcmcr::Estimate>,
     pub decomposable: Option<Result<decomposable::Posterior, DecomposableError>>,
     pub loglinear: Vec<loglinear::Fit>,
+    /// The latent-class estimate over clusterings drawn from the linkage
+    /// model, when asked for.
+    pub integrated: Option<linkage::Integrated>,
     pub warnings: Vec<String>,
 }
 
@@ -80,42 +91,7 @@ pub fn compute(store: &Database, request: &Request) -> Result<Estimates, Estimat
     let (resolved, stale) = resolution(store, request.with_proposals)?;
     let mut facts = Facts::load(store, resolved)?;
     let left_out = facts.restrict_to(request.audience);
-    // Per victim: stratum keys (of the earliest act) and organisations.
-    struct Victim {
-        earliest: Option<chrono::NaiveDate>,
-        stratum: String,
-        organisations: BTreeSet<String>,
-    }
-    let mut victims: BTreeMap<&str, Victim> = BTreeMap::new();
-    // Strata by age use the groups of tables no one chose bands for.
-    let age_bands = AgeBands::default();
-    for fact in facts
-        .acts
-        .iter()
-        .filter(|f| filter.matches(f, vocabularies, &age_bands))
-    {
-        let start = fact.date.start();
-        let stratum = request
-            .strata
-            .map(|d| d.values(fact, vocabularies, &age_bands).join("+"))
-            .unwrap_or_default();
-        let victim = victims.entry(fact.victim.as_str()).or_insert(Victim {
-            earliest: start,
-            stratum: stratum.clone(),
-            organisations: BTreeSet::new(),
-        });
-        // A victim belongs to the stratum of their earliest dated act.
-        if start.is_some() && (victim.earliest.is_none() || start < victim.earliest) {
-            victim.earliest = start;
-            victim.stratum = stratum;
-        }
-        victim
-            .organisations
-            .extend(fact.organisations.iter().cloned());
-        if fact.organisations.is_empty() && fact.corroboration > 0 {
-            victim.organisations.insert(NO_ORGANISATION.to_string());
-        }
-    }
+    let victims = victims_of(&facts, &filter, request, vocabularies);
     let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
     for victim in victims.values() {
         for organisation in &victim.organisations {
@@ -142,22 +118,9 @@ pub fn compute(store: &Database, request: &Request) -> Result<Estimates, Estimat
         }
         request.lists.clone()
     };
-    let mut groups: BTreeMap<Option<String>, Vec<&Victim>> = BTreeMap::new();
-    for victim in victims.values() {
-        groups.entry(None).or_default().push(victim);
-        if request.strata.is_some() {
-            groups
-                .entry(Some(victim.stratum.clone()))
-                .or_default()
-                .push(victim);
-        }
-    }
-    if groups.is_empty() {
-        groups.insert(None, Vec::new());
-    }
-    let strata = groups
+    let mut strata: Vec<Stratum> = capture_tables(&victims, &lists, request.strata.is_some())
         .into_iter()
-        .map(|(key, members)| {
+        .map(|(key, (members, unlisted, table))| {
             let labels = key.map(|key| {
                 let (en, ko) = request
                     .strata
@@ -165,24 +128,12 @@ pub fn compute(store: &Database, request: &Request) -> Result<Estimates, Estimat
                     .unwrap_or_default();
                 (key, en, ko)
             });
-            let unlisted = members
-                .iter()
-                .filter(|v| !v.organisations.iter().any(|o| lists.contains(o)))
-                .count();
-            let table = CaptureTable::from_individuals(
-                lists.clone(),
-                members.iter().map(|v| {
-                    lists
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, name)| v.organisations.contains(*name))
-                        .map(|(j, _)| j)
-                        .collect::<Vec<_>>()
-                }),
-            );
-            estimate_stratum(labels, members.len(), unlisted, table, request)
+            estimate_stratum(labels, members, unlisted, table, request)
         })
         .collect();
+    if let Some(draws) = request.linkage_draws {
+        integrate_linkage(store, request, &filter, &lists, draws, &mut strata)?;
+    }
     Ok(Estimates {
         filter: filter.describe(),
         strata_by: request.strata,
@@ -196,6 +147,180 @@ pub fn compute(store: &Database, request: &Request) -> Result<Estimates, Estimat
             }))
             .collect(),
     })
+}
+
+/// What an estimate needs of a victim: the stratum of their earliest dated
+/// act and the organisations that list them.
+#[derive(Clone)]
+struct Victim {
+    earliest: Option<chrono::NaiveDate>,
+    stratum: String,
+    organisations: BTreeSet<String>,
+}
+
+impl Victim {
+    /// One victim out of two persons a clustering joins.
+    fn join(&mut self, other: &Victim) {
+        if other.earliest.is_some() && (self.earliest.is_none() || other.earliest < self.earliest) {
+            self.earliest = other.earliest;
+            self.stratum = other.stratum.clone();
+        }
+        self.organisations
+            .extend(other.organisations.iter().cloned());
+    }
+}
+
+/// The victims of the acts `filter` selects, by resolved person.
+fn victims_of(
+    facts: &Facts,
+    filter: &Filter,
+    request: &Request,
+    vocabularies: &girok_model::Vocabularies,
+) -> BTreeMap<RecordId, Victim> {
+    let mut victims: BTreeMap<RecordId, Victim> = BTreeMap::new();
+    // Strata by age use the groups of tables no one chose bands for.
+    let age_bands = AgeBands::default();
+    for fact in facts
+        .acts
+        .iter()
+        .filter(|f| filter.matches(f, vocabularies, &age_bands))
+    {
+        let stratum = request
+            .strata
+            .map(|d| d.values(fact, vocabularies, &age_bands).join("+"))
+            .unwrap_or_default();
+        let mut organisations: BTreeSet<String> = fact.organisations.iter().cloned().collect();
+        if fact.organisations.is_empty() && fact.corroboration > 0 {
+            organisations.insert(NO_ORGANISATION.to_string());
+        }
+        let act = Victim {
+            earliest: fact.date.start(),
+            stratum,
+            organisations,
+        };
+        match victims.entry(fact.victim.clone()) {
+            std::collections::btree_map::Entry::Vacant(entry) => {
+                entry.insert(act);
+            }
+            // A victim belongs to the stratum of their earliest dated act.
+            std::collections::btree_map::Entry::Occupied(mut entry) => entry.get_mut().join(&act),
+        }
+    }
+    victims
+}
+
+/// The capture table of each stratum (`None` for everyone), with its
+/// number of victims and of victims on none of `lists`.
+fn capture_tables(
+    victims: &BTreeMap<RecordId, Victim>,
+    lists: &[String],
+    stratified: bool,
+) -> BTreeMap<Option<String>, (usize, usize, CaptureTable)> {
+    let mut groups: BTreeMap<Option<String>, Vec<&Victim>> = BTreeMap::new();
+    groups.insert(None, Vec::new());
+    for victim in victims.values() {
+        groups.entry(None).or_default().push(victim);
+        if stratified {
+            groups
+                .entry(Some(victim.stratum.clone()))
+                .or_default()
+                .push(victim);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(key, members)| {
+            let unlisted = members
+                .iter()
+                .filter(|v| !v.organisations.iter().any(|o| lists.contains(o)))
+                .count();
+            let table = CaptureTable::from_individuals(
+                lists.to_vec(),
+                members.iter().map(|v| {
+                    lists
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, name)| v.organisations.contains(*name))
+                        .map(|(j, _)| j)
+                        .collect::<Vec<_>>()
+                }),
+            );
+            (key, (members.len(), unlisted, table))
+        })
+        .collect()
+}
+
+/// Adds to each stratum its estimate over `draws` clusterings drawn from the
+/// linkage model of the undecided proposals, and the warnings that go with it.
+fn integrate_linkage(
+    store: &Database,
+    request: &Request,
+    filter: &Filter,
+    lists: &[String],
+    draws: usize,
+    strata: &mut [Stratum],
+) -> Result<(), EstimateError> {
+    let resolved = store.link_decisions()?.resolved();
+    let model = linkage::LinkModel::load(store, &resolved)?;
+    let mut facts = Facts::load(store, resolved)?;
+    facts.restrict_to(request.audience);
+    let victims = victims_of(&facts, filter, request, store.vocabularies());
+    let mut tables: BTreeMap<Option<String>, Vec<CaptureTable>> = BTreeMap::new();
+    for clustering in model.draw(draws.max(1), request.lcmcr.seed) {
+        let mut joined: BTreeMap<RecordId, Victim> = BTreeMap::new();
+        for (person, victim) in &victims {
+            let cluster = clustering.get(person).unwrap_or(person);
+            match joined.get_mut(cluster) {
+                Some(found) => found.join(victim),
+                None => {
+                    joined.insert(cluster.clone(), victim.clone());
+                }
+            }
+        }
+        for (key, (_, _, table)) in capture_tables(&joined, lists, request.strata.is_some()) {
+            tables.entry(key).or_default().push(table);
+        }
+    }
+    for stratum in strata.iter_mut() {
+        let key = stratum.key.as_ref().map(|(key, _, _)| key.clone());
+        let drawn: Vec<CaptureTable> = tables
+            .remove(&key)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.validate().is_ok())
+            .collect();
+        let known = match (&stratum.table, &stratum.lcmcr) {
+            (Ok(table), Some(estimate)) => Some((table, estimate)),
+            _ => None,
+        };
+        stratum.integrated = linkage::integrate(&drawn, known, &request.lcmcr, request.chains);
+        if let Some(integrated) = &stratum.integrated {
+            stratum.warnings.extend(linkage_warnings(integrated));
+        }
+    }
+    Ok(())
+}
+
+/// What a reader must know about an estimate over drawn clusterings.
+fn linkage_warnings(integrated: &linkage::Integrated) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if integrated.between > linkage::BETWEEN_LIMIT {
+        let (low, high) = integrated.observed;
+        warnings.push(format!(
+            "the clusterings drawn from the linkage model disagree widely: {:.0}% of the spread of N \
+             comes from who is the same person (between {low} and {high} victims observed); \
+             review the proposals before using this estimate",
+            100.0 * integrated.between
+        ));
+    }
+    if integrated.drifting > 0 {
+        warnings.push(format!(
+            "in {} of the {} clusterings the latent-class chain still moved away from its start: \
+             run longer (--burn-in, --samples)",
+            integrated.drifting, integrated.draws
+        ));
+    }
+    warnings
 }
 
 /// Estimates from a capture-pattern file (`pattern<TAB>count` lines)
@@ -229,6 +354,7 @@ fn estimate_stratum(
         lcmcr: None,
         decomposable: None,
         loglinear: Vec::new(),
+        integrated: None,
         warnings: Vec::new(),
     };
     let Ok(table) = &stratum.table else {
@@ -446,6 +572,7 @@ mod tests {
             delta: None,
             with_proposals: false,
             audience: Audience::Internal,
+            linkage_draws: None,
         };
         let estimates =
             from_table("100\t400\n010\t400\n001\t400\n110\t1\n", &request).expect("table");

@@ -485,6 +485,12 @@ pub struct EstimateArgs {
     /// Also treat the unreviewed proposals of `girok link` as the same person.
     #[arg(long)]
     pub with_proposals: bool,
+    /// Also estimate with the uncertainty of who is the same person: over
+    /// this many clusterings drawn from the linkage model of the unreviewed
+    /// proposals (reviewers' decisions kept), pooled, beside the estimate
+    /// that takes the proposals as confirmed (implies --with-proposals).
+    #[arg(long, value_name = "DRAWS", value_parser = clap::value_parser!(u16).range(2..=1000))]
+    pub linkage_draws: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,8 +21,9 @@ pub fn request(args: EstimateArgs, audience: girok_tabulate::Audience) -> Reques
         },
         chains: args.chains,
         delta: args.delta,
-        with_proposals: args.with_proposals,
+        with_proposals: args.with_proposals || args.linkage_draws.is_some(),
         audience,
+        linkage_draws: args.linkage_draws.map(usize::from),
     }
 }
 
@@ -98,6 +99,31 @@ pub fn print_text(estimates: &Estimates) {
                 estimate.rhat,
                 estimate.ess
             );
+            if let Some(integrated) = &stratum.integrated {
+                let p = &integrated.pooled;
+                println!(
+                    "  with linkage uncertainty ({} clusterings drawn from the linkage model, {} distinct; \
+                     {} to {} victims observed): {}; {:.0}% of the spread from who is the same person",
+                    integrated.draws,
+                    integrated.distinct,
+                    integrated.observed.0,
+                    integrated.observed.1,
+                    interval(p.quantile(0.025), p.quantile(0.5), p.quantile(0.975)),
+                    100.0 * integrated.between
+                );
+                println!(
+                    "  (experimental: on generated populations with known size this interval sits too \
+                     high, its clusterings splitting persons; see the README's benchmark)"
+                );
+                println!(
+                    "  with the proposals taken as confirmed:  {}",
+                    interval(
+                        estimate.pooled.quantile(0.025),
+                        estimate.pooled.quantile(0.5),
+                        estimate.pooled.quantile(0.975)
+                    )
+                );
+            }
         }
         match &stratum.decomposable {
             Some(Ok(posterior)) => {
@@ -200,6 +226,16 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
                     "chain_medians": e.chains.iter().map(|c| lcmcr::Posterior { population: c.clone() }.quantile(0.5)).collect::<Vec<_>>(),
                 });
             }
+            if let Some(i) = &stratum.integrated {
+                let p = &i.pooled;
+                value["lcmcr_linkage_uncertain"] = serde_json::json!({
+                    "median": p.quantile(0.5), "low": p.quantile(0.025), "high": p.quantile(0.975),
+                    "clusterings": i.draws, "distinct": i.distinct,
+                    "observed_min": i.observed.0, "observed_max": i.observed.1,
+                    "between_share": i.between, "drifting": i.drifting,
+                    "clustering_medians": i.medians,
+                });
+            }
             if let (Some(Ok(posterior)), Ok(table)) = (&stratum.decomposable, &stratum.table) {
                 value["decomposable"] = serde_json::json!({
                     "median": posterior.quantile(0.5), "low": posterior.quantile(0.025),
@@ -230,6 +266,7 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
         "lists": estimates.lists,
         "seed": estimates.request.lcmcr.seed,
         "with_proposals": estimates.request.with_proposals,
+        "linkage_draws": estimates.request.linkage_draws,
         "warnings": estimates.warnings,
         "strata": strata,
     })

@@ -28,6 +28,7 @@ pub mod cluster;
 pub mod fellegi_sunter;
 pub mod generic;
 pub mod metrics;
+pub mod partitions;
 pub mod person;
 pub mod proposals;
 pub mod similarity;

@@ -56,6 +56,7 @@ pub(super) async fn estimates(
         delta: None,
         with_proposals: query.proposals.is_some(),
         audience: Audience::Internal,
+        linkage_draws: None,
     };
     let computed =
         blocking(move || app.read(|store| girok_estimate::compute(store, &request))).await;

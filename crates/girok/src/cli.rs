@@ -489,6 +489,7 @@ pub struct EstimateArgs {
     /// this many clusterings drawn from the linkage model of the unreviewed
     /// proposals (reviewers' decisions kept), pooled, beside the estimate
     /// that takes the proposals as confirmed (implies --with-proposals).
+    /// Experimental: not yet validated (see the README's benchmark).
     #[arg(long, value_name = "DRAWS", value_parser = clap::value_parser!(u16).range(2..=1000))]
     pub linkage_draws: Option<u16>,
 }

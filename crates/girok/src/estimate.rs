@@ -112,8 +112,9 @@ pub fn print_text(estimates: &Estimates) {
                     100.0 * integrated.between
                 );
                 println!(
-                    "  (experimental: on generated populations with known size this interval sits too \
-                     high, its clusterings splitting persons; see the README's benchmark)"
+                    "  (experimental, not for publication: on 200 generated populations of known size this \
+                     interval held the true number in 4% of them, not 95%: it sits too high, its \
+                     clusterings splitting persons; see the README's benchmark)"
                 );
                 println!(
                     "  with the proposals taken as confirmed:  {}",

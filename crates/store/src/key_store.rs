@@ -89,6 +89,18 @@ impl KeyStore {
         self.sidecar.write(work)
     }
 
+    /// Opens the transaction that a batch's new keys join, committed just
+    /// before the batch itself (one sync of the file per batch, not per key);
+    /// dropped uncommitted, it rolls back. The batch holds the journal's
+    /// lock first, and nothing waits for that lock while holding this one.
+    pub(crate) fn begin(&self) -> Result<KeyBatch<'_>, StoreError> {
+        self.sql().execute("BEGIN IMMEDIATE", &[])?;
+        Ok(KeyBatch {
+            store: self,
+            open: true,
+        })
+    }
+
     /// The id of the database whose keys these are (`None` while new).
     pub(crate) fn database(&self) -> Result<Option<String>, StoreError> {
         self.sql()
@@ -110,5 +122,28 @@ impl KeyStore {
             Ok::<_, StoreError>(())
         })?;
         self.sidecar.empty_log()
+    }
+}
+
+/// The key store's transaction of one batch.
+pub(crate) struct KeyBatch<'a> {
+    store: &'a KeyStore,
+    open: bool,
+}
+
+impl KeyBatch<'_> {
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        self.store.sql().execute("COMMIT", &[])
+    }
+}
+
+impl Drop for KeyBatch<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A failed rollback leaves nothing committed: the connection's
+            // next transaction fails and says why.
+            let _ = self.store.sql().execute("ROLLBACK", &[]);
+        }
     }
 }

@@ -277,10 +277,10 @@ pub(crate) fn destroy(sql: &dyn Sql, subject: &RecordId) -> Result<(), StoreErro
 }
 
 /// The data key of a subject; with `create`, a new one is made and stored
-/// if it has none (never for a forgotten subject). A key kept apart is
-/// committed there at once, before the batch that uses it: a batch that
-/// then fails leaves a key no record uses, which the next record of that
-/// id takes (its nonces are fresh).
+/// if it has none (never for a forgotten subject). A key kept apart
+/// commits there just before the batch that uses it: a batch whose own
+/// commit then fails leaves a key no record uses, which the next record of
+/// that id takes (its nonces are fresh).
 pub(crate) fn data_key_of(
     sql: &dyn Sql,
     at: KeysAt<'_>,

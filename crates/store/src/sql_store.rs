@@ -549,6 +549,10 @@ impl<B: Backend> SqlStore<B> {
         let backend = &self.backend;
         let keys_at = self.keys.at();
         let (value, committed, destroyed, added) = backend.write(|sql| -> Result<_, E> {
+            let key_batch = match keys_at {
+                KeysAt::Apart(store) => Some(store.begin()?),
+                _ => None,
+            };
             let (seq, prev) = head_of(sql)?;
             // Terms another connection added are read inside this transaction, which uses them.
             refresh_vocabularies(sql, vocabularies, terms_seq)?;
@@ -586,6 +590,9 @@ impl<B: Backend> SqlStore<B> {
                 keep_checkpoint(sql, notary.as_ref(), writer.seq)?;
             }
             let added = (writer.vocabularies, writer.terms_seq);
+            if let Some(key_batch) = key_batch {
+                key_batch.commit()?;
+            }
             Ok((value, committed, writer.destroyed, added))
         })?;
         // The batch's own terms are taken once it has committed.

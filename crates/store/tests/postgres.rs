@@ -436,6 +436,13 @@ fn forgetting_on_postgres_destroys_the_key_in_its_key_store_and_no_copy_remains(
             sink.apply(witness("p-other"))
         })
         .expect("write");
+    // A batch that fails keeps no key: the key store's writes commit with the batch.
+    let failed = store.write("tester", |sink| {
+        sink.apply(witness("p-twice"))?;
+        sink.apply(witness("p-twice"))
+    });
+    assert!(failed.is_err());
+    assert_eq!(wrapped_in(&key_path, "p-twice"), None);
     let wrapped = wrapped_in(&key_path, "p-kim").expect("the key is in the key store");
     assert!(wrapped.len() >= 32, "{} bytes", wrapped.len());
     assert_eq!(store.key_counts().expect("counts"), (2, 0));

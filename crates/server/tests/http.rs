@@ -4106,3 +4106,29 @@ async fn a_confirmed_import_is_checked_again_as_it_is_written_on(site: &Site) {
         "a refused file is not kept"
     );
 }
+
+#[tokio::test]
+async fn ids_that_are_not_there_are_named_on_a_not_found_page_in_both_languages() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    for (path, english, korean) in [
+        (
+            "/records/r-no-such",
+            "There is no record r-no-such",
+            "다음 기록이 없습니다: r-no-such",
+        ),
+        (
+            "/persons/p-no-such/case-file",
+            "There is no person p-no-such",
+            "다음 인물이 없습니다: p-no-such",
+        ),
+    ] {
+        let page = site.get(path, Some(&analyst)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains(english), "{path}: {}", page.body);
+        let page = site.get_in(path, &analyst, "ko").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains(korean), "{path}: {}", page.body);
+        assert!(page.body.contains("찾을 수 없음"), "{path}: {}", page.body);
+    }
+}

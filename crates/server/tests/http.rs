@@ -522,41 +522,6 @@ async fn the_language_switch_redirects_only_to_a_local_path() {
     );
 }
 
-/// Keeps one linkage proposal of two person records in the site's database,
-/// as `girok link` does.
-fn propose(site: &Site, a: &str, b: &str) {
-    use girok_linkage::proposals::{ExplainedPair, encode_links};
-    let explanation: girok_linkage::Explanation = serde_json::from_value(serde_json::json!({
-        "prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
-        "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null},
-                  {"comparison": "surname", "level": "same class", "weight": 7.5, "term_frequency": 0.21}]
-    }))
-    .expect("explanation");
-    let person = |id: &str| girok_store::ProposedRecord {
-        id: girok_model::RecordId::new(id),
-        sources: "s".into(),
-    };
-    let run = girok_store::LinkRun {
-        journal_size: site.read(|store| store.head().expect("head").0),
-        time: "2026-01-01T00:00:00Z".into(),
-        training: None,
-    };
-    let proposal = girok_store::StoredProposal {
-        number: 1,
-        persons: vec![person(a), person(b)],
-        probability: 0.9998,
-        links: encode_links(&[ExplainedPair {
-            a: a.into(),
-            b: b.into(),
-            explanation,
-        }]),
-        decided: None,
-    };
-    site.app
-        .write(|store| store.replace_link_proposals(&run, &[proposal]))
-        .expect("proposals");
-}
-
 #[tokio::test]
 async fn documenters_review_proposed_duplicates_with_the_explanation() {
     let site = Site::new();

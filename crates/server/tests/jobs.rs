@@ -361,31 +361,6 @@ async fn a_locked_database_refuses_linkage_and_says_why() {
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
 }
 
-/// Keeps one linkage proposal of two person records, as linkage does.
-fn propose(site: &Site, a: &str, b: &str) {
-    let person = |id: &str| girok_store::ProposedRecord {
-        id: girok_model::RecordId::new(id),
-        sources: "s".into(),
-    };
-    let run = girok_store::LinkRun {
-        journal_size: site.read(|store| store.head().expect("head").0),
-        time: "2026-01-01T00:00:00Z".into(),
-        training: None,
-    };
-    let proposal = StoredProposal {
-        number: 1,
-        persons: vec![person(a), person(b)],
-        probability: 0.9998,
-        links: girok_linkage::proposals::encode_links(&[]),
-        decided: None,
-    };
-    off_runtime(|| {
-        site.app
-            .write(|store| store.replace_link_proposals(&run, &[proposal]))
-    })
-    .expect("proposals");
-}
-
 fn same_pairs(site: &Site) -> usize {
     site.read(|store| store.link_decisions().expect("decisions").same.len())
 }

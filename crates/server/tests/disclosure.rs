@@ -23,8 +23,12 @@ use girok_server::access::{Role, Scope};
 use girok_store::{Database, Store};
 use girok_tabulate::{AgeBands, Audience, Dimension, Facts, Filter, Table, Unit, published};
 use good_lp::{Expression, ProblemVariables, Solution, SolverModel, Variable, microlp, variable};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+#[path = "../../store/tests/support/cluster.rs"]
+mod cluster;
+mod support;
+
+use support::send_to;
 
 const SEXES: [&str; 3] = ["female", "male", "unknown"];
 
@@ -90,28 +94,14 @@ async fn get(app: &Arc<App>, key: &str, path: &str) -> (StatusCode, String, Stri
         .header(header::AUTHORIZATION, format!("Bearer {key}"))
         .body(Body::empty())
         .expect("request");
-    let response = girok_server::router(app.clone())
-        .oneshot(request)
-        .await
-        .expect("response");
-    let status = response.status();
-    let content_type = response
-        .headers()
+    let reply = send_to(app, request).await;
+    let content_type = reply
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    (reply.status, content_type, reply.body)
 }
 
 /// The table the public audience's facts give, before any suppression.

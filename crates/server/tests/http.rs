@@ -522,41 +522,6 @@ async fn the_language_switch_redirects_only_to_a_local_path() {
     );
 }
 
-/// Keeps one linkage proposal of two person records in the site's database,
-/// as `girok link` does.
-fn propose(site: &Site, a: &str, b: &str) {
-    use girok_linkage::proposals::{ExplainedPair, encode_links};
-    let explanation: girok_linkage::Explanation = serde_json::from_value(serde_json::json!({
-        "prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
-        "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null},
-                  {"comparison": "surname", "level": "same class", "weight": 7.5, "term_frequency": 0.21}]
-    }))
-    .expect("explanation");
-    let person = |id: &str| girok_store::ProposedRecord {
-        id: girok_model::RecordId::new(id),
-        sources: "s".into(),
-    };
-    let run = girok_store::LinkRun {
-        journal_size: site.read(|store| store.head().expect("head").0),
-        time: "2026-01-01T00:00:00Z".into(),
-        training: None,
-    };
-    let proposal = girok_store::StoredProposal {
-        number: 1,
-        persons: vec![person(a), person(b)],
-        probability: 0.9998,
-        links: encode_links(&[ExplainedPair {
-            a: a.into(),
-            b: b.into(),
-            explanation,
-        }]),
-        decided: None,
-    };
-    site.app
-        .write(|store| store.replace_link_proposals(&run, &[proposal]))
-        .expect("proposals");
-}
-
 #[tokio::test]
 async fn documenters_review_proposed_duplicates_with_the_explanation() {
     let site = Site::new();
@@ -4105,4 +4070,30 @@ async fn a_confirmed_import_is_checked_again_as_it_is_written_on(site: &Site) {
         staged_and_leftover(site).is_empty(),
         "a refused file is not kept"
     );
+}
+
+#[tokio::test]
+async fn ids_that_are_not_there_are_named_on_a_not_found_page_in_both_languages() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    for (path, english, korean) in [
+        (
+            "/records/r-no-such",
+            "There is no record r-no-such",
+            "다음 기록이 없습니다: r-no-such",
+        ),
+        (
+            "/persons/p-no-such/case-file",
+            "There is no person p-no-such",
+            "다음 인물이 없습니다: p-no-such",
+        ),
+    ] {
+        let page = site.get(path, Some(&analyst)).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains(english), "{path}: {}", page.body);
+        let page = site.get_in(path, &analyst, "ko").await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains(korean), "{path}: {}", page.body);
+        assert!(page.body.contains("찾을 수 없음"), "{path}: {}", page.body);
+    }
 }

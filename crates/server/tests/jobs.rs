@@ -7,238 +7,25 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{StatusCode, header};
 use girok_server::App;
-use girok_server::access::Role;
 use girok_service::jobs::{JobKind, JobState, Jobs};
 use girok_store::{Database, Store, StoredProposal};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
-
-const PASSWORD: &str = "a long enough password";
 
 #[path = "../../store/tests/support/cluster.rs"]
 mod cluster;
+mod support;
 
-/// Runs `work` on a thread of its own, outside the test's async runtime.
-fn off_runtime<T: Send>(work: impl FnOnce() -> T + Send) -> T {
-    std::thread::scope(|scope| scope.spawn(work).join().expect("thread"))
+use support::*;
+
+/// What these tests need of a site beyond what every HTTP test does.
+trait JobSite {
+    fn with_jobs<T: Send>(&self, work: impl FnOnce(&Jobs) -> T + Send) -> T;
+    fn lapse(&self, id: u64);
+    async fn wait_for(&self, app: &Arc<App>, job: &str, session: &Session) -> Reply;
 }
 
-fn on_runtime(requests: impl std::future::Future<Output = ()>) {
-    tokio::runtime::Runtime::new()
-        .expect("runtime")
-        .block_on(requests);
-}
-
-struct Site {
-    dir: tempfile::TempDir,
-    app: Arc<App>,
-    _cluster: Option<cluster::Cluster>,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: String,
-}
-
-struct Session {
-    token: String,
-    csrf: String,
-}
-
-fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
-    let from = text.find(start)? + start.len();
-    let to = text[from..].find(end)? + from;
-    Some(&text[from..to])
-}
-
-impl Site {
-    /// The demo database with one user per role, on SQLite or on a private
-    /// PostgreSQL cluster (made outside any async runtime).
-    fn build(cluster: Option<cluster::Cluster>) -> Site {
-        let dir = tempfile::tempdir().expect("dir");
-        let mut store = match &cluster {
-            Some(cluster) => girok_service::create_postgres(dir.path(), &cluster.new_database())
-                .expect("create in PostgreSQL"),
-            None => Database::create(&dir.path().join("girok.sqlite")).expect("create"),
-        };
-        girok_service::create_key(dir.path()).expect("checkpoint key");
-        girok_service::attach_signer(&mut store, dir.path());
-        let demo = dir.path().join("demo.json");
-        std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
-        store
-            .write("setup", |sink| {
-                girok_interchange::import(&demo, sink, &mut |_| {})
-            })
-            .expect("import");
-        drop(store);
-        let app = App::open(dir.path()).expect("app");
-        app.with_access(|access| {
-            for role in Role::ALL {
-                access.add_user(role.name(), role, PASSWORD).expect("user");
-            }
-        });
-        Site {
-            dir,
-            app,
-            _cluster: cluster,
-        }
-    }
-
-    fn new() -> Site {
-        Site::build(None)
-    }
-
-    fn on_postgres() -> Site {
-        Site::build(Some(cluster::Cluster::start()))
-    }
-
-    /// Another server process's view of the same data directory.
-    fn other_server(&self) -> Arc<App> {
-        off_runtime(|| App::open(self.dir.path()).expect("second server"))
-    }
-
-    fn read<T: Send>(&self, work: impl FnOnce(&Database) -> T + Send) -> T {
-        off_runtime(|| self.app.read(work))
-    }
-
-    async fn send_to(app: &Arc<App>, request: Request<Body>) -> Reply {
-        let response = girok_server::router(app.clone())
-            .oneshot(request)
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
-    }
-
-    async fn get_from(app: &Arc<App>, path: &str, session: Option<&Session>) -> Reply {
-        let mut request = Request::builder().uri(path);
-        if let Some(session) = session {
-            request = request.header(header::COOKIE, format!("girok_session={}", session.token));
-        }
-        Site::send_to(app, request.body(Body::empty()).expect("request")).await
-    }
-
-    async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
-        Site::get_from(&self.app, path, session).await
-    }
-
-    async fn post_to(app: &Arc<App>, path: &str, session: &Session, form: &str) -> Reply {
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("girok_session={}", session.token))
-            .body(Body::from(form.to_string()))
-            .expect("request");
-        Site::send_to(app, request).await
-    }
-
-    async fn post(&self, path: &str, session: &Session, form: &str) -> Reply {
-        Site::post_to(&self.app, path, session, form).await
-    }
-
-    /// A signed-in session with its CSRF token; an admin sets up a second factor first.
-    async fn session(&self, name: &str) -> Session {
-        let form = self.get("/login", None).await;
-        let token = between(&form.body, "name=\"token\" value=\"", "\"").expect("form token");
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::COOKIE, format!("girok_login={token}"))
-            .body(Body::from(format!(
-                "name={name}&password={}&token={token}",
-                PASSWORD.replace(' ', "+")
-            )))
-            .expect("request");
-        let reply = Site::send_to(&self.app, request).await;
-        let token = reply
-            .headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| between(v, "girok_session=", ";"))
-            .filter(|t| !t.is_empty())
-            .unwrap_or_else(|| panic!("{name} cannot sign in: {}", reply.body))
-            .to_string();
-        let session = Session {
-            token,
-            csrf: String::new(),
-        };
-        let due = self.get("/persons", Some(&session)).await;
-        if due.headers.get(header::LOCATION).map(|l| l.as_bytes())
-            == Some(b"/account/second-factor")
-        {
-            self.enrol(name, &session).await;
-        }
-        let page = self.get("/verify", Some(&session)).await;
-        let csrf = between(&page.body, "name=\"csrf\" value=\"", "\"").unwrap_or_default();
-        Session {
-            csrf: csrf.to_string(),
-            ..session
-        }
-    }
-
-    async fn enrol(&self, name: &str, session: &Session) {
-        let page = self.get("/account/second-factor", Some(session)).await;
-        let csrf = between(&page.body, "name=\"csrf\" value=\"", "\"").expect("csrf");
-        let now = chrono::Utc::now().timestamp() as u64;
-        let code = girok_server::totp::code(&self.secret_of(name), now, 6);
-        let reply = self
-            .post(
-                "/account/second-factor",
-                session,
-                &format!("csrf={csrf}&action=confirm&code={code}"),
-            )
-            .await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    }
-
-    /// The TOTP secret of a user, as the access database holds it.
-    fn secret_of(&self, name: &str) -> Vec<u8> {
-        match self.postgres_url() {
-            Some(url) => off_runtime(|| {
-                postgres::Client::connect(&url, postgres::NoTls)
-                    .expect("access")
-                    .query_one(
-                        "SELECT secret FROM second_factor WHERE account = $1",
-                        &[&name],
-                    )
-                    .expect("secret")
-                    .get(0)
-            }),
-            None => rusqlite::Connection::open(self.dir.path().join(girok_service::ACCESS_FILE))
-                .expect("access")
-                .query_row(
-                    "SELECT secret FROM second_factor WHERE account = ?1",
-                    [name],
-                    |r| r.get(0),
-                )
-                .expect("secret"),
-        }
-    }
-
-    fn postgres_url(&self) -> Option<String> {
-        std::fs::read_to_string(self.dir.path().join(girok_service::POSTGRES_FILE))
-            .ok()
-            .map(|url| url.trim().to_string())
-    }
-
+impl JobSite for Site {
     /// Works on the jobs as another process opens them, off the async runtime.
     fn with_jobs<T: Send>(&self, work: impl FnOnce(&Jobs) -> T + Send) -> T {
         off_runtime(|| work(&girok_service::open_jobs(self.dir.path()).expect("jobs")))
@@ -267,7 +54,7 @@ impl Site {
     async fn wait_for(&self, app: &Arc<App>, job: &str, session: &Session) -> Reply {
         let started = Instant::now();
         loop {
-            let page = Site::get_from(app, job, Some(session)).await;
+            let page = get_from(app, job, Some(session)).await;
             assert_eq!(page.status, StatusCode::OK, "{}", page.body);
             let state = between(&page.body, "id=\"job-state\">", "<").unwrap_or_default();
             if !["Queued", "Running"].contains(&state) {
@@ -378,15 +165,7 @@ async fn documenters_run_linkage_from_the_review_page_and_follow_its_job_on(site
     assert_eq!(site.read(|store| store.head().expect("head").0), before);
     let queue = site.get("/review", Some(&documenter)).await;
     assert!(queue.body.contains("/review/1"), "{}", queue.body);
-    let korean = Request::builder()
-        .uri(&job)
-        .header(
-            header::COOKIE,
-            format!("girok_session={}; girok_lang=ko", documenter.token),
-        )
-        .body(Body::empty())
-        .expect("request");
-    let korean = Site::send_to(&site.app, korean).await;
+    let korean = site.get_in(&job, &documenter, "ko").await;
     assert!(
         korean.body.contains("완료") && korean.body.contains("검토 목록 열기"),
         "{}",
@@ -447,20 +226,20 @@ async fn documenters_run_linkage_from_the_review_page_and_follow_its_job_on(site
     site.lapse(held);
     let other = site.other_server();
     let admin = site.session("admin").await;
-    let interrupted = Site::get_from(&other, &format!("/jobs/{held}"), Some(&admin)).await;
+    let interrupted = get_from(&other, &format!("/jobs/{held}"), Some(&admin)).await;
     assert!(
         interrupted.body.contains("id=\"job-state\">Interrupted<")
             && interrupted.body.contains("id=\"run-again\""),
         "{}",
         interrupted.body
     );
-    let listed = Site::get_from(&other, "/jobs", Some(&admin)).await;
+    let listed = get_from(&other, "/jobs", Some(&admin)).await;
     assert!(
         listed.body.contains("Interrupted") && listed.body.contains("Done"),
         "{}",
         listed.body
     );
-    let again = Site::post_to(
+    let again = post_to(
         &other,
         &format!("/jobs/{held}/again"),
         &admin,
@@ -551,29 +330,9 @@ async fn linkage_run_from_the_web_keeps_the_proposals_of_the_command_line() {
 
 #[tokio::test]
 async fn a_locked_database_refuses_linkage_and_says_why() {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut store = Database::create(&dir.path().join("girok.sqlite")).expect("create");
-    girok_service::create_key(dir.path()).expect("key");
-    girok_service::attach_signer(&mut store, dir.path());
-    let unlock = girok_store::Unlock::Passphrase("correct horse battery staple".into());
-    let quick = girok_store::KdfParams {
-        memory_kib: 256,
-        iterations: 1,
-        parallelism: 1,
-    };
-    store.encrypt(&unlock, quick).expect("encrypt");
-    drop(store);
-    let app = App::open(dir.path()).expect("app");
-    app.with_access(|access| {
-        access
-            .add_user("documenter", Role::Documenter, PASSWORD)
-            .expect("user")
-    });
-    let site = Site {
-        dir,
-        app,
-        _cluster: None,
-    };
+    let passphrase = "correct horse battery staple";
+    let site = Site::encrypted(passphrase);
+    site.app.lock();
     let documenter = site.session("documenter").await;
     let refused = site
         .post(
@@ -589,7 +348,9 @@ async fn a_locked_database_refuses_linkage_and_says_why() {
         refused.body
     );
     assert!(site.with_jobs(|jobs| jobs.recent(10).expect("jobs").is_empty()));
-    site.app.unlock(&unlock).expect("unlock");
+    site.app
+        .unlock(&girok_store::Unlock::Passphrase(passphrase.into()))
+        .expect("unlock");
     let started = site
         .post(
             "/review/link",
@@ -598,31 +359,6 @@ async fn a_locked_database_refuses_linkage_and_says_why() {
         )
         .await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
-}
-
-/// Keeps one linkage proposal of two person records, as linkage does.
-fn propose(site: &Site, a: &str, b: &str) {
-    let person = |id: &str| girok_store::ProposedRecord {
-        id: girok_model::RecordId::new(id),
-        sources: "s".into(),
-    };
-    let run = girok_store::LinkRun {
-        journal_size: site.read(|store| store.head().expect("head").0),
-        time: "2026-01-01T00:00:00Z".into(),
-        training: None,
-    };
-    let proposal = StoredProposal {
-        number: 1,
-        persons: vec![person(a), person(b)],
-        probability: 0.9998,
-        links: girok_linkage::proposals::encode_links(&[]),
-        decided: None,
-    };
-    off_runtime(|| {
-        site.app
-            .write(|store| store.replace_link_proposals(&run, &[proposal]))
-    })
-    .expect("proposals");
 }
 
 fn same_pairs(site: &Site) -> usize {

@@ -224,14 +224,7 @@ pub(super) async fn case_file(
     let file = match loaded {
         Ok(Ok(Some(file))) => file,
         Ok(Ok(None)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                lang.t("Not found", "찾을 수 없음"),
-                &format!(
-                    "{} {id}",
-                    lang.t("There is no person", "다음 인물이 없습니다:")
-                ),
-            );
+            return no_such(lang, ("There is no person", "다음 인물이 없습니다:"), &id);
         }
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,

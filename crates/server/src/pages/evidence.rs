@@ -43,13 +43,10 @@ pub(super) async fn new_evidence(
     let title = match title {
         Ok(Ok(Some(title))) => title,
         Ok(Ok(None)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                lang.t("Not found", "찾을 수 없음"),
-                &format!(
-                    "{} {source}",
-                    lang.t("There is no source", "다음 출처가 없습니다:")
-                ),
+            return no_such(
+                lang,
+                ("There is no source", "다음 출처가 없습니다:"),
+                &source,
             );
         }
         Ok(Err(error)) => return internal(error),
@@ -276,11 +273,7 @@ pub(super) async fn download(
             )
                 .into_response()
         }
-        Ok(Ok(None)) => error_page(
-            StatusCode::NOT_FOUND,
-            lang.t("Not found", "찾을 수 없음"),
-            &format!("{} {id}", lang.t("There is no evidence record", "다음 증거 기록이 없습니다:")),
-        ),
+        Ok(Ok(None)) => no_such(lang, ("There is no evidence record", "다음 증거 기록이 없습니다:"), &id),
         Ok(Err(EvidenceError::Sealed(_))) => error_page(
             StatusCode::CONFLICT,
             lang.t("Sealed", "봉인됨"),

@@ -329,6 +329,16 @@ struct ErrorPage {
     detail: String,
 }
 
+/// The page for something looked up by id that is not there; `there_is_no`
+/// names what was looked for, in English and Korean.
+fn no_such(lang: Lang, there_is_no: (&str, &str), id: &str) -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        lang.t("Not found", "찾을 수 없음"),
+        &format!("{} {id}", lang.t(there_is_no.0, there_is_no.1)),
+    )
+}
+
 /// An error shown as a page. Refusals are worded where they are decided,
 /// in English; the reader's language and menu are added on the way out.
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {

@@ -380,14 +380,7 @@ pub(super) async fn record_page(
     let (record, meta, around, vocabularies, custody) = match loaded {
         Ok(Ok(Some(found))) => found,
         Ok(Ok(None)) => {
-            return error_page(
-                StatusCode::NOT_FOUND,
-                lang.t("Not found", "찾을 수 없음"),
-                &format!(
-                    "{} {id}",
-                    lang.t("There is no record", "다음 기록이 없습니다:")
-                ),
-            );
+            return no_such(lang, ("There is no record", "다음 기록이 없습니다:"), &id);
         }
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,

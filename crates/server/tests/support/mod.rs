@@ -116,33 +116,29 @@ impl Site {
         off_runtime(|| self.app.write(work))
     }
 
+    /// Another server process's view of the same data directory.
+    pub fn other_server(&self) -> Arc<App> {
+        off_runtime(|| App::open(self.dir.path()).expect("second server"))
+    }
+
+    /// The PostgreSQL URL the site's database is at, if it is on PostgreSQL.
+    pub fn postgres_url(&self) -> Option<String> {
+        std::fs::read_to_string(self.dir.path().join(girok_service::POSTGRES_FILE))
+            .ok()
+            .map(|url| url.trim().to_string())
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = girok_server::router(self.app.clone())
-            .oneshot(request)
-            .await
-            .expect("response");
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        send_to(&self.app, request).await
     }
 
     pub async fn get(&self, path: &str, session: Option<&Session>) -> Reply {
-        let mut request = Request::builder().uri(path);
-        if let Some(session) = session {
-            request = request.header(header::COOKIE, format!("girok_session={}", session.token));
-        }
-        self.send(request.body(Body::empty()).expect("request"))
-            .await
+        get_from(&self.app, path, session).await
+    }
+
+    /// A form posted in a signed-in session.
+    pub async fn post(&self, path: &str, session: &Session, form: &str) -> Reply {
+        post_to(&self.app, path, session, form).await
     }
 
     /// A page in the given interface language (the language switch's cookie).
@@ -162,20 +158,7 @@ impl Site {
         form: &str,
         cookie: Option<String>,
     ) -> Reply {
-        let mut request = Request::builder()
-            .method(Method::POST)
-            .uri(path)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        let cookies: Vec<String> = session
-            .map(|s| format!("girok_session={}", s.token))
-            .into_iter()
-            .chain(cookie)
-            .collect();
-        if !cookies.is_empty() {
-            request = request.header(header::COOKIE, cookies.join("; "));
-        }
-        self.send(request.body(Body::from(form.to_string())).expect("request"))
-            .await
+        self.send(form_request(path, session, form, cookie)).await
     }
 
     pub async fn post_json(
@@ -307,10 +290,9 @@ impl Site {
 
     /// The TOTP secret of a user, as the access database holds it.
     pub fn secret_of(&self, name: &str) -> Vec<u8> {
-        let shared = self.dir.path().join(girok_service::POSTGRES_FILE);
-        if let Ok(url) = std::fs::read_to_string(&shared) {
-            return off_runtime(|| {
-                postgres::Client::connect(url.trim(), postgres::NoTls)
+        match self.postgres_url() {
+            Some(url) => off_runtime(|| {
+                postgres::Client::connect(&url, postgres::NoTls)
                     .expect("access")
                     .query_one(
                         "SELECT secret FROM second_factor WHERE account = $1",
@@ -318,16 +300,16 @@ impl Site {
                     )
                     .expect("secret")
                     .get(0)
-            });
+            }),
+            None => rusqlite::Connection::open(self.dir.path().join(girok_service::ACCESS_FILE))
+                .expect("access")
+                .query_row(
+                    "SELECT secret FROM second_factor WHERE account = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .expect("secret"),
         }
-        rusqlite::Connection::open(self.dir.path().join(girok_service::ACCESS_FILE))
-            .expect("access")
-            .query_row(
-                "SELECT secret FROM second_factor WHERE account = ?1",
-                [name],
-                |r| r.get(0),
-            )
-            .expect("secret")
     }
 
     /// A user's code `steps` time steps from now.
@@ -374,9 +356,99 @@ impl Site {
     }
 }
 
+/// Keeps one linkage proposal of two person records in the site's database,
+/// with its explanation, as `girok link` does.
+pub fn propose(site: &Site, a: &str, b: &str) {
+    use girok_linkage::proposals::{ExplainedPair, encode_links};
+    let explanation: girok_linkage::Explanation = serde_json::from_value(serde_json::json!({
+        "prior_weight": -9.0, "weight": 12.5, "probability": 0.9998,
+        "parts": [{"comparison": "given name", "level": "same Hangul possible", "weight": 14.0, "term_frequency": null},
+                  {"comparison": "surname", "level": "same class", "weight": 7.5, "term_frequency": 0.21}]
+    }))
+    .expect("explanation");
+    let person = |id: &str| girok_store::ProposedRecord {
+        id: girok_model::RecordId::new(id),
+        sources: "s".into(),
+    };
+    let run = girok_store::LinkRun {
+        journal_size: site.read(|store| store.head().expect("head").0),
+        time: "2026-01-01T00:00:00Z".into(),
+        training: None,
+    };
+    let proposal = girok_store::StoredProposal {
+        number: 1,
+        persons: vec![person(a), person(b)],
+        probability: 0.9998,
+        links: encode_links(&[ExplainedPair {
+            a: a.into(),
+            b: b.into(),
+            explanation,
+        }]),
+        decided: None,
+    };
+    site.write(|store| store.replace_link_proposals(&run, &[proposal]))
+        .expect("proposals");
+}
+
 pub struct Session {
     pub token: String,
     pub csrf: String,
+}
+
+/// Sends a request to one server process of a site.
+pub async fn send_to(app: &Arc<App>, request: Request<Body>) -> Reply {
+    let response = girok_server::router(app.clone())
+        .oneshot(request)
+        .await
+        .expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+pub async fn get_from(app: &Arc<App>, path: &str, session: Option<&Session>) -> Reply {
+    let mut request = Request::builder().uri(path);
+    if let Some(session) = session {
+        request = request.header(header::COOKIE, format!("girok_session={}", session.token));
+    }
+    send_to(app, request.body(Body::empty()).expect("request")).await
+}
+
+/// A form posted in a signed-in session to one server process of a site.
+pub async fn post_to(app: &Arc<App>, path: &str, session: &Session, form: &str) -> Reply {
+    send_to(app, form_request(path, Some(session), form, None)).await
+}
+
+/// A form posted, in a session or not, with any other cookie it needs.
+fn form_request(
+    path: &str,
+    session: Option<&Session>,
+    form: &str,
+    cookie: Option<String>,
+) -> Request<Body> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    let cookies: Vec<String> = session
+        .map(|s| format!("girok_session={}", s.token))
+        .into_iter()
+        .chain(cookie)
+        .collect();
+    if !cookies.is_empty() {
+        request = request.header(header::COOKIE, cookies.join("; "));
+    }
+    request.body(Body::from(form.to_string())).expect("request")
 }
 
 /// A cookie a reply sets (not one it clears).

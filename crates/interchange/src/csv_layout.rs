@@ -61,7 +61,7 @@ pub const COLUMNS: &[(Field, &str, &str, &str)] = &[
         Field::Organisation,
         "organisation",
         "기록단체",
-        "the documenting organisation",
+        "the documenting organisation: a spelling of a term of the organisations vocabulary is recorded as its key, other text as given (its own list until an admin merges it)",
     ),
     (
         Field::SourceNotes,

@@ -61,7 +61,7 @@ pub(crate) enum KeysAt<'a> {
 
 impl<'a> KeysAt<'a> {
     /// The connection holding the keys, given the database's.
-    fn sql(self, database: &'a dyn Sql) -> Result<&'a dyn Sql, StoreError> {
+    pub(crate) fn sql(self, database: &'a dyn Sql) -> Result<&'a dyn Sql, StoreError> {
         match self {
             KeysAt::Database => Ok(database),
             KeysAt::Apart(store) => Ok(store.sql()),
@@ -99,6 +99,11 @@ fn vault_row(sql: &dyn Sql) -> Result<Option<VaultRow>, StoreError> {
     .transpose()
 }
 
+/// A header or marker as the `vault` row holds it.
+fn json(value: &impl serde::Serialize) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// The vault header, wherever the keys are.
 pub(crate) fn header(sql: &dyn Sql, at: KeysAt<'_>) -> Result<Option<Header>, StoreError> {
     match vault_row(at.sql(sql)?)? {
@@ -111,7 +116,7 @@ pub(crate) fn header(sql: &dyn Sql, at: KeysAt<'_>) -> Result<Option<Header>, St
 }
 
 pub(crate) fn write_header(sql: &dyn Sql, header: &Header) -> Result<(), StoreError> {
-    let text = serde_json::to_string(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let text = json(header)?;
     sql.execute(
         "INSERT INTO vault (id, header) VALUES (1, ?1) ON CONFLICT (id) DO UPDATE SET header = excluded.header",
         &[text.as_str().into()],
@@ -121,7 +126,7 @@ pub(crate) fn write_header(sql: &dyn Sql, header: &Header) -> Result<(), StoreEr
 
 /// Replaces the header of an encrypted database's keys (rotation).
 pub(crate) fn replace_header(keys: &dyn Sql, header: &Header) -> Result<(), StoreError> {
-    let text = serde_json::to_string(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let text = json(header)?;
     keys.execute(
         "UPDATE vault SET header = ?1 WHERE id = 1",
         &[text.as_str().into()],
@@ -141,7 +146,7 @@ pub(crate) fn keep_apart(
             path: format!("key store {}", store.path().display()),
         });
     }
-    let text = serde_json::to_string(header).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let text = json(header)?;
     store.write(|sql| {
         sql.execute(
             "INSERT INTO vault (id, header, database) VALUES (1, ?1, ?2)",
@@ -152,10 +157,9 @@ pub(crate) fn keep_apart(
 
 /// The marker a database whose keys are apart holds in its `vault` row.
 pub(crate) fn write_marker(sql: &dyn Sql, database: &str) -> Result<(), StoreError> {
-    let text = serde_json::to_string(&ApartMarker {
+    let text = json(&ApartMarker {
         keys_apart: database.to_string(),
-    })
-    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    })?;
     sql.execute(
         "INSERT INTO vault (id, header) VALUES (1, ?1)",
         &[text.as_str().into()],

@@ -484,11 +484,7 @@ impl<B: Backend> SqlStore<B> {
 
     /// How many data keys exist and how many subjects were forgotten.
     pub fn key_counts(&self) -> Result<(u64, u64), StoreError> {
-        let keys = match self.keys.at() {
-            KeysAt::Database => self.sql(),
-            KeysAt::Apart(store) => store.sql(),
-            KeysAt::Unreachable => return Err(StoreError::NoKeyStore),
-        };
+        let keys = self.keys.at().sql(self.sql())?;
         Ok((
             keys.number("SELECT COUNT(*) FROM data_key", &[])?,
             self.sql().number("SELECT COUNT(*) FROM forgotten", &[])?,

@@ -321,27 +321,35 @@ mod tests {
         posterior.quantile(0.975) - posterior.quantile(0.025)
     }
 
-    #[test]
-    fn the_interval_with_linkage_uncertainty_is_wider_on_an_ambiguous_set() {
+    /// 120 records in 60 pairs, each pair with `evidence` for being one
+    /// person: the estimate over `draws` clusterings, and the estimate with
+    /// every pair taken as joined.
+    fn over_pairs(evidence: f64, draws: usize) -> (Integrated, lcmcr::Estimate) {
         let pairs: Vec<UncertainPair> = (0..60)
             .map(|p| UncertainPair {
                 a: 2 * p,
                 b: 2 * p + 1,
-                evidence: 0.0,
+                evidence,
             })
             .collect();
         let model = PartitionModel::new(120, &pairs, &[], 0.0);
         let tables: Vec<CaptureTable> = model
-            .draw(20, Sweeps::default(), 9)
+            .draw(draws, Sweeps::default(), 9)
             .iter()
             .map(|labels| ambiguous(labels))
             .collect();
-        // Taken as known: every pair at even odds joined.
         let joined: Vec<u32> = (0..120).map(|u| u / 2 * 2).collect();
         let known_table = ambiguous(&joined);
         let known = lcmcr::run(&known_table, &settings(), 2).expect("estimate");
         let integrated =
             integrate(&tables, Some((&known_table, &known)), &settings(), 2).expect("pooled");
+        (integrated, known)
+    }
+
+    #[test]
+    fn the_interval_with_linkage_uncertainty_is_wider_on_an_ambiguous_set() {
+        // Every pair at even odds.
+        let (integrated, known) = over_pairs(0.0, 20);
         assert!(integrated.distinct > 1);
         assert!(
             width(&integrated.pooled) >= width(&known.pooled),
@@ -354,24 +362,7 @@ mod tests {
 
     #[test]
     fn certain_links_give_the_as_known_interval_exactly() {
-        let pairs: Vec<UncertainPair> = (0..60)
-            .map(|p| UncertainPair {
-                a: 2 * p,
-                b: 2 * p + 1,
-                evidence: 80.0,
-            })
-            .collect();
-        let model = PartitionModel::new(120, &pairs, &[], 0.0);
-        let tables: Vec<CaptureTable> = model
-            .draw(10, Sweeps::default(), 9)
-            .iter()
-            .map(|labels| ambiguous(labels))
-            .collect();
-        let joined: Vec<u32> = (0..120).map(|u| u / 2 * 2).collect();
-        let known_table = ambiguous(&joined);
-        let known = lcmcr::run(&known_table, &settings(), 2).expect("estimate");
-        let integrated =
-            integrate(&tables, Some((&known_table, &known)), &settings(), 2).expect("pooled");
+        let (integrated, known) = over_pairs(80.0, 10);
         assert_eq!(integrated.distinct, 1);
         assert_eq!(integrated.pooled, known.pooled);
         assert_eq!(integrated.between, 0.0);

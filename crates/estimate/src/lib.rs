@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use girok_model::RecordId;
+use girok_model::{RecordId, Wording};
 use girok_stats::decomposable::{self, DecomposableError};
 use girok_stats::{CaptureError, CaptureTable, lcmcr, loglinear};
 use girok_store::{Database, Store, StoreError};
@@ -21,7 +21,7 @@ pub enum EstimateError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Filter(#[from] FilterError),
-    #[error("there are no linkage proposals yet: run `girok link` first")]
+    #[error("there are no linkage proposals yet: run linkage first")]
     NoProposals,
     #[error(transparent)]
     Proposals(girok_linkage::proposals::ProposalsError),
@@ -29,6 +29,24 @@ pub enum EstimateError {
         "no source of organisation '{name}' attests a victim here; the organisations are: {known}"
     )]
     UnknownList { name: String, known: String },
+}
+
+impl EstimateError {
+    /// What to say in Korean of a refusal; `None` for a failure, shown as
+    /// it is worded.
+    pub fn korean(&self) -> Option<String> {
+        match self {
+            EstimateError::Store(error) => error.korean(),
+            EstimateError::Filter(error) => Some(error.korean()),
+            EstimateError::NoProposals => {
+                Some("아직 연결 제안이 없습니다: 먼저 연결을 실행하십시오".to_string())
+            }
+            EstimateError::Proposals(_) => None,
+            EstimateError::UnknownList { name, known } => Some(format!(
+                "기관 '{name}'의 출처가 입증하는 피해자가 여기에 없습니다; 기관은 {known}입니다"
+            )),
+        }
+    }
 }
 
 /// What was asked of `girok estimate`.
@@ -66,7 +84,7 @@ pub struct Stratum {
     /// The latent-class estimate over clusterings drawn from the linkage
     /// model, when asked for.
     pub integrated: Option<linkage::Integrated>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Wording>,
 }
 
 pub struct Estimates {
@@ -76,7 +94,7 @@ pub struct Estimates {
     pub strata: Vec<Stratum>,
     pub request: Request,
     /// Warnings about the whole estimate (stale linkage proposals).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Wording>,
 }
 
 /// The name of the list of sources that record no organisation.
@@ -143,7 +161,10 @@ pub fn compute(store: &Database, request: &Request) -> Result<Estimates, Estimat
         warnings: stale
             .into_iter()
             .chain((left_out > 0).then(|| {
-                format!("{left_out} acts are left out: no attesting source's consent allows this audience")
+                Wording::new(
+                    format!("{left_out} acts are left out: no attesting source's consent allows this audience"),
+                    format!("행위 {left_out}건이 빠졌습니다: 이 공개 범위를 허락하는 출처의 동의가 없습니다"),
+                )
             }))
             .collect(),
     })
@@ -302,22 +323,34 @@ fn integrate_linkage(
 }
 
 /// What a reader must know about an estimate over drawn clusterings.
-fn linkage_warnings(integrated: &linkage::Integrated) -> Vec<String> {
+fn linkage_warnings(integrated: &linkage::Integrated) -> Vec<Wording> {
     let mut warnings = Vec::new();
     if integrated.between > linkage::BETWEEN_LIMIT {
         let (low, high) = integrated.observed;
-        warnings.push(format!(
-            "the clusterings drawn from the linkage model disagree widely: {:.0}% of the spread of N \
-             comes from who is the same person (between {low} and {high} victims observed); \
-             review the proposals before using this estimate",
-            100.0 * integrated.between
+        let share = 100.0 * integrated.between;
+        warnings.push(Wording::new(
+            format!(
+                "the clusterings drawn from the linkage model disagree widely: {share:.0}% of the spread of N \
+                 comes from who is the same person (between {low} and {high} victims observed); \
+                 review the proposals before using this estimate"
+            ),
+            format!(
+                "연결 모형에서 뽑은 군집들이 크게 다릅니다: N의 퍼짐 중 {share:.0}%가 누가 같은 사람인가에서 \
+                 나옵니다 (관측된 피해자 {low}~{high}명); 이 추정을 쓰기 전에 제안을 검토하십시오"
+            ),
         ));
     }
     if integrated.drifting > 0 {
-        warnings.push(format!(
-            "in {} of the {} clusterings the latent-class chain still moved away from its start: \
-             run longer (--burn-in, --samples)",
-            integrated.drifting, integrated.draws
+        let (drifting, draws) = (integrated.drifting, integrated.draws);
+        warnings.push(Wording::new(
+            format!(
+                "in {drifting} of the {draws} clusterings the latent-class chain still moved away from its start: \
+                 run longer (a longer burn-in and more samples)"
+            ),
+            format!(
+                "군집 {draws}개 중 {drifting}개에서 잠재계층 사슬이 아직 시작점에서 멀어지고 있습니다: \
+                 더 길게 실행하십시오 (번인과 표본을 늘리십시오)"
+            ),
         ));
     }
     warnings
@@ -382,12 +415,13 @@ fn warnings(
     table: &CaptureTable,
     lcmcr: Option<&lcmcr::Estimate>,
     decomposable: Option<&Result<decomposable::Posterior, DecomposableError>>,
-) -> Vec<String> {
+) -> Vec<Wording> {
     let mut warnings = Vec::new();
-    if table.observed() < 100 {
-        warnings.push(format!(
-            "only {} individuals are observed: intervals are wide and depend on the priors",
-            table.observed()
+    let observed = table.observed();
+    if observed < 100 {
+        warnings.push(Wording::new(
+            format!("only {observed} individuals are observed: intervals are wide and depend on the priors"),
+            format!("관측된 사람이 {observed}명뿐입니다: 구간이 넓고 사전분포에 좌우됩니다"),
         ));
     }
     for a in 0..table.lists {
@@ -399,9 +433,14 @@ fn warnings(
                 .map(|(_, c)| c)
                 .sum();
             if overlap == 0 {
-                warnings.push(format!(
-                    "'{}' and '{}' share no one: how they depend on each other is a guess of the model",
-                    table.names[a], table.names[b]
+                let (first, second) = (&table.names[a], &table.names[b]);
+                warnings.push(Wording::new(
+                    format!(
+                        "'{first}' and '{second}' share no one: how they depend on each other is a guess of the model"
+                    ),
+                    format!(
+                        "'{first}'와(과) '{second}'에 함께 있는 사람이 없습니다: 두 목록의 의존 관계는 모형의 추측입니다"
+                    ),
                 ));
             }
         }
@@ -409,10 +448,16 @@ fn warnings(
     if let Some(estimate) = lcmcr
         && !estimate.converged()
     {
-        warnings.push(format!(
-            "the latent-class chains have not converged (R-hat {:.3}, effective draws {:.0}; \
-             needed R-hat ≤ 1.05 and ≥ 400): do not use this estimate; run longer with --samples",
-            estimate.rhat, estimate.ess
+        let (rhat, ess) = (estimate.rhat, estimate.ess);
+        warnings.push(Wording::new(
+            format!(
+                "the latent-class chains have not converged (R-hat {rhat:.3}, effective draws {ess:.0}; \
+                 needed R-hat ≤ 1.05 and ≥ 400): do not use this estimate; run longer (more samples)"
+            ),
+            format!(
+                "잠재계층 사슬이 수렴하지 않았습니다 (R-hat {rhat:.3}, 유효 표본 {ess:.0}; \
+                 필요한 값은 R-hat ≤ 1.05, 400 이상): 이 추정을 쓰지 마십시오; 더 길게 실행하십시오 (표본을 늘리십시오)"
+            ),
         ));
     }
     if let Some(estimate) = lcmcr {
@@ -422,30 +467,52 @@ fn warnings(
                 .iter()
                 .map(|(chain, z)| format!("chain {chain}: z = {z:.1}"))
                 .collect();
-            warnings.push(format!(
-                "latent-class chains still move away from their start in their kept draws \
-                 (first tenth against last tenth, {}; expected |z| ≤ {}): the estimate may carry \
-                 the start or rest on a rare excursion; run longer (--burn-in, --samples)",
-                chains.join(", "),
-                lcmcr::DRIFT_LIMIT
+            let (chains, limit) = (chains.join(", "), lcmcr::DRIFT_LIMIT);
+            warnings.push(Wording::new(
+                format!(
+                    "latent-class chains still move away from their start in their kept draws \
+                     (first tenth against last tenth, {chains}; expected |z| ≤ {limit}): the estimate may carry \
+                     the start or rest on a rare excursion; run longer (a longer burn-in and more samples)"
+                ),
+                format!(
+                    "잠재계층 사슬이 남긴 표본 안에서도 아직 시작점에서 멀어지고 있습니다 \
+                     (처음 10분의 1과 마지막 10분의 1 비교, {chains}; 기대값 |z| ≤ {limit}): 추정이 시작점을 \
+                     끌고 있거나 드문 이탈에 기대고 있을 수 있습니다; 더 길게 실행하십시오 (번인과 표본을 늘리십시오)"
+                ),
             ));
         }
     }
     if let Some(estimate) = lcmcr
         && estimate.tail_at_bound()
     {
-        warnings.push(format!(
-            "the latent-class posterior reaches toward its bound of N ≤ {} (21 times the observed): \
-             the data do not bound the upper tail, and the upper end of the interval is the bound's",
-            estimate.bound
+        let bound = estimate.bound;
+        warnings.push(Wording::new(
+            format!(
+                "the latent-class posterior reaches toward its bound of N ≤ {bound} (21 times the observed): \
+                 the data do not bound the upper tail, and the upper end of the interval is the bound's"
+            ),
+            format!(
+                "잠재계층 사후분포가 상한 N ≤ {bound} (관측의 21배)까지 뻗어 있습니다: \
+                 자료가 위쪽 꼬리를 제한하지 못하며, 구간의 위 끝은 상한에서 나온 값입니다"
+            ),
         ));
     }
     match decomposable {
-        Some(Ok(posterior)) if posterior.truncated => warnings.push(format!(
-            "the model-averaged posterior does not fall off by N = {}: the data do not bound the upper tail",
-            posterior.observed + posterior.missing.len() as u64
+        Some(Ok(posterior)) if posterior.truncated => {
+            let end = posterior.observed + posterior.missing.len() as u64;
+            warnings.push(Wording::new(
+                format!(
+                    "the model-averaged posterior does not fall off by N = {end}: the data do not bound the upper tail"
+                ),
+                format!(
+                    "모형 평균 사후분포가 N = {end}까지 줄어들지 않습니다: 자료가 위쪽 꼬리를 제한하지 못합니다"
+                ),
+            ))
+        }
+        Some(Err(error)) => warnings.push(Wording::new(
+            format!("model averaging: {error}"),
+            format!("모형 평균: {error}"),
         )),
-        Some(Err(error)) => warnings.push(format!("model averaging: {error}")),
         _ => {}
     }
     if let (Some(estimate), Some(Ok(posterior))) = (lcmcr, decomposable) {
@@ -454,9 +521,15 @@ fn warnings(
             posterior.quantile(0.5) as f64,
         );
         if (a - b).abs() > 0.25 * a.min(b) {
-            warnings.push(format!(
-                "the latent-class ({a:.0}) and model-averaged ({b:.0}) medians differ by more than 25%: \
-                 the estimate depends on the model; report both and the reasons to prefer one"
+            warnings.push(Wording::new(
+                format!(
+                    "the latent-class ({a:.0}) and model-averaged ({b:.0}) medians differ by more than 25%: \
+                     the estimate depends on the model; report both and the reasons to prefer one"
+                ),
+                format!(
+                    "잠재계층 ({a:.0})과 모형 평균 ({b:.0})의 중앙값이 25% 넘게 다릅니다: \
+                     추정이 모형에 좌우됩니다; 둘 다 보고하고 하나를 택하는 이유를 밝히십시오"
+                ),
             ));
         }
     }
@@ -469,17 +542,24 @@ fn warnings(
 pub fn resolution(
     store: &Database,
     with_proposals: bool,
-) -> Result<(HashMap<RecordId, RecordId>, Option<String>), EstimateError> {
+) -> Result<(HashMap<RecordId, RecordId>, Option<Wording>), EstimateError> {
     let mut decisions = store.link_decisions()?;
     if !with_proposals {
         return Ok((decisions.resolved(), None));
     }
     let run = store.link_run()?.ok_or(EstimateError::NoProposals)?;
     let size = store.head()?.0;
-    let stale = (run.journal_size != size).then(|| {
-        format!(
-            "the linkage proposals were computed at journal size {}, the journal now has {size} entries: run `girok link` again",
-            run.journal_size
+    let computed_at = run.journal_size;
+    let stale = (computed_at != size).then(|| {
+        Wording::new(
+            format!(
+                "the linkage proposals were computed at journal size {computed_at}, the journal now has {size} entries: \
+                 run linkage again"
+            ),
+            format!(
+                "연결 제안은 기록부 크기 {computed_at}에서 계산되었고, 지금 기록부에는 {size}개 항목이 있습니다: \
+                 연결을 다시 실행하십시오"
+            ),
         )
     });
     for proposal in store.undecided_link_proposals()? {
@@ -580,7 +660,8 @@ mod tests {
         assert!(
             warnings
                 .iter()
-                .any(|w| w.contains("its bound of N ≤ 25221")),
+                .any(|w| w.english().contains("its bound of N ≤ 25221")
+                    && w.korean().contains("N ≤ 25221")),
             "{warnings:?}"
         );
     }

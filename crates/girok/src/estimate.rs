@@ -196,6 +196,11 @@ pub fn interactions_text(table: &CaptureTable, interactions: &[(usize, usize)]) 
     pairs.join(", ")
 }
 
+/// The JSON output speaks English, as the rest of the command line does.
+fn english(warnings: &[girok_model::Wording]) -> Vec<&str> {
+    warnings.iter().map(|warning| warning.english()).collect()
+}
+
 pub fn to_json(estimates: &Estimates) -> serde_json::Value {
     let strata: Vec<serde_json::Value> = estimates
         .strata
@@ -205,7 +210,7 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
                 "stratum": stratum.key.as_ref().map(|(key, en, ko)| serde_json::json!({"key": key, "en": en, "ko": ko})),
                 "victims": stratum.victims,
                 "unlisted": stratum.unlisted,
-                "warnings": stratum.warnings,
+                "warnings": english(&stratum.warnings),
             });
             match &stratum.table {
                 Err(error) => value["error"] = error.to_string().into(),
@@ -268,7 +273,7 @@ pub fn to_json(estimates: &Estimates) -> serde_json::Value {
         "seed": estimates.request.lcmcr.seed,
         "with_proposals": estimates.request.with_proposals,
         "linkage_draws": estimates.request.linkage_draws,
-        "warnings": estimates.warnings,
+        "warnings": english(&estimates.warnings),
         "strata": strata,
     })
 }

@@ -228,7 +228,7 @@ fn estimates_section(estimates: &Estimates) -> Markup {
             "Multiple Systems Estimation over " (estimates.lists.len()) " lists (documenting organisations): "
             (estimates.lists.join(", ")) "."
         }
-        @for warning in &estimates.warnings { p.warn { (warning) } }
+        @for warning in &estimates.warnings { p.warn { (bilingual(warning.english(), warning.korean())) } }
         @for stratum in &estimates.strata {
             h3 {
                 @match &stratum.key {
@@ -241,7 +241,7 @@ fn estimates_section(estimates: &Estimates) -> Markup {
                 Ok(table) => {
                     (girok_charts::intervals("observed · 관측", table.observed() as f64, &stratum.chart_rows()))
                     (estimate_table(table, stratum))
-                    @for warning in &stratum.warnings { p.warn { "Warning: " (warning) } }
+                    @for warning in &stratum.warnings { p.warn { "Warning · 경고: " (bilingual(warning.english(), warning.korean())) } }
                 }
             }
         }

@@ -138,7 +138,7 @@ pub fn stats(store: &Database, request: &Request) -> Result<()> {
                 "suppression_threshold": threshold,
                 "acts_left_out_by_consent": withheld_by_consent,
                 "with_proposals": notes.with_proposals,
-                "warnings": notes.stale_proposals.iter().collect::<Vec<_>>(),
+                "warnings": notes.stale_proposals.iter().map(|w| w.english()).collect::<Vec<_>>(),
                 "tables": tables.iter().map(|t| table_json(t, store)).collect::<Vec<_>>(),
             });
             writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
@@ -155,7 +155,7 @@ pub struct Notes {
     /// Whether `girok link`'s unreviewed proposals joined records.
     pub with_proposals: bool,
     /// Why those proposals may no longer fit the database.
-    pub stale_proposals: Option<String>,
+    pub stale_proposals: Option<girok_model::Wording>,
 }
 
 pub fn unit_name(unit: Unit) -> &'static str {

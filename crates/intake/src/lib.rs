@@ -13,6 +13,7 @@ pub mod parse;
 mod stem;
 mod testimony;
 
+use girok_model::Wording;
 use std::fmt;
 
 pub use stem::Stem;
@@ -154,14 +155,14 @@ pub enum Problem {
     /// Empty, though needed; says when it is needed (" for a new source").
     Missing(&'static str),
     /// Given, but not a value of the field: what was given and what was expected.
-    Unreadable(String),
+    Unreadable(Wording),
 }
 
 /// A testimony refused at one field. Nothing of a refused testimony is written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", match &.problem {
     Problem::Missing(why) => format!("must not be empty{why}"),
-    Problem::Unreadable(message) => message.clone(),
+    Problem::Unreadable(message) => message.to_string(),
 })]
 pub struct Refusal {
     pub field: Field,
@@ -169,10 +170,10 @@ pub struct Refusal {
 }
 
 impl Refusal {
-    pub fn unreadable(field: Field, message: impl Into<String>) -> Refusal {
+    pub fn unreadable(field: Field, message: Wording) -> Refusal {
         Refusal {
             field,
-            problem: Problem::Unreadable(message.into()),
+            problem: Problem::Unreadable(message),
         }
     }
 }

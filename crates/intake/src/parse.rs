@@ -1,11 +1,13 @@
 //! One parser per kind of field value, shared by every door. Each takes the
-//! text as typed and returns the value or a message that says what was given
-//! and what was expected; empty text is the caller's to handle ([`given`]).
+//! text as typed and returns the value or what to say, in both languages, of
+//! what was given and what was expected; empty text is the caller's to
+//! handle ([`given`]).
 
+use girok_model::change::not_an_id;
 use girok_model::vocab::normalize_spelling;
 use girok_model::{
     ConsentScope, FuzzyDate, Knowledge, Name, RecordId, Reliability, Romanization, Sex, SourceKind,
-    VocabKind, Vocabularies,
+    VocabKind, Vocabularies, Wording,
 };
 
 /// The text of a field, trimmed, or `None` when nothing was typed.
@@ -14,15 +16,12 @@ pub fn given(text: &str) -> Option<&str> {
 }
 
 /// A record id: 1 to 64 letters, digits or `- _ . :`.
-pub fn id(text: &str) -> Result<RecordId, String> {
+pub fn id(text: &str) -> Result<RecordId, Wording> {
     let id = RecordId::new(text.trim());
     if id.is_well_formed() {
         Ok(id)
     } else {
-        Err(format!(
-            "'{}' is not a valid id: use 1 to 64 letters, digits or - _ . :",
-            text.trim()
-        ))
+        Err(not_an_id(text.trim()))
     }
 }
 
@@ -34,7 +33,7 @@ fn keyword<K: Copy + PartialEq>(
     key: fn(K) -> &'static str,
     ko: fn(K) -> &'static str,
     more: &[(K, &[&str])],
-) -> Result<K, String> {
+) -> Result<K, Wording> {
     let wanted = normalize_spelling(text);
     let spellings = |k: K| {
         let extra = more
@@ -53,12 +52,19 @@ fn keyword<K: Copy + PartialEq>(
                 .flat_map(|&k| spellings(k).skip(1))
                 .filter(|s| !keys.contains(s))
                 .collect();
-            let also = if others.is_empty() {
-                String::new()
+            let (also, also_ko) = if others.is_empty() {
+                (String::new(), String::new())
             } else {
-                format!(" (or {})", others.join(", "))
+                (
+                    format!(" (or {})", others.join(", ")),
+                    format!(" (또는 {})", others.join(", ")),
+                )
             };
-            format!("'{}' is not one of {}{also}", text.trim(), keys.join(", "))
+            let (text, keys) = (text.trim(), keys.join(", "));
+            Wording::new(
+                format!("'{text}' is not one of {keys}{also}"),
+                format!("'{text}'은(는) {keys}{also_ko} 중 하나가 아닙니다"),
+            )
         })
 }
 
@@ -67,11 +73,11 @@ const SEX_SPELLINGS: &[(Sex, &[&str])] = &[
     (Sex::Male, &["m", "man", "남", "남자"]),
 ];
 
-pub fn sex(text: &str) -> Result<Sex, String> {
+pub fn sex(text: &str) -> Result<Sex, Wording> {
     keyword(text, Sex::ALL, Sex::as_str, Sex::ko, SEX_SPELLINGS)
 }
 
-pub fn consent(text: &str) -> Result<ConsentScope, String> {
+pub fn consent(text: &str) -> Result<ConsentScope, Wording> {
     keyword(
         text,
         ConsentScope::ALL,
@@ -81,7 +87,7 @@ pub fn consent(text: &str) -> Result<ConsentScope, String> {
     )
 }
 
-pub fn source_kind(text: &str) -> Result<SourceKind, String> {
+pub fn source_kind(text: &str) -> Result<SourceKind, Wording> {
     keyword(
         text,
         SourceKind::ALL,
@@ -91,7 +97,7 @@ pub fn source_kind(text: &str) -> Result<SourceKind, String> {
     )
 }
 
-pub fn reliability(text: &str) -> Result<Reliability, String> {
+pub fn reliability(text: &str) -> Result<Reliability, Wording> {
     keyword(
         text,
         Reliability::ALL,
@@ -101,15 +107,15 @@ pub fn reliability(text: &str) -> Result<Reliability, String> {
     )
 }
 
-pub fn knowledge(text: &str) -> Result<Knowledge, String> {
+pub fn knowledge(text: &str) -> Result<Knowledge, Wording> {
     keyword(text, Knowledge::ALL, Knowledge::as_str, Knowledge::ko, &[])
 }
 
 /// A fuzzy date; empty text is unknown, as "unknown" is.
-pub fn date(text: &str) -> Result<FuzzyDate, String> {
+pub fn date(text: &str) -> Result<FuzzyDate, Wording> {
     match given(text) {
         None => Ok(FuzzyDate::UNKNOWN),
-        Some(text) => FuzzyDate::parse(text).map_err(|e| e.to_string()),
+        Some(text) => FuzzyDate::parse(text).map_err(|e| e.wording()),
     }
 }
 
@@ -117,22 +123,27 @@ pub fn date(text: &str) -> Result<FuzzyDate, String> {
 pub const MAX_AGE: u16 = 130;
 
 /// An age in whole years, 0 to [`MAX_AGE`].
-pub fn age(text: &str) -> Result<u16, String> {
+pub fn age(text: &str) -> Result<u16, Wording> {
     let text = text.trim();
     text.parse::<u16>()
         .ok()
         .filter(|age| *age <= MAX_AGE)
-        .ok_or_else(|| format!("'{text}' is not an age in whole years (0 to {MAX_AGE})"))
+        .ok_or_else(|| {
+            Wording::new(
+                format!("'{text}' is not an age in whole years (0 to {MAX_AGE})"),
+                format!("'{text}'은(는) 만 나이(0~{MAX_AGE}세)가 아닙니다"),
+            )
+        })
 }
 
 /// The key of a vocabulary term named by its key or any English, Korean or
 /// romanized spelling.
-pub fn term(vocabularies: &Vocabularies, kind: VocabKind, text: &str) -> Result<String, String> {
+pub fn term(vocabularies: &Vocabularies, kind: VocabKind, text: &str) -> Result<String, Wording> {
     vocabularies
         .get(kind)
         .resolve(text.trim())
         .map(|t| t.key.clone())
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.wording())
 }
 
 /// Terms separated by `;`, each as [`term`].
@@ -140,7 +151,7 @@ pub fn terms(
     vocabularies: &Vocabularies,
     kind: VocabKind,
     text: &str,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, Wording> {
     text.split(';')
         .filter_map(given)
         .map(|t| term(vocabularies, kind, t))
@@ -152,12 +163,15 @@ pub const MAX_NAME: usize = 200;
 
 /// Names separated by `;` or on lines of their own, each in any script and
 /// at most [`MAX_NAME`] characters.
-pub fn names(text: &str) -> Result<Vec<Name>, String> {
+pub fn names(text: &str) -> Result<Vec<Name>, Wording> {
     text.split([';', '\n'])
         .filter_map(given)
         .map(|n| {
             if n.chars().count() > MAX_NAME {
-                Err(format!("a name has at most {MAX_NAME} characters"))
+                Err(Wording::new(
+                    format!("a name has at most {MAX_NAME} characters"),
+                    format!("이름은 {MAX_NAME}자를 넘을 수 없습니다"),
+                ))
             } else {
                 Ok(Name::detect(n, Romanization::Unknown))
             }
@@ -238,7 +252,7 @@ mod tests {
 
     #[test]
     fn a_value_that_is_not_a_keyword_is_refused_with_what_was_expected() {
-        let refusals: [(Result<String, String>, &str); 6] = [
+        let refusals: [(Result<String, Wording>, &str); 6] = [
             (
                 sex("x").map(|s| s.to_string()),
                 "'x' is not one of female, male, other, unknown (or 여성, f, woman, 여, 여자, 남성, m, man, 남, 남자, 기타, 미상)",
@@ -266,7 +280,15 @@ mod tests {
         ];
         for (result, message) in refusals {
             let refused = result.expect_err(message);
-            assert!(refused.starts_with(message), "{refused}\nnot {message}");
+            assert!(
+                refused.english().starts_with(message),
+                "{refused}\nnot {message}"
+            );
+            assert!(
+                refused.korean().contains("중 하나가 아닙니다"),
+                "{}",
+                refused.korean()
+            );
         }
     }
 
@@ -279,22 +301,36 @@ mod tests {
         }
         let refused = date("sometime in 2020").expect_err("not a date");
         assert!(
-            refused.starts_with("'sometime in 2020' is not a date")
-                && refused.contains("spring 2021"),
+            refused
+                .english()
+                .starts_with("'sometime in 2020' is not a date")
+                && refused.english().contains("spring 2021"),
             "{refused}"
+        );
+        assert!(
+            refused
+                .korean()
+                .starts_with("'sometime in 2020'은(는) 알아볼 수 있는 날짜가 아닙니다 (연도 앞의 'sometime in'을(를) 알아볼 수 없습니다)"),
+            "{}",
+            refused.korean()
         );
         for (text, value) in [("0", 0), ("19", 19), (" 130 ", 130)] {
             assert_eq!(age(text), Ok(value), "{text}");
         }
         for text in ["131", "-1", "nineteen", "19.5"] {
+            let refused = age(text).expect_err(text);
             assert_eq!(
-                age(text),
-                Err(format!("'{text}' is not an age in whole years (0 to 130)")),
+                refused.english(),
+                format!("'{text}' is not an age in whole years (0 to 130)"),
+            );
+            assert_eq!(
+                refused.korean(),
+                format!("'{text}'은(는) 만 나이(0~130세)가 아닙니다"),
             );
         }
         assert_eq!(id(" p-1 "), Ok(RecordId::new("p-1")));
         assert_eq!(
-            id("p 1"),
+            id("p 1").map_err(|refused| refused.to_string()),
             Err("'p 1' is not a valid id: use 1 to 64 letters, digits or - _ . :".to_string())
         );
     }
@@ -320,8 +356,17 @@ mod tests {
         let refused =
             term(&vocabularies, VocabKind::ActType, "publc execution").expect_err("unknown");
         assert!(
-            refused.contains("did you mean public-execution"),
+            refused.english().contains("did you mean public-execution"),
             "{refused}"
+        );
+        // A Hangul slip (회룡 for 회령) is one letter off and gets its suggestion in Korean too.
+        let refused = term(&vocabularies, VocabKind::Place, "회룡").expect_err("unknown");
+        assert!(
+            refused
+                .korean()
+                .contains("장소 목록에 없는 용어입니다; 혹시 hoeryong"),
+            "{}",
+            refused.korean()
         );
         assert_eq!(
             terms(&vocabularies, VocabKind::Agency, "MSS; border guards;"),
@@ -332,8 +377,8 @@ mod tests {
         let texts: Vec<&str> = read.iter().map(|n| n.text.as_str()).collect();
         assert_eq!(texts, ["김은주", "Kim Eun-joo", "Eunju Kim"]);
         assert_eq!(
-            names(&"가".repeat(201)),
-            Err("a name has at most 200 characters".to_string())
+            names(&"가".repeat(201)).map_err(|refused| refused.korean().to_string()),
+            Err("이름은 200자를 넘을 수 없습니다".to_string())
         );
     }
 }

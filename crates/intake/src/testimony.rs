@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use girok_model::{
     Act, Change, Degree, Information, Involvement, Knowledge, Person, Record, RecordId, RecordKind,
-    Sex, Source, SourceKind, VocabKind, Vocabularies,
+    Sex, Source, SourceKind, VocabKind, Vocabularies, Wording,
 };
 
 use crate::{Field, Problem, Refusal, Stem, parse};
@@ -316,7 +316,7 @@ impl Reader<'_, '_> {
     fn read<T>(
         &mut self,
         field: Field,
-        parse: impl FnOnce(&str) -> Result<T, String>,
+        parse: impl FnOnce(&str) -> Result<T, Wording>,
     ) -> Option<T> {
         let text = self.testimony.get(field)?;
         parse(text)

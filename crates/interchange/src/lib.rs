@@ -15,7 +15,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 
 use girok_intake::Field;
-use girok_model::{Change, Invalid, Record, RecordKind};
+use girok_model::{Change, Invalid, Record, RecordKind, Wording};
 use girok_store::{BatchError, BatchSize, ChangeSink, Store, StoreError};
 use sha2::{Digest, Sha256};
 
@@ -98,7 +98,7 @@ impl ImportError {
     ) -> ImportError {
         match refusal(error) {
             Ok((field, message)) => {
-                ImportError::at(file, line, column.or(field.as_deref()), message)
+                ImportError::at(file, line, column.or(field.as_deref()), message.to_string())
             }
             Err(failure) => ImportError::Store(failure),
         }
@@ -107,17 +107,21 @@ impl ImportError {
 
 /// A store's refusal of a change as the field it names (if any) and what to
 /// say; a failure of the store is no refusal and is given back.
-pub(crate) fn refusal(error: StoreError) -> Result<(Option<String>, String), StoreError> {
+pub(crate) fn refusal(error: StoreError) -> Result<(Option<String>, Wording), StoreError> {
     match error {
         StoreError::Invalid(Invalid {
             record,
             field,
             message,
         }) => {
-            let record = record
-                .map(|id| format!("record {id}: "))
-                .unwrap_or_default();
-            Ok((Some(field), format!("{record}{message}")))
+            let Some(record) = record else {
+                return Ok((Some(field), message));
+            };
+            let said = Wording::new(
+                format!("record {record}: {message}"),
+                format!("기록 {record}: {}", message.korean()),
+            );
+            Ok((Some(field), said))
         }
         StoreError::Conflict { message, .. } => Ok((None, message)),
         other => Err(other),
@@ -147,7 +151,7 @@ pub enum Wrong {
     /// A cell that cannot be read, as intake refuses it.
     Refused(girok_intake::Refusal),
     /// The store refused a record made from the row (a taken id, a bad reference).
-    Store(String),
+    Store(Wording),
 }
 
 impl fmt::Display for Wrong {
@@ -167,7 +171,7 @@ impl fmt::Display for Wrong {
                 write!(f, "the required column {en} (or {ko}) is missing")
             }
             Wrong::Refused(refusal) => write!(f, "{refusal}"),
-            Wrong::Store(message) => f.write_str(message),
+            Wrong::Store(message) => write!(f, "{message}"),
         }
     }
 }

@@ -38,9 +38,15 @@ pub(crate) fn refuse_controls(change: &Change, encoded: &[u8]) -> Result<(), Inv
             Err(Invalid::field(
                 change.subject(),
                 &field,
-                format!(
-                    "contains the control character U+{:04X}; remove it (line breaks and tabs are kept)",
-                    u32::from(c)
+                girok_model::Wording::new(
+                    format!(
+                        "contains the control character U+{:04X}; remove it (line breaks and tabs are kept)",
+                        u32::from(c)
+                    ),
+                    format!(
+                        "제어 문자 U+{:04X}이(가) 들어 있습니다; 지우세요 (줄바꿈과 탭은 그대로 둡니다)",
+                        u32::from(c)
+                    ),
                 ),
             ))
         }
@@ -124,7 +130,7 @@ mod tests {
                     let invalid = outcome.expect_err(text);
                     assert_eq!(invalid.field, "description", "{text:?}");
                     assert!(
-                        invalid.message.contains(&format!("U+{code:04X}")),
+                        invalid.message.english().contains(&format!("U+{code:04X}")),
                         "{text:?}: {}",
                         invalid.message
                     );

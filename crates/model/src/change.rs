@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Wording;
 use crate::record::{
     ConsentScope, CustodyAction, Record, RecordId, RecordKind, Script, SourceKind, UnitKind,
 };
@@ -204,9 +205,12 @@ impl Change {
                     return Err(Invalid::field(
                         None,
                         "key",
-                        format!(
-                            "'{}' must be lower-case letters, digits and hyphens",
-                            term.key
+                        Wording::new(
+                            format!(
+                                "'{}' must be lower-case letters, digits and hyphens",
+                                term.key
+                            ),
+                            format!("'{}': 소문자, 숫자, 하이픈만 쓸 수 있습니다", term.key),
                         ),
                     ));
                 }
@@ -250,7 +254,10 @@ impl Change {
                     return Err(Invalid::field(
                         persons.first(),
                         "persons",
-                        "a decision names at least two different person records",
+                        Wording::new(
+                            "a decision names at least two different person records",
+                            "결정에는 서로 다른 인물 기록이 둘 이상 있어야 합니다",
+                        ),
                     ));
                 }
                 for person in persons {
@@ -272,7 +279,7 @@ impl Change {
 pub struct Invalid {
     pub record: Option<RecordId>,
     pub field: String,
-    pub message: String,
+    pub message: Wording,
 }
 
 fn record_prefix(record: &Option<RecordId>) -> String {
@@ -283,24 +290,55 @@ fn record_prefix(record: &Option<RecordId>) -> String {
 }
 
 impl Invalid {
-    pub fn field(record: Option<&RecordId>, field: &str, message: impl Into<String>) -> Invalid {
+    pub fn field(record: Option<&RecordId>, field: &str, message: Wording) -> Invalid {
         Invalid {
             record: record.cloned(),
             field: field.to_string(),
-            message: message.into(),
+            message,
         }
     }
+
+    /// The same refusal in Korean.
+    pub fn korean(&self) -> String {
+        let record = self
+            .record
+            .as_ref()
+            .map(|id| format!("기록 {id}, "))
+            .unwrap_or_default();
+        format!("{record}`{}` 항목: {}", self.field, self.message.korean())
+    }
+
+    /// The refusal in both languages.
+    pub fn wording(&self) -> Wording {
+        Wording::new(self.to_string(), self.korean())
+    }
+}
+
+/// "must not be empty", in both languages.
+pub fn must_not_be_empty() -> Wording {
+    Wording::new("must not be empty", "비워 둘 수 없습니다")
+}
+
+/// An id that is not one, in both languages.
+pub fn not_an_id(text: &str) -> Wording {
+    Wording::new(
+        format!("'{text}' is not a valid id: use 1 to 64 letters, digits or - _ . :"),
+        format!("'{text}'은(는) 올바른 ID가 아닙니다: 글자, 숫자 또는 - _ . : 1~64자를 쓰세요"),
+    )
 }
 
 fn require_text(record: Option<&RecordId>, field: &str, text: &str) -> Result<(), Invalid> {
     if text.trim().is_empty() {
-        return Err(Invalid::field(record, field, "must not be empty"));
+        return Err(Invalid::field(record, field, must_not_be_empty()));
     }
     if text.chars().count() > MAX_SHORT_TEXT {
         return Err(Invalid::field(
             record,
             field,
-            format!("is longer than {MAX_SHORT_TEXT} characters"),
+            Wording::new(
+                format!("is longer than {MAX_SHORT_TEXT} characters"),
+                format!("{MAX_SHORT_TEXT}자보다 깁니다"),
+            ),
         ));
     }
     Ok(())
@@ -310,11 +348,7 @@ fn check_id(record: Option<&RecordId>, field: &str, id: &RecordId) -> Result<(),
     if id.is_well_formed() {
         Ok(())
     } else {
-        Err(Invalid::field(
-            record,
-            field,
-            format!("'{id}' is not a valid id: use 1 to 64 letters, digits or - _ . :"),
-        ))
+        Err(Invalid::field(record, field, not_an_id(id.as_str())))
     }
 }
 
@@ -329,7 +363,10 @@ fn check_sha256(record: Option<&RecordId>, sha256: &str) -> Result<(), Invalid> 
         Err(Invalid::field(
             record,
             "sha256",
-            format!("'{sha256}' is not 64 lower-case hex digits"),
+            Wording::new(
+                format!("'{sha256}' is not 64 lower-case hex digits"),
+                format!("'{sha256}'은(는) 소문자 16진수 64자리가 아닙니다"),
+            ),
         ))
     }
 }
@@ -344,7 +381,7 @@ fn check_term(
     match key {
         Some(key) => vocabularies
             .check(kind, key)
-            .map_err(|e: TermError| Invalid::field(Some(record), field, e.to_string())),
+            .map_err(|e: TermError| Invalid::field(Some(record), field, e.wording())),
         None => Ok(()),
     }
 }
@@ -368,9 +405,15 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                 return Err(Invalid::field(
                     Some(id),
                     "consent",
-                    format!(
-                        "an interview needs a consent scope: one of {}",
-                        ConsentScope::expected()
+                    Wording::new(
+                        format!(
+                            "an interview needs a consent scope: one of {}",
+                            ConsentScope::expected()
+                        ),
+                        format!(
+                            "면담에는 동의 범위가 필요합니다: {} 중 하나",
+                            ConsentScope::expected()
+                        ),
                     ),
                 ));
             }
@@ -383,7 +426,10 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                     return Err(Invalid::field(
                         Some(id),
                         "language",
-                        format!("'{language}' is not a language tag such as ko, en or ko-KP"),
+                        Wording::new(
+                            format!("'{language}' is not a language tag such as ko, en or ko-KP"),
+                            format!("'{language}'은(는) ko, en, ko-KP 같은 언어 태그가 아닙니다"),
+                        ),
                     ));
                 }
             }
@@ -397,9 +443,15 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                     return Err(Invalid::field(
                         Some(id),
                         &format!("names[{index}].script"),
-                        format!(
-                            "'{}' is written in {detected} script, not {}",
-                            name.text, name.script
+                        Wording::new(
+                            format!(
+                                "'{}' is written in {detected} script, not {}",
+                                name.text, name.script
+                            ),
+                            format!(
+                                "'{}'은(는) {} 문자가 아니라 {detected} 문자로 적혀 있습니다",
+                                name.text, name.script
+                            ),
                         ),
                     ));
                 }
@@ -410,11 +462,18 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                     return Err(Invalid::field(
                         Some(id),
                         "unit.size",
-                        "an individual has no size; use kind family or group",
+                        Wording::new(
+                            "an individual has no size; use kind family or group",
+                            "개인에게는 규모가 없습니다; 가족(family)이나 집단(group)을 쓰세요",
+                        ),
                     ));
                 }
                 (_, Some(0)) => {
-                    return Err(Invalid::field(Some(id), "unit.size", "must be at least 1"));
+                    return Err(Invalid::field(
+                        Some(id),
+                        "unit.size",
+                        Wording::new("must be at least 1", "1 이상이어야 합니다"),
+                    ));
                 }
                 _ => {}
             }
@@ -437,7 +496,7 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                 return Err(Invalid::field(
                     Some(id),
                     "victim_age",
-                    "must be 0 to 130 years",
+                    Wording::new("must be 0 to 130 years", "0세에서 130세 사이여야 합니다"),
                 ));
             }
         }
@@ -446,7 +505,10 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                 return Err(Invalid::field(
                     Some(id),
                     "agency",
-                    "name a perpetrator, an agency or both (the agency may be `unknown`)",
+                    Wording::new(
+                        "name a perpetrator, an agency or both (the agency may be `unknown`)",
+                        "가해자나 기관, 또는 둘 다 적으세요 (기관은 `unknown`(미상)일 수 있습니다)",
+                    ),
                 ));
             }
             term("agency", VocabKind::Agency, involvement.agency.as_ref())?;
@@ -456,14 +518,21 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                 return Err(Invalid::field(
                     Some(id),
                     "act",
-                    "information must attest an act or an event",
+                    Wording::new(
+                        "information must attest an act or an event",
+                        "진술은 행위나 사건을 증언해야 합니다",
+                    ),
                 ));
             }
             if information
                 .credibility
                 .is_some_and(|c| !(1..=6).contains(&c))
             {
-                return Err(Invalid::field(Some(id), "credibility", "must be 1 to 6"));
+                return Err(Invalid::field(
+                    Some(id),
+                    "credibility",
+                    Wording::new("must be 1 to 6", "1에서 6 사이여야 합니다"),
+                ));
             }
             term(
                 "relation",
@@ -477,7 +546,10 @@ fn validate_record(record: &Record, vocabularies: &Vocabularies) -> Result<(), I
                 return Err(Invalid::field(
                     Some(id),
                     "other",
-                    "a person cannot be related to themselves",
+                    Wording::new(
+                        "a person cannot be related to themselves",
+                        "자기 자신과 관계를 맺을 수는 없습니다",
+                    ),
                 ));
             }
         }
@@ -531,7 +603,10 @@ mod tests {
         assert_eq!(error.field, "act_type");
         assert_eq!(error.record, Some(RecordId::new("a1")));
         assert!(
-            error.message.contains("did you mean public-execution"),
+            error
+                .message
+                .english()
+                .contains("did you mean public-execution"),
             "{error}"
         );
     }

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Wording;
 use crate::vocab::{self, VocabKind};
 
 /// Years outside this range are almost certainly typing errors in this field.
@@ -156,13 +157,33 @@ pub struct FuzzyDate(Statement);
 /// Text that is not a date Girok understands. Never guessed around.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "'{text}' is not a date Girok understands ({reason}); expected one of: 2020, 2020-05, 2020-05-20, \
-     spring 2021, around 1999, c. 1999, late 2019, 1990s, 2020년 5월, 2019년 가을, 2020-01..2023-08, \
+    "'{text}' is not a date Girok understands ({reason}); expected one of: {EXAMPLES}, \
      a named period such as covid-border-closure, or unknown / 미상"
 )]
 pub struct DateError {
     pub text: String,
-    pub reason: String,
+    pub reason: Wording,
+}
+
+/// The ways of writing a date, shown in either language's refusal.
+const EXAMPLES: &str = "2020, 2020-05, 2020-05-20, spring 2021, around 1999, c. 1999, late 2019, \
+     1990s, 2020년 5월, 2019년 가을, 2020-01..2023-08";
+
+impl DateError {
+    /// The same refusal in Korean.
+    pub fn korean(&self) -> String {
+        format!(
+            "'{}'은(는) 알아볼 수 있는 날짜가 아닙니다 ({}); 이렇게 적으세요: {EXAMPLES}, \
+             covid-border-closure 같은 기간 이름, 또는 미상 / unknown",
+            self.text,
+            self.reason.korean()
+        )
+    }
+
+    /// The refusal in both languages.
+    pub fn wording(&self) -> Wording {
+        Wording::new(self.to_string(), self.korean())
+    }
 }
 
 impl FuzzyDate {
@@ -216,44 +237,55 @@ impl FuzzyDate {
 
     pub fn parse(text: &str) -> Result<FuzzyDate, DateError> {
         let trimmed = text.trim();
-        let fail = |reason: &str| DateError {
+        let fail = |reason: Wording| DateError {
             text: text.to_string(),
-            reason: reason.to_string(),
+            reason,
         };
         if trimmed.is_empty() {
-            return Err(fail(
+            return Err(fail(Wording::new(
                 "it is empty; write 'unknown' if the date is not known",
-            ));
+                "비어 있습니다; 날짜를 모르면 '미상'이라고 적으세요",
+            )));
         }
         if let Some((from, to)) = trimmed.split_once("..") {
-            let from = parse_range_end(from).map_err(|reason| fail(&reason))?;
-            let to = parse_range_end(to).map_err(|reason| fail(&reason))?;
+            let from = parse_range_end(from).map_err(fail)?;
+            let to = parse_range_end(to).map_err(fail)?;
             let (Some((from_start, _)), Some((_, to_end))) = (bounds_of(&from), bounds_of(&to))
             else {
-                return Err(fail("a range needs known ends"));
+                return Err(fail(Wording::new(
+                    "a range needs known ends",
+                    "기간의 양 끝을 알아야 합니다",
+                )));
             };
             if from_start > to_end {
-                return Err(fail("the range ends before it starts"));
+                return Err(fail(Wording::new(
+                    "the range ends before it starts",
+                    "기간이 시작하기 전에 끝납니다",
+                )));
             }
             return Ok(FuzzyDate(Statement::Range(Box::new(from), Box::new(to))));
         }
-        parse_single(trimmed)
-            .map(FuzzyDate)
-            .map_err(|reason| fail(&reason))
+        parse_single(trimmed).map(FuzzyDate).map_err(fail)
     }
 }
 
-fn parse_range_end(text: &str) -> Result<Statement, String> {
+fn parse_range_end(text: &str) -> Result<Statement, Wording> {
     match parse_single(text.trim())? {
         end @ (Statement::Day(_) | Statement::Month { .. } | Statement::Year(_)) => Ok(end),
-        _ => Err(format!(
-            "'{}' cannot be the end of a range; use a day, month or year",
-            text.trim()
+        _ => Err(Wording::new(
+            format!(
+                "'{}' cannot be the end of a range; use a day, month or year",
+                text.trim()
+            ),
+            format!(
+                "'{}'은(는) 기간의 끝이 될 수 없습니다; 일, 월 또는 연도를 쓰세요",
+                text.trim()
+            ),
         )),
     }
 }
 
-fn parse_single(text: &str) -> Result<Statement, String> {
+fn parse_single(text: &str) -> Result<Statement, Wording> {
     let lower = text.to_lowercase();
     if matches!(lower.as_str(), "unknown" | "미상" | "모름" | "알 수 없음") {
         return Ok(Statement::Unknown);
@@ -268,51 +300,82 @@ fn parse_single(text: &str) -> Result<Statement, String> {
         return Ok(statement);
     }
     if let Ok(term) = vocab::builtin(VocabKind::Period).resolve(text) {
-        let range = FuzzyDate::parse(term.extra("bounds").unwrap_or_default())
-            .map_err(|e| format!("period '{}' has bad bounds: {}", term.key, e.reason))?;
-        let (start, end) = range
-            .bounds()
-            .ok_or_else(|| format!("period '{}' has no bounds", term.key))?;
+        let range = FuzzyDate::parse(term.extra("bounds").unwrap_or_default()).map_err(|e| {
+            Wording::new(
+                format!("period '{}' has bad bounds: {}", term.key, e.reason),
+                format!(
+                    "기간 '{}'의 경계가 잘못되었습니다: {}",
+                    term.key,
+                    e.reason.korean()
+                ),
+            )
+        })?;
+        let (start, end) = range.bounds().ok_or_else(|| {
+            Wording::new(
+                format!("period '{}' has no bounds", term.key),
+                format!("기간 '{}'에 경계가 없습니다", term.key),
+            )
+        })?;
         return Ok(Statement::Period {
             key: term.key.clone(),
             start,
             end,
         });
     }
-    Err("no known pattern matches".to_string())
+    Err(Wording::new(
+        "no known pattern matches",
+        "아는 형식과 맞지 않습니다",
+    ))
 }
 
-fn year_from(text: &str) -> Result<Option<i32>, String> {
+fn year_from(text: &str) -> Result<Option<i32>, Wording> {
     if text.len() != 4 || !text.bytes().all(|b| b.is_ascii_digit()) {
         return Ok(None);
     }
-    let year: i32 = text.parse().map_err(|_| "bad year".to_string())?;
+    let year: i32 = text
+        .parse()
+        .map_err(|_| Wording::new("bad year", "잘못된 연도"))?;
     if !YEARS.contains(&year) {
-        return Err(format!(
-            "year {year} is outside {}..={}",
-            YEARS.start(),
-            YEARS.end()
+        let (first, last) = (YEARS.start(), YEARS.end());
+        return Err(Wording::new(
+            format!("year {year} is outside {first}..={last}"),
+            format!("{year}년은 {first}년에서 {last}년 사이가 아닙니다"),
         ));
     }
     Ok(Some(year))
 }
 
-fn month_from(text: &str) -> Result<u32, String> {
+fn month_from(text: &str) -> Result<u32, Wording> {
     match text.parse::<u32>() {
         Ok(month @ 1..=12) => Ok(month),
-        _ => Err(format!("'{text}' is not a month (1-12)")),
+        _ => Err(Wording::new(
+            format!("'{text}' is not a month (1-12)"),
+            format!("'{text}'은(는) 월(1-12)이 아닙니다"),
+        )),
     }
 }
 
+fn not_a_day(day: &str) -> Wording {
+    Wording::new(
+        format!("'{day}' is not a day"),
+        format!("'{day}'은(는) 일(날짜)이 아닙니다"),
+    )
+}
+
+fn no_such_day(year: i32, month: u32, day: u32) -> Wording {
+    Wording::new(
+        format!("{year}-{month:02}-{day:02} does not exist"),
+        format!("{year}년 {month}월 {day}일은 없는 날짜입니다"),
+    )
+}
+
 /// `2020`, `2020-05`, `2020-05-20`, `2020.05.20`, `1990s`.
-fn parse_numeric(text: &str) -> Result<Option<Statement>, String> {
+fn parse_numeric(text: &str) -> Result<Option<Statement>, Wording> {
     if let Some(decade) = text.strip_suffix('s')
         && let Some(year) = year_from(decade)?
     {
         if year % 10 != 0 {
-            return Err(format!(
-                "'{text}' is not a decade; decades start at a year ending in 0"
-            ));
+            return Err(not_a_decade(text, year));
         }
         return Ok(Some(Statement::Decade(year)));
     }
@@ -328,18 +391,31 @@ fn parse_numeric(text: &str) -> Result<Option<Statement>, String> {
         })),
         [_, month, day] => {
             let month = month_from(month)?;
-            let day: u32 = day.parse().map_err(|_| format!("'{day}' is not a day"))?;
+            let day: u32 = day.parse().map_err(|_| not_a_day(day))?;
             NaiveDate::from_ymd_opt(year, month, day)
                 .map(|d| Some(Statement::Day(d)))
-                .ok_or_else(|| format!("{year}-{month:02}-{day:02} does not exist"))
+                .ok_or_else(|| no_such_day(year, month, day))
         }
-        _ => Err("too many parts for a date".to_string()),
+        _ => Err(Wording::new(
+            "too many parts for a date",
+            "날짜로 보기에는 부분이 너무 많습니다",
+        )),
     }
+}
+
+fn not_a_decade(text: &str, year: i32) -> Wording {
+    Wording::new(
+        format!("'{text}' is not a decade; decades start at a year ending in 0"),
+        format!(
+            "'{text}'은(는) 연대가 아닙니다; 연대는 0으로 끝나는 해({}년대)에 시작합니다",
+            year - year % 10
+        ),
+    )
 }
 
 /// `2020년`, `2020년 5월`, `2020년 5월 20일`, `2019년 가을`, `1999년경`, `약 1999년`,
 /// `1990년대`, `2019년 말`.
-fn parse_korean(text: &str) -> Result<Option<Statement>, String> {
+fn parse_korean(text: &str) -> Result<Option<Statement>, Wording> {
     if !text.contains('년') {
         return Ok(None);
     }
@@ -352,7 +428,10 @@ fn parse_korean(text: &str) -> Result<Option<Statement>, String> {
         return Ok(None);
     };
     let Some(year) = year_from(year_text)? else {
-        return Err(format!("'{year_text}' is not a four-digit year"));
+        return Err(Wording::new(
+            format!("'{year_text}' is not a four-digit year"),
+            format!("'{year_text}'은(는) 네 자리 연도가 아닙니다"),
+        ));
     };
     let rest = rest.trim_end_matches('쯤');
     let statement = match rest {
@@ -361,7 +440,7 @@ fn parse_korean(text: &str) -> Result<Option<Statement>, String> {
         "경" | "무렵" | "께" => Statement::Around(year),
         "대" => {
             if year % 10 != 0 {
-                return Err(format!("{year}년대 is not a decade"));
+                return Err(not_a_decade(&format!("{year}년대"), year));
             }
             Statement::Decade(year)
         }
@@ -376,15 +455,16 @@ fn parse_korean(text: &str) -> Result<Option<Statement>, String> {
                 if day_text.is_empty() {
                     Statement::Month { year, month }
                 } else {
-                    let day: u32 = day_text
-                        .parse()
-                        .map_err(|_| format!("'{day_text}' is not a day"))?;
+                    let day: u32 = day_text.parse().map_err(|_| not_a_day(day_text))?;
                     NaiveDate::from_ymd_opt(year, month, day)
                         .map(Statement::Day)
-                        .ok_or_else(|| format!("{year}년 {month}월 {day}일 does not exist"))?
+                        .ok_or_else(|| no_such_day(year, month, day))?
                 }
             } else {
-                return Err(format!("'{rest}' after the year is not understood"));
+                return Err(Wording::new(
+                    format!("'{rest}' after the year is not understood"),
+                    format!("연도 뒤의 '{rest}'을(를) 알아볼 수 없습니다"),
+                ));
             }
         }
     };
@@ -418,7 +498,7 @@ fn month_name(word: &str) -> Option<u32> {
 }
 
 /// `spring 2021`, `around 1999`, `c. 1999`, `late 2019`, `May 2020`, `20 May 2020`.
-fn parse_english(text: &str) -> Result<Option<Statement>, String> {
+fn parse_english(text: &str) -> Result<Option<Statement>, Wording> {
     let words: Vec<&str> = text.split_whitespace().collect();
     let Some((last, first)) = words.split_last() else {
         return Ok(None);
@@ -450,17 +530,16 @@ fn parse_english(text: &str) -> Result<Option<Statement>, String> {
             let day: u32 = day
                 .trim_end_matches(|c: char| c.is_ascii_alphabetic())
                 .parse()
-                .map_err(|_| format!("'{day}' is not a day"))?;
+                .map_err(|_| not_a_day(day))?;
             NaiveDate::from_ymd_opt(year, month, day)
                 .map(Statement::Day)
-                .ok_or_else(|| {
-                    format!("{day} {} {year} does not exist", MONTHS[month as usize - 1])
-                })?
+                .ok_or_else(|| no_such_day(year, month, day))?
         }
         _ => {
-            return Err(format!(
-                "'{}' before the year is not understood",
-                first.join(" ")
+            let words = first.join(" ");
+            return Err(Wording::new(
+                format!("'{words}' before the year is not understood"),
+                format!("연도 앞의 '{words}'을(를) 알아볼 수 없습니다"),
             ));
         }
     };

@@ -9,9 +9,11 @@ pub mod printable;
 pub mod record;
 pub mod sealed;
 pub mod vocab;
+pub mod wording;
 
 pub use change::{Change, Invalid};
 pub use date::{DateError, FuzzyDate, Precision};
 pub use record::*;
 pub use sealed::{Sealed, Secrets};
 pub use vocab::{MERGED_SPELLING, Term, TermError, VocabKind, Vocabularies, Vocabulary};
+pub use wording::Wording;

@@ -56,6 +56,21 @@ impl VocabKind {
         }
     }
 
+    /// The vocabulary's name in Korean, as a reader of the Korean pages sees it.
+    pub fn korean_name(self) -> &'static str {
+        match self {
+            VocabKind::ActType => "행위 유형",
+            VocabKind::ViolationCategory => "침해 범주",
+            VocabKind::Agency => "기관",
+            VocabKind::FacilityType => "시설 유형",
+            VocabKind::ActStatus => "행위 상태",
+            VocabKind::Relation => "관계",
+            VocabKind::Place => "장소",
+            VocabKind::Period => "기간",
+            VocabKind::Organisation => "기록 단체",
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<VocabKind> {
         VocabKind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -156,6 +171,45 @@ fn close_hint(close: &[String]) -> String {
         "; `girok terms` lists them".to_string()
     } else {
         format!("; did you mean {}?", close.join(", "))
+    }
+}
+
+impl TermError {
+    /// The same refusal in Korean.
+    pub fn korean(&self) -> String {
+        match self {
+            TermError::Unknown {
+                vocabulary,
+                text,
+                close,
+            } if close.is_empty() => format!(
+                "'{text}'은(는) {} 목록에 없는 용어입니다; 용어 목록에서 확인하세요",
+                vocabulary.korean_name()
+            ),
+            TermError::Unknown {
+                vocabulary,
+                text,
+                close,
+            } => format!(
+                "'{text}'은(는) {} 목록에 없는 용어입니다; 혹시 {} 중 하나입니까?",
+                vocabulary.korean_name(),
+                close.join(", ")
+            ),
+            TermError::Ambiguous {
+                vocabulary,
+                text,
+                candidates,
+            } => format!(
+                "'{text}'은(는) {} 목록에서 여러 용어일 수 있습니다: {}; 키로 적으세요",
+                vocabulary.korean_name(),
+                candidates.join(", ")
+            ),
+        }
+    }
+
+    /// The refusal in both languages.
+    pub fn wording(&self) -> crate::Wording {
+        crate::Wording::new(self.to_string(), self.korean())
     }
 }
 
@@ -262,30 +316,35 @@ impl Vocabulary {
             };
             vocabulary
                 .add(term)
-                .map_err(|message| fail(number, message))?;
+                .map_err(|message| fail(number, message.to_string()))?;
         }
         vocabulary.version = version.ok_or_else(|| fail(1, "no '# version: N' line".into()))?;
         Ok(vocabulary)
     }
 
     /// Whether `term` could be added: why not, if it cannot.
-    pub fn check_new(&self, term: &Term) -> Result<(), String> {
-        if !is_term_key(&term.key) {
-            return Err(format!(
-                "key '{}' must be lower-case letters, digits and hyphens",
-                term.key
+    pub fn check_new(&self, term: &Term) -> Result<(), crate::Wording> {
+        use crate::Wording;
+        let key = &term.key;
+        if !is_term_key(key) {
+            return Err(Wording::new(
+                format!("key '{key}' must be lower-case letters, digits and hyphens"),
+                format!("키 '{key}'에는 소문자, 숫자, 하이픈만 쓸 수 있습니다"),
             ));
         }
         if term.en.trim().is_empty() || term.ko.trim().is_empty() {
-            return Err(format!(
-                "term '{}' needs both an English and a Korean label",
-                term.key
+            return Err(Wording::new(
+                format!("term '{key}' needs both an English and a Korean label"),
+                format!("용어 '{key}'에는 영어와 한국어 이름이 모두 필요합니다"),
             ));
         }
-        if self.by_key.contains_key(&term.key) {
-            return Err(format!(
-                "key '{}' is already a term of {}",
-                term.key, self.kind
+        if self.by_key.contains_key(key) {
+            return Err(Wording::new(
+                format!("key '{key}' is already a term of {}", self.kind),
+                format!(
+                    "키 '{key}'은(는) 이미 {} 목록의 용어입니다",
+                    self.kind.korean_name()
+                ),
             ));
         }
         Ok(())
@@ -294,7 +353,7 @@ impl Vocabulary {
     /// The first spelling of `term` that already finds another term, with
     /// its field and that term described: a new term that shares a spelling
     /// would make every text with that spelling ambiguous.
-    pub fn spelling_taken(&self, term: &Term) -> Option<(&'static str, String)> {
+    pub fn spelling_taken(&self, term: &Term) -> Option<(&'static str, crate::Wording)> {
         term.spellings_by_field().find_map(|(field, spelling)| {
             let taken = self.by_spelling.get(&normalize_spelling(spelling))?;
             let other = taken
@@ -305,19 +364,25 @@ impl Vocabulary {
                 .into_iter()
                 .chain(SPELLING_COLUMNS)
                 .find(|f| *f == field)?;
+            let other = self.describe(other);
             Some((
                 field,
-                format!(
-                    "'{spelling}' already names {} in {}; a new term needs spellings of its own",
-                    self.describe(other),
-                    self.kind
+                crate::Wording::new(
+                    format!(
+                        "'{spelling}' already names {other} in {}; a new term needs spellings of its own",
+                        self.kind
+                    ),
+                    format!(
+                        "'{spelling}'은(는) 이미 {} 목록의 {other}을(를) 가리킵니다; 새 용어에는 고유한 표기가 필요합니다",
+                        self.kind.korean_name()
+                    ),
                 ),
             ))
         })
     }
 
     /// Adds a term; keys must be new and lower-case kebab words, labels non-empty.
-    pub fn add(&mut self, term: Term) -> Result<(), String> {
+    pub fn add(&mut self, term: Term) -> Result<(), crate::Wording> {
         self.check_new(&term)?;
         let index = self.terms.len();
         self.by_key.insert(term.key.clone(), index);
@@ -472,10 +537,13 @@ impl Vocabularies {
         &self.sets[&kind]
     }
 
-    pub fn add(&mut self, kind: VocabKind, term: Term) -> Result<(), String> {
+    pub fn add(&mut self, kind: VocabKind, term: Term) -> Result<(), crate::Wording> {
         match self.sets.get_mut(&kind) {
             Some(vocabulary) => vocabulary.add(term),
-            None => Err(format!("no vocabulary {kind}")),
+            None => Err(crate::Wording::new(
+                format!("no vocabulary {kind}"),
+                format!("{} 목록이 없습니다", kind.korean_name()),
+            )),
         }
     }
 

@@ -176,7 +176,7 @@ fn store_problem(error: StoreError) -> Response {
             Some(invalid.field),
         ),
         StoreError::Conflict { message, .. } => {
-            problem(StatusCode::CONFLICT, "Conflict", &message, None)
+            problem(StatusCode::CONFLICT, "Conflict", message.english(), None)
         }
         StoreError::ReadOnlyDatabase => problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -741,7 +741,7 @@ async fn stats(
             StatsRefusal::Unreadable { message, .. } => (
                 StatusCode::BAD_REQUEST,
                 "Bad statistics request",
-                message.clone(),
+                message.english().to_string(),
             ),
             StatsRefusal::NotPublished(refusal) => (
                 StatusCode::FORBIDDEN,

@@ -3,7 +3,8 @@
 //! the transaction's own.
 
 use girok_intake::{Field, Made, Problem, Refusal, Stem, Testimony, field_at_fault};
-use girok_model::{RecordId, RecordKind};
+use girok_model::wording::object_particle;
+use girok_model::{RecordId, RecordKind, Wording};
 use girok_store::{ChangeSink, Committed, Store, StoreError};
 
 use crate::App;
@@ -34,7 +35,7 @@ impl NotWritten {
                 .iter()
                 .map(|refusal| (refusal.field, shown(refusal, korean)))
                 .collect()),
-            NotWritten::Refused { field, error } => Ok(vec![(*field, error.to_string())]),
+            NotWritten::Refused { field, error } => Ok(vec![(*field, error.shown(korean))]),
             NotWritten::Failed(error) => Err(error),
         }
     }
@@ -54,14 +55,9 @@ pub(crate) fn shown(refusal: &Refusal, korean: bool) -> String {
         }
         (Problem::Missing(_), true) => {
             let noun = refusal.field.noun_ko();
-            // 을 after a final consonant, 를 after a vowel.
-            let particle = match noun.chars().last().map(u32::from) {
-                Some(c @ 0xAC00..=0xD7A3) if (c - 0xAC00) % 28 != 0 => "을",
-                _ => "를",
-            };
-            format!("{noun}{particle} 입력하세요.")
+            format!("{noun}{} 입력하세요.", object_particle(noun))
         }
-        (Problem::Unreadable(message), _) => message.clone(),
+        (Problem::Unreadable(message), korean) => message.in_language(korean).to_string(),
     }
 }
 
@@ -136,7 +132,7 @@ pub struct Named {
 pub enum NamingRefused {
     Testimony(NotWritten),
     /// A named person's row cannot be written: its form field, and why.
-    At(&'static str, String),
+    At(&'static str, Wording),
 }
 
 impl From<StoreError> for NamingRefused {
@@ -172,7 +168,10 @@ pub fn write_naming(
             let Some(witness) = witness else {
                 return Err(NamingRefused::At(
                     "named1",
-                    "The persons a witness names are recorded with their relation to the witness: give the witness's name, or choose a witness already recorded.".to_string(),
+                    Wording::new(
+                        "The persons a witness names are recorded with their relation to the witness: give the witness's name, or choose a witness already recorded.",
+                        "증언자가 말한 사람들은 증언자와의 관계와 함께 기록됩니다: 증언자의 이름을 적거나 이미 기록된 증언자를 고르세요.",
+                    ),
                 ));
             };
             for person in named {

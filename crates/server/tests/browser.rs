@@ -703,7 +703,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         .expect("the linkage job ends");
     let done = text(&client).await;
     assert!(
-        done.contains("Linkage is done.") && done.contains("proposals to review"),
+        done.contains("Linkage is done.") && done.contains(" to review."),
         "{done}"
     );
     snap(&client, shots, "10b-linkage-done").await;

@@ -736,20 +736,37 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_o
 async fn estimates_say_what_they_cannot_estimate() {
     let site = Site::new();
     let analyst = site.session("analyst").await;
-    for (query, status, expected) in [
-        ("", StatusCode::OK, "no individual is on more than one list"),
+    for (query, status, expected, korean) in [
+        (
+            "",
+            StatusCode::OK,
+            "no individual is on more than one list",
+            "두 목록 이상에 함께 있는 사람이 없습니다",
+        ),
         (
             "&proposals=1",
             StatusCode::BAD_REQUEST,
-            "run `girok link` first",
+            "run linkage first",
+            "먼저 연결을 실행하십시오",
         ),
-        ("&where=colour%3Dred", StatusCode::BAD_REQUEST, "colour"),
+        (
+            "&where=colour%3Dred",
+            StatusCode::BAD_REQUEST,
+            "no dimension 'colour'",
+            "'colour'(이)라는 차원은 없습니다",
+        ),
     ] {
-        let page = site
-            .get(&format!("/estimates?run=1{query}"), Some(&analyst))
-            .await;
+        let path = format!("/estimates?run=1{query}");
+        let page = site.get(&path, Some(&analyst)).await;
         assert_eq!(page.status, status, "{query}");
         assert!(page.body.contains(expected), "{query}: {}", page.body);
+        let page = site.get_in(&path, &analyst, "ko").await;
+        assert_eq!(page.status, status, "{query}");
+        assert!(
+            page.body.contains(korean) && !page.body.contains(expected),
+            "{query}: {}",
+            page.body
+        );
     }
 }
 
@@ -2143,6 +2160,17 @@ async fn the_statistics_page_takes_age_bands() {
         "{}",
         reply.body
     );
+    let korean = site
+        .get_in("/stats?by=age-group&ages=0-9%2C12-19", &analyst, "ko")
+        .await;
+    assert!(
+        korean
+            .body
+            .contains("'12-19'이(가) 10세에서 시작하지 않습니다")
+            && !korean.body.contains("does not start"),
+        "{}",
+        korean.body
+    );
 }
 
 /// Two-way statistics with headings and totals, an explanation when one
@@ -3338,6 +3366,46 @@ async fn an_act_saved_without_a_source_is_named_as_unattested() {
     assert!(!page.body.contains("saved without a source"));
 }
 
+/// A form refused in Korean names each field's problem in Korean: a date
+/// and a Hangul slip in a place name, with its suggestion.
+#[tokio::test]
+async fn a_refused_form_speaks_the_readers_language() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let act = format!(
+        "csrf={}&act_type=arrest&date=2019-13&place=%ED%9A%8C%EB%A3%A1&age=&agency=&source=s-un-2025-kim&relation=&description=",
+        documenter.csrf
+    );
+    let before = head(&site);
+    let korean = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &act,
+            Some("girok_lang=ko".into()),
+        )
+        .await;
+    assert_eq!(korean.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        korean.body.contains("월(1-12)이 아닙니다")
+            && korean.body.contains("혹시 hoeryong")
+            && !korean.body.contains("is not a month")
+            && !korean.body.contains("did you mean"),
+        "{}",
+        korean.body
+    );
+    let english = site
+        .post_form("/persons/p-un-kim/acts", Some(&documenter), &act, None)
+        .await;
+    assert!(
+        english.body.contains("is not a month (1-12)")
+            && english.body.contains("did you mean hoeryong"),
+        "{}",
+        english.body
+    );
+    assert_eq!(head(&site), before);
+}
+
 /// A multipart upload form: the CSRF token first, as the browser sends the page's form.
 fn upload_request(
     path: &str,
@@ -3802,9 +3870,13 @@ async fn a_csv_with_problems_shows_each_by_line_and_column_and_writes_nothing() 
             request
         })
         .await;
+    // The problems found in the cells are worded in Korean too, suggestions included.
     assert!(
         korean.body.contains("피해자를 입력하세요")
             && korean.body.contains("CSV 형식이 아닙니다")
+            && korean.body.contains("중 하나가 아닙니다")
+            && korean.body.contains("혹시 public-execution")
+            && !korean.body.contains("is not one of")
             && korean
                 .body
                 .contains("개의 문제가 있어 아무것도 쓰지 않았습니다"),

@@ -18,7 +18,7 @@ mod rules;
 pub mod tables;
 
 use girok_model::{
-    ConsentScope, CustodyAction, Invalid, Record, RecordId, RecordKind, Term, VocabKind,
+    ConsentScope, CustodyAction, Invalid, Record, RecordId, RecordKind, Term, VocabKind, Wording,
 };
 
 pub use memory::MemoryState;
@@ -196,9 +196,20 @@ pub enum Refusal {
     /// The change contradicts the state: a taken id, a stale revision, a merge
     /// of records kept apart.
     #[error("{message}")]
-    Conflict { id: RecordId, message: String },
+    Conflict { id: RecordId, message: Wording },
     #[error(transparent)]
     DuplicateImport(#[from] DuplicateImport),
+}
+
+impl Refusal {
+    /// The same refusal in Korean.
+    pub fn korean(&self) -> String {
+        match self {
+            Refusal::Invalid(invalid) => invalid.korean(),
+            Refusal::Conflict { message, .. } => message.korean().to_string(),
+            Refusal::DuplicateImport(duplicate) => duplicate.korean(),
+        }
+    }
 }
 
 /// A file imported before, under its content hash.
@@ -211,6 +222,16 @@ pub struct DuplicateImport {
     pub first_name: String,
     pub seq: u64,
     pub time: String,
+}
+
+impl DuplicateImport {
+    /// The same refusal in Korean.
+    pub fn korean(&self) -> String {
+        format!(
+            "{}은(는) 이미 가져온 파일입니다 ({}(이)라는 이름으로, 기록 항목 {}, {}); 아무것도 쓰지 않았습니다",
+            self.file_name, self.first_name, self.seq, self.time
+        )
+    }
 }
 
 /// Why [`plan`] produced no operation: a refusal, or the view failed.

@@ -2,6 +2,7 @@
 
 use girok_model::{
     Change, ConsentScope, Invalid, REFERENCE_FIELDS, Record, RecordId, RecordKind, Vocabularies,
+    Wording,
 };
 
 use crate::{
@@ -31,14 +32,27 @@ pub fn plan<'c, V: StateView + ?Sized>(
                 return Err(Refusal::Conflict {
                     id: id.clone(),
                     message: if existing.deleted {
-                        format!(
-                            "id {id} belonged to a {} that was deleted; ids are never reused",
-                            existing.kind
+                        Wording::new(
+                            format!(
+                                "id {id} belonged to a {} that was deleted; ids are never reused",
+                                existing.kind
+                            ),
+                            format!(
+                                "ID {id}은(는) 삭제된 {}의 것이었습니다; ID는 다시 쓰지 않습니다",
+                                existing.kind.ko()
+                            ),
                         )
                     } else {
-                        format!(
-                            "a {} with id {id} already exists (created at entry {})",
-                            existing.kind, existing.created_seq
+                        Wording::new(
+                            format!(
+                                "a {} with id {id} already exists (created at entry {})",
+                                existing.kind, existing.created_seq
+                            ),
+                            format!(
+                                "ID가 {id}인 {}이(가) 이미 있습니다 (기록 항목 {}에서 만듦)",
+                                existing.kind.ko(),
+                                existing.created_seq
+                            ),
                         )
                     },
                 }
@@ -73,14 +87,22 @@ pub fn plan<'c, V: StateView + ?Sized>(
             if !referrers.is_empty() {
                 return Err(Refusal::Conflict {
                     id: id.clone(),
-                    message: format!(
-                        "{kind} {id} cannot be deleted while other records refer to it: {}",
-                        referrers
+                    message: {
+                        let referrers = referrers
                             .iter()
                             .map(ToString::to_string)
                             .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+                            .join(", ");
+                        Wording::new(
+                            format!(
+                                "{kind} {id} cannot be deleted while other records refer to it: {referrers}"
+                            ),
+                            format!(
+                                "다른 기록이 가리키고 있어 {} {id}을(를) 삭제할 수 없습니다: {referrers}",
+                                kind.ko()
+                            ),
+                        )
+                    },
                 }
                 .into());
             }
@@ -101,7 +123,14 @@ pub fn plan<'c, V: StateView + ?Sized>(
                 .map_err(RuleError::View)?
                 .filter(|m| m.kind == RecordKind::Source && !m.deleted)
                 .ok_or_else(|| {
-                    Invalid::field(Some(source), "source", format!("no source {source}"))
+                    Invalid::field(
+                        Some(source),
+                        "source",
+                        Wording::new(
+                            format!("no source {source}"),
+                            format!("출처 {source}이(가) 없습니다"),
+                        ),
+                    )
                 })?;
             let before = view.consent(source).map_err(RuleError::View)?;
             check_consent_change(source, before, Some(*scope), *widen)?;
@@ -128,13 +157,19 @@ pub fn plan<'c, V: StateView + ?Sized>(
                     Invalid::field(
                         Some(subject),
                         "subject",
-                        format!("no person, source, event or evidence file {subject}"),
+                        Wording::new(
+                            format!("no person, source, event or evidence file {subject}"),
+                            format!("인물, 출처, 사건 또는 증거 파일 {subject}이(가) 없습니다"),
+                        ),
                     )
                 })?;
             if view.is_forgotten(subject).map_err(RuleError::View)? {
                 return Err(Refusal::Conflict {
                     id: subject.clone(),
-                    message: format!("{subject} was already forgotten"),
+                    message: Wording::new(
+                        format!("{subject} was already forgotten"),
+                        format!("{subject}은(는) 이미 잊혔습니다"),
+                    ),
                 }
                 .into());
             }
@@ -153,13 +188,19 @@ pub fn plan<'c, V: StateView + ?Sized>(
             None => Err(Invalid::field(
                 Some(evidence),
                 "evidence",
-                format!("no evidence record {evidence}"),
+                Wording::new(
+                    format!("no evidence record {evidence}"),
+                    format!("증거 기록 {evidence}이(가) 없습니다"),
+                ),
             )
             .into()),
             Some(stored) if stored != *sha256 => Err(Invalid::field(
                 Some(evidence),
                 "sha256",
-                format!("evidence {evidence} is the file {stored}, not {sha256}"),
+                Wording::new(
+                    format!("evidence {evidence} is the file {stored}, not {sha256}"),
+                    format!("증거 {evidence}은(는) {sha256}이 아니라 파일 {stored}입니다"),
+                ),
             )
             .into()),
             Some(_) => Ok(StateOp::Custody {
@@ -210,8 +251,13 @@ pub fn plan<'c, V: StateView + ?Sized>(
                 if let Some((a, b)) = decided_pair(view, Decision::Different, &together)? {
                     return Err(conflict(
                         persons,
-                        format!(
-                            "{a} and {b} were decided to be different persons; unmerge one of them first"
+                        Wording::new(
+                            format!(
+                                "{a} and {b} were decided to be different persons; unmerge one of them first"
+                            ),
+                            format!(
+                                "{a}와(과) {b}은(는) 다른 사람으로 결정되었습니다; 먼저 둘 중 하나의 병합을 푸세요"
+                            ),
                         ),
                     ));
                 }
@@ -222,8 +268,13 @@ pub fn plan<'c, V: StateView + ?Sized>(
                     if let Some(other) = persons[i + 1..].iter().find(|o| merged.contains(*o)) {
                         return Err(conflict(
                             persons,
-                            format!(
-                                "{person} and {other} are merged as one person; unmerge one of them first"
+                            Wording::new(
+                                format!(
+                                    "{person} and {other} are merged as one person; unmerge one of them first"
+                                ),
+                                format!(
+                                    "{person}와(과) {other}은(는) 한 사람으로 병합되어 있습니다; 먼저 둘 중 하나의 병합을 푸세요"
+                                ),
                             ),
                         ));
                     }
@@ -256,7 +307,10 @@ pub fn plan<'c, V: StateView + ?Sized>(
             if !decided {
                 return Err(conflict(
                     std::slice::from_ref(person),
-                    format!("no linkage decision names {person}"),
+                    Wording::new(
+                        format!("no linkage decision names {person}"),
+                        format!("{person}에 대한 연결 결정이 없습니다"),
+                    ),
                 ));
             }
             Ok(StateOp::Withdraw { person })
@@ -264,7 +318,7 @@ pub fn plan<'c, V: StateView + ?Sized>(
     }
 }
 
-fn conflict<E>(persons: &[RecordId], message: String) -> RuleError<E> {
+fn conflict<E>(persons: &[RecordId], message: Wording) -> RuleError<E> {
     RuleError::Refused(Refusal::Conflict {
         id: persons
             .first()
@@ -281,7 +335,15 @@ fn require_person<V: StateView + ?Sized>(
 ) -> Result<(), RuleError<V::Error>> {
     match view.live_kind(id).map_err(RuleError::View)? {
         Some(RecordKind::Person) => Ok(()),
-        _ => Err(Invalid::field(Some(id), field, format!("no person {id}")).into()),
+        _ => Err(Invalid::field(
+            Some(id),
+            field,
+            Wording::new(
+                format!("no person {id}"),
+                format!("인물 {id}이(가) 없습니다"),
+            ),
+        )
+        .into()),
     }
 }
 
@@ -335,22 +397,48 @@ fn current<V: StateView + ?Sized>(
         .record(id)
         .map_err(RuleError::View)?
         .filter(|m| !m.deleted)
-        .ok_or_else(|| Invalid::field(Some(id), "id", format!("no {kind} {id}")))?;
+        .ok_or_else(|| {
+            Invalid::field(
+                Some(id),
+                "id",
+                Wording::new(
+                    format!("no {kind} {id}"),
+                    format!("{} {id}이(가) 없습니다", kind.ko()),
+                ),
+            )
+        })?;
     if existing.kind != kind {
         return Err(Invalid::field(
             Some(id),
             "id",
-            format!("{id} is a {}, not a {kind}", existing.kind),
+            Wording::new(
+                format!("{id} is a {}, not a {kind}", existing.kind),
+                format!(
+                    "{id}은(는) {}이(가) 아니라 {}입니다",
+                    kind.ko(),
+                    existing.kind.ko()
+                ),
+            ),
         )
         .into());
     }
     if existing.revision != base_revision {
         return Err(Refusal::Conflict {
             id: id.clone(),
-            message: format!(
-                "{kind} {id} is at revision {} (changed by {} at entry {}), not {base_revision}; \
-                 reload it and apply the edit again",
-                existing.revision, existing.updated_by, existing.updated_seq
+            message: Wording::new(
+                format!(
+                    "{kind} {id} is at revision {} (changed by {} at entry {}), not {base_revision}; \
+                     reload it and apply the edit again",
+                    existing.revision, existing.updated_by, existing.updated_seq
+                ),
+                format!(
+                    "{} {id}은(는) 판 {base_revision}이 아니라 판 {}입니다 ({}이(가) 기록 항목 {}에서 바꿈); \
+                     다시 불러와 수정을 다시 하세요",
+                    kind.ko(),
+                    existing.revision,
+                    existing.updated_by,
+                    existing.updated_seq
+                ),
             ),
         }
         .into());
@@ -373,10 +461,17 @@ fn check_consent_change<E>(
         return Err(Invalid::field(
             Some(id),
             "consent",
-            format!(
-                "consent may only narrow silently ({} to {}); widening needs a set-consent change that says widen, with a reason",
-                before.map_or("none", |c| c.as_str()),
-                after.map_or("none", |c| c.as_str())
+            Wording::new(
+                format!(
+                    "consent may only narrow silently ({} to {}); widening needs a set-consent change that says widen, with a reason",
+                    before.map_or("none", |c| c.as_str()),
+                    after.map_or("none", |c| c.as_str())
+                ),
+                format!(
+                    "동의는 말없이 좁힐 수만 있습니다 ({}에서 {}로); 넓히려면 넓힌다고 밝히고 이유를 적은 동의 변경이 필요합니다",
+                    before.map_or("없음", |c| c.ko()),
+                    after.map_or("없음", |c| c.ko())
+                ),
             ),
         )
         .into());
@@ -395,7 +490,14 @@ fn check_references<V: StateView + ?Sized>(
                 return Err(Invalid::field(
                     Some(record.id()),
                     field,
-                    format!("{target} is a {found}, but {field} must be a {kind}"),
+                    Wording::new(
+                        format!("{target} is a {found}, but {field} must be a {kind}"),
+                        format!(
+                            "{target}은(는) {}입니다; {field}은(는) {}이어야 합니다",
+                            found.ko(),
+                            kind.ko()
+                        ),
+                    ),
                 )
                 .into());
             }
@@ -403,7 +505,10 @@ fn check_references<V: StateView + ?Sized>(
                 return Err(Invalid::field(
                     Some(record.id()),
                     field,
-                    format!("refers to {kind} {target}, which does not exist"),
+                    Wording::new(
+                        format!("refers to {kind} {target}, which does not exist"),
+                        format!("없는 {} {target}을(를) 가리킵니다", kind.ko()),
+                    ),
                 )
                 .into());
             }

@@ -33,6 +33,29 @@ pub enum CaptureError {
     CompleteList(String),
 }
 
+impl CaptureError {
+    /// The same in Korean, for the pages that show it.
+    pub fn korean(&self) -> String {
+        match self {
+            CaptureError::Line { line, message } => format!("{line}행: {message}"),
+            CaptureError::TooFewLists(lists) => {
+                format!("추정에는 목록이 3개 이상 필요합니다; 이 표에는 {lists}개가 있습니다")
+            }
+            CaptureError::Empty => "표에 관측된 사람이 없습니다".to_string(),
+            CaptureError::NoOverlap => "두 목록 이상에 함께 있는 사람이 없습니다: \
+                 목록들은 모두가 놓친 사람에 대해 아무것도 말해 주지 않습니다"
+                .to_string(),
+            CaptureError::EmptyList(name) => format!(
+                "목록 '{name}'에 기록된 사람이 없습니다: 누가 빠졌는지 말해 줄 수 없으니 빼십시오"
+            ),
+            CaptureError::CompleteList(name) => format!(
+                "목록 '{name}'에 관측된 모든 사람이 있습니다: 다른 목록들이 이 목록이 놓친 사람을 본 적이 없으므로 \
+                 모두가 놓친 사람에 대해 말할 수 없습니다 (전수 조사라면 그 수가 답입니다)"
+            ),
+        }
+    }
+}
+
 impl CaptureTable {
     /// Reads `pattern<TAB>count` lines (a header line and `#` comments allowed).
     pub fn parse(text: &str) -> Result<CaptureTable, CaptureError> {

@@ -13,7 +13,7 @@ use crate::StoreError;
 use crate::key_store::KeyStore;
 use crate::sql::Sql;
 use girok_journal::PreparedChange;
-use girok_model::{Change, Invalid, Record, RecordId, Secrets, Vocabularies};
+use girok_model::{Change, Invalid, Record, RecordId, Secrets, Vocabularies, Wording};
 use girok_vault::{DataKey, Header, Vault};
 
 /// Whether identifying data can be sealed and opened.
@@ -394,7 +394,10 @@ pub(crate) fn store_presealed_key(
 ) -> Result<(), StoreError> {
     let taken = || StoreError::Conflict {
         id: subject.clone(),
-        message: format!("{subject} already has a data key or was forgotten"),
+        message: Wording::new(
+            format!("{subject} already has a data key or was forgotten"),
+            format!("{subject}에는 이미 데이터 키가 있거나 이미 잊혔습니다"),
+        ),
     };
     if is_forgotten(sql, subject)? {
         return Err(taken());
@@ -445,7 +448,10 @@ pub(crate) fn seal(
             return Err(Invalid::field(
                 Some(&id),
                 "sealed",
-                "this database is not encrypted; a record cannot carry sealed data",
+                Wording::new(
+                    "this database is not encrypted; a record cannot carry sealed data",
+                    "이 데이터베이스는 암호화되어 있지 않아 기록에 봉인된 자료를 담을 수 없습니다",
+                ),
             )
             .into());
         }
@@ -456,8 +462,12 @@ pub(crate) fn seal(
             return Err(Invalid::field(
                 Some(&id),
                 "sealed",
-                "this record's identifying data and free text are sealed and were read while the database was locked; \
-                 read it again unlocked to change them",
+                Wording::new(
+                    "this record's identifying data and free text are sealed and were read while the database was locked; \
+                     read it again unlocked to change them",
+                    "이 기록의 신원 정보와 자유 기술은 봉인되어 있고 데이터베이스가 잠긴 동안 읽혔습니다; \
+                     바꾸려면 잠금을 푼 뒤 다시 읽으세요",
+                ),
             )
             .into());
         }
@@ -467,12 +477,22 @@ pub(crate) fn seal(
     let subject = record.key_subject().clone();
     if is_forgotten(sql, &subject)? {
         let message = if subject == id {
-            format!(
-                "{id} was forgotten: its identifying data cannot be written again; record a new person or source"
+            Wording::new(
+                format!(
+                    "{id} was forgotten: its identifying data cannot be written again; record a new person or source"
+                ),
+                format!(
+                    "{id}은(는) 잊혔습니다: 그 신원 정보는 다시 쓸 수 없습니다; 새 인물이나 출처로 기록하세요"
+                ),
             )
         } else {
-            format!(
-                "{subject} was forgotten: nothing can be written again about them; record a new person"
+            Wording::new(
+                format!(
+                    "{subject} was forgotten: nothing can be written again about them; record a new person"
+                ),
+                format!(
+                    "{subject}은(는) 잊혔습니다: 그에 대해서는 아무것도 다시 쓸 수 없습니다; 새 인물로 기록하세요"
+                ),
             )
         };
         return Err(Invalid::field(Some(&id), "sealed", message).into());

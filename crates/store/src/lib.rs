@@ -28,7 +28,7 @@ mod sqlite;
 mod tree;
 
 use girok_journal::{Entry, Hash, PreparedChange};
-use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies};
+use girok_model::{Change, Invalid, Record, RecordId, RecordKind, Vocabularies, Wording};
 
 pub use audit::{
     AuditEntry, AuditLog, AuditReport, AuditTrail, Auditor, ReadAudit, SCHEMA as AUDIT_SCHEMA,
@@ -53,7 +53,7 @@ pub enum StoreError {
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error("{message}")]
-    Conflict { id: RecordId, message: String },
+    Conflict { id: RecordId, message: Wording },
     #[error(transparent)]
     DuplicateImport(#[from] girok_state::DuplicateImport),
     #[error("{path} is not a Girok database ({reason}); it was not changed")]
@@ -136,6 +136,42 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl StoreError {
+    /// Korean for what a person may be shown: the refusals (theirs to mend)
+    /// and the states of the database they can act on; `None` for a failure,
+    /// which is shown as it is worded.
+    pub fn korean(&self) -> Option<String> {
+        Some(match self {
+            StoreError::Invalid(invalid) => invalid.korean(),
+            StoreError::Conflict { message, .. } => message.korean().to_string(),
+            StoreError::DuplicateImport(duplicate) => duplicate.korean(),
+            StoreError::Locked => {
+                "데이터베이스가 암호화되어 잠겨 있습니다: 신원 정보를 읽거나 쓰려면 잠금을 푸세요"
+                    .to_string()
+            }
+            StoreError::ReadOnly => "이곳에서는 데이터베이스에 쓸 수 없습니다 (파일이나 폴더가 읽기 전용입니다): \
+                 읽기, 점검, 검증은 할 수 있지만 아무것도 쓰지 않았습니다"
+                .to_string(),
+            StoreError::ReadOnlyDatabase => "이 PostgreSQL 데이터베이스는 이곳에서 읽기만 할 수 있습니다 \
+                 (읽기 전용 복제본이거나 읽기만 허용된 역할): 주 데이터베이스의 서버를 통해 쓰세요; \
+                 아무것도 쓰지 않았습니다"
+                .to_string(),
+            StoreError::NoKeyStore => "이 암호화된 데이터베이스의 데이터 키는 따로 떨어진 키 저장소에 있는데, \
+                 이곳에는 그 저장소가 지정되어 있지 않습니다: 신원 정보를 열거나 쓰거나 잊을 수 없습니다"
+                .to_string(),
+            _ => return None,
+        })
+    }
+
+    /// What to show a person, in Korean when `korean` and Korean is known.
+    pub fn shown(&self, korean: bool) -> String {
+        match self.korean() {
+            Some(words) if korean => words,
+            _ => self.to_string(),
+        }
+    }
 }
 
 /// A failure of a backend's database library, carried without its type.

@@ -405,9 +405,15 @@ pub(crate) fn checked_role(role: &str) -> Result<(), StoreError> {
         return Err(StoreError::Invalid(girok_model::Invalid::field(
             None,
             "role",
-            format!(
-                "{role:?} is not a role name Girok grants to: use 1 to 63 lower-case letters, digits or _, \
+            girok_model::Wording::new(
+                format!(
+                    "{role:?} is not a role name Girok grants to: use 1 to 63 lower-case letters, digits or _, \
                      starting with a letter"
+                ),
+                format!(
+                    "{role:?}은(는) Girok이 권한을 줄 수 있는 역할 이름이 아닙니다: 글자로 시작하는 \
+                     소문자, 숫자, _ 1~63자를 쓰세요"
+                ),
             ),
         )));
     }

@@ -250,7 +250,10 @@ impl Sidecar {
                 return Err(StoreError::Invalid(girok_model::Invalid::field(
                     None,
                     "target",
-                    "tables are copied to or from an embedded file only",
+                    girok_model::Wording::new(
+                        "tables are copied to or from an embedded file only",
+                        "표는 내장 파일로만, 또는 내장 파일에서만 복사합니다",
+                    ),
                 )));
             }
         };

@@ -1009,7 +1009,10 @@ impl Database {
                 return Err(StoreError::Invalid(girok_model::Invalid::field(
                     None,
                     "target",
-                    "a database is copied to or from an embedded one only",
+                    girok_model::Wording::new(
+                        "a database is copied to or from an embedded one only",
+                        "데이터베이스는 내장 데이터베이스로만, 또는 내장 데이터베이스에서만 복사합니다",
+                    ),
                 )));
             }
         };

@@ -170,7 +170,7 @@ fn a_dangling_reference_is_refused_and_nothing_of_the_batch_is_written() {
         StoreError::Invalid(invalid) => {
             assert_eq!(invalid.field, "victim");
             assert_eq!(invalid.record, Some(RecordId::new("a9")));
-            assert!(invalid.message.contains("nobody"), "{invalid}");
+            assert!(invalid.message.english().contains("nobody"), "{invalid}");
         }
         other => panic!("{other}"),
     }

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use girok_model::Wording;
+
 /// An age at the act in whole years, known exactly (`youngest ==
 /// oldest`) or only as an interval, as when a birth decade meets an act
 /// dated to a year.
@@ -33,7 +35,17 @@ pub struct AgeBands {
 )]
 pub struct AgeBandsError {
     pub text: String,
-    pub reason: String,
+    pub reason: Wording,
+}
+
+impl AgeBandsError {
+    pub fn korean(&self) -> String {
+        format!(
+            "연령대 '{}': {}; 0-9,10-19,20-39,40- 처럼 적으십시오 (오름차순, 각 구간은 앞 구간이 끝난 다음 해에 시작하고, 마지막 구간만 끝이 열려 있습니다)",
+            self.text,
+            self.reason.korean()
+        )
+    }
 }
 
 impl Default for AgeBands {
@@ -55,14 +67,17 @@ impl FromStr for AgeBands {
     type Err = AgeBandsError;
 
     fn from_str(text: &str) -> Result<AgeBands, AgeBandsError> {
-        let fail = |reason: String| AgeBandsError {
+        let fail = |reason: Wording| AgeBandsError {
             text: text.to_string(),
             reason,
         };
         let year = |band: &str, part: &str| {
-            part.trim()
-                .parse::<u16>()
-                .map_err(|_| fail(format!("'{band}' does not start and end with whole years")))
+            part.trim().parse::<u16>().map_err(|_| {
+                fail(Wording::new(
+                    format!("'{band}' does not start and end with whole years"),
+                    format!("'{band}'의 처음과 끝이 정수 나이가 아닙니다"),
+                ))
+            })
         };
         let mut bands: Vec<(u16, Option<u16>)> = Vec::new();
         for band in text.split(',').map(str::trim) {
@@ -70,21 +85,36 @@ impl FromStr for AgeBands {
             let (first, last) = band
                 .split_once('-')
                 .or_else(|| band.strip_suffix('+').map(|first| (first, "")))
-                .ok_or_else(|| fail(format!("'{band}' is not a band FIRST-LAST or FIRST-")))?;
+                .ok_or_else(|| {
+                    fail(Wording::new(
+                        format!("'{band}' is not a band FIRST-LAST or FIRST-"),
+                        format!("'{band}'은(는) '처음-끝' 또는 '처음-' 꼴의 구간이 아닙니다"),
+                    ))
+                })?;
             let first = year(band, first)?;
             let last = match last.trim() {
                 "" => None,
                 last => Some(year(band, last)?),
             };
             if last.is_some_and(|last| last < first) {
-                return Err(fail(format!("'{band}' ends before it starts")));
+                return Err(fail(Wording::new(
+                    format!("'{band}' ends before it starts"),
+                    format!("'{band}'은(는) 시작하기 전에 끝납니다"),
+                )));
             }
             match bands.last() {
                 Some((_, None)) => {
-                    return Err(fail(format!("'{band}' follows an open band")));
+                    return Err(fail(Wording::new(
+                        format!("'{band}' follows an open band"),
+                        format!("'{band}'이(가) 끝이 열린 구간 뒤에 있습니다"),
+                    )));
                 }
                 Some((_, Some(end))) if first != end + 1 => {
-                    return Err(fail(format!("'{band}' does not start at {}", end + 1)));
+                    let start = end + 1;
+                    return Err(fail(Wording::new(
+                        format!("'{band}' does not start at {start}"),
+                        format!("'{band}'이(가) {start}세에서 시작하지 않습니다"),
+                    )));
                 }
                 _ => {}
             }

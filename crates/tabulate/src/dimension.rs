@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use girok_model::{ConsentScope, FuzzyDate, Sex, VocabKind, Vocabularies};
+use girok_model::{ConsentScope, FuzzyDate, Sex, VocabKind, Vocabularies, Wording};
 
 use crate::ages::{AgeBands, OUTSIDE_BANDS, SPANS_BANDS};
 use crate::facts::ActFact;
@@ -76,9 +76,9 @@ impl fmt::Display for Dimension {
 }
 
 impl std::str::FromStr for Dimension {
-    type Err = String;
+    type Err = Wording;
 
-    fn from_str(text: &str) -> Result<Dimension, String> {
+    fn from_str(text: &str) -> Result<Dimension, Wording> {
         let wanted = text.trim().to_lowercase().replace('_', "-");
         Dimension::ALL
             .iter()
@@ -86,9 +86,10 @@ impl std::str::FromStr for Dimension {
             .find(|d| d.name() == wanted)
             .ok_or_else(|| {
                 let names: Vec<&str> = Dimension::ALL.iter().map(|d| d.name()).collect();
-                format!(
-                    "no dimension '{text}'; the dimensions are {}",
-                    names.join(", ")
+                let names = names.join(", ");
+                Wording::new(
+                    format!("no dimension '{text}'; the dimensions are {names}"),
+                    format!("'{text}'(이)라는 차원은 없습니다; 차원은 {names}입니다"),
                 )
             })
     }

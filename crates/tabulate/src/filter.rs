@@ -9,7 +9,7 @@
 //! acts at that place or inside it.
 
 use chrono::NaiveDate;
-use girok_model::{FuzzyDate, VocabKind, Vocabularies};
+use girok_model::{FuzzyDate, VocabKind, Vocabularies, Wording};
 
 use crate::ages::AgeBands;
 use crate::dimension::{Dimension, UNKNOWN, place_chain};
@@ -19,7 +19,13 @@ use crate::facts::ActFact;
 #[error("in the condition '{condition}': {message}")]
 pub struct FilterError {
     pub condition: String,
-    pub message: String,
+    pub message: Wording,
+}
+
+impl FilterError {
+    pub fn korean(&self) -> String {
+        format!("조건 '{}': {}", self.condition, self.message.korean())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,12 +48,15 @@ impl Filter {
     /// Parses comma-separated conditions and adds them to the filter.
     pub fn add(&mut self, text: &str, vocabularies: &Vocabularies) -> Result<(), FilterError> {
         for condition in text.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            let fail = |message: String| FilterError {
+            let fail = |message: Wording| FilterError {
                 condition: condition.to_string(),
                 message,
             };
             let (name, values) = condition.split_once('=').ok_or_else(|| {
-                fail("expected name=value, for example year=2019..2023 or place=회령".into())
+                fail(Wording::new(
+                    "expected name=value, for example year=2019..2023 or place=회령",
+                    "이름=값 꼴이어야 합니다. 예: year=2019..2023 또는 place=회령",
+                ))
             })?;
             let name = name.trim();
             let values: Vec<&str> = values
@@ -56,7 +65,10 @@ impl Filter {
                 .filter(|v| !v.is_empty())
                 .collect();
             if values.is_empty() {
-                return Err(fail(format!("no value given for '{name}'")));
+                return Err(fail(Wording::new(
+                    format!("no value given for '{name}'"),
+                    format!("'{name}'의 값이 없습니다"),
+                )));
             }
             let parsed = match name {
                 "year" | "date" | "period" => Condition::Within(
@@ -64,9 +76,14 @@ impl Filter {
                         .iter()
                         .map(|value| {
                             FuzzyDate::parse(value)
-                                .map_err(|e| fail(e.to_string()))?
+                                .map_err(|e| fail(e.wording()))?
                                 .bounds()
-                                .ok_or_else(|| fail("an unknown date cannot bound a period".into()))
+                                .ok_or_else(|| {
+                                    fail(Wording::new(
+                                        "an unknown date cannot bound a period",
+                                        "미상인 날짜로는 기간을 정할 수 없습니다",
+                                    ))
+                                })
                         })
                         .collect::<Result<_, _>>()?,
                 ),
@@ -131,7 +148,7 @@ fn resolve(
     dimension: Dimension,
     value: &str,
     vocabularies: &Vocabularies,
-) -> Result<String, String> {
+) -> Result<String, Wording> {
     let lower = value.to_lowercase();
     if lower == UNKNOWN || value == "미상" {
         return Ok(UNKNOWN.to_string());
@@ -141,7 +158,7 @@ fn resolve(
             .get(kind)
             .resolve(value)
             .map(|term| term.key.clone())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.wording()),
         None if dimension == Dimension::AgencyClass || dimension == Dimension::RelationClass => {
             let source = if dimension == Dimension::AgencyClass {
                 VocabKind::Agency
@@ -157,9 +174,10 @@ fn resolve(
             if classes.contains(&lower) || lower == "individual" {
                 Ok(lower)
             } else {
-                Err(format!(
-                    "'{value}' is not one of {}",
-                    dedup_sorted(classes).join(", ")
+                let classes = dedup_sorted(classes).join(", ");
+                Err(Wording::new(
+                    format!("'{value}' is not one of {classes}"),
+                    format!("'{value}'은(는) {classes} 중 하나가 아닙니다"),
                 ))
             }
         }

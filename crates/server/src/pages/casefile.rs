@@ -177,12 +177,12 @@ fn standing_section(lang: Lang, standing: &LogStanding) -> Markup {
             h2 { (lang.t("Integrity of the log", "기록의 무결성")) }
             @match standing {
                 LogStanding::Unsigned { size } => {
-                    p.error { (lang.t("No signed checkpoint yet: nothing vouches for the", "아직 서명된 체크포인트가 없습니다. 다음 항목을 보증하는 서명이 없습니다:")) " " (size) " " (lang.t("journal entries.", "개의 기록 항목.")) }
+                    p.error { (lang.t("No signed checkpoint yet: nothing vouches for the", "아직 서명된 체크포인트가 없습니다. 다음 항목을 보증하는 서명이 없습니다:")) " " (size) " " (lang.counted(*size, "journal entry.", "journal entries.", "개의 기록 항목.")) }
                 }
                 LogStanding::Checked { signed, size, root, extension } => {
                     table.fields {
                         tr { th { (lang.t("Latest signed checkpoint", "최근 서명 체크포인트")) } td { (lang.t("journal size", "기록 항목 수")) " " (signed) } }
-                        tr { th { (lang.t("Journal now", "현재 기록")) } td { (size) " " (lang.t("entries, tree root", "개 항목, 트리 루트")) " " code { (root) } } }
+                        tr { th { (lang.t("Journal now", "현재 기록")) } td { (size) " " (lang.counted(*size, "entry, tree root", "entries, tree root", "개 항목, 트리 루트")) " " code { (root) } } }
                         tr { th { (lang.t("Cheap check", "간단 검사")) } td {
                             @match extension {
                                 Extension::Extends { .. } => strong { (lang.t("passes: the checkpoint's signature is the installation's, and the journal extends exactly what it signed.", "통과: 체크포인트 서명이 이 설치본의 것이며, 현재 기록이 서명된 내용을 그대로 이어 갑니다.")) },

@@ -5,7 +5,7 @@
 //! stale revisions and the write itself are shared.
 
 use girok_intake::parse;
-use girok_model::{Event, VocabKind, Vocabularies};
+use girok_model::{Event, VocabKind, Vocabularies, Wording};
 
 use super::pickers::{self, Buttons, Offered, Pick};
 use super::*;
@@ -305,18 +305,27 @@ fn values_of(record: &Record) -> Values {
 fn read<T>(
     values: &Values,
     errors: &mut Errors,
+    korean: bool,
     name: &'static str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, Wording>,
 ) -> Option<T> {
     let text = parse::given(values.get(name))?;
-    parse(text).map_err(|e| errors.insert(name, e)).ok()
+    parse(text)
+        .map_err(|e| errors.insert(name, e.in_language(korean).to_string()))
+        .ok()
 }
 
 /// Writes typed values into a record, reading each with the parser of its
 /// field type; what cannot be read is an error at its field.
-fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, errors: &mut Errors) {
+fn apply(
+    record: &mut Record,
+    values: &Values,
+    vocabularies: &Vocabularies,
+    errors: &mut Errors,
+    korean: bool,
+) {
     let term = |errors: &mut Errors, name: &'static str, kind: VocabKind| {
-        read(values, errors, name, |text| {
+        read(values, errors, korean, name, |text| {
             parse::term(vocabularies, kind, text)
         })
     };
@@ -324,7 +333,7 @@ fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, erro
         Record::Person(person) => {
             // Names already recorded keep their script, system and kind.
             let recorded = std::mem::take(&mut person.names);
-            person.names = read(values, errors, "names", parse::names)
+            person.names = read(values, errors, korean, "names", parse::names)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|name| {
@@ -335,38 +344,40 @@ fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, erro
                         .unwrap_or(name)
                 })
                 .collect();
-            person.sex = read(values, errors, "sex", parse::sex).unwrap_or(Sex::Unknown);
-            person.birth = read(values, errors, "birth", parse::date).unwrap_or_default();
+            person.sex = read(values, errors, korean, "sex", parse::sex).unwrap_or(Sex::Unknown);
+            person.birth = read(values, errors, korean, "birth", parse::date).unwrap_or_default();
             person.origin = term(errors, "origin", VocabKind::Place);
             person.description = values.get("description").trim().to_string();
             person.notes = values.get("notes").trim().to_string();
         }
         Record::Source(source) => {
             source.title = values.get("title").trim().to_string();
-            source.kind = read(values, errors, "kind", parse::source_kind).unwrap_or(source.kind);
-            source.obtained = read(values, errors, "obtained", parse::date).unwrap_or_default();
+            source.kind =
+                read(values, errors, korean, "kind", parse::source_kind).unwrap_or(source.kind);
+            source.obtained =
+                read(values, errors, korean, "obtained", parse::date).unwrap_or_default();
             source.language = values.trimmed("language");
             // Free text of an import stays as it is until changed; what is typed names a term.
             let typed = values.trimmed("organisation");
             if typed != source.organisation {
-                source.organisation = read(values, errors, "organisation", |text| {
+                source.organisation = read(values, errors, korean, "organisation", |text| {
                     organisation_key(vocabularies, text)
                 });
             }
-            source.consent = read(values, errors, "consent", parse::consent);
+            source.consent = read(values, errors, korean, "consent", parse::consent);
             source.provenance = values.get("provenance").trim().to_string();
             source.notes = values.get("notes").trim().to_string();
         }
         Record::Event(event) => {
             event.title = values.get("title").trim().to_string();
-            event.date = read(values, errors, "date", parse::date).unwrap_or_default();
+            event.date = read(values, errors, korean, "date", parse::date).unwrap_or_default();
             event.place = term(errors, "place", VocabKind::Place);
             event.violations = values
                 .all("violations")
                 .iter()
                 .filter_map(|v| {
                     parse::term(vocabularies, VocabKind::ViolationCategory, v)
-                        .map_err(|e| errors.insert("violations", e))
+                        .map_err(|e| errors.insert("violations", e.in_language(korean).to_string()))
                         .ok()
                 })
                 .collect();
@@ -382,12 +393,12 @@ fn apply(record: &mut Record, values: &Values, vocabularies: &Vocabularies, erro
                     String::new()
                 }
             };
-            act.date = read(values, errors, "date", parse::date).unwrap_or_default();
+            act.date = read(values, errors, korean, "date", parse::date).unwrap_or_default();
             act.place = term(errors, "place", VocabKind::Place);
-            act.victim_age = read(values, errors, "victim_age", parse::age);
+            act.victim_age = read(values, errors, korean, "victim_age", parse::age);
             act.status = term(errors, "status", VocabKind::ActStatus);
             act.facility = term(errors, "facility", VocabKind::FacilityType);
-            act.event = read(values, errors, "event", parse::id);
+            act.event = read(values, errors, korean, "event", parse::id);
             act.description = values.get("description").trim().to_string();
         }
         _ => {}
@@ -687,7 +698,13 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         // Values are read with the vocabularies of the batch that writes them.
         let written = app.write(|store| {
             store.write(&actor, |sink| {
-                apply(&mut record, &values, sink.vocabularies(), &mut errors);
+                apply(
+                    &mut record,
+                    &values,
+                    sink.vocabularies(),
+                    &mut errors,
+                    lang == Lang::Ko,
+                );
                 if !errors.is_empty() {
                     return Err(NotSaved::Unreadable);
                 }
@@ -705,7 +722,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             Ok(_) => return Outcome::Saved(kind, id),
             Err(NotSaved::Unreadable) => {}
             Err(NotSaved::Store(StoreError::Conflict { message, .. })) => {
-                errors.insert(FORM, message);
+                errors.insert(FORM, message.in_language(lang == Lang::Ko).to_string());
                 return Outcome::Refused {
                     kind,
                     fields,
@@ -722,7 +739,12 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                     .map(|f| f.name)
                     .find(|name| *name == invalid.field)
                     .unwrap_or(FORM);
-                errors.insert(at, invalid.to_string());
+                let said = if lang == Lang::Ko {
+                    invalid.korean()
+                } else {
+                    invalid.to_string()
+                };
+                errors.insert(at, said);
             }
             Err(NotSaved::Store(other)) => return Outcome::Failed(other),
         }

@@ -63,7 +63,11 @@ pub(super) async fn estimates(
     let estimates = match computed {
         Ok(Ok(estimates)) => estimates,
         Ok(Err(error)) => {
-            let body = html! { (form) p.error role="alert" { (error.to_string()) } };
+            let said = match error.korean() {
+                Some(korean) if lang == Lang::Ko => korean,
+                _ => error.to_string(),
+            };
+            let body = html! { (form) p.error role="alert" { (said) } };
             return (StatusCode::BAD_REQUEST, page(lang, &principal, title, body)).into_response();
         }
         Err(response) => return response,
@@ -71,10 +75,10 @@ pub(super) async fn estimates(
     let body = html! {
         (form)
         p { (lang.t("Lists (documenting organisations)", "목록 (기록 기관)")) ": " (estimates.lists.join(", ")) }
-        @for warning in &estimates.warnings { p.error { (warning) } }
+        @for warning in &estimates.warnings { p.error { (warning.in_language(lang == Lang::Ko)) } }
         @for stratum in &estimates.strata {
             @match &stratum.table {
-                Err(error) => p.error role="alert" { (lang.t("No estimate:", "추정 불가:")) " " (error.to_string()) },
+                Err(error) => p.error role="alert" { (lang.t("No estimate:", "추정 불가:")) " " (lang.t(&error.to_string(), &error.korean())) },
                 Ok(table) => {
                     p { (lang.t("Observed", "관측")) ": " (table.observed()) }
                     @let rows = stratum.chart_rows();
@@ -93,7 +97,7 @@ pub(super) async fn estimates(
                             td.n { (format!("{:.0}", row.high)) }
                         } } }
                     }
-                    @for warning in &stratum.warnings { p.error { (lang.t("Warning:", "경고:")) " " (warning) } }
+                    @for warning in &stratum.warnings { p.error { (lang.t("Warning:", "경고:")) " " (warning.in_language(lang == Lang::Ko)) } }
                 }
             }
         }

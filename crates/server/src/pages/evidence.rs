@@ -179,7 +179,7 @@ pub(super) async fn upload(
     match stored {
         Ok(Ok((id, _))) => saved(RecordKind::Evidence, &id),
         Ok(Err(EvidenceError::Store(StoreError::Invalid(invalid)))) => {
-            refused(&invalid.to_string(), &typed)
+            refused(invalid.wording().in_language(lang == Lang::Ko), &typed)
         }
         Ok(Err(EvidenceError::Store(StoreError::Locked))) => refused(lang.t(
             "The database is locked: a sensitive file can be stored only once an admin has unlocked it.",

@@ -175,13 +175,13 @@ fn preview_body(
                 input type="hidden" name="sha256" value=(sha256);
                 input type="hidden" name="name" value=(name);
                 div.buttons { button.primary type="submit" id="confirm-import" {
-                    (lang.t("Import all", "모두 가져오기")) " " (preview.rows) " " (lang.t("rows", "행"))
+                    (lang.t("Import all", "모두 가져오기")) " " (preview.rows) " " (lang.counted(preview.rows, "row", "rows", "행"))
                 } }
             }
         } @else {
             p.error role="alert" id="import-problems" {
                 (match lang {
-                    Lang::En => format!("{} problems: nothing was written. Correct the file and upload it again.", preview.problems.len()),
+                    Lang::En => format!("{} {}: nothing was written. Correct the file and upload it again.", preview.problems.len(), lang.counted(preview.problems.len() as u64, "problem", "problems", "")),
                     Lang::Ko => format!("{}개의 문제가 있어 아무것도 쓰지 않았습니다. 파일을 고친 뒤 다시 올리세요.", preview.problems.len()),
                 })
             }
@@ -230,6 +230,7 @@ fn problems_table(lang: Lang, problems: &[CsvProblem]) -> Markup {
 fn worded(lang: Lang, wrong: &Wrong) -> String {
     match (wrong, lang) {
         (Wrong::Refused(refusal), _) => crate::intake::shown(refusal, lang == Lang::Ko),
+        (Wrong::Store(message), _) => message.in_language(lang == Lang::Ko).to_string(),
         (Wrong::NotCsv(reason), Lang::Ko) => format!("CSV 형식이 아닙니다: {reason}"),
         (Wrong::UnknownColumn, Lang::Ko) => {
             let columns: Vec<&str> = COLUMNS.iter().map(|(_, _, ko, _)| *ko).collect();

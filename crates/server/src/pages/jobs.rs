@@ -253,11 +253,11 @@ fn outcome(lang: Lang, principal: &Principal, job: &Job) -> Markup {
                         Some(Ok(summary)) => {
                             div.saved role="status" {
                                 p { strong { (lang.t("Linkage is done.", "연결을 마쳤습니다.")) } " "
-                                    (summary.persons) " " (lang.t("person records compared", "개 인물 기록 비교")) ", "
-                                    (summary.candidate_pairs) " " (lang.t("candidate pairs", "개 후보 쌍")) ", "
-                                    span id="new-proposals" { (summary.proposals) } " " (lang.t("proposals to review.", "개 제안을 검토할 수 있습니다.")) }
+                                    (summary.persons) " " (lang.counted(summary.persons as u64, "person record compared", "person records compared", "개 인물 기록 비교")) ", "
+                                    (summary.candidate_pairs) " " (lang.counted(summary.candidate_pairs, "candidate pair", "candidate pairs", "개 후보 쌍")) ", "
+                                    span id="new-proposals" { (summary.proposals) } " " (lang.counted(summary.proposals as u64, "proposal to review.", "proposals to review.", "개 제안을 검토할 수 있습니다.")) }
                                 @if summary.sealed > 0 {
-                                    p { (summary.sealed) " " (lang.t("sealed (forgotten) person records were not compared.", "개의 봉인된(삭제된) 인물 기록은 비교하지 않았습니다.")) }
+                                    p { (summary.sealed) " " (lang.counted(summary.sealed as u64, "sealed (forgotten) person record was not compared.", "sealed (forgotten) person records were not compared.", "개의 봉인된(삭제된) 인물 기록은 비교하지 않았습니다.")) }
                                 }
                                 p { a href="/review" id="to-review" { (lang.t("Open the review queue", "검토 목록 열기")) " (" (summary.proposals) ")" } }
                             }

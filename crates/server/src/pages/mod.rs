@@ -180,6 +180,16 @@ impl Lang {
         }
     }
 
+    /// The words that follow a count of `n`: English says "1 row" and
+    /// "2 rows"; Korean has one form.
+    fn counted<'a>(self, n: u64, one: &'a str, many: &'a str, ko: &'a str) -> &'a str {
+        match self {
+            Lang::En if n == 1 => one,
+            Lang::En => many,
+            Lang::Ko => ko,
+        }
+    }
+
     fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
@@ -499,22 +509,28 @@ fn organisation_options(vocabularies: &girok_model::Vocabularies) -> Vec<(String
 fn organisation_key(
     vocabularies: &girok_model::Vocabularies,
     text: &str,
-) -> Result<String, String> {
+) -> Result<String, girok_model::Wording> {
     if let Some(term) = vocabularies.organisation(text) {
         return Ok(term.key.clone());
     }
-    let close = match vocabularies
+    let (close, close_ko) = match vocabularies
         .get(girok_model::VocabKind::Organisation)
         .unknown(text)
     {
-        girok_model::TermError::Unknown { close, .. } if !close.is_empty() => {
-            format!(" (did you mean {}?)", close.join(", "))
-        }
-        _ => String::new(),
+        girok_model::TermError::Unknown { close, .. } if !close.is_empty() => (
+            format!(" (did you mean {}?)", close.join(", ")),
+            format!(" (혹시 {}?)", close.join(", ")),
+        ),
+        _ => (String::new(), String::new()),
     };
-    Err(format!(
-        "'{}' is not an organisation of the vocabulary{close}: choose one from the list; an admin adds organisations and merges other spellings on the Organisations page",
-        girok_model::printable::line(text.trim())
+    let typed = girok_model::printable::line(text.trim());
+    Err(girok_model::Wording::new(
+        format!(
+            "'{typed}' is not an organisation of the vocabulary{close}: choose one from the list; an admin adds organisations and merges other spellings on the Organisations page"
+        ),
+        format!(
+            "“{typed}”은(는) 기관 어휘에 없습니다{close_ko}. 목록에서 고르세요. 새 기관 추가와 다른 표기 병합은 관리자가 기관 페이지에서 합니다."
+        ),
     ))
 }
 
@@ -524,5 +540,19 @@ fn link_of(kind: &str, id: &RecordId) -> String {
         "person" => format!("/persons/{id}"),
         "source" => format!("/sources/{id}"),
         _ => format!("/records/{id}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Lang;
+
+    #[test]
+    fn a_count_of_one_takes_the_singular_in_english() {
+        let words = |lang: Lang, n| lang.counted(n, "row", "rows", "행");
+        assert_eq!(words(Lang::En, 1), "row");
+        assert_eq!(words(Lang::En, 0), "rows");
+        assert_eq!(words(Lang::En, 2), "rows");
+        assert_eq!(words(Lang::Ko, 1), "행");
     }
 }

@@ -224,9 +224,10 @@ pub(super) async fn change(
                         ),
                     })),
                     Err(MergeError::Refused(refused)) => Ok(Err(refusal_words(lang, &refused))),
-                    Err(MergeError::Store(StoreError::Invalid(invalid))) => {
-                        Ok(Err(invalid.to_string()))
-                    }
+                    Err(MergeError::Store(StoreError::Invalid(invalid))) => Ok(Err(invalid
+                        .wording()
+                        .in_language(lang == Lang::Ko)
+                        .to_string())),
                     Err(MergeError::Store(error)) => Err(error),
                 }
             }),
@@ -251,7 +252,10 @@ pub(super) async fn change(
                         lang.t("Added:", "추가했습니다:"),
                         term.key
                     ))),
-                    Err(StoreError::Invalid(invalid)) => Ok(Err(invalid.to_string())),
+                    Err(StoreError::Invalid(invalid)) => Ok(Err(invalid
+                        .wording()
+                        .in_language(lang == Lang::Ko)
+                        .to_string())),
                     Err(error) => Err(error),
                 }
             }),

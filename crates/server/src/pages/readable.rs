@@ -581,7 +581,10 @@ fn evidence_rows(
         None => add("sha256", sealed()),
     }
     match evidence.content_size() {
-        Some(size) => add("size", html! { (size) " " (lang.t("bytes", "바이트")) }),
+        Some(size) => add(
+            "size",
+            html! { (size) " " (lang.counted(size, "byte", "bytes", "바이트")) },
+        ),
         None => add("size", sealed()),
     }
     if evidence.salted {

@@ -629,7 +629,7 @@ pub(super) async fn events(
         @if role.can_write() {
             p { a href="/events/new" { (lang.t("Record a new event", "새 사건 기록")) } }
         }
-        p { (total) " " (lang.t("events", "건")) }
+        p { (total) " " (lang.counted(total, "event", "events", "건")) }
         table {
             tr { th { "ID" } th { (lang.t("Title", "제목")) } th { (lang.t("When", "언제")) } th { (lang.t("Where", "어디서")) } }
             @for (event, place) in &events {
@@ -893,14 +893,7 @@ pub(super) async fn create_testimony(
             match app.read(|store| organisation_key(store.vocabularies(), &form.organisation)) {
                 Ok(key) => form.organisation = key,
                 Err(message) => {
-                    let message = match lang {
-                        Lang::En => message,
-                        Lang::Ko => format!(
-                            "“{}”은(는) 기관 어휘에 없습니다. 목록에서 고르세요. 새 기관 추가와 다른 표기 병합은 관리자가 기관 페이지에서 합니다.",
-                            girok_model::printable::line(form.organisation.trim())
-                        ),
-                    };
-                    errors.insert("organisation", message);
+                    errors.insert("organisation", message.in_language(korean).to_string());
                 }
             }
         }
@@ -916,7 +909,7 @@ pub(super) async fn create_testimony(
             match girok_intake::parse::names(name) {
                 Ok(names) => named.push((names, relation.to_string(), *relation_field)),
                 Err(message) => {
-                    errors.insert(*name_field, message);
+                    errors.insert(*name_field, message.in_language(lang == Lang::Ko).to_string());
                 }
             }
         }
@@ -953,7 +946,7 @@ pub(super) async fn create_testimony(
                 None => Err("the testimony made no source".to_string()),
             },
             Err(intake::NamingRefused::At(field, message)) => {
-                errors.insert(field, message);
+                errors.insert(field, message.in_language(korean).to_string());
                 Ok((options, Testified::Again { form: Box::new(form), errors, offered: None }))
             }
             Err(intake::NamingRefused::Testimony(not_written)) => {

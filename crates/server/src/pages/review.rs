@@ -152,7 +152,7 @@ pub(super) async fn unmerge(
                 lang,
                 &principal,
                 title,
-                html! { p.error role="alert" { (refusal.to_string()) } p { a href=(format!("/persons/{person}")) { (person) } } },
+                html! { p.error role="alert" { (refusal.shown(lang == Lang::Ko)) } p { a href=(format!("/persons/{person}")) { (person) } } },
             ),
         )
             .into_response(),

@@ -4,6 +4,7 @@
 //! widened.
 
 use super::*;
+use girok_model::Wording;
 use girok_tabulate::published::{self, Wanted};
 use girok_tabulate::{AgeBands, AgeBandsError, NotPublished};
 
@@ -19,7 +20,7 @@ pub struct Tabulated {
 /// Why no table is given.
 pub enum StatsRefusal {
     /// A parameter that does not read, and what was expected.
-    Unreadable { field: String, message: String },
+    Unreadable { field: String, message: Wording },
     /// A viewer asked for a table outside the published set.
     NotPublished(NotPublished),
     /// The database could not be read.
@@ -43,9 +44,10 @@ impl StatsRefusal {
     /// What went wrong, in the reader's language.
     pub fn message(&self, lang: Lang) -> String {
         match self {
-            StatsRefusal::Unreadable { message, .. } | StatsRefusal::Failed(message) => {
-                message.clone()
+            StatsRefusal::Unreadable { message, .. } => {
+                message.in_language(lang == Lang::Ko).to_string()
             }
+            StatsRefusal::Failed(message) => message.clone(),
             StatsRefusal::NotPublished(refusal) if lang == Lang::Ko => refusal.ko(),
             StatsRefusal::NotPublished(refusal) => refusal.to_string(),
         }
@@ -77,25 +79,28 @@ pub fn tabulate(
     ages: Option<&str>,
     role: Role,
 ) -> Result<Tabulated, StatsRefusal> {
-    let unreadable = |field: &str, message: String| StatsRefusal::Unreadable {
+    let unreadable = |field: &str, message: Wording| StatsRefusal::Unreadable {
         field: field.to_string(),
         message,
     };
     let dimensions: Vec<Dimension> = by
         .split(',')
         .map(str::parse)
-        .collect::<Result<_, String>>()
+        .collect::<Result<_, Wording>>()
         .map_err(|e| unreadable("by", e))?;
     if dimensions.is_empty() || dimensions.len() > 2 {
         return Err(unreadable(
             "by",
-            "one dimension, or two separated by a comma".into(),
+            Wording::new(
+                "one dimension, or two separated by a comma",
+                "차원 하나, 또는 쉼표로 나눈 차원 둘",
+            ),
         ));
     }
     let age_bands: AgeBands = match ages.map(str::trim).filter(|a| !a.is_empty()) {
-        Some(text) => text
-            .parse()
-            .map_err(|e: AgeBandsError| unreadable("ages", e.to_string()))?,
+        Some(text) => text.parse().map_err(|e: AgeBandsError| {
+            unreadable("ages", Wording::new(e.to_string(), e.korean()))
+        })?,
         None => AgeBands::default(),
     };
     let conditions = conditions.filter(|c| !c.trim().is_empty());
@@ -128,7 +133,7 @@ pub fn tabulate(
             if let Some(conditions) = conditions {
                 filter
                     .add(conditions, vocabularies)
-                    .map_err(|e| unreadable("where", e.to_string()))?;
+                    .map_err(|e| unreadable("where", Wording::new(e.to_string(), e.korean())))?;
             }
             let table = Table::count(
                 &facts,

@@ -51,6 +51,7 @@ pub enum Field {
     Relation,
     Knowledge,
     Reliability,
+    Credibility,
     Description,
     EventId,
 }
@@ -84,6 +85,7 @@ impl Field {
         Field::Relation,
         Field::Knowledge,
         Field::Reliability,
+        Field::Credibility,
         Field::Description,
         Field::EventId,
     ];
@@ -118,6 +120,7 @@ impl Field {
             Field::Relation => ("relation", "relation", "관계"),
             Field::Knowledge => ("knowledge", "way of knowing", "인지 경로"),
             Field::Reliability => ("reliability", "reliability", "신뢰도"),
+            Field::Credibility => ("credibility", "credibility", "신빙성"),
             Field::Description => ("description", "description", "내용"),
             Field::EventId => ("event_id", "event", "사건"),
         }

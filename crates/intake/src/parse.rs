@@ -6,8 +6,8 @@
 use girok_model::change::not_an_id;
 use girok_model::vocab::normalize_spelling;
 use girok_model::{
-    ConsentScope, FuzzyDate, Knowledge, Name, RecordId, Reliability, Romanization, Sex, SourceKind,
-    VocabKind, Vocabularies, Wording,
+    CREDIBILITY, ConsentScope, FuzzyDate, Knowledge, Name, RecordId, Reliability, Romanization,
+    Sex, SourceKind, VocabKind, Vocabularies, Wording,
 };
 
 /// The text of a field, trimmed, or `None` when nothing was typed.
@@ -105,6 +105,31 @@ pub fn reliability(text: &str) -> Result<Reliability, Wording> {
         Reliability::ko,
         &[],
     )
+}
+
+/// The credibility of the information: its grade 1 to 6 or the grade's
+/// name in English or Korean ("probably true", "사실일 가능성 높음").
+pub fn credibility(text: &str) -> Result<u8, Wording> {
+    let wanted = normalize_spelling(text);
+    CREDIBILITY
+        .iter()
+        .find(|(grade, en, ko)| {
+            [grade.to_string().as_str(), en, ko]
+                .iter()
+                .any(|name| normalize_spelling(name) == wanted)
+        })
+        .map(|(grade, ..)| *grade)
+        .ok_or_else(|| {
+            let text = text.trim();
+            Wording::new(
+                format!(
+                    "'{text}' is not a credibility grade: 1 (confirmed) to 6 (cannot be judged)"
+                ),
+                format!(
+                    "'{text}'은(는) 신빙성 등급이 아닙니다: 1 (확인됨)에서 6 (판단할 수 없음)까지"
+                ),
+            )
+        })
 }
 
 pub fn knowledge(text: &str) -> Result<Knowledge, Wording> {
@@ -288,6 +313,21 @@ mod tests {
                 refused.korean().contains("중 하나가 아닙니다"),
                 "{}",
                 refused.korean()
+            );
+        }
+    }
+
+    #[test]
+    fn a_credibility_reads_by_grade_or_its_name_in_either_language() {
+        for (text, grade) in [("2", 2), (" 6 ", 6), ("Probably true", 2), ("확인됨", 1)] {
+            assert_eq!(credibility(text), Ok(grade), "{text}");
+        }
+        for text in ["0", "7", "B", "maybe"] {
+            let refused = credibility(text).expect_err(text);
+            assert!(
+                refused.english().contains("1 (confirmed) to 6")
+                    && refused.korean().contains("신빙성 등급이 아닙니다"),
+                "{refused:?}"
             );
         }
     }

@@ -232,7 +232,7 @@ impl<'a> Testimony<'a> {
                     act: Some(act_id),
                     event: None,
                     reliability: r.read(Field::Reliability, parse::reliability),
-                    credibility: None,
+                    credibility: r.read(Field::Credibility, parse::credibility),
                     relation: r.term(Field::Relation, VocabKind::Relation),
                     knowledge: r
                         .read(Field::Knowledge, parse::knowledge)
@@ -296,6 +296,7 @@ pub fn field_at_fault(field: Field, kind: RecordKind, record_field: &str) -> Fie
         (RecordKind::Information, "act") => Field::ActId,
         (RecordKind::Information, "relation") => Field::Relation,
         (RecordKind::Information, "reliability") => Field::Reliability,
+        (RecordKind::Information, "credibility") => Field::Credibility,
         (RecordKind::Information, "knowledge") => Field::Knowledge,
         _ => field,
     }

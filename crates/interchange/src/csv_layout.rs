@@ -185,6 +185,12 @@ pub const COLUMNS: &[(Field, &str, &str, &str)] = &[
         "reliability of the source, A to F",
     ),
     (
+        Field::Credibility,
+        "credibility",
+        "신빙성",
+        "credibility of the information, 1 (confirmed) to 6 (cannot be judged)",
+    ),
+    (
         Field::Description,
         "description",
         "내용",
@@ -494,6 +500,10 @@ impl<W: Write> RecordWriter for CsvWriter<W> {
                     Field::Relation => text(information.relation.as_deref()),
                     Field::Knowledge => information.knowledge.to_string(),
                     Field::Reliability => text(information.reliability.map(|r| r.as_str())),
+                    Field::Credibility => information
+                        .credibility
+                        .map(|grade| grade.to_string())
+                        .unwrap_or_default(),
                     Field::Description => act.description.clone(),
                 })
                 .collect();

@@ -511,6 +511,16 @@ fn unknown_degree() -> Degree {
     Degree::Unknown
 }
 
+/// The information grades of the Admiralty scale: grade, English, Korean.
+pub const CREDIBILITY: [(u8, &str, &str); 6] = [
+    (1, "confirmed", "확인됨"),
+    (2, "probably true", "사실일 가능성 높음"),
+    (3, "possibly true", "사실일 수 있음"),
+    (4, "doubtful", "의심스러움"),
+    (5, "improbable", "사실일 가능성 낮음"),
+    (6, "cannot be judged", "판단할 수 없음"),
+];
+
 /// A source attests an act or an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

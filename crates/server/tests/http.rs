@@ -3366,6 +3366,67 @@ async fn an_act_saved_without_a_source_is_named_as_unattested() {
     assert!(!page.body.contains("saved without a source"));
 }
 
+/// The act form grades the attestation as the Admiralty scale does: the
+/// source's reliability and the information's credibility, both shown on
+/// the attestation's page; a grade outside 1 to 6 is refused by field.
+#[tokio::test]
+async fn the_act_form_grades_reliability_and_credibility() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site
+        .get("/persons/p-un-kim/acts/new", Some(&documenter))
+        .await;
+    assert!(
+        form.body.contains("id=\"credibility\"") && form.body.contains("2 — probably true"),
+        "{}",
+        form.body
+    );
+    let act = |credibility: &str| {
+        format!(
+            "csrf={}&act_type=arrest&date=2019&place=hoeryong&source=s-un-2025-kim&reliability=b&credibility={credibility}&knowledge=saw",
+            documenter.csrf
+        )
+    };
+    let before = head(&site);
+    let refused = site
+        .post_form("/persons/p-un-kim/acts", Some(&documenter), &act("9"), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"credibility-error\"")
+            && refused.body.contains("not a credibility grade"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(head(&site), before);
+    let saved = site
+        .post_form("/persons/p-un-kim/acts", Some(&documenter), &act("2"), None)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let information = site
+        .read(|store| store.recent(3).expect("recent"))
+        .into_iter()
+        .find_map(|row| match row.entry.change {
+            girok_model::Change::Create {
+                record: girok_model::Record::Information(information),
+            } => Some(information),
+            _ => None,
+        })
+        .expect("the attestation is written");
+    assert_eq!(
+        (information.reliability, information.credibility),
+        (Some(girok_model::Reliability::B), Some(2))
+    );
+    let page = site
+        .get_in(&format!("/records/{}", information.id), &documenter, "ko")
+        .await;
+    assert!(
+        page.body.contains("2 — 사실일 가능성 높음"),
+        "{}",
+        page.body
+    );
+}
+
 /// A form refused in Korean names each field's problem in Korean: a date
 /// and a Hangul slip in a place name, with its suggestion.
 #[tokio::test]

@@ -28,6 +28,9 @@ pub(super) struct ActForm {
     /// The source's reliability (A-F).
     #[serde(default)]
     reliability: String,
+    /// The information's credibility (1-6).
+    #[serde(default)]
+    credibility: String,
     /// How the witness knows.
     #[serde(default)]
     knowledge: String,
@@ -128,6 +131,16 @@ fn act_form(
                 }
                 (error("reliability"))
             }
+            div class=(class("credibility")) {
+                label for="credibility" { (lang.t("Credibility of the information", "정보의 신빙성")) }
+                select id="credibility" name="credibility" {
+                    option value="" { (lang.t("(not graded)", "(평가 안 함)")) }
+                    @for (grade, ..) in girok_model::CREDIBILITY {
+                        option value=(grade) selected[form.credibility == grade.to_string()] { (readable::credibility(lang, grade)) }
+                    }
+                }
+                (error("credibility"))
+            }
             div class=(class("knowledge")) {
                 label for="knowledge" { (lang.t("How the witness knows", "증언자가 아는 경위")) }
                 select id="knowledge" name="knowledge" {
@@ -198,6 +211,7 @@ fn form_field(field: Field) -> &'static str {
         Field::SourceId => "source",
         Field::Relation => "relation",
         Field::Reliability => "reliability",
+        Field::Credibility => "credibility",
         Field::Knowledge => "knowledge",
         Field::EventId => "event",
         Field::Description => "description",
@@ -284,6 +298,7 @@ pub(super) async fn create_act(
             (Field::SourceId, &form.source),
             (Field::Relation, &form.relation),
             (Field::Reliability, &form.reliability),
+            (Field::Credibility, &form.credibility),
             (Field::Knowledge, &form.knowledge),
             (Field::EventId, &form.event),
             (Field::Description, &form.description),

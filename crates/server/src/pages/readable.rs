@@ -104,16 +104,11 @@ pub(super) fn keyword(lang: Lang, keyword: impl Keyword) -> Cow<'static, str> {
 }
 
 /// The information grades of the Admiralty scale (1 to 6).
-fn credibility(lang: Lang, grade: u8) -> String {
-    let (en, ko) = match grade {
-        1 => ("confirmed", "확인됨"),
-        2 => ("probably true", "사실일 가능성 높음"),
-        3 => ("possibly true", "사실일 수 있음"),
-        4 => ("doubtful", "의심스러움"),
-        5 => ("improbable", "사실일 가능성 낮음"),
-        _ => ("cannot be judged", "판단할 수 없음"),
-    };
-    format!("{grade} — {}", lang.t(en, ko))
+pub(super) fn credibility(lang: Lang, grade: u8) -> String {
+    match girok_model::CREDIBILITY.iter().find(|(g, ..)| *g == grade) {
+        Some((_, en, ko)) => format!("{grade} — {}", lang.t(en, ko)),
+        None => grade.to_string(),
+    }
 }
 
 /// A vocabulary term by its label; a key the vocabularies do not know (a

@@ -12,10 +12,12 @@
 //! is computed from them): they must work while the data is locked, since an
 //! admin signs in to unlock it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono_tz::Tz;
 use girok_store::sql::{Row, Sql, Value};
 use girok_store::{Place, Schema, Sidecar, StoreError, run_script};
 use sha2::{Digest, Sha256};
@@ -118,6 +120,8 @@ pub struct Session {
     /// The user's role needs a second factor and none is set up yet: the
     /// session may do nothing but set one up.
     pub second_factor_due: bool,
+    /// The time zone the user reads times in; `None`: the server's.
+    pub time_zone: Option<Tz>,
 }
 
 /// An API key as the admin page lists it (never the key itself).
@@ -173,7 +177,9 @@ pub enum AccessError {
     NoKey { user: String, label: String },
     #[error("{0} is your own account: another admin must disable it or change its role")]
     OwnAccount(String),
-    #[error("no action '{0}'; the actions are disable, enable, role, password, sessions")]
+    #[error(
+        "no action '{0}'; the actions are disable, enable, role, password, sessions, time-zone"
+    )]
     BadAction(String),
     #[error("no scope '{0}'; the scopes are read, write, admin")]
     BadScope(String),
@@ -190,6 +196,57 @@ pub enum AccessError {
     BadDate(String),
     #[error("{0} already has a second factor; reset it first")]
     SecondFactorOn(String),
+    #[error(
+        "'{0}' is not a time zone; name one as the time zone database does, such as Asia/Seoul or Europe/London"
+    )]
+    BadTimeZone(String),
+}
+
+impl AccessError {
+    /// What to say in Korean of a refusal; `None` for a failure, shown as
+    /// it is worded.
+    pub fn korean(&self) -> Option<String> {
+        Some(match self {
+            AccessError::Store(_) | AccessError::Hash(_) => return None,
+            AccessError::BadName(name) => format!(
+                "사용자 이름은 영문자, 숫자, '.', '-', '_'로 된 1~64자입니다; '{name}'은(는) 아닙니다"
+            ),
+            AccessError::WeakPassword => "비밀번호는 12자 이상이어야 합니다".to_string(),
+            AccessError::BadRole(role) => format!(
+                "'{role}'(이)라는 역할은 없습니다; 역할은 viewer, analyst, documenter, admin입니다"
+            ),
+            AccessError::Exists(name) => format!("'{name}' 사용자가 이미 있습니다"),
+            AccessError::NoUser(name) => format!("'{name}' 사용자가 없습니다"),
+            AccessError::NoKey { user, label } => {
+                format!("{user}에게 '{label}' 용도의 키가 없습니다")
+            }
+            AccessError::OwnAccount(name) => format!(
+                "{name}은(는) 본인 계정입니다: 비활성화나 역할 변경은 다른 관리자가 해야 합니다"
+            ),
+            AccessError::BadAction(action) => format!("'{action}'(이)라는 작업은 없습니다"),
+            AccessError::BadScope(scope) => {
+                format!("'{scope}'(이)라는 범위는 없습니다; 범위는 read, write, admin입니다")
+            }
+            AccessError::ScopeTooWide {
+                user,
+                role,
+                allowed,
+                asked,
+            } => format!(
+                "{user} ({role})의 키는 {allowed} 범위까지만 가질 수 있습니다. {asked}은(는) 안 됩니다"
+            ),
+            AccessError::ExpiryPast => "키의 만료일은 미래여야 합니다".to_string(),
+            AccessError::BadDate(date) => {
+                format!("'{date}'은(는) 날짜가 아닙니다; 2026-12-31처럼 적으세요")
+            }
+            AccessError::SecondFactorOn(name) => {
+                format!("{name}에게는 이미 2단계 인증이 있습니다; 먼저 초기화하세요")
+            }
+            AccessError::BadTimeZone(zone) => format!(
+                "'{zone}'은(는) 시간대가 아닙니다; Asia/Seoul, Europe/London처럼 시간대 데이터베이스의 이름으로 적으세요"
+            ),
+        })
+    }
 }
 
 /// How long a session lasts without being used.
@@ -279,6 +336,14 @@ pub static SCHEMA: Schema = Schema {
                  ALTER TABLE second_factor RENAME COLUMN user TO account;
                  ALTER TABLE recovery_code RENAME COLUMN user TO account;
                  ALTER TABLE sign_in_challenge RENAME COLUMN user TO account",
+            )
+        },
+        // 5: each user's time zone (empty: the server's), named as the time
+        // zone database names it.
+        |sql| {
+            run_script(
+                sql,
+                "ALTER TABLE account ADD COLUMN time_zone TEXT NOT NULL DEFAULT ''",
             )
         },
     ],
@@ -381,6 +446,12 @@ fn changed_rows(
     parameters: &[Value<'_>],
 ) -> Result<usize, AccessError> {
     Ok(sql.rows(statement, parameters)?.len())
+}
+
+/// A stored time zone; one this build's database no longer names reads as
+/// the server's rather than refusing the session.
+fn stored_time_zone(name: &str) -> Option<Tz> {
+    name.parse().ok()
 }
 
 fn role_in(row: &mut Row, column: usize) -> Result<Option<Role>, AccessError> {
@@ -546,6 +617,50 @@ impl AccessStore {
         Ok(())
     }
 
+    /// Sets the time zone a user reads times in, named as the time zone
+    /// database names it ("Asia/Seoul"); empty for the server's.
+    pub fn set_time_zone(&self, name: &str, zone: &str) -> Result<(), AccessError> {
+        let zone = zone.trim();
+        let stored = if zone.is_empty() {
+            String::new()
+        } else {
+            zone.parse::<Tz>()
+                .map_err(|_| AccessError::BadTimeZone(zone.to_string()))?
+                .name()
+                .to_string()
+        };
+        self.change_user(
+            name,
+            "UPDATE account SET time_zone = ?2 WHERE name = ?1 RETURNING name",
+            stored.as_str().into(),
+        )
+    }
+
+    fn time_zone_of(&self, name: &str) -> Result<Option<Tz>, AccessError> {
+        let row = self.sql().row(
+            "SELECT time_zone FROM account WHERE name = ?1",
+            &[name.into()],
+        )?;
+        Ok(match row {
+            Some(mut row) => stored_time_zone(&row.text(0)?),
+            None => None,
+        })
+    }
+
+    /// Each user's time zone, for those who set one.
+    pub fn time_zones(&self) -> Result<BTreeMap<String, Tz>, AccessError> {
+        let mut zones = BTreeMap::new();
+        for mut row in self.sql().rows(
+            "SELECT name, time_zone FROM account WHERE time_zone <> '' ORDER BY name",
+            &[],
+        )? {
+            if let Some(zone) = stored_time_zone(&row.text(1)?) {
+                zones.insert(row.text(0)?, zone);
+            }
+        }
+        Ok(zones)
+    }
+
     /// Sets a new password (an admin resetting a forgotten one); the user's
     /// sessions end.
     pub fn set_password(&self, name: &str, password: &str) -> Result<(), AccessError> {
@@ -593,12 +708,14 @@ impl AccessStore {
             ],
         )?;
         let second_factor_due = self.second_factor_due(user)?;
+        let time_zone = self.time_zone_of(&user.name)?;
         Ok((
             token,
             Session {
                 user: user.clone(),
                 csrf,
                 second_factor_due,
+                time_zone,
             },
         ))
     }
@@ -608,7 +725,7 @@ impl AccessStore {
         let now = chrono::Utc::now();
         let hashed = digest(token);
         let row = self.sql().row(
-            "SELECT s.account, a.role, s.csrf, s.expires FROM session s
+            "SELECT s.account, a.role, s.csrf, s.expires, a.time_zone FROM session s
              JOIN account a ON a.name = s.account
              WHERE s.token = ?1 AND a.disabled = 0",
             &[hashed.as_slice().into()],
@@ -617,6 +734,7 @@ impl AccessStore {
             return Ok(None);
         };
         let (name, role, csrf, expires) = (row.text(0)?, row.text(1)?, row.text(2)?, row.text(3)?);
+        let time_zone = stored_time_zone(&row.text(4)?);
         let live = chrono::DateTime::parse_from_rfc3339(&expires).is_ok_and(|e| e > now);
         if !live {
             self.end_session(token)?;
@@ -642,6 +760,7 @@ impl AccessStore {
             user,
             csrf,
             second_factor_due,
+            time_zone,
         }))
     }
 

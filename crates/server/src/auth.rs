@@ -34,6 +34,11 @@ impl Principal {
         self.session.as_ref().map_or("", |(_, s)| s.csrf.as_str())
     }
 
+    /// The time zone the user reads times in; `None`: the server's.
+    pub fn time_zone(&self) -> Option<chrono_tz::Tz> {
+        self.session.as_ref().and_then(|(_, s)| s.time_zone)
+    }
+
     /// Whether this is an admin with the admin scope: only they forget
     /// records and widen consent.
     pub fn administers(&self) -> bool {

@@ -2716,6 +2716,72 @@ async fn only_admins_forget_or_widen_consent_and_the_browser_asks_twice() {
 /// An admin disables and enables users, changes roles and passwords, ends
 /// sessions and revokes keys from the browser, and each takes effect at once.
 #[tokio::test]
+async fn each_user_reads_times_in_the_time_zone_an_admin_gives_them() {
+    each_user_reads_times_in_the_time_zone_an_admin_gives_them_on(&Site::new()).await;
+}
+
+#[test]
+fn each_user_reads_times_in_the_time_zone_an_admin_gives_them_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(each_user_reads_times_in_the_time_zone_an_admin_gives_them_on(&site));
+}
+
+async fn each_user_reads_times_in_the_time_zone_an_admin_gives_them_on(site: &Site) {
+    let admin = site.session("admin").await;
+    let documenter = site.session("documenter").await;
+    let zone = |zone: &str| {
+        format!(
+            "csrf={}&name=documenter&action=time-zone&time_zone={zone}",
+            admin.csrf
+        )
+    };
+    // Zones without summer time, so the offsets hold all year.
+    for (name, offset) in [
+        ("Asia%2FSeoul", "(UTC+09:00)"),
+        ("Asia%2FKolkata", "(UTC+05:30)"),
+    ] {
+        let set = site
+            .post_form("/admin/user", Some(&admin), &zone(name), None)
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+        for path in ["/", "/records/p-un-kim/history"] {
+            let page = site.get(path, Some(&documenter)).await;
+            assert!(page.body.contains(offset), "{path}: {}", page.body);
+        }
+    }
+    let users = site.get("/admin/users", Some(&admin)).await;
+    assert!(
+        users.body.contains("<td>Asia/Kolkata</td>") && users.body.contains("list=\"time-zones\""),
+        "{}",
+        users.body
+    );
+    // A zone the database does not name is refused, in the admin's language, and changes nothing.
+    let refused = site
+        .post_form(
+            "/admin/user",
+            Some(&admin),
+            &zone("Mars%2FOlympus"),
+            Some("girok_lang=ko".into()),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("'Mars/Olympus'은(는) 시간대가 아닙니다"),
+        "{}",
+        refused.body
+    );
+    let page = site.get("/", Some(&documenter)).await;
+    assert!(page.body.contains("(UTC+05:30)"), "{}", page.body);
+    // Empty: the server's zone again.
+    site.post_form("/admin/user", Some(&admin), &zone(""), None)
+        .await;
+    let users = site.get("/admin/users", Some(&admin)).await;
+    assert!(!users.body.contains("<td>Asia/Kolkata</td>"));
+}
+
+#[tokio::test]
 async fn admins_disable_users_change_roles_reset_passwords_and_revoke_keys() {
     admins_disable_users_change_roles_reset_passwords_and_revoke_keys_on(&Site::new()).await;
 }

@@ -35,6 +35,7 @@ pub(super) struct Overview {
     disabled: Vec<String>,
     keys: Vec<crate::access::ApiKey>,
     documenters_need_second_factor: bool,
+    time_zones: std::collections::BTreeMap<String, chrono_tz::Tz>,
 }
 
 fn overview(access: &crate::access::AccessStore) -> Result<Overview, crate::access::AccessError> {
@@ -51,6 +52,7 @@ fn overview(access: &crate::access::AccessStore) -> Result<Overview, crate::acce
         disabled: access.disabled_users()?,
         keys: access.keys()?,
         documenters_need_second_factor: access.documenters_need_second_factor()?,
+        time_zones: access.time_zones()?,
     })
 }
 
@@ -66,7 +68,7 @@ fn users_page(
             p class=(if *ok { "" } else { "error" }) role="status" id="admin-message" { (message) }
         }
         table id="users" {
-            tr { th { (lang.t("User", "사용자")) } th { (lang.t("Role", "역할")) } th { (lang.t("Two-step sign-in", "2단계 로그인")) } th { (lang.t("Status", "상태")) } }
+            tr { th { (lang.t("User", "사용자")) } th { (lang.t("Role", "역할")) } th { (lang.t("Two-step sign-in", "2단계 로그인")) } th { (lang.t("Status", "상태")) } th { (lang.t("Time zone", "시간대")) } }
             @for (user, factor) in &overview.users {
                 tr {
                     td { (user.name) } td { (user.role.name()) }
@@ -75,6 +77,10 @@ fn users_page(
                         _ => (lang.t("not set up", "설정 안 됨")),
                     } }
                     td { @if overview.disabled.contains(&user.name) { strong.error { (lang.t("disabled", "비활성")) } } @else { (lang.t("active", "활성")) } }
+                    td { @match overview.time_zones.get(&user.name) {
+                        Some(zone) => (zone.name()),
+                        None => (lang.t("the server's", "서버 시간대")),
+                    } }
                 }
             }
         }
@@ -90,11 +96,15 @@ fn users_page(
                 option value="role" { (lang.t("give the role below (sessions end)", "아래 역할 부여 (세션 종료)")) }
                 option value="password" { (lang.t("set the password below (sessions end)", "아래 비밀번호로 재설정 (세션 종료)")) }
                 option value="sessions" { (lang.t("end every session", "모든 세션 종료")) }
+                option value="time-zone" { (lang.t("show times in the time zone below (empty: the server's)", "아래 시간대로 시각 표시 (비우면 서버 시간대)")) }
             }
             label for="change-role" { (lang.t("Role", "역할")) }
             select id="change-role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role.name()) } } }
             label for="change-password" { (lang.t("New password (12 characters or more)", "새 비밀번호 (12자 이상)")) }
             input id="change-password" name="password" type="password" autocomplete="new-password";
+            label for="change-time-zone" { (lang.t("Time zone (for example Asia/Seoul)", "시간대 (예: Asia/Seoul)")) }
+            input id="change-time-zone" name="time_zone" list="time-zones" autocomplete="off" placeholder="Asia/Seoul";
+            datalist id="time-zones" { @for zone in chrono_tz::TZ_VARIANTS { option value=(zone.name()) {} } }
             button.primary type="submit" { (lang.t("Apply", "적용")) }
         }
         h2 { (lang.t("Add a user", "사용자 추가")) }
@@ -231,7 +241,13 @@ pub(super) async fn admin_change(
             };
             let message = match outcome {
                 Ok(message) => (true, message),
-                Err(error) => (false, error.to_string()),
+                Err(error) => (
+                    false,
+                    match error.korean() {
+                        Some(korean) if lang == Lang::Ko => korean,
+                        _ => error.to_string(),
+                    },
+                ),
             };
             (
                 status,
@@ -250,11 +266,16 @@ pub(super) async fn add_user(
     Form(form): Form<UserForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
+    let lang = Lang::of(&headers);
     admin_change(app, headers, &csrf, move |access, _| {
         let role = Role::parse(&form.role)
             .ok_or_else(|| crate::access::AccessError::BadRole(form.role.clone()))?;
         access.add_user(&form.name, role, &form.password)?;
-        Ok(format!("Added {} ({})", form.name, role.name()))
+        let (name, role) = (&form.name, role.name());
+        Ok(match lang {
+            Lang::En => format!("Added {name} ({role})"),
+            Lang::Ko => format!("{name} ({role}) 사용자를 추가했습니다"),
+        })
     })
     .await
 }
@@ -265,17 +286,21 @@ pub(super) async fn add_key(
     Form(form): Form<KeyForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
+    let lang = Lang::of(&headers);
     admin_change(app, headers, &csrf, move |access, _| {
         let scope = crate::access::Scope::parse(&form.scope)
             .ok_or_else(|| crate::access::AccessError::BadScope(form.scope.clone()))?;
         let expires = crate::access::expiry_on(&form.expires)?;
         let key = access.add_key(&form.name, &form.label, scope, expires)?;
-        Ok(format!(
-            "API key for {} ({}, {} scope), shown only now: {key}",
-            form.name,
-            form.label,
-            scope.name()
-        ))
+        let (name, label, scope) = (&form.name, &form.label, scope.name());
+        Ok(match lang {
+            Lang::En => {
+                format!("API key for {name} ({label}, {scope} scope), shown only now: {key}")
+            }
+            Lang::Ko => {
+                format!("{name}의 API 키 ({label}, {scope} 범위), 지금 한 번만 보여 줍니다: {key}")
+            }
+        })
     })
     .await
 }
@@ -292,6 +317,9 @@ pub(super) struct ChangeUserForm {
     role: String,
     #[serde(default)]
     password: String,
+    /// A time zone database name ("Asia/Seoul"); empty for the server's.
+    #[serde(default)]
+    time_zone: String,
 }
 
 /// Disables or enables a user, changes their role or password, or ends their sessions.
@@ -341,8 +369,20 @@ pub(super) async fn change_user(
                 let ended = access.end_sessions(name)?;
                 return Ok(format!(
                     "{name}: {ended} {}",
-                    lang.t("sessions ended", "개 세션 종료")
+                    lang.counted(
+                        ended as u64,
+                        "session ended",
+                        "sessions ended",
+                        "개 세션 종료"
+                    )
                 ));
+            }
+            "time-zone" => {
+                access.set_time_zone(name, &form.time_zone)?;
+                lang.t(
+                    "times are shown in the time zone chosen",
+                    "선택한 시간대로 시각을 보여 줍니다",
+                )
             }
             other => return Err(crate::access::AccessError::BadAction(other.to_string())),
         };
@@ -366,13 +406,17 @@ pub(super) async fn revoke_key(
     Form(form): Form<RevokeForm>,
 ) -> Response {
     let csrf = form.csrf.clone();
+    let lang = Lang::of(&headers);
     admin_change(app, headers, &csrf, move |access, _| {
         let (user, label) = form
             .key
             .split_once('\u{1f}')
             .unwrap_or((form.key.as_str(), ""));
         access.revoke_key(user, label)?;
-        Ok(format!("Revoked the key of {user} for {label}"))
+        Ok(match lang {
+            Lang::En => format!("Revoked the key of {user} for {label}"),
+            Lang::Ko => format!("{user}의 '{label}' 용도 키를 폐기했습니다"),
+        })
     })
     .await
 }

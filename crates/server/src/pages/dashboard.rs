@@ -57,7 +57,7 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
                 @for row in &recent {
                     tr {
                         td.n { (row.entry.seq) }
-                        td { (readable::local_time(&row.entry.time)) }
+                        td { (readable::local_time(&row.entry.time, principal.time_zone())) }
                         td { (row.entry.actor) }
                         td {
                             (journal::describe(&row.entry.change, lang, role))

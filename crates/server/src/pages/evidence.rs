@@ -293,6 +293,7 @@ pub(super) fn custody_section(
     id: &RecordId,
     custody: &[JournalRow],
     can_download: bool,
+    zone: Option<chrono_tz::Tz>,
 ) -> Markup {
     html! {
         section id="custody" {
@@ -302,7 +303,7 @@ pub(super) fn custody_section(
             }
             table {
                 thead { tr {
-                    th { (lang.t("Entry", "항목")) } th { (lang.t("Time (UTC)", "시각 (UTC)")) }
+                    th { (lang.t("Entry", "항목")) } th { (lang.t("Time", "시각")) }
                     th { (lang.t("By", "수행자")) } th { (lang.t("Action", "조치")) }
                     th { (lang.t("To", "받는 사람")) } th { (lang.t("Note", "메모")) }
                 } }
@@ -311,7 +312,7 @@ pub(super) fn custody_section(
                         @if let Change::Custody { action, recipient, note, .. } = &row.entry.change {
                             tr {
                                 td { (row.entry.seq) }
-                                td { (line(row.entry.time.get(..19).unwrap_or(&row.entry.time))) }
+                                td { (readable::local_time(&row.entry.time, zone)) }
                                 td { (line(&row.entry.actor)) }
                                 td { (readable::keyword(lang, *action)) }
                                 td { (line(recipient.as_deref().unwrap_or(""))) }

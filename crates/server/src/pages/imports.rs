@@ -336,14 +336,14 @@ fn not_imported(lang: Lang, principal: &Principal, name: &str, error: StagingErr
                     name,
                     duplicate.first_name,
                     duplicate.seq,
-                    readable::local_time(&duplicate.time)
+                    readable::local_time(&duplicate.time, principal.time_zone())
                 ),
                 Lang::Ko => format!(
                     "{}은(는) 이미 가져온 파일입니다 ({}, 기록 항목 {}, {}). 아무것도 쓰지 않았습니다.",
                     name,
                     duplicate.first_name,
                     duplicate.seq,
-                    readable::local_time(&duplicate.time)
+                    readable::local_time(&duplicate.time, principal.time_zone())
                 ),
             },
         ),

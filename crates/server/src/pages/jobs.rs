@@ -215,7 +215,7 @@ pub(super) async fn jobs_page(State(app): State<Arc<App>>, headers: HeaderMap) -
                         td { (state_label(lang, job.state)) }
                         td { (progress_cell(lang, job)) }
                         td { (girok_model::printable::line(&job.started_by)) }
-                        td { (super::readable::local_time(&job.queued_at)) }
+                        td { (super::readable::local_time(&job.queued_at, principal.time_zone())) }
                     }
                 }
             }
@@ -308,12 +308,12 @@ pub(super) async fn job_page(
                 tr { th { (lang.t("Progress", "진행")) } td id="job-progress" { (progress_cell(lang, &job)) } }
             }
             tr { th { (lang.t("Started by", "시작한 사람")) } td { (girok_model::printable::line(&job.started_by)) } }
-            tr { th { (lang.t("Queued", "요청 시각")) } td { (super::readable::local_time(&job.queued_at)) } }
+            tr { th { (lang.t("Queued", "요청 시각")) } td { (super::readable::local_time(&job.queued_at, principal.time_zone())) } }
             @if let Some(started) = &job.started_at {
-                tr { th { (lang.t("Started", "시작 시각")) } td { (super::readable::local_time(started)) } }
+                tr { th { (lang.t("Started", "시작 시각")) } td { (super::readable::local_time(started, principal.time_zone())) } }
             }
             @if let Some(ended) = &job.ended_at {
-                tr { th { (lang.t("Ended", "종료 시각")) } td { (super::readable::local_time(ended)) } }
+                tr { th { (lang.t("Ended", "종료 시각")) } td { (super::readable::local_time(ended, principal.time_zone())) } }
             }
             @if let Some(first) = job.again_of {
                 tr { th { (lang.t("Runs again", "다시 실행한 작업")) } td { (job_link(lang, first)) } }

@@ -233,7 +233,7 @@ pub(super) async fn history(
             @for (seq, time, actor, what, changes, hash) in &entries {
                 tr {
                     td.n { (seq) }
-                    td { (readable::local_time(time)) }
+                    td { (readable::local_time(time, principal.time_zone())) }
                     td { (girok_model::printable::line(actor)) }
                     td {
                         (what)

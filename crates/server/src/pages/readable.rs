@@ -620,15 +620,15 @@ fn names(lang: Lang, names: &[girok_model::Name]) -> Markup {
     }
 }
 
-/// A journal time (UTC, RFC 3339 with microseconds) in the server's local
-/// time to the second, with its offset so no reader mistakes the zone.
-pub(super) fn local_time(utc: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(utc) {
-        Ok(time) => time
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d %H:%M:%S (UTC%:z)")
-            .to_string(),
-        Err(_) => utc.to_string(),
+/// A journal time (UTC, RFC 3339 with microseconds) in the reader's time
+/// zone (the server's when they chose none) to the second, with its offset
+/// so no reader mistakes the zone.
+pub(super) fn local_time(utc: &str, zone: Option<chrono_tz::Tz>) -> String {
+    const SHOWN: &str = "%Y-%m-%d %H:%M:%S (UTC%:z)";
+    match (chrono::DateTime::parse_from_rfc3339(utc), zone) {
+        (Ok(time), Some(zone)) => time.with_timezone(&zone).format(SHOWN).to_string(),
+        (Ok(time), None) => time.with_timezone(&chrono::Local).format(SHOWN).to_string(),
+        (Err(_), _) => utc.to_string(),
     }
 }
 

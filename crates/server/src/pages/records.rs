@@ -446,7 +446,7 @@ pub(super) async fn record_page(
             }
         }
         @if let Record::Evidence(evidence) = &record {
-            (super::evidence::custody_section(lang, &evidence.id, &custody, role.can_write()))
+            (super::evidence::custody_section(lang, &evidence.id, &custody, role.can_write(), principal.time_zone()))
         }
         @for ((kind, field), records) in &groups {
             section {

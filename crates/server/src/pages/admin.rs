@@ -241,13 +241,7 @@ pub(super) async fn admin_change(
             };
             let message = match outcome {
                 Ok(message) => (true, message),
-                Err(error) => (
-                    false,
-                    match error.korean() {
-                        Some(korean) if lang == Lang::Ko => korean,
-                        _ => error.to_string(),
-                    },
-                ),
+                Err(error) => (false, lang.said(&error, error.korean())),
             };
             (
                 status,

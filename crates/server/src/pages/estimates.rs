@@ -63,11 +63,8 @@ pub(super) async fn estimates(
     let estimates = match computed {
         Ok(Ok(estimates)) => estimates,
         Ok(Err(error)) => {
-            let said = match error.korean() {
-                Some(korean) if lang == Lang::Ko => korean,
-                _ => error.to_string(),
-            };
-            let body = html! { (form) p.error role="alert" { (said) } };
+            let body =
+                html! { (form) p.error role="alert" { (lang.said(&error, error.korean())) } };
             return (StatusCode::BAD_REQUEST, page(lang, &principal, title, body)).into_response();
         }
         Err(response) => return response,

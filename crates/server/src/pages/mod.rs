@@ -180,6 +180,15 @@ impl Lang {
         }
     }
 
+    /// An error as a reader sees it: its Korean for a Korean reader when it
+    /// has one (a refusal), else its English.
+    fn said(self, error: &dyn std::fmt::Display, korean: Option<String>) -> String {
+        match korean {
+            Some(korean) if self == Lang::Ko => korean,
+            _ => error.to_string(),
+        }
+    }
+
     /// The words that follow a count of `n`: English says "1 row" and
     /// "2 rows"; Korean has one form.
     fn counted<'a>(self, n: u64, one: &'a str, many: &'a str, ko: &'a str) -> &'a str {

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use girok_interchange::{COLUMNS, Format, ImportError};
-use girok_model::{Change, ConsentScope, FuzzyDate, Record, RecordId, RecordKind, Term, VocabKind};
+use girok_interchange::{COLUMNS, ImportError};
+use girok_model::{Change, ConsentScope, FuzzyDate, RecordId, RecordKind, Term, VocabKind};
 use girok_store::{CheckReport, Database, Store, StoreError};
 use girok_tabulate::{Dimension, Unit};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -291,49 +291,57 @@ fn run(cli: Cli) -> Result<ExitCode> {
             audience,
             min_cell,
         } => {
+            use girok_service::exports::{ExportParameters, Layout};
             let audience = girok_tabulate::Audience::from(audience);
-            let (unit, format) = match format {
-                ExportFormat::Json => ("records", Some(Format::Json)),
-                ExportFormat::Jsonl => ("records", Some(Format::JsonLines)),
-                ExportFormat::Csv => ("rows", Some(Format::Csv)),
-                ExportFormat::ResolvedPersons => ("persons", None),
+            let layout = match format {
+                ExportFormat::Json => Layout::Json,
+                ExportFormat::Jsonl => Layout::JsonLines,
+                ExportFormat::Csv => Layout::Csv,
+                ExportFormat::ResolvedPersons => {
+                    if audience != girok_tabulate::Audience::Internal {
+                        bail!(
+                            "resolved persons are an internal export; use --format json, jsonl or csv"
+                        );
+                    }
+                    let store = open(&reader)?;
+                    return write_output(out.as_deref(), "persons", |sink| {
+                        linking::export_resolved(&store, sink)
+                    })
+                    .map(|()| ExitCode::SUCCESS);
+                }
             };
-            if audience == girok_tabulate::Audience::Internal {
-                let store = open(&reader)?;
-                write_output(out.as_deref(), unit, |sink| match format {
-                    Some(format) => export(&store, format, sink, korean_headers),
-                    None => linking::export_resolved(&store, sink),
-                })?;
+            let parameters = ExportParameters {
+                layout,
+                audience: audience.name().to_string(),
+                korean_headers,
+                min_cell,
+            };
+            // Nothing identifying leaves for partners or the public, so the database stays locked.
+            let store = if audience == girok_tabulate::Audience::Internal {
+                open(&reader)?
             } else {
-                let Some(format) = format else {
-                    bail!(
-                        "resolved persons are an internal export; use --format json, jsonl or csv"
-                    );
-                };
-                // Nothing identifying is exported, so the database stays locked.
-                let store = open_locked(&cli.data)?;
-                let key =
-                    zeroize::Zeroizing::new(girok_service::secrets::pseudonym_key(&cli.data)?);
-                write_output(out.as_deref(), unit, |sink| {
-                    let mut writer = girok_interchange::writer(format, sink, korean_headers);
-                    let summary =
-                        girok_share::export(&store, audience, &key, min_cell, &mut |record| {
-                            writer.write(&record).map_err(|source| StoreError::Io {
-                                context: "cannot write the export".into(),
-                                source,
-                            })
-                        })?;
+                open_locked(&cli.data)?
+            };
+            write_output(out.as_deref(), layout.unit(), |sink| {
+                let written = girok_service::exports::write(
+                    &store,
+                    &cli.data,
+                    &parameters,
+                    sink,
+                    &mut || {},
+                )?;
+                if audience != girok_tabulate::Audience::Internal {
                     eprintln!(
                         "For {}: {} acts had no source whose consent allows it; {} rare acts generalised \
                          (no place, the decade), {} withheld (fewer than {min_cell} alike).",
                         audience.name(),
-                        summary.without_consent,
-                        summary.generalised,
-                        summary.withheld
+                        written.without_consent,
+                        written.generalised,
+                        written.withheld
                     );
-                    writer.finish().context("cannot write the export")
-                })?;
-            }
+                }
+                Ok(written.units)
+            })?;
         }
         Command::List {
             kind,
@@ -753,17 +761,6 @@ fn write_output(
         }
     }
     Ok(())
-}
-
-fn export(store: &Database, format: Format, out: impl Write, korean_headers: bool) -> Result<u64> {
-    let mut writer = girok_interchange::writer(format, out, korean_headers);
-    store.for_each_record(&mut |record: Record| {
-        writer.write(&record).map_err(|source| StoreError::Io {
-            context: "cannot write the export".into(),
-            source,
-        })
-    })?;
-    writer.finish().context("cannot write the export")
 }
 
 pub(crate) fn check(store: &Database) -> Result<CheckReport> {

@@ -261,6 +261,12 @@ impl App {
         })
     }
 
+    /// Records in the audit log that `actor` took `what` (a file handed out
+    /// by the web application) doing `action`.
+    pub fn record_taken(&self, actor: &str, action: &str, what: &str) -> Result<(), StoreError> {
+        self.audit.taken(actor, action, WEB_PURPOSE, what)
+    }
+
     /// Starts a background job of `kind` for `by` (or runs job `again` once
     /// more) on a thread of this server; refused while one of its kind runs
     /// on any server of the database. Returns the job's id.
@@ -301,6 +307,9 @@ impl App {
             store.set_auditor(Some(Arc::new(audit)));
             match kind {
                 JobKind::Linkage => girok_service::linkage::run_job(&store, &parameters, progress),
+                JobKind::Export => {
+                    girok_service::exports::run_job(&mut store, &data, id, &parameters, progress)
+                }
             }
         });
         Ok(Ok(id))

@@ -7,21 +7,24 @@
 //! after [`STAGED_FOR`]. The preview and the import are the command line's
 //! import path (`girok_interchange`), the import validated again as it writes.
 
-use std::os::unix::fs::DirBuilderExt;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::Duration;
 
 use girok_interchange::{ImportError, ImportSummary, Preview};
-use girok_store::{Blobs, Committed, Database, StoreError};
+use girok_store::{Committed, Database, StoreError};
 
-/// The directory of staged uploads inside a data directory.
-const STAGING_DIR: &str = "import-staging";
-
-/// The space of kept files that holds staged uploads, in a shared database.
-const STAGED: &str = "import";
+use crate::kept::{Found, KeptFiles, Kind};
 
 /// How long an upload waits for its confirmation.
 pub const STAGED_FOR: Duration = Duration::from_secs(60 * 60);
+
+/// Staged uploads: in `DIR/import-staging`, or the shared database's "import" space.
+static STAGED: Kind = Kind {
+    dir: "import-staging",
+    space: "import",
+    extension: "csv",
+    kept_for: STAGED_FOR,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StagingError {
@@ -33,73 +36,24 @@ pub enum StagingError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot {action} {path}: {source}")]
-    Directory {
-        path: String,
-        action: &'static str,
-        #[source]
-        source: std::io::Error,
-    },
 }
 
 /// The staged uploads of one data directory.
 pub struct StagedImports {
-    /// Where uploads are kept, or (shared) copied to while they are read.
-    dir: PathBuf,
-    shared: Option<Blobs>,
-}
-
-/// A staged upload, ready to read: its kept file, or a copy of the shared one.
-enum Staged {
-    Kept(PathBuf),
-    Copied(tempfile::NamedTempFile),
-}
-
-impl Staged {
-    fn path(&self) -> &Path {
-        match self {
-            Staged::Kept(path) => path,
-            Staged::Copied(copy) => copy.path(),
-        }
-    }
+    kept: KeptFiles,
 }
 
 impl StagedImports {
     pub fn of(data: &Path) -> Result<StagedImports, StagingError> {
         Ok(StagedImports {
-            dir: data.join(STAGING_DIR),
-            shared: crate::shared_database(data)?
-                .map(|place| Blobs::open(&place))
-                .transpose()?,
+            kept: KeptFiles::of(data, &STAGED)?,
         })
-    }
-
-    fn make_dir(&self) -> Result<(), StagingError> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-            .map_err(|source| directory("create", &self.dir, source))
     }
 
     /// Keeps an uploaded file (a temporary file on the data directory's
     /// disk) under its SHA-256, which it returns; drops what has expired.
     pub fn keep(&self, upload: tempfile::NamedTempFile) -> Result<String, StagingError> {
-        self.sweep();
-        if let Some(blobs) = &self.shared {
-            let (sha256, _) = girok_interchange::file_sha256(upload.path())?;
-            // The same bytes staged again wait afresh.
-            blobs.remove(STAGED, &sha256)?;
-            return Ok(blobs.put(STAGED, upload.path())?.0);
-        }
-        self.make_dir()?;
-        let (sha256, _) = girok_interchange::file_sha256(upload.path())?;
-        let path = self.path_of(&sha256);
-        // The same bytes staged again replace the older copy, and wait afresh.
-        upload
-            .persist(&path)
-            .map_err(|e| directory("keep the upload as", &path, e.error))?;
-        Ok(sha256)
+        Ok(self.kept.keep(upload)?.0)
     }
 
     /// What importing the staged file would do, with nothing written.
@@ -149,108 +103,20 @@ impl StagedImports {
 
     /// No longer keeps the file (a preview with problems has nothing to confirm).
     pub fn remove(&self, sha256: &str) {
-        if is_sha256(sha256) {
-            // Already gone (another process imported it) is as good as removed.
-            match &self.shared {
-                Some(blobs) => {
-                    let _ = blobs.remove(STAGED, sha256);
-                }
-                None => {
-                    let _ = std::fs::remove_file(self.path_of(sha256));
-                }
-            }
-        }
+        self.kept.remove(sha256);
     }
 
     /// The staged file of `sha256` while it waits and its bytes still hash to it.
-    fn find(&self, sha256: &str) -> Result<Staged, StagingError> {
-        let not_staged = || StagingError::NotStaged(sha256.chars().take(64).collect());
-        if !is_sha256(sha256) {
-            return Err(not_staged());
-        }
-        if let Some(blobs) = &self.shared {
-            let waited = blobs
-                .stored(STAGED, sha256)?
-                .map(|stored| chrono::Utc::now().timestamp() - stored);
-            match waited {
-                None => return Err(not_staged()),
-                Some(waited) if waited > STAGED_FOR.as_secs() as i64 => {
-                    self.remove(sha256);
-                    return Err(not_staged());
-                }
-                Some(_) => {}
-            }
-            self.make_dir()?;
-            let mut copy = tempfile::NamedTempFile::new_in(&self.dir)
-                .map_err(|source| directory("copy the upload into", &self.dir, source))?;
-            let mut reader = blobs.reader(STAGED, sha256)?.ok_or_else(not_staged)?;
-            std::io::copy(&mut reader, copy.as_file_mut())
-                .map_err(|source| directory("copy the upload into", &self.dir, source))?;
-            if girok_interchange::file_sha256(copy.path())?.0 != sha256 {
-                self.remove(sha256);
-                return Err(not_staged());
-            }
-            return Ok(Staged::Copied(copy));
-        }
-        let path = self.path_of(sha256);
-        let Ok(metadata) = std::fs::metadata(&path) else {
-            return Err(not_staged());
-        };
-        if expired(&metadata) {
-            self.remove(sha256);
-            return Err(not_staged());
-        }
-        if girok_interchange::file_sha256(&path)?.0 != sha256 {
-            self.remove(sha256);
-            return Err(not_staged());
-        }
-        Ok(Staged::Kept(path))
+    fn find(&self, sha256: &str) -> Result<Found, StagingError> {
+        self.kept
+            .find(sha256)?
+            .ok_or_else(|| StagingError::NotStaged(sha256.chars().take(64).collect()))
     }
 
-    /// Removes the uploads that waited longer than [`STAGED_FOR`]. One that
-    /// cannot be removed (a read-only copy) stays, and is found no more.
+    /// Removes the uploads that waited longer than [`STAGED_FOR`].
     pub fn sweep(&self) {
-        if let Some(blobs) = &self.shared {
-            let before = chrono::Utc::now().timestamp() - STAGED_FOR.as_secs() as i64;
-            let _ = blobs.remove_older(STAGED, before);
-        }
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            if entry.metadata().is_ok_and(|m| m.is_file() && expired(&m)) {
-                let _ = std::fs::remove_file(entry.path());
-            }
-        }
+        self.kept.sweep();
     }
-
-    fn path_of(&self, sha256: &str) -> PathBuf {
-        self.dir.join(format!("{sha256}.csv"))
-    }
-}
-
-fn directory(action: &'static str, path: &Path, source: std::io::Error) -> StagingError {
-    StagingError::Directory {
-        path: path.display().to_string(),
-        action,
-        source,
-    }
-}
-
-fn expired(metadata: &std::fs::Metadata) -> bool {
-    metadata
-        .modified()
-        .ok()
-        .and_then(|kept| SystemTime::now().duration_since(kept).ok())
-        .is_some_and(|waited| waited > STAGED_FOR)
-}
-
-/// Only a hash names a staged file: nothing from a form reaches a path otherwise.
-fn is_sha256(text: &str) -> bool {
-    text.len() == 64
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The name an uploaded file is journaled under: its last path component,
@@ -264,6 +130,8 @@ pub fn upload_name(sent: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     fn staged(data: &Path, text: &str) -> (StagedImports, String) {
@@ -279,7 +147,7 @@ mod tests {
         let data = tempfile::tempdir().expect("dir");
         let (staging, sha256) = staged(data.path(), "source_id\n");
         assert!(staging.find(&sha256).is_ok());
-        let path = staging.path_of(&sha256);
+        let path = staging.kept.path_of(&sha256);
         let long_ago = SystemTime::now() - STAGED_FOR - Duration::from_secs(1);
         let file = std::fs::File::options()
             .write(true)
@@ -298,12 +166,12 @@ mod tests {
         let (staging, first) = staged(data.path(), "one\n");
         let file = std::fs::File::options()
             .write(true)
-            .open(staging.path_of(&first))
+            .open(staging.kept.path_of(&first))
             .expect("open");
         file.set_modified(long_ago).expect("age it");
         let (staging, _) = staged(data.path(), "two\n");
         assert!(
-            !staging.path_of(&first).exists(),
+            !staging.kept.path_of(&first).exists(),
             "the next upload sweeps it"
         );
     }
@@ -312,7 +180,7 @@ mod tests {
     fn altered_bytes_or_a_name_that_is_no_hash_find_nothing() {
         let data = tempfile::tempdir().expect("dir");
         let (staging, sha256) = staged(data.path(), "source_id\n");
-        std::fs::write(staging.path_of(&sha256), "other\n").expect("alter");
+        std::fs::write(staging.kept.path_of(&sha256), "other\n").expect("alter");
         assert!(matches!(
             staging.find(&sha256),
             Err(StagingError::NotStaged(_))

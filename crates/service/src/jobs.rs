@@ -1,4 +1,4 @@
-//! Background jobs: long work (linkage) that runs on a thread of a server,
+//! Background jobs: long work (linkage, exports) that runs on a thread of a server,
 //! never inside a request, with its progress and outcome in a table every
 //! server process sharing the database reads (`DIR/jobs.sqlite` embedded,
 //! the shared PostgreSQL database for a team).
@@ -56,18 +56,22 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub enum JobKind {
     /// Linkage of person records into proposals for reviewers.
     Linkage,
+    /// An export of every record, kept for its download.
+    Export,
 }
 
 impl JobKind {
     pub fn key(self) -> &'static str {
         match self {
             JobKind::Linkage => "linkage",
+            JobKind::Export => "export",
         }
     }
 
     fn of(key: &str) -> Result<JobKind, StoreError> {
         match key {
             "linkage" => Ok(JobKind::Linkage),
+            "export" => Ok(JobKind::Export),
             other => Err(StoreError::Corrupt(format!(
                 "a job of an unknown kind `{other}`"
             ))),
@@ -128,10 +132,14 @@ pub enum Phase {
     ComparingPairs,
     Clustering,
     StoringProposals,
+    /// An export writes its records.
+    Writing,
+    /// An export keeps what it wrote for its download.
+    Keeping,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 7] = [
+    pub const ALL: [Phase; 9] = [
         Phase::Waiting,
         Phase::ReadingRecords,
         Phase::Blocking,
@@ -139,6 +147,8 @@ impl Phase {
         Phase::ComparingPairs,
         Phase::Clustering,
         Phase::StoringProposals,
+        Phase::Writing,
+        Phase::Keeping,
     ];
 
     pub fn key(self) -> &'static str {
@@ -150,6 +160,8 @@ impl Phase {
             Phase::ComparingPairs => "comparing-pairs",
             Phase::Clustering => "clustering",
             Phase::StoringProposals => "storing-proposals",
+            Phase::Writing => "writing",
+            Phase::Keeping => "keeping",
         }
     }
 

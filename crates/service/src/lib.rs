@@ -12,8 +12,10 @@
 pub mod backup;
 mod directory;
 pub mod evidence;
+pub mod exports;
 pub mod imports;
 pub mod jobs;
+mod kept;
 pub mod linkage;
 pub mod organisations;
 mod proposals;
@@ -351,6 +353,7 @@ pub fn open(data: &Path) -> Result<Database, ServiceError> {
     if let Ok(staging) = imports::StagedImports::of(data) {
         staging.sweep();
     }
+    exports::sweep(data);
     adopt_legacy_proposals(&store, data)?;
     attach_signer(&mut store, data);
     Ok(store)

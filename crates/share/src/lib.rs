@@ -37,7 +37,7 @@ const COARSE_PLACES: [&str; 2] = ["province", "country"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ShareError {
-    #[error("an internal export is not pseudonymised; use girok export without --audience")]
+    #[error("an internal export is not pseudonymised: it is written without the sharing rules")]
     Internal,
     #[error("the pseudonym key must have at least 32 bytes")]
     ShortKey,

@@ -105,6 +105,33 @@ impl AuditLog {
         if opened.is_empty() {
             return Ok(());
         }
+        self.append(
+            actor,
+            action,
+            purpose,
+            opened.iter().map(ToString::to_string).collect(),
+        )
+    }
+
+    /// Records that `actor` took `what` (a file handed out: an export, a
+    /// report) doing `action` for `purpose`.
+    pub fn taken(
+        &self,
+        actor: &str,
+        action: &str,
+        purpose: &str,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        self.append(actor, action, purpose, vec![what.to_string()])
+    }
+
+    fn append(
+        &self,
+        actor: &str,
+        action: &str,
+        purpose: &str,
+        subjects: Vec<String>,
+    ) -> Result<(), StoreError> {
         self.sidecar.write(|sql| {
             let (last, prev) = head(sql)?;
             let entry = AuditEntry {
@@ -113,8 +140,8 @@ impl AuditLog {
                 actor: actor.to_string(),
                 action: action.to_string(),
                 purpose: purpose.to_string(),
-                subjects: opened.iter().map(ToString::to_string).collect(),
-                count: opened.len() as u64,
+                count: subjects.len() as u64,
+                subjects,
             };
             let subjects = serde_json::to_string(&entry.subjects).unwrap_or_default();
             sql.execute(
@@ -247,6 +274,24 @@ impl AuditTrail {
         purpose: &str,
         opened: &[RecordId],
     ) -> Result<(), StoreError> {
+        self.with_log(|log| log.record(actor, action, purpose, opened))
+    }
+
+    /// Records that `actor` took `what` (a file handed out) doing `action`.
+    pub fn taken(
+        &self,
+        actor: &str,
+        action: &str,
+        purpose: &str,
+        what: &str,
+    ) -> Result<(), StoreError> {
+        self.with_log(|log| log.taken(actor, action, purpose, what))
+    }
+
+    fn with_log(
+        &self,
+        work: impl FnOnce(&AuditLog) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let mut kept = self
             .log
             .lock()
@@ -262,7 +307,7 @@ impl AuditTrail {
         let (log, _) = kept.as_ref().ok_or_else(|| {
             StoreError::Corrupt("the audit log was not kept after opening".into())
         })?;
-        log.record(actor, action, purpose, opened)
+        work(log)
     }
 }
 

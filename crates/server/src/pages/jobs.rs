@@ -4,21 +4,23 @@
 //! The jobs are in the database every server process shares, so any server
 //! shows any job, and one whose server stopped shows as interrupted.
 
+use girok_service::exports::ExportParameters;
 use girok_service::jobs::{Job, JobKind, JobState, Phase, Refused};
 use girok_service::linkage::{LOCKED, LinkageParameters, LinkageSummary};
 
 use super::*;
 
 /// Seconds between reloads of the page of a job in progress.
-const REFRESH: u32 = 2;
+pub(super) const REFRESH: u32 = 2;
 
 fn kind_label(lang: Lang, kind: JobKind) -> &'static str {
     match kind {
         JobKind::Linkage => lang.t("Duplicate linkage", "중복 연결"),
+        JobKind::Export => lang.t("Export", "내보내기"),
     }
 }
 
-fn state_label(lang: Lang, state: JobState) -> &'static str {
+pub(super) fn state_label(lang: Lang, state: JobState) -> &'static str {
     match state {
         JobState::Queued => lang.t("Queued", "대기 중"),
         JobState::Running => lang.t("Running", "실행 중"),
@@ -40,6 +42,8 @@ fn phase_label(lang: Lang, phase: Phase) -> &'static str {
         Phase::ComparingPairs => lang.t("Comparing pairs", "쌍 비교"),
         Phase::Clustering => lang.t("Clustering", "묶음 만들기"),
         Phase::StoringProposals => lang.t("Storing proposals", "제안 저장"),
+        Phase::Writing => lang.t("Writing records", "기록 쓰기"),
+        Phase::Keeping => lang.t("Keeping the file for its download", "내려받을 파일 보관"),
     }
 }
 
@@ -52,7 +56,7 @@ fn error_text(lang: Lang, error: &str) -> String {
     }
 }
 
-fn progress_cell(lang: Lang, job: &Job) -> Markup {
+pub(super) fn progress_cell(lang: Lang, job: &Job) -> Markup {
     html! {
         (phase_label(lang, job.phase))
         @if job.total > 0 {
@@ -70,8 +74,17 @@ fn job_link(lang: Lang, id: u64) -> Markup {
 /// Where a job that the page refused points: the one running.
 fn refused_page(lang: Lang, principal: &Principal, refused: &Refused) -> Response {
     let body = match refused {
-        Refused::Busy { running, .. } => html! {
+        Refused::Busy {
+            kind: JobKind::Linkage,
+            running,
+        } => html! {
             p role="alert" { (lang.t("Linkage is running already; one run at a time per database. Follow it on its page:", "연결이 이미 실행 중입니다. 데이터베이스마다 한 번에 하나만 실행됩니다. 진행 상황:")) " " (job_link(lang, *running)) }
+        },
+        Refused::Busy {
+            kind: JobKind::Export,
+            running,
+        } => html! {
+            p role="alert" { (lang.t("An export is being written already; one at a time per database. Try again when it is done:", "이미 내보내기를 만드는 중입니다. 데이터베이스마다 한 번에 하나만 만듭니다. 끝난 뒤 다시 시도하십시오:")) " " (lang.t("job", "작업")) " " (running) }
         },
         Refused::NoSuchJob(_) => {
             html! { p role="alert" { (lang.t("There is no such job.", "그런 작업이 없습니다.")) } }
@@ -96,32 +109,55 @@ fn refused_page(lang: Lang, principal: &Principal, refused: &Refused) -> Respons
         .into_response()
 }
 
-/// Starts a job (or job `again` once more) for `principal`, and sends the
-/// browser to its page.
-async fn start(
+/// Whether a job opens names, so that a locked database cannot run it.
+fn needs_names(kind: JobKind, parameters: &str) -> bool {
+    match kind {
+        JobKind::Linkage => true,
+        JobKind::Export => serde_json::from_str::<ExportParameters>(parameters)
+            .map_or(true, |export| export.audience == Audience::Internal.name()),
+    }
+}
+
+/// Where the browser follows a job of `kind`.
+fn followed_at(kind: JobKind, id: u64) -> String {
+    match kind {
+        JobKind::Linkage => format!("/jobs/{id}"),
+        JobKind::Export => format!("/exports#export-{id}"),
+    }
+}
+
+/// Starts a job of `kind` with `parameters` (or job `again` once more, as
+/// it was) for `principal`, and sends the browser to where it is followed.
+pub(super) async fn start(
     app: Arc<App>,
     lang: Lang,
     principal: Principal,
     kind: JobKind,
+    parameters: String,
     again: Option<u64>,
 ) -> Response {
     let by = principal.user.name.clone();
     let started = blocking(move || {
-        if app.lock_state() == LockState::Locked {
+        let (kind, parameters) = match again {
+            Some(id) => match app
+                .with_jobs(|jobs| jobs.get(id))
+                .map_err(|e| e.to_string())?
+            {
+                Some(job) => (job.kind, job.parameters),
+                None => return Ok(Some(Err(Refused::NoSuchJob(id)))),
+            },
+            None => (kind, parameters),
+        };
+        if app.lock_state() == LockState::Locked && needs_names(kind, &parameters) {
             return Ok(None);
         }
-        let parameters = match kind {
-            JobKind::Linkage => {
-                serde_json::to_string(&LinkageParameters::default()).map_err(|e| e.to_string())?
-            }
-        };
         app.start_job(kind, &parameters, &by, again)
-            .map(Some)
+            .map(|started| Some(started.map(|id| followed_at(kind, id))))
             .map_err(|e| e.to_string())
     })
     .await;
     match started {
-        Ok(Ok(Some(Ok(id)))) => Redirect::to(&format!("/jobs/{id}")).into_response(),
+        Ok(Ok(Some(Ok(at)))) => Redirect::to(&at).into_response(),
         Ok(Ok(Some(Err(refused)))) => refused_page(lang, &principal, &refused),
         Ok(Ok(None)) => (
             StatusCode::CONFLICT,
@@ -145,7 +181,13 @@ pub(super) async fn start_linkage(
 ) -> Response {
     let lang = Lang::of(&headers);
     match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
-        Ok(principal) => start(app, lang, principal, JobKind::Linkage, None).await,
+        Ok(principal) => {
+            let parameters = match serde_json::to_string(&LinkageParameters::default()) {
+                Ok(json) => json,
+                Err(error) => return internal(error),
+            };
+            start(app, lang, principal, JobKind::Linkage, parameters, None).await
+        }
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -158,7 +200,17 @@ pub(super) async fn run_again(
 ) -> Response {
     let lang = Lang::of(&headers);
     match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
-        Ok(principal) => start(app, lang, principal, JobKind::Linkage, Some(id)).await,
+        Ok(principal) => {
+            start(
+                app,
+                lang,
+                principal,
+                JobKind::Linkage,
+                String::new(),
+                Some(id),
+            )
+            .await
+        }
         Err(refusal) => refusal.into_response(),
     }
 }
@@ -248,6 +300,7 @@ fn outcome(lang: Lang, principal: &Principal, job: &Job) -> Markup {
                                  "작업이 끝날 때까지 이 페이지는 몇 초마다 새로 고쳐집니다. 페이지를 떠나도 작업은 계속됩니다.")) }
             }
             JobState::Done => {
+                (super::exports::export_outcome(lang, principal, job))
                 @if job.kind == JobKind::Linkage {
                     @match job.result.as_deref().map(serde_json::from_str::<LinkageSummary>) {
                         Some(Ok(summary)) => {

@@ -35,6 +35,7 @@ mod dashboard;
 mod editor;
 mod estimates;
 mod evidence;
+mod exports;
 mod imports;
 mod jobs;
 mod journal;
@@ -134,6 +135,11 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/review", get(review::review_queue))
         .route("/review/link", post(jobs::start_linkage))
+        .route(
+            "/exports",
+            get(exports::exports_page).post(exports::start_export),
+        )
+        .route("/exports/{id}/download", get(exports::download))
         .route("/jobs", get(jobs::jobs_page))
         .route("/jobs/{id}", get(jobs::job_page))
         .route("/jobs/{id}/again", post(jobs::run_again))
@@ -216,6 +222,7 @@ main{max-width:64rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.5rem}table{b
 td,th{padding:.35rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}td.n{text-align:right}
 table.fields>tbody>tr>th,table.fields>tr>th{width:14rem;font-weight:600}td ul,dd ul{margin:0;padding-left:1.2rem}
 label{display:block;margin-top:.8rem;font-weight:600}input,select,textarea{font:inherit;padding:.45rem;width:100%;max-width:36rem;border:1px solid #999;border-radius:4px}
+a.button{display:inline-block;margin-top:.6rem;background:#1f3a5f;color:#fff;border-radius:4px;padding:.55rem 1.2rem;text-decoration:none}
 button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:.55rem 1.2rem;font:inherit;cursor:pointer}
 .error{color:#a31515;font-weight:600}.field-error input,.field-error select{border-color:#a31515}.hint{color:#555;font-size:.9rem}
 .cards{display:flex;flex-wrap:wrap;gap:1rem}.card{border:1px solid #ddd;border-radius:6px;padding:.8rem 1.2rem;min-width:9rem}.card b{font-size:1.6rem;display:block}
@@ -304,8 +311,7 @@ fn layout_refreshed(
                             a href="/stats" { (lang.t("Statistics", "통계")) }
                             @if principal.user.role.reads_records() {
                                 a href="/estimates" { (lang.t("Estimates", "추정")) }
-                            }
-                            @if principal.user.role.reads_records() {
+                                a href="/exports" { (lang.t("Export", "내보내기")) }
                                 a href="/verify" { (lang.t("Verification", "검증")) }
                             }
                         }

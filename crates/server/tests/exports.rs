@@ -1,0 +1,261 @@
+//! Exports from the browser, over HTTP in process: written by a background
+//! job and kept for their maker; internal exports for documenters only;
+//! partners' exports pseudonymised; every download recorded in the audit
+//! log before it is sent; an internal export of an encrypted database kept
+//! sealed, with no name at rest.
+
+use std::time::{Duration, Instant};
+
+use axum::http::{StatusCode, header};
+use girok_service::exports::{ExportParameters, Layout};
+
+#[path = "../../store/tests/support/cluster.rs"]
+mod cluster;
+mod support;
+
+use support::*;
+
+const WITNESS: &str = "Kim Eun-joo";
+
+fn location(reply: &Reply) -> String {
+    reply
+        .headers
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Starts an export from the form; returns its job's number.
+async fn start_export(site: &Site, session: &Session, form: &str) -> u64 {
+    let started = site
+        .post(
+            "/exports",
+            session,
+            &format!("csrf={}&{form}", session.csrf),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let at = location(&started);
+    at.strip_prefix("/exports#export-")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("followed at {at}"))
+}
+
+/// Follows the exports page until export `id` has ended; returns the page.
+async fn wait_for_export(site: &Site, session: &Session, id: u64) -> Reply {
+    let started = Instant::now();
+    loop {
+        let page = site.get("/exports", Some(session)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let state = between(&page.body, &format!("id=\"state-{id}\">"), "<").unwrap_or_default();
+        if !["Queued", "Running"].contains(&state) {
+            return page;
+        }
+        assert!(page.body.contains("http-equiv=\"refresh\""));
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "export {id} did not end: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The export the command line writes, for comparison.
+fn written_by_the_command_line(site: &Site, parameters: &ExportParameters) -> String {
+    let data = site.dir.path().to_path_buf();
+    site.read(|store| {
+        let mut out = Vec::new();
+        girok_service::exports::write(store, &data, parameters, &mut out, &mut || {})
+            .expect("export");
+        String::from_utf8(out).expect("text")
+    })
+}
+
+fn downloads_in_audit_log(site: &Site) -> Vec<girok_store::AuditEntry> {
+    off_runtime(|| {
+        girok_service::open_audit_log(site.dir.path())
+            .expect("audit")
+            .entries()
+            .expect("entries")
+            .into_iter()
+            .filter(|entry| entry.action.ends_with("/download"))
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn exports_are_made_in_the_background_and_each_download_is_audited() {
+    exports_are_made_in_the_background_and_each_download_is_audited_on(&Site::new()).await;
+}
+
+#[test]
+fn exports_are_made_in_the_background_and_each_download_is_audited_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(exports_are_made_in_the_background_and_each_download_is_audited_on(&site));
+}
+
+async fn exports_are_made_in_the_background_and_each_download_is_audited_on(site: &Site) {
+    let viewer = site.session("viewer").await;
+    assert_eq!(
+        site.get("/exports", Some(&viewer)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let analyst = site.session("analyst").await;
+    let form = site.get("/exports", Some(&analyst)).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(
+        form.body.contains("value=\"partners\"") && !form.body.contains("value=\"internal\""),
+        "an analyst is offered no internal export: {}",
+        form.body
+    );
+    // Refusals keep what was typed, name the field and start nothing.
+    let refused = site
+        .post(
+            "/exports",
+            &analyst,
+            &format!("csrf={}&layout=csv&audience=internal", analyst.csrf),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("witnesses&#39; names") || refused.body.contains("witnesses' names"),
+        "{}",
+        refused.body
+    );
+    let refused = site
+        .post(
+            "/exports",
+            &analyst,
+            &format!(
+                "csrf={}&layout=csv&audience=partners&min_cell=none",
+                analyst.csrf
+            ),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("value=\"none\"") && refused.body.contains("aria-invalid=\"true\""),
+        "{}",
+        refused.body
+    );
+    let korean = site
+        .post_form(
+            "/exports",
+            Some(&analyst),
+            &format!("csrf={}&layout=xml&audience=partners", analyst.csrf),
+            Some("girok_lang=ko".into()),
+        )
+        .await;
+    assert!(korean.body.contains("형식을 고르십시오"), "{}", korean.body);
+    let forged = site
+        .post(
+            "/exports",
+            &analyst,
+            "csrf=forged&layout=csv&audience=partners",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(downloads_in_audit_log(site).is_empty());
+    assert!(
+        site.get("/exports", Some(&analyst))
+            .await
+            .body
+            .contains("You have made no export yet")
+    );
+
+    // A documenter's internal CSV is the command line's, byte for byte.
+    let documenter = site.session("documenter").await;
+    let internal = start_export(
+        site,
+        &documenter,
+        "layout=csv&audience=internal&korean_headers=on",
+    )
+    .await;
+    let page = wait_for_export(site, &documenter, internal).await;
+    assert!(
+        page.body.contains(&format!("id=\"download-{internal}\"")),
+        "{}",
+        page.body
+    );
+    let download = format!("/exports/{internal}/download");
+    let file = site.get(&download, Some(&documenter)).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("header")
+            .starts_with("attachment; filename=\"girok-internal-")
+    );
+    let expected = written_by_the_command_line(
+        site,
+        &ExportParameters {
+            layout: Layout::Csv,
+            audience: "internal".into(),
+            korean_headers: true,
+            min_cell: 5,
+        },
+    );
+    assert_eq!(file.body, expected);
+    assert!(file.body.contains(WITNESS));
+    let audited = downloads_in_audit_log(site);
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    assert_eq!(audited[0].actor, "documenter");
+    assert!(
+        audited[0].subjects[0].starts_with(&format!("export {internal}: girok-internal-")),
+        "{audited:?}"
+    );
+    // Someone else's export is not there for an analyst.
+    let theirs = site.get(&download, Some(&analyst)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(downloads_in_audit_log(site).len(), 1);
+
+    // An analyst's partners' export: pseudonymised, no name in it.
+    let partners = start_export(site, &analyst, "layout=json&audience=partners&min_cell=2").await;
+    let page = wait_for_export(site, &analyst, partners).await;
+    assert!(page.body.contains("fewer than 2 alike"), "{}", page.body);
+    let file = site
+        .get(&format!("/exports/{partners}/download"), Some(&analyst))
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let records: Vec<serde_json::Value> = serde_json::from_str(&file.body).expect("JSON");
+    assert!(!records.is_empty());
+    assert!(!file.body.contains(WITNESS) && !file.body.contains("김은주"));
+    assert_eq!(downloads_in_audit_log(site).len(), 2);
+    let korean = site.get_in("/exports", &analyst, "ko").await;
+    assert!(
+        korean.body.contains("내보내기가 준비되었습니다"),
+        "{}",
+        korean.body
+    );
+}
+
+#[tokio::test]
+async fn an_internal_export_of_an_encrypted_database_is_kept_sealed() {
+    let site = Site::encrypted("a long passphrase for the test");
+    let documenter = site.session("documenter").await;
+    let id = start_export(&site, &documenter, "layout=jsonl&audience=internal").await;
+    wait_for_export(&site, &documenter, id).await;
+    let kept: Vec<_> = std::fs::read_dir(site.dir.path().join("exports"))
+        .expect("kept exports")
+        .flatten()
+        .map(|entry| std::fs::read(entry.path()).expect("read"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let at_rest = String::from_utf8_lossy(&kept[0]);
+    assert!(!at_rest.contains(WITNESS) && !at_rest.contains("Eun-joo"));
+    let file = site
+        .get(&format!("/exports/{id}/download"), Some(&documenter))
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(file.body.contains(WITNESS), "the download is opened");
+
+    // Locked again, the export cannot be opened, and nothing is handed out.
+    off_runtime(|| site.app.lock());
+    let locked = site
+        .get(&format!("/exports/{id}/download"), Some(&documenter))
+        .await;
+    assert_eq!(locked.status, StatusCode::CONFLICT, "{}", locked.body);
+    assert!(!locked.body.contains(WITNESS));
+}

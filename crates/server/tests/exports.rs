@@ -17,15 +17,6 @@ use support::*;
 
 const WITNESS: &str = "Kim Eun-joo";
 
-fn location(reply: &Reply) -> String {
-    reply
-        .headers
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// Starts an export from the form; returns its job's number.
 async fn start_export(site: &Site, session: &Session, form: &str) -> u64 {
     let started = site

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use girok_server::App;
 use girok_service::jobs::{JobKind, JobState, Jobs};
 use girok_store::{Database, Store, StoredProposal};
@@ -72,15 +72,6 @@ impl JobSite for Site {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-}
-
-fn location(reply: &Reply) -> String {
-    reply
-        .headers
-        .get(header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
 }
 
 /// The proposals as stored, without their numbers' run.

@@ -269,14 +269,7 @@ pub(super) async fn exports_page(State(app): State<Arc<App>>, headers: HeaderMap
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let name = principal.user.name.clone();
-    match blocking(move || own_exports(&app, &name)).await {
-        Ok(Ok(exports)) => {
-            export_page(lang, &principal, &ExportForm::default(), None, &exports).into_response()
-        }
-        Ok(Err(error)) => internal(error),
-        Err(response) => response,
-    }
+    shown(app, lang, principal, ExportForm::default(), None).await
 }
 
 /// Starts an export for the reader, or shows the form again with what was
@@ -352,13 +345,34 @@ async fn refused(
     field: &'static str,
     text: String,
 ) -> Response {
+    shown(app, lang, principal, form, Some((field, text))).await
+}
+
+/// The export page with the reader's exports: the form as typed, and what
+/// is wrong with the field at fault, if anything is.
+async fn shown(
+    app: Arc<App>,
+    lang: Lang,
+    principal: Principal,
+    form: ExportForm,
+    problem: Option<(&'static str, String)>,
+) -> Response {
     let name = principal.user.name.clone();
     match blocking(move || own_exports(&app, &name)).await {
-        Ok(Ok(exports)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            export_page(lang, &principal, &form, Some((field, text)), &exports),
-        )
-            .into_response(),
+        Ok(Ok(exports)) => {
+            let status = match problem {
+                Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                None => StatusCode::OK,
+            };
+            let page = export_page(
+                lang,
+                &principal,
+                &form,
+                problem.as_ref().map(|(f, t)| (*f, t.clone())),
+                &exports,
+            );
+            (status, page).into_response()
+        }
         Ok(Err(error)) => internal(error),
         Err(response) => response,
     }

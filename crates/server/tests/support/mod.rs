@@ -463,6 +463,16 @@ pub fn cookie_of(reply: &Reply, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Where a redirect sends the browser.
+pub fn location(reply: &Reply) -> String {
+    reply
+        .headers
+        .get(header::LOCATION)
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = text.find(start)? + start.len();
     let to = text[from..].find(end)? + from;

@@ -245,7 +245,7 @@ fn run(
     let scratch = kept.scratch()?;
     let mut counted = || progress.advance(1);
     let (written, sealed_key) = {
-        let file = BufWriter::new(scratch.as_file());
+        let mut file = BufWriter::new(scratch.as_file());
         match vault.as_deref() {
             Some(vault) => {
                 let (key, wrapped) = vault.new_data_key(&key_subject(job))?;
@@ -255,7 +255,6 @@ fn run(
                 (written, Some(hex::encode(wrapped)))
             }
             None => {
-                let mut file = file;
                 let written = write(store, data, &parameters, &mut file, &mut counted)?;
                 finish(file)?;
                 (written, None)

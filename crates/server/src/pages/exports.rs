@@ -285,13 +285,12 @@ pub(super) async fn start_export(
         Err(refusal) => return refusal.into_response(),
     };
     let refuse = |field: &'static str, text: &str| {
-        refused(
+        shown(
             app.clone(),
             lang,
             principal.clone(),
             form.clone(),
-            field,
-            text.to_string(),
+            Some((field, text.to_string())),
         )
     };
     let Some(layout) = Layout::parse(&form.layout) else {
@@ -336,18 +335,6 @@ pub(super) async fn start_export(
     start(app, lang, principal, JobKind::Export, parameters, None).await
 }
 
-/// The export form again, with what was typed and what is wrong with `field`.
-async fn refused(
-    app: Arc<App>,
-    lang: Lang,
-    principal: Principal,
-    form: ExportForm,
-    field: &'static str,
-    text: String,
-) -> Response {
-    shown(app, lang, principal, form, Some((field, text))).await
-}
-
 /// The export page with the reader's exports: the form as typed, and what
 /// is wrong with the field at fault, if anything is.
 async fn shown(
@@ -364,14 +351,11 @@ async fn shown(
                 Some(_) => StatusCode::UNPROCESSABLE_ENTITY,
                 None => StatusCode::OK,
             };
-            let page = export_page(
-                lang,
-                &principal,
-                &form,
-                problem.as_ref().map(|(f, t)| (*f, t.clone())),
-                &exports,
-            );
-            (status, page).into_response()
+            (
+                status,
+                export_page(lang, &principal, &form, problem, &exports),
+            )
+                .into_response()
         }
         Ok(Err(error)) => internal(error),
         Err(response) => response,

@@ -1,7 +1,9 @@
 //! Small SVG charts as maud markup, for reports and the web application:
 //! horizontal bars, columns over years, and intervals against a reference.
 //! Inline SVG with no scripts and no fonts to load, so a page that embeds
-//! them stays self-contained; every chart scales with its container.
+//! them stays self-contained; every chart scales with its container. Each
+//! chart is one image to assistive technology, named by what it shows (its
+//! figures are in the table beside it).
 
 use maud::{Markup, html};
 
@@ -20,7 +22,8 @@ pub struct Bar {
 }
 
 /// Horizontal bars, one per row; withheld rows drawn empty and marked.
-pub fn bars(rows: &[Bar]) -> Markup {
+/// `name` says what the chart shows.
+pub fn bars(name: &str, rows: &[Bar]) -> Markup {
     let largest = rows
         .iter()
         .filter_map(|r| r.count)
@@ -31,7 +34,8 @@ pub fn bars(rows: &[Bar]) -> Markup {
     let space = WIDTH - LABEL_WIDTH - 90.0;
     let length = |count: u64| (count as f64 / largest * space).max(1.0);
     html! {
-        svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" style="width:100%;height:auto" {
+        svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(name) style="width:100%;height:auto" {
+            title { (name) }
             @for (i, row) in rows.iter().enumerate() {
                 @let y = i as f64 * ROW_HEIGHT + 4.0;
                 text x=(LABEL_WIDTH - 8.0) y=(y + 15.0) text-anchor="end" font-size="12" { (row.label) }
@@ -54,7 +58,7 @@ pub fn bars(rows: &[Bar]) -> Markup {
 
 /// One column per year from the first to the last given, years not given
 /// at zero; `None` counts are withheld.
-pub fn years(values: &[(i32, Option<u64>)]) -> Markup {
+pub fn years(name: &str, values: &[(i32, Option<u64>)]) -> Markup {
     let (Some(first), Some(last)) = (
         values.iter().map(|v| v.0).min(),
         values.iter().map(|v| v.0).max(),
@@ -67,7 +71,8 @@ pub fn years(values: &[(i32, Option<u64>)]) -> Markup {
     let step = (WIDTH - left - 10.0) / span;
     let label_every = (span / 12.0).ceil().max(1.0) as i32;
     html! {
-        svg viewBox=(format!("0 0 {WIDTH} 260")) role="img" style="width:100%;height:auto" {
+        svg viewBox=(format!("0 0 {WIDTH} 260")) role="img" aria-label=(name) style="width:100%;height:auto" {
+            title { (name) }
             line x1=(left) y1=(bottom) x2=(WIDTH - 10.0) y2=(bottom) stroke="#999" {}
             text x=(left - 6.0) y=(top + 4.0) text-anchor="end" font-size="12" { (largest) }
             text x=(left - 6.0) y=(bottom) text-anchor="end" font-size="12" { "0" }
@@ -107,7 +112,7 @@ pub struct Interval {
 
 /// Intervals against a reference value drawn as a dashed line (for
 /// estimates: the number observed).
-pub fn intervals(reference_label: &str, reference: f64, rows: &[Interval]) -> Markup {
+pub fn intervals(name: &str, reference_label: &str, reference: f64, rows: &[Interval]) -> Markup {
     let high = rows.iter().map(|r| r.high).fold(reference, f64::max) * 1.05;
     let low = rows.iter().map(|r| r.low).fold(reference, f64::min) * 0.95;
     let span = (high - low).max(1.0);
@@ -120,7 +125,8 @@ pub fn intervals(reference_label: &str, reference: f64, rows: &[Interval]) -> Ma
     let axis_y = 34.0 * rows.len() as f64 + 14.0;
     let height = axis_y + 50.0;
     html! {
-        svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" style="width:100%;height:auto" {
+        svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(name) style="width:100%;height:auto" {
+            title { (name) }
             // The axis, with round ticks across the drawn range.
             line x1=(x(low)) y1=(axis_y) x2=(x(high)) y2=(axis_y) stroke="#888" {}
             @for tick in ticks(low, high) {
@@ -174,28 +180,38 @@ mod tests {
 
     #[test]
     fn labels_are_escaped_and_withheld_counts_marked() {
-        let svg = bars(&[
-            Bar {
-                label: "<script>".into(),
-                count: Some(10),
-            },
-            Bar {
-                label: "고문".into(),
-                count: None,
-            },
-        ])
+        let svg = bars(
+            "Victims by act type",
+            &[
+                Bar {
+                    label: "<script>".into(),
+                    count: Some(10),
+                },
+                Bar {
+                    label: "고문".into(),
+                    count: None,
+                },
+            ],
+        )
         .into_string();
         assert!(svg.contains("&lt;script&gt;") && !svg.contains("<script>"));
         assert!(svg.contains(WITHHELD) && svg.contains("고문"));
+        // One image to a screen reader, named by what it shows.
+        assert!(
+            svg.contains(r#"role="img" aria-label="Victims by act type""#),
+            "{svg}"
+        );
+        assert!(svg.contains("<title>Victims by act type</title>"), "{svg}");
     }
 
     #[test]
     fn years_fill_the_gaps_and_intervals_place_the_reference() {
-        let svg = years(&[(1999, Some(3)), (2003, Some(1))]).into_string();
+        let svg = years("Victims by year", &[(1999, Some(3)), (2003, Some(1))]).into_string();
         assert_eq!(svg.matches("<rect").count(), 2);
         assert!(svg.contains(">1999<") && svg.contains(">2003<"));
-        assert_eq!(years(&[]).into_string(), "");
+        assert_eq!(years("nothing", &[]).into_string(), "");
         let svg = intervals(
+            "Estimates",
             "observed",
             4400.0,
             &[Interval {

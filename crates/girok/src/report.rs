@@ -166,7 +166,7 @@ fn breakdown_section(context: &Page, table: &Table) -> Markup {
         .collect();
     html! {
         h2 { (table.rows.description()) " · " span.ko { (table.rows.description_ko()) } }
-        (girok_charts::bars(&rows.iter().map(|(en, ko, count, _)| girok_charts::Bar {
+        (girok_charts::bars(&format!("{} · {}", table.rows.description(), table.rows.description_ko()), &rows.iter().map(|(en, ko, count, _)| girok_charts::Bar {
             label: format!("{en} · {ko}"),
             count: *count,
         }).collect::<Vec<_>>()))
@@ -204,7 +204,7 @@ fn years_section(context: &Page, table: &Table) -> Markup {
     html! {
         h2 { (bilingual("Victims over time, by the year of the act", "연도별 피해자 (행위 발생 연도)")) }
         @if !years.is_empty() {
-            (girok_charts::years(&years))
+            (girok_charts::years("Victims over time, by the year of the act · 연도별 피해자 (행위 발생 연도)", &years))
         } @else {
             p { "No act is dated to a single year." }
         }
@@ -239,7 +239,7 @@ fn estimates_section(estimates: &Estimates) -> Markup {
             @match &stratum.table {
                 Err(error) => p.warn { "No estimate: " (error.to_string()) }
                 Ok(table) => {
-                    (girok_charts::intervals("observed · 관측", table.observed() as f64, &stratum.chart_rows()))
+                    (girok_charts::intervals("Estimated number of victims, with 95% intervals, against the number observed · 추정 피해자 수와 95% 구간, 관측 수와 비교", "observed · 관측", table.observed() as f64, &stratum.chart_rows()))
                     (estimate_table(table, stratum))
                     @for warning in &stratum.warnings { p.warn { "Warning · 경고: " (bilingual(warning.english(), warning.korean())) } }
                 }

@@ -8,8 +8,10 @@
 //! file; run linkage from the review page, wait for its job, confirm a
 //! proposal, see the merged person and unmerge it; switch language; read a
 //! record page, its print layout and its menu at tablet width; the same walk on the
-//! embedded database and on a team's PostgreSQL one. Screenshots go to
-//! `target/e2e-screenshots/` (and its `postgres/`).
+//! embedded database and on a team's PostgreSQL one. Every page photographed,
+//! and every page of the menu in both languages, is checked with axe-core
+//! (from npm, installed by `scripts/test.sh`): no serious or critical
+//! violation. Screenshots go to `target/e2e-screenshots/` (and its `postgres/`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -98,9 +100,67 @@ fn screenshots() -> PathBuf {
     dir
 }
 
+/// Takes a screenshot of the page and checks it for accessibility.
 async fn snap(client: &Client, shots: &std::path::Path, name: &str) {
     let png = client.screenshot().await.expect("screenshot");
     std::fs::write(shots.join(format!("{name}.png")), png).expect("write screenshot");
+    accessible(client, name).await;
+}
+
+/// axe-core's script, installed from npm by `scripts/test.sh`.
+fn axe_core() -> &'static str {
+    static SCRIPT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        let path = std::env::var_os("GIROK_AXE_CORE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../target/axe-core/node_modules/axe-core/axe.min.js")
+            });
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "cannot read axe-core at {} ({e}): the accessibility check needs it \
+                 (`bash scripts/test.sh` installs it with npm; GIROK_AXE_CORE names another copy)",
+                path.display()
+            )
+        })
+    })
+}
+
+/// Runs axe-core on the page as it is now and fails on any serious or
+/// critical violation, naming the page, the rule and the elements.
+async fn accessible(client: &Client, page: &str) {
+    // Through DevTools, so the page's Content-Security-Policy (no inline or
+    // evaluated script) does not stop the check's own script.
+    let expression = format!(
+        "(async () => {{ if (!window.axe) {{ {} }} \
+         const found = await axe.run(document, {{ resultTypes: ['violations'] }}); \
+         return JSON.stringify(found.violations \
+           .filter(v => v.impact === 'serious' || v.impact === 'critical') \
+           .map(v => `${{v.impact}} ${{v.id}}: ${{v.help}} at ${{v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | ')}}`)); }})()",
+        axe_core()
+    );
+    let answer = client
+        .issue_cmd(DevTools(serde_json::json!({
+            "cmd": "Runtime.evaluate",
+            "params": { "expression": expression, "awaitPromise": true, "returnByValue": true }
+        })))
+        .await
+        .expect("axe-core run");
+    let found = answer["result"]["value"].as_str().unwrap_or_else(|| {
+        panic!("axe-core did not run on {page}: {answer}");
+    });
+    let violations: Vec<String> = serde_json::from_str(found).expect("axe-core's answer");
+    assert!(
+        violations.is_empty(),
+        "accessibility of {page} ({}):\n{}",
+        client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        violations.join("\n")
+    );
 }
 
 async fn fill(client: &Client, id: &str, text: &str) {
@@ -707,6 +767,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         "{done}"
     );
     snap(&client, shots, "10b-linkage-done").await;
+    job_page_updates_in_place(&client, &site, &app).await;
     click_then(
         &client,
         Locator::Id("to-review"),
@@ -822,6 +883,7 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         text(&client).await
     );
     snap(&client, shots, "7d-import-problems-korean").await;
+    every_menu_page(&client, &site, shots, "ko").await;
     client.goto(&format!("{site}/")).await.expect("dashboard");
     click_then(
         &client,
@@ -829,5 +891,90 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
         Locator::XPath("//h1[. = 'Dashboard']"),
     )
     .await;
+    every_menu_page(&client, &site, shots, "en").await;
     client.close().await.expect("close");
+}
+
+/// A job's page follows the job without reloading itself: a job held by
+/// the test shows as queued with a button to pause the updates; once it
+/// ends its outcome appears in place, on the same document.
+async fn job_page_updates_in_place(client: &Client, site: &str, app: &std::sync::Arc<App>) {
+    use girok_service::jobs::JobKind;
+    let back = client.current_url().await.expect("url");
+    let runner = "held by the browser test";
+    let id = app
+        .with_jobs(|jobs| jobs.start(JobKind::Linkage, "{}", "kim", runner, None))
+        .expect("jobs")
+        .expect("queued");
+    client
+        .goto(&format!("{site}/jobs/{id}"))
+        .await
+        .expect("job page");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("pause-updates"))
+        .await
+        .expect("a running job's page offers to pause its updates");
+    // A mark on this document: a reload would lose it.
+    client
+        .execute("window.sameDocument = true;", vec![])
+        .await
+        .expect("mark");
+    app.with_jobs(|jobs| jobs.finish(id, runner, &Err("stopped by the test".into())))
+        .expect("finish");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//td[@id='job-state' and . = 'Failed']"))
+        .await
+        .expect("the outcome appears in place");
+    let same = client
+        .execute("return window.sameDocument === true;", vec![])
+        .await
+        .expect("mark");
+    assert_eq!(same, serde_json::json!(true), "the page was reloaded");
+    assert!(
+        client.find(Locator::Id("pause-updates")).await.is_err(),
+        "an ended job's page has nothing to pause"
+    );
+    assert!(text(client).await.contains("stopped by the test"));
+    client.goto(back.as_str()).await.expect("back");
+}
+
+/// Every page the menu leads to, and a wrong address, each checked for
+/// accessibility (and photographed) in the reader's language.
+async fn every_menu_page(client: &Client, site: &str, shots: &std::path::Path, lang: &str) {
+    client.goto(&format!("{site}/")).await.expect("dashboard");
+    let mut targets = Vec::new();
+    for link in client
+        .find_all(Locator::Css("header nav a"))
+        .await
+        .expect("the menu")
+    {
+        if let Some(href) = link.attr("href").await.expect("href")
+            && href.starts_with('/')
+            && !targets.contains(&href)
+        {
+            targets.push(href);
+        }
+    }
+    assert!(targets.len() >= 8, "the menu: {targets:?}");
+    targets.push("/no-such-page".into());
+    for href in targets {
+        client
+            .goto(&format!("{site}{href}"))
+            .await
+            .expect("a menu page");
+        let name = href.trim_matches('/').replace('/', "-");
+        snap(
+            client,
+            shots,
+            &format!(
+                "11-menu-{}-{lang}",
+                if name.is_empty() { "dashboard" } else { &name }
+            ),
+        )
+        .await;
+    }
 }

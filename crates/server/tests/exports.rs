@@ -43,7 +43,7 @@ async fn wait_for_export(site: &Site, session: &Session, id: u64) -> Reply {
         if !["Queued", "Running"].contains(&state) {
             return page;
         }
-        assert!(page.body.contains("http-equiv=\"refresh\""));
+        assert!(page.body.contains("data-refresh=\"2\""));
         assert!(
             started.elapsed() < Duration::from_secs(120),
             "export {id} did not end: {}",

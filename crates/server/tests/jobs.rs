@@ -61,7 +61,7 @@ impl JobSite for Site {
                 return page;
             }
             assert!(
-                page.body.contains("http-equiv=\"refresh\""),
+                page.body.contains("data-refresh=\"2\""),
                 "a job in progress reloads its page"
             );
             assert!(
@@ -139,7 +139,7 @@ async fn documenters_run_linkage_from_the_review_page_and_follow_its_job_on(site
         "{}",
         done.body
     );
-    assert!(!done.body.contains("http-equiv=\"refresh\""));
+    assert!(!done.body.contains("data-refresh"));
     let stored = site.read(proposals);
     assert!(
         !stored.is_empty(),

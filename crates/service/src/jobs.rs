@@ -416,7 +416,7 @@ impl Jobs {
     }
 
     /// Writes the outcome of job `id`: its result, or why it failed.
-    fn finish(
+    pub fn finish(
         &self,
         id: u64,
         runner: &str,

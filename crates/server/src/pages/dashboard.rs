@@ -48,7 +48,7 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
         }
         @if let Some(table) = table.as_ref().filter(|t| !t.table.row_keys.is_empty()) {
             h2 { (lang.t("Victims by act type", "행위 유형별 피해자")) }
-            (table.chart())
+            (table.chart(lang.t("Victims by act type", "행위 유형별 피해자")))
         }
         @if !recent.is_empty() {
             h2 { (lang.t("Recent changes", "최근 변경")) }

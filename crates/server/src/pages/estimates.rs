@@ -79,7 +79,7 @@ pub(super) async fn estimates(
                 Ok(table) => {
                     p { (lang.t("Observed", "관측")) ": " (table.observed()) }
                     @let rows = stratum.chart_rows();
-                    (girok_charts::intervals(lang.t("observed", "관측"), table.observed() as f64, &rows))
+                    (girok_charts::intervals(lang.t("Estimated number of victims, with 95% intervals, against the number observed", "추정 피해자 수와 95% 구간, 관측 수와 비교"), lang.t("observed", "관측"), table.observed() as f64, &rows))
                     table.figures {
                         thead { tr {
                             th scope="col" { (lang.t("Model", "모형")) }

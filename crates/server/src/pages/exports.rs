@@ -229,8 +229,8 @@ fn export_page(
             p { (lang.t("You have made no export yet.", "아직 만든 내보내기가 없습니다.")) }
         } @else {
             @if live {
-                p.hint { (lang.t("This page reloads itself every few seconds while an export is being written. You may leave it: the export goes on.",
-                                 "내보내기를 만드는 동안 이 페이지는 몇 초마다 새로 고쳐집니다. 페이지를 떠나도 작업은 계속됩니다.")) }
+                p.hint { (lang.t("This page updates itself every few seconds while an export is being written. You may leave it: the export goes on.",
+                                 "내보내기를 만드는 동안 이 페이지는 몇 초마다 갱신됩니다. 페이지를 떠나도 작업은 계속됩니다.")) }
             }
             @for job in exports {
                 section.export id=(format!("export-{}", job.id)) {

@@ -296,8 +296,8 @@ fn outcome(lang: Lang, principal: &Principal, job: &Job) -> Markup {
                 @if job.total > 0 {
                     progress max=(job.total) value=(job.done) aria-label=(phase_label(lang, job.phase)) {}
                 }
-                p.hint { (lang.t("This page reloads itself every few seconds until the job ends. You may leave it: the job goes on.",
-                                 "작업이 끝날 때까지 이 페이지는 몇 초마다 새로 고쳐집니다. 페이지를 떠나도 작업은 계속됩니다.")) }
+                p.hint { (lang.t("This page updates itself every few seconds until the job ends. You may leave it: the job goes on.",
+                                 "작업이 끝날 때까지 이 페이지는 몇 초마다 갱신됩니다. 페이지를 떠나도 작업은 계속됩니다.")) }
             }
             JobState::Done => {
                 (super::exports::export_outcome(lang, principal, job))

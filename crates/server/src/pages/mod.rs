@@ -57,6 +57,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .route("/picker.js", get(pickers::script))
+        .route("/progress.js", get(progress_script))
         .route("/pick/{kind}", get(pickers::suggestions))
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login::login_form).post(login::login))
@@ -262,8 +263,11 @@ fn layout(lang: Lang, principal: Option<&Principal>, title: &str, body: Markup) 
     layout_refreshed(lang, principal, title, body, None)
 }
 
-/// A page that reloads itself every `refresh` seconds, where given (a job
-/// in progress: no script needed).
+/// A page that keeps itself up to date every `refresh` seconds, where given
+/// (a job in progress). A small script fetches the page again and puts the
+/// fresh content in place, and the reader may pause it; without scripts a
+/// link shows the progress now. No `<meta http-equiv=refresh>`: a page
+/// that reloads itself on a timer moves the reader's focus and place.
 fn layout_refreshed(
     lang: Lang,
     principal: Option<&Principal>,
@@ -277,14 +281,14 @@ fn layout_refreshed(
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                @if let Some(seconds) = refresh {
-                    meta http-equiv="refresh" content=(seconds);
-                }
                 title { (title) " · Girok 기록" }
                 link rel="icon" type="image/svg+xml" href="/favicon.svg";
                 style { (PreEscaped(STYLE)) }
                 @if principal.is_some_and(|p| p.user.role.sees_witnesses()) {
                     script src="/picker.js" defer {}
+                }
+                @if refresh.is_some() {
+                    script src="/progress.js" defer {}
                 }
             }
             body {
@@ -329,8 +333,12 @@ fn layout_refreshed(
                         }
                     }
                 }
-                main {
+                main data-refresh=[refresh] data-pause=[refresh.map(|_| lang.t("Pause updates", "자동 갱신 멈춤"))]
+                    data-resume=[refresh.map(|_| lang.t("Resume updates", "자동 갱신 다시 시작"))] {
                     h1 { (title) }
+                    @if refresh.is_some() {
+                        noscript { p { a href="" { (lang.t("Show the progress now", "지금 진행 상황 보기")) } } }
+                    }
                     (body)
                     @if let Some(principal) = principal {
                         // Only on paper: who printed it and when, for the file it goes into.
@@ -340,6 +348,55 @@ fn layout_refreshed(
             }
         }
     }
+}
+
+/// Keeps a page with `main[data-refresh]` up to date: every so many seconds
+/// it fetches the page again and puts the fresh `main` in place of the old
+/// one, until the fresh page no longer asks to be refreshed (the job ended).
+/// A button pauses and resumes it.
+const PROGRESS_SCRIPT: &str = r#"(function(){
+"use strict";
+var main=document.querySelector("main[data-refresh]");
+if(!main)return;
+var seconds=Number(main.dataset.refresh)||2,paused=false,timer=null;
+var button=document.createElement("button");
+button.type="button";button.id="pause-updates";button.setAttribute("aria-pressed","false");
+button.textContent=main.dataset.pause;
+button.addEventListener("click",function(){
+  paused=!paused;button.setAttribute("aria-pressed",String(paused));
+  button.textContent=paused?main.dataset.resume:main.dataset.pause;
+  if(!paused)schedule();
+});
+main.querySelector("h1").after(button);
+function schedule(){clearTimeout(timer);timer=setTimeout(update,seconds*1000);}
+function update(){
+  if(paused)return;
+  fetch(location.href,{credentials:"same-origin",headers:{"Accept":"text/html"}})
+    .then(function(r){return r.ok?r.text():null;})
+    .then(function(html){
+      if(html===null||paused){schedule();return;}
+      var fresh=new DOMParser().parseFromString(html,"text/html").querySelector("main");
+      if(!fresh){schedule();return;}
+      var still=fresh.hasAttribute("data-refresh");
+      var noscript=fresh.querySelector("noscript");if(noscript)noscript.remove();
+      Array.prototype.slice.call(main.children).forEach(function(child){if(child!==button&&child.tagName!=="H1")child.remove();});
+      Array.prototype.slice.call(fresh.children).forEach(function(child){if(child.tagName!=="H1")main.appendChild(child);});
+      if(still){schedule();}else{button.remove();main.removeAttribute("data-refresh");}
+    }).catch(function(){schedule();});
+}
+schedule();
+})();
+"#;
+
+async fn progress_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PROGRESS_SCRIPT,
+    )
+        .into_response()
 }
 
 fn page(lang: Lang, principal: &Principal, title: &str, body: Markup) -> Response {

@@ -55,8 +55,10 @@ impl StatsRefusal {
 }
 
 impl Tabulated {
-    pub fn chart(&self) -> Markup {
+    /// The rows' totals as bars; `name` says what they count.
+    pub fn chart(&self, name: &str) -> Markup {
         girok_charts::bars(
+            name,
             &self
                 .labels
                 .iter()
@@ -372,7 +374,8 @@ pub(super) async fn statistics(
                         "한 피해자가 여러 값(여러 행위, 기관, 관계)에 함께 집계될 수 있어 행의 합이 전체보다 크고 백분율의 합이 100%를 넘습니다.",
                     )) }
                 }
-                (tabulated.chart())
+                @let shown_by = choices.iter().find(|d| d.name() == by).map(|d| description(lang, *d)).unwrap_or_default();
+                (tabulated.chart(&format!("{} {shown_by}", lang.t("Victims by", "피해자 기준:"))))
                 @let label = |(en, ko): &(String, String)| if lang == Lang::Ko { ko.clone() } else { en.clone() };
                 @let shown = |entry: &girok_tabulate::Entry| entry.shown().map_or(girok_charts::WITHHELD.to_string(), |n| n.to_string());
                 table {

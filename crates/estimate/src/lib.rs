@@ -70,6 +70,41 @@ pub struct Request {
     pub linkage_draws: Option<usize>,
 }
 
+/// The estimate made when nothing else is asked (the command line's defaults).
+pub mod defaults {
+    pub const CLASSES: usize = 10;
+    pub const SAMPLES: usize = 5_000;
+    pub const BURN_IN: usize = 10_000;
+    pub const THIN: usize = 20;
+    pub const CHAINS: usize = 4;
+    pub const SEED: u64 = 1;
+}
+
+impl Request {
+    /// Every victim the audience may count, all organisations as lists, the
+    /// sampler at its [`defaults`], reviewers' decisions only.
+    pub fn standard(audience: Audience) -> Request {
+        Request {
+            conditions: Vec::new(),
+            strata: None,
+            lists: Vec::new(),
+            lcmcr: lcmcr::Settings {
+                classes: defaults::CLASSES,
+                samples: defaults::SAMPLES,
+                burn_in: defaults::BURN_IN,
+                thin: defaults::THIN,
+                seed: defaults::SEED,
+                ..Default::default()
+            },
+            chains: defaults::CHAINS,
+            delta: None,
+            with_proposals: false,
+            audience,
+            linkage_draws: None,
+        }
+    }
+}
+
 /// The estimates for one stratum (or for everyone).
 pub struct Stratum {
     /// Stratum key and labels; `None` for the whole population.
@@ -629,6 +664,29 @@ impl Stratum {
             })
             .collect()
     }
+}
+
+/// A decomposable model's cliques by list names: "[A × B][C]".
+pub fn cliques_text(table: &CaptureTable, cliques: &[Vec<usize>]) -> String {
+    cliques
+        .iter()
+        .map(|clique| {
+            let names: Vec<&str> = clique.iter().map(|&j| table.names[j].as_str()).collect();
+            format!("[{}]", names.join(" × "))
+        })
+        .collect()
+}
+
+/// A log-linear model's two-way interactions by list names, or "independence".
+pub fn interactions_text(table: &CaptureTable, interactions: &[(usize, usize)]) -> String {
+    if interactions.is_empty() {
+        return "independence".to_string();
+    }
+    let pairs: Vec<String> = interactions
+        .iter()
+        .map(|&(a, b)| format!("{} × {}", table.names[a], table.names[b]))
+        .collect();
+    pairs.join(", ")
 }
 
 #[cfg(test)]

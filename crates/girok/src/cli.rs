@@ -463,21 +463,21 @@ pub struct EstimateArgs {
     #[arg(long, value_delimiter = ',')]
     pub lists: Vec<String>,
     /// Latent classes K of the LCMCR model.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = girok_estimate::defaults::CLASSES)]
     pub classes: usize,
     /// Kept draws per chain.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = girok_estimate::defaults::SAMPLES)]
     pub samples: usize,
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = girok_estimate::defaults::BURN_IN)]
     pub burn_in: usize,
     /// Iterations between kept draws.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = girok_estimate::defaults::THIN)]
     pub thin: usize,
     /// Chains run in parallel, for R-hat.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = girok_estimate::defaults::CHAINS)]
     pub chains: usize,
     /// Random seed: the same seed gives the same estimate.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = girok_estimate::defaults::SEED)]
     pub seed: u64,
     /// Prior cell count of decomposable model averaging (default 2^-lists).
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! `girok estimate`: prints what `girok-estimate` computed, as text or JSON.
 
-use girok_estimate::{Estimates, Request};
+use girok_estimate::{Estimates, Request, cliques_text, interactions_text};
 use girok_stats::{CaptureTable, decomposable, lcmcr, loglinear};
 
 use crate::cli::EstimateArgs;
@@ -173,27 +173,6 @@ pub fn print_text(estimates: &Estimates) {
             println!("WARNING: {warning}");
         }
     }
-}
-
-pub fn cliques_text(table: &CaptureTable, cliques: &[Vec<usize>]) -> String {
-    cliques
-        .iter()
-        .map(|clique| {
-            let names: Vec<&str> = clique.iter().map(|&j| table.names[j].as_str()).collect();
-            format!("[{}]", names.join(" × "))
-        })
-        .collect()
-}
-
-pub fn interactions_text(table: &CaptureTable, interactions: &[(usize, usize)]) -> String {
-    if interactions.is_empty() {
-        return "independence".to_string();
-    }
-    let pairs: Vec<String> = interactions
-        .iter()
-        .map(|&(a, b)| format!("{} × {}", table.names[a], table.names[b]))
-        .collect();
-    pairs.join(", ")
 }
 
 /// The JSON output speaks English, as the rest of the command line does.

@@ -431,7 +431,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = open(&reader)?;
             tables::stats(
                 &store,
-                &tables::Request {
+                &girok_report::tables::Request {
                     by: &by,
                     conditions: &conditions,
                     unit: match count {
@@ -441,10 +441,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     },
                     audience: audience.into(),
                     min_cell,
-                    format,
                     age_bands: &age_bands,
                     with_proposals,
                 },
+                format,
             )?;
         }
         Command::Estimate {
@@ -939,16 +939,16 @@ fn demo(dir: &Path, actor: &str) -> Result<ExitCode> {
     println!();
     tables::stats(
         &store,
-        &tables::Request {
+        &girok_report::tables::Request {
             by: &[Dimension::ActType],
             conditions: &[],
             unit: Unit::Victims,
             audience: girok_tabulate::Audience::Internal,
             min_cell: None,
-            format: OutputFormat::Table,
             age_bands: &girok_tabulate::AgeBands::default(),
             with_proposals: false,
         },
+        OutputFormat::Table,
     )?;
     println!(
         "The same witness under three spellings, one record per source (linkage will join them):"

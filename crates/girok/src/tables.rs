@@ -4,8 +4,10 @@
 use std::io::Write;
 
 use anyhow::Result;
+use girok_report::ReportError;
+use girok_report::tables::{Notes, Request, Tabulated, tabulate, unit_name};
 use girok_store::{Database, Store};
-use girok_tabulate::{AgeBands, Audience, Dimension, Entry, Facts, Filter, Table, Unit, published};
+use girok_tabulate::{Dimension, Entry, Table, Unit};
 use unicode_width::UnicodeWidthStr;
 
 use crate::cli::OutputFormat;
@@ -13,121 +15,24 @@ use crate::cli::OutputFormat;
 /// Display width of the label column in text tables, at least.
 const LABEL_COLUMNS: usize = 36;
 
-/// The one-way tables `girok stats` prints when no breakdown is asked for
-/// (inside the organisation; partners and the public get the published set).
-pub const STANDARD: &[Dimension] = &[
-    Dimension::ActType,
-    Dimension::Category,
-    Dimension::AgencyClass,
-    Dimension::Agency,
-    Dimension::Inside,
-    Dimension::Province,
-    Dimension::Year,
-    Dimension::Period,
-    Dimension::Sex,
-    Dimension::AgeGroup,
-    Dimension::RelationClass,
-    Dimension::Consent,
-    Dimension::Corroboration,
-];
-
-/// What was asked of `girok stats`.
-pub struct Request<'a> {
-    /// Empty: the standard one-way tables; one: a one-way table; two: rows and columns.
-    pub by: &'a [Dimension],
-    pub conditions: &'a [String],
-    pub unit: Unit,
-    pub audience: Audience,
-    pub min_cell: Option<u64>,
-    pub format: OutputFormat,
-    pub age_bands: &'a AgeBands,
-    /// Also treat `girok link`'s undecided proposals as one person.
-    pub with_proposals: bool,
-}
-
-/// Tables as asked, with what a reader must know about them.
-pub struct Tabulated {
-    pub tables: Vec<Table>,
-    pub notes: Notes,
-}
-
-/// Counts the tables of a request: filtered, restricted to the audience's
-/// consent, small cells suppressed. Partners and the public get the
-/// published tables only (`girok_tabulate::published`): a request for
-/// another table is refused.
-pub fn tabulate(store: &Database, request: &Request) -> Result<Tabulated> {
-    if request.by.len() > 2 {
-        anyhow::bail!(
-            "--by takes one dimension (a one-way table) or two (rows,columns); got {}",
-            request.by.len()
-        );
+/// A refusal in both languages, as the command line words refusals of the
+/// published tables.
+pub fn refused_in_both(error: ReportError) -> anyhow::Error {
+    match error {
+        ReportError::Refused(wording) => {
+            anyhow::anyhow!("{} ({})", wording.english(), wording.korean())
+        }
+        other => other.into(),
     }
-    let published = match request.audience {
-        Audience::Internal => None,
-        Audience::Partners | Audience::Public => Some(
-            published::select(published::Wanted {
-                by: request.by,
-                unit: request.unit,
-                conditions: !request.conditions.is_empty(),
-                age_bands: *request.age_bands != AgeBands::default(),
-                with_proposals: request.with_proposals,
-            })
-            .map_err(|refusal| anyhow::anyhow!("{refusal} ({})", refusal.ko()))?,
-        ),
-    };
-    let vocabularies = store.vocabularies();
-    let mut filter = Filter::default();
-    for condition in request.conditions {
-        filter.add(condition, vocabularies)?;
-    }
-    let (resolved, stale_proposals) = girok_estimate::resolution(store, request.with_proposals)?;
-    let mut facts = Facts::load(store, resolved)?;
-    let withheld_by_consent = facts.restrict_to(request.audience);
-    let threshold = request.min_cell.or(request.audience.default_threshold());
-    let count = |rows: Dimension, columns: Option<Dimension>| {
-        Table::count(
-            &facts,
-            rows,
-            columns,
-            request.unit,
-            &filter,
-            vocabularies,
-            request.age_bands,
-        )
-        .suppressed(threshold)
-    };
-    let tables: Vec<Table> = match (published, request.by) {
-        (Some(dimensions), _) => dimensions
-            .into_iter()
-            .map(|d| {
-                let threshold = threshold.unwrap_or(published::THRESHOLD);
-                published::table(&facts, d, vocabularies, threshold)
-            })
-            .collect(),
-        (None, []) => STANDARD.iter().map(|&d| count(d, None)).collect(),
-        (None, [rows]) => vec![count(*rows, None)],
-        (None, [rows, columns, ..]) => vec![count(*rows, Some(*columns))],
-    };
-    Ok(Tabulated {
-        tables,
-        notes: Notes {
-            filter: filter.describe(),
-            threshold,
-            withheld_by_consent,
-            audience: request.audience,
-            with_proposals: request.with_proposals,
-            stale_proposals,
-        },
-    })
 }
 
-pub fn stats(store: &Database, request: &Request) -> Result<()> {
-    let Tabulated { tables, notes } = tabulate(store, request)?;
+pub fn stats(store: &Database, request: &Request, format: OutputFormat) -> Result<()> {
+    let Tabulated { tables, notes } = tabulate(store, request).map_err(refused_in_both)?;
     let threshold = notes.threshold;
     let withheld_by_consent = notes.withheld_by_consent;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    match request.format {
+    match format {
         OutputFormat::Table => write_text(&mut out, &tables, &notes, store)?,
         OutputFormat::Csv => write_csv(&mut out, &tables, store)?,
         OutputFormat::Json => {
@@ -145,25 +50,6 @@ pub fn stats(store: &Database, request: &Request) -> Result<()> {
         }
     }
     Ok(())
-}
-
-pub struct Notes {
-    pub filter: Option<String>,
-    pub threshold: Option<u64>,
-    pub withheld_by_consent: usize,
-    pub audience: Audience,
-    /// Whether `girok link`'s unreviewed proposals joined records.
-    pub with_proposals: bool,
-    /// Why those proposals may no longer fit the database.
-    pub stale_proposals: Option<girok_model::Wording>,
-}
-
-pub fn unit_name(unit: Unit) -> &'static str {
-    match unit {
-        Unit::Victims => "victims",
-        Unit::Acts => "acts",
-        Unit::Cases => "cases",
-    }
 }
 
 fn shown(count: Option<u64>) -> String {

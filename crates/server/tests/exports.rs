@@ -1,6 +1,7 @@
 //! Exports from the browser, over HTTP in process: written by a background
 //! job and kept for their maker; internal exports for documenters only;
-//! partners' exports pseudonymised; every download recorded in the audit
+//! partners' exports pseudonymised; the public report one HTML page with no
+//! name; every download recorded in the audit
 //! log before it is sent; an internal export of an encrypted database kept
 //! sealed, with no name at rest.
 
@@ -214,6 +215,31 @@ async fn exports_are_made_in_the_background_and_each_download_is_audited_on(site
     assert!(!records.is_empty());
     assert!(!file.body.contains(WITNESS) && !file.body.contains("김은주"));
     assert_eq!(downloads_in_audit_log(site).len(), 2);
+
+    // The public report: one HTML page of the published tables, no name,
+    // handed out and audited as any export.
+    let report = start_export(site, &analyst, "layout=html&audience=public").await;
+    let page = wait_for_export(site, &analyst, report).await;
+    assert!(page.body.contains("tables,"), "{}", page.body);
+    let file = site
+        .get(&format!("/exports/{report}/download"), Some(&analyst))
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        file.headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("header")
+            .starts_with("text/html")
+    );
+    assert!(
+        file.body.starts_with("<!DOCTYPE html>")
+            && file.body.contains("Girok report")
+            && file.body.contains("These are the published tables"),
+        "{}",
+        file.body
+    );
+    assert!(!file.body.contains(WITNESS) && !file.body.contains("김은주"));
+    assert_eq!(downloads_in_audit_log(site).len(), 3);
     let korean = site.get_in("/exports", &analyst, "ko").await;
     assert!(
         korean.body.contains("내보내기가 준비되었습니다"),

@@ -4,7 +4,8 @@
 //! job seals what it keeps under a data key of its own, wrapped by the
 //! database's master key, so no name is at rest in the clear. Partners'
 //! and the public's exports are pseudonymised and made with the database
-//! locked: they open nothing identifying.
+//! locked: they open nothing identifying. The report (tables, charts and
+//! estimates as one HTML page) is made and handed out the same way.
 
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
@@ -46,16 +47,19 @@ pub enum Layout {
     JsonLines,
     /// One row per attested act, in the import layout.
     Csv,
+    /// The report: tables, charts and estimates, one HTML page.
+    Report,
 }
 
 impl Layout {
-    pub const ALL: [Layout; 3] = [Layout::Json, Layout::JsonLines, Layout::Csv];
+    pub const ALL: [Layout; 4] = [Layout::Json, Layout::JsonLines, Layout::Csv, Layout::Report];
 
     pub fn key(self) -> &'static str {
         match self {
             Layout::Json => "json",
             Layout::JsonLines => "jsonl",
             Layout::Csv => "csv",
+            Layout::Report => "html",
         }
     }
 
@@ -63,11 +67,13 @@ impl Layout {
         Layout::ALL.into_iter().find(|layout| layout.key() == key)
     }
 
-    fn format(self) -> Format {
+    /// The records' format; `None` for the report, which holds no record.
+    fn format(self) -> Option<Format> {
         match self {
-            Layout::Json => Format::Json,
-            Layout::JsonLines => Format::JsonLines,
-            Layout::Csv => Format::Csv,
+            Layout::Json => Some(Format::Json),
+            Layout::JsonLines => Some(Format::JsonLines),
+            Layout::Csv => Some(Format::Csv),
+            Layout::Report => None,
         }
     }
 
@@ -76,6 +82,7 @@ impl Layout {
             Layout::Json => "application/json",
             Layout::JsonLines => "application/jsonl",
             Layout::Csv => "text/csv; charset=utf-8",
+            Layout::Report => "text/html; charset=utf-8",
         }
     }
 
@@ -84,6 +91,7 @@ impl Layout {
         match self {
             Layout::Json | Layout::JsonLines => "records",
             Layout::Csv => "rows",
+            Layout::Report => "tables",
         }
     }
 }
@@ -130,6 +138,8 @@ pub enum ExportError {
     NoSuchAudience(String),
     #[error("cannot seal the export: {0}")]
     Seal(#[from] girok_vault::VaultError),
+    #[error(transparent)]
+    Report(#[from] girok_report::ReportError),
 }
 
 /// What an export wrote, and what it held back.
@@ -156,8 +166,10 @@ pub fn write(
     counted: &mut dyn FnMut(),
 ) -> Result<Written, ExportError> {
     let audience = parameters.audience()?;
-    let mut writer =
-        girok_interchange::writer(parameters.layout.format(), out, parameters.korean_headers);
+    let Some(format) = parameters.layout.format() else {
+        return write_report(store, audience, out);
+    };
+    let mut writer = girok_interchange::writer(format, out, parameters.korean_headers);
     let mut emit = |record: Record| {
         counted();
         writer.write(&record).map_err(|source| StoreError::Io {
@@ -177,6 +189,24 @@ pub fn write(
     }
     written.units = writer.finish().map_err(ExportError::Write)?;
     Ok(written)
+}
+
+/// Writes the report for `audience`: its standard tables, suppressed as
+/// the audience's tables are, and the estimates at their defaults.
+fn write_report(
+    store: &Database,
+    audience: Audience,
+    mut out: impl Write,
+) -> Result<Written, ExportError> {
+    let request = girok_estimate::Request::standard(audience);
+    let report = girok_report::render(store, &request, None, true)?;
+    out.write_all(report.html.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(ExportError::Write)?;
+    Ok(Written {
+        units: report.tables as u64,
+        ..Written::default()
+    })
 }
 
 /// What an export job made, kept for its download.
@@ -236,9 +266,12 @@ fn run(
             None
         }
     };
+    // The report counts no record one by one.
     let mut total = 0;
-    for kind in RecordKind::ALL {
-        total += store.count(*kind)?;
+    if parameters.layout != Layout::Report {
+        for kind in RecordKind::ALL {
+            total += store.count(*kind)?;
+        }
     }
     progress.enter(Phase::Writing, total);
     let kept = KeptFiles::of(data, &EXPORTS)?;

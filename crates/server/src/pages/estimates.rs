@@ -31,7 +31,7 @@ pub(super) async fn estimates(
             label for="where" { (lang.t("Victims of acts where", "조건")) }
             input id="where" name="where" value=(query.conditions) placeholder="act-type=arrest, year=2000..2019";
             label { input type="checkbox" name="proposals" value="1" checked[query.proposals.is_some()] style="width:auto";
-                " " (lang.t("Also treat the unreviewed proposals of girok link as one person", "검토되지 않은 girok link 제안도 같은 사람으로 간주")) }
+                " " (lang.t("Also treat the unreviewed duplicate proposals as one person", "검토되지 않은 중복 제안도 같은 사람으로 간주")) }
             input type="hidden" name="run" value="1";
             button.primary type="submit" { (lang.t("Estimate (takes seconds)", "추정 (몇 초 걸림)")) }
         }

@@ -1,5 +1,5 @@
 //! Exports from the browser: every record as JSON, JSON lines or CSV rows,
-//! internal (documenters: names included) or pseudonymised for partners
+//! or the report (tables, charts and estimates on one HTML page), internal (documenters: names included) or pseudonymised for partners
 //! or the public (analysts too). The export is written by a background job
 //! and kept for a day; the page lists the reader's own exports, and each
 //! download is recorded in the audit log (who took which export, when)
@@ -38,6 +38,10 @@ fn layout_label(lang: Lang, layout: Layout) -> &'static str {
         Layout::Csv => lang.t(
             "CSV (one row per attested act, the import layout)",
             "CSV (진술된 행위마다 한 행, 가져오기 형식)",
+        ),
+        Layout::Report => lang.t(
+            "Report (one HTML page: tables, charts and estimates, no names)",
+            "보고서 (HTML 한 페이지: 표, 그래프, 추정, 이름 없음)",
         ),
     }
 }
@@ -117,11 +121,12 @@ pub(super) fn export_outcome(lang: Lang, principal: &Principal, job: &Job) -> Ma
                 (result.written.units) " "
                 (match result.parameters.layout {
                     Layout::Csv => lang.counted(result.written.units, "row", "rows", "행"),
+                    Layout::Report => lang.counted(result.written.units, "table", "tables", "개 표"),
                     _ => lang.counted(result.written.units, "record", "records", "개 기록"),
                 })
                 ", " (bytes_text(lang, result.bytes)) "."
             }
-            @if audience.is_some_and(|a| a != Audience::Internal) {
+            @if audience.is_some_and(|a| a != Audience::Internal) && result.parameters.layout != Layout::Report {
                 p {
                     (result.written.without_consent) " " (lang.counted(result.written.without_consent, "act had no source whose consent allows this audience;", "acts had no source whose consent allows this audience;", "개 행위는 이 대상에게 허용된 동의가 있는 출처가 없었고,")) " "
                     (result.written.generalised) " " (lang.counted(result.written.generalised, "rare act was generalised (no place, the decade);", "rare acts were generalised (no place, the decade);", "개의 드문 행위는 일반화되었으며 (장소 없음, 연대만),")) " "

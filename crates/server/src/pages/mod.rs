@@ -220,7 +220,7 @@ header{background:#1f3a5f;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:w
 header a{color:#fff;text-decoration:none}header nav{display:flex;flex-wrap:wrap;gap:.3rem 1rem;flex:1}header form{display:inline}
 header button{background:none;border:1px solid #fff;color:#fff;border-radius:4px;padding:.2rem .6rem;cursor:pointer}
 main{max-width:64rem;margin:1rem auto;padding:0 1rem}h1{font-size:1.5rem}table{border-collapse:collapse;width:100%}
-td,th{padding:.35rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}td.n{text-align:right}
+td,th{padding:.35rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}td.n,th.n{text-align:right}
 table.fields>tbody>tr>th,table.fields>tr>th{width:14rem;font-weight:600}td ul,dd ul{margin:0;padding-left:1.2rem}
 label{display:block;margin-top:.8rem;font-weight:600}input,select,textarea{font:inherit;padding:.45rem;width:100%;max-width:36rem;border:1px solid #999;border-radius:4px}
 a.button{display:inline-block;margin-top:.6rem;background:#1f3a5f;color:#fff;border-radius:4px;padding:.55rem 1.2rem;text-decoration:none}

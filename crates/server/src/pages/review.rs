@@ -370,8 +370,8 @@ fn no_such(lang: Lang, number: u64) -> Response {
         &format!(
             "{} {number}",
             lang.t(
-                "The latest girok link made no such proposal:",
-                "최근 girok link 가 만든 제안에 없습니다:"
+                "The latest linkage run made no such proposal:",
+                "최근 연결 실행이 만든 제안에 없습니다:"
             )
         ),
     )

@@ -1939,6 +1939,27 @@ async fn a_value_no_door_can_read_is_refused_by_every_door_at_its_field() {
         "{}",
         act.body
     );
+    // Nothing chosen as what happened: refused at that field, nothing assumed.
+    let unchosen = site
+        .post_form(
+            "/persons/p-un-kim/acts",
+            Some(&documenter),
+            &format!(
+                "csrf={}&act_type=&date=2019&source=s-un-2025-kim",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unchosen.body.contains("id=\"act_type-error\"")
+            && unchosen
+                .body
+                .contains("<option value=\"\">— choose what happened —</option>"),
+        "{}",
+        unchosen.body
+    );
     let reply = site
         .post_json(
             "/api/testimonies",
@@ -3415,6 +3436,83 @@ async fn an_act_saved_without_a_source_is_named_as_unattested() {
         page.body.contains("saved without a source"),
         "{}",
         page.body
+    );
+    // The warning is on the act's own page, which offers to add its source.
+    let unsourced_act = location
+        .strip_prefix("/records/")
+        .and_then(|rest| rest.split('?').next())
+        .expect("the act's page")
+        .to_string();
+    assert!(
+        page.body
+            .contains(&format!("href=\"/records/{unsourced_act}/sources/new\"")),
+        "{}",
+        page.body
+    );
+    let form = site
+        .get(
+            &format!("/records/{unsourced_act}/sources/new"),
+            Some(&documenter),
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body.contains("Arrest"),
+        "the act is named: {}",
+        form.body
+    );
+    // No source chosen: refused at the field, nothing written.
+    let before = site.read(|store| {
+        store
+            .count(girok_model::RecordKind::Information)
+            .expect("count")
+    });
+    let refused = site
+        .post_form(
+            &format!("/records/{unsourced_act}/sources"),
+            Some(&documenter),
+            &format!("csrf={}&source=&reliability=b", documenter.csrf),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"source-error\"")
+            && refused.body.contains("<option value=\"b\" selected>"),
+        "{}",
+        refused.body
+    );
+    let added = site
+        .post_form(
+            &format!("/records/{unsourced_act}/sources"),
+            Some(&documenter),
+            &format!(
+                "csrf={}&source=s-un-2025-kim&reliability=b&credibility=2&knowledge=saw",
+                documenter.csrf
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let after = site.read(|store| {
+        store
+            .count(girok_model::RecordKind::Information)
+            .expect("count")
+    });
+    assert_eq!(after, before + 1);
+    let attested = site
+        .get(&support::location(&added), Some(&documenter))
+        .await;
+    assert!(
+        attested.body.contains("Saved.") && !attested.body.contains("saved without a source"),
+        "{}",
+        attested.body
+    );
+    assert!(
+        site.get("/records/no-such-act/sources/new", Some(&documenter))
+            .await
+            .status
+            == StatusCode::NOT_FOUND
     );
     let sourced = site
         .post_form(

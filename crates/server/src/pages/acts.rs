@@ -63,6 +63,16 @@ pub(super) struct ActPickers {
     places: Vec<(String, String)>,
 }
 
+/// A choice among `options` (key, label), `none` first when given.
+fn select(name: &str, options: &[(String, String)], chosen: &str, none: Option<&str>) -> Markup {
+    html! {
+        select id=(name) name=(name) {
+            @if let Some(none) = none { option value="" { (none) } }
+            @for (key, label) in options { option value=(key) selected[chosen == key] { (label) } }
+        }
+    }
+}
+
 fn act_form(
     lang: Lang,
     principal: &Principal,
@@ -80,24 +90,13 @@ fn act_form(
             ""
         }
     };
-    let select = |name: &'static str,
-                  options: &[(String, String)],
-                  chosen: &str,
-                  none: Option<&str>| {
-        html! {
-            select id=(name) name=(name) {
-                @if let Some(none) = none { option value="" { (none) } }
-                @for (key, label) in options { option value=(key) selected[chosen == key] { (label) } }
-            }
-        }
-    };
     html! {
         form method="post" action=(format!("/persons/{victim}/acts")) {
             input type="hidden" name="csrf" value=(principal.csrf());
             (pickers::default_button(lang))
             div class=(class("act_type")) {
                 label for="act_type" { (lang.t("What happened", "행위 유형")) }
-                (select("act_type", &pickers.act_types, &form.act_type, None))
+                (select("act_type", &pickers.act_types, &form.act_type, Some(lang.t("— choose what happened —", "— 행위 유형을 고르세요 —"))))
                 (error("act_type"))
             }
             div class=(class("date")) {
@@ -118,9 +117,57 @@ fn act_form(
             }
             label for="agency" { (lang.t("Perpetrating agency", "가해 기관")) }
             (select("agency", &pickers.agencies, &form.agency, Some(lang.t("(none recorded)", "(기록 없음)"))))
-            (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), &form.source, offered, errors.get("source")))
+            (attestation_fields(lang, &pickers.relations, &Attesting::of(form), errors, offered))
+            (pickers::field(lang, Pick::Event, "event", lang.t("Part of event (optional)", "관련 사건 (선택)"), &form.event, offered, errors.get("event")))
+            label for="description" { (lang.t("Description", "설명")) }
+            textarea id="description" name="description" rows="3" { (form.description) }
+            button.primary type="submit" { (lang.t("Save act", "행위 저장")) }
+        }
+    }
+}
+
+/// What a source says of an act: which source, and how far to trust it.
+struct Attesting<'a> {
+    source: &'a str,
+    relation: &'a str,
+    reliability: &'a str,
+    credibility: &'a str,
+    knowledge: &'a str,
+}
+
+impl<'a> Attesting<'a> {
+    fn of(form: &'a ActForm) -> Attesting<'a> {
+        Attesting {
+            source: &form.source,
+            relation: &form.relation,
+            reliability: &form.reliability,
+            credibility: &form.credibility,
+            knowledge: &form.knowledge,
+        }
+    }
+}
+
+/// The fields of an attestation: the source (a picker), the witness's
+/// relation to the victim, the Admiralty grades and how the witness knows.
+fn attestation_fields(
+    lang: Lang,
+    relations: &[(String, String)],
+    form: &Attesting,
+    errors: &HashMap<&str, String>,
+    offered: Option<&Offered>,
+) -> Markup {
+    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
+    let class = |name: &str| {
+        if errors.contains_key(name) {
+            "field-error"
+        } else {
+            ""
+        }
+    };
+    html! {
+            (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), form.source, offered, errors.get("source")))
             label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }
-            (select("relation", &pickers.relations, &form.relation, Some(lang.t("(unknown)", "(미상)"))))
+            (select("relation", relations, form.relation, Some(lang.t("(unknown)", "(미상)"))))
             div class=(class("reliability")) {
                 label for="reliability" { (lang.t("Reliability of the source", "출처의 신뢰도")) }
                 select id="reliability" name="reliability" {
@@ -151,11 +198,6 @@ fn act_form(
                 }
                 (error("knowledge"))
             }
-            (pickers::field(lang, Pick::Event, "event", lang.t("Part of event (optional)", "관련 사건 (선택)"), &form.event, offered, errors.get("event")))
-            label for="description" { (lang.t("Description", "설명")) }
-            textarea id="description" name="description" rows="3" { (form.description) }
-            button.primary type="submit" { (lang.t("Save act", "행위 저장")) }
-        }
     }
 }
 
@@ -233,8 +275,8 @@ fn field_errors(
 
 /// What became of a submitted act form.
 enum Submitted {
-    /// Written; `unsourced` when no source attests it.
-    Saved { unsourced: bool },
+    /// Written; `unsourced` (the act made) when no source attests it.
+    Saved { unsourced: Option<RecordId> },
     /// Shown again: to choose a match, or with the fields at fault.
     Again {
         form: Box<ActForm>,
@@ -307,7 +349,11 @@ pub(super) async fn create_act(
         }
         let unsourced = form.source.trim().is_empty();
         Ok(match intake::write(&app, &actor, &testimony) {
-            Ok(_) => (pickers, Submitted::Saved { unsourced }),
+            Ok((made, _)) => {
+                let act = made.into_iter().find(|(kind, _)| *kind == RecordKind::Act);
+                let unsourced = act.filter(|_| unsourced).map(|(_, id)| id);
+                (pickers, Submitted::Saved { unsourced })
+            }
             Err(not) => {
                 let errors = field_errors(&not, korean)?;
                 (
@@ -324,13 +370,19 @@ pub(super) async fn create_act(
     .await;
     match written {
         Ok(Err(failure)) => internal(failure),
-        // Saved, but an act no source attests is one nobody can weigh: say so.
-        Ok(Ok((_, Submitted::Saved { unsourced: true }))) => Redirect::to(&format!(
+        // Saved, but an act no source attests is one nobody can weigh: say
+        // so on its page, which offers to add the source.
+        Ok(Ok((
+            _,
+            Submitted::Saved {
+                unsourced: Some(act),
+            },
+        ))) => Redirect::to(&format!(
             "{}?saved=1&unsourced=1",
-            link_of(RecordKind::Person.as_str(), &RecordId::new(victim))
+            link_of(RecordKind::Act.as_str(), &act)
         ))
         .into_response(),
-        Ok(Ok((_, Submitted::Saved { unsourced: false }))) => {
+        Ok(Ok((_, Submitted::Saved { unsourced: None }))) => {
             saved(RecordKind::Person, &RecordId::new(victim))
         }
         Ok(Ok((
@@ -366,6 +418,260 @@ pub(super) async fn create_act(
             )
                 .into_response()
         }
+        Err(response) => response,
+    }
+}
+
+/// The form that adds a source to an act already recorded.
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct AttestForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    relation: String,
+    #[serde(default)]
+    reliability: String,
+    #[serde(default)]
+    credibility: String,
+    #[serde(default)]
+    knowledge: String,
+    #[serde(default)]
+    find: String,
+    #[serde(default)]
+    pick: String,
+}
+
+impl AttestForm {
+    fn attesting(&self) -> Attesting<'_> {
+        Attesting {
+            source: &self.source,
+            relation: &self.relation,
+            reliability: &self.reliability,
+            credibility: &self.credibility,
+            knowledge: &self.knowledge,
+        }
+    }
+}
+
+/// The act a source is added to: its title (as the reader may see it).
+fn act_title(
+    store: &Database,
+    act: &RecordId,
+    lang: Lang,
+    role: Role,
+) -> Result<Option<String>, StoreError> {
+    let Some(stored) = store.get(act)? else {
+        return Ok(None);
+    };
+    if !matches!(stored.record, Record::Act(_)) {
+        return Ok(None);
+    }
+    let vocabularies = store.vocabularies();
+    let mut titles = readable::Titles::new();
+    for (_, other, _) in stored.record.references() {
+        if let Some(referred) = store.get(other)? {
+            let shown = redact::record(referred.record, role);
+            titles.insert(
+                other.clone(),
+                readable::title_of(&shown, lang, vocabularies, &titles),
+            );
+        }
+    }
+    let shown = redact::record(stored.record, role);
+    Ok(Some(readable::title_of(
+        &shown,
+        lang,
+        vocabularies,
+        &titles,
+    )))
+}
+
+/// The add-a-source form as shown: for the act titled `title`, with what
+/// was typed, the fields at fault and the matches offered.
+struct AttestPage {
+    title: String,
+    relations: Vec<(String, String)>,
+    form: AttestForm,
+    errors: HashMap<&'static str, String>,
+    offered: Option<Offered>,
+}
+
+fn attest_page(lang: Lang, principal: &Principal, act: &RecordId, shown: &AttestPage) -> Response {
+    let body = html! {
+        p { (lang.t("The act:", "행위:")) " " a href=(link_of(RecordKind::Act.as_str(), act)) { (shown.title) } }
+        form method="post" action=(format!("/records/{act}/sources")) {
+            input type="hidden" name="csrf" value=(principal.csrf());
+            (pickers::default_button(lang))
+            (attestation_fields(lang, &shown.relations, &shown.form.attesting(), &shown.errors, shown.offered.as_ref()))
+            div.actions {
+                button.primary type="submit" id="add-source" { (lang.t("Add the source", "출처 추가")) }
+            }
+        }
+    };
+    page(
+        lang,
+        principal,
+        lang.t(
+            "Add the source that attests an act",
+            "행위를 입증하는 출처 추가",
+        ),
+        body,
+    )
+}
+
+pub(super) async fn new_attestation(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(act): Path<String>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match signed_in(&app, &headers, Role::Documenter) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let act = RecordId::new(act);
+    let (reading, wanted, role) = (
+        Reading::of(&principal, format!("GET /records/{act}/sources/new")),
+        act.clone(),
+        principal.user.role,
+    );
+    let loaded = blocking(move || {
+        let relations = app.read(act_pickers).relations;
+        app.read_as(&reading, |store| act_title(store, &wanted, lang, role))
+            .map(|title| (title, relations))
+    })
+    .await;
+    match loaded {
+        Ok(Ok((Some(title), relations))) => attest_page(
+            lang,
+            &principal,
+            &act,
+            &AttestPage {
+                title,
+                relations,
+                form: AttestForm::default(),
+                errors: HashMap::new(),
+                offered: None,
+            },
+        ),
+        Ok(Ok((None, _))) => no_such(
+            lang,
+            ("There is no act", "다음 행위가 없습니다:"),
+            act.as_str(),
+        ),
+        Ok(Err(error)) => internal(error),
+        Err(response) => response,
+    }
+}
+
+/// What became of a source added to an act.
+enum Attested {
+    NoSuchAct,
+    Saved,
+    /// Shown again: to choose a match, or with the fields at fault.
+    Again(Box<AttestPage>),
+}
+
+pub(super) async fn create_attestation(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(act): Path<String>,
+    Form(form): Form<AttestForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let act = RecordId::new(act);
+    let (actor, role, wanted) = (
+        principal.user.name.clone(),
+        principal.user.role,
+        act.clone(),
+    );
+    let reading = Reading::of(&principal, format!("POST /records/{act}/sources"));
+    let written = blocking(move || -> Result<Attested, String> {
+        let relations = app.read(act_pickers).relations;
+        let mut form = form;
+        let buttons = Buttons::of(&form.find, &form.pick);
+        let looked_up = app
+            .read_as(&reading, |store| {
+                let Some(title) = act_title(store, &wanted, lang, role)? else {
+                    return Ok(None);
+                };
+                let mut fields = [(Pick::Source, "source", &mut form.source)];
+                if buttons.pressed() {
+                    let offered = pickers::pressed(&app, store, lang, &buttons, &mut fields)?;
+                    return Ok(Some((title, HashMap::new(), offered, true)));
+                }
+                let (errors, offered) = pickers::resolve_fields(&app, store, lang, &mut fields)?;
+                Ok(Some((title, errors, offered, false)))
+            })
+            .map_err(|e| e.to_string())?;
+        let Some((title, mut errors, offered, pressed)) = looked_up else {
+            return Ok(Attested::NoSuchAct);
+        };
+        if !pressed && form.source.trim().is_empty() {
+            errors.insert(
+                "source",
+                lang.t(
+                    "Choose the source that attests the act.",
+                    "행위를 입증하는 출처를 고르세요.",
+                )
+                .to_string(),
+            );
+        }
+        let again = |form: AttestForm, errors, offered| {
+            Attested::Again(Box::new(AttestPage {
+                title: title.clone(),
+                relations: relations.clone(),
+                form,
+                errors,
+                offered,
+            }))
+        };
+        if pressed || !errors.is_empty() {
+            return Ok(again(form, errors, offered));
+        }
+        let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
+        testimony.received_by(Some(actor.clone()));
+        for (field, text) in [
+            (Field::ActId, wanted.as_str()),
+            (Field::SourceId, &form.source),
+            (Field::Relation, &form.relation),
+            (Field::Reliability, &form.reliability),
+            (Field::Credibility, &form.credibility),
+            (Field::Knowledge, &form.knowledge),
+        ] {
+            testimony.set(field, text);
+        }
+        match intake::write(&app, &actor, &testimony) {
+            Ok(_) => Ok(Attested::Saved),
+            Err(not) => {
+                let errors = field_errors(&not, lang == Lang::Ko)?;
+                Ok(again(form, errors, None))
+            }
+        }
+    })
+    .await;
+    match written {
+        Ok(Ok(Attested::Saved)) => saved(RecordKind::Act, &act),
+        Ok(Ok(Attested::NoSuchAct)) => no_such(
+            lang,
+            ("There is no act", "다음 행위가 없습니다:"),
+            act.as_str(),
+        ),
+        Ok(Ok(Attested::Again(shown))) => {
+            let status = if shown.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, attest_page(lang, &principal, &act, &shown)).into_response()
+        }
+        Ok(Err(failure)) => internal(failure),
         Err(response) => response,
     }
 }

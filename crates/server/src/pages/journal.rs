@@ -228,29 +228,30 @@ pub(super) async fn history(
     let body = html! {
         p.actions { a href=(link_of("", &RecordId::new(&id))) { (lang.t("Back to the record", "기록으로 돌아가기")) } }
         @if entries.is_empty() { p { (lang.t("The journal has no entries about this record.", "이 기록에 대한 항목이 없습니다.")) } }
-        table.history {
-            tr { th { "#" } th { (lang.t("When (local time)", "시각 (현지 시각)")) } th { (lang.t("Who", "작성자")) } th { (lang.t("Change", "변경")) } th { (lang.t("Entry hash", "항목 해시")) } }
+        // One entry a block, its change at the page's full width: a table of
+        // entries with the change in one cell overflows on a tablet.
+        ol.history {
             @for (seq, time, actor, what, changes, hash) in &entries {
-                tr {
-                    td.n { (seq) }
-                    td { (readable::local_time(time, principal.time_zone())) }
-                    td { (girok_model::printable::line(actor)) }
-                    td {
-                        (what)
-                        @if !changes.is_empty() {
-                            table.diff {
-                                tr { th { (lang.t("Field", "항목")) } th { (lang.t("Before", "이전")) } th { (lang.t("After", "이후")) } }
-                                @for change in changes {
-                                    tr {
-                                        th { (change.label) }
-                                        td { @match &change.before { Some(value) => del { (value) }, None => (none) } }
-                                        td { @match &change.after { Some(value) => ins { (value) }, None => (none) } }
-                                    }
+                li {
+                    p.entry {
+                        strong { (lang.t("Entry", "항목")) " " (seq) } " · "
+                        (readable::local_time(time, principal.time_zone())) " · "
+                        (girok_model::printable::line(actor)) " · "
+                        (what) " · "
+                        span.hint { (lang.t("entry hash", "항목 해시")) " " code { (hex::encode(&hash[..8])) "…" } }
+                    }
+                    @if !changes.is_empty() {
+                        table.diff {
+                            tr { th scope="col" { (lang.t("Field", "항목")) } th scope="col" { (lang.t("Before", "이전")) } th scope="col" { (lang.t("After", "이후")) } }
+                            @for change in changes {
+                                tr {
+                                    th { (change.label) }
+                                    td { @match &change.before { Some(value) => del { (value) }, None => (none) } }
+                                    td { @match &change.after { Some(value) => ins { (value) }, None => (none) } }
                                 }
                             }
                         }
                     }
-                    td { code { (hex::encode(&hash[..8])) "…" } }
                 }
             }
         }

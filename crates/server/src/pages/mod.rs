@@ -83,6 +83,8 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             get(editor::new_event).post(editor::create_event),
         )
         .route("/persons/{id}/acts/new", get(acts::new_act))
+        .route("/records/{id}/sources/new", get(acts::new_attestation))
+        .route("/records/{id}/sources", post(acts::create_attestation))
         .route(
             "/sources",
             get(records::sources).post(records::create_testimony),
@@ -231,10 +233,11 @@ button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;borde
 .saved{border:1px solid #2e7d32;background:#eef7ee;border-radius:6px;padding:.2rem 1rem;margin-bottom:1rem}
 .notice{border:1px solid #9a6700;background:#fff8e1;border-radius:6px;padding:.5rem 1rem;margin-bottom:1rem}
 del{background:#fbe9e9;text-decoration:line-through}ins{background:#e6f4e6;text-decoration:none}
-table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}
+table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}table.diff td{width:49%}
+ol.history{list-style:none;padding:0}ol.history>li{border-bottom:1px solid #ccc;padding:.6rem 0}p.entry{margin:0}
 details{margin-top:1.2rem}fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
 label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-top:.2rem}label.check input{width:auto}
-@media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:nowrap;overflow-x:auto;gap:.9rem;white-space:nowrap;font-size:.95rem}
+@media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:wrap;gap:.2rem .9rem;white-space:nowrap;font-size:.95rem}
 header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}}
 @media print{@page{size:A4;margin:16mm 14mm}body{font-size:10.5pt;color:#000}header,.actions,.next,.saved,form,button{display:none!important}
 main{max-width:none;margin:0;padding:0}a{color:#000;text-decoration:none}h1{font-size:15pt;margin-top:0}h2{font-size:12pt;break-after:avoid}h3,h4{break-after:avoid}section.act{break-inside:avoid-page}code{word-break:break-all}
@@ -323,7 +326,7 @@ fn layout_refreshed(
                     } @else {
                         nav {}
                     }
-                    a href=(format!("/lang/{}", if lang == Lang::En { "ko" } else { "en" })) id="language" {
+                    a href=(format!("/lang/{}", if lang == Lang::En { "ko" } else { "en" })) id="switch-language" {
                         (lang.t("한국어", "English"))
                     }
                     @if let Some(principal) = principal {

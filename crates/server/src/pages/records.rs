@@ -234,7 +234,15 @@ fn referrer_heading(lang: Lang, kind: RecordKind, field: &str) -> &'static str {
         (RecordKind::Involvement, "perpetrator") => {
             lang.t("Involved as a perpetrator in", "가해자로 관여한 행위")
         }
-        (RecordKind::Relation, _) => lang.t("Relations", "관계"),
+        // A relation says its `person` is the `relation` of its `other`.
+        (RecordKind::Relation, "other") => lang.t(
+            "Persons related to this person (each is this person's …)",
+            "이 인물과 관계된 인물 (각각 이 인물의 …)",
+        ),
+        (RecordKind::Relation, _) => lang.t(
+            "This person is related to (this person is their …)",
+            "이 인물이 관계된 인물 (이 인물은 그들의 …)",
+        ),
         (RecordKind::Information, "source") => {
             lang.t("What this source attests", "이 출처가 증언하는 내용")
         }
@@ -318,6 +326,7 @@ fn next_steps(lang: Lang, record: &Record) -> Markup {
                     li { a href="/sources/new" { (lang.t("Record another testimony", "다른 증언 기록")) } }
                 }
                 Record::Act(act) => {
+                    li { a href=(format!("/records/{}/sources/new", act.id)) { (lang.t("Add a source that attests this act", "이 행위를 입증하는 출처 추가")) } }
                     li { a href=(format!("/persons/{}", act.victim)) { (lang.t("Back to the victim", "피해자로 돌아가기")) } }
                     li { a href=(format!("/persons/{}/acts/new", act.victim)) { (lang.t("Record another act against the victim", "피해자에 대한 다른 행위 기록")) } }
                 }
@@ -395,13 +404,8 @@ pub(super) async fn record_page(
     let kind = record.kind();
     let mut groups: Vec<((RecordKind, &'static str), Vec<&Record>)> = Vec::new();
     for (field, referrer) in &around.referrers {
-        // Both sides of a relation are one list.
-        let field = if referrer.kind() == RecordKind::Relation {
-            "person"
-        } else {
-            field
-        };
-        let key = (referrer.kind(), field);
+        // The two sides of a relation are two lists, each naming the other side.
+        let key = (referrer.kind(), *field);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, records)) => records.push(referrer),
             None => groups.push((key, vec![referrer])),
@@ -413,8 +417,8 @@ pub(super) async fn record_page(
                 p { strong { (lang.t("Saved.", "저장했습니다.")) } " " (lang.t("What next?", "다음 단계:")) }
                 @if shown.unsourced.is_some() {
                     p.error role="alert" { (lang.t(
-                        "The act was saved without a source: no testimony or document attests it yet, so it cannot be weighed or counted as documented. Record the testimony that tells it, or edit the act to name its source.",
-                        "출처 없이 저장했습니다. 이 행위를 입증하는 증언이나 문서가 아직 없어 신뢰도를 따질 수 없고 기록된 것으로 집계할 수 없습니다. 이를 말한 증언을 기록하거나 행위를 수정해 출처를 지정하세요.",
+                        "The act was saved without a source: no testimony or document attests it yet, so it cannot be weighed or counted as documented. Add the source that tells it.",
+                        "출처 없이 저장했습니다. 이 행위를 입증하는 증언이나 문서가 아직 없어 신뢰도를 따질 수 없고 기록된 것으로 집계할 수 없습니다. 이를 말한 출처를 추가하세요.",
                     )) }
                 }
                 (next_steps(lang, &record))
@@ -440,6 +444,9 @@ pub(super) async fn record_page(
             }
             @if matches!(record, Record::Person(_)) && role.can_write() {
                 " · " a href=(format!("/persons/{id}/acts/new")) { (lang.t("Record an act against this person", "이 인물에 대한 행위 기록")) }
+            }
+            @if matches!(record, Record::Act(_)) && role.can_write() {
+                " · " a href=(format!("/records/{id}/sources/new")) id="attest" { (lang.t("Add a source that attests this act", "이 행위를 입증하는 출처 추가")) }
             }
             @if matches!(record, Record::Source(_)) && role.can_write() {
                 " · " a href=(format!("/sources/{id}/evidence/new")) id="add-evidence" { (lang.t("Add evidence (a file)", "증거 파일 추가")) }

@@ -906,6 +906,40 @@ async fn editing_a_person_keeps_revisions_and_refuses_stale_forms_on(site: &Site
     assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
     let record = site.get("/api/records/p-un-kim", Some(&documenter)).await;
     assert!(record.body.contains("1990s"), "{}", record.body);
+    // The saved values sent again change nothing: no new revision, and the page says so.
+    let revisions = || {
+        site.read(|store| {
+            store
+                .history(&girok_model::RecordId::new("p-un-kim"))
+                .expect("history")
+                .len()
+        })
+    };
+    let before = revisions();
+    let current = (revision.parse::<u32>().expect("revision") + 1).to_string();
+    let unchanged = site
+        .post_form(
+            "/records/p-un-kim/edit",
+            Some(&documenter),
+            &edit(&current, "1990s"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unchanged.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        unchanged.body
+    );
+    let at = location(&unchanged);
+    assert!(at.ends_with("?unchanged=1"), "{at}");
+    assert_eq!(revisions(), before);
+    assert!(
+        site.get(&at, Some(&documenter))
+            .await
+            .body
+            .contains("no new revision was written")
+    );
 }
 
 #[tokio::test]

@@ -57,6 +57,8 @@ impl ActForm {
 }
 
 pub(super) struct ActPickers {
+    /// The victim, as the reader may see them (the page's heading).
+    victim: String,
     act_types: Vec<(String, String)>,
     agencies: Vec<(String, String)>,
     relations: Vec<(String, String)>,
@@ -205,6 +207,7 @@ fn act_pickers(store: &Database) -> ActPickers {
     use girok_model::VocabKind;
     let vocabularies = store.vocabularies();
     ActPickers {
+        victim: String::new(),
         act_types: vocabulary_options(vocabularies, VocabKind::ActType),
         agencies: vocabulary_options(vocabularies, VocabKind::Agency),
         relations: vocabulary_options(vocabularies, VocabKind::Relation),
@@ -212,35 +215,83 @@ fn act_pickers(store: &Database) -> ActPickers {
     }
 }
 
+/// The act form's choices and its victim's title; `None` when `victim` is
+/// not a person. Reading the victim's name is audited as `reading`.
+fn act_form_data(
+    app: &App,
+    reading: &Reading,
+    victim: &RecordId,
+    lang: Lang,
+    role: Role,
+) -> Result<Option<ActPickers>, StoreError> {
+    let Some(title) = app.read_as(reading, |store| {
+        title_of_kind(store, victim, RecordKind::Person, lang, role)
+    })?
+    else {
+        return Ok(None);
+    };
+    let mut pickers = app.read(act_pickers);
+    pickers.victim = title;
+    Ok(Some(pickers))
+}
+
+fn act_heading(lang: Lang, pickers: &ActPickers) -> String {
+    format!(
+        "{} {}",
+        lang.t("Record an act against", "행위 기록:"),
+        pickers.victim
+    )
+}
+
+/// `?source=ID`: the act form opened from a testimony names it already.
+#[derive(Deserialize, Default)]
+pub(super) struct NewActQuery {
+    #[serde(default)]
+    source: String,
+}
+
 pub(super) async fn new_act(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     Path(victim): Path<String>,
+    Query(query): Query<NewActQuery>,
 ) -> Response {
     let lang = Lang::of(&headers);
     let principal = match signed_in(&app, &headers, Role::Documenter) {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let pickers = match blocking(move || app.read(act_pickers)).await {
-        Ok(pickers) => pickers,
+    let (reading, wanted, role) = (
+        Reading::of(&principal, format!("GET /persons/{victim}/acts/new")),
+        RecordId::new(&victim),
+        principal.user.role,
+    );
+    let pickers = match blocking(move || act_form_data(&app, &reading, &wanted, lang, role)).await {
+        Ok(Ok(Some(pickers))) => pickers,
+        Ok(Ok(None)) => {
+            return no_such(
+                lang,
+                ("There is no person", "다음 인물이 없습니다:"),
+                &victim,
+            );
+        }
+        Ok(Err(error)) => return internal(error),
         Err(response) => return response,
+    };
+    let form = ActForm {
+        source: query.source,
+        ..ActForm::default()
     };
     let body = act_form(
         lang,
         &principal,
         &victim,
         &pickers,
-        &ActForm::default(),
+        &form,
         &HashMap::new(),
         None,
     );
-    page(
-        lang,
-        &principal,
-        &format!("{} {victim}", lang.t("Record an act against", "행위 기록:")),
-        body,
-    )
+    page(lang, &principal, &act_heading(lang, &pickers), body)
 }
 
 /// The form's field for each field of the testimony it carries.
@@ -300,8 +351,13 @@ pub(super) async fn create_act(
     let korean = lang == Lang::Ko;
     let victim_id = victim.clone();
     let reading = Reading::of(&principal, format!("POST /persons/{victim}/acts"));
-    let written = blocking(move || -> Result<(ActPickers, Submitted), String> {
-        let pickers = app.read(act_pickers);
+    let role = principal.user.role;
+    let written = blocking(move || -> Result<Option<(ActPickers, Submitted)>, String> {
+        let Some(pickers) = act_form_data(&app, &reading, &RecordId::new(&victim_id), lang, role)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
         let mut form = form;
         let buttons = Buttons::of(&form.find, &form.pick);
         // A picker's button shows the form again; a title typed for an id is looked up.
@@ -319,14 +375,14 @@ pub(super) async fn create_act(
             .map_err(|e| e.to_string())?;
         let (errors, offered, pressed) = looked_up;
         if pressed || !errors.is_empty() {
-            return Ok((
+            return Ok(Some((
                 pickers,
                 Submitted::Again {
                     form: Box::new(form),
                     errors,
                     offered,
                 },
-            ));
+            )));
         }
         let mut testimony = Testimony::new(intake::drawn_stem(), NewIds::Minted);
         testimony.received_by(Some(actor.clone()));
@@ -348,7 +404,7 @@ pub(super) async fn create_act(
             testimony.set(field, text);
         }
         let unsourced = form.source.trim().is_empty();
-        Ok(match intake::write(&app, &actor, &testimony) {
+        Ok(Some(match intake::write(&app, &actor, &testimony) {
             Ok((made, _)) => {
                 let act = made.into_iter().find(|(kind, _)| *kind == RecordKind::Act);
                 let unsourced = act.filter(|_| unsourced).map(|(_, id)| id);
@@ -365,34 +421,39 @@ pub(super) async fn create_act(
                     },
                 )
             }
-        })
+        }))
     })
     .await;
     match written {
         Ok(Err(failure)) => internal(failure),
+        Ok(Ok(None)) => no_such(
+            lang,
+            ("There is no person", "다음 인물이 없습니다:"),
+            &victim,
+        ),
         // Saved, but an act no source attests is one nobody can weigh: say
         // so on its page, which offers to add the source.
-        Ok(Ok((
+        Ok(Ok(Some((
             _,
             Submitted::Saved {
                 unsourced: Some(act),
             },
-        ))) => Redirect::to(&format!(
+        )))) => Redirect::to(&format!(
             "{}?saved=1&unsourced=1",
             link_of(RecordKind::Act.as_str(), &act)
         ))
         .into_response(),
-        Ok(Ok((_, Submitted::Saved { unsourced: None }))) => {
+        Ok(Ok(Some((_, Submitted::Saved { unsourced: None })))) => {
             saved(RecordKind::Person, &RecordId::new(victim))
         }
-        Ok(Ok((
+        Ok(Ok(Some((
             pickers,
             Submitted::Again {
                 form,
                 errors,
                 offered,
             },
-        ))) => {
+        )))) => {
             let status = if errors.is_empty() {
                 StatusCode::OK
             } else {
@@ -409,12 +470,7 @@ pub(super) async fn create_act(
             );
             (
                 status,
-                page(
-                    lang,
-                    &principal,
-                    &format!("{} {victim}", lang.t("Record an act against", "행위 기록:")),
-                    body,
-                ),
+                page(lang, &principal, &act_heading(lang, &pickers), body),
             )
                 .into_response()
         }
@@ -455,17 +511,18 @@ impl AttestForm {
     }
 }
 
-/// The act a source is added to: its title (as the reader may see it).
-fn act_title(
+/// The title of record `id` as the reader may see it, if it is a `kind`.
+fn title_of_kind(
     store: &Database,
-    act: &RecordId,
+    id: &RecordId,
+    kind: RecordKind,
     lang: Lang,
     role: Role,
 ) -> Result<Option<String>, StoreError> {
-    let Some(stored) = store.get(act)? else {
+    let Some(stored) = store.get(id)? else {
         return Ok(None);
     };
-    if !matches!(stored.record, Record::Act(_)) {
+    if stored.record.kind() != kind {
         return Ok(None);
     }
     let vocabularies = store.vocabularies();
@@ -539,8 +596,10 @@ pub(super) async fn new_attestation(
     );
     let loaded = blocking(move || {
         let relations = app.read(act_pickers).relations;
-        app.read_as(&reading, |store| act_title(store, &wanted, lang, role))
-            .map(|title| (title, relations))
+        app.read_as(&reading, |store| {
+            title_of_kind(store, &wanted, RecordKind::Act, lang, role)
+        })
+        .map(|title| (title, relations))
     })
     .await;
     match loaded {
@@ -598,7 +657,8 @@ pub(super) async fn create_attestation(
         let buttons = Buttons::of(&form.find, &form.pick);
         let looked_up = app
             .read_as(&reading, |store| {
-                let Some(title) = act_title(store, &wanted, lang, role)? else {
+                let Some(title) = title_of_kind(store, &wanted, RecordKind::Act, lang, role)?
+                else {
                     return Ok(None);
                 };
                 let mut fields = [(Pick::Source, "source", &mut form.source)];

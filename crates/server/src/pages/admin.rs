@@ -71,7 +71,7 @@ fn users_page(
             tr { th { (lang.t("User", "사용자")) } th { (lang.t("Role", "역할")) } th { (lang.t("Two-step sign-in", "2단계 로그인")) } th { (lang.t("Status", "상태")) } th { (lang.t("Time zone", "시간대")) } }
             @for (user, factor) in &overview.users {
                 tr {
-                    td { (user.name) } td { (user.role.name()) }
+                    td { (user.name) } td { (role_label(lang, user.role)) }
                     td { @match factor {
                         crate::access::SecondFactor::On { .. } => (lang.t("on", "켜짐")),
                         _ => (lang.t("not set up", "설정 안 됨")),
@@ -99,7 +99,7 @@ fn users_page(
                 option value="time-zone" { (lang.t("show times in the time zone below (empty: the server's)", "아래 시간대로 시각 표시 (비우면 서버 시간대)")) }
             }
             label for="change-role" { (lang.t("Role", "역할")) }
-            select id="change-role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role.name()) } } }
+            select id="change-role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role_label(lang, role)) } } }
             label for="change-password" { (lang.t("New password (12 characters or more)", "새 비밀번호 (12자 이상)")) }
             input id="change-password" name="password" type="password" autocomplete="new-password";
             label for="change-time-zone" { (lang.t("Time zone (for example Asia/Seoul)", "시간대 (예: Asia/Seoul)")) }
@@ -113,7 +113,7 @@ fn users_page(
             label for="name" { (lang.t("User name", "사용자 이름")) }
             input id="name" name="name" required autocomplete="off";
             label for="role" { (lang.t("Role", "역할")) }
-            select id="role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role.name()) } } }
+            select id="role" name="role" { @for role in Role::ALL { option value=(role.name()) { (role_label(lang, role)) } } }
             label for="password" { (lang.t("Password (12 characters or more)", "비밀번호 (12자 이상)")) }
             input id="password" name="password" type="password" required autocomplete="new-password";
             button.primary type="submit" { (lang.t("Add", "추가")) }

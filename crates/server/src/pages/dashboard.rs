@@ -32,6 +32,12 @@ pub(super) async fn dashboard(State(app): State<Arc<App>>, headers: HeaderMap) -
         Err(response) => return response,
     };
     let body = html! {
+        @if role.can_write() {
+            p.actions {
+                a.button href="/sources/new" id="record-testimony" { (lang.t("Record a testimony", "증언 기록")) }
+                " " a href="/import" { (lang.t("Import a CSV file", "CSV 파일 가져오기")) }
+            }
+        }
         @if let Some(replica) = &replica {
             p.notice id="replica" role="status" { (replica_words(lang, replica)) }
         }

@@ -595,6 +595,8 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
 enum NotSaved {
     /// Some field cannot be read (the errors say which).
     Unreadable,
+    /// The form changes nothing: no revision is written for it.
+    Unchanged,
     Store(StoreError),
 }
 
@@ -607,6 +609,7 @@ impl From<StoreError> for NotSaved {
 /// What became of a submitted form.
 enum Outcome {
     Saved(RecordKind, RecordId),
+    Unchanged(RecordKind, RecordId),
     Refused {
         kind: RecordKind,
         fields: Vec<Field>,
@@ -694,6 +697,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         }
         let kind = record.kind();
         let id = record.id().clone();
+        let stored = matches!(target, Target::Existing(_)).then(|| record.clone());
         let mut errors = Errors::new();
         // Values are read with the vocabularies of the batch that writes them.
         let written = app.write(|store| {
@@ -708,6 +712,9 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                 if !errors.is_empty() {
                     return Err(NotSaved::Unreadable);
                 }
+                if stored.as_ref() == Some(&record) {
+                    return Err(NotSaved::Unchanged);
+                }
                 sink.apply(match target {
                     Target::Existing(_) => Change::Update {
                         record,
@@ -720,6 +727,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         });
         match written {
             Ok(_) => return Outcome::Saved(kind, id),
+            Err(NotSaved::Unchanged) => return Outcome::Unchanged(kind, id),
             Err(NotSaved::Unreadable) => {}
             Err(NotSaved::Store(StoreError::Conflict { message, .. })) => {
                 errors.insert(FORM, message.in_language(lang == Lang::Ko).to_string());
@@ -760,6 +768,9 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
     .await;
     match outcome {
         Ok(Outcome::Saved(kind, id)) => saved(kind, &id),
+        Ok(Outcome::Unchanged(kind, id)) => {
+            Redirect::to(&format!("{}?unchanged=1", link_of(kind.as_str(), &id))).into_response()
+        }
         Ok(Outcome::Refused {
             kind,
             fields,

@@ -126,6 +126,12 @@ pub(super) fn export_outcome(lang: Lang, principal: &Principal, job: &Job) -> Ma
                 })
                 ", " (bytes_text(lang, result.bytes)) "."
             }
+            @if audience.is_some_and(|a| a != Audience::Internal) && result.parameters.layout != Layout::Report && result.written.units == 0 {
+                p.error role="alert" id=(format!("empty-{}", job.id)) { (lang.t(
+                    "Nothing could be published: the export is empty. Every act either has no source whose consent allows this audience, or is rarer than the smallest group. Make it again with a smaller group, or check the sources' consent.",
+                    "공개할 수 있는 것이 없어 내보내기가 비어 있습니다. 모든 행위가 이 대상에게 허용된 동의의 출처가 없거나 최소 묶음보다 드뭅니다. 더 작은 묶음으로 다시 만들거나 출처의 동의를 확인하세요.",
+                )) }
+            }
             @if audience.is_some_and(|a| a != Audience::Internal) && result.parameters.layout != Layout::Report {
                 p {
                     (result.written.without_consent) " " (lang.counted(result.written.without_consent, "act had no source whose consent allows this audience;", "acts had no source whose consent allows this audience;", "개 행위는 이 대상에게 허용된 동의가 있는 출처가 없었고,")) " "

@@ -322,7 +322,7 @@ fn layout_refreshed(
                                 a href="/verify" { (lang.t("Verification", "검증")) }
                             }
                         }
-                        span.who { (principal.user.name) " (" (principal.user.role.name()) ")" }
+                        span.who { (principal.user.name) " (" (role_label(lang, principal.user.role)) ")" }
                     } @else {
                         nav {}
                     }
@@ -345,7 +345,10 @@ fn layout_refreshed(
                     (body)
                     @if let Some(principal) = principal {
                         // Only on paper: who printed it and when, for the file it goes into.
-                        p.printed { (lang.t("Printed from Girok by", "Girok에서 출력:")) " " (principal.user.name) }
+                        p.printed {
+                            (lang.t("Printed from Girok by", "Girok에서 출력:")) " " (principal.user.name) ", "
+                            (readable::local_time(&girok_journal::format_time(chrono::Utc::now()), principal.time_zone()))
+                        }
                     }
                 }
             }
@@ -400,6 +403,16 @@ async fn progress_script() -> Response {
         PROGRESS_SCRIPT,
     )
         .into_response()
+}
+
+/// A role as the reader's language names it.
+fn role_label(lang: Lang, role: Role) -> &'static str {
+    match role {
+        Role::Viewer => lang.t("viewer", "열람자"),
+        Role::Analyst => lang.t("analyst", "분석가"),
+        Role::Documenter => lang.t("documenter", "기록 담당자"),
+        Role::Admin => lang.t("admin", "관리자"),
+    }
 }
 
 fn page(lang: Lang, principal: &Principal, title: &str, body: Markup) -> Response {
@@ -482,8 +495,16 @@ async fn inside_the_application(
         (Lang::Ko, Some(korean)) => korean.to_string(),
         _ => text.to_string(),
     };
+    let forbidden = response.status() == StatusCode::FORBIDDEN;
     let body = html! {
         p role="alert" { (words(&error.detail)) }
+        @if let (true, Some(principal)) = (forbidden, principal.as_ref()) {
+            p.hint {
+                (lang.t("You are signed in as", "현재 로그인:")) " " (principal.user.name) " (" (role_label(lang, principal.user.role)) "). "
+                (lang.t("If your work needs this, ask an administrator of this installation to change your role.",
+                        "업무에 필요하면 이 설치의 관리자에게 역할 변경을 요청하세요."))
+            }
+        }
         p { a href="/" { (lang.t("Back to the dashboard", "대시보드로 돌아가기")) } }
     };
     let (mut parts, _) = response.into_parts();

@@ -114,7 +114,7 @@ pub(super) async fn persons(
                         td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
                         td { a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) } @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
                         td { (readable::keyword(lang, person.sex)) }
-                        td { (person.birth) }
+                        td { (readable::date(lang, &person.birth)) }
                     }
                 }
             }
@@ -134,6 +134,9 @@ pub(super) struct Shown {
     /// `&unsourced=1`: the act just saved names no source.
     #[serde(default)]
     unsourced: Option<String>,
+    /// `?unchanged=1`: an edit was sent that changed nothing.
+    #[serde(default)]
+    unchanged: Option<String>,
 }
 
 /// What a record page shows besides the record: the records it names and
@@ -321,7 +324,7 @@ fn next_steps(lang: Lang, record: &Record) -> Markup {
                 Record::Source(source) => {
                     @if let Some(witness) = &source.witness {
                         li { a href=(format!("/persons/{witness}")) { (lang.t("Go to the witness", "증언자 보기")) } }
-                        li { a href=(format!("/persons/{witness}/acts/new")) { (lang.t("Record an act against the witness", "증언자에 대한 행위 기록")) } }
+                        li { a href=(format!("/persons/{witness}/acts/new?source={}", source.id)) { (lang.t("Record an act against the witness, told in this testimony", "이 증언에서 말한 증언자에 대한 행위 기록")) } }
                     }
                     li { a href="/sources/new" { (lang.t("Record another testimony", "다른 증언 기록")) } }
                 }
@@ -412,6 +415,14 @@ pub(super) async fn record_page(
         }
     }
     let body = html! {
+        @if shown.unchanged.is_some() {
+            div.saved role="status" {
+                p { strong { (lang.t("Nothing to save.", "저장할 변경이 없습니다.")) } " " (lang.t(
+                    "The form changed nothing, so no new revision was written.",
+                    "양식에서 바뀐 것이 없어 새 개정을 기록하지 않았습니다.",
+                )) }
+            }
+        }
         @if shown.saved.is_some() {
             div.saved role="status" {
                 p { strong { (lang.t("Saved.", "저장했습니다.")) } " " (lang.t("What next?", "다음 단계:")) }

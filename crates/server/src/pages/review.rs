@@ -287,7 +287,20 @@ fn proposal_page(
     let links = decode_links(&proposal.links);
     html! {
         @if let Some((ok, message)) = &message {
-            p class=(if *ok { "" } else { "error" }) role="status" { (message) }
+            @if *ok {
+                // A decision recorded: say so, and where to go next.
+                div.saved id="decided" {
+                    p role="status" { strong { (lang.t("Saved.", "저장했습니다.")) } " " (message) }
+                    ul.next {
+                        li { a href="/review" id="next-proposal" { (lang.t("The next proposal in the queue", "대기열의 다음 제안")) } }
+                        @if let Some(first) = proposal.persons.first() {
+                            li { a href=(format!("/persons/{}", first.id)) { (lang.t("The person's page", "인물 페이지")) } }
+                        }
+                    }
+                }
+            } @else {
+                p.error role="status" { (message) }
+            }
         }
         @if loaded.locked {
             p.hint { (lang.t("The database is locked: names, birth and origin are shown once an administrator unlocks it.",
@@ -324,7 +337,7 @@ fn proposal_page(
                 tr {
                     td { a href=(format!("/persons/{}", stored.id)) { (stored.id) } }
                     @if let Some(person) = shown {
-                        td { (person.names) } td { (person.sex) } td { (person.birth) } td { (person.origin) }
+                        td { (person.names) } td { (linkage_words(lang, &person.sex)) } td { (linkage_words(lang, &person.birth)) } td { (linkage_words(lang, &person.origin)) }
                     } @else {
                         td colspan="4" { (lang.t("(sealed)", "(봉인됨)")) }
                     }
@@ -342,8 +355,8 @@ fn proposal_page(
                     tr { td { (lang.t("prior", "사전")) } td {} td.n { (format!("{:+.2}", link.explanation.prior_weight)) } }
                     @for part in &link.explanation.parts {
                         tr {
-                            td { (part.comparison) }
-                            td { (part.level) @if let Some(tf) = part.term_frequency { " " span.hint { (format!("({:.2}%)", tf * 100.0)) } } }
+                            td { (linkage_words(lang, &part.comparison)) }
+                            td { (linkage_words(lang, &part.level)) @if let Some(tf) = part.term_frequency { " " span.hint { (format!("({:.2}%)", tf * 100.0)) } } }
                             td.n { (format!("{:+.2}", part.weight)) }
                         }
                     }
@@ -360,6 +373,47 @@ fn proposal_page(
                 button.primary type="submit" name="decision" value="different" { (lang.t("Different persons", "다른 사람")) }
             }
         }
+    }
+}
+
+/// The words linkage stores in English (comparisons, their levels, what a
+/// record lacks), in the reader's language; anything else as it is.
+fn linkage_words<'a>(lang: Lang, text: &'a str) -> &'a str {
+    if lang == Lang::En {
+        return text;
+    }
+    match text {
+        "surname" => "성",
+        "given name" => "이름",
+        "sex" => "성별",
+        "birth year" => "출생 연도",
+        "place of origin" => "출신지",
+        "arrest date and place" => "체포 날짜와 장소",
+        "others their sources name" => "출처가 함께 언급한 다른 인물",
+        "missing" => "정보 없음",
+        "different" => "다름",
+        "equal" | "exact" | "same" | "the same value" => "같음",
+        "same Hangul possible" => "같은 한글일 수 있음",
+        "same name key" => "같은 이름 키",
+        "similar jamo" => "자모 유사",
+        "jamo similarity >= 0.75" => "자모 유사도 0.75 이상",
+        "romanized jaro-winkler >= 0.9" => "로마자 유사도(자로-윙클러) 0.9 이상",
+        "off by one" => "1년 차이",
+        "within 3 years" => "3년 이내",
+        "same year" => "같은 연도",
+        "same place" => "같은 장소",
+        "same province" => "같은 도",
+        "same surname" => "같은 성",
+        "overlapping" | "overlapping dates" => "날짜 겹침",
+        "same place, overlapping dates" => "같은 장소, 날짜 겹침",
+        "another alike" => "비슷한 다른 인물 있음",
+        "none alike" => "비슷한 인물 없음",
+        "near" => "가까움",
+        "unknown" => "미상",
+        "female" => "여성",
+        "male" => "남성",
+        "other" => "기타",
+        _ => text,
     }
 }
 

@@ -378,7 +378,7 @@ fn proposal_page(
 
 /// The words linkage stores in English (comparisons, their levels, what a
 /// record lacks), in the reader's language; anything else as it is.
-fn linkage_words<'a>(lang: Lang, text: &'a str) -> &'a str {
+fn linkage_words(lang: Lang, text: &str) -> &str {
     if lang == Lang::En {
         return text;
     }

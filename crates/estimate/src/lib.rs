@@ -474,7 +474,7 @@ fn warnings(
                         "'{first}' and '{second}' share no one: how they depend on each other is a guess of the model"
                     ),
                     format!(
-                        "'{first}'와(과) '{second}'에 함께 있는 사람이 없습니다: 두 목록의 의존 관계는 모형의 추측입니다"
+                        "'{first}' 목록과 '{second}' 목록에 함께 있는 사람이 없습니다: 두 목록의 의존 관계는 모형의 추측입니다"
                     ),
                 ));
             }

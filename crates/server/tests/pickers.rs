@@ -502,6 +502,46 @@ async fn case_file_on(site: &Site) {
             StatusCode::NOT_FOUND
         );
     }
+    // Records reviewers merged are one person: the case file holds their acts too.
+    let acts = |body: &str| {
+        between(body, "Acts against this person (", ")")
+            .and_then(|n| n.parse::<usize>().ok())
+            .expect("the count of acts")
+    };
+    let alone = acts(&file.body);
+    let others = site.read(|store| {
+        store
+            .referrers(&girok_model::RecordId::new("p-media-kim"), 1000)
+            .expect("referrers")
+            .iter()
+            .filter(|r| r.kind == "act" && r.field == "victim")
+            .count()
+    });
+    assert!(others > 0, "the demo's media record names acts");
+    site.write(|store| {
+        store
+            .write("reviewer", |sink| {
+                sink.apply(girok_model::Change::LinkDecision {
+                    same: true,
+                    persons: vec![
+                        girok_model::RecordId::new("p-un-kim"),
+                        girok_model::RecordId::new("p-media-kim"),
+                    ],
+                    reason: "one witness, two spellings".into(),
+                })
+                .map(|_| ())
+            })
+            .expect("merge")
+    });
+    let merged = site
+        .get("/persons/p-un-kim/case-file", Some(&documenter))
+        .await;
+    assert_eq!(acts(&merged.body), alone + others, "{}", merged.body);
+    assert!(
+        merged.body.contains("merged by reviewers") && merged.body.contains("p-media-kim"),
+        "{}",
+        merged.body
+    );
     // Analysts read it without names; viewers not at all; every read audited.
     let analyst = site.session("analyst").await;
     let redacted = site

@@ -256,7 +256,7 @@ pub fn plan<'c, V: StateView + ?Sized>(
                                 "{a} and {b} were decided to be different persons; unmerge one of them first"
                             ),
                             format!(
-                                "{a}와(과) {b}은(는) 다른 사람으로 결정되었습니다; 먼저 둘 중 하나의 병합을 푸세요"
+                                "두 기록({a}, {b})은 다른 사람으로 결정되었습니다; 먼저 둘 중 하나의 병합을 푸세요"
                             ),
                         ),
                     ));
@@ -273,7 +273,7 @@ pub fn plan<'c, V: StateView + ?Sized>(
                                     "{person} and {other} are merged as one person; unmerge one of them first"
                                 ),
                                 format!(
-                                    "{person}와(과) {other}은(는) 한 사람으로 병합되어 있습니다; 먼저 둘 중 하나의 병합을 푸세요"
+                                    "두 기록({person}, {other})은 한 사람으로 병합되어 있습니다; 먼저 둘 중 하나의 병합을 푸세요"
                                 ),
                             ),
                         ));

@@ -1,4 +1,5 @@
-//! The printable case file of a victim: the person, every act against them
+//! The printable case file of a victim: the person (with the records
+//! reviewers merged with theirs), every act against them
 //! with its agencies and perpetrators, the sources attesting each with their
 //! reliability and credibility, the evidence files of those sources with
 //! their hashes, and where the log stands. One page, laid out for paper by
@@ -32,6 +33,8 @@ enum LogStanding {
 
 struct CaseFile {
     victim: Record,
+    /// The other records reviewers merged with the victim's: one person.
+    merged: Vec<Record>,
     acts: Vec<ActFile>,
     sources: Vec<Record>,
     evidence: Vec<Record>,
@@ -93,10 +96,21 @@ fn gather(
             }
             Ok(found)
         };
+    // One person: the acts against every record reviewers merged with this one.
+    let mut merged = Vec::new();
+    for other in store.merged_with(id)? {
+        if let Some(record) = get(&other)? {
+            merged.push(record);
+        }
+    }
+    let mut against = referring(id, RecordKind::Act, "victim")?;
+    for other in &merged {
+        against.extend(referring(other.id(), RecordKind::Act, "victim")?);
+    }
     let mut acts = Vec::new();
     let mut source_ids: Vec<RecordId> = Vec::new();
     let mut perpetrators: Vec<RecordId> = Vec::new();
-    for act in referring(id, RecordKind::Act, "victim")? {
+    for act in against {
         let involvements = referring(act.id(), RecordKind::Involvement, "act")?;
         let attestations = referring(act.id(), RecordKind::Information, "act")?;
         for attestation in &attestations {
@@ -124,11 +138,11 @@ fn gather(
         Record::Person(person) => !person.names.iter().any(|n| n.text == redact::WITHHELD),
         _ => true,
     };
-    if named(&victim) {
-        titles.insert(
-            victim.id().clone(),
-            readable::title_of(&victim, lang, &vocabularies, &titles),
-        );
+    for person in std::iter::once(&victim).chain(&merged) {
+        if named(person) {
+            let title = readable::title_of(person, lang, &vocabularies, &titles);
+            titles.insert(person.id().clone(), title);
+        }
     }
     for perpetrator in &perpetrators {
         if let Some(person) = get(perpetrator)?
@@ -162,6 +176,7 @@ fn gather(
     }
     Ok(Some(CaseFile {
         victim,
+        merged,
         acts,
         sources,
         evidence,
@@ -241,6 +256,14 @@ pub(super) async fn case_file(
         table.fields {
             @for row in readable::rows(&file.victim, lang, vocabularies, titles) {
                 tr { th { (row.label) } td { (row.value) } }
+            }
+        }
+        @if !file.merged.is_empty() {
+            h2 { (lang.t("The same person in other records (merged by reviewers)", "다른 기록의 같은 인물 (검토자가 병합)")) }
+            ul {
+                @for record in &file.merged {
+                    li { (readable::link(RecordKind::Person, record.id(), titles)) " " code { (record.id()) } }
+                }
             }
         }
         h2 { (lang.t("Acts against this person", "이 인물에 대한 행위")) " (" (file.acts.len()) ")" }

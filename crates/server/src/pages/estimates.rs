@@ -98,8 +98,8 @@ pub(super) async fn estimates(
                 }
             }
         }
-        p.hint { (lang.t("Four chains of the latent-class model (K = 10), model averaging over decomposable graphs and log-linear models; girok estimate and girok report run longer chains and strata.",
-                         "잠재계층 모형(K = 10) 4개 사슬, 분해가능 그래프 모형 평균, 로그선형 모형. 더 긴 사슬과 층화는 girok estimate 와 girok report 에서.")) }
+        p.hint { (lang.t("Four chains of the latent-class model (K = 10), model averaging over decomposable graphs and log-linear models. The report (a format of the Export page) runs longer chains.",
+                         "잠재계층 모형(K = 10) 4개 사슬, 분해가능 그래프 모형 평균, 로그선형 모형. 보고서(내보내기 페이지의 형식)는 더 긴 사슬을 실행합니다.")) }
     };
     page(lang, &principal, title, body)
 }

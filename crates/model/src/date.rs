@@ -197,6 +197,14 @@ impl FuzzyDate {
         FuzzyDate(Statement::Year(year))
     }
 
+    /// The key of the named period this date is, if it is one.
+    pub fn period(&self) -> Option<&str> {
+        match &self.0 {
+            Statement::Period { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
         self.0 == Statement::Unknown
     }

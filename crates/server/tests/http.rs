@@ -3918,6 +3918,15 @@ async fn an_upload_over_the_limit_is_refused_and_leaves_nothing() {
         "{}",
         reply.body
     );
+    // At the field, with the source still named and the file to be chosen again.
+    assert!(
+        reply.body.contains("id=\"captured-error\"")
+            && reply.body.contains("aria-invalid=\"true\"")
+            && reply.body.contains("Add evidence to")
+            && reply.body.contains("Choose the file again"),
+        "{}",
+        reply.body
+    );
     assert_eq!(evidence_count(&site), before);
     assert!(leftover_uploads(&site).is_empty());
 }

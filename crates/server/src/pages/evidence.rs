@@ -24,23 +24,15 @@ pub(super) async fn new_evidence(
         Err(refusal) => return refusal.into_response(),
     };
     let limit = app.settings.upload_limit;
-    let reading = Reading::of(&principal, format!("GET /sources/{source}/evidence/new"));
-    let wanted = RecordId::new(&source);
-    let title = blocking(move || {
-        app.read_as(&reading, |store| {
-            Ok(match store.get(&wanted)?.map(|s| s.record) {
-                Some(record @ Record::Source(_)) => Some(readable::title_of(
-                    &record,
-                    lang,
-                    store.vocabularies(),
-                    &readable::Titles::new(),
-                )),
-                _ => None,
-            })
-        })
-    })
-    .await;
-    let title = match title {
+    let title = match source_title(
+        &app,
+        &principal,
+        lang,
+        &source,
+        "GET /sources/{}/evidence/new",
+    )
+    .await
+    {
         Ok(Ok(Some(title))) => title,
         Ok(Ok(None)) => {
             return no_such(
@@ -55,9 +47,41 @@ pub(super) async fn new_evidence(
     page(
         lang,
         &principal,
-        &format!("{} {title}", lang.t("Add evidence to", "증거 추가:")),
+        &heading(lang, &title),
         upload_form(lang, &principal, &source, limit, &Typed::default(), None),
     )
+}
+
+fn heading(lang: Lang, title: &str) -> String {
+    format!("{} {title}", lang.t("Add evidence to", "증거 추가:"))
+}
+
+/// The title of source `source` as the reader sees it (an audited read:
+/// `action` with `{}` for the source), or `None` when it is no source.
+async fn source_title(
+    app: &Arc<App>,
+    principal: &Principal,
+    lang: Lang,
+    source: &str,
+    action: &str,
+) -> Result<Result<Option<String>, StoreError>, Response> {
+    let reading = Reading::of(principal, action.replace("{}", source));
+    let wanted = RecordId::new(source);
+    let app = app.clone();
+    blocking(move || {
+        app.read_as(&reading, |store| {
+            Ok(match store.get(&wanted)?.map(|s| s.record) {
+                Some(record @ Record::Source(_)) => Some(readable::title_of(
+                    &record,
+                    lang,
+                    store.vocabularies(),
+                    &readable::Titles::new(),
+                )),
+                _ => None,
+            })
+        })
+    })
+    .await
 }
 
 fn upload_form(
@@ -66,23 +90,37 @@ fn upload_form(
     source: &str,
     limit: u64,
     typed: &Typed,
-    error: Option<&str>,
+    error: Option<&Problem>,
 ) -> Markup {
+    let at = |field: &str| {
+        error
+            .filter(|p| p.field == field)
+            .map(|p| p.message.as_str())
+    };
+    let shown_at = |field: &str| html! { @if let Some(message) = at(field) { div.error role="alert" id=(format!("{field}-error")) { (message) } } };
     html! {
-        @if let Some(error) = error {
-            p.error role="alert" id="upload-error" { (error) }
+        @if let Some(message) = at("") {
+            p.error role="alert" id="upload-error" { (message) }
         }
         form method="post" action=(format!("/sources/{source}/evidence")) enctype="multipart/form-data" {
             // The token comes first: nothing of the file is read before it is checked.
             input type="hidden" name="csrf" value=(principal.csrf());
             label for="file" { (lang.t("File", "파일")) }
-            input type="file" id="file" name="file" required;
+            input type="file" id="file" name="file" required aria-invalid=[at("file").map(|_| "true")];
+            @if error.is_some() {
+                p.hint { (lang.t("Choose the file again: a browser does not keep a chosen file when a form comes back.",
+                                 "파일을 다시 고르세요. 양식이 다시 표시되면 브라우저는 고른 파일을 기억하지 않습니다.")) }
+            }
             p.hint { (lang.t("At most", "최대")) " " (limit / (1024 * 1024)) " MiB" }
-            label for="captured" { (lang.t("Captured or collected (date)", "촬영·수집일")) }
-            input type="text" id="captured" name="captured" value=(typed.captured) placeholder=(lang.t("2024-03, spring 2019, c. 2010", "2024년 3월, 2019년 봄"));
+            (shown_at("file"))
+            div class=(if at("captured").is_some() { "field-error" } else { "" }) {
+                label for="captured" { (lang.t("Captured or collected (date)", "촬영·수집일")) }
+                input type="text" id="captured" name="captured" value=(typed.captured) aria-invalid=[at("captured").map(|_| "true")] placeholder=(lang.t("2024-03, spring 2019, c. 2010", "2024년 3월, 2019년 봄"));
+                (shown_at("captured"))
+            }
             label for="collector" { (lang.t("Collected by", "수집자")) }
             input type="text" id="collector" name="collector" value=(typed.collector);
-            label for="media_type" { (lang.t("Media type", "미디어 유형")) }
+            label for="media_type" { (lang.t("Kind of file (optional)", "파일 형식 (선택)")) }
             input type="text" id="media_type" name="media_type" value=(typed.media_type) placeholder="image/jpeg, audio/mpeg, application/pdf";
             label.check {
                 input type="checkbox" name="sensitive" value="1" checked[typed.sensitive];
@@ -90,6 +128,50 @@ fn upload_form(
             }
             div.buttons { button.primary type="submit" { (lang.t("Store the file", "파일 저장")) } }
         }
+    }
+}
+
+/// Why an upload was refused: the form's field at fault ("" for the form
+/// as a whole) and what to say.
+struct Problem {
+    field: &'static str,
+    message: String,
+}
+
+/// The upload form shown again, refused: what it needs besides the refusal.
+struct FormAgain<'a> {
+    app: &'a Arc<App>,
+    principal: &'a Principal,
+    lang: Lang,
+    source: &'a str,
+    limit: u64,
+}
+
+impl FormAgain<'_> {
+    /// The form with `message` at `field` and what was typed; its heading
+    /// names the source (read once the upload has passed its checks).
+    async fn refused(&self, field: &'static str, message: String, typed: Typed) -> Response {
+        let (lang, principal) = (self.lang, self.principal);
+        let action = "POST /sources/{}/evidence";
+        let title = match source_title(self.app, principal, lang, self.source, action).await {
+            Ok(Ok(title)) => title.unwrap_or_else(|| self.source.to_string()),
+            Ok(Err(error)) => return internal(error),
+            Err(response) => return response,
+        };
+        let problem = Problem { field, message };
+        let body = upload_form(
+            lang,
+            principal,
+            self.source,
+            self.limit,
+            &typed,
+            Some(&problem),
+        );
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            page(lang, principal, &heading(lang, &title), body),
+        )
+            .into_response()
     }
 }
 
@@ -116,18 +198,22 @@ pub(super) async fn upload(
         Err(refusal) => return refusal.into_response(),
     };
     let limit = app.settings.upload_limit;
-    let refused = |message: &str, typed: &Typed| {
-        let body = upload_form(lang, &principal, &source, limit, typed, Some(message));
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            page(lang, &principal, lang.t("Add evidence", "증거 추가"), body),
-        )
-            .into_response()
+    let form_again = FormAgain {
+        app: &app,
+        principal: &principal,
+        lang,
+        source: &source,
+        limit,
+    };
+    let refused = |field, message: &str, typed: &Typed| {
+        form_again.refused(field, message.to_string(), typed.clone())
     };
     let upload = match upload::receive(&app, &principal, form, lang).await {
         Ok(upload) => upload,
         Err(NotReceived::Signed(refusal)) => return refusal.into_response(),
-        Err(NotReceived::Form(message)) => return refused(&message, &Typed::default()),
+        Err(NotReceived::Form(message)) => {
+            return refused("file", &message, &Typed::default()).await;
+        }
         Err(NotReceived::Failed(error)) => {
             return internal(format!("cannot store the upload: {error}"));
         }
@@ -141,19 +227,19 @@ pub(super) async fn upload(
     };
     let Some(file) = upload.file.filter(|_| !upload.file_name.trim().is_empty()) else {
         return refused(
+            "file",
             lang.t("Choose a file to store.", "저장할 파일을 고르세요."),
             &typed,
-        );
+        )
+        .await;
     };
     let captured = match typed.captured.trim() {
         "" => FuzzyDate::UNKNOWN,
         text => match FuzzyDate::parse(text) {
             Ok(date) => date,
             Err(error) => {
-                return refused(
-                    &format!("{}: {error}", lang.t("Captured", "촬영·수집일")),
-                    &typed,
-                );
+                let said = lang.said(&error, Some(error.korean()));
+                return refused("captured", &said, &typed).await;
             }
         },
     };
@@ -169,8 +255,10 @@ pub(super) async fn upload(
     };
     let actor = principal.user.name.clone();
     let data = app.data.clone();
+    let writer = app.clone();
     let stored = blocking(move || {
-        let stored = app.write(|store| evidence::attach(store, &data, &actor, file.path(), intake));
+        let stored =
+            writer.write(|store| evidence::attach(store, &data, &actor, file.path(), intake));
         // The temporary file goes either way: the bytes are stored, or nothing is.
         drop(file);
         stored
@@ -179,12 +267,12 @@ pub(super) async fn upload(
     match stored {
         Ok(Ok((id, _))) => saved(RecordKind::Evidence, &id),
         Ok(Err(EvidenceError::Store(StoreError::Invalid(invalid)))) => {
-            refused(invalid.wording().in_language(lang == Lang::Ko), &typed)
+            refused("", invalid.wording().in_language(lang == Lang::Ko), &typed).await
         }
-        Ok(Err(EvidenceError::Store(StoreError::Locked))) => refused(lang.t(
+        Ok(Err(EvidenceError::Store(StoreError::Locked))) => refused("", lang.t(
             "The database is locked: a sensitive file can be stored only once an admin has unlocked it.",
             "데이터베이스가 잠겨 있습니다. 관리자가 잠금을 해제해야 민감한 파일을 저장할 수 있습니다.",
-        ), &typed),
+        ), &typed).await,
         Ok(Err(error)) => internal(error),
         Err(response) => response,
     }

@@ -144,8 +144,19 @@ fn language_name(lang: Lang, code: &str) -> Cow<'_, str> {
     }
 }
 
-/// A date as stated, in the reader's language ("autumn 2024", "2024년 가을").
+/// A date as stated, in the reader's language ("autumn 2024", "2024년 가을");
+/// a named period by its name and its dates.
 pub(super) fn date(lang: Lang, date: &FuzzyDate) -> String {
+    if let Some(term) = date
+        .period()
+        .and_then(|key| girok_model::vocab::builtin(VocabKind::Period).get(key))
+    {
+        let name = lang.t(&term.en, &term.ko);
+        return match date.bounds() {
+            Some((from, to)) => format!("{name} ({from} – {to})"),
+            None => name.to_string(),
+        };
+    }
     match lang {
         Lang::Ko => date.korean(),
         Lang::En => date.to_string(),

@@ -595,7 +595,7 @@ pub(super) async fn sources(
                     td { a href=(format!("/sources/{}", source.id)) { (source.id) } }
                     td { a href=(format!("/sources/{}", source.id)) { (readable::text(lang, &source.title)) } }
                     td { (readable::keyword(lang, source.kind)) }
-                    td { (source.obtained) }
+                    td { (readable::date(lang, &source.obtained)) }
                     td { (source.consent.map(|c| readable::keyword(lang, c)).unwrap_or(std::borrow::Cow::Borrowed("—"))) }
                 }
             }
@@ -654,7 +654,7 @@ pub(super) async fn events(
                 tr {
                     td { a href=(format!("/records/{}", event.id)) { (event.id) } }
                     td { a href=(format!("/records/{}", event.id)) { (readable::text(lang, &event.title)) } }
-                    td { (event.date) }
+                    td { (readable::date(lang, &event.date)) }
                     td { (place) }
                 }
             }

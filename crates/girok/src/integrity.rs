@@ -3,11 +3,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use girok_journal::bundle::{self, Bundle};
+use girok_journal::bundle;
 use girok_journal::checkpoint::VerifierKey;
-use girok_model::{Change, CustodyAction, Evidence, Record, RecordId};
+use girok_model::{Change, RecordId};
 use girok_service::Extension;
 use girok_service::evidence;
+use girok_service::proofs::BundleSummary;
 use girok_store::{AuditLog, Database, Store};
 
 /// Prints the chain of custody of a file.
@@ -100,113 +101,14 @@ pub fn prove(
     out: &Path,
     files_for: Option<String>,
 ) -> Result<BundleSummary> {
-    let id = RecordId::new(id);
-    let Some(stored) = store.get(&id)? else {
-        bail!("no record with id {id}");
-    };
-    let evidence: Vec<Evidence> = match stored.record {
-        Record::Evidence(evidence) => vec![evidence],
-        // A source's evidence records refer to it; the store finds them by index.
-        Record::Source(_) => {
-            let mut found = Vec::new();
-            for referrer in store
-                .referrers(&id, u32::MAX)?
-                .into_iter()
-                .filter(|r| r.kind == "evidence")
-            {
-                if let Some(Record::Evidence(evidence)) = store.get(&referrer.id)?.map(|s| s.record)
-                {
-                    found.push(evidence);
-                }
-            }
-            found
-        }
-        _ => Vec::new(),
-    };
-    std::fs::create_dir(out)
-        .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
-    if let Some(recipient) = &files_for {
-        let files = evidence::files(data)?;
-        std::fs::create_dir(out.join("files"))?;
-        for file in &evidence {
-            evidence::copy_out(store, &files, file, &out.join("files").join(&file.sha256))?;
-        }
-        let copies: Vec<Change> = evidence
-            .iter()
-            .map(|e| Change::Custody {
-                evidence: e.id.clone(),
-                sha256: e.sha256.clone(),
-                action: CustodyAction::Copy,
-                recipient: Some(recipient.clone()),
-                note: format!("included in the proof bundle of {id}"),
-            })
-            .collect();
-        store.write(actor, |sink| {
-            copies
-                .into_iter()
-                .try_for_each(|c| sink.apply(c).map(|_| ()))
-        })?;
-    }
-    // The checkpoint comes after the copies, so the bundle proves them too.
-    let (size, note) = checkpoint(store, data)?;
-    let mut rows = store.history(&id)?;
-    for file in &evidence {
-        rows.extend(store.history(&file.id)?);
-    }
-    rows.sort_by_key(|row| row.entry.seq);
-    rows.dedup_by_key(|row| row.entry.seq);
-    let entries = rows
-        .iter()
-        .map(|row| {
-            let proof = store.inclusion_proof(row.entry.seq, size)?;
-            Ok(bundle::ProvenEntry::new(
-                row.entry.seq,
-                &row.entry.encode(),
-                &proof,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let listed = evidence
-        .iter()
-        .map(|e| bundle::EvidenceFile {
-            record: e.id.clone(),
-            sha256: e.sha256.clone(),
-            file_name: e.file_name.clone(),
-            size: e.content_size().unwrap_or(e.size),
-            included: files_for.is_some(),
-            // The salt lets the recipient check the bytes against the
-            // journaled commitment; it goes only with the bytes.
-            salt: files_for
-                .as_ref()
-                .and(e.content.as_ref())
-                .map(|c| c.salt.clone()),
-        })
-        .collect();
-    let contents = Bundle {
-        format: bundle::FORMAT.to_string(),
-        record: id,
-        tree_size: size,
-        entries,
-        evidence: listed,
-    };
-    std::fs::write(out.join("checkpoint"), &note)?;
-    std::fs::write(out.join("key"), format!("{}\n", verifier(data)?))?;
-    std::fs::write(
-        out.join("bundle.json"),
-        serde_json::to_string_pretty(&contents)?,
-    )?;
-    Ok(BundleSummary {
-        entries: contents.entries.len(),
-        files: evidence.len(),
-        tree_size: size,
-    })
-}
-
-/// What `prove` wrote.
-pub struct BundleSummary {
-    pub entries: usize,
-    pub files: usize,
-    pub tree_size: u64,
+    Ok(girok_service::proofs::prove(
+        store,
+        data,
+        actor,
+        &RecordId::new(id),
+        out,
+        files_for,
+    )?)
 }
 
 /// `girok verify-bundle`: needs no database.

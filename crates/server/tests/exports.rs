@@ -3,7 +3,8 @@
 //! partners' exports pseudonymised; the public report one HTML page with no
 //! name; every download recorded in the audit
 //! log before it is sent; an internal export of an encrypted database kept
-//! sealed, with no name at rest.
+//! sealed, with no name at rest; a record's proof bundle, one archive that
+//! verifies with the installation's key alone.
 
 use std::time::{Duration, Instant};
 
@@ -275,4 +276,83 @@ async fn an_internal_export_of_an_encrypted_database_is_kept_sealed() {
         .await;
     assert_eq!(locked.status, StatusCode::CONFLICT, "{}", locked.body);
     assert!(!locked.body.contains(WITNESS));
+}
+
+/// A documenter downloads a record's proof bundle: one tar archive that,
+/// unpacked, verifies with nothing but the installation's key; the download
+/// is in the audit log; analysts, forged forms and unknown records get none.
+#[tokio::test]
+async fn a_records_proof_bundle_downloads_as_one_archive_that_verifies() {
+    let site = Site::new();
+    let analyst = site.session("analyst").await;
+    let refused = site
+        .post(
+            "/records/p-un-kim/proof",
+            &analyst,
+            &format!("csrf={}", analyst.csrf),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let documenter = site.session("documenter").await;
+    let page = site.get("/persons/p-un-kim", Some(&documenter)).await;
+    assert!(
+        page.body.contains("action=\"/records/p-un-kim/proof\""),
+        "{}",
+        page.body
+    );
+    let forged = site
+        .post("/records/p-un-kim/proof", &documenter, "csrf=forged")
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = site
+        .post(
+            "/records/p-nobody/proof",
+            &documenter,
+            &format!("csrf={}", documenter.csrf),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(downloads_taken(&site).is_empty());
+
+    let bundle = site
+        .post(
+            "/records/p-un-kim/proof",
+            &documenter,
+            &format!("csrf={}", documenter.csrf),
+        )
+        .await;
+    assert_eq!(bundle.status, StatusCode::OK, "{}", bundle.body);
+    assert_eq!(bundle.headers[header::CONTENT_TYPE], "application/x-tar");
+    assert_eq!(
+        bundle.headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"girok-proof-p-un-kim.tar\""
+    );
+    let unpacked = tempfile::tempdir().expect("dir");
+    tar::Archive::new(bundle.bytes.as_slice())
+        .unpack(unpacked.path())
+        .expect("a tar archive");
+    let key = girok_service::verifier(site.dir.path()).expect("key");
+    let report = girok_journal::bundle::verify(&unpacked.path().join("girok-proof-p-un-kim"), &key)
+        .expect("the bundle verifies");
+    assert_eq!(report.record.as_str(), "p-un-kim");
+    assert!(report.entries >= 1);
+    let taken = downloads_taken(&site);
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].actor, "documenter");
+    assert!(
+        taken[0].subjects[0].starts_with("proof bundle of p-un-kim"),
+        "{taken:?}"
+    );
+}
+
+fn downloads_taken(site: &Site) -> Vec<girok_store::AuditEntry> {
+    off_runtime(|| {
+        girok_service::open_audit_log(site.dir.path())
+            .expect("audit")
+            .entries()
+            .expect("entries")
+            .into_iter()
+            .filter(|entry| entry.action.ends_with("/proof"))
+            .collect()
+    })
 }

@@ -18,6 +18,7 @@ pub mod jobs;
 mod kept;
 pub mod linkage;
 pub mod organisations;
+pub mod proofs;
 mod proposals;
 pub mod secrets;
 

@@ -358,3 +358,69 @@ pub(super) async fn run_check(
     };
     page(lang, &principal, lang.t("Verification", "검증"), body)
 }
+
+/// A record's proof bundle, as one tar archive: its journal entries with
+/// inclusion proofs in a tree signed now, the checkpoint, the verifier key
+/// and its evidence files' hashes (no file's bytes). Documenters only: the
+/// entries hold what the records say. Recorded in the audit log before it
+/// is sent.
+pub(super) async fn proof_bundle(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let lang = Lang::of(&headers);
+    let principal = match submitted_by(&app, &headers, Role::Documenter, &form.csrf) {
+        Ok(p) => p,
+        Err(refusal) => return refusal.into_response(),
+    };
+    let actor = principal.user.name.clone();
+    let wanted = RecordId::new(&id);
+    let made = blocking(move || -> Result<Option<(Vec<u8>, u64, usize)>, String> {
+        let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let dir = scratch.path().join(format!("girok-proof-{wanted}"));
+        let summary = match app.write(|store| {
+            girok_service::proofs::prove(store, &app.data, &actor, &wanted, &dir, None)
+        }) {
+            Ok(summary) => summary,
+            Err(girok_service::proofs::ProofError::NoSuchRecord(_)) => return Ok(None),
+            Err(error) => return Err(error.to_string()),
+        };
+        let mut archive = tar::Builder::new(Vec::new());
+        archive
+            .append_dir_all(format!("girok-proof-{wanted}"), &dir)
+            .and_then(|()| archive.finish())
+            .map_err(|e| format!("cannot pack the proof bundle: {e}"))?;
+        let bytes = archive.into_inner().map_err(|e| e.to_string())?;
+        app.record_taken(
+            &actor,
+            &format!("POST /records/{wanted}/proof"),
+            &format!(
+                "proof bundle of {wanted}: {} entries in the tree of {}, {} bytes",
+                summary.entries,
+                summary.tree_size,
+                bytes.len()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Some((bytes, summary.tree_size, summary.entries)))
+    })
+    .await;
+    match made {
+        Ok(Ok(Some((bytes, _, _)))) => (
+            [
+                (header::CONTENT_TYPE, "application/x-tar".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"girok-proof-{id}.tar\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Ok(Ok(None)) => no_such(lang, ("There is no record", "다음 기록이 없습니다:"), &id),
+        Ok(Err(failure)) => internal(failure),
+        Err(response) => response,
+    }
+}

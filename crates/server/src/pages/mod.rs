@@ -108,6 +108,7 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         .route("/import/confirm", post(imports::confirm))
         .route("/records/{id}", get(records::any_record))
         .route("/records/{id}/history", get(journal::history))
+        .route("/records/{id}/proof", post(journal::proof_bundle))
         .route("/stats", get(stats::statistics))
         .route("/stats.csv", get(stats::statistics_csv))
         .route(

@@ -463,6 +463,16 @@ pub(super) async fn record_page(
                 " · " a href=(format!("/sources/{id}/evidence/new")) id="add-evidence" { (lang.t("Add evidence (a file)", "증거 파일 추가")) }
             }
         }
+        @if role.can_write() {
+            form.proof method="post" action=(format!("/records/{id}/proof")) {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                button type="submit" id="proof-bundle" { (lang.t("Download the proof bundle", "증명 묶음 내려받기")) }
+                " " span.hint { (lang.t(
+                    "Its journal entries with proofs in a tree signed now, for a court or a partner to check with the installation's key (girok verify-bundle, once unpacked). The download is recorded in the audit log.",
+                    "이 기록의 항목과 지금 서명한 트리의 포함 증명. 법원이나 협력기관이 설치 키로 확인할 수 있습니다 (압축을 푼 뒤 girok verify-bundle). 내려받기는 감사 기록에 남습니다.",
+                )) }
+            }
+        }
         @if let Record::Evidence(evidence) = &record {
             (super::evidence::custody_section(lang, &evidence.id, &custody, role.can_write(), principal.time_zone()))
         }

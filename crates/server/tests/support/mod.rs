@@ -41,6 +41,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (a download need not be text).
+    pub bytes: Vec<u8>,
 }
 
 impl Site {
@@ -413,6 +415,7 @@ pub async fn send_to(app: &Arc<App>, request: Request<Body>) -> Reply {
         status,
         headers,
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

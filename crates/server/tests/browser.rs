@@ -975,6 +975,7 @@ async fn every_menu_page(client: &Client, site: &str, shots: &std::path::Path, l
         }
     }
     assert!(targets.len() >= 8, "the menu: {targets:?}");
+    targets.push("/account".into());
     targets.push("/no-such-page".into());
     for href in targets {
         client

@@ -118,6 +118,10 @@ async fn roles_reach_exactly_their_pages(site: &Site) {
         "/estimates",
         "/admin/users",
         "/admin/encryption",
+        "/account",
+        "/records/a-un-kim-torture/sources/new",
+        "/persons/p-un-kim/acts/new",
+        "/exports",
         "/api/records?kind=persons",
         "/api/records?kind=acts&refers_to=p-un-kim",
         "/api/records/p-un-kim",
@@ -129,12 +133,16 @@ async fn roles_reach_exactly_their_pages(site: &Site) {
         let session = site.session(role.name()).await;
         for path in pages {
             let reply = site.get(path, Some(&session)).await;
-            let public = matches!(path, "/" | "/api/openapi.json")
+            let public = matches!(path, "/" | "/api/openapi.json" | "/account")
                 || path.starts_with("/stats")
                 || path.starts_with("/api/stats");
             let allowed = match path {
                 _ if public => true,
-                "/sources/new" | "/events/new" | "/records/s-un-2025-kim/edit" => role.can_write(),
+                "/sources/new"
+                | "/events/new"
+                | "/records/s-un-2025-kim/edit"
+                | "/records/a-un-kim-torture/sources/new"
+                | "/persons/p-un-kim/acts/new" => role.can_write(),
                 "/admin/users" | "/admin/encryption" => role == Role::Admin,
                 _ => role.reads_records(),
             };
@@ -4436,4 +4444,62 @@ async fn ids_that_are_not_there_are_named_on_a_not_found_page_in_both_languages(
         assert!(page.body.contains(korean), "{path}: {}", page.body);
         assert!(page.body.contains("찾을 수 없음"), "{path}: {}", page.body);
     }
+}
+
+/// Every user chooses the time zone their own pages show times in, from
+/// their account page; a name that is no time zone is refused at the field.
+#[tokio::test]
+async fn users_choose_their_own_time_zone() {
+    let site = Site::new();
+    let viewer = site.session("viewer").await;
+    let page = site.get("/account", Some(&viewer)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("the server&#39;s time zone")
+            || page.body.contains("the server's time zone"),
+        "{}",
+        page.body
+    );
+    let forged = site
+        .post("/account", &viewer, "csrf=forged&time_zone=Asia%2FSeoul")
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = site
+        .post(
+            "/account",
+            &viewer,
+            &format!("csrf={}&time_zone=Mars%2FOlympus", viewer.csrf),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong.body.contains("id=\"time_zone-error\"")
+            && wrong.body.contains("value=\"Mars/Olympus\""),
+        "{}",
+        wrong.body
+    );
+    let set = site
+        .post(
+            "/account",
+            &viewer,
+            &format!("csrf={}&time_zone=Asia%2FSeoul", viewer.csrf),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.body);
+    let shown = site.get(&location(&set), Some(&viewer)).await;
+    assert!(
+        shown.body.contains("Saved.")
+            && shown.body.contains("Asia/Seoul")
+            && shown.body.contains("(UTC+09:00)"),
+        "{}",
+        shown.body
+    );
+    // Their own only: the admin's overview shows it, no one else's changed.
+    let zones = off_runtime(|| {
+        site.app
+            .with_access(|access| access.time_zones())
+            .expect("zones")
+    });
+    assert_eq!(zones.len(), 1);
+    assert_eq!(zones["viewer"].name(), "Asia/Seoul");
 }

@@ -28,6 +28,7 @@ use crate::auth::{
 use crate::redact;
 use crate::{App, Reading};
 
+mod account;
 mod acts;
 mod admin;
 mod casefile;
@@ -107,6 +108,10 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
         )
         .route("/import/confirm", post(imports::confirm))
         .route("/records/{id}", get(records::any_record))
+        .route(
+            "/account",
+            get(account::account).post(account::set_time_zone),
+        )
         .route("/records/{id}/history", get(journal::history))
         .route("/records/{id}/proof", post(journal::proof_bundle))
         .route("/stats", get(stats::statistics))
@@ -323,7 +328,7 @@ fn layout_refreshed(
                                 a href="/verify" { (lang.t("Verification", "검증")) }
                             }
                         }
-                        span.who { (principal.user.name) " (" (role_label(lang, principal.user.role)) ")" }
+                        a.who href="/account" title=(lang.t("Your account and time zone", "내 계정과 시간대")) { (principal.user.name) " (" (role_label(lang, principal.user.role)) ")" }
                     } @else {
                         nav {}
                     }

@@ -868,6 +868,12 @@ fn editing_a_person_keeps_revisions_and_refuses_stale_forms_on_postgres() {
 async fn editing_a_person_keeps_revisions_and_refuses_stale_forms_on(site: &Site) {
     let documenter = site.session("documenter").await;
     let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
+    // The heading names the person, not their record's id.
+    assert!(
+        form.body.contains("<h1>Edit person: Kim Eun-joo"),
+        "{}",
+        form.body
+    );
     let revision = between(&form.body, "name=\"revision\" value=\"", "\"")
         .expect("revision")
         .to_string();

@@ -225,7 +225,7 @@ fn act_form_data(
     role: Role,
 ) -> Result<Option<ActPickers>, StoreError> {
     let Some(title) = app.read_as(reading, |store| {
-        title_of_kind(store, victim, RecordKind::Person, lang, role)
+        readable::title_of_kind(store, victim, RecordKind::Person, lang, role)
     })?
     else {
         return Ok(None);
@@ -511,40 +511,6 @@ impl AttestForm {
     }
 }
 
-/// The title of record `id` as the reader may see it, if it is a `kind`.
-fn title_of_kind(
-    store: &Database,
-    id: &RecordId,
-    kind: RecordKind,
-    lang: Lang,
-    role: Role,
-) -> Result<Option<String>, StoreError> {
-    let Some(stored) = store.get(id)? else {
-        return Ok(None);
-    };
-    if stored.record.kind() != kind {
-        return Ok(None);
-    }
-    let vocabularies = store.vocabularies();
-    let mut titles = readable::Titles::new();
-    for (_, other, _) in stored.record.references() {
-        if let Some(referred) = store.get(other)? {
-            let shown = redact::record(referred.record, role);
-            titles.insert(
-                other.clone(),
-                readable::title_of(&shown, lang, vocabularies, &titles),
-            );
-        }
-    }
-    let shown = redact::record(stored.record, role);
-    Ok(Some(readable::title_of(
-        &shown,
-        lang,
-        vocabularies,
-        &titles,
-    )))
-}
-
 /// The add-a-source form as shown: for the act titled `title`, with what
 /// was typed, the fields at fault and the matches offered.
 struct AttestPage {
@@ -597,7 +563,7 @@ pub(super) async fn new_attestation(
     let loaded = blocking(move || {
         let relations = app.read(act_pickers).relations;
         app.read_as(&reading, |store| {
-            title_of_kind(store, &wanted, RecordKind::Act, lang, role)
+            readable::title_of_kind(store, &wanted, RecordKind::Act, lang, role)
         })
         .map(|title| (title, relations))
     })
@@ -657,7 +623,8 @@ pub(super) async fn create_attestation(
         let buttons = Buttons::of(&form.find, &form.pick);
         let looked_up = app
             .read_as(&reading, |store| {
-                let Some(title) = title_of_kind(store, &wanted, RecordKind::Act, lang, role)?
+                let Some(title) =
+                    readable::title_of_kind(store, &wanted, RecordKind::Act, lang, role)?
                 else {
                     return Ok(None);
                 };

@@ -480,12 +480,16 @@ impl Target {
         }
     }
 
-    fn title(&self, lang: Lang, kind: RecordKind) -> String {
+    /// The page's heading; `name` is the record's title as the reader sees it.
+    fn title(&self, lang: Lang, kind: RecordKind, name: Option<&str>) -> String {
         match self {
-            Target::Existing(id) => match lang {
-                Lang::En => format!("Edit {kind} {id}"),
-                Lang::Ko => format!("{} {id} 수정", kind.ko()),
-            },
+            Target::Existing(id) => {
+                let name = name.unwrap_or(id.as_str());
+                match lang {
+                    Lang::En => format!("Edit {kind}: {name}"),
+                    Lang::Ko => format!("{} 수정: {name}", kind.ko()),
+                }
+            }
             Target::NewEvent => lang.t("New event", "새 사건").to_string(),
             Target::NewPerson => lang.t("New person", "새 인물").to_string(),
         }
@@ -528,6 +532,8 @@ impl Target {
 /// The form's fields for the record `target` names, with its current values.
 struct Loaded {
     kind: RecordKind,
+    /// The record's title as the reader sees it (an existing record).
+    name: Option<String>,
     fields: Vec<Field>,
     values: Values,
 }
@@ -546,7 +552,7 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let actor = principal.user.name.clone();
+    let (actor, role) = (principal.user.name.clone(), principal.user.role);
     let reading = Reading::of(&principal, format!("GET {}", target.action()));
     let (target, loaded) = match blocking(move || {
         let loaded = app.read_as(&reading, |store| -> Result<Option<Loaded>, StoreError> {
@@ -554,11 +560,13 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
                 return Ok(None);
             };
             let kind = record.kind();
+            let name = readable::title_of_kind(store, record.id(), kind, lang, role)?;
             Ok(fields_of(kind, store.vocabularies()).map(|fields| {
                 let mut values = values_of(&record);
                 values.set("revision", revision.to_string());
                 Loaded {
                     kind,
+                    name,
                     fields,
                     values,
                 }
@@ -575,7 +583,7 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
         Ok(Some(form)) => page(
             lang,
             &principal,
-            &target.title(lang, form.kind),
+            &target.title(lang, form.kind, form.name.as_deref()),
             editor(
                 lang,
                 &principal,
@@ -612,6 +620,7 @@ enum Outcome {
     Unchanged(RecordKind, RecordId),
     Refused {
         kind: RecordKind,
+        name: Option<String>,
         fields: Vec<Field>,
         status: StatusCode,
         errors: Errors,
@@ -629,7 +638,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         Ok(p) => p,
         Err(refusal) => return refusal.into_response(),
     };
-    let actor = principal.user.name.clone();
+    let (actor, role) = (principal.user.name.clone(), principal.user.role);
     let shown = target.clone();
     let reading = Reading::of(&principal, format!("POST {}", target.action()));
     let outcome = blocking(move || {
@@ -637,9 +646,10 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             let Some((record, _)) = target.load(store, &actor)? else {
                 return Ok(None);
             };
-            Ok(fields_of(record.kind(), store.vocabularies()).map(|fields| (record, fields)))
+            let name = readable::title_of_kind(store, record.id(), record.kind(), lang, role)?;
+            Ok(fields_of(record.kind(), store.vocabularies()).map(|fields| (record, fields, name)))
         });
-        let (mut record, fields) = match loaded {
+        let (mut record, fields, name) = match loaded {
             Ok(Some(found)) => found,
             Ok(None) => return Outcome::NotEditable,
             Err(error) => return Outcome::Failed(error),
@@ -687,6 +697,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                 };
                 return Outcome::Refused {
                     kind: record.kind(),
+                    name,
                     fields,
                     status,
                     errors,
@@ -733,6 +744,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                 errors.insert(FORM, message.in_language(lang == Lang::Ko).to_string());
                 return Outcome::Refused {
                     kind,
+                    name,
                     fields,
                     status: StatusCode::CONFLICT,
                     errors,
@@ -758,6 +770,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         }
         Outcome::Refused {
             kind,
+            name,
             fields,
             status: StatusCode::UNPROCESSABLE_ENTITY,
             errors,
@@ -773,6 +786,7 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
         }
         Ok(Outcome::Refused {
             kind,
+            name,
             fields,
             status,
             errors,
@@ -790,7 +804,12 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
             );
             (
                 status,
-                page(lang, &principal, &shown.title(lang, kind), body),
+                page(
+                    lang,
+                    &principal,
+                    &shown.title(lang, kind, name.as_deref()),
+                    body,
+                ),
             )
                 .into_response()
         }

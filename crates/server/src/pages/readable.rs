@@ -234,6 +234,32 @@ pub(super) fn field_label(lang: Lang, kind: RecordKind, field: &str) -> &'static
     }
 }
 
+/// The title of record `id` as the reader may see it, if it is a `kind`.
+pub(super) fn title_of_kind(
+    store: &Database,
+    id: &RecordId,
+    kind: RecordKind,
+    lang: Lang,
+    role: Role,
+) -> Result<Option<String>, StoreError> {
+    let Some(stored) = store.get(id)? else {
+        return Ok(None);
+    };
+    if stored.record.kind() != kind {
+        return Ok(None);
+    }
+    let vocabularies = store.vocabularies();
+    let mut titles = Titles::new();
+    for (_, other, _) in stored.record.references() {
+        if let Some(referred) = store.get(other)? {
+            let shown = redact::record(referred.record, role);
+            titles.insert(other.clone(), title_of(&shown, lang, vocabularies, &titles));
+        }
+    }
+    let shown = redact::record(stored.record, role);
+    Ok(Some(title_of(&shown, lang, vocabularies, &titles)))
+}
+
 /// The titles of records a page links to, as the reader's role may see them.
 pub(super) type Titles = HashMap<RecordId, String>;
 

@@ -110,6 +110,13 @@ pub struct Interval {
     pub high: f64,
 }
 
+impl Interval {
+    /// Whether it is an interval at all, not a point estimate alone.
+    pub fn has_interval(&self) -> bool {
+        self.high - self.low >= 0.5
+    }
+}
+
 /// Intervals against a reference value drawn as a dashed line (for
 /// estimates: the number observed).
 pub fn intervals(name: &str, reference_label: &str, reference: f64, rows: &[Interval]) -> Markup {
@@ -143,8 +150,11 @@ pub fn intervals(name: &str, reference_label: &str, reference: f64, rows: &[Inte
                 line x1=(x(row.low)) y1=(y) x2=(x(row.high)) y2=(y) stroke="#1d1d1f" stroke-width="2" {}
                 circle cx=(x(row.median)) cy=(y) r="5" fill="#3a6ea5" {}
                 text x=(x(row.median)) y=(y - 9.0) text-anchor="middle" font-size="12" { (format!("{:.0}", row.median)) }
-                text x=(x(row.low)) y=(y + 15.0) text-anchor="start" font-size="10" fill="#555" {
-                    (format!("{:.0}–{:.0}", row.low, row.high))
+                // A point estimate (no interval) shows no range.
+                @if row.has_interval() {
+                    text x=(x(row.low)) y=(y + 15.0) text-anchor="start" font-size="10" fill="#555" {
+                        (format!("{:.0}–{:.0}", row.low, row.high))
+                    }
                 }
             }
         }
@@ -226,6 +236,20 @@ mod tests {
         // An axis with round ticks, and each interval's figures.
         assert!(svg.contains(">6000<") && svg.contains(">10000<"), "{svg}");
         assert!(svg.contains("9000–13700"), "{svg}");
+        // A point estimate is drawn as a point, with no range written under it.
+        let point = intervals(
+            "Estimates",
+            "observed",
+            10.0,
+            &[Interval {
+                label: "Log-linear".into(),
+                low: 15.0,
+                median: 15.0,
+                high: 15.0,
+            }],
+        )
+        .into_string();
+        assert!(point.contains(">15<") && !point.contains("15–15"), "{point}");
         assert_eq!(
             ticks(4180.0, 14385.0),
             vec![6000.0, 8000.0, 10000.0, 12000.0, 14000.0]

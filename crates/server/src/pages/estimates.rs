@@ -89,12 +89,18 @@ pub(super) async fn estimates(
                         } }
                         tbody { @for row in &rows { tr {
                             th scope="row" { (row.label) }
-                            td.n { (format!("{:.0}", row.low)) }
-                            td.n { (format!("{:.0}", row.median)) }
-                            td.n { (format!("{:.0}", row.high)) }
+                            @if row.has_interval() {
+                                td.n { (format!("{:.0}", row.low)) }
+                                td.n { (format!("{:.0}", row.median)) }
+                                td.n { (format!("{:.0}", row.high)) }
+                            } @else {
+                                td.n { "—" }
+                                td.n { (format!("{:.0}", row.median)) " " span.hint { (lang.t("(a point estimate, no interval)", "(점 추정, 구간 없음)")) } }
+                                td.n { "—" }
+                            }
                         } } }
                     }
-                    @for warning in &stratum.warnings { p.error { (lang.t("Warning:", "경고:")) " " (warning.in_language(lang == Lang::Ko)) } }
+                    @for warning in &stratum.warnings { p.warn { strong { (lang.t("Warning:", "경고:")) } " " (warning.in_language(lang == Lang::Ko)) } }
                 }
             }
         }

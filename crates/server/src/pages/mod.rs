@@ -240,7 +240,7 @@ button.primary{display:block;margin-top:1rem;background:#1f3a5f;color:#fff;borde
 .notice{border:1px solid #9a6700;background:#fff8e1;border-radius:6px;padding:.5rem 1rem;margin-bottom:1rem}
 del{background:#fbe9e9;text-decoration:line-through}ins{background:#e6f4e6;text-decoration:none}
 table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}table.diff td{width:49%}
-ol.history{list-style:none;padding:0}ol.history>li{border-bottom:1px solid #ccc;padding:.6rem 0}p.entry{margin:0}
+.warn{background:#fff4e5;border-left:4px solid #e8a33d;padding:.4rem .8rem;margin:.4rem 0}ol.history{list-style:none;padding:0}ol.history>li{border-bottom:1px solid #ccc;padding:.6rem 0}p.entry{margin:0}
 details{margin-top:1.2rem}fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
 label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-top:.2rem}label.check input{width:auto}
 @media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:wrap;gap:.2rem .9rem;white-space:nowrap;font-size:.95rem}

@@ -346,6 +346,23 @@ impl Jobs {
             .collect()
     }
 
+    /// The latest `limit` jobs of `kind` that `by` started, newest first.
+    pub fn recent_of(&self, kind: JobKind, by: &str, limit: u64) -> Result<Vec<Job>, StoreError> {
+        let now = now_millis();
+        self.sidecar
+            .sql()
+            .rows(
+                &format!(
+                    "SELECT {COLUMNS} FROM job WHERE kind = ?1 AND started_by = ?2 \
+                     ORDER BY id DESC LIMIT ?3"
+                ),
+                &[kind.key().into(), by.into(), limit.into()],
+            )?
+            .into_iter()
+            .map(|row| job_of(row, now))
+            .collect()
+    }
+
     /// The live job of `kind`, if one runs.
     pub fn live(&self, kind: JobKind) -> Result<Option<Job>, StoreError> {
         let now = now_millis();

@@ -14,8 +14,8 @@ use girok_service::jobs::{Job, JobKind, JobState};
 use super::jobs::{progress_cell, start, state_label};
 use super::*;
 
-/// Recent jobs looked through for the reader's own exports.
-const RECENT_JOBS: u64 = 200;
+/// The reader's exports listed, at most (older ones have expired anyway).
+const LISTED: u64 = 50;
 
 /// Bytes handed to the network at a time while an export downloads.
 const CHUNK: usize = 64 * 1024;
@@ -160,13 +160,9 @@ pub(super) fn export_outcome(lang: Lang, principal: &Principal, job: &Job) -> Ma
     }
 }
 
-/// The reader's own exports among the recent jobs, newest first.
+/// The reader's own latest exports, newest first.
 fn own_exports(app: &App, name: &str) -> Result<Vec<Job>, StoreError> {
-    let jobs = app.with_jobs(|jobs| jobs.recent(RECENT_JOBS))?;
-    Ok(jobs
-        .into_iter()
-        .filter(|job| job.kind == JobKind::Export && job.started_by == name)
-        .collect())
+    app.with_jobs(|jobs| jobs.recent_of(JobKind::Export, name, LISTED))
 }
 
 fn export_page(

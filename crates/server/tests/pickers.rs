@@ -542,6 +542,13 @@ async fn case_file_on(site: &Site) {
         "{}",
         merged.body
     );
+    // The list of persons says so beside each of them.
+    let listed = site.get("/persons?q=Kim+Eun-joo", Some(&documenter)).await;
+    assert!(
+        listed.body.contains("one person with 1 other record"),
+        "{}",
+        listed.body
+    );
     // Analysts read it without names; viewers not at all; every read audited.
     let analyst = site.session("analyst").await;
     let redacted = site

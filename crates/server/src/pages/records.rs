@@ -56,7 +56,7 @@ pub(super) async fn persons(
     let loaded = blocking(move || {
         app.read_as(
             &reading,
-            |store| -> Result<Vec<(Person, bool)>, StoreError> {
+            |store| -> Result<Vec<(Person, bool, usize)>, StoreError> {
                 // Searching by name is a documenter's tool: for others a match
                 // would tell whether someone of that name is recorded.
                 let ids: Vec<RecordId> = if q.trim().is_empty() || !role.sees_witnesses() {
@@ -77,8 +77,10 @@ pub(super) async fn persons(
                         .referrers(&id, 1)?
                         .iter()
                         .any(|r| r.field == "witness");
+                    // Records reviewers merged with this one: the same person.
+                    let merged = store.merged_with(&id)?.len();
                     if let Record::Person(person) = redact::record(stored.record, role) {
-                        found.push((person, witness));
+                        found.push((person, witness, merged));
                     }
                 }
                 Ok(found)
@@ -109,10 +111,16 @@ pub(super) async fn persons(
         } @else {
             table {
                 tr { th { "ID" } th { (lang.t("Names", "이름")) } th { (lang.t("Sex", "성별")) } th { (lang.t("Born", "출생")) } }
-                @for (person, witness) in &found {
+                @for (person, witness, merged) in &found {
                     tr {
                         td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
-                        td { a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) } @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } } }
+                        td {
+                            a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) }
+                            @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } }
+                            @if *merged > 0 {
+                                " " span.hint.merged { "(" (lang.t("one person with", "같은 인물: 다른 기록")) " " (merged) " " (lang.counted(*merged as u64, "other record", "other records", "건")) ")" }
+                            }
+                        }
                         td { (readable::keyword(lang, person.sex)) }
                         td { (readable::date(lang, &person.birth)) }
                     }

@@ -249,7 +249,10 @@ mod tests {
             }],
         )
         .into_string();
-        assert!(point.contains(">15<") && !point.contains("15–15"), "{point}");
+        assert!(
+            point.contains(">15<") && !point.contains("15–15"),
+            "{point}"
+        );
         assert_eq!(
             ticks(4180.0, 14385.0),
             vec![6000.0, 8000.0, 10000.0, 12000.0, 14000.0]

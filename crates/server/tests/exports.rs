@@ -66,16 +66,21 @@ fn written_by_the_command_line(site: &Site, parameters: &ExportParameters) -> St
     })
 }
 
-fn downloads_in_audit_log(site: &Site) -> Vec<girok_store::AuditEntry> {
+/// The audit log's entries whose action ends with `action`.
+fn audited(site: &Site, action: &str) -> Vec<girok_store::AuditEntry> {
     off_runtime(|| {
         girok_service::open_audit_log(site.dir.path())
             .expect("audit")
             .entries()
             .expect("entries")
             .into_iter()
-            .filter(|entry| entry.action.ends_with("/download"))
+            .filter(|entry| entry.action.ends_with(action))
             .collect()
     })
+}
+
+fn downloads_in_audit_log(site: &Site) -> Vec<girok_store::AuditEntry> {
+    audited(site, "/download")
 }
 
 #[tokio::test]
@@ -312,7 +317,7 @@ async fn a_records_proof_bundle_downloads_as_one_archive_that_verifies() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert!(downloads_taken(&site).is_empty());
+    assert!(audited(&site, "/proof").is_empty());
 
     let bundle = site
         .post(
@@ -336,23 +341,11 @@ async fn a_records_proof_bundle_downloads_as_one_archive_that_verifies() {
         .expect("the bundle verifies");
     assert_eq!(report.record.as_str(), "p-un-kim");
     assert!(report.entries >= 1);
-    let taken = downloads_taken(&site);
+    let taken = audited(&site, "/proof");
     assert_eq!(taken.len(), 1, "{taken:?}");
     assert_eq!(taken[0].actor, "documenter");
     assert!(
         taken[0].subjects[0].starts_with("proof bundle of p-un-kim"),
         "{taken:?}"
     );
-}
-
-fn downloads_taken(site: &Site) -> Vec<girok_store::AuditEntry> {
-    off_runtime(|| {
-        girok_service::open_audit_log(site.dir.path())
-            .expect("audit")
-            .entries()
-            .expect("entries")
-            .into_iter()
-            .filter(|entry| entry.action.ends_with("/proof"))
-            .collect()
-    })
 }

@@ -65,6 +65,20 @@ pub(super) struct ActPickers {
     places: Vec<(String, String)>,
 }
 
+/// The error of field `name`, under it, if it has one.
+fn field_error(errors: &HashMap<&str, String>, name: &str) -> Markup {
+    html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } }
+}
+
+/// The class of a field's block: marked when it has an error.
+fn error_class(errors: &HashMap<&str, String>, name: &str) -> &'static str {
+    if errors.contains_key(name) {
+        "field-error"
+    } else {
+        ""
+    }
+}
+
 /// A choice among `options` (key, label), `none` first when given.
 fn select(name: &str, options: &[(String, String)], chosen: &str, none: Option<&str>) -> Markup {
     html! {
@@ -84,14 +98,8 @@ fn act_form(
     errors: &HashMap<&str, String>,
     offered: Option<&Offered>,
 ) -> Markup {
-    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
-    let class = |name: &str| {
-        if errors.contains_key(name) {
-            "field-error"
-        } else {
-            ""
-        }
-    };
+    let error = |name: &str| field_error(errors, name);
+    let class = |name: &str| error_class(errors, name);
     html! {
         form method="post" action=(format!("/persons/{victim}/acts")) {
             input type="hidden" name="csrf" value=(principal.csrf());
@@ -158,14 +166,8 @@ fn attestation_fields(
     errors: &HashMap<&str, String>,
     offered: Option<&Offered>,
 ) -> Markup {
-    let error = |name: &str| html! { @if let Some(e) = errors.get(name) { div.error role="alert" id=(format!("{name}-error")) { (e) } } };
-    let class = |name: &str| {
-        if errors.contains_key(name) {
-            "field-error"
-        } else {
-            ""
-        }
-    };
+    let error = |name: &str| field_error(errors, name);
+    let class = |name: &str| error_class(errors, name);
     html! {
             (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), form.source, offered, errors.get("source")))
             label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }

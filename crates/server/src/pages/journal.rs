@@ -377,7 +377,7 @@ pub(super) async fn proof_bundle(
     };
     let actor = principal.user.name.clone();
     let wanted = RecordId::new(&id);
-    let made = blocking(move || -> Result<Option<(Vec<u8>, u64, usize)>, String> {
+    let made = blocking(move || -> Result<Option<Vec<u8>>, String> {
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         let dir = scratch.path().join(format!("girok-proof-{wanted}"));
         let summary = match app.write(|store| {
@@ -404,11 +404,11 @@ pub(super) async fn proof_bundle(
             ),
         )
         .map_err(|e| e.to_string())?;
-        Ok(Some((bytes, summary.tree_size, summary.entries)))
+        Ok(Some(bytes))
     })
     .await;
     match made {
-        Ok(Ok(Some((bytes, _, _)))) => (
+        Ok(Ok(Some(bytes))) => (
             [
                 (header::CONTENT_TYPE, "application/x-tar".to_string()),
                 (

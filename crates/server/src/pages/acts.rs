@@ -21,19 +21,8 @@ pub(super) struct ActForm {
     age: String,
     #[serde(default)]
     agency: String,
-    #[serde(default)]
-    source: String,
-    #[serde(default)]
-    relation: String,
-    /// The source's reliability (A-F).
-    #[serde(default)]
-    reliability: String,
-    /// The information's credibility (1-6).
-    #[serde(default)]
-    credibility: String,
-    /// How the witness knows.
-    #[serde(default)]
-    knowledge: String,
+    #[serde(flatten)]
+    attesting: Attesting,
     #[serde(default)]
     description: String,
     #[serde(default)]
@@ -50,7 +39,7 @@ impl ActForm {
     /// The fields chosen with a picker, with what they look for.
     fn picked(&mut self) -> [(Pick, &'static str, &mut String); 2] {
         [
-            (Pick::Source, "source", &mut self.source),
+            (Pick::Source, "source", &mut self.attesting.source),
             (Pick::Event, "event", &mut self.event),
         ]
     }
@@ -127,7 +116,7 @@ fn act_form(
             }
             label for="agency" { (lang.t("Perpetrating agency", "가해 기관")) }
             (select("agency", &pickers.agencies, &form.agency, Some(lang.t("(none recorded)", "(기록 없음)"))))
-            (attestation_fields(lang, &pickers.relations, &Attesting::of(form), errors, offered))
+            (attestation_fields(lang, &pickers.relations, &form.attesting, errors, offered))
             (pickers::field(lang, Pick::Event, "event", lang.t("Part of event (optional)", "관련 사건 (선택)"), &form.event, offered, errors.get("event")))
             label for="description" { (lang.t("Description", "설명")) }
             textarea id="description" name="description" rows="3" { (form.description) }
@@ -136,25 +125,23 @@ fn act_form(
     }
 }
 
-/// What a source says of an act: which source, and how far to trust it.
-struct Attesting<'a> {
-    source: &'a str,
-    relation: &'a str,
-    reliability: &'a str,
-    credibility: &'a str,
-    knowledge: &'a str,
-}
-
-impl<'a> Attesting<'a> {
-    fn of(form: &'a ActForm) -> Attesting<'a> {
-        Attesting {
-            source: &form.source,
-            relation: &form.relation,
-            reliability: &form.reliability,
-            credibility: &form.credibility,
-            knowledge: &form.knowledge,
-        }
-    }
+/// What a source says of an act: which source, and how far to trust it
+/// (the fields both the act form and the add-a-source form have).
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct Attesting {
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    relation: String,
+    /// The source's reliability (A-F).
+    #[serde(default)]
+    reliability: String,
+    /// The information's credibility (1-6).
+    #[serde(default)]
+    credibility: String,
+    /// How the witness knows.
+    #[serde(default)]
+    knowledge: String,
 }
 
 /// The fields of an attestation: the source (a picker), the witness's
@@ -169,9 +156,9 @@ fn attestation_fields(
     let error = |name: &str| field_error(errors, name);
     let class = |name: &str| error_class(errors, name);
     html! {
-            (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), form.source, offered, errors.get("source")))
+            (pickers::field(lang, Pick::Source, "source", lang.t("Source that attests it", "입증 출처"), &form.source, offered, errors.get("source")))
             label for="relation" { (lang.t("The witness's relation to the victim", "증언자와 피해자의 관계")) }
-            (select("relation", relations, form.relation, Some(lang.t("(unknown)", "(미상)"))))
+            (select("relation", relations, &form.relation, Some(lang.t("(unknown)", "(미상)"))))
             div class=(class("reliability")) {
                 label for="reliability" { (lang.t("Reliability of the source", "출처의 신뢰도")) }
                 select id="reliability" name="reliability" {
@@ -281,7 +268,10 @@ pub(super) async fn new_act(
         Err(response) => return response,
     };
     let form = ActForm {
-        source: query.source,
+        attesting: Attesting {
+            source: query.source,
+            ..Attesting::default()
+        },
         ..ActForm::default()
     };
     let body = act_form(
@@ -395,17 +385,17 @@ pub(super) async fn create_act(
             (Field::ActPlace, &form.place),
             (Field::VictimAge, &form.age),
             (Field::Agency, &form.agency),
-            (Field::SourceId, &form.source),
-            (Field::Relation, &form.relation),
-            (Field::Reliability, &form.reliability),
-            (Field::Credibility, &form.credibility),
-            (Field::Knowledge, &form.knowledge),
+            (Field::SourceId, &form.attesting.source),
+            (Field::Relation, &form.attesting.relation),
+            (Field::Reliability, &form.attesting.reliability),
+            (Field::Credibility, &form.attesting.credibility),
+            (Field::Knowledge, &form.attesting.knowledge),
             (Field::EventId, &form.event),
             (Field::Description, &form.description),
         ] {
             testimony.set(field, text);
         }
-        let unsourced = form.source.trim().is_empty();
+        let unsourced = form.attesting.source.trim().is_empty();
         Ok(Some(match intake::write(&app, &actor, &testimony) {
             Ok((made, _)) => {
                 let act = made.into_iter().find(|(kind, _)| *kind == RecordKind::Act);
@@ -485,32 +475,12 @@ pub(super) async fn create_act(
 pub(super) struct AttestForm {
     #[serde(default)]
     csrf: String,
-    #[serde(default)]
-    source: String,
-    #[serde(default)]
-    relation: String,
-    #[serde(default)]
-    reliability: String,
-    #[serde(default)]
-    credibility: String,
-    #[serde(default)]
-    knowledge: String,
+    #[serde(flatten)]
+    attesting: Attesting,
     #[serde(default)]
     find: String,
     #[serde(default)]
     pick: String,
-}
-
-impl AttestForm {
-    fn attesting(&self) -> Attesting<'_> {
-        Attesting {
-            source: &self.source,
-            relation: &self.relation,
-            reliability: &self.reliability,
-            credibility: &self.credibility,
-            knowledge: &self.knowledge,
-        }
-    }
 }
 
 /// The add-a-source form as shown: for the act titled `title`, with what
@@ -529,7 +499,7 @@ fn attest_page(lang: Lang, principal: &Principal, act: &RecordId, shown: &Attest
         form method="post" action=(format!("/records/{act}/sources")) {
             input type="hidden" name="csrf" value=(principal.csrf());
             (pickers::default_button(lang))
-            (attestation_fields(lang, &shown.relations, &shown.form.attesting(), &shown.errors, shown.offered.as_ref()))
+            (attestation_fields(lang, &shown.relations, &shown.form.attesting, &shown.errors, shown.offered.as_ref()))
             div.actions {
                 button.primary type="submit" id="add-source" { (lang.t("Add the source", "출처 추가")) }
             }
@@ -630,7 +600,7 @@ pub(super) async fn create_attestation(
                 else {
                     return Ok(None);
                 };
-                let mut fields = [(Pick::Source, "source", &mut form.source)];
+                let mut fields = [(Pick::Source, "source", &mut form.attesting.source)];
                 if buttons.pressed() {
                     let offered = pickers::pressed(&app, store, lang, &buttons, &mut fields)?;
                     return Ok(Some((title, HashMap::new(), offered, true)));
@@ -642,7 +612,7 @@ pub(super) async fn create_attestation(
         let Some((title, mut errors, offered, pressed)) = looked_up else {
             return Ok(Attested::NoSuchAct);
         };
-        if !pressed && form.source.trim().is_empty() {
+        if !pressed && form.attesting.source.trim().is_empty() {
             errors.insert(
                 "source",
                 lang.t(
@@ -668,11 +638,11 @@ pub(super) async fn create_attestation(
         testimony.received_by(Some(actor.clone()));
         for (field, text) in [
             (Field::ActId, wanted.as_str()),
-            (Field::SourceId, &form.source),
-            (Field::Relation, &form.relation),
-            (Field::Reliability, &form.reliability),
-            (Field::Credibility, &form.credibility),
-            (Field::Knowledge, &form.knowledge),
+            (Field::SourceId, &form.attesting.source),
+            (Field::Relation, &form.attesting.relation),
+            (Field::Reliability, &form.attesting.reliability),
+            (Field::Credibility, &form.attesting.credibility),
+            (Field::Knowledge, &form.attesting.knowledge),
         ] {
             testimony.set(field, text);
         }

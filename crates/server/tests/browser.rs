@@ -739,6 +739,27 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     assert_eq!(display(&client, "p.printed").await, "block");
     snap(&client, shots, "9a-case-file-printed").await;
     media(&client, "screen").await;
+    // On a tablet the case file fits the screen's width: nothing to scroll sideways.
+    client
+        .set_window_size(768, 1024)
+        .await
+        .expect("tablet width");
+    let overflow = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .expect("page width");
+    assert!(
+        overflow.as_f64().is_some_and(|px| px <= 0.0),
+        "the case file is {overflow} px wider than a tablet"
+    );
+    snap(&client, shots, "9b-case-file-768").await;
+    client
+        .set_window_size(1280, 900)
+        .await
+        .expect("desktop width");
 
     // Linkage in the browser: the witness again, in a second testimony, under another spelling.
     client

@@ -244,7 +244,8 @@ table.diff{margin-top:.3rem}table.diff th{white-space:nowrap;width:1%}table.diff
 details{margin-top:1.2rem}fieldset{margin-top:.8rem;border:1px solid #ccc;border-radius:4px;max-width:36rem}legend{font-weight:600}
 label.check{font-weight:normal;display:flex;gap:.5rem;align-items:center;margin-top:.2rem}label.check input{width:auto}
 @media (max-width:60rem){header{padding:.4rem .8rem}header nav{order:9;flex:1 0 100%;flex-wrap:wrap;gap:.2rem .9rem;white-space:nowrap;font-size:.95rem}
-header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}}
+header .who{margin-left:auto}table.fields>tbody>tr>th,table.fields>tr>th{width:auto}
+td{overflow-wrap:anywhere}}
 @media print{@page{size:A4;margin:16mm 14mm}body{font-size:10.5pt;color:#000}header,.actions,.next,.saved,form,button{display:none!important}
 main{max-width:none;margin:0;padding:0}a{color:#000;text-decoration:none}h1{font-size:15pt;margin-top:0}h2{font-size:12pt;break-after:avoid}h3,h4{break-after:avoid}section.act{break-inside:avoid-page}code{word-break:break-all}
 tr,li{break-inside:avoid}td,th{padding:.2rem .4rem;border-bottom:1px solid #999}.withheld,.hint,.kind{color:#333}.printed{display:block!important}}

@@ -270,12 +270,14 @@ impl App {
     /// Starts a background job of `kind` for `by` (or runs job `again` once
     /// more) on a thread of this server; refused while one of its kind runs
     /// on any server of the database. Returns the job's id.
+    /// A backup is sealed under `secret`, which the job holds in memory only.
     pub fn start_job(
         &self,
         kind: JobKind,
         parameters: &str,
         by: &str,
         again: Option<u64>,
+        secret: Option<girok_store::Unlock>,
     ) -> Result<Result<u64, Refused>, ServerError> {
         let runner = girok_service::jobs::runner_token()?;
         let started = self.with_jobs(|jobs| match again {
@@ -300,15 +302,25 @@ impl App {
         girok_service::jobs::spawn(place, id, runner, move |progress| {
             // The job's own connection, unlocked as the server is, its reads
             // written to the audit log under the name of who started it.
-            let mut store = girok_service::open(&data).map_err(|e| e.to_string())?;
-            if let Some(vault) = vault {
-                store.unlock_with(vault).map_err(|e| e.to_string())?;
-            }
-            store.set_auditor(Some(Arc::new(audit)));
+            let store = || -> Result<Database, String> {
+                let mut store = girok_service::open(&data).map_err(|e| e.to_string())?;
+                if let Some(vault) = vault {
+                    store.unlock_with(vault).map_err(|e| e.to_string())?;
+                }
+                store.set_auditor(Some(Arc::new(audit)));
+                Ok(store)
+            };
             match kind {
-                JobKind::Linkage => girok_service::linkage::run_job(&store, &parameters, progress),
+                JobKind::Linkage => {
+                    girok_service::linkage::run_job(&store()?, &parameters, progress)
+                }
                 JobKind::Export => {
-                    girok_service::exports::run_job(&mut store, &data, id, &parameters, progress)
+                    girok_service::exports::run_job(&mut store()?, &data, id, &parameters, progress)
+                }
+                // The backup copies files and snapshots: it opens no record.
+                JobKind::Backup => {
+                    let secret = secret.ok_or("a backup needs a passphrase")?;
+                    girok_service::backup::run_job(&data, &secret, progress)
                 }
             }
         });

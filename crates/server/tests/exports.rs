@@ -4,12 +4,14 @@
 //! name; every download recorded in the audit
 //! log before it is sent; an internal export of an encrypted database kept
 //! sealed, with no name at rest; a record's proof bundle, one archive that
-//! verifies with the installation's key alone.
+//! verifies with the installation's key alone; a backup made for an admin
+//! under a passphrase that is never kept, which opens with it alone.
 
 use std::time::{Duration, Instant};
 
 use axum::http::{StatusCode, header};
 use girok_service::exports::{ExportParameters, Layout};
+use girok_store::Store;
 
 #[path = "../../store/tests/support/cluster.rs"]
 mod cluster;
@@ -348,4 +350,230 @@ async fn a_records_proof_bundle_downloads_as_one_archive_that_verifies() {
         taken[0].subjects[0].starts_with("proof bundle of p-un-kim"),
         "{taken:?}"
     );
+}
+
+/// Follows the backups page until backup `id` has ended; returns the page.
+async fn wait_for_backup(site: &Site, admin: &Session, id: u64) -> Reply {
+    let started = Instant::now();
+    loop {
+        let page = site.get("/admin/backups", Some(admin)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let state = between(&page.body, &format!("id=\"state-{id}\">"), "<").unwrap_or_default();
+        if !["Queued", "Running"].contains(&state) {
+            return page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "backup {id} did not end: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_backs_up_from_the_browser_under_a_passphrase_that_is_never_kept() {
+    an_admin_backs_up_from_the_browser_on(&Site::new()).await;
+}
+
+#[test]
+fn an_admin_backs_up_from_the_browser_on_postgres() {
+    let site = Site::on_postgres();
+    on_runtime(an_admin_backs_up_from_the_browser_on(&site));
+}
+
+async fn an_admin_backs_up_from_the_browser_on(site: &Site) {
+    const PASSPHRASE: &str = "correct horse battery staple";
+    let documenter = site.session("documenter").await;
+    assert_eq!(
+        site.get("/admin/backups", Some(&documenter)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let admin = site.session("admin").await;
+    let page = site.get("/admin/backups", Some(&admin)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("You have made no backup yet"),
+        "{}",
+        page.body
+    );
+
+    // Refused at the field, the passphrase never sent back, nothing started.
+    for (form, field) in [
+        (
+            "passphrase=short&passphrase_again=short",
+            "passphrase-error",
+        ),
+        (
+            "passphrase=correct+horse+battery+staple&passphrase_again=correct+horse+battery+stapel",
+            "passphrase_again-error",
+        ),
+    ] {
+        let refused = site
+            .post(
+                "/admin/backups",
+                &admin,
+                &format!("csrf={}&{form}", admin.csrf),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(
+            refused.body.contains(&format!("id=\"{field}\"")),
+            "{}",
+            refused.body
+        );
+        assert!(!refused.body.contains("short") && !refused.body.contains("horse"));
+    }
+    let korean = site
+        .post_form(
+            "/admin/backups",
+            Some(&admin),
+            &format!(
+                "csrf={}&passphrase=short&passphrase_again=short",
+                admin.csrf
+            ),
+            Some("girok_lang=ko".into()),
+        )
+        .await;
+    assert!(korean.body.contains("12자 이상"), "{}", korean.body);
+    let forged = site
+        .post(
+            "/admin/backups",
+            &admin,
+            "csrf=forged&passphrase=correct+horse+battery+staple&passphrase_again=correct+horse+battery+staple",
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let no_job = off_runtime(|| {
+        girok_service::open_jobs(site.dir.path())
+            .expect("jobs")
+            .recent(10)
+            .expect("recent")
+    });
+    assert!(no_job.is_empty(), "{no_job:?}");
+
+    // An export waiting for its download is not part of the backup.
+    let export = start_export(site, &documenter, "layout=json&audience=internal").await;
+    wait_for_export(site, &documenter, export).await;
+    let started = site
+        .post(
+            "/admin/backups",
+            &admin,
+            &format!(
+                "csrf={}&passphrase=correct+horse+battery+staple&passphrase_again=correct+horse+battery+staple",
+                admin.csrf
+            ),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let at = location(&started);
+    let id: u64 = at
+        .strip_prefix("/admin/backups#backup-")
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("followed at {at}"));
+    let page = wait_for_backup(site, &admin, id).await;
+    assert!(
+        page.body.contains(&format!("id=\"download-backup-{id}\"")),
+        "{}",
+        page.body
+    );
+    // The passphrase is in no table: the job's parameters are empty.
+    let job = off_runtime(|| {
+        girok_service::open_jobs(site.dir.path())
+            .expect("jobs")
+            .get(id)
+            .expect("job")
+            .expect("there")
+    });
+    assert!(job.parameters.is_empty() && !format!("{job:?}").contains("horse"));
+    // It is not run again: its passphrase is gone.
+    let again = site
+        .post(
+            &format!("/jobs/{id}/again"),
+            &admin,
+            &format!("csrf={}", admin.csrf),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+
+    // Another admin neither sees its link nor downloads it, and nothing is audited.
+    site.app.with_access(|access| {
+        access
+            .add_user("second-admin", girok_server::access::Role::Admin, PASSWORD)
+            .expect("user")
+    });
+    let other = site.session("second-admin").await;
+    let download = format!("/admin/backups/{id}/download");
+    assert_eq!(
+        site.get(&download, Some(&other)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(audited(site, &format!("/admin/backups/{id}/download")).is_empty());
+
+    let file = site.get(&download, Some(&admin)).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert!(
+        file.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("header")
+            .starts_with("attachment; filename=\"girok-")
+    );
+    let taken = audited(site, &format!("/admin/backups/{id}/download"));
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].actor, "admin");
+    assert!(
+        !file
+            .bytes
+            .windows(WITNESS.len())
+            .any(|w| w == WITNESS.as_bytes())
+    );
+
+    // It opens with the passphrase alone, holds the journal as it stood, and
+    // leaves out the jobs' table and the files kept for downloads.
+    let wrong = girok_store::Unlock::Passphrase("not the passphrase at all".into());
+    let refused = match girok_vault::stream::open_backup(&file.bytes[..], &wrong) {
+        Err(_) => true,
+        Ok((_, mut reader)) => std::io::Read::read_to_end(&mut reader, &mut Vec::new()).is_err(),
+    };
+    assert!(refused, "a wrong passphrase opens the backup");
+    let secret = girok_store::Unlock::Passphrase(PASSPHRASE.into());
+    let (header, mut reader) =
+        girok_vault::stream::open_backup(&file.bytes[..], &secret).expect("opens");
+    let unpacked = tempfile::tempdir().expect("dir");
+    tar::Archive::new(&mut reader)
+        .unpack(unpacked.path())
+        .expect("unpacks");
+    std::io::copy(&mut reader, &mut std::io::sink()).expect("authenticates to its end");
+    let (size, root) = site.read(|store| store.tree_head().expect("head"));
+    assert!(header.journal_size <= size && header.journal_size > 0);
+    let restored = girok_store::Database::open(&unpacked.path().join("girok.sqlite")).expect("db");
+    let (restored_size, restored_root) = restored.tree_head().expect("head");
+    assert_eq!(restored_size, header.journal_size);
+    assert_eq!(hex::encode(restored_root), header.root);
+    if restored_size == size {
+        assert_eq!(restored_root, root);
+    }
+    let persons = |store: &girok_store::Database| {
+        store.count(girok_model::RecordKind::Person).expect("count")
+    };
+    assert!(persons(&restored) > 0);
+    assert_eq!(persons(&restored), site.read(persons));
+    if site.postgres_url().is_none() {
+        assert!(
+            site.dir.path().join("exports").exists()
+                && site.dir.path().join("jobs.sqlite").exists()
+        );
+    }
+    for left_out in ["jobs.sqlite", "backups", "exports"] {
+        assert!(
+            !unpacked.path().join(left_out).exists(),
+            "{left_out} in the backup"
+        );
+    }
+    assert!(unpacked.path().join("girok.key").exists());
 }

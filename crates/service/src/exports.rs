@@ -30,7 +30,7 @@ pub const KEPT_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_MIN_CELL: u64 = 5;
 
 /// Finished exports: in `DIR/exports`, or the shared database's "export" space.
-static EXPORTS: Kind = Kind {
+pub(crate) static EXPORTS: Kind = Kind {
     dir: "exports",
     space: "export",
     extension: "export",
@@ -340,7 +340,7 @@ pub enum DownloadError {
 
 /// A kept export, ready to be read.
 pub struct Download {
-    _found: Found,
+    pub(crate) _found: Found,
     pub reader: Box<dyn Read + Send>,
 }
 

@@ -19,7 +19,7 @@ use crate::kept::{Found, KeptFiles, Kind};
 pub const STAGED_FOR: Duration = Duration::from_secs(60 * 60);
 
 /// Staged uploads: in `DIR/import-staging`, or the shared database's "import" space.
-static STAGED: Kind = Kind {
+pub(crate) static STAGED: Kind = Kind {
     dir: "import-staging",
     space: "import",
     extension: "csv",

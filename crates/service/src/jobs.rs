@@ -1,4 +1,4 @@
-//! Background jobs: long work (linkage, exports) that runs on a thread of a server,
+//! Background jobs: long work (linkage, exports, backups) that runs on a thread of a server,
 //! never inside a request, with its progress and outcome in a table every
 //! server process sharing the database reads (`DIR/jobs.sqlite` embedded,
 //! the shared PostgreSQL database for a team).
@@ -58,6 +58,8 @@ pub enum JobKind {
     Linkage,
     /// An export of every record, kept for its download.
     Export,
+    /// A backup of the whole data directory, kept for its download.
+    Backup,
 }
 
 impl JobKind {
@@ -65,6 +67,7 @@ impl JobKind {
         match self {
             JobKind::Linkage => "linkage",
             JobKind::Export => "export",
+            JobKind::Backup => "backup",
         }
     }
 
@@ -72,6 +75,7 @@ impl JobKind {
         match key {
             "linkage" => Ok(JobKind::Linkage),
             "export" => Ok(JobKind::Export),
+            "backup" => Ok(JobKind::Backup),
             other => Err(StoreError::Corrupt(format!(
                 "a job of an unknown kind `{other}`"
             ))),
@@ -134,12 +138,16 @@ pub enum Phase {
     StoringProposals,
     /// An export writes its records.
     Writing,
-    /// An export keeps what it wrote for its download.
+    /// An export or a backup keeps what it wrote for its download.
     Keeping,
+    /// A backup copies the databases into consistent snapshots.
+    Copying,
+    /// A backup seals the snapshots and files into one archive.
+    Sealing,
 }
 
 impl Phase {
-    pub const ALL: [Phase; 9] = [
+    pub const ALL: [Phase; 11] = [
         Phase::Waiting,
         Phase::ReadingRecords,
         Phase::Blocking,
@@ -149,6 +157,8 @@ impl Phase {
         Phase::StoringProposals,
         Phase::Writing,
         Phase::Keeping,
+        Phase::Copying,
+        Phase::Sealing,
     ];
 
     pub fn key(self) -> &'static str {
@@ -162,6 +172,8 @@ impl Phase {
             Phase::StoringProposals => "storing-proposals",
             Phase::Writing => "writing",
             Phase::Keeping => "keeping",
+            Phase::Copying => "copying",
+            Phase::Sealing => "sealing",
         }
     }
 
@@ -207,6 +219,8 @@ pub enum Refused {
     NoSuchJob(u64),
     #[error("job {id} is {}: only an interrupted or failed job is run again", .state.key())]
     NotEnded { id: u64, state: JobState },
+    #[error("job {0} is a backup: its passphrase was never kept, so start a new backup instead")]
+    NeedsSecret(u64),
 }
 
 /// The jobs of an installation.
@@ -393,6 +407,9 @@ impl Jobs {
         let Some(job) = self.get(id)? else {
             return Ok(Err(Refused::NoSuchJob(id)));
         };
+        if job.kind == JobKind::Backup {
+            return Ok(Err(Refused::NeedsSecret(id)));
+        }
         if !matches!(job.state, JobState::Interrupted | JobState::Failed) {
             return Ok(Err(Refused::NotEnded {
                 id,

@@ -355,6 +355,7 @@ pub fn open(data: &Path) -> Result<Database, ServiceError> {
         staging.sweep();
     }
     exports::sweep(data);
+    backup::sweep(data);
     adopt_legacy_proposals(&store, data)?;
     attach_signer(&mut store, data);
     Ok(store)

@@ -7,7 +7,7 @@
 
 use axum::body::{Body, Bytes};
 use girok_service::exports::{
-    AUDIENCES, DEFAULT_MIN_CELL, DownloadError, ExportParameters, ExportResult, Layout,
+    AUDIENCES, DEFAULT_MIN_CELL, Download, DownloadError, ExportParameters, ExportResult, Layout,
 };
 use girok_service::jobs::{Job, JobKind, JobState};
 
@@ -17,7 +17,7 @@ use super::*;
 /// The reader's exports listed, at most (older ones have expired anyway).
 const LISTED: u64 = 50;
 
-/// Bytes handed to the network at a time while an export downloads.
+/// Bytes handed to the network at a time while a kept file downloads.
 const CHUNK: usize = 64 * 1024;
 
 /// The role an export for `audience` needs: names leave only with documenters.
@@ -98,7 +98,7 @@ fn what_label(lang: Lang, parameters: &ExportParameters) -> String {
     format!("{} · {audience}", parameters.layout.key().to_uppercase())
 }
 
-fn bytes_text(lang: Lang, bytes: u64) -> String {
+pub(super) fn bytes_text(lang: Lang, bytes: u64) -> String {
     if bytes >= 1 << 20 {
         format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
     } else if bytes >= 1 << 10 {
@@ -339,7 +339,16 @@ pub(super) async fn start_export(
         Ok(json) => json,
         Err(error) => return internal(error),
     };
-    start(app, lang, principal, JobKind::Export, parameters, None).await
+    start(
+        app,
+        lang,
+        principal,
+        JobKind::Export,
+        parameters,
+        None,
+        None,
+    )
+    .await
 }
 
 /// The export page with the reader's exports: the form as typed, and what
@@ -452,7 +461,16 @@ pub(super) async fn download(
         Ok(Err(error)) => return internal(error),
         Err(response) => return response,
     };
-    // Read on a thread of its own, a chunk at a time: a large export never sits whole in memory.
+    send_file(
+        download,
+        result.parameters.layout.media_type(),
+        &result.file_name,
+    )
+}
+
+/// Sends a kept file as an attachment named `file_name`, read on a thread
+/// of its own a chunk at a time: a large file never sits whole in memory.
+pub(super) fn send_file(download: Download, media_type: &str, file_name: &str) -> Response {
     let (chunks, body) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let mut reader = download;
     tokio::task::spawn_blocking(move || {
@@ -477,13 +495,10 @@ pub(super) async fn download(
     });
     (
         AppendHeaders([
-            (
-                header::CONTENT_TYPE,
-                result.parameters.layout.media_type().to_string(),
-            ),
+            (header::CONTENT_TYPE, media_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", result.file_name),
+                format!("attachment; filename=\"{file_name}\""),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ]),

@@ -17,6 +17,7 @@ fn kind_label(lang: Lang, kind: JobKind) -> &'static str {
     match kind {
         JobKind::Linkage => lang.t("Duplicate linkage", "중복 연결"),
         JobKind::Export => lang.t("Export", "내보내기"),
+        JobKind::Backup => lang.t("Backup", "백업"),
     }
 }
 
@@ -44,6 +45,8 @@ fn phase_label(lang: Lang, phase: Phase) -> &'static str {
         Phase::StoringProposals => lang.t("Storing proposals", "제안 저장"),
         Phase::Writing => lang.t("Writing records", "기록 쓰기"),
         Phase::Keeping => lang.t("Keeping the file for its download", "내려받을 파일 보관"),
+        Phase::Copying => lang.t("Copying the databases", "데이터베이스 복사"),
+        Phase::Sealing => lang.t("Sealing the backup (bytes)", "백업 봉인 (바이트)"),
     }
 }
 
@@ -86,6 +89,15 @@ fn refused_page(lang: Lang, principal: &Principal, refused: &Refused) -> Respons
         } => html! {
             p role="alert" { (lang.t("An export is being written already; one at a time per database. Try again when it is done:", "이미 내보내기를 만드는 중입니다. 데이터베이스마다 한 번에 하나만 만듭니다. 끝난 뒤 다시 시도하십시오:")) " " (lang.t("job", "작업")) " " (running) }
         },
+        Refused::Busy {
+            kind: JobKind::Backup,
+            running,
+        } => html! {
+            p role="alert" { (lang.t("A backup is being made already; one at a time per database. Follow it on its page:", "이미 백업을 만드는 중입니다. 데이터베이스마다 한 번에 하나만 만듭니다. 진행 상황:")) " " (job_link(lang, *running)) }
+        },
+        Refused::NeedsSecret(_) => html! {
+            p role="alert" { (lang.t("A backup is not run again: its passphrase was never kept. Make a new one on the Backups page.", "백업은 다시 실행하지 않습니다. 암호문을 보관하지 않기 때문입니다. 백업 페이지에서 새로 만드십시오.")) " " a href="/admin/backups" { (lang.t("Backups", "백업")) } }
+        },
         Refused::NoSuchJob(_) => {
             html! { p role="alert" { (lang.t("There is no such job.", "그런 작업이 없습니다.")) } }
         }
@@ -115,6 +127,8 @@ fn needs_names(kind: JobKind, parameters: &str) -> bool {
         JobKind::Linkage => true,
         JobKind::Export => serde_json::from_str::<ExportParameters>(parameters)
             .map_or(true, |export| export.audience == Audience::Internal.name()),
+        // Sealed records are copied sealed.
+        JobKind::Backup => false,
     }
 }
 
@@ -123,11 +137,13 @@ fn followed_at(kind: JobKind, id: u64) -> String {
     match kind {
         JobKind::Linkage => format!("/jobs/{id}"),
         JobKind::Export => format!("/exports#export-{id}"),
+        JobKind::Backup => format!("/admin/backups#backup-{id}"),
     }
 }
 
 /// Starts a job of `kind` with `parameters` (or job `again` once more, as
 /// it was) for `principal`, and sends the browser to where it is followed.
+/// A backup's `secret` goes to the job in memory, never to its table.
 pub(super) async fn start(
     app: Arc<App>,
     lang: Lang,
@@ -135,6 +151,7 @@ pub(super) async fn start(
     kind: JobKind,
     parameters: String,
     again: Option<u64>,
+    secret: Option<girok_store::Unlock>,
 ) -> Response {
     let by = principal.user.name.clone();
     let started = blocking(move || {
@@ -151,7 +168,7 @@ pub(super) async fn start(
         if app.lock_state() == LockState::Locked && needs_names(kind, &parameters) {
             return Ok(None);
         }
-        app.start_job(kind, &parameters, &by, again)
+        app.start_job(kind, &parameters, &by, again, secret)
             .map(|started| Some(started.map(|id| followed_at(kind, id))))
             .map_err(|e| e.to_string())
     })
@@ -186,7 +203,16 @@ pub(super) async fn start_linkage(
                 Ok(json) => json,
                 Err(error) => return internal(error),
             };
-            start(app, lang, principal, JobKind::Linkage, parameters, None).await
+            start(
+                app,
+                lang,
+                principal,
+                JobKind::Linkage,
+                parameters,
+                None,
+                None,
+            )
+            .await
         }
         Err(refusal) => refusal.into_response(),
     }
@@ -208,6 +234,7 @@ pub(super) async fn run_again(
                 JobKind::Linkage,
                 String::new(),
                 Some(id),
+                None,
             )
             .await
         }
@@ -285,9 +312,14 @@ pub(super) async fn jobs_page(State(app): State<Arc<App>>, headers: HeaderMap) -
 
 fn outcome(lang: Lang, principal: &Principal, job: &Job) -> Markup {
     let again = html! {
-        form method="post" action=(format!("/jobs/{}/again", job.id)) {
-            input type="hidden" name="csrf" value=(principal.csrf());
-            button.primary type="submit" id="run-again" { (lang.t("Run it again", "다시 실행")) }
+        @if job.kind == JobKind::Backup {
+            p { (lang.t("A backup is not run again (its passphrase was never kept):", "백업은 다시 실행하지 않습니다 (암호문을 보관하지 않습니다):")) " "
+                a href="/admin/backups" { (lang.t("make a new one", "새로 만들기")) } }
+        } @else {
+            form method="post" action=(format!("/jobs/{}/again", job.id)) {
+                input type="hidden" name="csrf" value=(principal.csrf());
+                button.primary type="submit" id="run-again" { (lang.t("Run it again", "다시 실행")) }
+            }
         }
     };
     html! {
@@ -301,6 +333,7 @@ fn outcome(lang: Lang, principal: &Principal, job: &Job) -> Markup {
             }
             JobState::Done => {
                 (super::exports::export_outcome(lang, principal, job))
+                (super::backups::backup_outcome(lang, principal, job))
                 @if job.kind == JobKind::Linkage {
                     @match job.result.as_deref().map(serde_json::from_str::<LinkageSummary>) {
                         Some(Ok(summary)) => {

@@ -31,6 +31,7 @@ use crate::{App, Reading};
 mod account;
 mod acts;
 mod admin;
+mod backups;
 mod casefile;
 mod dashboard;
 mod editor;
@@ -142,6 +143,11 @@ pub fn routes(app: &Arc<App>) -> Router<Arc<App>> {
             "/admin/encryption",
             get(admin::encryption).post(admin::change_encryption),
         )
+        .route(
+            "/admin/backups",
+            get(backups::backups).post(backups::start_backup),
+        )
+        .route("/admin/backups/{id}/download", get(backups::download))
         .route("/review", get(review::review_queue))
         .route("/review/link", post(jobs::start_linkage))
         .route(
@@ -321,6 +327,7 @@ fn layout_refreshed(
                                 a href="/admin/users" { (lang.t("Users", "사용자")) }
                                 a href="/admin/encryption" { (lang.t("Encryption", "암호화")) }
                                 a href="/admin/organisations" { (lang.t("Organisations", "기관")) }
+                                a href="/admin/backups" { (lang.t("Backups", "백업")) }
                             }
                             a href="/stats" { (lang.t("Statistics", "통계")) }
                             @if principal.user.role.reads_records() {

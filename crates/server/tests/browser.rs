@@ -8,10 +8,12 @@
 //! file; run linkage from the review page, wait for its job, confirm a
 //! proposal, see the merged person and unmerge it; switch language; read a
 //! record page, its print layout and its menu at tablet width; the same walk on the
-//! embedded database and on a team's PostgreSQL one. Every page photographed,
+//! embedded database and on a team's PostgreSQL one; an admin who sets up
+//! two-step sign-in on the way in, opens each admin page and makes a backup
+//! (a short passphrase refused at its field first). Every page photographed,
 //! and every page of the menu in both languages, is checked with axe-core
 //! (from npm, installed by `scripts/test.sh`): no serious or critical
-//! violation. Screenshots go to `target/e2e-screenshots/` (and its `postgres/`).
+//! violation. Screenshots go to `target/e2e-screenshots/` (and its `postgres/`, `admin/`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -928,6 +930,128 @@ async fn walk(app: std::sync::Arc<App>, dir: &std::path::Path, shots: &std::path
     )
     .await;
     every_menu_page(&client, &site, shots, "en").await;
+    client.close().await.expect("close");
+}
+
+/// An admin's day: sign in with a second factor set up on the way, the
+/// admin pages (users, encryption, organisations, backups), a passphrase
+/// refused at its field, then a backup made in the background until its
+/// download is offered; every page of an admin's menu in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_sets_up_two_step_sign_in_and_makes_a_backup_in_a_browser() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut store = Database::create(&dir.path().join("girok.sqlite")).expect("database");
+    girok_service::create_key(dir.path()).expect("checkpoint key");
+    girok_service::attach_signer(&mut store, dir.path());
+    let demo = dir.path().join("demo.json");
+    std::fs::write(&demo, girok_synth::DEMO_JSON).expect("demo");
+    store
+        .write("setup", |sink| {
+            girok_interchange::import(&demo, sink, &mut |_| {})
+        })
+        .expect("import");
+    drop(store);
+    let app = App::open(dir.path()).expect("app");
+    app.with_access(|access| access.add_user("lee", Role::Admin, PASSWORD))
+        .expect("user");
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    tokio::spawn(girok_server::serve(app.clone(), addr));
+    let site = format!("http://{addr}");
+    let shots = screenshots().join("admin");
+    std::fs::create_dir_all(&shots).expect("screenshot directory");
+    let shots = shots.as_path();
+    let (_driver, client) = browser().await;
+
+    client
+        .goto(&format!("{site}/login"))
+        .await
+        .expect("login page");
+    fill(&client, "name", "lee").await;
+    fill(&client, "password", PASSWORD).await;
+    click_then(
+        &client,
+        Locator::Css("button[type=submit]"),
+        Locator::Id("secret"),
+    )
+    .await;
+    snap(&client, shots, "1-second-factor").await;
+    // The authenticator app's code, from the secret the page shows.
+    let secret = match app.with_access(|access| access.second_factor("lee")) {
+        Ok(girok_server::access::SecondFactor::Pending(secret)) => secret,
+        other => panic!("no secret to enrol with: {other:?}"),
+    };
+    let now = chrono::Utc::now().timestamp() as u64;
+    fill(&client, "code", &girok_server::totp::code(&secret, now, 6)).await;
+    click_then(
+        &client,
+        Locator::Css("button.primary"),
+        Locator::Id("recovery-codes"),
+    )
+    .await;
+    snap(&client, shots, "2-recovery-codes").await;
+
+    for (link, then, shot) in [
+        ("/admin/users", "form[action='/admin/user']", "3-users"),
+        ("/admin/encryption", "#lock-state", "4-encryption"),
+        ("/admin/organisations", "main h1", "5-organisations"),
+        ("/admin/backups", "#start-backup", "6-backups"),
+    ] {
+        click_then(
+            &client,
+            Locator::Css(&format!("header nav a[href='{link}']")),
+            Locator::Css(then),
+        )
+        .await;
+        snap(&client, shots, shot).await;
+    }
+
+    // Too short: refused at the field, and the field comes back empty.
+    fill(&client, "passphrase", "short").await;
+    fill(&client, "passphrase_again", "short").await;
+    click_then(
+        &client,
+        Locator::Id("start-backup"),
+        Locator::Id("passphrase-error"),
+    )
+    .await;
+    let field = client.find(Locator::Id("passphrase")).await.expect("field");
+    assert_eq!(
+        field.prop("value").await.expect("value").as_deref(),
+        Some("")
+    );
+    snap(&client, shots, "7-backup-refused").await;
+    fill(&client, "passphrase", "correct horse battery staple").await;
+    fill(&client, "passphrase_again", "correct horse battery staple").await;
+    client
+        .find(Locator::Id("start-backup"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    let link = client
+        .wait()
+        .at_most(Duration::from_secs(60))
+        .for_element(Locator::Css("a[id^='download-backup-']"))
+        .await
+        .expect("the backup's download, once the job is done");
+    assert!(
+        link.text().await.expect("text").contains(".backup"),
+        "{}",
+        text(&client).await
+    );
+    assert!(text(&client).await.contains("The backup is ready."));
+    snap(&client, shots, "8-backup-ready").await;
+
+    every_menu_page(&client, &site, shots, "en").await;
+    client.goto(&format!("{site}/")).await.expect("dashboard");
+    click_then(
+        &client,
+        Locator::Id("switch-language"),
+        Locator::XPath("//h1[. = '대시보드']"),
+    )
+    .await;
+    every_menu_page(&client, &site, shots, "ko").await;
     client.close().await.expect("close");
 }
 

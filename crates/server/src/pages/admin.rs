@@ -545,11 +545,14 @@ pub(super) async fn change_encryption(
         let outcome = match form.action.as_str() {
             "unlock" => app
                 .unlock(&girok_store::Unlock::Passphrase(form.passphrase))
-                .map(|()| "Unlocked.".to_string())
-                .map_err(|e| e.to_string()),
+                .map(|()| lang.t("Unlocked.", "잠금을 해제했습니다.").to_string())
+                .map_err(|e| match lang {
+                    Lang::Ko => format!("잠금을 해제하지 못했습니다: {e}"),
+                    Lang::En => e.to_string(),
+                }),
             "lock" => {
                 app.lock();
-                Ok("Locked.".to_string())
+                Ok(lang.t("Locked.", "잠갔습니다.").to_string())
             }
             other => Err(format!("unknown action '{other}'")),
         };

@@ -115,7 +115,13 @@ pub(super) async fn persons(
                     tr {
                         td { a href=(format!("/persons/{}", person.id)) { (person.id) } }
                         td {
-                            a href=(format!("/persons/{}", person.id)) { (readable::text(lang, &display_names(person))) }
+                            a href=(format!("/persons/{}", person.id)) {
+                                @if person.names.is_empty() {
+                                    em { (lang.t("no name recorded", "이름 기록 없음")) }
+                                } @else {
+                                    (readable::text(lang, &display_names(person)))
+                                }
+                            }
                             @if *witness { " " span.hint { (lang.t("(witness)", "(증언자)")) } }
                             @if *merged > 0 {
                                 " " span.hint.merged { "(" (lang.t("one person with", "같은 인물: 다른 기록")) " " (merged) " " (lang.counted(*merged as u64, "other record", "other records", "건")) ")" }

@@ -229,9 +229,63 @@ impl girok_intake::Known for Known<'_> {
     }
 }
 
-/// Reads the file's rows into `sink`; each problem goes to `problems`,
-/// which stops the import or notes it and reads on from the next row. The
-/// returned preview counts rows and created records; its problems are empty.
+/// The rows of a file in the layout: a CSV file, or a spreadsheet's first sheet.
+pub(crate) trait Rows {
+    /// The header row.
+    fn header(&mut self) -> Result<csv::StringRecord, ImportError>;
+    /// Reads the next row into `record` and gives its line (its row in a
+    /// spreadsheet), or what is wrong with a row that cannot be read;
+    /// `None` after the last.
+    fn next_row(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<Result<u64, CsvProblem>>, ImportError>;
+}
+
+/// A CSV file's rows.
+struct CsvRows<R: std::io::Read> {
+    reader: csv::Reader<R>,
+    file: String,
+}
+
+fn not_csv(e: &csv::Error) -> CsvProblem {
+    CsvProblem {
+        line: e.position().map(|p| p.line()).unwrap_or(0),
+        column: None,
+        wrong: Wrong::NotCsv(e.to_string()),
+    }
+}
+
+impl<R: std::io::Read> CsvRows<R> {
+    fn fatal(&self, e: csv::Error) -> ImportError {
+        let problem = not_csv(&e);
+        ImportError::at(&self.file, problem.line, None, problem.wrong.to_string())
+    }
+}
+
+impl<R: std::io::Read> Rows for CsvRows<R> {
+    fn header(&mut self) -> Result<csv::StringRecord, ImportError> {
+        match self.reader.headers() {
+            Ok(header) => Ok(header.clone()),
+            Err(e) => Err(self.fatal(e)),
+        }
+    }
+
+    fn next_row(
+        &mut self,
+        record: &mut csv::StringRecord,
+    ) -> Result<Option<Result<u64, CsvProblem>>, ImportError> {
+        match self.reader.read_record(record) {
+            Ok(true) => Ok(Some(Ok(record.position().map(|p| p.line()).unwrap_or(0)))),
+            Ok(false) => Ok(None),
+            // A row of another width or not UTF-8 is the row's problem; the reader goes on past it.
+            Err(e) if !e.is_io_error() => Ok(Some(Err(not_csv(&e)))),
+            Err(e) => Err(self.fatal(e)),
+        }
+    }
+}
+
+/// Reads the CSV file's rows into `sink`, as [`import_rows`] does.
 pub(crate) fn import(
     path: &Path,
     file: &str,
@@ -240,19 +294,27 @@ pub(crate) fn import(
     progress: &mut dyn FnMut(u64),
     problems: &mut Problems,
 ) -> Result<Preview, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_reader(std::io::BufReader::new(crate::open(path)?));
-    let not_csv = |e: &csv::Error| CsvProblem {
-        line: e.position().map(|p| p.line()).unwrap_or(0),
-        column: None,
-        wrong: Wrong::NotCsv(e.to_string()),
+    let mut rows = CsvRows {
+        reader: csv::ReaderBuilder::new()
+            .flexible(false)
+            .from_reader(std::io::BufReader::new(crate::open(path)?)),
+        file: file.to_string(),
     };
-    let fatal = |e: csv::Error| {
-        let problem = not_csv(&e);
-        ImportError::at(file, problem.line, None, problem.wrong.to_string())
-    };
-    let header_row = reader.headers().map_err(fatal)?.clone();
+    import_rows(&mut rows, file, sha256, sink, progress, problems)
+}
+
+/// Reads the rows into `sink`; each problem goes to `problems`,
+/// which stops the import or notes it and reads on from the next row. The
+/// returned preview counts rows and created records; its problems are empty.
+pub(crate) fn import_rows(
+    rows: &mut dyn Rows,
+    file: &str,
+    sha256: &str,
+    sink: &mut dyn ChangeSink,
+    progress: &mut dyn FnMut(u64),
+    problems: &mut Problems,
+) -> Result<Preview, ImportError> {
+    let header_row = rows.header()?;
     let mut columns: Vec<Field> = Vec::new();
     let mut headers: HashMap<Field, String> = HashMap::new();
     let mut header_problems = Vec::new();
@@ -298,20 +360,15 @@ pub(crate) fn import(
     let provenance = format!("imported from {file}");
     let mut created: HashSet<RecordId> = HashSet::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            // A row of another width or not UTF-8 is the row's problem; the reader goes on past it.
-            Err(e) if !e.is_io_error() => {
-                read.rows += 1;
-                problems.found(file, not_csv(&e))?;
+    while let Some(row) = rows.next_row(&mut record)? {
+        read.rows += 1;
+        let line = match row {
+            Ok(line) => line,
+            Err(problem) => {
+                problems.found(file, problem)?;
                 continue;
             }
-            Err(e) => return Err(fatal(e)),
-        }
-        read.rows += 1;
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        };
         let at = |field: Field, wrong| CsvProblem {
             line,
             column: Some(header(field).to_string()),

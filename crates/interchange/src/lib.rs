@@ -1,5 +1,6 @@
 //! File formats in and out of a store: the model's own JSON (an array or JSON
-//! Lines) and a flat CSV layout with English or Korean headers.
+//! Lines) and a flat CSV layout with English or Korean headers, which is
+//! also read from the first sheet of a spreadsheet (Excel or OpenDocument).
 //!
 //! Imports go through the store's write path inside one transaction, so a file
 //! is imported whole or not at all. Every error names the file, the line and,
@@ -7,6 +8,7 @@
 
 mod csv_layout;
 mod json;
+mod spreadsheet;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -40,6 +42,37 @@ impl Format {
             "csv" => Some(Format::Csv),
             _ => None,
         }
+    }
+}
+
+/// What a file to import holds, by its name: records in a format Girok
+/// writes, or the CSV layout in the first sheet of a workbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Written(Format),
+    Spreadsheet,
+}
+
+impl Input {
+    fn of(name: &str) -> Result<Input, ImportError> {
+        let path = Path::new(name);
+        let spreadsheet = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["xlsx", "xlsm", "xls", "ods"].contains(&e.to_ascii_lowercase().as_str())
+        });
+        if spreadsheet {
+            return Ok(Input::Spreadsheet);
+        }
+        Format::from_path(path)
+            .map(Input::Written)
+            .ok_or_else(|| ImportError::File {
+                file: name.to_string(),
+                message: "unknown format: name the file .csv, .xlsx, .ods, .json or .jsonl".into(),
+            })
+    }
+
+    /// Whether it is in the CSV layout, read row by row.
+    fn has_rows(self) -> bool {
+        matches!(self, Input::Written(Format::Csv) | Input::Spreadsheet)
     }
 }
 
@@ -152,6 +185,8 @@ pub enum Wrong {
     Refused(girok_intake::Refusal),
     /// The store refused a record made from the row (a taken id, a bad reference).
     Store(Wording),
+    /// A spreadsheet's cell holds an error (`#DIV/0!`, `#REF!`) instead of a value.
+    CellError(String),
 }
 
 impl fmt::Display for Wrong {
@@ -172,6 +207,10 @@ impl fmt::Display for Wrong {
             }
             Wrong::Refused(refusal) => write!(f, "{refusal}"),
             Wrong::Store(message) => write!(f, "{message}"),
+            Wrong::CellError(error) => write!(
+                f,
+                "the cell holds the spreadsheet error {error} instead of a value"
+            ),
         }
     }
 }
@@ -226,19 +265,26 @@ pub fn import_as(
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let format = format_of(name)?;
-    let sha256 = announce(path, name, format, sink)?;
-    match format {
-        Format::Csv => {
-            let read =
-                csv_layout::import(path, name, &sha256, sink, progress, &mut Problems::Stop)?;
+    let input = Input::of(name)?;
+    let sha256 = announce(path, name, input, sink)?;
+    match input {
+        Input::Written(Format::Csv) | Input::Spreadsheet => {
+            let read = rows_into(
+                path,
+                name,
+                input,
+                &sha256,
+                sink,
+                progress,
+                &mut Problems::Stop,
+            )?;
             Ok(ImportSummary {
                 records: read.created.values().sum(),
                 ..ImportSummary::default()
             })
         }
-        Format::Json => json::import_array(path, name, sink, progress),
-        Format::JsonLines => json::import_lines(path, name, sink, progress),
+        Input::Written(Format::Json) => json::import_array(path, name, sink, progress),
+        Input::Written(Format::JsonLines) => json::import_lines(path, name, sink, progress),
     }
 }
 
@@ -252,15 +298,16 @@ pub fn preview(
     path: &Path,
     name: &str,
 ) -> Result<Preview, ImportError> {
-    if format_of(name)? != Format::Csv {
+    let input = Input::of(name)?;
+    if !input.has_rows() {
         return Err(ImportError::File {
             file: name.to_string(),
-            message: "only a CSV file can be previewed".into(),
+            message: "only a CSV file or a spreadsheet can be previewed".into(),
         });
     }
     let mut outcome = None;
     let rolled_back = store.write_batch(actor, BatchSize::Small, &mut |sink| {
-        outcome = Some(preview_in(path, name, sink));
+        outcome = Some(preview_in(path, name, input, sink));
         // Never committed: a preview writes nothing, however good the file.
         Err(BatchError::Abandoned)
     });
@@ -274,12 +321,18 @@ pub fn preview(
     }
 }
 
-fn preview_in(path: &Path, name: &str, sink: &mut dyn ChangeSink) -> Result<Preview, ImportError> {
-    let sha256 = announce(path, name, Format::Csv, sink)?;
+fn preview_in(
+    path: &Path,
+    name: &str,
+    input: Input,
+    sink: &mut dyn ChangeSink,
+) -> Result<Preview, ImportError> {
+    let sha256 = announce(path, name, input, sink)?;
     let mut problems = Vec::new();
-    let mut preview = csv_layout::import(
+    let mut preview = rows_into(
         path,
         name,
+        input,
         &sha256,
         sink,
         &mut |_| {},
@@ -287,6 +340,25 @@ fn preview_in(path: &Path, name: &str, sink: &mut dyn ChangeSink) -> Result<Prev
     )?;
     preview.problems = problems;
     Ok(preview)
+}
+
+/// Reads the rows of a file in the CSV layout (a CSV file or a spreadsheet) into `sink`.
+fn rows_into(
+    path: &Path,
+    name: &str,
+    input: Input,
+    sha256: &str,
+    sink: &mut dyn ChangeSink,
+    progress: &mut dyn FnMut(u64),
+    problems: &mut Problems,
+) -> Result<Preview, ImportError> {
+    match input {
+        Input::Spreadsheet => {
+            let mut rows = spreadsheet::open(path, name)?;
+            csv_layout::import_rows(&mut rows, name, sha256, sink, progress, problems)
+        }
+        _ => csv_layout::import(path, name, sha256, sink, progress, problems),
+    }
 }
 
 /// What a CSV import does with a problem: an import stops at the first, a
@@ -314,19 +386,12 @@ impl Problems<'_> {
     }
 }
 
-fn format_of(name: &str) -> Result<Format, ImportError> {
-    Format::from_path(Path::new(name)).ok_or_else(|| ImportError::File {
-        file: name.to_string(),
-        message: "unknown format: name the file .csv, .json or .jsonl".into(),
-    })
-}
-
 /// Journals the `Import` change, which refuses a file imported before;
 /// returns the file's SHA-256.
 fn announce(
     path: &Path,
     name: &str,
-    format: Format,
+    input: Input,
     sink: &mut dyn ChangeSink,
 ) -> Result<String, ImportError> {
     let (sha256, lines) = file_sha256(path)?;
@@ -334,12 +399,13 @@ fn announce(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.to_string());
-    // Records are one a line in all three formats, less the CSV header or the JSON brackets.
-    let records = lines.saturating_sub(if format == Format::JsonLines {
-        0
-    } else {
-        1 + (format == Format::Json) as u64
-    });
+    // Records are one a line in the text formats, less the CSV header or the JSON brackets.
+    let records = match input {
+        Input::Spreadsheet => spreadsheet::data_rows(path, name)?,
+        Input::Written(Format::JsonLines) => lines,
+        Input::Written(Format::Csv) => lines.saturating_sub(1),
+        Input::Written(Format::Json) => lines.saturating_sub(2),
+    };
     sink.apply(Change::Import {
         file_name,
         sha256: sha256.clone(),

@@ -3998,6 +3998,89 @@ fn confirmation(page: &str, csrf: &str) -> String {
     format!("csrf={csrf}&sha256={sha256}&name={name}")
 }
 
+/// The rows of a CSV text as the first sheet of a workbook, every cell a string.
+fn as_workbook(csv: &str) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (row, line) in csv.lines().enumerate() {
+        for (column, cell) in line.split(',').enumerate() {
+            if !cell.is_empty() {
+                sheet
+                    .write_string(row as u32, column as u16, cell)
+                    .expect("cell");
+            }
+        }
+    }
+    book.save_to_buffer().expect("workbook")
+}
+
+#[tokio::test]
+async fn a_spreadsheet_previews_and_imports_as_its_csv_does() {
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let form = site.get("/import", Some(&documenter)).await;
+    assert!(
+        form.body.contains("accept=\".csv,.xlsx,.xlsm,.xls,.ods\""),
+        "{}",
+        form.body
+    );
+    let before = head(&site);
+    let refused = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.txt",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("spreadsheet"), "{}", refused.body);
+    // A CSV file named as a workbook is not one.
+    let disguised = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.xlsx",
+            GOOD_CSV.as_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        disguised.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        disguised.body
+    );
+    assert!(
+        disguised.body.contains("is not a spreadsheet"),
+        "{}",
+        disguised.body
+    );
+    assert!(staged_and_leftover(&site).is_empty());
+
+    let preview = site
+        .send(import_request(
+            &documenter,
+            Some(&documenter.csrf),
+            "seoul.xlsx",
+            &as_workbook(GOOD_CSV),
+        ))
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    assert!(
+        preview.body.contains("<td id=\"rows\">2</td>"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(head(&site), before, "a preview writes nothing");
+    let confirm = confirmation(&preview.body, &documenter.csrf);
+    let imported = site
+        .post_form("/import/confirm", Some(&documenter), &confirm, None)
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+    let person = site.get("/persons/p-web-1", Some(&documenter)).await;
+    assert!(person.body.contains("박영희"), "{}", person.body);
+}
+
 #[tokio::test]
 async fn a_csv_previews_what_it_creates_then_imports_whole_and_a_second_time_is_refused() {
     let site = Site::new();

@@ -29,6 +29,9 @@ fn title(lang: Lang) -> &'static str {
     lang.t("Import a CSV file", "CSV 파일 가져오기")
 }
 
+/// The files the import layout is read from: CSV, and workbooks' first sheet.
+const ACCEPTED: [&str; 5] = [".csv", ".xlsx", ".xlsm", ".xls", ".ods"];
+
 fn upload_form(lang: Lang, principal: &Principal, limit: u64, error: Option<&str>) -> Markup {
     html! {
         @if let Some(error) = error {
@@ -41,8 +44,8 @@ fn upload_form(lang: Lang, principal: &Principal, limit: u64, error: Option<&str
         form method="post" action="/import" enctype="multipart/form-data" {
             // The token comes first: nothing of the file is read before it is checked.
             input type="hidden" name="csrf" value=(principal.csrf());
-            label for="file" { (lang.t("CSV file", "CSV 파일")) }
-            input type="file" id="file" name="file" accept=".csv,text/csv" required;
+            label for="file" { (lang.t("CSV file or spreadsheet (first sheet)", "CSV 파일 또는 스프레드시트 (첫 시트)")) }
+            input type="file" id="file" name="file" accept=(ACCEPTED.join(",")) required;
             p.hint { (lang.t("At most", "최대")) " " (limit / (1024 * 1024)) " MiB" }
             div.buttons { button.primary type="submit" { (lang.t("Check the file", "파일 검사")) } }
         }
@@ -88,12 +91,14 @@ pub(super) async fn check(
             return internal(format!("cannot store the upload: {error}"));
         }
     };
-    let name =
-        upload_name(&upload.file_name).filter(|name| name.to_ascii_lowercase().ends_with(".csv"));
+    let name = upload_name(&upload.file_name).filter(|name| {
+        let name = name.to_ascii_lowercase();
+        ACCEPTED.iter().any(|extension| name.ends_with(extension))
+    });
     let (Some(file), Some(name)) = (upload.file, name) else {
         return refused(lang.t(
-            "Choose a CSV file (its name ends in .csv).",
-            "CSV 파일을 고르세요 (이름이 .csv로 끝나는 파일).",
+            "Choose a CSV file or a spreadsheet (its name ends in .csv, .xlsx, .xlsm, .xls or .ods).",
+            "CSV 파일이나 스프레드시트를 고르세요 (이름이 .csv, .xlsx, .xlsm, .xls, .ods로 끝나는 파일).",
         ));
     };
     let actor = principal.user.name.clone();
@@ -240,6 +245,9 @@ fn worded(lang: Lang, wrong: &Wrong) -> String {
             )
         }
         (Wrong::RepeatedColumn, Lang::Ko) => "같은 열이 두 번 있습니다.".into(),
+        (Wrong::CellError(error), Lang::Ko) => {
+            format!("셀에 값 대신 스프레드시트 오류 {error}가 들어 있습니다.")
+        }
         (Wrong::MissingColumn(field), Lang::Ko) => {
             format!("필수 열 {}({})이 없습니다.", field.noun_ko(), field.name())
         }

@@ -26,7 +26,7 @@ pub struct InUse {
 
 /// Every organisation text the sources use, in text order.
 pub fn in_use(store: &Database) -> Result<Vec<InUse>, StoreError> {
-    let vocabularies = store.vocabularies().clone();
+    let vocabularies = store.shared_vocabularies();
     let mut counted: BTreeMap<String, u64> = BTreeMap::new();
     store.for_each_record(&mut |record| {
         if let Record::Source(source) = record

@@ -220,7 +220,7 @@ pub(crate) fn record_meta(sql: &dyn Sql, id: &str) -> Result<Option<RecordMeta>,
 pub(crate) fn apply(
     sql: &dyn Sql,
     known: Option<&Known>,
-    vocabularies: &mut Vocabularies,
+    vocabularies: &mut std::sync::Arc<Vocabularies>,
     meta: &EntryMeta,
     change: &Change,
 ) -> Result<(), StoreError> {
@@ -291,7 +291,7 @@ pub(crate) fn look_up_ahead(
 
 fn execute(
     sql: &dyn Sql,
-    vocabularies: &mut Vocabularies,
+    vocabularies: &mut std::sync::Arc<Vocabularies>,
     meta: &EntryMeta,
     op: StateOp,
 ) -> Result<(), StoreError> {
@@ -353,7 +353,7 @@ fn execute(
             Ok(())
         }
         StateOp::AddTerm { vocabulary, term } => {
-            vocabularies
+            std::sync::Arc::make_mut(vocabularies)
                 .add(vocabulary, term.clone())
                 .map_err(|message| girok_model::Invalid::field(None, "key", message))?;
             let body =

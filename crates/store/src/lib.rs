@@ -376,6 +376,8 @@ pub trait Store {
     }
 
     fn vocabularies(&self) -> &Vocabularies;
+    /// The vocabularies as they are now, to keep past the read (not a copy).
+    fn shared_vocabularies(&self) -> std::sync::Arc<Vocabularies>;
     fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError>;
     /// Live records of one kind in id order, paginated.
     fn list(&self, kind: RecordKind, offset: u64, limit: u64) -> Result<Vec<Stored>, StoreError>;

@@ -152,8 +152,9 @@ const REVEALED_AT_ONCE: usize = 1_000;
 pub struct SqlStore<B> {
     pub(crate) backend: B,
     /// The shipped vocabularies and the terms added up to entry `terms_seq`:
-    /// read again when another connection or process has added one since.
-    vocabularies: Vocabularies,
+    /// read again when another connection or process has added one since;
+    /// shared, so that a batch or a page takes them without copying.
+    vocabularies: Arc<Vocabularies>,
     terms_seq: u64,
     lock: Lock,
     /// Where the wrapped data keys are.
@@ -186,7 +187,7 @@ impl<B: Backend> SqlStore<B> {
         let (lock, keys) = keys::initial_lock(backend.sql())?;
         Ok(SqlStore {
             backend,
-            vocabularies,
+            vocabularies: Arc::new(vocabularies),
             terms_seq,
             lock,
             keys,
@@ -639,11 +640,12 @@ fn latest_term_seq(sql: &dyn Sql) -> Result<u64, StoreError> {
 /// Reads `vocabularies` again if a term was added after entry `terms_seq`.
 fn refresh_vocabularies(
     sql: &dyn Sql,
-    vocabularies: &mut Vocabularies,
+    vocabularies: &mut Arc<Vocabularies>,
     terms_seq: &mut u64,
 ) -> Result<(), StoreError> {
     if latest_term_seq(sql)? != *terms_seq {
-        (*vocabularies, *terms_seq) = load_vocabularies(sql)?;
+        let (loaded, seq) = load_vocabularies(sql)?;
+        (*vocabularies, *terms_seq) = (Arc::new(loaded), seq);
     }
     Ok(())
 }
@@ -690,7 +692,8 @@ struct Writer<'a> {
     keys: KeysAt<'a>,
     /// The subjects whose data keys this batch destroyed (`forget`).
     destroyed: Vec<RecordId>,
-    vocabularies: Vocabularies,
+    /// Copied only if the batch adds a term.
+    vocabularies: Arc<Vocabularies>,
     /// The entry of the latest term these vocabularies hold.
     terms_seq: u64,
     actor: &'a str,
@@ -800,6 +803,10 @@ impl<B: Backend> Store for SqlStore<B> {
 
     fn vocabularies(&self) -> &Vocabularies {
         &self.vocabularies
+    }
+
+    fn shared_vocabularies(&self) -> Arc<Vocabularies> {
+        Arc::clone(&self.vocabularies)
     }
 
     fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError> {

@@ -203,6 +203,7 @@ impl Database {
         }
         if conn.is_readonly(rusqlite::MAIN_DB)? {
             conn.busy_timeout(BUSY_TIMEOUT)?;
+            conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
             if version < SCHEMA_VERSION {
                 return Err(StoreError::ReadOnlyNeedsUpgrade {
                     path: shown,
@@ -248,8 +249,13 @@ pub fn snapshot(from: &Path, to: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Statements a connection keeps prepared: a page runs a few dozen, and
+/// rusqlite's default of 16 had each evict another and be parsed again.
+const PREPARED_STATEMENTS: usize = 256;
+
 fn configure(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
     match durability {
         Durability::Full => {
             conn.pragma_update(None, "journal_mode", "WAL")?;

@@ -122,7 +122,7 @@ impl Facts {
         resolved: HashMap<RecordId, RecordId>,
     ) -> Result<Facts, girok_store::StoreError> {
         let mut builder = Facts::builder(resolved);
-        let vocabularies = store.vocabularies().clone();
+        let vocabularies = store.shared_vocabularies();
         store.for_each_record(&mut |mut record| {
             // One organisation is one list however its sources spell it.
             if let Record::Source(source) = &mut record {

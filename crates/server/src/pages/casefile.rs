@@ -39,7 +39,7 @@ struct CaseFile {
     sources: Vec<Record>,
     evidence: Vec<Record>,
     titles: readable::Titles,
-    vocabularies: girok_model::Vocabularies,
+    vocabularies: Arc<girok_model::Vocabularies>,
     standing: LogStanding,
 }
 
@@ -79,7 +79,7 @@ fn gather(
         return Ok(None);
     }
     let victim = redact::record(stored.record, role);
-    let vocabularies = store.vocabularies().clone();
+    let vocabularies = store.shared_vocabularies();
     let get = |id: &RecordId| -> Result<Option<Record>, StoreError> {
         Ok(store.get(id)?.map(|s| redact::record(s.record, role)))
     };

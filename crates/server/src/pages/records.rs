@@ -397,7 +397,7 @@ pub(super) async fn record_page(
                 record,
                 stored.meta,
                 around,
-                store.vocabularies().clone(),
+                store.shared_vocabularies(),
                 custody,
             )))
         })

@@ -2116,6 +2116,26 @@ async fn the_record_editor_reads_each_field_with_the_parser_every_door_uses() {
         "{}",
         record.body
     );
+    // The form shows the place by its name in the reader's language, not its key.
+    let form = site
+        .get("/records/a-un-kim-flight-1/edit", Some(&documenter))
+        .await;
+    assert!(
+        form.body
+            .contains("name=\"place\" list=\"place-terms\" value=\"Hoeryong\""),
+        "{}",
+        form.body
+    );
+    let korean = site
+        .get_in("/records/a-un-kim-flight-1/edit", &documenter, "ko")
+        .await;
+    assert!(
+        korean
+            .body
+            .contains("name=\"place\" list=\"place-terms\" value=\"회령\""),
+        "{}",
+        korean.body
+    );
     // A sex the editor cannot read is refused at its field, no longer read as unknown.
     let form = site.get("/records/p-un-kim/edit", Some(&documenter)).await;
     let revision = between(&form.body, "name=\"revision\" value=\"", "\"")

@@ -246,17 +246,33 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
     })
 }
 
-/// A record as the values its form starts with.
-fn values_of(record: &Record) -> Values {
+/// A place as its reader writes it: its name in their language when that
+/// name reads back as the same place, its key otherwise (or the text an
+/// import kept as it was).
+fn place_shown(vocabularies: &Vocabularies, lang: Lang, place: &Option<String>) -> String {
+    let Some(key) = place else {
+        return String::new();
+    };
+    let places = vocabularies.get(VocabKind::Place);
+    places
+        .get(key)
+        .map(|term| lang.t(&term.en, &term.ko).to_string())
+        .filter(|name| places.resolve(name).is_ok_and(|term| &term.key == key))
+        .unwrap_or_else(|| key.clone())
+}
+
+/// A record as the values its form starts with, places by name in the reader's language.
+fn values_of(record: &Record, vocabularies: &Vocabularies, lang: Lang) -> Values {
     let mut values = Values::default();
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
+    let place = |o: &Option<String>| place_shown(vocabularies, lang, o);
     match record {
         Record::Person(p) => {
             let names: Vec<&str> = p.names.iter().map(|n| n.text.as_str()).collect();
             values.set("names", names.join("\n"));
             values.set("sex", p.sex.as_str());
             values.set("birth", p.birth.to_string());
-            values.set("origin", text(&p.origin));
+            values.set("origin", place(&p.origin));
             values.set("description", p.description.clone());
             values.set("notes", p.notes.clone());
         }
@@ -273,7 +289,7 @@ fn values_of(record: &Record) -> Values {
         Record::Event(e) => {
             values.set("title", e.title.clone());
             values.set("date", e.date.to_string());
-            values.set("place", text(&e.place));
+            values.set("place", place(&e.place));
             for violation in &e.violations {
                 values.set("violations", violation.clone());
             }
@@ -282,7 +298,7 @@ fn values_of(record: &Record) -> Values {
         Record::Act(a) => {
             values.set("act_type", a.act_type.clone());
             values.set("date", a.date.to_string());
-            values.set("place", text(&a.place));
+            values.set("place", place(&a.place));
             values.set(
                 "victim_age",
                 a.victim_age.map_or(String::new(), |age| age.to_string()),
@@ -562,7 +578,7 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
             let kind = record.kind();
             let name = readable::title_of_kind(store, record.id(), kind, lang, role)?;
             Ok(fields_of(kind, store.vocabularies()).map(|fields| {
-                let mut values = values_of(&record);
+                let mut values = values_of(&record, store.vocabularies(), lang);
                 values.set("revision", revision.to_string());
                 Loaded {
                     kind,

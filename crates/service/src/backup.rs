@@ -147,25 +147,29 @@ pub fn write(
             .iter()
             .map(|relative| (files_from.join(relative), relative.clone())),
     );
+    // What the archive will hold: each file's header and its content in
+    // 512-byte blocks, then two empty blocks; progress follows the archive's
+    // bytes as they go to be sealed, so it ends at its total.
     let total = sources
         .iter()
         .filter_map(|(path, _)| std::fs::metadata(path).ok())
-        .map(|metadata| metadata.len())
-        .sum();
+        .map(|metadata| 512 + metadata.len().div_ceil(512) * 512)
+        .sum::<u64>()
+        + 1024;
     progress.enter(Phase::Sealing, total);
 
     let sealing = SealingWriter::new(
-        Counted {
-            inner: BufWriter::new(out),
-            progress,
-        },
+        BufWriter::new(out),
         secret,
         KdfParams::default(),
         chrono::Utc::now().to_rfc3339(),
         size,
         hex::encode(root),
     )?;
-    let mut archive = tar::Builder::new(sealing);
+    let mut archive = tar::Builder::new(Counted {
+        inner: sealing,
+        progress,
+    });
     for (path, name) in &sources {
         archive
             .append_path_with_name(path, name)
@@ -173,9 +177,9 @@ pub fn write(
     }
     let sealed = archive
         .into_inner()
-        .and_then(|sealing| sealing.finish())
+        .and_then(|counted| counted.inner.finish())
         .map_err(io_error("finish", data))?;
-    let file = sealed.inner.into_inner().map_err(|e| BackupError::Io {
+    let file = sealed.into_inner().map_err(|e| BackupError::Io {
         action: "write",
         path: data.display().to_string(),
         source: e.into_error(),
@@ -402,4 +406,24 @@ fn evidence_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, ServiceError> {
     }
     found.sort();
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backups_progress_ends_at_its_total() {
+        let data = tempfile::tempdir().expect("dir");
+        drop(Database::create(&data.path().join(DATABASE_FILE)).expect("database"));
+        crate::create_key(data.path()).expect("key");
+        let out = tempfile::tempfile().expect("out");
+        let progress = Progress::default();
+        let secret = Unlock::Passphrase("a long enough passphrase".into());
+        write(data.path(), out, &secret, &progress).expect("backup");
+        let (phase, done, total) = progress.now();
+        assert_eq!(phase, Phase::Sealing);
+        assert!(total > 1024);
+        assert_eq!(done, total);
+    }
 }

@@ -16,15 +16,16 @@ pub mod intake;
 pub mod pages;
 pub mod redact;
 pub mod search;
+mod turns;
 pub use girok_access::totp;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
+use girok_journal::checkpoint::{Checkpoint, VerifierKey};
 use girok_service::jobs::{JobKind, Jobs, Refused};
 use girok_store::{AuditTrail, Database, LockState, ReadAudit, StoreError, Unlock};
 
@@ -70,7 +71,8 @@ pub struct App {
     pub data: PathBuf,
     writer: Mutex<Database>,
     readers: Vec<Mutex<Database>>,
-    next_reader: AtomicUsize,
+    /// Which reader a request may take, in the order requests asked.
+    reader_turns: turns::Turns,
     access: Mutex<AccessStore>,
     /// The access store is the shared PostgreSQL database's.
     access_shared: bool,
@@ -81,9 +83,40 @@ pub struct App {
     audit: Arc<AuditTrail>,
     pub settings: Settings,
     pub names: search::NameIndex,
+    pub checkpoints: CheckpointKey,
     /// Held while a full verification runs. Each `girok serve` process runs
     /// at most one, so the processes sharing a database bound how many run.
     pub verification: Mutex<()>,
+}
+
+/// The installation's checkpoint key, read when the writers read theirs, and
+/// the last note it verified: pages check the latest checkpoint on every view,
+/// and the same note under the same key need not have its signature checked
+/// again (the tree it names is still compared with the database each time).
+pub struct CheckpointKey {
+    key: Result<VerifierKey, String>,
+    last: Mutex<Option<(String, Checkpoint)>>,
+}
+
+impl CheckpointKey {
+    /// What `note` signed, if it is the installation's; else why not.
+    pub fn verify(&self, note: &str) -> Result<Checkpoint, String> {
+        let key = self.key.as_ref().map_err(Clone::clone)?;
+        let mut last = self
+            .last
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((verified, checkpoint)) = &*last
+            && verified == note
+        {
+            return Ok(checkpoint.clone());
+        }
+        let checkpoint = key
+            .verify(note)
+            .map_err(|e| girok_service::ServiceError::NotOurCheckpoint(e).to_string())?;
+        *last = Some((note.to_string(), checkpoint.clone()));
+        Ok(checkpoint)
+    }
 }
 
 /// How a server is run, beyond its data directory.
@@ -119,7 +152,7 @@ impl App {
     pub fn open_with(data: &Path, settings: Settings) -> Result<Arc<App>, ServerError> {
         // Every connection signs what it commits, so no door writes without a checkpoint.
         let writer = girok_service::open(data)?;
-        let readers = (0..reader_count())
+        let readers: Vec<_> = (0..reader_count())
             .map(|_| girok_service::open(data).map(Mutex::new))
             .collect::<Result<_, _>>()?;
         let access = girok_service::open_access(data)?;
@@ -127,8 +160,8 @@ impl App {
         Ok(Arc::new(App {
             data: data.to_path_buf(),
             writer: Mutex::new(writer),
+            reader_turns: turns::Turns::new(readers.len()),
             readers,
-            next_reader: AtomicUsize::new(0),
             access_shared: access.is_shared(),
             access: Mutex::new(access),
             jobs_shared: jobs.is_shared(),
@@ -136,6 +169,10 @@ impl App {
             audit: Arc::new(girok_service::audit_trail(data)?),
             settings,
             names: search::NameIndex::default(),
+            checkpoints: CheckpointKey {
+                key: girok_service::verifier(data).map_err(|e| e.to_string()),
+                last: Mutex::new(None),
+            },
             verification: Mutex::new(()),
         }))
     }
@@ -143,19 +180,11 @@ impl App {
     /// Runs work on a pooled connection, with the vocabularies as the
     /// database holds them now (another process may have added a term).
     fn pooled<T>(&self, work: impl FnOnce(&Database) -> T) -> T {
-        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
-        // Take the first free reader from a rotating start; wait on one if all are busy.
-        let mut store = (0..self.readers.len())
-            .find_map(|offset| {
-                self.readers[(start + offset) % self.readers.len()]
-                    .try_lock()
-                    .ok()
-            })
-            .unwrap_or_else(|| {
-                self.readers[start % self.readers.len()]
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-            });
+        let turn = self.reader_turns.take();
+        // Only the vault's lock and unlock, which go through every reader, may hold it too.
+        let mut store = self.readers[turn.slot]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         // A database that cannot be read fails the work itself, with its own error.
         let _ = store.refresh_vocabularies();
         work(&store)

@@ -566,6 +566,48 @@ async fn case_file_on(site: &Site) {
     );
 }
 
+/// The case file checks the latest checkpoint each time it is shown: a note
+/// that is not the installation's, or one that signed more than the journal
+/// holds, is named as such even right after a view that passed.
+#[tokio::test]
+async fn the_case_files_check_of_the_log_is_made_at_every_view() {
+    use girok_journal::checkpoint::{Checkpoint, SignerKey};
+    let site = Site::new();
+    let documenter = site.session("documenter").await;
+    let view = || site.get("/persons/p-un-kim/case-file", Some(&documenter));
+    assert!(view().await.body.contains("passes"));
+    let (size, root) = site.read(|store| store.tree_head().expect("head"));
+    let add = |note: String, at: u64| {
+        site.write(|store| store.add_checkpoint(at, &root, &note).expect("checkpoint"))
+    };
+    let stranger = SignerKey::generate("girok-stranger").expect("key");
+    add(
+        stranger.sign(&Checkpoint {
+            origin: stranger.name().to_string(),
+            size,
+            root,
+        }),
+        size + 1,
+    );
+    let shown = view().await.body;
+    assert!(shown.contains("cannot be checked here"), "{shown}");
+    assert!(!shown.contains("passes"), "{shown}");
+    let ours = girok_service::signer(&site.app.data).expect("installation key");
+    add(
+        ours.sign(&Checkpoint {
+            origin: ours.name().to_string(),
+            size: size + 5,
+            root,
+        }),
+        size + 5,
+    );
+    let shown = view().await.body;
+    assert!(
+        shown.contains("FAILS: the journal has fewer entries than were signed"),
+        "{shown}"
+    );
+}
+
 #[tokio::test]
 async fn the_case_file_is_an_audited_read() {
     let site = Site::encrypted("correct horse battery staple");

@@ -485,7 +485,16 @@ pub fn extends(
     let held = verifier
         .verify(note)
         .map_err(ServiceError::NotOurCheckpoint)?;
-    let (size, root) = store.tree_head()?;
+    extends_to(store, &held, store.tree_head()?)
+}
+
+/// Whether the store's tree `head` (its size and root, as the caller read
+/// them) extends what the checkpoint `held` (its signature checked) signed.
+pub fn extends_to(
+    store: &Database,
+    held: &Checkpoint,
+    (size, root): (u64, Hash),
+) -> Result<Extension, ServiceError> {
     if held.size > size {
         return Ok(Extension::RolledBack {
             signed: held.size,

@@ -80,6 +80,7 @@ impl Sidecar {
                         })?;
                 }
                 conn.busy_timeout(LOCK_WAIT)?;
+                crate::sqlite::keep_prepared(&conn)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "foreign_keys", "ON")?;
                 // Deleted rows (ended sessions, destroyed keys) are zeroed, not left in free pages.

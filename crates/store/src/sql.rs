@@ -213,8 +213,14 @@ impl Row {
     }
 
     pub fn blob(&mut self, column: usize) -> Result<Vec<u8>, StoreError> {
+        self.opt_blob(column)?
+            .ok_or_else(|| Self::unexpected(column, "bytes", &Owned::Null))
+    }
+
+    pub fn opt_blob(&mut self, column: usize) -> Result<Option<Vec<u8>>, StoreError> {
         match self.take(column)? {
-            Owned::Blob(bytes) => Ok(bytes),
+            Owned::Null => Ok(None),
+            Owned::Blob(bytes) => Ok(Some(bytes)),
             other => Err(Self::unexpected(column, "bytes", &other)),
         }
     }

@@ -810,15 +810,36 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     fn get(&self, id: &RecordId) -> Result<Option<Stored>, StoreError> {
-        let Some(meta) = apply::record_meta(self.sql(), id.as_str())?.filter(|m| !m.deleted) else {
+        // One query for what a page reads most: the record's registration and its content.
+        let Some(mut row) = self.sql().row(
+            "SELECT r.kind, r.revision, r.created_seq, r.created_by, r.updated_seq, r.updated_by, \
+             r.content_seq, j.bytes FROM record r LEFT JOIN journal j ON j.seq = r.content_seq \
+             WHERE r.id = ?1 AND r.deleted = 0",
+            &[id.as_str().into()],
+        )?
+        else {
             return Ok(None);
         };
-        let record = apply::load(self.sql(), id)?.ok_or_else(|| {
+        let kind = row.text(0)?;
+        let kind = RecordKind::parse(&kind).ok_or_else(|| {
+            StoreError::Corrupt(format!("record {id} has an unknown kind {kind}"))
+        })?;
+        let meta = crate::RecordMeta {
+            kind,
+            revision: row.count(1)?,
+            created_seq: row.count(2)?,
+            created_by: row.text(3)?,
+            updated_seq: row.count(4)?,
+            updated_by: row.text(5)?,
+            content_seq: row.count(6)?,
+            deleted: false,
+        };
+        let bytes = row.opt_blob(7)?.ok_or_else(|| {
             StoreError::Corrupt(format!(
-                "{} {id} is registered but its content is missing",
-                meta.kind
+                "{kind} {id} is registered but its content is missing"
             ))
         })?;
+        let record = apply::decode(self.sql(), id.as_str(), meta.content_seq, &bytes)?;
         let record = self.reveal_one(record)?;
         Ok(Some(Stored { record, meta }))
     }

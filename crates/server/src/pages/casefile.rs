@@ -48,21 +48,25 @@ fn standing(app: &App, store: &Database) -> Result<LogStanding, StoreError> {
     let Some((signed, note)) = store.latest_checkpoint()? else {
         return Ok(LogStanding::Unsigned { size });
     };
-    let checked = girok_service::verifier(&app.data)
-        .and_then(|verifier| girok_service::extends(store, &verifier, &note));
-    Ok(match checked {
-        Ok(extension) => LogStanding::Checked {
-            signed,
-            size,
-            root: hex::encode(root),
-            extension,
+    let held = match app.checkpoints.verify(&note) {
+        Ok(held) => held,
+        Err(reason) => return Ok(LogStanding::Unchecked { signed, reason }),
+    };
+    Ok(
+        match girok_service::extends_to(store, &held, (size, root)) {
+            Ok(extension) => LogStanding::Checked {
+                signed,
+                size,
+                root: hex::encode(root),
+                extension,
+            },
+            Err(girok_service::ServiceError::Store(error)) => return Err(error),
+            Err(other) => LogStanding::Unchecked {
+                signed,
+                reason: other.to_string(),
+            },
         },
-        Err(girok_service::ServiceError::Store(error)) => return Err(error),
-        Err(other) => LogStanding::Unchecked {
-            signed,
-            reason: other.to_string(),
-        },
-    })
+    )
 }
 
 fn gather(
@@ -83,19 +87,25 @@ fn gather(
     let get = |id: &RecordId| -> Result<Option<Record>, StoreError> {
         Ok(store.get(id)?.map(|s| redact::record(s.record, role)))
     };
-    let referring =
-        |id: &RecordId, kind: RecordKind, field: &str| -> Result<Vec<Record>, StoreError> {
-            let mut found = Vec::new();
-            for referrer in store.referrers(id, 1000)? {
-                if referrer.kind == kind.as_str()
-                    && referrer.field == field
-                    && let Some(record) = get(&referrer.id)?
-                {
-                    found.push(record);
-                }
+    // Those of `referrers` that are records of `kind` referring through `field`.
+    let among = |referrers: &[girok_store::Referrer],
+                 kind: RecordKind,
+                 field: &str|
+     -> Result<Vec<Record>, StoreError> {
+        let mut found = Vec::new();
+        for referrer in referrers {
+            if referrer.kind == kind.as_str()
+                && referrer.field == field
+                && let Some(record) = get(&referrer.id)?
+            {
+                found.push(record);
             }
-            Ok(found)
-        };
+        }
+        Ok(found)
+    };
+    let referring = |id: &RecordId, kind: RecordKind, field: &str| {
+        among(&store.referrers(id, 1000)?, kind, field)
+    };
     // One person: the acts against every record reviewers merged with this one.
     let mut merged = Vec::new();
     for other in store.merged_with(id)? {
@@ -111,8 +121,9 @@ fn gather(
     let mut source_ids: Vec<RecordId> = Vec::new();
     let mut perpetrators: Vec<RecordId> = Vec::new();
     for act in against {
-        let involvements = referring(act.id(), RecordKind::Involvement, "act")?;
-        let attestations = referring(act.id(), RecordKind::Information, "act")?;
+        let referrers = store.referrers(act.id(), 1000)?;
+        let involvements = among(&referrers, RecordKind::Involvement, "act")?;
+        let attestations = among(&referrers, RecordKind::Information, "act")?;
         for attestation in &attestations {
             if let Record::Information(information) = attestation
                 && !source_ids.contains(&information.source)

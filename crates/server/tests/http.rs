@@ -698,6 +698,23 @@ async fn acts_are_recorded_with_vocabulary_pickers_and_any_spelling_of_a_place_o
         form.body.contains("Public execution · 공개처형")
             && form.body.contains("<datalist id=\"places\"")
     );
+    // Picking a place from the list puts its name in the reader's language in the field, not its key.
+    assert!(
+        form.body
+            .contains("<option value=\"Hoeryong\">Hoeryong · 회령</option>"),
+        "{}",
+        form.body
+    );
+    let korean = site
+        .get_in("/persons/p-un-kim/acts/new", &documenter, "ko")
+        .await;
+    assert!(
+        korean
+            .body
+            .contains("<option value=\"회령\">Hoeryong · 회령</option>"),
+        "{}",
+        korean.body
+    );
     let act = |place: &str, csrf: &str| {
         format!(
             "csrf={csrf}&act_type=arrest&date=2019%EB%85%84+%EA%B0%80%EC%9D%84&place={place}&age=19&agency=mss&source=s-un-2025-kim&relation=self&description="
@@ -3147,6 +3164,17 @@ async fn record_pages_read_in_the_vocabularies_words_with_links_and_no_internal_
         };
         assert!(text.contains(field), "{lang}: {text}");
     }
+    // What a source attests: each act titled by its victim too, though the
+    // victim is two steps from the source (source, attestation, act, victim).
+    let media = site
+        .get_in("/sources/s-media-2025", &documenter, "en")
+        .await;
+    assert!(
+        media.body.contains("Forced repatriation — Eunju Kim")
+            && media.body.contains("Torture — Eunju Kim"),
+        "{}",
+        media.body
+    );
     // A person's names are a list with script and system, never JSON.
     let person = site.get_in("/persons/p-un-kim", &documenter, "en").await;
     let text = visible(&person.body);

@@ -192,7 +192,7 @@ fn attestation_fields(
     }
 }
 
-fn act_pickers(store: &Database) -> ActPickers {
+fn act_pickers(store: &Database, lang: Lang) -> ActPickers {
     use girok_model::VocabKind;
     let vocabularies = store.vocabularies();
     ActPickers {
@@ -200,7 +200,7 @@ fn act_pickers(store: &Database) -> ActPickers {
         act_types: vocabulary_options(vocabularies, VocabKind::ActType),
         agencies: vocabulary_options(vocabularies, VocabKind::Agency),
         relations: vocabulary_options(vocabularies, VocabKind::Relation),
-        places: vocabulary_options(vocabularies, VocabKind::Place),
+        places: place_options(vocabularies, lang),
     }
 }
 
@@ -219,7 +219,7 @@ fn act_form_data(
     else {
         return Ok(None);
     };
-    let mut pickers = app.read(act_pickers);
+    let mut pickers = app.read(|store| act_pickers(store, lang));
     pickers.victim = title;
     Ok(Some(pickers))
 }
@@ -533,7 +533,7 @@ pub(super) async fn new_attestation(
         principal.user.role,
     );
     let loaded = blocking(move || {
-        let relations = app.read(act_pickers).relations;
+        let relations = app.read(|store| act_pickers(store, lang)).relations;
         app.read_as(&reading, |store| {
             readable::title_of_kind(store, &wanted, RecordKind::Act, lang, role)
         })
@@ -590,7 +590,7 @@ pub(super) async fn create_attestation(
     );
     let reading = Reading::of(&principal, format!("POST /records/{act}/sources"));
     let written = blocking(move || -> Result<Attested, String> {
-        let relations = app.read(act_pickers).relations;
+        let relations = app.read(|store| act_pickers(store, lang)).relations;
         let mut form = form;
         let buttons = Buttons::of(&form.find, &form.pick);
         let looked_up = app

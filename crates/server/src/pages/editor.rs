@@ -101,8 +101,9 @@ fn keyword_options<K: Copy>(
 }
 
 /// The fields of a kind of record, or `None` for kinds edited otherwise.
-fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>> {
+fn fields_of(kind: RecordKind, vocabularies: &Vocabularies, lang: Lang) -> Option<Vec<Field>> {
     let vocabulary = |kind| vocabulary_options(vocabularies, kind);
+    let places = || Widget::Spelled(place_options(vocabularies, lang));
     let date = Widget::Line("2019, 2019-03, 2020 spring, 1990년대, covid-border-closure");
     Some(match kind {
         RecordKind::Person => vec![
@@ -131,7 +132,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "origin",
                 "From (any spelling)",
                 "출신 (어떤 표기든)",
-                Widget::Spelled(vocabulary(VocabKind::Place)),
+                places(),
             ),
             field("description", "Described as", "묘사", Widget::Line("")),
             field("notes", "Notes", "메모", Widget::Text),
@@ -183,7 +184,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "place",
                 "Where (any spelling: 회령, Hoeryŏng, Hoeryong)",
                 "어디서 (회령, Hoeryŏng 등 어떤 표기든)",
-                Widget::Spelled(vocabulary(VocabKind::Place)),
+                places(),
             ),
             field(
                 "violations",
@@ -208,7 +209,7 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
                 "place",
                 "Where (any spelling)",
                 "어디서 (어떤 표기든)",
-                Widget::Spelled(vocabulary(VocabKind::Place)),
+                places(),
             ),
             field(
                 "victim_age",
@@ -246,26 +247,15 @@ fn fields_of(kind: RecordKind, vocabularies: &Vocabularies) -> Option<Vec<Field>
     })
 }
 
-/// A place as its reader writes it: its name in their language when that
-/// name reads back as the same place, its key otherwise (or the text an
-/// import kept as it was).
-fn place_shown(vocabularies: &Vocabularies, lang: Lang, place: &Option<String>) -> String {
-    let Some(key) = place else {
-        return String::new();
-    };
-    let places = vocabularies.get(VocabKind::Place);
-    places
-        .get(key)
-        .map(|term| lang.t(&term.en, &term.ko).to_string())
-        .filter(|name| places.resolve(name).is_ok_and(|term| &term.key == key))
-        .unwrap_or_else(|| key.clone())
-}
-
 /// A record as the values its form starts with, places by name in the reader's language.
 fn values_of(record: &Record, vocabularies: &Vocabularies, lang: Lang) -> Values {
     let mut values = Values::default();
     let text = |o: &Option<String>| o.clone().unwrap_or_default();
-    let place = |o: &Option<String>| place_shown(vocabularies, lang, o);
+    let place = |o: &Option<String>| {
+        o.as_deref()
+            .map(|key| place_shown(vocabularies, lang, key))
+            .unwrap_or_default()
+    };
     match record {
         Record::Person(p) => {
             let names: Vec<&str> = p.names.iter().map(|n| n.text.as_str()).collect();
@@ -577,7 +567,7 @@ async fn show(app: Arc<App>, headers: HeaderMap, target: Target) -> Response {
             };
             let kind = record.kind();
             let name = readable::title_of_kind(store, record.id(), kind, lang, role)?;
-            Ok(fields_of(kind, store.vocabularies()).map(|fields| {
+            Ok(fields_of(kind, store.vocabularies(), lang).map(|fields| {
                 let mut values = values_of(&record, store.vocabularies(), lang);
                 values.set("revision", revision.to_string());
                 Loaded {
@@ -663,7 +653,8 @@ async fn submit(app: Arc<App>, headers: HeaderMap, target: Target, values: Value
                 return Ok(None);
             };
             let name = readable::title_of_kind(store, record.id(), record.kind(), lang, role)?;
-            Ok(fields_of(record.kind(), store.vocabularies()).map(|fields| (record, fields, name)))
+            Ok(fields_of(record.kind(), store.vocabularies(), lang)
+                .map(|fields| (record, fields, name)))
         });
         let (mut record, fields, name) = match loaded {
             Ok(Some(found)) => found,

@@ -602,6 +602,35 @@ fn vocabulary_options(
         .collect()
 }
 
+/// A place as its reader writes it: its name in their language when that
+/// name reads back as the same place (a name two places share does not),
+/// else its key.
+fn place_shown(vocabularies: &girok_model::Vocabularies, lang: Lang, key: &str) -> String {
+    let places = vocabularies.get(girok_model::VocabKind::Place);
+    places
+        .get(key)
+        .map(|term| lang.t(&term.en, &term.ko).to_string())
+        .filter(|name| places.resolve(name).is_ok_and(|term| term.key == key))
+        .unwrap_or_else(|| key.to_string())
+}
+
+/// The list offered under a field that takes any spelling of a place: each
+/// place as its reader writes it (what picking one puts in the field), with
+/// its names in both languages.
+fn place_options(vocabularies: &girok_model::Vocabularies, lang: Lang) -> Vec<(String, String)> {
+    vocabularies
+        .get(girok_model::VocabKind::Place)
+        .terms()
+        .iter()
+        .map(|term| {
+            (
+                place_shown(vocabularies, lang, &term.key),
+                format!("{} · {}", term.en, term.ko),
+            )
+        })
+        .collect()
+}
+
 /// Options of the organisation picker: the organisations, not the spellings merged into them.
 fn organisation_options(vocabularies: &girok_model::Vocabularies) -> Vec<(String, String)> {
     vocabularies

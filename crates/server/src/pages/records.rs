@@ -195,6 +195,23 @@ fn around(
             linked.push(redact::record(stored.record, role));
         }
     }
+    // An act two steps away (what a source's attestations attest) is titled by its victim too.
+    let mut victims: Vec<RecordId> = linked
+        .iter()
+        .filter_map(|linked| match linked {
+            Record::Act(act) if !wanted.contains(&act.victim) && &act.victim != record.id() => {
+                Some(act.victim.clone())
+            }
+            _ => None,
+        })
+        .collect();
+    victims.sort();
+    victims.dedup();
+    for id in &victims {
+        if let Some(stored) = store.get(id)? {
+            linked.push(redact::record(stored.record, role));
+        }
+    }
     // Persons first, so an act's title can name its victim.
     let mut titles = readable::Titles::new();
     // A person whose name is withheld is linked by number, and named in no title.

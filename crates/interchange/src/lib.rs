@@ -74,6 +74,22 @@ impl Input {
     fn has_rows(self) -> bool {
         matches!(self, Input::Written(Format::Csv) | Input::Spreadsheet)
     }
+
+    /// The input ready to be read: a workbook is parsed here, once, before
+    /// its import is announced (which counts its rows).
+    fn open(self, path: &Path, name: &str) -> Result<Opened, ImportError> {
+        Ok(match self {
+            Input::Written(format) => Opened::Written(format),
+            Input::Spreadsheet => Opened::Sheet(spreadsheet::open(path, name)?),
+        })
+    }
+}
+
+/// An input opened: text in a format Girok writes, read from its file as it
+/// goes, or a spreadsheet's first sheet, read whole.
+enum Opened {
+    Written(Format),
+    Sheet(spreadsheet::SheetRows),
 }
 
 /// Where in an input a problem is.
@@ -265,26 +281,22 @@ pub fn import_as(
     sink: &mut dyn ChangeSink,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportSummary, ImportError> {
-    let input = Input::of(name)?;
-    let sha256 = announce(path, name, input, sink)?;
-    match input {
-        Input::Written(Format::Csv) | Input::Spreadsheet => {
-            let read = rows_into(
-                path,
-                name,
-                input,
-                &sha256,
-                sink,
-                progress,
-                &mut Problems::Stop,
-            )?;
-            Ok(ImportSummary {
-                records: read.created.values().sum(),
-                ..ImportSummary::default()
-            })
-        }
-        Input::Written(Format::Json) => json::import_array(path, name, sink, progress),
-        Input::Written(Format::JsonLines) => json::import_lines(path, name, sink, progress),
+    let opened = Input::of(name)?.open(path, name)?;
+    let sha256 = announce(path, name, &opened, sink)?;
+    let rows = |read: Preview| ImportSummary {
+        records: read.created.values().sum(),
+        ..ImportSummary::default()
+    };
+    let mut stop = Problems::Stop;
+    match opened {
+        Opened::Sheet(mut sheet) => Ok(rows(csv_layout::import_rows(
+            &mut sheet, name, &sha256, sink, progress, &mut stop,
+        )?)),
+        Opened::Written(Format::Csv) => Ok(rows(csv_layout::import(
+            path, name, &sha256, sink, progress, &mut stop,
+        )?)),
+        Opened::Written(Format::Json) => json::import_array(path, name, sink, progress),
+        Opened::Written(Format::JsonLines) => json::import_lines(path, name, sink, progress),
     }
 }
 
@@ -327,38 +339,20 @@ fn preview_in(
     input: Input,
     sink: &mut dyn ChangeSink,
 ) -> Result<Preview, ImportError> {
-    let sha256 = announce(path, name, input, sink)?;
+    let opened = input.open(path, name)?;
+    let sha256 = announce(path, name, &opened, sink)?;
     let mut problems = Vec::new();
-    let mut preview = rows_into(
-        path,
-        name,
-        input,
-        &sha256,
-        sink,
-        &mut |_| {},
-        &mut Problems::Note(&mut problems),
-    )?;
+    let mut noted = Problems::Note(&mut problems);
+    let mut preview = match opened {
+        Opened::Sheet(mut sheet) => {
+            csv_layout::import_rows(&mut sheet, name, &sha256, sink, &mut |_| {}, &mut noted)?
+        }
+        Opened::Written(_) => {
+            csv_layout::import(path, name, &sha256, sink, &mut |_| {}, &mut noted)?
+        }
+    };
     preview.problems = problems;
     Ok(preview)
-}
-
-/// Reads the rows of a file in the CSV layout (a CSV file or a spreadsheet) into `sink`.
-fn rows_into(
-    path: &Path,
-    name: &str,
-    input: Input,
-    sha256: &str,
-    sink: &mut dyn ChangeSink,
-    progress: &mut dyn FnMut(u64),
-    problems: &mut Problems,
-) -> Result<Preview, ImportError> {
-    match input {
-        Input::Spreadsheet => {
-            let mut rows = spreadsheet::open(path, name)?;
-            csv_layout::import_rows(&mut rows, name, sha256, sink, progress, problems)
-        }
-        _ => csv_layout::import(path, name, sha256, sink, progress, problems),
-    }
 }
 
 /// What a CSV import does with a problem: an import stops at the first, a
@@ -391,7 +385,7 @@ impl Problems<'_> {
 fn announce(
     path: &Path,
     name: &str,
-    input: Input,
+    opened: &Opened,
     sink: &mut dyn ChangeSink,
 ) -> Result<String, ImportError> {
     let (sha256, lines) = file_sha256(path)?;
@@ -400,11 +394,11 @@ fn announce(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.to_string());
     // Records are one a line in the text formats, less the CSV header or the JSON brackets.
-    let records = match input {
-        Input::Spreadsheet => spreadsheet::data_rows(path, name)?,
-        Input::Written(Format::JsonLines) => lines,
-        Input::Written(Format::Csv) => lines.saturating_sub(1),
-        Input::Written(Format::Json) => lines.saturating_sub(2),
+    let records = match opened {
+        Opened::Sheet(sheet) => sheet.data_rows(),
+        Opened::Written(Format::JsonLines) => lines,
+        Opened::Written(Format::Csv) => lines.saturating_sub(1),
+        Opened::Written(Format::Json) => lines.saturating_sub(2),
     };
     sink.apply(Change::Import {
         file_name,

@@ -54,11 +54,6 @@ pub(crate) fn open(path: &Path, file: &str) -> Result<SheetRows, ImportError> {
     })
 }
 
-/// The number of rows of the first sheet after its header row.
-pub(crate) fn data_rows(path: &Path, file: &str) -> Result<u64, ImportError> {
-    Ok(open(path, file)?.cells.height().saturating_sub(1) as u64)
-}
-
 /// A cell as the text a person typed or sees: whole numbers without a
 /// decimal point, dates as ISO dates (with the time when there is one).
 fn text_of(cell: &Data) -> Result<String, String> {
@@ -80,6 +75,13 @@ fn text_of(cell: &Data) -> Result<String, String> {
         },
         Data::Error(error) => return Err(error.to_string()),
     })
+}
+
+impl SheetRows {
+    /// The number of rows of the sheet after its header row.
+    pub(crate) fn data_rows(&self) -> u64 {
+        self.cells.height().saturating_sub(1) as u64
+    }
 }
 
 impl Rows for SheetRows {
